@@ -1,0 +1,3 @@
+from oneclick_cli.main import app
+
+app(prog_name="oneclick")

@@ -1,0 +1,1 @@
+"""The NATS bus: connection, JetStream streams, event publishing and consuming, RPC, leases."""

@@ -1,0 +1,13 @@
+"""Domain events (``oneclick.events.<aggregate>.<verb>``). Each later feature declares its events here.
+
+Payloads never carry secret values; the catalog test checks that no field is named like one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oneclick_core.contracts.envelope import EventSpec
+
+# The registry the catalog and the consumers' filters are built from; append specs as features land.
+EVENTS: tuple[EventSpec[Any], ...] = ()

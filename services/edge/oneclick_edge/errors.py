@@ -1,0 +1,44 @@
+"""Every error leaves the edge in PocketBase's shape: ``{"status", "message", "data"}``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from oneclick_core.errors import ApiError, field_error
+from oneclick_core.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def error_response(error: ApiError) -> JSONResponse:
+    headers = {"Retry-After": "1"} if error.status == 503 else None
+    return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def _api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        data: dict[str, dict[str, str]] = {}
+        for item in exc.errors():
+            # FastAPI prefixes the location ("body", "query"); PocketBase keys errors by field name.
+            loc = [str(part) for part in item.get("loc", ())]
+            key = ".".join(loc[1:] if len(loc) > 1 else loc) or "body"
+            data.setdefault(key, field_error(f"validation_{item.get('type', 'invalid')}", str(item.get("msg"))))
+        return error_response(ApiError.bad_request(data=data))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = None if exc.status_code in (404, 405) else str(exc.detail)
+        return error_response(ApiError(exc.status_code, message))
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("http.unhandled", path=request.url.path)
+        return error_response(ApiError(500))

@@ -1,0 +1,13 @@
+"""Settings of the edge, the platform's only public HTTP server."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from oneclick_core.settings import CoreSettings
+
+
+class EdgeSettings(CoreSettings):
+    http_host: str = Field("127.0.0.1", description="Bind address of the public API.")
+    http_port: int = Field(8090, ge=0, le=65535, description="Port of the public API (PocketBase's default).")
+    health_timeout: float = Field(2.0, gt=0, description="Seconds /api/health waits for each service's ping.")

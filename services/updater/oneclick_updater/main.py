@@ -1,0 +1,27 @@
+"""The updater service: scheduled image updates from OCI registries (schema ``updater``)."""
+
+from __future__ import annotations
+
+from oneclick_core.migrations import Migration, core_migrations, load_migrations
+from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.settings import CoreSettings
+
+
+def migrations() -> list[Migration]:
+    return core_migrations("event_inbox", "event_outbox") + load_migrations("oneclick_updater.migrations")
+
+
+async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
+    """Registers the service's RPC handlers and workers (the scheduler arrives with issue 8)."""
+
+
+SERVICE = ServiceSpec(name="updater", settings=CoreSettings, setup=setup, distribution="oneclick-updater",
+                      schema="updater", migrations=migrations, outbox=True)
+
+
+def main() -> None:
+    run_service(SERVICE)
+
+
+if __name__ == "__main__":
+    main()
