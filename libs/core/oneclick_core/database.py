@@ -19,13 +19,21 @@ def _quote_ident(name: str) -> str:
     return f'"{name}"'
 
 
-async def _init_connection(conn: asyncpg.Connection, schema: str | None) -> None:
+async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
         await conn.set_type_codec(type_name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
                                   decoder=orjson.loads, format="text")
-    if schema is not None:
-        # Unqualified names resolve inside the service's own schema only; other schemas are not its data.
-        await conn.execute(f"SET search_path TO {_quote_ident(schema)}, pg_catalog")
+
+
+def schema_server_settings(schema: str | None) -> dict[str, str]:
+    """Connection start-up parameters pinning unqualified names to the service's own schema.
+
+    A start-up parameter rather than ``SET``: the pool runs ``RESET ALL`` whenever a connection is
+    released, which would silently drop a ``SET search_path`` made after connecting.
+    """
+    if schema is None:
+        return {}
+    return {"search_path": f"{_quote_ident(schema)}, pg_catalog"}
 
 
 async def wait_for_database(dsn: str, *, attempts: int | None = None, timeout: float = 3.0) -> None:
@@ -47,11 +55,9 @@ async def wait_for_database(dsn: str, *, attempts: int | None = None, timeout: f
 
 
 async def create_pool(dsn: str, schema: str | None, *, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    async def init(conn: asyncpg.Connection) -> None:
-        await _init_connection(conn, schema)
-
-    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=init,
-                                                   command_timeout=30, **kwargs)
+    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=_init_connection,
+                                                   command_timeout=30,
+                                                   server_settings=schema_server_settings(schema), **kwargs)
     return pool
 
 

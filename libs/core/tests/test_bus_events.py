@@ -1,0 +1,164 @@
+"""Publishing and consuming domain events over a real NATS server with JetStream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+from collections.abc import AsyncIterator
+
+import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+
+from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer, PoisonMessage
+from oneclick_core.bus.publishing import publish_envelope, publish_event
+from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, ensure_streams
+from oneclick_core.contracts.envelope import Envelope
+
+from .events_for_tests import Ping, unique_spec
+
+
+@pytest.fixture
+async def js(nc: NATS) -> JetStreamContext:
+    context = nc.jetstream()
+    await ensure_streams(context)
+    return context
+
+
+@contextlib.asynccontextmanager
+async def running(consumer: EventConsumer) -> AsyncIterator[EventConsumer]:
+    await consumer.setup()
+    task = asyncio.create_task(consumer.run())
+    try:
+        yield consumer
+    finally:
+        await consumer.stop()
+        await asyncio.wait_for(task, 10)
+
+
+async def eventually(condition: object, timeout: float = 20.0) -> None:
+    assert callable(condition)
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.02)
+
+
+async def test_ensure_streams_is_idempotent(js: JetStreamContext) -> None:
+    await ensure_streams(js)
+    await ensure_streams(js)
+    info = await js.stream_info(EVENTS_STREAM)
+    assert info.config.subjects == ["oneclick.events.>"]
+    assert info.config.duplicate_window == 120.0
+    assert (await js.stream_info(DEAD_LETTER_STREAM)).config.subjects == ["oneclick.dlq.>"]
+
+
+async def test_an_event_published_once_is_processed_once(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    seen: list[tuple[str, int]] = []
+
+    async def handle(envelope: Envelope, delivery: Delivery) -> None:
+        seen.append((envelope.id, spec.parse(envelope).n))
+
+    consumer = EventConsumer(js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,),
+                                                 fetch_timeout=0.2), handle)
+    async with running(consumer):
+        published = [await publish_event(js, spec, Ping(n=n), source="test") for n in range(5)]
+        await eventually(lambda: len(seen) == 5)
+        await asyncio.sleep(0.5)  # time for any stray redelivery to show up
+    assert seen == [(p.envelope.id, n) for n, p in enumerate(published)]
+    assert published[0].envelope.type == f"oneclick.{spec.aggregate}.pinged.v1"
+
+
+async def test_repeated_message_id_is_deduplicated_by_the_stream(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    envelope = spec.envelope(source="test", data=Ping(n=1))
+    first = await publish_envelope(js, spec.subject, envelope)
+    again = await publish_envelope(js, spec.subject, envelope)
+    assert not first.duplicate
+    assert again.duplicate
+    assert again.stream_seq == first.stream_seq
+    stored = await js.get_last_msg(EVENTS_STREAM, spec.subject)
+    assert stored.seq == first.stream_seq
+    assert stored.headers is not None and stored.headers["Nats-Msg-Id"] == envelope.id
+
+
+async def test_failing_handler_is_retried_then_dead_lettered(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    deliveries: list[int] = []
+
+    async def always_fails(envelope: Envelope, delivery: Delivery) -> None:
+        deliveries.append(delivery.num_delivered)
+        raise RuntimeError("downstream is broken")
+
+    options = ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), max_deliver=3,
+                              backoff=(0.05,), fetch_timeout=0.2)
+    dead = await js.subscribe(options.dead_letter_subject, stream=DEAD_LETTER_STREAM, ordered_consumer=True)
+    async with running(EventConsumer(js, options, always_fails)):
+        published = await publish_event(js, spec, Ping(n=7), source="test")
+        message = await dead.next_msg(timeout=20)
+    await dead.unsubscribe()
+    assert deliveries == [1, 2, 3]
+    assert Envelope.model_validate_json(message.data).id == published.envelope.id
+    assert message.headers is not None
+    assert message.headers["Oneclick-Original-Subject"] == spec.subject
+    assert message.headers["Oneclick-Deliveries"] == "3"
+    assert "downstream is broken" in message.headers["Oneclick-Error"]
+
+
+async def test_poison_message_is_dead_lettered_without_retries(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    deliveries: list[int] = []
+
+    async def refuses(envelope: Envelope, delivery: Delivery) -> None:
+        deliveries.append(delivery.num_delivered)
+        raise PoisonMessage("refers to a record that can never exist")
+
+    options = ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), fetch_timeout=0.2)
+    dead = await js.subscribe(options.dead_letter_subject, stream=DEAD_LETTER_STREAM, ordered_consumer=True)
+    async with running(EventConsumer(js, options, refuses)):
+        await publish_event(js, spec, Ping(n=1), source="test")
+        message = await dead.next_msg(timeout=20)
+        await asyncio.sleep(0.3)
+    await dead.unsubscribe()
+    assert deliveries == [1]
+    assert message.headers is not None and message.headers["Oneclick-Error"].startswith("poison:")
+
+
+async def test_undecodable_message_is_dead_lettered(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    handled: list[Envelope] = []
+
+    async def handle(envelope: Envelope, delivery: Delivery) -> None:
+        handled.append(envelope)
+
+    options = ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), fetch_timeout=0.2)
+    dead = await js.subscribe(options.dead_letter_subject, stream=DEAD_LETTER_STREAM, ordered_consumer=True)
+    async with running(EventConsumer(js, options, handle)):
+        await js.publish(spec.subject, b"not json")
+        message = await dead.next_msg(timeout=20)
+    await dead.unsubscribe()
+    assert message.data == b"not json"
+    assert handled == []
+
+
+async def test_replicas_of_a_consumer_share_the_work(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    durable = f"t{secrets.token_hex(4)}"
+    by_replica: dict[str, list[int]] = {"a": [], "b": []}
+
+    def handler(name: str):  # type: ignore[no-untyped-def]
+        async def handle(envelope: Envelope, delivery: Delivery) -> None:
+            by_replica[name].append(spec.parse(envelope).n)
+            await asyncio.sleep(0.01)
+        return handle
+
+    options = ConsumerOptions(durable=durable, subjects=(spec.subject,), batch=1, fetch_timeout=0.2)
+    async with running(EventConsumer(js, options, handler("a"))), running(EventConsumer(js, options, handler("b"))):
+        for n in range(40):
+            await publish_event(js, spec, Ping(n=n), source="test")
+        await eventually(lambda: len(by_replica["a"]) + len(by_replica["b"]) == 40)
+    assert sorted(by_replica["a"] + by_replica["b"]) == list(range(40))
+    assert by_replica["a"] and by_replica["b"]

