@@ -15,6 +15,7 @@ from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer
 from oneclick_core.bus.publishing import publish_envelope, publish_event
 from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, ensure_streams
 from oneclick_core.contracts.envelope import Envelope
+from oneclick_testing.waiting import eventually
 
 from .events_for_tests import Ping, unique_spec
 
@@ -35,15 +36,6 @@ async def running(consumer: EventConsumer) -> AsyncIterator[EventConsumer]:
     finally:
         await consumer.stop()
         await asyncio.wait_for(task, 10)
-
-
-async def eventually(condition: object, timeout: float = 20.0) -> None:
-    assert callable(condition)
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_ensure_streams_is_idempotent(js: JetStreamContext) -> None:
@@ -82,7 +74,8 @@ async def test_repeated_message_id_is_deduplicated_by_the_stream(js: JetStreamCo
     assert again.stream_seq == first.stream_seq
     stored = await js.get_last_msg(EVENTS_STREAM, spec.subject)
     assert stored.seq == first.stream_seq
-    assert stored.headers is not None and stored.headers["Nats-Msg-Id"] == envelope.id
+    assert stored.headers is not None
+    assert stored.headers["Nats-Msg-Id"] == envelope.id
 
 
 async def test_failing_handler_is_retried_then_dead_lettered(js: JetStreamContext) -> None:
@@ -124,7 +117,8 @@ async def test_poison_message_is_dead_lettered_without_retries(js: JetStreamCont
         await asyncio.sleep(0.3)
     await dead.unsubscribe()
     assert deliveries == [1]
-    assert message.headers is not None and message.headers["Oneclick-Error"].startswith("poison:")
+    assert message.headers is not None
+    assert message.headers["Oneclick-Error"].startswith("poison:")
 
 
 async def test_undecodable_message_is_dead_lettered(js: JetStreamContext) -> None:
@@ -161,4 +155,5 @@ async def test_replicas_of_a_consumer_share_the_work(js: JetStreamContext) -> No
             await publish_event(js, spec, Ping(n=n), source="test")
         await eventually(lambda: len(by_replica["a"]) + len(by_replica["b"]) == 40)
     assert sorted(by_replica["a"] + by_replica["b"]) == list(range(40))
-    assert by_replica["a"] and by_replica["b"]
+    assert by_replica["a"]
+    assert by_replica["b"]

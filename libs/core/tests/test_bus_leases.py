@@ -12,6 +12,7 @@ from pathlib import Path
 from nats.aio.client import Client as NATS
 
 from oneclick_core.bus.leases import Lease, locks_bucket
+from oneclick_testing.waiting import eventually
 
 WORKER = Path(__file__).with_name("lease_worker.py")
 TTL = 1.5
@@ -49,28 +50,22 @@ async def start(nats_url: str, lease: str, name: str) -> Contender:
     return Contender(name, process)
 
 
-async def wait_for(condition: object, timeout: float = 30.0) -> None:
-    assert callable(condition)
-    async with asyncio.timeout(timeout):
-        while not condition():
-            await asyncio.sleep(0.05)
-
-
 async def test_exactly_one_leader_and_takeover_after_a_crash(nats_url: str) -> None:
     lease = f"lease-{secrets.token_hex(4)}"
     a, b = await start(nats_url, lease, "a"), await start(nats_url, lease, "b")
     try:
-        await wait_for(lambda: a.leading or b.leading)
+        await eventually(lambda: a.leading or b.leading)
         # Several renewal periods later there is still exactly one leader, and it is the same one.
         first = a if a.leading else b
         second = b if first is a else a
         await asyncio.sleep(TTL * 3)
-        assert first.leading and not second.leading
+        assert first.leading
+        assert not second.leading
         assert f"leading {second.name}" not in second.lines
 
         first.process.kill()  # SIGKILL: no release, the lease must expire
         await first.process.wait()
-        await wait_for(lambda: second.leading)
+        await eventually(lambda: second.leading)
     finally:
         await a.stop()
         await b.stop()
@@ -80,14 +75,14 @@ async def test_graceful_stop_releases_the_lease_for_the_other(nats_url: str, nc:
     lease = f"lease-{secrets.token_hex(4)}"
     a = await start(nats_url, lease, "a")
     try:
-        await wait_for(lambda: a.leading)
+        await eventually(lambda: a.leading)
         b = await start(nats_url, lease, "b")
         try:
             await asyncio.sleep(0.5)
             a.process.send_signal(signal.SIGTERM)
             await a.process.wait()
             assert "stepped-down a" in a.lines
-            await wait_for(lambda: b.leading)
+            await eventually(lambda: b.leading)
         finally:
             await b.stop()
     finally:

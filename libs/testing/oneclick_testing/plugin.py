@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
 import nats
@@ -73,7 +73,8 @@ async def services(nats_url: str, database: Database, log_dir: Path) -> AsyncIte
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+        item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     # Lets fixtures see whether the test failed (to keep the service logs of failed tests).
     report = yield
     setattr(item, f"rep_{report.when}", report)
