@@ -53,8 +53,7 @@ class OutboxRelay:
         try:
             while not self._stopping.is_set():
                 if listener is not None and listener.is_closed():
-                    with contextlib.suppress(Exception):
-                        await self._pool.release(listener)
+                    await self._unlisten(listener)
                     listener = None
                 if listener is None:
                     listener = await self._listen()
@@ -74,8 +73,7 @@ class OutboxRelay:
                     await asyncio.wait_for(self._wake.wait(), timeout=self._poll_interval)
         finally:
             if listener is not None:
-                with contextlib.suppress(Exception):
-                    await self._pool.release(listener)
+                await self._unlisten(listener)
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -88,11 +86,20 @@ class OutboxRelay:
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             return None
         try:
-            await conn.add_listener(_channel(self._schema), lambda *_: self._wake.set())
+            await conn.add_listener(_channel(self._schema), self._on_notify)
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
             await self._pool.release(conn)
             return None
         return conn
+
+    async def _unlisten(self, conn: asyncpg.Connection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.remove_listener(_channel(self._schema), self._on_notify)
+        with contextlib.suppress(Exception):
+            await self._pool.release(conn)
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
 
     async def relay_once(self) -> int:
         """Publish up to one batch of pending events; returns how many were published."""
