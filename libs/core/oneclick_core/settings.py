@@ -60,6 +60,15 @@ class CoreSettings(BaseSettings):
     cron_tick: str = Field("*/1 * * * *", validation_alias=AliasChoices("ONECLICK_CRON_TICK", "CRON_TICK"),
                            description="Cron expression of the auto-update scheduler tick.")
 
+    @field_validator("nats_url", "database_url", "nats_user", "nats_creds_file", "nats_tls_ca_file", "kubeconfig",
+                     mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `ONECLICK_DATABASE_URL=` must mean "not configured", never "connect with libpq's defaults".
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _known_level(cls, value: str) -> str:

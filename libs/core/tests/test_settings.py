@@ -50,3 +50,14 @@ def test_unknown_log_level_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ONECLICK_LOG_LEVEL", "loud")
     with pytest.raises(ValueError, match="unknown log level"):
         CoreSettings()
+
+
+def test_empty_variables_mean_not_configured(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ONECLICK_NATS_URL", "")
+    monkeypatch.setenv("ONECLICK_DATABASE_URL", " ")
+    monkeypatch.setenv("KUBECONFIG", "")
+    monkeypatch.delenv("LOCAL", raising=False)
+    settings = CoreSettings()
+    assert settings.nats_url is None
+    assert settings.database_url is None
+    assert settings.effective_kubeconfig() is None

@@ -72,6 +72,10 @@ class ServiceProcess:
                     raise AssertionError(f"{self.label} not ready after {timeout:g}s:\n{self.log_tail()}")
                 await asyncio.sleep(0.05)
 
+    def send(self, sig: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(sig)
+
     def kill(self, sig: int = signal.SIGKILL) -> int:
         assert self.process is not None
         self.process.send_signal(sig)
