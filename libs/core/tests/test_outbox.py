@@ -84,10 +84,14 @@ async def test_committed_writes_publish_their_events_in_order(pool: asyncpg.Pool
 async def test_rolled_back_write_publishes_nothing(pool: asyncpg.Pool, js: JetStreamContext) -> None:
     spec = unique_spec()
     envelope = spec.envelope(source="test", data=Ping(n=1))
-    with pytest.raises(asyncpg.UniqueViolationError):
+
+    async def write_that_fails() -> None:
         async with pool.acquire() as conn, conn.transaction():
             await enqueue(conn, spec.subject, envelope, schema=SCHEMA)
             await conn.execute("INSERT INTO things (id) VALUES ('dup'), ('dup')")
+
+    with pytest.raises(asyncpg.UniqueViolationError):
+        await write_that_fails()
     relay = OutboxRelay(pool, js, SCHEMA)
     assert await relay.relay_once() == 0
     assert await stored_ids(js, spec.subject) == []
