@@ -1,0 +1,61 @@
+# One-Click: `make run` starts the whole platform, `make test` passes the tests.
+# Both install what is missing first (uv, the locked Python environment) and are safe to repeat.
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+UV_VERSION := 0.13.9
+# A uv on the PATH is used as it is; otherwise one is installed into .tools/ with pip.
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install run test test-fast lint format typecheck catalog bench clean clean-state
+
+help:
+	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
+	@echo "make test       install what is missing, then run the whole test suite"
+	@echo "make lint       ruff and mypy"
+	@echo "make catalog    regenerate docs/events.md from the event and RPC models"
+	@echo "make bench      run the benchmarks in bench/"
+	@echo "make clean      remove the environment; make clean-state removes .oneclick/ (embedded data)"
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+# Re-synced only when a lock or project file changed; `uv sync --frozen` never edits uv.lock.
+$(VENV)/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) | $(UV)
+	$(UV) sync --frozen --python "$(PYTHON)"
+	@touch $@
+
+install: $(VENV)/.synced
+
+run: install
+	$(BIN)/oneclick dev
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+# Everything but the slow end-to-end tests, for a quick loop while developing.
+test-fast: install
+	$(BIN)/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy libs services
+
+format: install
+	$(BIN)/ruff check --fix .
+
+catalog: install
+	$(BIN)/oneclick catalog
+
+bench: install
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+
+clean-state:
+	rm -rf .oneclick

@@ -1,0 +1,78 @@
+"""How long a newcomer waits: ``make run`` on a fresh clone until ``/api/health`` answers 200.
+
+Three runs of the same clone, measured from the command's start to the first 200:
+  cold   no .venv, no .oneclick, no .tools and an empty package cache (every wheel is downloaded);
+  first  no .venv and no .oneclick, but the package cache of the cold run (a second checkout);
+  warm   everything installed and initialised: the everyday restart.
+The clone is of HEAD (commit first); it uses a free port, so a running platform is not disturbed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.reporting import save, table
+from oneclick_cli.processes import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "TERM", "TMPDIR")
+
+
+def _time_until_healthy(clone: Path, env: dict[str, str], port: int, timeout: float = 600) -> float:
+    started = time.monotonic()
+    process = subprocess.Popen(["make", "run"], cwd=clone, env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        with httpx.Client(timeout=2) as client:
+            while time.monotonic() - started < timeout:
+                if process.poll() is not None:
+                    raise RuntimeError(f"make run exited with {process.returncode}")
+                try:
+                    if client.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                        return time.monotonic() - started
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.1)
+        raise TimeoutError("the platform did not become healthy")
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    work = Path(tempfile.mkdtemp(prefix="oneclick-bench-startup-"))
+    work.chmod(0o755)
+    try:
+        clone = work / "one-click"
+        subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
+        port = free_port()
+        env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
+        # No uv on the PATH, an empty cache: what a fresh machine has.
+        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
+                                      if not (Path(p) / "uv").exists() or p.startswith("/usr"))
+        env.update({"ONECLICK_HTTP_PORT": str(port), "UV_CACHE_DIR": str(work / "uv-cache"),
+                    "PIP_NO_CACHE_DIR": "1"})
+        cold = _time_until_healthy(clone, env, port)
+        shutil.rmtree(clone / ".venv")
+        shutil.rmtree(clone / ".oneclick")
+        first = _time_until_healthy(clone, env, port)
+        warm = _time_until_healthy(clone, env, port)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    rows = [["cold (download everything)", f"{cold:.1f}", "1.00"],
+            ["fresh checkout, cached packages", f"{first:.1f}", f"{first / cold:.2f}"],
+            ["warm restart", f"{warm:.1f}", f"{warm / cold:.2f}"]]
+    print(table(["make run → /api/health 200", "seconds", "ratio to cold"], rows))
+    path = save("startup", {"cold_seconds": cold, "fresh_checkout_seconds": first, "warm_seconds": warm})
+    print(f"\nwrote {path.relative_to(REPO)}")
