@@ -48,7 +48,8 @@ class DevRunner:
         self._pump = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
-        assert self.process is not None and self.process.stdout is not None
+        assert self.process is not None
+        assert self.process.stdout is not None
         async for raw in self.process.stdout:
             self.lines.append(raw.decode(errors="replace").rstrip())
 
