@@ -1,0 +1,1 @@
+"""The One-Click Rollout manifest: its spec model, the renderer to Kubernetes objects and the status views."""
