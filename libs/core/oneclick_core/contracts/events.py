@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from oneclick_core.contracts.auth import USER_EVENTS
 from oneclick_core.contracts.envelope import EventSpec
 
 # The registry the catalog and the consumers' filters are built from; append specs as features land.
-EVENTS: tuple[EventSpec[Any], ...] = ()
+EVENTS: tuple[EventSpec[Any], ...] = (*USER_EVENTS,)
