@@ -35,6 +35,7 @@ RpcHandler = Callable[[Any], Awaitable[BaseModel]]
 TRACEPARENT_HEADER = "traceparent"
 REQUEST_ID_HEADER = "Oneclick-Request-Id"
 CALLER_HEADER = "Oneclick-Caller"
+NO_RESPONDER_RETRIES = (0.025, 0.05, 0.1, 0.25)
 
 
 @dataclass(frozen=True)
@@ -159,8 +160,8 @@ class RpcClient:
         outcome = "ok"
         try:
             try:
-                reply = await self._nc.request(method.subject, request.model_dump_json().encode(),
-                                               timeout=timeout or self._timeout, headers=headers)
+                reply = await self._request(method.subject, request.model_dump_json().encode(),
+                                            timeout or self._timeout, headers)
             except nats.errors.NoRespondersError:
                 outcome = "unavailable"
                 raise ApiError.unavailable(
@@ -186,6 +187,27 @@ class RpcClient:
         finally:
             if self._metrics is not None:
                 self._metrics.rpc_calls.labels(method.service, method.method, outcome).inc()
+
+
+    async def _request(self, subject: str, payload: bytes, timeout: float, headers: dict[str, str]) -> Msg:
+        """One request, asked again a few times over ~0.4 s while NATS reports no responders.
+
+        A replica that is (re)starting leaves a short gap, and the server has been seen to report "no
+        responders" for a moment even after a subscription was confirmed. Both heal within milliseconds;
+        a service that is really down still gets its 503 well before any caller's patience runs out.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        for pause in (*NO_RESPONDER_RETRIES, None):
+            try:
+                reply: Msg = await self._nc.request(subject, payload, timeout=max(deadline - loop.time(), 0.001),
+                                                    headers=headers)
+                return reply
+            except nats.errors.NoRespondersError:
+                if pause is None or loop.time() + pause >= deadline:
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
 
 def parse_reply(method: RpcMethod[Any, Response], data: bytes) -> Response:
