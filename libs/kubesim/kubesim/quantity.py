@@ -35,7 +35,8 @@ def parse(value: object) -> Decimal:
     text = str(value).strip()
     match = _PATTERN.match(text)
     if match is None:
-        raise ValueError(f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+        raise ValueError(f"quantities must match the regular expression "
+                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
     try:
         number = Decimal(match.group(1))
     except InvalidOperation:

@@ -1,0 +1,77 @@
+"""One kubesim process (fast timings) for the whole session, reached over HTTP by real clients."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes_asyncio import client, config
+
+from kubesim.testing import KubesimProcess
+
+WATCH_HISTORY = 300
+
+
+@pytest.fixture(scope="session")
+def kubesim() -> Iterator[KubesimProcess]:
+    with KubesimProcess(timings="fast", watch_history=WATCH_HISTORY, seed=7) as process:
+        yield process
+
+
+@pytest.fixture(scope="session")
+async def api(kubesim: KubesimProcess) -> AsyncIterator[client.ApiClient]:
+    configuration = client.Configuration()
+    await config.load_kube_config(config_file=str(kubesim.kubeconfig), client_configuration=configuration)
+    async with client.ApiClient(configuration=configuration) as api_client:
+        yield api_client
+
+
+@pytest.fixture
+async def namespace(api: client.ApiClient) -> AsyncIterator[str]:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    core = client.CoreV1Api(api)
+    await core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
+    yield name
+    try:
+        await core.delete_namespace(name)
+    except client.ApiException as exc:
+        if exc.status != 404:
+            raise
+
+
+class Kubectl:
+    def __init__(self, kubeconfig: Path, cache_dir: Path) -> None:
+        self.kubeconfig = kubeconfig
+        self.cache_dir = cache_dir
+        self.binary = shutil.which("kubectl") or "kubectl"
+
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KUBECONFIG": str(self.kubeconfig), "HOME": str(self.cache_dir)}
+
+    def args(self, *args: str) -> list[str]:
+        return [self.binary, "--cache-dir", str(self.cache_dir / "cache"), *args]
+
+    def run(self, *args: str, input: str | None = None, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(self.args(*args), input=input, capture_output=True, text=True, env=self.env(),
+                                timeout=timeout, check=False)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n"
+                                 f"{result.stderr}")
+        return result
+
+    def popen(self, *args: str) -> subprocess.Popen[str]:
+        return subprocess.Popen(self.args(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=self.env())
+
+
+@pytest.fixture(scope="session")
+def kubectl(kubesim: KubesimProcess, tmp_path_factory: pytest.TempPathFactory) -> Kubectl:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed on this machine")
+    return Kubectl(kubesim.kubeconfig, tmp_path_factory.mktemp("kubectl-home"))
