@@ -14,9 +14,10 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import jwt
+import jwt.types
 import orjson
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -28,11 +29,12 @@ ALGORITHM = "EdDSA"
 TokenType = Literal["auth", "passwordReset", "verification"]
 
 # PocketBase's collection ids, which the JS SDK reads from the token and the record.
-USERS_COLLECTION_ID = "_pb_users_auth_"
-USERS_COLLECTION_NAME = "users"
-SUPERUSERS_COLLECTION_ID = "pbc_3142635823"
-SUPERUSERS_COLLECTION_NAME = "_superusers"
-COLLECTION_NAMES: Mapping[str, str] = {
+AuthCollectionName = Literal["users", "_superusers"]
+USERS_COLLECTION_ID: Final = "_pb_users_auth_"
+USERS_COLLECTION_NAME: Final = "users"
+SUPERUSERS_COLLECTION_ID: Final = "pbc_3142635823"
+SUPERUSERS_COLLECTION_NAME: Final = "_superusers"
+COLLECTION_NAMES: Mapping[str, AuthCollectionName] = {
     USERS_COLLECTION_ID: USERS_COLLECTION_NAME,
     SUPERUSERS_COLLECTION_ID: SUPERUSERS_COLLECTION_NAME,
 }
@@ -65,7 +67,7 @@ class TokenClaims:
     email: str | None = None
 
     @property
-    def collection_name(self) -> str | None:
+    def collection_name(self) -> AuthCollectionName | None:
         return COLLECTION_NAMES.get(self.collection_id)
 
     def to_payload(self) -> dict[str, Any]:
@@ -181,10 +183,8 @@ def verify_token(token: str, keys: Mapping[str, Ed25519PublicKey], *, expected_t
     key = keys.get(kid)
     if key is None:
         raise UnknownKeyError(kid)
-    options: dict[str, Any] = {"require": ["exp", "iat", "sub"]}
-    if now is not None:
-        # PyJWT compares against its own clock; tests pass `now` to check expiry deterministically.
-        options["verify_exp"] = False
+    # PyJWT compares against its own clock; tests pass `now` to check expiry deterministically.
+    options: jwt.types.Options = {"require": ["exp", "iat", "sub"], "verify_exp": now is None}
     try:
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options=options)
     except jwt.ExpiredSignatureError:

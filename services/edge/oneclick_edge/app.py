@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from oneclick_edge.apis import health
+from oneclick_edge.apis import (
+    health,
+    jwks,
+    record_auth_confirm_password_reset,
+    record_auth_confirm_verification,
+    record_auth_logout_all,
+    record_auth_methods,
+    record_auth_refresh,
+    record_auth_request_password_reset,
+    record_auth_request_verification,
+    record_auth_with_oauth2,
+    record_auth_with_password,
+    users_create,
+    users_delete,
+    users_files,
+    users_update,
+    users_view,
+)
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.errors import install_error_handlers
 
@@ -15,4 +32,11 @@ def create_app(context: EdgeContext) -> FastAPI:
     app.state.edge = context
     install_error_handlers(app)
     app.include_router(health.router)
+    # Auth and the users collection; literal /collections/users/... paths come before any generic
+    # /collections/{collection}/... routes so the users collection stays with the auth service.
+    for module in (record_auth_with_password, record_auth_refresh, record_auth_methods, record_auth_with_oauth2,
+                   record_auth_request_password_reset, record_auth_confirm_password_reset,
+                   record_auth_request_verification, record_auth_confirm_verification, record_auth_logout_all,
+                   users_create, users_view, users_update, users_delete, users_files, jwks):
+        app.include_router(module.router)
     return app

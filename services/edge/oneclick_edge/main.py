@@ -5,14 +5,20 @@ from __future__ import annotations
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
 from oneclick_core.serving import AsgiServer
 from oneclick_edge.app import create_app
+from oneclick_edge.auth import Authenticator
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.settings import EdgeSettings
 
 
 async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
     settings = runtime.settings
+    authenticator = Authenticator(runtime.rpc_client, key_refresh_interval=settings.key_refresh_interval,
+                                  user_state_ttl=settings.user_state_ttl,
+                                  superuser_state_ttl=settings.superuser_state_ttl)
+    await authenticator.follow_user_events(runtime.js)
+    runtime.on_shutdown(authenticator.stop)
     context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,
-                          version=runtime.version)
+                          version=runtime.version, authenticator=authenticator)
     server = AsgiServer(create_app(context), settings.http_host, settings.http_port, lifespan="off",
                         proxy_headers=True, timeout_graceful_shutdown=10)
     runtime.serve_http(server)

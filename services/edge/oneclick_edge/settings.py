@@ -11,3 +11,8 @@ class EdgeSettings(CoreSettings):
     http_host: str = Field("127.0.0.1", description="Bind address of the public API.")
     http_port: int = Field(8090, ge=0, le=65535, description="Port of the public API (PocketBase's default).")
     health_timeout: float = Field(2.0, gt=0, description="Seconds /api/health waits for each service's ping.")
+    key_refresh_interval: float = Field(
+        1.0, gt=0, description="Least seconds between JWKS refreshes caused by tokens with an unknown kid.")
+    user_state_ttl: float = Field(
+        600.0, gt=0, description="Seconds a user's token version learned from auth is trusted without an event.")
+    superuser_state_ttl: float = Field(5.0, gt=0, description="Seconds a superuser's token version is trusted.")

@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Base64Bytes, BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from oneclick_core.contracts.envelope import EventSpec
 from oneclick_core.contracts.rpc import RpcMethod
-from oneclick_core.tokens import (
-    SUPERUSERS_COLLECTION_ID,
-    SUPERUSERS_COLLECTION_NAME,
-    USERS_COLLECTION_ID,
-    USERS_COLLECTION_NAME,
-)
+from oneclick_core.tokens import SUPERUSERS_COLLECTION_NAME
 
 SERVICE = "auth"
 
@@ -40,8 +35,8 @@ class UserRecord(BaseModel):
     """A ``users`` record in PocketBase's shape."""
 
     id: str
-    collectionId: Literal["_pb_users_auth_"] = USERS_COLLECTION_ID
-    collectionName: Literal["users"] = USERS_COLLECTION_NAME
+    collectionId: Literal["_pb_users_auth_"] = "_pb_users_auth_"
+    collectionName: Literal["users"] = "users"
     created: str = Field(description="PocketBase datetime, e.g. 2024-01-02 15:04:05.000Z")
     updated: str
     email: str
@@ -56,8 +51,8 @@ class SuperuserRecord(BaseModel):
     """A ``_superusers`` record in PocketBase's shape."""
 
     id: str
-    collectionId: Literal["pbc_3142635823"] = SUPERUSERS_COLLECTION_ID
-    collectionName: Literal["_superusers"] = SUPERUSERS_COLLECTION_NAME
+    collectionId: Literal["pbc_3142635823"] = "pbc_3142635823"
+    collectionName: Literal["_superusers"] = "_superusers"
     created: str
     updated: str
     email: str
@@ -78,9 +73,12 @@ class Empty(BaseModel):
 
 
 class FileUpload(BaseModel):
+    # Bytes are base64 in JSON (RPC), raw bytes in Python.
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     filename: str
     contentType: str
-    data: Base64Bytes
+    data: bytes
 
 
 # -- sign-up, sign-in, refresh -------------------------------------------------------------------------
@@ -232,8 +230,10 @@ class GetAvatarRequest(BaseModel):
 
 
 class FileContent(BaseModel):
+    model_config = ConfigDict(ser_json_bytes="base64", val_json_bytes="base64")
+
     contentType: str
-    data: Base64Bytes
+    data: bytes
 
 
 # -- what verifiers need ------------------------------------------------------------------------------
@@ -294,7 +294,8 @@ AUTH_WITH_OAUTH2: RpcMethod[OAuth2LoginRequest, AuthResult] = _method(
     "auth_with_oauth2", OAuth2LoginRequest, AuthResult,
     "Exchange an OAuth2 code (with its PKCE verifier) at the provider; sign in, link or create the user.")
 REQUEST_PASSWORD_RESET: RpcMethod[EmailRequest, Empty] = _method(
-    "request_password_reset", EmailRequest, Empty, "Send a reset link if the email belongs to a user (answer is the same).")
+    "request_password_reset", EmailRequest, Empty,
+    "Send a reset link if the email belongs to a user (the answer is the same either way).")
 CONFIRM_PASSWORD_RESET: RpcMethod[ConfirmPasswordResetRequest, Empty] = _method(
     "confirm_password_reset", ConfirmPasswordResetRequest, Empty, "Set a new password with a reset token.")
 REQUEST_VERIFICATION: RpcMethod[EmailRequest, Empty] = _method(

@@ -1,0 +1,26 @@
+"""``POST /api/collections/users/records``: sign-up (JSON or multipart with an avatar)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+
+from oneclick_core.contracts.auth import CREATE_USER, CreateUserRequest, UserRecord
+from oneclick_edge.apis.users_form import as_bool, as_text, as_upload, submitted
+from oneclick_edge.auth import Principal, optional_auth
+from oneclick_edge.context import EdgeContext, edge_context
+
+router = APIRouter()
+
+
+@router.post("/api/collections/users/records")
+@router.post("/api/collections/_pb_users_auth_/records", include_in_schema=False)
+async def create_user(request: Request, _: Principal | None = Depends(optional_auth),
+                      context: EdgeContext = Depends(edge_context)) -> UserRecord:
+    fields, files = await submitted(request)
+    avatar = await as_upload(files["avatar"]) if "avatar" in files else None
+    sign_up = CreateUserRequest(
+        email=as_text(fields.get("email")), password=as_text(fields.get("password")),
+        passwordConfirm=as_text(fields.get("passwordConfirm")), name=as_text(fields.get("name")),
+        username=as_text(fields.get("username")), emailVisibility=as_bool(fields.get("emailVisibility")),
+        avatar=avatar)
+    return await context.rpc.call(CREATE_USER, sign_up)
