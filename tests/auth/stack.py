@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import asyncpg
 import httpx
 
 from oneclick_cli.processes import free_port
+from oneclick_core.tokens import USERS_COLLECTION_ID, SigningKey, TokenClaims
+from oneclick_testing.infrastructure import Database
 from oneclick_testing.services import ServiceGroup
 
 # argon2id still, at a cost that keeps a suite of sign-ins quick on two cores.
 FAST_HASHING = {"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
                 "ONECLICK_ARGON2_PARALLELISM": "1"}
 PASSWORD = "correct horse battery"
+SUPERUSER = ("root@example.com", "superuser-secret")
 
 
 @dataclass
@@ -21,6 +26,7 @@ class Stack:
     services: ServiceGroup
     url: str
     client: httpx.AsyncClient
+    database: Database
 
     async def sign_up(self, email: str, password: str = PASSWORD, **fields: str) -> dict[str, object]:
         response = await self.client.post("/api/collections/users/records", json={
@@ -44,3 +50,26 @@ async def start_stack(services: ServiceGroup, auth_env: Mapping[str, str] | None
     port = free_port()
     await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **(edge_env or {})})
     return f"http://127.0.0.1:{port}"
+
+
+async def current_signing_key(database_url: str) -> SigningKey:
+    """The key auth signs with now, read from its schema: lets a test mint tokens auth could have made."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        row = await conn.fetchrow("SELECT kid, private_key FROM auth.signing_keys ORDER BY created DESC LIMIT 1")
+    finally:
+        await conn.close()
+    assert row is not None
+    return SigningKey.from_pem(row["kid"], bytes(row["private_key"]))
+
+
+def mint(key: SigningKey, user_id: str, *, lifetime: int = 3600, version: int = 1, token_type: str = "auth",
+         collection_id: str = USERS_COLLECTION_ID) -> str:
+    now = int(time.time())
+    return key.sign(TokenClaims(subject=user_id, collection_id=collection_id, type=token_type, issued_at=now,
+                                expires_at=now + lifetime, version=version))
+
+
+def auth_header(token: str) -> dict[str, str]:
+    # The PocketBase SDK sends the bare token.
+    return {"Authorization": token}

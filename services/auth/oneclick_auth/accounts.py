@@ -66,10 +66,25 @@ def avatar_filename(original: str, content_type: str) -> str:
     return f"{base}_{secrets.token_hex(5)}.{AVATAR_TYPES[content_type]}"
 
 
+def sniff_image(data: bytes) -> str | None:
+    """The image type the bytes really are; what the client claims is not trusted."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
 def check_avatar(errors: FieldErrors, avatar: FileUpload | None) -> None:
+    """Accept only real images; ``avatar.contentType`` is replaced by what the bytes are."""
     if avatar is None:
         return
-    if avatar.contentType not in AVATAR_TYPES:
+    sniffed = sniff_image(avatar.data)
+    if sniffed is None:
         allowed = ", ".join(sorted(AVATAR_TYPES))
         errors.add("avatar", field_error("validation_invalid_mime_type",
                                          f'"{avatar.filename}" mime type must be one of: {allowed}.'))
@@ -77,6 +92,8 @@ def check_avatar(errors: FieldErrors, avatar: FileUpload | None) -> None:
         errors.add("avatar", field_error("validation_file_size_limit",
                                          f"Failed to upload {avatar.filename!r} - the maximum allowed file size is "
                                          f"{MAX_AVATAR_BYTES} bytes."))
+    else:
+        avatar.contentType = sniffed
 
 
 def may_act_on(actor: Actor, user_id: str) -> bool:
