@@ -16,7 +16,7 @@ from .stack import PASSWORD, SUPERUSER, Stack, auth_header
 
 
 def _png() -> bytes:
-    """A valid 1×1 PNG."""
+    """A valid 1x1 PNG."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
     return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
@@ -155,7 +155,8 @@ async def test_avatar_upload_is_served_to_its_owner_only(stack: Stack) -> None:
                                         data={"name": "Gina"}, headers=auth_header(token))
     assert uploaded.status_code == 200, uploaded.text
     filename = uploaded.json()["avatar"]
-    assert filename.startswith("me_photo_") and filename.endswith(".png")
+    assert filename.startswith("me_photo_")
+    assert filename.endswith(".png")
     assert uploaded.json()["name"] == "Gina"
 
     url = f"/api/files/users/{user['id']}/{filename}"
