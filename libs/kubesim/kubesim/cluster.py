@@ -49,9 +49,37 @@ class Cluster:
         self._saved_rv = -1
 
     def _controllers(self) -> list[Controller]:
+        from kubesim.controllers import (
+            deployments,
+            garbage,
+            hpa,
+            jobs,
+            namespaces,
+            pods,
+            services,
+            statefulsets,
+            volumes,
+        )
+
         return [
             CrdController(self),
             EventReaper(self),
+            namespaces.NamespaceController(self),
+            namespaces.ServiceAccountController(self),
+            garbage.GarbageCollector(self),
+            pods.Kubelet(self),
+            deployments.DeploymentController(self),
+            deployments.ReplicaSetController(self),
+            statefulsets.StatefulSetController(self),
+            statefulsets.DaemonSetController(self),
+            jobs.JobController(self),
+            jobs.CronJobController(self),
+            services.EndpointsController(self),
+            services.LoadBalancerController(self),
+            services.IngressController(self),
+            volumes.VolumeController(self),
+            volumes.PvcProtection(self),
+            hpa.HorizontalPodAutoscalerController(self),
         ]
 
     # --- contents -------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from kubesim.testing import KubesimProcess
 
 async def test_version_and_discovery(api: client.ApiClient) -> None:
     version = await client.VersionApi(api).get_code()
-    assert version.major == "1" and version.minor == "32"
+    assert version.major == "1"
+    assert version.minor == "32"
     groups = await client.ApisApi(api).get_api_versions()
     names = {g.name for g in groups.groups}
     assert {"apps", "batch", "networking.k8s.io", "autoscaling", "storage.k8s.io", "apiextensions.k8s.io",
@@ -34,12 +35,14 @@ async def test_defaults_exist(api: client.ApiClient) -> None:
     nodes = (await core.list_node()).items
     assert len(nodes) == 1
     node = nodes[0]
-    assert node.status.capacity["cpu"] and node.status.allocatable["memory"]
+    assert node.status.capacity["cpu"]
+    assert node.status.allocatable["memory"]
     assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
     classes = (await client.StorageV1Api(api).list_storage_class()).items
     default = [c.metadata.name for c in classes
                if (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
-    assert default == ["standard"] and len(classes) >= 2
+    assert default == ["standard"]
+    assert len(classes) >= 2
     ingress_classes = (await client.NetworkingV1Api(api).list_ingress_class()).items
     assert "nginx" in [c.metadata.name for c in ingress_classes]
     crd = await client.ApiextensionsV1Api(api).read_custom_resource_definition("rollouts.one-click.dev")
@@ -58,7 +61,8 @@ async def test_crud_metadata_and_conflicts(api: client.ApiClient, namespace: str
 
     fetched = await core.read_namespaced_config_map("settings", namespace)
     assert fetched.data == {"mode": "dev"}
-    assert fetched.metadata.managed_fields and fetched.metadata.managed_fields[0].operation == "Update"
+    assert fetched.metadata.managed_fields
+    assert fetched.metadata.managed_fields[0].operation == "Update"
 
     fetched.data["mode"] = "prod"
     updated = await core.replace_namespaced_config_map("settings", namespace, fetched)
@@ -75,7 +79,8 @@ async def test_crud_metadata_and_conflicts(api: client.ApiClient, namespace: str
     with pytest.raises(client.ApiException) as exists:
         await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
             metadata=client.V1ObjectMeta(name="settings")))
-    assert exists.value.status == 409 and "AlreadyExists" in exists.value.body
+    assert exists.value.status == 409
+    assert "AlreadyExists" in exists.value.body
 
     with pytest.raises(client.ApiException) as missing:
         await core.read_namespaced_config_map("nope", namespace)
@@ -96,7 +101,8 @@ async def test_resource_versions_are_one_global_counter(api: client.ApiClient, n
     b = await core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="b"),
                                                                         string_data={"k": "v"}))
     assert int(b.metadata.resource_version) > int(a.metadata.resource_version)
-    assert b.data == {"k": "dg=="} and b.type == "Opaque"
+    assert b.data == {"k": "dg=="}
+    assert b.type == "Opaque"
     listed = await core.list_namespaced_config_map(namespace)
     assert int(listed.metadata.resource_version) >= int(b.metadata.resource_version)
 
@@ -105,7 +111,8 @@ async def test_generate_name(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
     made = await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
         metadata=client.V1ObjectMeta(generate_name="gen-")))
-    assert made.metadata.name.startswith("gen-") and len(made.metadata.name) == len("gen-") + 5
+    assert made.metadata.name.startswith("gen-")
+    assert len(made.metadata.name) == len("gen-") + 5
 
 
 async def test_invalid_objects_get_422_with_causes(api: client.ApiClient, namespace: str) -> None:
@@ -120,7 +127,8 @@ async def test_invalid_objects_get_422_with_causes(api: client.ApiClient, namesp
     import json
 
     status = json.loads(invalid.value.body)
-    assert status["reason"] == "Invalid" and status["kind"] == "Status"
+    assert status["reason"] == "Invalid"
+    assert status["kind"] == "Status"
     fields = {c["field"] for c in status["details"]["causes"]}
     assert {"metadata.name", "spec.template.metadata.labels", "spec.template.spec.containers[0].image"} <= fields
 
@@ -129,19 +137,22 @@ async def test_bad_request_and_missing_namespace(api: client.ApiClient, namespac
     core = client.CoreV1Api(api)
     with pytest.raises(client.ApiException) as bad:
         await core.list_namespaced_pod(namespace, label_selector="a in (b")
-    assert bad.value.status == 400 and "BadRequest" in bad.value.body
+    assert bad.value.status == 400
+    assert "BadRequest" in bad.value.body
     with pytest.raises(client.ApiException) as unsupported:
         await core.list_namespaced_pod(namespace, field_selector="spec.unknown=x")
     assert unsupported.value.status == 400
     with pytest.raises(client.ApiException) as no_ns:
         await core.create_namespaced_config_map("does-not-exist", client.V1ConfigMap(
             metadata=client.V1ObjectMeta(name="x")))
-    assert no_ns.value.status == 404 and "namespaces" in no_ns.value.body
+    assert no_ns.value.status == 404
+    assert "namespaces" in no_ns.value.body
 
 
 async def test_method_not_allowed(kubesim: KubesimProcess) -> None:
     code, body = kubesim.request("POST", "/api/v1/namespaces/default/pods/somepod")
-    assert code == 405 and body["reason"] == "MethodNotAllowed"
+    assert code == 405
+    assert body["reason"] == "MethodNotAllowed"
     code, body = kubesim.request("PUT", "/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/x", {})
     assert code == 405
 
@@ -207,4 +218,5 @@ async def test_stats_endpoint(kubesim: KubesimProcess, api: client.ApiClient) ->
     stats = kubesim.stats()
     assert stats["requests"]["byVerb"]["list"] >= 1
     assert stats["requests"]["byVerbAndResource"]["list"]["namespaces"] >= 1
-    assert "byResource" in stats["watches"] and "byNamespace" in stats["watches"]
+    assert "byResource" in stats["watches"]
+    assert "byNamespace" in stats["watches"]

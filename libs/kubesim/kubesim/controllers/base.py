@@ -86,7 +86,7 @@ class WorkQueue:
 
 
 class Controller:
-    """Subclasses set ``name`` and ``watches`` (storage keys) and implement ``reconcile``."""
+    """Subclasses set ``name`` and ``watches`` (storage keys, ``*`` for all) and implement ``reconcile``."""
 
     name = "controller"
     watches: tuple[str, ...] = ()
@@ -137,7 +137,7 @@ class ControllerManager:
         self._tasks: list[asyncio.Task[None]] = []
 
     def on_change(self, change: Change) -> None:
-        for controller in self._by_resource.get(change.resource, ()):
+        for controller in (*self._by_resource.get(change.resource, ()), *self._by_resource.get("*", ())):
             for key in controller.keys_for(change):
                 controller.queue.add(key)
 

@@ -1,0 +1,499 @@
+"""Deployments and ReplicaSets: pod-template-hash ReplicaSets, rolling updates within maxSurge/maxUnavailable,
+Recreate, revision annotations and history limits, status and conditions as ``kubectl rollout status`` reads
+them; ReplicaSets keeping their pod count."""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+from kubesim import clock
+from kubesim.apiserver import DeleteOptions, WriteOptions
+from kubesim.controllers.base import Controller, controller_of, object_key, owner_ref, split_key
+from kubesim.controllers.events import NORMAL, WARNING
+from kubesim.names import template_hash
+from kubesim.selectors import from_object
+from kubesim.status import ApiError
+from kubesim.store import Change
+
+JSON = dict[str, Any]
+DEPLOYMENT_CONTROLLER = "deployment-controller"
+REPLICASET_CONTROLLER = "replicaset-controller"
+HASH_LABEL = "pod-template-hash"
+REVISION = "deployment.kubernetes.io/revision"
+DESIRED = "deployment.kubernetes.io/desired-replicas"
+MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+
+
+def resolve(value: Any, total: int, round_up: bool) -> int:
+    if isinstance(value, int):
+        return value
+    text = str(value)
+    if text.endswith("%"):
+        fraction = int(text[:-1]) * total / 100
+        return math.ceil(fraction) if round_up else math.floor(fraction)
+    return int(text)
+
+
+def surge_and_unavailable(deployment: JSON) -> tuple[int, int]:
+    spec = deployment.get("spec") or {}
+    replicas = int(spec.get("replicas", 1))
+    rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
+    surge = resolve(rolling.get("maxSurge", "25%"), replicas, True)
+    unavailable = resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
+    if surge == 0 and unavailable == 0:
+        unavailable = 1
+    return surge, min(unavailable, replicas)
+
+
+def pod_ready(pod: JSON) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
+
+
+def ready_since(pod: JSON) -> float | None:
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready" and c.get("status") == "True":
+            return clock.parse_time(c.get("lastTransitionTime"))
+    return None
+
+
+def active(pod: JSON) -> bool:
+    return not pod["metadata"].get("deletionTimestamp") and \
+        (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+
+
+def _template_without_hash(template: JSON) -> JSON:
+    out = copy.deepcopy(template or {})
+    labels = (out.get("metadata") or {}).get("labels")
+    if labels is not None:
+        labels.pop(HASH_LABEL, None)
+    return out
+
+
+def _revision(rs: JSON) -> int:
+    try:
+        return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
+    except ValueError:
+        return 0
+
+
+class ReplicaSetController(Controller):
+    name = "replicaset"
+    watches = ("apps/replicasets", "/pods")
+    resync_on_start = ("apps/replicasets",)
+
+    def keys_for(self, change: Change) -> list[str]:
+        if change.resource == "apps/replicasets":
+            return [object_key(change.obj)]
+        keys = []
+        for obj in (change.obj, change.old):
+            ref = controller_of(obj) if obj else None
+            if ref and ref.get("kind") == "ReplicaSet":
+                keys.append(f"{change.obj['metadata'].get('namespace')}/{ref['name']}")
+        return keys
+
+    def owned_pods(self, rs: JSON) -> list[JSON]:
+        uid = rs["metadata"]["uid"]
+        return [pod for resource, pod in self.store.dependents(uid) if resource == "/pods"
+                and (controller_of(pod) or {}).get("uid") == uid]
+
+    def reconcile(self, key: str) -> float | None:
+        namespace, name = split_key(key)
+        rs = self.store.get("apps/replicasets", namespace, name)
+        if rs is None or rs["metadata"].get("deletionTimestamp"):
+            return None
+        spec = rs.get("spec") or {}
+        desired = int(spec.get("replicas", 1))
+        pods = self.owned_pods(rs)
+        alive = [p for p in pods if active(p)]
+        diff = len(alive) - desired
+        requeue: float | None = None
+        if diff < 0:
+            requeue = self._create(rs, -diff)
+        elif diff > 0:
+            self._delete(rs, alive, diff)
+        pods = self.owned_pods(rs)
+        alive = [p for p in pods if active(p)]
+        requeue = self._status(rs, alive, requeue)
+        return requeue
+
+    def _create(self, rs: JSON, count: int) -> float | None:
+        template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
+        meta = template.get("metadata") or {}
+        pods_rt = self.api.rt("", "pods")
+        namespace = rs["metadata"]["namespace"]
+        for _ in range(count):
+            pod: JSON = {"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": namespace,
+                                      "labels": dict(meta.get("labels") or {}),
+                                      "annotations": dict(meta.get("annotations") or {}),
+                                      "ownerReferences": [owner_ref(rs)]},
+                         "spec": copy.deepcopy(template.get("spec") or {})}
+            if not pod["metadata"]["annotations"]:
+                del pod["metadata"]["annotations"]
+            try:
+                created = self.api.create(pods_rt, namespace, pod,
+                                          WriteOptions(field_manager="kube-controller-manager"))
+            except ApiError as exc:
+                self.cluster.events.record(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}",
+                                           REPLICASET_CONTROLLER)
+                return max(1.0, self.cluster.timings.backoff_base * 5)
+            self.cluster.events.record(rs, NORMAL, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
+                                       REPLICASET_CONTROLLER)
+        return None
+
+    def _delete(self, rs: JSON, alive: list[JSON], count: int) -> None:
+        def rank(pod: JSON) -> tuple[int, int, int, float]:
+            status = pod.get("status") or {}
+            scheduled = 1 if (pod.get("spec") or {}).get("nodeName") else 0
+            running = 1 if status.get("phase") == "Running" else 0
+            ready = 1 if pod_ready(pod) else 0
+            created = clock.parse_time(pod["metadata"].get("creationTimestamp")) or 0.0
+            return (scheduled, running, ready, -created)
+
+        pods_rt = self.api.rt("", "pods")
+        for pod in sorted(alive, key=rank)[:count]:
+            try:
+                self.api.delete(pods_rt, pod["metadata"]["namespace"], pod["metadata"]["name"], DeleteOptions(),
+                                WriteOptions(field_manager="kube-controller-manager"))
+            except ApiError:
+                continue
+            self.cluster.events.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
+                                       REPLICASET_CONTROLLER)
+
+    def _status(self, rs: JSON, alive: list[JSON], requeue: float | None) -> float | None:
+        spec = rs.get("spec") or {}
+        min_ready = float(spec.get("minReadySeconds") or 0) * self.cluster.timings.spec_seconds_scale
+        now = clock.now()
+        labels = from_object(spec.get("selector"))
+        ready = [p for p in alive if pod_ready(p)]
+        available = 0
+        for pod in ready:
+            since = ready_since(pod)
+            if min_ready <= 0 or (since is not None and now - since >= min_ready):
+                available += 1
+            elif since is not None:
+                wait = min_ready - (now - since)
+                requeue = wait if requeue is None else min(requeue, wait)
+        status = {"replicas": len(alive),
+                  "fullyLabeledReplicas": sum(1 for p in alive if labels.matches(p["metadata"].get("labels"))),
+                  "readyReplicas": len(ready), "availableReplicas": available,
+                  "observedGeneration": rs["metadata"].get("generation", 1)}
+        status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+        if (rs.get("status") or {}) != status:
+            updated = copy.deepcopy(rs)
+            updated["status"] = status
+            self.api.write(self.api.rt("apps", "replicasets"), updated, REPLICASET_CONTROLLER, "status")
+        return requeue
+
+
+class DeploymentController(Controller):
+    name = "deployment"
+    watches = ("apps/deployments", "apps/replicasets")
+    resync_on_start = ("apps/deployments",)
+
+    def keys_for(self, change: Change) -> list[str]:
+        if change.resource == "apps/deployments":
+            return [object_key(change.obj)]
+        ref = controller_of(change.obj)
+        if ref and ref.get("kind") == "Deployment":
+            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
+        return []
+
+    @property
+    def rs_rt(self) -> Any:
+        return self.api.rt("apps", "replicasets")
+
+    def owned(self, deployment: JSON) -> list[JSON]:
+        uid = deployment["metadata"]["uid"]
+        return [rs for resource, rs in self.store.dependents(uid) if resource == "apps/replicasets"
+                and (controller_of(rs) or {}).get("uid") == uid]
+
+    def reconcile(self, key: str) -> float | None:
+        namespace, name = split_key(key)
+        deployment = self.store.get("apps/deployments", namespace, name)
+        if deployment is None or deployment["metadata"].get("deletionTimestamp"):
+            return None
+        spec = deployment.get("spec") or {}
+        all_rs = self.owned(deployment)
+        template = _template_without_hash(spec.get("template") or {})
+        new_rs = next((rs for rs in all_rs if _template_without_hash((rs.get("spec") or {}).get("template") or {})
+                       == template), None)
+        old_rs = [rs for rs in all_rs if rs is not new_rs]
+        max_revision = max((_revision(rs) for rs in old_rs), default=0)
+        created_new = False
+        if spec.get("paused"):
+            self._sync_status(deployment, new_rs, old_rs, created_new)
+            return None
+        if new_rs is None:
+            new_rs = self._create_rs(deployment, old_rs, max_revision + 1)
+            if new_rs is None:
+                return 1.0
+            created_new = True
+        elif _revision(new_rs) <= max_revision:
+            # Rolling back to an older template makes its ReplicaSet the newest revision again.
+            new_rs = self._annotate(new_rs, deployment, max_revision + 1)
+        self._annotate_deployment(deployment, _revision(new_rs))
+        deployment = self.store.get("apps/deployments", namespace, name) or deployment
+        if (spec.get("strategy") or {}).get("type") == "Recreate":
+            self._recreate(deployment, new_rs, old_rs)
+        else:
+            self._rolling(deployment, new_rs, old_rs)
+        self._cleanup(deployment, new_rs)
+        all_rs = self.owned(deployment)
+        new_rs = next((rs for rs in all_rs if rs["metadata"]["uid"] == new_rs["metadata"]["uid"]), new_rs)
+        old_rs = [rs for rs in all_rs if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]]
+        return self._sync_status(deployment, new_rs, old_rs, created_new)
+
+    # --- replica sets -------------------------------------------------------------------------------------
+
+    def _create_rs(self, deployment: JSON, old_rs: list[JSON], revision: int) -> JSON | None:
+        spec = deployment["spec"]
+        template = copy.deepcopy(spec.get("template") or {})
+        collision = int((deployment.get("status") or {}).get("collisionCount") or 0)
+        pod_hash = template_hash(_template_without_hash(template), collision)
+        template.setdefault("metadata", {}).setdefault("labels", {})[HASH_LABEL] = pod_hash
+        selector = copy.deepcopy(spec.get("selector") or {})
+        selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
+        replicas = int(spec.get("replicas", 1))
+        if (spec.get("strategy") or {}).get("type") == "Recreate":
+            initial = 0 if any(int((rs.get("spec") or {}).get("replicas", 0)) for rs in old_rs) else replicas
+        else:
+            surge, _ = surge_and_unavailable(deployment)
+            current = sum(int((rs.get("spec") or {}).get("replicas", 0)) for rs in old_rs)
+            initial = max(0, min(replicas, replicas + surge - current))
+        namespace = deployment["metadata"]["namespace"]
+        name = f"{deployment['metadata']['name']}-{pod_hash}"
+        surge, _ = surge_and_unavailable(deployment)
+        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
+              "metadata": {"name": name, "namespace": namespace, "labels": dict(template["metadata"]["labels"]),
+                           "annotations": {DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge),
+                                           REVISION: str(revision)},
+                           "ownerReferences": [owner_ref(deployment)]},
+              "spec": {"replicas": initial, "selector": selector, "template": template,
+                       **({"minReadySeconds": spec["minReadySeconds"]} if spec.get("minReadySeconds") else {})}}
+        try:
+            created = self.api.create(self.rs_rt, namespace, rs, WriteOptions(field_manager="kube-controller-manager"))
+        except ApiError as exc:
+            if exc.code == 409:
+                existing = self.store.get("apps/replicasets", namespace, name)
+                if existing is not None and (controller_of(existing) or {}).get("uid") == \
+                        deployment["metadata"]["uid"]:
+                    return existing
+                bumped = copy.deepcopy(deployment)
+                bumped.setdefault("status", {})["collisionCount"] = collision + 1
+                self.api.write(self.api.rt("apps", "deployments"), bumped, DEPLOYMENT_CONTROLLER, "status")
+            return None
+        if initial > 0:
+            self._scaled_event(deployment, created, 0, initial)
+        return created
+
+    def _annotate(self, rs: JSON, deployment: JSON, revision: int) -> JSON:
+        updated = copy.deepcopy(rs)
+        updated["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
+        return self.api.write(self.rs_rt, updated, DEPLOYMENT_CONTROLLER)
+
+    def _annotate_deployment(self, deployment: JSON, revision: int) -> None:
+        annotations = deployment["metadata"].get("annotations") or {}
+        if annotations.get(REVISION) == str(revision):
+            return
+        updated = copy.deepcopy(deployment)
+        updated["metadata"].setdefault("annotations", {})[REVISION] = str(revision)
+        self.api.write(self.api.rt("apps", "deployments"), updated, DEPLOYMENT_CONTROLLER)
+
+    def _scaled_event(self, deployment: JSON, rs: JSON, before: int, after: int) -> None:
+        direction = "up" if after > before else "down"
+        self.cluster.events.record(deployment, NORMAL, "ScalingReplicaSet",
+                                   f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}",
+                                   DEPLOYMENT_CONTROLLER)
+
+    def _scale(self, deployment: JSON, rs: JSON, replicas: int) -> JSON:
+        current = int((rs.get("spec") or {}).get("replicas", 0))
+        desired = int(deployment["spec"].get("replicas", 1))
+        surge, _ = surge_and_unavailable(deployment)
+        annotations = rs["metadata"].get("annotations") or {}
+        wanted_annotations = {DESIRED: str(desired), MAX_REPLICAS: str(desired + surge)}
+        if current == replicas and all(annotations.get(k) == v for k, v in wanted_annotations.items()):
+            return rs
+        updated = copy.deepcopy(rs)
+        updated["spec"]["replicas"] = replicas
+        updated["metadata"].setdefault("annotations", {}).update(wanted_annotations)
+        stored = self.api.write(self.rs_rt, updated, DEPLOYMENT_CONTROLLER)
+        if current != replicas:
+            self._scaled_event(deployment, rs, current, replicas)
+        return stored
+
+    def _recreate(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> None:
+        for rs in old_rs:
+            if int((rs.get("spec") or {}).get("replicas", 0)) > 0:
+                self._scale(deployment, rs, 0)
+        still_running = any(active(p) or p["metadata"].get("deletionTimestamp")
+                            for rs in old_rs for resource, p in self.store.dependents(rs["metadata"]["uid"])
+                            if resource == "/pods")
+        if not still_running:
+            self._scale(deployment, new_rs, int(deployment["spec"].get("replicas", 1)))
+
+    def _rolling(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> None:
+        replicas = int(deployment["spec"].get("replicas", 1))
+        surge, max_unavailable = surge_and_unavailable(deployment)
+
+        def spec_replicas(rs: JSON) -> int:
+            return int((rs.get("spec") or {}).get("replicas", 0))
+
+        def available(rs: JSON) -> int:
+            return int((rs.get("status") or {}).get("availableReplicas", 0))
+
+        # Scale the new ReplicaSet up as far as maxSurge allows (or down to the desired count).
+        total = spec_replicas(new_rs) + sum(spec_replicas(rs) for rs in old_rs)
+        new_count = spec_replicas(new_rs)
+        if new_count < replicas:
+            allowed = replicas + surge - total
+            if allowed > 0:
+                new_rs = self._scale(deployment, new_rs, min(replicas, new_count + allowed))
+        elif new_count > replicas:
+            new_rs = self._scale(deployment, new_rs, replicas)
+        else:
+            new_rs = self._scale(deployment, new_rs, new_count)
+
+        # Scale old ReplicaSets down without going below replicas - maxUnavailable available pods.
+        old_active = [rs for rs in old_rs if spec_replicas(rs) > 0]
+        if not old_active:
+            return
+        min_available = replicas - max_unavailable
+        total = spec_replicas(new_rs) + sum(spec_replicas(rs) for rs in old_rs)
+        new_unavailable = spec_replicas(new_rs) - available(new_rs)
+        budget = total - min_available - new_unavailable
+        if budget <= 0:
+            return
+        # Unhealthy old replicas go first: removing them costs no availability.
+        for rs in sorted(old_active, key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0):
+            unhealthy = spec_replicas(rs) - available(rs)
+            if unhealthy <= 0 or budget <= 0:
+                continue
+            cut = min(unhealthy, budget)
+            self._scale(deployment, rs, spec_replicas(rs) - cut)
+            budget -= cut
+        old_rs = [self.store.get("apps/replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
+                  for rs in old_rs]
+        total_available = available(new_rs) + sum(available(rs) for rs in old_rs)
+        can_remove = total_available - min_available
+        for rs in sorted(old_rs, key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0):
+            if can_remove <= 0:
+                break
+            count = spec_replicas(rs)
+            if count <= 0:
+                continue
+            cut = min(count, can_remove)
+            self._scale(deployment, rs, count - cut)
+            can_remove -= cut
+
+    def _cleanup(self, deployment: JSON, new_rs: JSON) -> None:
+        limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
+        candidates = [rs for rs in self.owned(deployment) if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]
+                      and int((rs.get("spec") or {}).get("replicas", 0)) == 0
+                      and int((rs.get("status") or {}).get("replicas", 0)) == 0
+                      and not rs["metadata"].get("deletionTimestamp")]
+        excess = len(candidates) - limit
+        if excess <= 0:
+            return
+        for rs in sorted(candidates, key=_revision)[:excess]:
+            try:
+                self.api.delete(self.rs_rt, rs["metadata"]["namespace"], rs["metadata"]["name"], DeleteOptions(),
+                                WriteOptions(field_manager=DEPLOYMENT_CONTROLLER))
+            except ApiError:
+                pass
+
+    # --- status -------------------------------------------------------------------------------------------
+
+    def _sync_status(self, deployment: JSON, new_rs: JSON | None, old_rs: list[JSON],
+                     created_new: bool) -> float | None:
+        spec = deployment["spec"]
+        replicas = int(spec.get("replicas", 1))
+        all_rs = ([new_rs] if new_rs else []) + old_rs
+
+        def stat(rs: JSON, key: str) -> int:
+            return int((rs.get("status") or {}).get(key, 0))
+
+        total = sum(stat(rs, "replicas") for rs in all_rs)
+        updated = stat(new_rs, "replicas") if new_rs else 0
+        ready = sum(stat(rs, "readyReplicas") for rs in all_rs)
+        available = sum(stat(rs, "availableReplicas") for rs in all_rs)
+        _, max_unavailable = surge_and_unavailable(deployment)
+        now = clock.now()
+        stamp = clock.rfc3339(now)
+        previous = {c.get("type"): c for c in (deployment.get("status") or {}).get("conditions") or []}
+
+        def condition(kind: str, ok: bool, reason: str, message: str, progress: bool = False) -> JSON:
+            before = previous.get(kind)
+            value = "True" if ok else "False"
+            changed = before is None or before.get("status") != value
+            same_reason = before is not None and before.get("reason") == reason and not changed
+            return {"type": kind, "status": value,
+                    "lastUpdateTime": before.get("lastUpdateTime", stamp) if same_reason and before and not progress
+                    else stamp,
+                    "lastTransitionTime": stamp if changed or before is None else before.get("lastTransitionTime"),
+                    "reason": reason, "message": message}
+
+        conditions = []
+        if available >= replicas - max_unavailable:
+            conditions.append(condition("Available", True, "MinimumReplicasAvailable",
+                                        "Deployment has minimum availability."))
+        else:
+            conditions.append(condition("Available", False, "MinimumReplicasUnavailable",
+                                        "Deployment does not have minimum availability."))
+        rs_name = new_rs["metadata"]["name"] if new_rs else ""
+        complete = new_rs is not None and updated == replicas and available >= replicas and total == replicas \
+            and stat(new_rs, "availableReplicas") >= replicas
+        old_status = deployment.get("status") or {}
+        progressed = (old_status.get("updatedReplicas"), old_status.get("readyReplicas"),
+                      old_status.get("availableReplicas"), old_status.get("replicas")) != \
+            (updated, ready, available, total)
+        before_progress = previous.get("Progressing")
+        deadline = spec.get("progressDeadlineSeconds")
+        requeue: float | None = None
+        if spec.get("paused"):
+            conditions.append(condition("Progressing", True, "DeploymentPaused", "Deployment is paused")
+                              | {"status": "Unknown"})
+        elif complete:
+            conditions.append(condition("Progressing", True, "NewReplicaSetAvailable",
+                                        f'ReplicaSet "{rs_name}" has successfully progressed.'))
+        elif created_new:
+            conditions.append(condition("Progressing", True, "NewReplicaSetCreated",
+                                        f'Created new replica set "{rs_name}"', progress=True))
+        else:
+            last_update = clock.parse_time((before_progress or {}).get("lastUpdateTime")) or now
+            timed_out = (before_progress or {}).get("reason") == "ProgressDeadlineExceeded"
+            scaled_deadline = float(deadline) * self.cluster.timings.spec_seconds_scale \
+                if deadline is not None else None
+            if progressed or before_progress is None or (before_progress.get("reason") == "NewReplicaSetAvailable"):
+                conditions.append(condition("Progressing", True, "ReplicaSetUpdated",
+                                            f'ReplicaSet "{rs_name}" is progressing.', progress=True))
+                if scaled_deadline is not None:
+                    requeue = scaled_deadline + 0.01
+            elif timed_out or (scaled_deadline is not None and now - last_update > scaled_deadline):
+                if not timed_out:
+                    self.cluster.events.record(deployment, WARNING, "ProgressDeadlineExceeded",
+                                               f'ReplicaSet "{rs_name}" has timed out progressing.',
+                                               DEPLOYMENT_CONTROLLER)
+                conditions.append(condition("Progressing", False, "ProgressDeadlineExceeded",
+                                            f'ReplicaSet "{rs_name}" has timed out progressing.'))
+            else:
+                conditions.append(dict(before_progress))
+                if scaled_deadline is not None:
+                    requeue = max(0.01, scaled_deadline - (now - last_update) + 0.01)
+        status: JSON = {"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": total,
+                        "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available}
+        unavailable = max(0, replicas - available)
+        if unavailable:
+            status["unavailableReplicas"] = unavailable
+        status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+        status["conditions"] = conditions
+        if old_status.get("collisionCount"):
+            status["collisionCount"] = old_status["collisionCount"]
+        if old_status != status:
+            new_obj = copy.deepcopy(deployment)
+            new_obj["status"] = status
+            self.api.write(self.api.rt("apps", "deployments"), new_obj, DEPLOYMENT_CONTROLLER, "status")
+        return requeue
