@@ -47,6 +47,24 @@ async def database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]
     await drop_database(postgres_server.url, created)
 
 
+@pytest.fixture(scope="module")
+async def module_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
+    """One database for a module whose tests share running services (see ``oneclick_testing.platform``)."""
+    created = await create_database(postgres_server.url)
+    yield created
+    await drop_database(postgres_server.url, created)
+
+
+@pytest.fixture(scope="module")
+def module_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Service logs of a module's shared processes; kept when any test of the module failed."""
+    path = scratch_dir("oneclick-test-logs-")
+    failed_before = request.session.testsfailed
+    yield path
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 @pytest.fixture
 async def nc(nats_url: str) -> AsyncIterator[NATS]:
     client = await nats.connect(nats_url, name="test")

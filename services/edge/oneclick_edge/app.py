@@ -5,6 +5,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from oneclick_edge.apis import (
+    blueprint_share,
+    blueprint_view,
     health,
     jwks,
     record_auth_confirm_password_reset,
@@ -16,6 +18,12 @@ from oneclick_edge.apis import (
     record_auth_request_verification,
     record_auth_with_oauth2,
     record_auth_with_password,
+    record_create,
+    record_delete,
+    record_files,
+    record_update,
+    record_view,
+    records_list,
     users_create,
     users_delete,
     users_files,
@@ -38,5 +46,9 @@ def create_app(context: EdgeContext) -> FastAPI:
                    record_auth_request_password_reset, record_auth_confirm_password_reset,
                    record_auth_request_verification, record_auth_confirm_verification, record_auth_logout_all,
                    users_create, users_view, users_update, users_delete, users_files, jwks):
+        app.include_router(module.router)
+    # The One-Click collections (records service) and One-Click's blueprint endpoints.
+    for module in (records_list, record_view, record_create, record_update, record_delete, record_files,
+                   blueprint_view, blueprint_share):
         app.include_router(module.router)
     return app

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from oneclick_core.contracts import records as rpc
 from oneclick_core.migrations import Migration, core_migrations, load_migrations
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
 from oneclick_core.settings import CoreSettings
+from oneclick_records.handlers import RecordHandlers
+from oneclick_records.users import CONSUMER, UsersReadModel
 
 
 def migrations() -> list[Migration]:
@@ -12,7 +15,16 @@ def migrations() -> list[Migration]:
 
 
 async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
-    """Registers the service's RPC handlers and workers (collections arrive with issue 5)."""
+    handlers = RecordHandlers(runtime.pool)
+    runtime.rpc.register(rpc.LIST, handlers.list)
+    runtime.rpc.register(rpc.VIEW, handlers.view)
+    runtime.rpc.register(rpc.CREATE, handlers.create)
+    runtime.rpc.register(rpc.UPDATE, handlers.update)
+    runtime.rpc.register(rpc.DELETE, handlers.delete)
+    runtime.rpc.register(rpc.GET_FILE, handlers.get_file)
+    runtime.rpc.register(rpc.GET_BLUEPRINT, handlers.get_blueprint)
+    runtime.rpc.register(rpc.SHARE_BLUEPRINT, handlers.share_blueprint)
+    runtime.consume(CONSUMER, UsersReadModel(runtime.pool).handle)
 
 
 SERVICE = ServiceSpec(name="records", settings=CoreSettings, setup=setup, distribution="oneclick-records",

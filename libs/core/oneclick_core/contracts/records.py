@@ -1,0 +1,166 @@
+"""The records service's RPC methods and the record events it publishes.
+
+Records travel as PocketBase-shaped JSON objects (``id``, ``collectionId``, ``collectionName``, ``created``,
+``updated``, the collection's fields, optional ``expand``) so the edge hands them to PocketBase SDK clients
+unchanged. Every request names the ``actor`` the edge authenticated; records enforces the collection's
+access rules itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from oneclick_core.contracts.auth import Actor, FileContent, FileUpload
+from oneclick_core.contracts.envelope import EventSpec
+from oneclick_core.contracts.rpc import RpcMethod
+
+SERVICE = "records"
+
+CollectionName = Literal["projects", "deployments", "rollouts", "blueprints", "autoUpdates"]
+COLLECTIONS: tuple[str, ...] = ("projects", "deployments", "rollouts", "blueprints", "autoUpdates")
+
+JsonObject = dict[str, Any]
+
+
+class ListRequest(BaseModel):
+    collection: str
+    actor: Actor
+    params: dict[str, str] = Field(
+        default_factory=dict,
+        description="The query string as sent (page, perPage, sort, filter, expand, fields, skipTotal); "
+                    "records parses it with PocketBase's rules.")
+
+
+class ListResult(BaseModel):
+    page: int
+    perPage: int
+    totalItems: int = Field(description="-1 with skipTotal")
+    totalPages: int = Field(description="-1 with skipTotal")
+    items: list[JsonObject]
+
+
+class ViewRequest(BaseModel):
+    collection: str
+    id: str
+    actor: Actor
+    expand: str = ""
+    fields: str = ""
+
+
+class RecordResult(BaseModel):
+    record: JsonObject
+
+
+class FileField(BaseModel):
+    """An uploaded file for a file field (``avatar``) of a record."""
+
+    field: str
+    file: FileUpload
+
+
+class CreateRequest(BaseModel):
+    collection: str
+    actor: Actor
+    data: JsonObject = Field(default_factory=dict)
+    files: list[FileField] = Field(default_factory=list)
+    expand: str = ""
+    fields: str = ""
+
+
+class UpdateRequest(CreateRequest):
+    id: str
+
+
+class DeleteRequest(BaseModel):
+    collection: str
+    id: str
+    actor: Actor
+
+
+class Deleted(BaseModel):
+    pass
+
+
+class FileRequest(BaseModel):
+    collection: str
+    id: str
+    filename: str
+    actor: Actor
+
+
+class BlueprintRequest(BaseModel):
+    id: str
+    actor: Actor
+
+
+def _method(name: str, request: type[Any], response: type[Any], description: str) -> RpcMethod[Any, Any]:
+    return RpcMethod(SERVICE, name, request, response, description)
+
+
+LIST: RpcMethod[ListRequest, ListResult] = _method(
+    "list", ListRequest, ListResult, "A page of a collection's records the actor may see (filter, sort, expand).")
+VIEW: RpcMethod[ViewRequest, RecordResult] = _method(
+    "view", ViewRequest, RecordResult, "One record the actor may see; 404 otherwise.")
+CREATE: RpcMethod[CreateRequest, RecordResult] = _method(
+    "create", CreateRequest, RecordResult, "Create a record (with its files); 400 with per-field errors.")
+UPDATE: RpcMethod[UpdateRequest, RecordResult] = _method(
+    "update", UpdateRequest, RecordResult, "Change a record (PATCH semantics, `field+`/`field-` modifiers).")
+DELETE: RpcMethod[DeleteRequest, Deleted] = _method(
+    "delete", DeleteRequest, Deleted, "Delete a record and what it owns (cascades).")
+GET_FILE: RpcMethod[FileRequest, FileContent] = _method(
+    "get_file", FileRequest, FileContent, "A file of a record the actor may see.")
+GET_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
+    "get_blueprint", BlueprintRequest, RecordResult, "A blueprint the actor may see (GET /pb/blueprints/:id).")
+SHARE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
+    "share_blueprint", BlueprintRequest, RecordResult,
+    "Add the actor to a blueprint's users (idempotent; the owner gets it unchanged).")
+
+RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
+    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT)
+
+
+# -- events -----------------------------------------------------------------------------------------------
+
+class Audience(BaseModel):
+    """Who may see the record, so every edge replica can filter realtime messages without asking records."""
+
+    owner: str | None = Field(None, description="The owning user's id.")
+    users: list[str] = Field(default_factory=list, description="Users it is shared with (blueprints).")
+    public: bool = Field(False, description="Visible to every signed-in user (non-private blueprints).")
+
+    def admits(self, actor: Actor) -> bool:
+        return actor.is_superuser or self.public or actor.id == self.owner or actor.id in self.users
+
+
+class RecordChange(BaseModel):
+    """A record was created, updated or deleted. Secret values in manifests are redacted."""
+
+    collection: str
+    action: Literal["create", "update", "delete"]
+    record: JsonObject = Field(description="The record after the change (before it, for a delete).")
+    changed: list[str] = Field(default_factory=list, description="Fields an update changed.")
+    audience: Audience
+    project: str | None = Field(None, description="The project the record belongs to, if any.")
+    deployment: str | None = Field(None, description="The deployment the record belongs to, if any.")
+
+
+# Aggregate names in subjects: one per collection (autoUpdates → autoupdate).
+AGGREGATES: dict[str, str] = {"projects": "project", "deployments": "deployment", "rollouts": "rollout",
+                              "blueprints": "blueprint", "autoUpdates": "autoupdate"}
+VERBS: dict[str, str] = {"create": "created", "update": "updated", "delete": "deleted"}
+
+
+def _event(collection: str, action: str) -> EventSpec[RecordChange]:
+    aggregate = AGGREGATES[collection]
+    return EventSpec(aggregate, VERBS[action], RecordChange,
+                     f"A {collection} record was {VERBS[action]}; `record` is PocketBase-shaped, secrets redacted.")
+
+
+RECORD_EVENTS: dict[tuple[str, str], EventSpec[RecordChange]] = {
+    (collection, action): _event(collection, action) for collection in COLLECTIONS for action in VERBS}
+
+
+def record_event(collection: str, action: str) -> EventSpec[RecordChange]:
+    return RECORD_EVENTS[(collection, action)]

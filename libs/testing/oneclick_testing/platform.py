@@ -1,0 +1,92 @@
+"""Several services plus the edge as real processes, and an HTTP client speaking to the edge like the SDK.
+
+Starting processes dominates a test's time, so test modules share one platform (``module_platform``
+fixtures built with :func:`start_platform`) and each test uses accounts of its own.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from oneclick_cli.processes import free_port
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.services import ServiceGroup
+
+# argon2id still, at a cost that keeps a suite of sign-ups quick on two cores.
+FAST_HASHING = {"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
+                "ONECLICK_ARGON2_PARALLELISM": "1"}
+PASSWORD = "correct horse battery"
+SUPERUSER = ("root@example.com", "superuser-secret")
+
+
+@dataclass
+class User:
+    """A signed-in user: its record, its token, and a client sending that token."""
+
+    id: str
+    email: str
+    token: str
+    client: httpx.AsyncClient
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Platform:
+    services: ServiceGroup
+    url: str
+    database: Database
+    client: httpx.AsyncClient  # anonymous
+    _clients: list[httpx.AsyncClient] = field(default_factory=list)
+
+    def client_with(self, token: str) -> httpx.AsyncClient:
+        client = httpx.AsyncClient(base_url=self.url, timeout=15, headers={"Authorization": token})
+        self._clients.append(client)
+        return client
+
+    async def new_user(self, name: str = "user", password: str = PASSWORD) -> User:
+        email = f"{name}-{secrets.token_hex(4)}@example.com"
+        created = await self.client.post("/api/collections/users/records", json={
+            "email": email, "password": password, "passwordConfirm": password, "name": name})
+        assert created.status_code == 200, created.text
+        login = await self.client.post("/api/collections/users/auth-with-password",
+                                       json={"identity": email, "password": password})
+        assert login.status_code == 200, login.text
+        body = login.json()
+        return User(id=body["record"]["id"], email=email, token=body["token"],
+                    client=self.client_with(body["token"]), record=body["record"])
+
+    async def superuser(self) -> User:
+        email, password = SUPERUSER
+        login = await self.client.post("/api/collections/_superusers/auth-with-password",
+                                       json={"identity": email, "password": password})
+        assert login.status_code == 200, login.text
+        body = login.json()
+        return User(id=body["record"]["id"], email=email, token=body["token"],
+                    client=self.client_with(body["token"]), record=body["record"])
+
+    async def close(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        await self.client.aclose()
+
+
+async def start_platform(services: ServiceGroup, database: Database, names: Sequence[str],
+                         env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
+    """Start ``names`` (auth with fast hashing and a bootstrapped superuser), then the edge."""
+    env = env or {}
+    for name in names:
+        extra = dict(env.get(name, {}))
+        if name == "auth":
+            extra = {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
+                     **extra}
+        await services.start(name, env=extra)
+    port = free_port()
+    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})})
+    url = f"http://127.0.0.1:{port}"
+    return Platform(services=services, url=url, database=database,
+                    client=httpx.AsyncClient(base_url=url, timeout=15))

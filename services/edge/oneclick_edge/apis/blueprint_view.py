@@ -1,0 +1,20 @@
+"""``GET /pb/blueprints/{id}``: a blueprint the caller may see (One-Click's custom endpoint)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import ORJSONResponse
+
+from oneclick_core.contracts.records import GET_BLUEPRINT, BlueprintRequest
+from oneclick_edge.auth import Principal, require_auth
+from oneclick_edge.context import EdgeContext, edge_context
+
+router = APIRouter()
+
+
+@router.get("/pb/blueprints/{blueprint_id}")
+@router.get("/blueprints/{blueprint_id}", include_in_schema=False)
+async def view_blueprint(blueprint_id: str, principal: Principal = Depends(require_auth),
+                         context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+    result = await context.rpc.call(GET_BLUEPRINT, BlueprintRequest(id=blueprint_id, actor=principal.actor))
+    return ORJSONResponse(result.record)

@@ -1,0 +1,76 @@
+"""``expand=project,blueprint.owner,users``: related records under ``expand``, each one checked against the
+target collection's view rule, fetched with one query per relation and level (never one per record).
+
+Relations the actor may not see, or that point nowhere, are left out silently, as PocketBase does. Users
+come from the read-model: oneself, and the users a blueprint of one's own is shared with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+from oneclick_core.contracts.auth import Actor
+from oneclick_core.contracts.records import JsonObject
+from oneclick_records.access import Params, can_view
+from oneclick_records.model import ALL_COLLECTIONS, BLUEPRINTS, USERS, Collection, Kind
+from oneclick_records.serializing import to_record, user_for
+
+
+async def expand(conn: asyncpg.Connection, collection: Collection, records: list[JsonObject],
+                 tree: Mapping[str, Any], actor: Actor) -> None:
+    """Attach ``expand`` to ``records`` in place, level by level (``tree`` from ``search.fields.parse_expand``)."""
+    if not tree or not records:
+        return
+    for name, subtree in tree.items():
+        relation = collection.field(name)
+        if relation is None or relation.kind is not Kind.RELATION:
+            continue  # PocketBase ignores what it cannot expand
+        target = ALL_COLLECTIONS[relation.target]
+        wanted = {i for r in records for i in _ids(r.get(name))}
+        if not wanted:
+            continue
+        found = await _fetch(conn, target, wanted, actor, _shared_users(collection, name, records, actor))
+        if subtree:
+            await expand(conn, target, list(found.values()), subtree, actor)
+        for record in records:
+            ids = _ids(record.get(name))
+            if relation.multiple:
+                related: Any = [found[i] for i in ids if i in found]
+                if not related:
+                    continue
+            elif ids and ids[0] in found:
+                related = found[ids[0]]
+            else:
+                continue
+            record.setdefault("expand", {})[name] = related
+
+
+def _ids(value: object) -> list[str]:
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return [value] if isinstance(value, str) and value else []
+
+
+def _shared_users(collection: Collection, name: str, records: list[JsonObject], actor: Actor) -> set[str]:
+    """Users the actor may see besides itself: those its own blueprints are shared with."""
+    if collection is not BLUEPRINTS or name != "users":
+        return set()
+    return {u for r in records if r.get("owner") == actor.id for u in _ids(r.get("users"))}
+
+
+async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], actor: Actor,
+                 also_visible: set[str]) -> Mapping[str, JsonObject]:
+    params = Params(sorted(ids))
+    rule = can_view(target, actor, params)
+    if also_visible:
+        rule = f"({rule} OR t.id = ANY ({params.add(sorted(also_visible))}))"
+    condition = "NOT t.deleted AND " if target is USERS else ""
+    rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE {condition}t.id = ANY ($1) AND {rule}",
+                            *params.values)
+    records = {row["id"]: to_record(target, row) for row in rows}
+    if target is USERS:
+        records = {i: user_for(actor.id, r, superuser=actor.is_superuser) for i, r in records.items()}
+    return records

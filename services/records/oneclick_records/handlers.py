@@ -1,0 +1,73 @@
+"""RPC handlers: each opens a connection (and a transaction for writes) and calls the matching operation."""
+
+from __future__ import annotations
+
+import asyncpg
+
+from oneclick_core.contracts import records as rpc
+from oneclick_core.contracts.auth import FileContent
+from oneclick_core.errors import ApiError
+from oneclick_core.search.schema import Schema
+from oneclick_records import writing
+from oneclick_records.blueprints import share_blueprint
+from oneclick_records.model import BLUEPRINTS, search_schema
+from oneclick_records.querying import collection_named, file_of, list_records, present, view_record
+
+
+class RecordHandlers:
+    def __init__(self, pool: asyncpg.Pool, schema: Schema | None = None) -> None:
+        self._pool = pool
+        self._schema = schema or search_schema()
+
+    async def list(self, request: rpc.ListRequest) -> rpc.ListResult:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn:
+            page = await list_records(conn, self._schema, collection, request.actor, request.params)
+        return rpc.ListResult.model_validate(page)
+
+    async def view(self, request: rpc.ViewRequest) -> rpc.RecordResult:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn:
+            record = await view_record(conn, collection, request.id, request.actor, request.expand, request.fields)
+        return rpc.RecordResult(record=record)
+
+    async def create(self, request: rpc.CreateRequest) -> rpc.RecordResult:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                record = await writing.create(conn, collection, request.actor, request.data, request.files)
+            return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
+                                                         request.expand, request.fields))
+
+    async def update(self, request: rpc.UpdateRequest) -> rpc.RecordResult:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                record = await writing.update(conn, collection, request.id, request.actor, request.data,
+                                              request.files)
+            return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
+                                                         request.expand, request.fields))
+
+    async def delete(self, request: rpc.DeleteRequest) -> rpc.Deleted:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn, conn.transaction():
+            await writing.delete(conn, collection, request.id, request.actor)
+        return rpc.Deleted()
+
+    async def get_file(self, request: rpc.FileRequest) -> FileContent:
+        collection = collection_named(request.collection)
+        async with self._pool.acquire() as conn:
+            return await file_of(conn, collection, request.id, request.filename, request.actor)
+
+    async def get_blueprint(self, request: rpc.BlueprintRequest) -> rpc.RecordResult:
+        async with self._pool.acquire() as conn:
+            record = await view_record(conn, BLUEPRINTS, request.id, request.actor)
+        return rpc.RecordResult(record=record)
+
+    async def share_blueprint(self, request: rpc.BlueprintRequest) -> rpc.RecordResult:
+        if request.actor.is_superuser:
+            raise ApiError.bad_request("Blueprints are shared with users, not superusers.")
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                record = await share_blueprint(conn, request.id, request.actor)
+            return rpc.RecordResult(record=record)

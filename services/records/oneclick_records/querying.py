@@ -1,0 +1,108 @@
+"""Reading records: list pages and single records, always inside the collection's view rule.
+
+The client's filter and sort go through the search library (parameterized SQL from a parsed AST) and are
+ANDed with the rule, so no filter can reach a record the rule hides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import asyncpg
+
+from oneclick_core.contracts.auth import Actor, FileContent
+from oneclick_core.contracts.records import JsonObject
+from oneclick_core.errors import ApiError
+from oneclick_core.search.context import RequestContext
+from oneclick_core.search.fields import parse_expand, parse_fields, pick_fields
+from oneclick_core.search.listing import ListQuery, list_page
+from oneclick_core.search.resolving import SchemaResolver
+from oneclick_core.search.schema import Schema
+from oneclick_core.search.sorting import compile_sort
+from oneclick_core.search.sql import compile_filter
+from oneclick_records.access import Params, can_view
+from oneclick_records.expanding import expand
+from oneclick_records.model import COLLECTIONS, Collection
+from oneclick_records.serializing import to_record
+
+ALIAS = "t"
+
+
+def collection_named(name: str) -> Collection:
+    """A collection by name or by PocketBase collection id, as SDK paths may use either."""
+    collection = COLLECTIONS.get(name) or next((c for c in COLLECTIONS.values() if c.id == name), None)
+    if collection is None:
+        raise ApiError(404, "Missing collection context.")
+    return collection
+
+
+def request_context(actor: Actor) -> RequestContext:
+    return RequestContext(auth={"id": actor.id, "collectionName": actor.collection}, method="GET")
+
+
+async def list_records(conn: asyncpg.Connection, schema: Schema, collection: Collection, actor: Actor,
+                       raw: Mapping[str, str]) -> dict[str, Any]:
+    query = ListQuery.parse(raw)
+    resolver = SchemaResolver(schema, collection.name, allow_hidden=actor.is_superuser)
+    params = Params()
+    conditions = [can_view(collection, actor, params)]
+    if query.filter is not None:
+        compiled = compile_filter(query.filter, resolver, alias=ALIAS, context=request_context(actor),
+                                  param_offset=len(params.values))
+        conditions.append(f"({compiled.sql})")
+        params.values.extend(compiled.params)
+    where = " AND ".join(conditions)
+    order = compile_sort(query.sort, resolver, alias=ALIAS, param_offset=len(params.values))
+    # Without a sort, creation order (PocketBase returns rows in insertion order).
+    order_by = order.sql or f'"{ALIAS}".created ASC, "{ALIAS}".id ASC'
+    filter_params = list(params.values)
+    rows = await conn.fetch(
+        f'SELECT "{ALIAS}".* FROM {collection.table} "{ALIAS}" WHERE {where} ORDER BY {order_by} '
+        f"LIMIT {query.per_page} OFFSET {query.offset}", *filter_params, *order.params)
+    total = None
+    if not query.skip_total:
+        total = await conn.fetchval(f'SELECT count(*) FROM {collection.table} "{ALIAS}" WHERE {where}',
+                                    *filter_params)
+    records = [to_record(collection, row) for row in rows]
+    await expand(conn, collection, records, query.expand, actor)
+    page = list_page(records, query, total=total)
+    page["items"] = pick_fields(page["items"], query.fields)
+    return page
+
+
+async def view_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
+                      expand_text: str = "", fields_text: str = "") -> JsonObject:
+    record = await visible_record(conn, collection, record_id, actor)
+    return await present(conn, collection, record, actor, expand_text, fields_text)
+
+
+async def visible_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor
+                         ) -> JsonObject:
+    params = Params(record_id)
+    rule = can_view(collection, actor, params)
+    row = await conn.fetchrow(f'SELECT "{ALIAS}".* FROM {collection.table} "{ALIAS}" WHERE id = $1 AND {rule}',
+                              *params.values)
+    if row is None:
+        raise ApiError.not_found()
+    return to_record(collection, row)
+
+
+async def present(conn: asyncpg.Connection, collection: Collection, record: JsonObject, actor: Actor,
+                  expand_text: str, fields_text: str) -> JsonObject:
+    """A record as the response carries it: expanded and projected as the client asked."""
+    await expand(conn, collection, [record], parse_expand(expand_text), actor)
+    picked: JsonObject = pick_fields(record, parse_fields(fields_text))
+    return picked
+
+
+async def file_of(conn: asyncpg.Connection, collection: Collection, record_id: str, filename: str, actor: Actor
+                  ) -> FileContent:
+    record = await visible_record(conn, collection, record_id, actor)
+    if filename not in {record.get(f.name) for f in collection.file_fields}:
+        raise ApiError.not_found()
+    row = await conn.fetchrow("SELECT content_type, data FROM files WHERE collection = $1 AND record_id = $2 "
+                              "AND name = $3", collection.name, record_id, filename)
+    if row is None:
+        raise ApiError.not_found()
+    return FileContent(contentType=row["content_type"], data=row["data"])
