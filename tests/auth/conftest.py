@@ -27,14 +27,20 @@ async def module_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Da
 
 
 @pytest.fixture(scope="module")
-async def stack(request: pytest.FixtureRequest, nats_url: str,
-                module_database: Database) -> AsyncIterator[Stack]:
+def auth_env() -> dict[str, str]:
+    """Extra settings of the module's auth service; a test module overrides this fixture to change them."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def stack(request: pytest.FixtureRequest, nats_url: str, module_database: Database,
+                auth_env: dict[str, str]) -> AsyncIterator[Stack]:
     log_dir = scratch_dir("oneclick-test-logs-")
     failed_before = request.session.testsfailed
     group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url}, log_dir)
     try:
         url = await start_stack(group, auth_env={"ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
-                                                 "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]})
+                                                 "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1], **auth_env})
         async with httpx.AsyncClient(base_url=url, timeout=15) as client:
             yield Stack(group, url, client, module_database)
     finally:
