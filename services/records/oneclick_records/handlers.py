@@ -10,8 +10,16 @@ from oneclick_core.errors import ApiError
 from oneclick_core.search.schema import Schema
 from oneclick_records import writing
 from oneclick_records.blueprints import share_blueprint
-from oneclick_records.model import BLUEPRINTS, search_schema
-from oneclick_records.querying import collection_named, file_of, list_records, present, view_record
+from oneclick_records.model import BLUEPRINTS, PROJECTS, search_schema
+from oneclick_records.querying import (
+    collection_named,
+    deployment_access,
+    file_of,
+    list_records,
+    present,
+    view_record,
+)
+from oneclick_records.reconciling import deployment_state
 
 
 class RecordHandlers:
@@ -71,3 +79,16 @@ class RecordHandlers:
             async with conn.transaction():
                 record = await share_blueprint(conn, request.id, request.actor)
             return rpc.RecordResult(record=record)
+
+    async def deployment_access(self, request: rpc.DeploymentRef) -> rpc.DeploymentAccess:
+        async with self._pool.acquire() as conn:
+            project, deployment = await deployment_access(conn, request.actor, request.project, request.id)
+        return rpc.DeploymentAccess(project=project, deployment=deployment)
+
+    async def project_access(self, request: rpc.ProjectAccessRequest) -> rpc.RecordResult:
+        async with self._pool.acquire() as conn:
+            return rpc.RecordResult(record=await view_record(conn, PROJECTS, request.project, request.actor))
+
+    async def deployment_state(self, request: rpc.DeploymentStateRequest) -> rpc.DeploymentState:
+        async with self._pool.acquire() as conn:
+            return await deployment_state(conn, request.deployment)

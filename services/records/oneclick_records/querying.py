@@ -23,7 +23,7 @@ from oneclick_core.search.sorting import compile_sort
 from oneclick_core.search.sql import compile_filter
 from oneclick_records.access import Params, can_view
 from oneclick_records.expanding import expand
-from oneclick_records.model import COLLECTIONS, Collection
+from oneclick_records.model import COLLECTIONS, DEPLOYMENTS, Collection
 from oneclick_records.serializing import to_record
 
 ALIAS = "t"
@@ -106,3 +106,16 @@ async def file_of(conn: asyncpg.Connection, collection: Collection, record_id: s
     if row is None:
         raise ApiError.not_found()
     return FileContent(contentType=row["content_type"], data=row["data"])
+
+
+async def deployment_access(conn: asyncpg.Connection, actor: Actor, project_id: str, ref_id: str) -> tuple[str, str]:
+    """(project, deployment) for a custom endpoint's path; 404 unless both are the actor's and belong together."""
+    params = Params(project_id, ref_id)
+    rule = can_view(DEPLOYMENTS, actor, params)
+    row = await conn.fetchrow(
+        f"""SELECT t.project, t.id FROM deployments t
+            WHERE t.project = $1 AND {rule}
+              AND (t.id = $2 OR t.id = (SELECT r.deployment FROM rollouts r WHERE r.id = $2))""", *params.values)
+    if row is None:
+        raise ApiError.not_found()
+    return row["project"], row["id"]

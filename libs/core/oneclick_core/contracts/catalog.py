@@ -13,11 +13,12 @@ from pydantic import BaseModel
 from oneclick_core.contracts.auth import AUTH_METHODS_RPC
 from oneclick_core.contracts.envelope import Envelope, EventSpec
 from oneclick_core.contracts.events import EVENTS
+from oneclick_core.contracts.records import RECORDS_RPC
 from oneclick_core.contracts.rpc import PING_METHODS, RpcMethod
 
 
 def all_rpc_methods() -> tuple[RpcMethod[Any, Any], ...]:
-    return (*PING_METHODS, *AUTH_METHODS_RPC)
+    return (*PING_METHODS, *AUTH_METHODS_RPC, *RECORDS_RPC)
 
 
 def _schema(model: type[BaseModel]) -> str:

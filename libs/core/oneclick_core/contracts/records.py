@@ -95,6 +95,53 @@ class BlueprintRequest(BaseModel):
     actor: Actor
 
 
+class DeploymentRef(BaseModel):
+    """``id`` is a deployment id or the id of one of its rollouts (One-Click's endpoints take either)."""
+
+    actor: Actor
+    project: str
+    id: str
+
+
+class DeploymentAccess(BaseModel):
+    """A deployment the actor may see, in the project the path named."""
+
+    project: str
+    deployment: str
+
+
+class DeploymentStateRequest(BaseModel):
+    deployment: str
+
+
+class Owner(BaseModel):
+    id: str
+    username: str = ""
+    name: str = ""
+
+
+class RunningRollout(BaseModel):
+    id: str
+    manifest: JsonObject = Field(description="The full manifest, secret values included: never log or publish it.")
+    startDate: str
+
+
+class DeploymentState(BaseModel):
+    """What the cluster should hold for one deployment right now (level-triggered reconciliation)."""
+
+    deployment: str
+    project: str | None = Field(None, description="None when the deployment no longer exists.")
+    exists: bool
+    projectExists: bool
+    owner: Owner | None = None
+    running: RunningRollout | None = Field(None, description="The rollout without endDate, if any.")
+
+
+class ProjectAccessRequest(BaseModel):
+    actor: Actor
+    project: str
+
+
 def _method(name: str, request: type[Any], response: type[Any], description: str) -> RpcMethod[Any, Any]:
     return RpcMethod(SERVICE, name, request, response, description)
 
@@ -117,8 +164,18 @@ SHARE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
     "share_blueprint", BlueprintRequest, RecordResult,
     "Add the actor to a blueprint's users (idempotent; the owner gets it unchanged).")
 
+DEPLOYMENT_ACCESS: RpcMethod[DeploymentRef, DeploymentAccess] = _method(
+    "deployment_access", DeploymentRef, DeploymentAccess,
+    "Authorize a custom endpoint: the deployment (or rollout) must be the actor's and in that project; 404 otherwise.")
+PROJECT_ACCESS: RpcMethod[ProjectAccessRequest, RecordResult] = _method(
+    "project_access", ProjectAccessRequest, RecordResult, "The project if the actor may see it; 404 otherwise.")
+DEPLOYMENT_STATE: RpcMethod[DeploymentStateRequest, DeploymentState] = _method(
+    "deployment_state", DeploymentStateRequest, DeploymentState,
+    "Internal (executor): the deployment's running rollout with its full manifest, owner and project.")
+
 RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
-    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT)
+    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, DEPLOYMENT_ACCESS, PROJECT_ACCESS,
+    DEPLOYMENT_STATE)
 
 
 # -- events -----------------------------------------------------------------------------------------------
