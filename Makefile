@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test test-fast lint format typecheck catalog bench clean clean-state
+.PHONY: help install sdk-install run test test-fast lint format typecheck catalog bench clean clean-state
 
 help:
 	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
@@ -31,14 +31,23 @@ $(VENV)/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml service
 
 install: $(VENV)/.synced
 
+# The PocketBase JS SDK the SDK tests drive; without npm those tests skip and say why.
+SDK_DIR := tests/sdk
+$(SDK_DIR)/node_modules/.installed: $(SDK_DIR)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else echo "npm not found: the SDK tests in $(SDK_DIR) will be skipped"; fi
+
+sdk-install: $(SDK_DIR)/node_modules/.installed
+
 run: install
 	$(BIN)/oneclick dev
 
-test: install
+test: install sdk-install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow end-to-end tests, for a quick loop while developing.
-test-fast: install
+test-fast: install sdk-install
 	$(BIN)/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
 
 lint: install

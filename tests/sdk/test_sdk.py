@@ -1,0 +1,51 @@
+"""The official PocketBase JS SDK (the version One-Click's frontend uses) against auth + edge processes."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from oneclick_cli.processes import free_port
+from oneclick_testing.services import ServiceGroup
+
+HERE = Path(__file__).parent
+NODE = shutil.which("node")
+NPM = shutil.which("npm")
+
+pytestmark = pytest.mark.skipif(NODE is None or NPM is None, reason="Node.js and npm are needed to run the SDK")
+
+SUPERUSER = ("sdk-root@example.com", "sdk superuser secret")
+
+
+def _install() -> None:
+    """`make test` installs the SDK; this covers running pytest directly on a fresh checkout."""
+    if (HERE / "node_modules" / "pocketbase" / "package.json").exists():
+        return
+    assert NPM is not None
+    done = subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
+                          timeout=300, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"npm ci failed (no registry?): {done.stderr.strip()[-300:]}")
+
+
+async def test_sign_up_and_sign_in_through_the_pocketbase_sdk(services: ServiceGroup) -> None:
+    await asyncio.to_thread(_install)
+    await services.start("auth", env={"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
+                                      "ONECLICK_ARGON2_PARALLELISM": "1", "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
+                                      "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]})
+    port = free_port()
+    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
+    assert NODE is not None
+    process = await asyncio.create_subprocess_exec(
+        NODE, "auth_flow.mjs", cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={"PATH": str(Path(NODE).parent), "ONECLICK_URL": f"http://127.0.0.1:{port}",
+             "SUPERUSER_EMAIL": SUPERUSER[0], "SUPERUSER_PASSWORD": SUPERUSER[1]})
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
+    text = output.decode()
+    assert process.returncode == 0, text
+    assert "not ok" not in text
+    assert text.strip().splitlines()[-1] == "11 passed, 0 failed", text
