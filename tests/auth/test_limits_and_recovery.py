@@ -92,7 +92,8 @@ async def test_password_reset_by_emailed_link(stack: Stack, mailbox: Mailbox) ->
     bogus = await stack.client.post("/api/collections/users/confirm-password-reset",
                                     json={"token": old_token, "password": "brand new pw",
                                           "passwordConfirm": "brand new pw"})
-    assert bogus.json()["data"] == {"token": {"code": "validation_invalid_token", "message": "Invalid or expired token."}}
+    assert bogus.json()["data"] == {"token": {"code": "validation_invalid_token",
+                                              "message": "Invalid or expired token."}}
 
     done = await stack.client.post("/api/collections/users/confirm-password-reset",
                                    json={"token": token, "password": "brand new pw", "passwordConfirm": "brand new pw"})
