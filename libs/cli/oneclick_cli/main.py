@@ -11,8 +11,12 @@ import typer
 
 from oneclick_cli.dev import run_dev
 from oneclick_cli.discovery import load_service, service_names
+from oneclick_core.bus.connection import connect
+from oneclick_core.bus.rpc import RpcClient
+from oneclick_core.contracts.auth import CREATE_SUPERUSER, CreateSuperuserRequest
 from oneclick_core.contracts.catalog import render_markdown
 from oneclick_core.database import wait_for_database
+from oneclick_core.errors import ApiError
 from oneclick_core.logs import configure_logging
 from oneclick_core.migrations import migrate
 from oneclick_core.runtime import run_service
@@ -20,6 +24,8 @@ from oneclick_core.settings import CoreSettings
 
 app = typer.Typer(help="One-Click: self-service deployments on Kubernetes.", no_args_is_help=True,
                   pretty_exceptions_enable=False)
+superuser_app = typer.Typer(help="Manage superusers (through the running auth service).", no_args_is_help=True)
+app.add_typer(superuser_app, name="superuser")
 
 
 def _parse_replicas(values: list[str]) -> dict[str, int]:
@@ -100,3 +106,32 @@ def catalog(
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(text)
     typer.echo(f"wrote {output}")
+
+
+@superuser_app.command("create")
+def superuser_create(
+    email: Annotated[str, typer.Argument(help="the superuser's email")],
+    password: Annotated[str | None, typer.Option(help="omit to be prompted (keeps it out of shell history)")] = None,
+) -> None:
+    """Create a superuser, or set the password of an existing one. Needs the auth service running."""
+    settings = CoreSettings()
+    if not settings.nats_servers:
+        raise typer.BadParameter("ONECLICK_NATS_URL is not set: point it at the platform's NATS")
+    secret = password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+    async def run() -> None:
+        nc = await connect(settings, "oneclick-cli", attempts=3)
+        try:
+            record = await RpcClient(nc, "cli", timeout=max(settings.rpc_timeout, 10.0)).call(
+                CREATE_SUPERUSER, CreateSuperuserRequest(email=email, password=secret))
+        finally:
+            await nc.close()
+        typer.echo(f"superuser {record.email} ({record.id}) is ready")
+
+    try:
+        asyncio.run(run())
+    except ApiError as exc:
+        details = "; ".join(f"{field}: {error.get('message')}" for field, error in exc.data.items()
+                            if isinstance(error, dict))
+        typer.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
+        raise typer.Exit(1) from None
