@@ -1,0 +1,94 @@
+"""Tenant isolation: user B sees and changes none of user A's records, through any door."""
+
+from __future__ import annotations
+
+import base64
+
+from oneclick_testing.platform import Platform
+
+from .helpers import create, deployment, rollout
+
+# A 1x1 transparent PNG.
+PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
+
+
+async def test_another_user_gets_nothing(platform: Platform) -> None:
+    alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
+    project, web = await deployment(alice, "secret")
+    run = await rollout(alice, project, web)
+    auto = await create(alice, "autoUpdates", project=project["id"], deployment=web["id"], interval="5m")
+    records = {"projects": project, "deployments": web, "rollouts": run, "autoUpdates": auto}
+
+    for collection, record in records.items():
+        listed = (await bob.client.get(f"/api/collections/{collection}/records")).json()
+        assert listed["items"] == [], collection
+        assert listed["totalItems"] == 0
+        assert (await bob.client.get(f"/api/collections/{collection}/records/{record['id']}")).status_code == 404
+        changed = await bob.client.patch(f"/api/collections/{collection}/records/{record['id']}", json={"name": "x"})
+        assert changed.status_code == 404
+        assert (await bob.client.delete(f"/api/collections/{collection}/records/{record['id']}")).status_code == 404
+
+    # Filters through relations cannot reach past the rule either.
+    probe = await bob.client.get("/api/collections/deployments/records",
+                                 params={"filter": "project.name = 'secret-project' || project.name != ''"})
+    assert probe.json()["items"] == []
+    # Nor can a record of one's own point at someone else's.
+    attached = await bob.client.post("/api/collections/deployments/records",
+                                     json={"name": "mine", "project": project["id"]})
+    assert attached.status_code == 400
+    assert attached.json()["data"]["project"]["code"] == "validation_missing_rel_records"
+    mine = await create(bob, "projects", name="mine")
+    own = await create(bob, "deployments", name="mine", project=mine["id"])
+    sneaky = await bob.client.post("/api/collections/rollouts/records", json={
+        "project": mine["id"], "deployment": web["id"], "manifest": run["manifest"]})
+    assert sneaky.status_code == 400
+    # Expanding a relation that points at nothing visible yields no expand.
+    expanded = (await bob.client.get(f"/api/collections/deployments/records/{own['id']}",
+                                     params={"expand": "project,user"})).json()
+    assert expanded["expand"]["project"]["id"] == mine["id"]
+    assert expanded["expand"]["user"]["id"] == bob.id
+
+    # Alice's records are untouched.
+    assert (await alice.client.get(f"/api/collections/projects/records/{project['id']}")).json()["name"] == \
+        "secret-project"
+
+
+async def test_files_are_served_to_the_owner_only(platform: Platform) -> None:
+    alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
+    created = await alice.client.post("/api/collections/projects/records", data={"name": "with avatar"},
+                                      files={"avatar": ("Logo.PNG", PIXEL, "image/png")})
+    assert created.status_code == 200, created.text
+    project = created.json()
+    name = project["avatar"]
+    assert name.startswith("logo_")
+    assert name.endswith(".png")
+    path = f"/api/files/projects/{project['id']}/{name}"
+    own = await alice.client.get(path)
+    assert own.status_code == 200
+    assert own.content == PIXEL
+    assert own.headers["content-type"] == "image/png"
+    # The browser way: the token in the query string.
+    assert (await platform.client.get(path, params={"token": alice.token})).status_code == 200
+    assert (await bob.client.get(path)).status_code == 404
+    assert (await platform.client.get(path)).status_code == 401
+
+    not_an_image = await alice.client.post("/api/collections/projects/records", data={"name": "x"},
+                                           files={"avatar": ("evil.html", b"<script>", "text/html")})
+    assert not_an_image.status_code == 400
+    assert not_an_image.json()["data"]["avatar"]["code"] == "validation_invalid_mime_type"
+
+    replaced = await alice.client.patch(f"/api/collections/projects/records/{project['id']}",
+                                        files={"avatar": ("new.png", PIXEL, "image/png")})
+    assert replaced.json()["avatar"] != name
+    assert (await alice.client.get(path)).status_code == 404  # the old file is gone with its name
+
+
+async def test_superuser_sees_everything(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project = await create(alice, "projects", name="audited")
+    root = await platform.superuser()
+    found = await root.client.get(f"/api/collections/projects/records/{project['id']}")
+    assert found.status_code == 200
+    listed = (await root.client.get("/api/collections/projects/records",
+                                    params={"filter": f"user = '{alice.id}'"})).json()
+    assert [p["id"] for p in listed["items"]] == [project["id"]]

@@ -1,0 +1,135 @@
+"""One-Click's rollout rules: one running rollout per deployment, ending, rollback, hide, cascades."""
+
+from __future__ import annotations
+
+import asyncio
+
+from oneclick_testing.platform import Platform
+
+from .helpers import create, deployment, manifest, rollout, rollouts_of
+
+
+async def test_a_new_rollout_ends_the_running_one(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    first = await rollout(alice, project, web, "1.25")
+    assert first["endDate"] == ""
+    assert first["startDate"] != ""
+    second = await rollout(alice, project, web, "1.26")
+    rollouts = {r["id"]: r for r in await rollouts_of(alice, web)}
+    assert rollouts[first["id"]]["endDate"] != ""
+    assert rollouts[second["id"]]["endDate"] == ""
+
+
+async def test_end_date_on_create_is_refused(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    response = await alice.client.post("/api/collections/rollouts/records", json={
+        "project": project["id"], "deployment": web["id"], "manifest": manifest(),
+        "endDate": "2024-01-01 00:00:00.000Z"})
+    assert response.status_code == 400
+    assert response.json()["data"]["endDate"]["code"] == "validation_not_allowed"
+    assert await rollouts_of(alice, web) == []
+
+
+async def test_invalid_manifest_is_400_with_field_paths(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    bad = manifest()
+    bad["spec"]["interfaces"] = [{"name": "http", "port": 70000}]
+    response = await alice.client.post("/api/collections/rollouts/records", json={
+        "project": project["id"], "deployment": web["id"], "manifest": bad})
+    assert response.status_code == 400
+    assert "manifest.spec.interfaces.0.port" in response.json()["data"]
+    assert await rollouts_of(alice, web) == []
+
+
+async def test_deployment_of_another_project_is_refused(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, _ = await deployment(alice, "one")
+    _, other = await deployment(alice, "two")
+    response = await alice.client.post("/api/collections/rollouts/records", json={
+        "project": project["id"], "deployment": other["id"], "manifest": manifest()})
+    assert response.status_code == 400
+    assert response.json()["data"]["deployment"]["code"] == "validation_project_mismatch"
+
+
+async def test_ending_and_rolling_back(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    old = await rollout(alice, project, web, "1.25")
+    new = await rollout(alice, project, web, "1.26")
+    # Roll back: clear endDate of the old one; it runs again and the new one ends.
+    back = await alice.client.patch(f"/api/collections/rollouts/records/{old['id']}", json={"endDate": ""})
+    assert back.status_code == 200, back.text
+    assert back.json()["endDate"] == ""
+    assert back.json()["startDate"] > old["startDate"]
+    state = {r["id"]: r["endDate"] for r in await rollouts_of(alice, web)}
+    assert state[old["id"]] == ""
+    assert state[new["id"]] != ""
+    # End the running one: no rollout runs.
+    ended = await alice.client.patch(f"/api/collections/rollouts/records/{old['id']}",
+                                     json={"endDate": "2030-01-01 00:00:00.000Z"})
+    assert ended.status_code == 200
+    assert all(r["endDate"] for r in await rollouts_of(alice, web))
+
+
+async def test_hiding_changes_nothing_else(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    old = await rollout(alice, project, web)
+    await rollout(alice, project, web, "1.26")
+    hidden = await alice.client.patch(f"/api/collections/rollouts/records/{old['id']}", json={"hide": True})
+    assert hidden.status_code == 200
+    assert hidden.json()["hide"] is True
+    assert hidden.json()["endDate"] != ""
+    assert hidden.json()["startDate"] == old["startDate"]
+
+
+async def test_concurrent_creations_leave_exactly_one_running(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    responses = await asyncio.gather(*(
+        alice.client.post("/api/collections/rollouts/records", json={
+            "project": project["id"], "deployment": web["id"], "manifest": manifest(f"1.{n}")})
+        for n in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+    rollouts = await rollouts_of(alice, web)
+    assert len(rollouts) == 20
+    running = [r for r in rollouts if r["endDate"] == ""]
+    assert len(running) == 1
+    assert len([r for r in rollouts if r["endDate"]]) == 19
+
+
+async def test_deleting_a_deployment_or_project_cascades(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    await rollout(alice, project, web)
+    auto = await create(alice, "autoUpdates", project=project["id"], deployment=web["id"], interval="5m",
+                        pattern="^1\\.", policy="semver")
+    _, keep = await deployment(alice, "keep")
+
+    assert (await alice.client.delete(f"/api/collections/deployments/records/{web['id']}")).status_code == 204
+    assert await rollouts_of(alice, web) == []
+    assert (await alice.client.get(f"/api/collections/autoUpdates/records/{auto['id']}")).status_code == 404
+
+    other_project, other = await deployment(alice, "other")
+    await rollout(alice, other_project, other)
+    assert (await alice.client.delete(f"/api/collections/projects/records/{other_project['id']}")).status_code == 204
+    assert (await alice.client.get(f"/api/collections/deployments/records/{other['id']}")).status_code == 404
+    assert await rollouts_of(alice, other) == []
+    assert (await alice.client.get(f"/api/collections/deployments/records/{keep['id']}")).status_code == 200
+
+
+async def test_auto_update_settings_are_validated_when_saved(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    response = await alice.client.post("/api/collections/autoUpdates/records", json={
+        "project": project["id"], "deployment": web["id"], "interval": "5 minutes", "pattern": "([",
+        "policy": "newest"})
+    assert response.status_code == 400
+    assert set(response.json()["data"]) == {"interval", "pattern", "policy"}
+    ok = await alice.client.post("/api/collections/autoUpdates/records", json={
+        "project": project["id"], "deployment": web["id"], "interval": "5m", "pattern": "^1\\.",
+        "policy": "semver:^1.2"})
+    assert ok.status_code == 200, ok.text
