@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from kubesim import discovery, status, tables
+from kubesim import discovery, openapi, protobuf, status, tables
 from kubesim.apiserver import (
     APPLY_PATCH,
     JSON_PATCH,
@@ -157,6 +157,16 @@ class Api:
             if request.method == "DELETE" or _bool(request.query_params.get("reset")):
                 self.cluster.stats.reset()
             return json_response(self.cluster.stats.render(self.cluster.store))
+        if path == "/openapi/v3":
+            return json_response(openapi.index(self.cluster.registry))
+        if path.startswith("/openapi/v3/"):
+            prefix = path[len("/openapi/v3/"):].split("/")
+            group, version = ("", prefix[1]) if prefix[0] == "api" and len(prefix) == 2 else \
+                (prefix[1], prefix[2]) if prefix[0] == "apis" and len(prefix) == 3 else ("", "")
+            doc = openapi.document(self.cluster.registry, group, version) if version else None
+            if doc is None:
+                raise status.page_not_found()
+            return json_response(doc)
         if path.startswith("/openapi/"):
             raise status.page_not_found()
         accept = request.headers.get("accept", "")
@@ -217,9 +227,9 @@ class Api:
             if content_type in ("application/yaml", APPLY_PATCH, "application/x-yaml", "text/yaml"):
                 return yaml.load(raw, Loader=_YamlLoader)
             if content_type == "application/vnd.kubernetes.protobuf":
-                raise status.unsupported_media_type(content_type, ["application/json", "application/yaml"])
+                return protobuf.decode(raw)
             return orjson.loads(raw)
-        except (orjson.JSONDecodeError, yaml.YAMLError) as exc:
+        except (orjson.JSONDecodeError, yaml.YAMLError, protobuf.ProtobufError) as exc:
             raise status.bad_request(f"the body of the request could not be decoded: {exc}") from None
 
     @staticmethod

@@ -23,7 +23,8 @@ def rfc3339_micro(ts: float) -> str:
 def rfc3339_nano(ts: float) -> str:
     """The timestamp prefix the kubelet writes in front of log lines (``timestamps=true``)."""
     whole = int(ts)
-    nanos = round((ts - whole) * 1_000_000_000)
+    # Floats carry microseconds faithfully, not nanoseconds: round there so timestamps read cleanly.
+    nanos = round((ts - whole) * 1_000_000) * 1000
     if nanos >= 1_000_000_000:
         whole, nanos = whole + 1, nanos - 1_000_000_000
     return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S") + f".{nanos:09d}Z"
