@@ -124,3 +124,21 @@ async def test_email_verification_by_emailed_link(stack: Stack, mailbox: Mailbox
     invalid = await stack.client.post("/api/collections/users/request-verification", json={"email": "nope"})
     assert invalid.status_code == 400
     assert invalid.json()["data"]["email"]["code"] == "validation_is_email"
+
+
+async def test_reset_emails_to_one_address_are_throttled_without_telling(stack: Stack, mailbox: Mailbox) -> None:
+    await stack.sign_up("flooded@example.com")
+    for _ in range(6):
+        response = await stack.client.post("/api/collections/users/request-password-reset",
+                                           json={"email": "flooded@example.com"})
+        assert response.status_code == 204
+
+    def delivered() -> int:
+        return sum(1 for m in mailbox.messages if m["To"] == "flooded@example.com")
+
+    await eventually(lambda: delivered() == 3)
+    # Nothing more arrives: a marker sent afterwards to someone else lands first.
+    await stack.sign_up("marker@example.com")
+    await stack.client.post("/api/collections/users/request-password-reset", json={"email": "marker@example.com"})
+    await eventually(lambda: any(m["To"] == "marker@example.com" for m in mailbox.messages))
+    assert delivered() == 3

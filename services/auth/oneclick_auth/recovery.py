@@ -37,11 +37,19 @@ class Recovery:
         errors.raise_if_any("An error occurred while validating the form.")
         return request.email.strip()
 
+    async def _may_send(self, purpose: str, email: str) -> bool:
+        """At most a few emails per address and window, so the endpoints cannot be used to flood an inbox.
+        Over the limit nothing is sent and the answer stays the same (it must not reveal anything)."""
+        settings = self._ctx.settings
+        async with self._ctx.pool.acquire() as conn:
+            hits = await store.hit(conn, store.limit_key(f"mail:{purpose}", email), settings.login_limit_window)
+        return hits <= settings.login_limit_per_identity
+
     async def request_password_reset(self, request: EmailRequest) -> Empty:
         email = self._checked_email(request)
         async with self._ctx.pool.acquire() as conn:
             user = await store.find_user_by_email(conn, email)
-        if user is not None:
+        if user is not None and await self._may_send("password_reset", email):
             token = await self._ctx.link_token(user, "passwordReset", self._ctx.settings.password_reset_lifetime)
             link = f"{self._ctx.settings.app_url.rstrip('/')}/_/#/auth/confirm-password-reset/{token}"
             await self._ctx.mailer.send_link(to=user.email, subject="Reset your password", purpose="password_reset",
@@ -52,7 +60,7 @@ class Recovery:
         email = self._checked_email(request)
         async with self._ctx.pool.acquire() as conn:
             user = await store.find_user_by_email(conn, email)
-        if user is not None and not user.verified:
+        if user is not None and not user.verified and await self._may_send("verification", email):
             token = await self._ctx.link_token(user, "verification", self._ctx.settings.verification_lifetime)
             link = f"{self._ctx.settings.app_url.rstrip('/')}/_/#/auth/confirm-verification/{token}"
             await self._ctx.mailer.send_link(to=user.email, subject="Verify your email", purpose="verification",

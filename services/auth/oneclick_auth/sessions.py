@@ -33,11 +33,6 @@ FAILED = "Failed to authenticate."
 _BOOTSTRAP_LOCK = int.from_bytes(hashlib.sha256(b"oneclick.auth.bootstrap").digest()[:8], "big", signed=True)
 
 
-def _limit_key(kind: str, value: str) -> str:
-    # Hashed so identities (emails) are not stored in clear in the counters table.
-    return f"{kind}:{hashlib.sha256(value.strip().lower().encode()).hexdigest()}"
-
-
 class Sessions:
     def __init__(self, ctx: AuthContext) -> None:
         self._ctx = ctx
@@ -54,9 +49,9 @@ class Sessions:
             errors.add("password", length_error(1, 255))
         errors.raise_if_any(FAILED)
 
-        keys = [_limit_key(f"login:{request.collection}:identity", request.identity)]
+        keys = [store.limit_key(f"login:{request.collection}:identity", request.identity)]
         if request.clientAddress:
-            keys.append(_limit_key("login:address", request.clientAddress))
+            keys.append(store.limit_key("login:address", request.clientAddress))
         await self._count_attempt(keys)
 
         result = await (self._superuser_login(request) if request.collection == SUPERUSERS_COLLECTION_NAME

@@ -6,6 +6,7 @@ Anything that changes a user also writes its ``user.*`` event here, in the same 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -270,6 +271,11 @@ async def add_key(conn: asyncpg.Connection, kid: str, private_pem: bytes, public
 
 
 # -- rate limits ---------------------------------------------------------------------------------------
+
+def limit_key(kind: str, value: str) -> str:
+    # Hashed so identities (emails) are not kept in clear in the counters table.
+    return f"{kind}:{hashlib.sha256(value.strip().lower().encode()).hexdigest()}"
+
 
 async def hit(conn: asyncpg.Connection, key: str, window: float) -> int:
     """Count one attempt against ``key`` in its current fixed window; returns the attempts so far."""

@@ -112,8 +112,8 @@ class Authenticator:
         try:
             try:
                 claims = verify_token(token, self._keys)
-            except UnknownKeyError:
-                if not await self._refresh_keys():
+            except UnknownKeyError as unknown:
+                if not await self._refresh_keys(unknown.kid):
                     raise
                 claims = verify_token(token, self._keys)
         except TokenError as exc:
@@ -128,15 +128,19 @@ class Authenticator:
             raise ApiError.unauthorized(UNAUTHORIZED)
         return Principal(id=claims.subject, collection=collection, token=token)
 
-    async def _refresh_keys(self) -> bool:
-        """Fetch the JWKS again unless that was done very recently (unknown kids must not flood auth)."""
+    async def _refresh_keys(self, kid: str) -> bool:
+        """Make ``kid`` known by fetching the JWKS again, unless that was done very recently: tokens with
+        made-up kids must not turn into a flood of requests to auth. True when ``kid`` is known now."""
         async with self._keys_lock:
+            # Requests that waited for the lock find the keys another one has just fetched.
+            if kid in self._keys:
+                return True
             if time.monotonic() - self._keys_fetched < self._key_refresh_interval:
                 return False
             self._keys_fetched = time.monotonic()
             jwks = await self._rpc.call(JWKS, JwksRequest())
             self._keys = keys_from_jwks(jwks.model_dump())
-            return True
+            return kid in self._keys
 
     async def _version(self, collection: Collection, subject: str, *, at_least: int) -> float:
         key = (collection, subject)

@@ -6,6 +6,7 @@ come from the auth service over real NATS.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import quote
@@ -81,6 +82,13 @@ async def test_require_superuser_is_403_for_users_and_401_without_token(edge: Ed
     allowed = await edge.client.get("/api/test/admin", headers={"Authorization": f"Bearer {root}"})
     assert allowed.status_code == 200
     assert allowed.json()["collection"] == "_superusers"
+
+
+async def test_concurrent_first_requests_all_pass_while_the_keys_are_fetched(edge: Edge) -> None:
+    user = await edge.token("users", "user@example.com", "user password 1")
+    responses = await asyncio.gather(*(edge.client.get("/api/test/whoami", headers={"Authorization": user})
+                                       for _ in range(20)))
+    assert {response.status_code for response in responses} == {200}
 
 
 async def test_optional_auth_is_a_guest_without_token_and_401_with_a_bad_one(edge: Edge) -> None:
