@@ -29,18 +29,9 @@ from typing import Any
 from oneclick_core.search.context import RequestContext
 from oneclick_core.search.macros import Clock, system_clock
 from oneclick_core.search.nodes import And, Comparison, Expr
-from oneclick_core.search.operands import Constant, PreparedComparison, PreparedPair, Preparer, Side
+from oneclick_core.search.operands import Constant, PreparedComparison, PreparedPair, Preparer, Side, field_value
 from oneclick_core.search.resolving import FieldResolver, ResolvedField
-from oneclick_core.search.schema import FieldKind
-from oneclick_core.search.values import (
-    Domain,
-    DomainValue,
-    ascii_lower,
-    compare,
-    json_extract,
-    json_value,
-    lenient,
-)
+from oneclick_core.search.values import Domain, DomainValue, compare
 
 Record = Mapping[str, Any]
 
@@ -122,16 +113,3 @@ def _raw_values(field: ResolvedField, record: Record) -> list[object]:
         else:
             raws.append(raw)
     return raws
-
-
-def field_value(raw: object, field: ResolvedField, domain: Domain) -> DomainValue:
-    """A stored value as the SQL compiler reads it in ``domain``."""
-    if field.modifier == "length":
-        return float(len(raw)) if isinstance(raw, list) else 0.0
-    if field.kind is FieldKind.JSON:
-        value = json_value(json_extract(raw, field.json_path), domain)
-    else:
-        value = lenient(raw, domain)
-    if field.modifier == "lower" and isinstance(value, str):
-        return ascii_lower(value)
-    return value

@@ -18,12 +18,15 @@ from oneclick_core.search.resolving import FieldResolver, ResolvedField
 from oneclick_core.search.schema import FieldKind
 from oneclick_core.search.values import (
     Domain,
+    DomainValue,
     Incoercible,
     ascii_lower,
     coerce,
     common_domain,
     compare,
     constant_domain,
+    json_extract,
+    json_value,
     lenient,
 )
 
@@ -228,3 +231,16 @@ class Preparer:
         if all(result is not None for result in results):
             return not decisive
         return None
+
+
+def field_value(raw: object, field: ResolvedField, domain: Domain) -> DomainValue:
+    """A stored value as the SQL compiler reads it in ``domain``."""
+    if field.modifier == "length":
+        return float(len(raw)) if isinstance(raw, list) else 0.0
+    if field.kind is FieldKind.JSON:
+        value = json_value(json_extract(raw, field.json_path), domain)
+    else:
+        value = lenient(raw, domain)
+    if field.modifier == "lower" and isinstance(value, str):
+        return ascii_lower(value)
+    return value

@@ -127,9 +127,10 @@ class SchemaResolver:
     @staticmethod
     def _finish(label: str, field: FieldSpec, hops: list[Hop], modifier: str | None,
                 json_path: tuple[str, ...]) -> ResolvedField:
+        path = label.partition(":")[0]
         if modifier in ("length", "each") and not field.multiple:
-            raise FilterError(f":{modifier} needs a multiple field, and {label!r} is not one")
+            raise FilterError(f":{modifier} needs a multiple field, and {path!r} is not one")
         if modifier == "lower" and field.kind not in _TEXT_LIKE:
-            raise FilterError(f":lower needs a text field, and {label!r} is a {field.kind.value} field")
+            raise FilterError(f":lower needs a text field, and {path!r} is a {field.kind.value} field")
         return ResolvedField(label, field.name, quote_identifier(field.column), field.kind, tuple(hops),
                              field.multiple, modifier, json_path, field.date_storage)

@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from oneclick_core.search.context import RequestContext
 from oneclick_core.search.macros import Clock, system_clock
 from oneclick_core.search.nodes import And, Comparison, Expr, Op
-from oneclick_core.search.operands import Constant, PreparedComparison, PreparedPair, Preparer
+from oneclick_core.search.operands import Constant, PreparedComparison, PreparedPair, Preparer, field_value
 from oneclick_core.search.resolving import FieldResolver, ResolvedField
 from oneclick_core.search.schema import FieldKind, quote_identifier
-from oneclick_core.search.values import Domain, like_pattern
+from oneclick_core.search.values import Domain, compare, like_pattern
 
 _SQL_TYPES = {Domain.TEXT: "text", Domain.NUMBER: "double precision", Domain.BOOL: "boolean"}
 _ORDERING = {Op.LT: "<", Op.LTE: "<=", Op.GT: ">", Op.GTE: ">="}
@@ -131,8 +131,8 @@ class SqlBuilder:
             value = f"(SELECT {value} FROM {' '.join(items)}{f' WHERE {where}' if where else ''})"
         return value
 
-    def items(self, field: ResolvedField, domain: Domain) -> str:
-        """A sub-select of the field's values (column ``v``); a field without values yields one null."""
+    def items(self, field: ResolvedField, domain: Domain, *, empty_as_null: bool = True) -> str:
+        """A sub-select of the field's values (column ``v``); without values, one null (``empty_as_null``)."""
         items, where, last = self._chain(field)
         source = f"{last}.{field.column}"
         if field.multiple and field.modifier != "length":
@@ -143,6 +143,8 @@ class SqlBuilder:
         select = f"SELECT {self.raw(field, source, domain)} AS v FROM {' '.join(items)}"
         if where:
             select += f" WHERE {where}"
+        if not empty_as_null:
+            return select
         return f"SELECT v FROM ({select}) AS {self.fresh('i')} UNION ALL SELECT NULL WHERE NOT EXISTS ({select})"
 
 
@@ -178,7 +180,8 @@ class _FilterCompiler:
                 sides.append(builder.param(value, _SQL_TYPES[pair.domain]))
             elif side.is_set:
                 alias = builder.fresh("m")
-                sources.append(f"({builder.items(side, pair.domain)}) AS {alias}(v)")
+                fallback = _empty_matters(op, any_of, pair, side)
+                sources.append(f"({builder.items(side, pair.domain, empty_as_null=fallback)}) AS {alias}(v)")
                 sides.append(builder.normalized(f"{alias}.v", side, pair.domain))
             else:
                 sides.append(builder.normalized(builder.scalar(side, pair.domain), side, pair.domain))
@@ -188,6 +191,21 @@ class _FilterCompiler:
         if any_of:
             return f"EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE {condition})"
         return f"NOT EXISTS (SELECT 1 FROM {', '.join(sources)} WHERE ({condition}) IS NOT TRUE)"
+
+
+def _empty_matters(op: Op, any_of: bool, pair: PreparedPair, side: ResolvedField) -> bool:
+    """Whether a multi-valued side without items (one null item) could change the comparison's result.
+
+    Against a constant this is known now: ``tags ?= 'web'`` is false for an empty list anyway, so the SQL can
+    skip the null item; only when the null item would match (any-of) or fail (every item) is it needed.
+    """
+    other = pair.right if side is pair.left else pair.left
+    if not isinstance(other, Constant):
+        return True
+    null = field_value(None, side, pair.domain)
+    left, right = (null, pair.right_value) if side is pair.left else (pair.left_value, null)
+    matches = compare(op, pair.domain, left, right, right_is_pattern=pair.right_is_pattern)  # type: ignore[arg-type]
+    return matches if any_of else not matches
 
 
 def _join(joiner: str, parts: list[str]) -> str:
