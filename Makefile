@@ -35,7 +35,8 @@ install: $(VENV)/.synced
 SDK_DIR := tests/sdk
 $(SDK_DIR)/node_modules/.installed: $(SDK_DIR)/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+		(cd $(SDK_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed) \
+			|| echo "npm ci failed: the SDK tests in $(SDK_DIR) will try again or skip"; \
 	else echo "npm not found: the SDK tests in $(SDK_DIR) will be skipped"; fi
 
 sdk-install: $(SDK_DIR)/node_modules/.installed

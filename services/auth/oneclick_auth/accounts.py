@@ -6,6 +6,7 @@ does when a view rule excludes it, so ids of other accounts cannot be probed.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import secrets
 from typing import Any
@@ -238,7 +239,7 @@ class Accounts:
             user = await self._own(conn, request.actor, request.id, for_update=True)
             await store.delete_user(conn, user.id)
             # The event's version is past every token the user holds, so verifiers reject them all.
-            gone = UserRow(**{**user.__dict__, "token_version": user.token_version + 1})
+            gone = dataclasses.replace(user, token_version=user.token_version + 1)
             await store.emit_user_event(conn, USER_DELETED, gone)
         log.info("user.deleted", user=user.id)
         return Empty()
