@@ -20,7 +20,7 @@ async def test_migrate_creates_every_schema_once(database: Database) -> None:
     env = {"ONECLICK_DATABASE_URL": database.url, "ONECLICK_LOG_FORMAT": "json"}
     first = await asyncio.to_thread(oneclick, "migrate", env=env)
     assert first.returncode == 0, first.stderr
-    assert "auth: 2 applied" in first.stdout
+    assert "auth: 3 applied" in first.stdout
     assert "records: 2 applied" in first.stdout
     assert "updater: 2 applied" in first.stdout
     again = await asyncio.to_thread(oneclick, "migrate", env=env)
