@@ -192,7 +192,7 @@ class ServiceRuntime(Generic[S]):
         if settings.migrate_on_start:
             async with self._pool.acquire() as conn:
                 await migrate(conn, schema, self.spec.migrations())
-        if self.spec.outbox:
+        if self.spec.outbox and settings.outbox_relay:
             relay = OutboxRelay(self._pool, self.js, schema)
             self.add_worker("outbox-relay", relay.run, relay.stop)
 

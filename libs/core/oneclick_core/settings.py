@@ -44,6 +44,9 @@ class CoreSettings(BaseSettings):
     migrate_on_start: bool = Field(
         True, description="Apply pending migrations at start (safe with replicas: advisory lock).")
 
+    outbox_relay: bool = Field(
+        True, description="Run the outbox relay in this replica (turn off to relay from dedicated replicas only).")
+
     admin_host: str = Field("127.0.0.1", description="Bind address of /healthz, /readyz and /metrics.")
     admin_port: int = Field(0, ge=0, le=65535, description="Admin port; 0 picks a free one.")
 
