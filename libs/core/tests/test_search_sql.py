@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from oneclick_core.search import (
     FilterError,
+    Matcher,
     RequestContext,
     SchemaResolver,
     compile_filter,
@@ -67,6 +68,10 @@ EXACT = [
     ("@request.auth.roles ?= 'admin' || name = 'x'", "TRUE", ()),
     ("name ?= @request.auth.roles",
      '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text)', ("admin", "dev")),
+    # equal-looking literals keep their own text
+    ("name = true || name = 1 || name = 1.0",
+     '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text OR '
+     'COALESCE("r"."name", \'\') = $3::text)', ("true", "1", "1.0")),
     ("name = 'a' || score > 1 && active = true",
      '(COALESCE("r"."name", \'\') = $1::text OR (CAST("r"."score" AS double precision) > $2::double precision '
      'AND "r"."active" IS NOT DISTINCT FROM $3::boolean))', ("a", 1.0, True)),
@@ -244,3 +249,25 @@ def test_random_text_as_a_value_is_a_parameter(value: str) -> None:
     assert "$1::text" in sql
     assert "$2::text" in sql
     assert len(params) == 2
+
+
+PIPELINE_SOUP = st.sampled_from([
+    "name", "tags", "tags:length", "tags:each", "user", "user.id", "user.name", "user.email", "user.verified",
+    "score", "active", "created", "description:lower", "nope", "name.x", "@request.auth.id",
+    "@request.auth.roles", "@request.body.x:isset", "@now", "@year", "'x'", "'%'", "''", '"\\""', "1", "-2.5",
+    "true", "null", "=", "!=", "~", "!~", "<", ">=", "?=", "?!~", "?>", "&&", "||", "(", ")", " ", "'",
+])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PIPELINE_SOUP, max_size=12).map(" ".join))
+def test_parse_compile_and_evaluate_only_ever_raise_filter_errors(text: str) -> None:
+    resolver = SchemaResolver(SCHEMA, "projects")
+    try:
+        expr = parse_filter(text)
+        fragment = compile_filter(expr, resolver, alias="r", context=CONTEXT)
+        matcher = Matcher(expr, resolver, context=CONTEXT)
+    except FilterError:
+        return
+    assert isinstance(fragment.sql, str)
+    assert matcher({"id": "p1", "name": "x", "tags": ["web"], "score": 1, "expand": {}}) in (True, False)

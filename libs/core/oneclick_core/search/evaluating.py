@@ -84,9 +84,9 @@ def _pair(prepared: PreparedComparison, pair: PreparedPair, record: Record) -> b
     return any(results) if prepared.any_of else all(results)
 
 
-def _values(side: Side, value: object, domain: Domain, record: Record) -> list[DomainValue]:
+def _values(side: Side, value: DomainValue, domain: Domain, record: Record) -> list[DomainValue]:
     if isinstance(side, Constant):
-        return [value]  # type: ignore[list-item]
+        return [value]
     raws = _raw_values(side, record)
     if not raws or not side.is_set:
         raws = raws[:1] or [None]

@@ -72,7 +72,7 @@ def _request_value(operand: RequestField, context: RequestContext) -> Resolved:
         count = len(value) if isinstance(value, list | tuple) else 0 if value is None else 1
         return Constant(count, label, strict=False)
     if modifier == "lower":
-        return Constant(ascii_lower(lenient(value, Domain.TEXT)), label, strict=False)  # type: ignore[arg-type]
+        return Constant(ascii_lower(str(lenient(value, Domain.TEXT))), label, strict=False)
     if isinstance(value, list | tuple):
         return ConstantList(tuple(value), label)
     if modifier == "each":
@@ -93,20 +93,20 @@ def choose_domain(op: Op, left: Side, right: Side) -> Domain:
                 raise FilterError(f"{op.value} needs text, and {side.label!r} is a "
                                   f"{side.value_kind.value} field")
         return Domain.TEXT
-    if isinstance(left, ResolvedField) and isinstance(right, ResolvedField):
-        first, second = field_domain(left), field_domain(right)
-        if first is not None and second is not None and first is not second:
-            raise FilterError(f"cannot compare {left.label!r} ({left.value_kind.value}) with "
-                              f"{right.label!r} ({right.value_kind.value})")
-        return first or second or Domain.TEXT
     if isinstance(left, ResolvedField):
-        return field_domain(left) or constant_domain(right.value) or Domain.TEXT  # type: ignore[union-attr]
+        if isinstance(right, ResolvedField):
+            first, second = field_domain(left), field_domain(right)
+            if first is not None and second is not None and first is not second:
+                raise FilterError(f"cannot compare {left.label!r} ({left.value_kind.value}) with "
+                                  f"{right.label!r} ({right.value_kind.value})")
+            return first or second or Domain.TEXT
+        return field_domain(left) or constant_domain(right.value) or Domain.TEXT
     if isinstance(right, ResolvedField):
         return field_domain(right) or constant_domain(left.value) or Domain.TEXT
     return common_domain(left.value, right.value)
 
 
-def constant_value(constant: Constant, domain: Domain, other: Side) -> object:
+def constant_value(constant: Constant, domain: Domain, other: Side) -> DomainValue:
     """A constant in ``domain``; a filter literal that does not fit a field is a 400."""
     try:
         return coerce(constant.value, domain)
@@ -117,7 +117,7 @@ def constant_value(constant: Constant, domain: Domain, other: Side) -> object:
         return coerce(None, domain)
 
 
-def any_of(op: Op, left: Side) -> bool:
+def any_of(op: Op, left: Resolved) -> bool:
     """Whether multi-valued operands need one matching item (``?`` forms) rather than every item.
 
     Plain ``~`` on a multiple field of the record itself (``users ~ 'x'``) also means "some item", keeping
@@ -126,16 +126,9 @@ def any_of(op: Op, left: Side) -> bool:
     return op.is_any or (op is Op.LIKE and isinstance(left, ResolvedField) and left.is_direct_list)
 
 
-def expand_lists(left: Resolved, right: Resolved) -> list[tuple[Side, Side]] | None:
-    """The scalar pairs a comparison with constant lists stands for (an empty list acts as one ``null``).
-
-    ``None`` when neither side is a list.
-    """
-    if not isinstance(left, ConstantList) and not isinstance(right, ConstantList):
-        return None
-    lefts = _items(left)
-    rights = _items(right)
-    return [(first, second) for first in lefts for second in rights]
+def scalar_pairs(left: Resolved, right: Resolved) -> list[tuple[Side, Side]]:
+    """The scalar pairs a comparison stands for: one per item of constant lists (an empty list is one null)."""
+    return [(first, second) for first in _items(left) for second in _items(right)]
 
 
 def _items(side: Resolved) -> list[Side]:
@@ -152,8 +145,8 @@ class PreparedPair:
     left: Side
     right: Side
     domain: Domain
-    left_value: object = None
-    right_value: object = None
+    left_value: DomainValue = None
+    right_value: DomainValue = None
 
     @property
     def right_is_pattern(self) -> bool:
@@ -161,8 +154,7 @@ class PreparedPair:
 
     def constant_result(self, op: Op) -> bool | None:
         if isinstance(self.left, Constant) and isinstance(self.right, Constant):
-            return compare(op, self.domain, self.left_value, self.right_value,  # type: ignore[arg-type]
-                           right_is_pattern=True)
+            return compare(op, self.domain, self.left_value, self.right_value, right_is_pattern=True)
         return None
 
 
@@ -186,13 +178,13 @@ def prepare_comparison(comparison: Comparison, resolver: FieldResolver, context:
     right = resolve_operand(comparison.right, resolver, context, now)
     op = comparison.op
     pairs: list[PreparedPair] = []
-    for first, second in expand_lists(left, right) or [(left, right)]:  # type: ignore[list-item]
+    for first, second in scalar_pairs(left, right):
         domain = choose_domain(op, first, second)
         pairs.append(PreparedPair(
             first, second, domain,
             constant_value(first, domain, second) if isinstance(first, Constant) else None,
             constant_value(second, domain, first) if isinstance(second, Constant) else None))
-    any_match = any_of(op, left if not isinstance(left, ConstantList) else Constant(None, "", strict=False))
+    any_match = any_of(op, left)
     results = [pair.constant_result(op) for pair in pairs]
     decisive = any_match  # OR stops at a True, AND at a False
     if decisive in results:
@@ -211,14 +203,15 @@ class Preparer:
         self._resolver = resolver
         self._context = context
         self._now = now
-        self._cache: dict[Comparison, PreparedComparison] = {}
+        # Keyed by identity: equal-looking nodes may differ (Literal(1) == Literal(True) == Literal(1.0)).
+        self._cache: dict[int, tuple[Comparison, PreparedComparison]] = {}
 
     def comparison(self, node: Comparison) -> PreparedComparison:
-        prepared = self._cache.get(node)
-        if prepared is None:
-            prepared = prepare_comparison(node, self._resolver, self._context, self._now)
-            self._cache[node] = prepared
-        return prepared
+        cached = self._cache.get(id(node))
+        if cached is None:
+            cached = (node, prepare_comparison(node, self._resolver, self._context, self._now))
+            self._cache[id(node)] = cached  # holding the node keeps its id from being reused
+        return cached[1]
 
     def constant(self, node: Expr) -> bool | None:
         """The value of ``node`` when no record can change it, else ``None``."""

@@ -204,7 +204,7 @@ def _empty_matters(op: Op, any_of: bool, pair: PreparedPair, side: ResolvedField
         return True
     null = field_value(None, side, pair.domain)
     left, right = (null, pair.right_value) if side is pair.left else (pair.left_value, null)
-    matches = compare(op, pair.domain, left, right, right_is_pattern=pair.right_is_pattern)  # type: ignore[arg-type]
+    matches = compare(op, pair.domain, left, right, right_is_pattern=pair.right_is_pattern)
     return matches if any_of else not matches
 
 
