@@ -83,3 +83,17 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(stack: Stack)
     blank = await stack.client.post("/api/collections/users/auth-with-password", json={})
     assert blank.status_code == 400
     assert set(blank.json()["data"]) == {"identity", "password"}
+
+
+async def test_public_routes_ignore_a_stale_token_the_client_still_holds(stack: Stack) -> None:
+    stale = {"Authorization": "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln"}
+    signed_up = await stack.client.post("/api/collections/users/records", headers=stale, json={
+        "email": "stale@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD})
+    assert signed_up.status_code == 200, signed_up.text
+    logged_in = await stack.client.post("/api/collections/users/auth-with-password", headers=stale,
+                                        json={"identity": "stale@example.com", "password": PASSWORD})
+    assert logged_in.status_code == 200
+    methods = await stack.client.get("/api/collections/users/auth-methods", headers=stale)
+    assert methods.status_code == 200
+    assert methods.json()["authProviders"] == []  # no OAuth2 provider is configured in this stack
+    assert methods.json()["oauth2"] == {"enabled": False, "providers": []}

@@ -1,4 +1,7 @@
-"""``POST /api/collections/users/records``: sign-up (JSON or multipart with an avatar)."""
+"""``POST /api/collections/users/records``: sign-up (JSON or multipart with an avatar).
+
+Public, and a token the client still holds (maybe expired) is ignored, as PocketBase does here.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ from fastapi import APIRouter, Depends, Request
 
 from oneclick_core.contracts.auth import CREATE_USER, CreateUserRequest, UserRecord
 from oneclick_edge.apis.users_form import as_bool, as_text, as_upload, submitted
-from oneclick_edge.auth import Principal, optional_auth
 from oneclick_edge.context import EdgeContext, edge_context
 
 router = APIRouter()
@@ -14,8 +16,7 @@ router = APIRouter()
 
 @router.post("/api/collections/users/records")
 @router.post("/api/collections/_pb_users_auth_/records", include_in_schema=False)
-async def create_user(request: Request, _: Principal | None = Depends(optional_auth),
-                      context: EdgeContext = Depends(edge_context)) -> UserRecord:
+async def create_user(request: Request, context: EdgeContext = Depends(edge_context)) -> UserRecord:
     fields, files = await submitted(request)
     avatar = await as_upload(files["avatar"]) if "avatar" in files else None
     sign_up = CreateUserRequest(
