@@ -321,8 +321,9 @@ class StatefulSetStrategy(Strategy):
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         spec = obj.get("spec") or {}
         causes = _selector_causes(obj) + _replicas_causes(spec)
+        claims = tuple(str((c.get("metadata") or {}).get("name")) for c in spec.get("volumeClaimTemplates") or [])
         causes += validation.pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec",
-                                      allowed_restart=("Always",))
+                                      allowed_restart=("Always",), claim_templates=claims)
         if old is not None:
             old_spec = old.get("spec") or {}
             allowed = ("replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",

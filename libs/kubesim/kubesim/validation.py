@@ -139,8 +139,8 @@ def resources(res: Mapping[str, Any] | None, field: str) -> list[Cause]:
     return causes
 
 
-def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Always", "OnFailure", "Never"))\
-        -> list[Cause]:
+def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Always", "OnFailure", "Never"),
+             claim_templates: tuple[str, ...] = ()) -> list[Cause]:
     causes: list[Cause] = []
     if not isinstance(spec, dict):
         return [required(field)]
@@ -148,7 +148,7 @@ def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Alwa
     if not containers:
         causes.append(required(f"{field}.containers"))
     seen: set[str] = set()
-    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)}
+    volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)} | set(claim_templates)
     for list_name in ("initContainers", "containers"):
         for i, container in enumerate(spec.get(list_name) or []):
             path = f"{field}.{list_name}[{i}]"

@@ -237,15 +237,21 @@ class DeploymentController(Controller):
             new_rs = self._annotate(new_rs, deployment, max_revision + 1)
         self._annotate_deployment(deployment, _revision(new_rs))
         deployment = self.store.get("apps/deployments", namespace, name) or deployment
+        waiting: float | None = None
         if (spec.get("strategy") or {}).get("type") == "Recreate":
-            self._recreate(deployment, new_rs, old_rs)
+            if not self._recreate(deployment, new_rs, old_rs):
+                # Old pods are still terminating; their removal does not touch any ReplicaSet, so look again.
+                waiting = 0.05
         else:
             self._rolling(deployment, new_rs, old_rs)
         self._cleanup(deployment, new_rs)
         all_rs = self.owned(deployment)
         new_rs = next((rs for rs in all_rs if rs["metadata"]["uid"] == new_rs["metadata"]["uid"]), new_rs)
         old_rs = [rs for rs in all_rs if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]]
-        return self._sync_status(deployment, new_rs, old_rs, created_new)
+        requeue = self._sync_status(deployment, new_rs, old_rs, created_new)
+        if waiting is not None:
+            requeue = waiting if requeue is None else min(requeue, waiting)
+        return requeue
 
     # --- replica sets -------------------------------------------------------------------------------------
 
@@ -325,15 +331,18 @@ class DeploymentController(Controller):
             self._scaled_event(deployment, rs, current, replicas)
         return stored
 
-    def _recreate(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> None:
+    def _recreate(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> bool:
+        """Scale old ReplicaSets to zero; scale the new one up once no old pod is left (True then)."""
         for rs in old_rs:
             if int((rs.get("spec") or {}).get("replicas", 0)) > 0:
                 self._scale(deployment, rs, 0)
         still_running = any(active(p) or p["metadata"].get("deletionTimestamp")
                             for rs in old_rs for resource, p in self.store.dependents(rs["metadata"]["uid"])
                             if resource == "/pods")
-        if not still_running:
-            self._scale(deployment, new_rs, int(deployment["spec"].get("replicas", 1)))
+        if still_running:
+            return False
+        self._scale(deployment, new_rs, int(deployment["spec"].get("replicas", 1)))
+        return True
 
     def _rolling(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> None:
         replicas = int(deployment["spec"].get("replicas", 1))
