@@ -5,10 +5,17 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from oneclick_edge.apis import (
+    auto_update_trigger,
+    auto_update_webhook_rotate,
+    auto_update_webhook_secret,
     blueprint_share,
     blueprint_view,
+    cluster_info,
     health,
+    job_delete,
     jwks,
+    pod_delete,
+    realtime,
     record_auth_confirm_password_reset,
     record_auth_confirm_verification,
     record_auth_logout_all,
@@ -24,6 +31,9 @@ from oneclick_edge.apis import (
     record_update,
     record_view,
     records_list,
+    rollout_events,
+    rollout_metrics,
+    rollout_status,
     users_create,
     users_delete,
     users_files,
@@ -49,6 +59,12 @@ def create_app(context: EdgeContext) -> FastAPI:
         app.include_router(module.router)
     # The One-Click collections (records service) and One-Click's blueprint endpoints.
     for module in (records_list, record_view, record_create, record_update, record_delete, record_files,
-                   blueprint_view, blueprint_share):
+                   blueprint_view, blueprint_share, realtime):
+        app.include_router(module.router)
+    # Auto-updates (updater): the webhook trigger and its secret.
+    for module in (auto_update_trigger, auto_update_webhook_secret, auto_update_webhook_rotate):
+        app.include_router(module.router)
+    # The cluster reads and actions (k8s-executor), authorized per project by records.
+    for module in (rollout_status, rollout_metrics, rollout_events, pod_delete, job_delete, cluster_info):
         app.include_router(module.router)
     return app

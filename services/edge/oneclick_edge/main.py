@@ -7,6 +7,7 @@ from oneclick_core.serving import AsgiServer
 from oneclick_edge.app import create_app
 from oneclick_edge.auth import Authenticator
 from oneclick_edge.context import EdgeContext
+from oneclick_edge.realtime import RealtimeBroker
 from oneclick_edge.settings import EdgeSettings
 
 
@@ -17,8 +18,11 @@ async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
                                   superuser_state_ttl=settings.superuser_state_ttl)
     await authenticator.follow_user_events(runtime.js)
     runtime.on_shutdown(authenticator.stop)
+    realtime = RealtimeBroker(runtime.nc, runtime.rpc_client, authenticator)
+    await realtime.start()
+    runtime.on_shutdown(realtime.stop)
     context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,
-                          version=runtime.version, authenticator=authenticator)
+                          version=runtime.version, authenticator=authenticator, nc=runtime.nc, realtime=realtime)
     server = AsgiServer(create_app(context), settings.http_host, settings.http_port, lifespan="off",
                         proxy_headers=True, timeout_graceful_shutdown=10)
     runtime.serve_http(server)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
+from oneclick_core.contracts.records import COLLECTION_IDS
 from oneclick_core.search.schema import Schema
 
 
@@ -74,7 +75,7 @@ class Collection:
 _OWNED = 't."user" = {actor}'
 
 PROJECTS = Collection(
-    name="projects", id="pbc_1687431684", table="projects",
+    name="projects", id=COLLECTION_IDS["projects"], table="projects",
     fields=(
         Field("name", Kind.TEXT, required=True, max_length=200),
         Field("description", Kind.TEXT, max_length=5000),
@@ -86,7 +87,7 @@ PROJECTS = Collection(
 )
 
 BLUEPRINTS = Collection(
-    name="blueprints", id="pbc_2256478513", table="blueprints",
+    name="blueprints", id=COLLECTION_IDS["blueprints"], table="blueprints",
     fields=(
         Field("name", Kind.TEXT, required=True, max_length=200),
         Field("description", Kind.TEXT, max_length=5000),
@@ -101,7 +102,7 @@ BLUEPRINTS = Collection(
 )
 
 DEPLOYMENTS = Collection(
-    name="deployments", id="pbc_3400474493", table="deployments",
+    name="deployments", id=COLLECTION_IDS["deployments"], table="deployments",
     fields=(
         Field("name", Kind.TEXT, max_length=200),
         Field("avatar", Kind.FILE),
@@ -113,7 +114,7 @@ DEPLOYMENTS = Collection(
 )
 
 ROLLOUTS = Collection(
-    name="rollouts", id="pbc_1226577366", table="rollouts",
+    name="rollouts", id=COLLECTION_IDS["rollouts"], table="rollouts",
     fields=(
         Field("manifest", Kind.JSON, required=True),
         Field("startDate", Kind.DATE, column="start_date", system=True),
@@ -127,7 +128,7 @@ ROLLOUTS = Collection(
 )
 
 AUTO_UPDATES = Collection(
-    name="autoUpdates", id="pbc_2823390398", table="auto_updates",
+    name="autoUpdates", id=COLLECTION_IDS["autoUpdates"], table="auto_updates",
     fields=(
         Field("interval", Kind.TEXT, required=True, max_length=20),
         Field("pattern", Kind.TEXT, max_length=500),

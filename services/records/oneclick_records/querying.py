@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 
 from oneclick_core.contracts.auth import Actor, FileContent
-from oneclick_core.contracts.records import JsonObject
+from oneclick_core.contracts.records import JsonObject, collection_name
 from oneclick_core.errors import ApiError
 from oneclick_core.search.context import RequestContext
 from oneclick_core.search.fields import parse_expand, parse_fields, pick_fields
@@ -31,7 +31,8 @@ ALIAS = "t"
 
 def collection_named(name: str) -> Collection:
     """A collection by name or by PocketBase collection id, as SDK paths may use either."""
-    collection = COLLECTIONS.get(name) or next((c for c in COLLECTIONS.values() if c.id == name), None)
+    found = collection_name(name)
+    collection = COLLECTIONS.get(found) if found else None
     if collection is None:
         raise ApiError(404, "Missing collection context.")
     return collection

@@ -20,6 +20,16 @@ SERVICE = "records"
 
 CollectionName = Literal["projects", "deployments", "rollouts", "blueprints", "autoUpdates"]
 COLLECTIONS: tuple[str, ...] = ("projects", "deployments", "rollouts", "blueprints", "autoUpdates")
+# PocketBase collection ids ("collectionId" of every record); clients may name a collection either way.
+COLLECTION_IDS: dict[str, str] = {"projects": "pbc_1687431684", "blueprints": "pbc_2256478513",
+                                  "deployments": "pbc_3400474493", "rollouts": "pbc_1226577366",
+                                  "autoUpdates": "pbc_2823390398"}
+
+
+def collection_name(name_or_id: str) -> str | None:
+    if name_or_id in COLLECTION_IDS:
+        return name_or_id
+    return next((name for name, cid in COLLECTION_IDS.items() if cid == name_or_id), None)
 
 JsonObject = dict[str, Any]
 

@@ -1,0 +1,275 @@
+"""PocketBase's realtime protocol (``/api/realtime``) over NATS, for any number of edge replicas.
+
+A browser holds an SSE connection to one replica and sets its subscriptions with ``POST /api/realtime``,
+which a load balancer may send to another replica. Each client therefore listens on its own core NATS
+subject (``oneclick.live.realtime.<clientId>``): the replica that takes the POST forwards it there, and
+the replica holding the connection applies it (no replica has it → 404, as PocketBase answers).
+
+Record changes come from the domain events every replica receives on core NATS (JetStream delivers
+published events to plain subscribers too). For each client whose subscriptions match and whose
+actor the event's audience admits, the record is read again through records with the client's own
+actor and options (expand, fields, filter), so a client never receives what its view rule would deny,
+and its manifests arrive complete rather than redacted. Deletions are sent from the event itself.
+Each client is served in order by one task; its outgoing queue is bounded and a client that cannot keep
+up is disconnected (the SDK reconnects and resubscribes), so it never slows anyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import secrets
+import string
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs
+
+import orjson
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.aio.subscription import Subscription as NatsSubscription
+from pydantic import BaseModel, ValidationError
+
+from oneclick_core.bus.rpc import RpcClient
+from oneclick_core.contracts.auth import Actor
+from oneclick_core.contracts.envelope import EVENT_SUBJECT_PREFIX, LIVE_SUBJECT_PREFIX, Envelope
+from oneclick_core.contracts.records import (
+    LIST,
+    VIEW,
+    ListRequest,
+    RecordChange,
+    ViewRequest,
+    collection_name,
+)
+from oneclick_core.errors import ApiError
+from oneclick_core.logs import get_logger
+from oneclick_core.search.fields import parse_fields, pick_fields
+from oneclick_edge.auth import Authenticator, Principal
+
+log = get_logger(__name__)
+
+CLIENT_SUBJECT = f"{LIVE_SUBJECT_PREFIX}.realtime"
+MAX_SUBSCRIPTIONS = 1000
+MAX_TOPIC_LENGTH = 2500
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+@dataclass(frozen=True)
+class Topic:
+    """A parsed subscription: ``projects/*``, ``projects/<id>`` or ``projects``, with its options."""
+
+    raw: str
+    collection: str | None  # canonical collection name, None when it is not a records collection
+    record_id: str | None  # None: every record of the collection
+    query: dict[str, str]
+
+    @classmethod
+    def parse(cls, raw: str) -> Topic:
+        path, _, query_string = raw.partition("?")
+        name, _, record = path.partition("/")
+        query: dict[str, str] = {}
+        options = parse_qs(query_string).get("options")
+        if options:
+            with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
+                decoded = orjson.loads(options[0])
+                query = {str(k): str(v) for k, v in (decoded.get("query") or {}).items()}
+        return cls(raw=raw, collection=collection_name(name), record_id=None if record in ("", "*") else record,
+                   query=query)
+
+    def matches(self, change: RecordChange) -> bool:
+        return self.collection == change.collection and self.record_id in (None, change.record.get("id"))
+
+
+class SubscribeCommand(BaseModel):
+    """What the replica taking ``POST /api/realtime`` sends to the replica holding the client."""
+
+    actor: Actor | None = None
+    token: str | None = None
+    subscriptions: list[str]
+
+
+@dataclass(eq=False)
+class RealtimeClient:
+    id: str
+    outgoing: asyncio.Queue[bytes]
+    principal: Principal | None = None
+    topics: list[Topic] = field(default_factory=list)
+    pending: asyncio.Queue[RecordChange] = field(default_factory=lambda: asyncio.Queue(maxsize=1000))
+    closed: asyncio.Event = field(default_factory=asyncio.Event)
+    listener: NatsSubscription | None = None
+    worker: asyncio.Task[None] | None = None
+
+
+def sse(event: str, data: bytes, event_id: str) -> bytes:
+    return b"id:" + event_id.encode() + b"\nevent:" + event.encode() + b"\ndata:" + data + b"\n\n"
+
+
+class RealtimeBroker:
+    """The realtime clients connected to this edge replica."""
+
+    def __init__(self, nc: NATS, rpc: RpcClient, authenticator: Authenticator, *, queue_size: int = 1000) -> None:
+        self._nc = nc
+        self._rpc = rpc
+        self._authenticator = authenticator
+        self._queue_size = queue_size
+        self._clients: dict[str, RealtimeClient] = {}
+        self._events: NatsSubscription | None = None
+
+    @property
+    def client_count(self) -> int:
+        return len(self._clients)
+
+    async def start(self) -> None:
+        self._events = await self._nc.subscribe(f"{EVENT_SUBJECT_PREFIX}.>", cb=self._on_event)
+
+    async def stop(self) -> None:
+        if self._events is not None:
+            with contextlib.suppress(Exception):
+                await self._events.unsubscribe()
+        for client in list(self._clients.values()):
+            await self.disconnect(client)
+
+    # -- connections ------------------------------------------------------------------------------------
+    async def connect(self) -> RealtimeClient:
+        client = RealtimeClient(id="".join(secrets.choice(_ID_ALPHABET) for _ in range(40)),
+                                outgoing=asyncio.Queue(maxsize=self._queue_size))
+
+        async def on_command(msg: Msg) -> None:
+            await self._on_command(client, msg)
+
+        client.listener = await self._nc.subscribe(f"{CLIENT_SUBJECT}.{client.id}", cb=on_command)
+        client.worker = asyncio.create_task(self._serve(client), name=f"realtime-{client.id[:8]}")
+        self._clients[client.id] = client
+        client.outgoing.put_nowait(sse("PB_CONNECT", orjson.dumps({"clientId": client.id}), client.id))
+        return client
+
+    async def disconnect(self, client: RealtimeClient) -> None:
+        client.closed.set()
+        self._clients.pop(client.id, None)
+        if client.listener is not None:
+            with contextlib.suppress(Exception):
+                await client.listener.unsubscribe()
+        if client.worker is not None:
+            client.worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await client.worker
+
+    async def stream(self, client: RealtimeClient, heartbeat: float = 25.0) -> AsyncIterator[bytes]:
+        """The SSE body: messages as they come, a comment line now and then to keep proxies from timing out."""
+        try:
+            while not client.closed.is_set():
+                try:
+                    yield await asyncio.wait_for(client.outgoing.get(), timeout=heartbeat)
+                except TimeoutError:
+                    yield b": ping\n\n"
+        finally:
+            await self.disconnect(client)
+
+    # -- subscriptions ------------------------------------------------------------------------------------
+    async def set_subscriptions(self, client_id: str, principal: Principal | None, subscriptions: list[str]) -> None:
+        if len(subscriptions) > MAX_SUBSCRIPTIONS or any(len(s) > MAX_TOPIC_LENGTH for s in subscriptions):
+            raise ApiError.bad_request(data={"subscriptions": {
+                "code": "validation_length_out_of_range", "message": "Too many or too long subscriptions."}})
+        command = SubscribeCommand(actor=principal.actor if principal else None,
+                                   token=principal.token if principal else None, subscriptions=subscriptions)
+        local = self._clients.get(client_id)
+        if local is not None:
+            self._apply(local, command)
+            return
+        try:
+            reply = await self._nc.request(f"{CLIENT_SUBJECT}.{client_id}", command.model_dump_json().encode(),
+                                           timeout=5)
+        except Exception:  # no responders or timeout: no replica holds that client
+            raise ApiError.not_found("Missing or invalid client id.") from None
+        error = orjson.loads(reply.data).get("error")
+        if error:
+            raise ApiError.from_dict(error)
+
+    async def _on_command(self, client: RealtimeClient, msg: Msg) -> None:
+        try:
+            self._apply(client, SubscribeCommand.model_validate_json(msg.data))
+            body = b'{"ok":true}'
+        except ApiError as exc:
+            body = orjson.dumps({"error": exc.to_dict()})
+        except ValidationError:
+            body = orjson.dumps({"error": ApiError.bad_request().to_dict()})
+        with contextlib.suppress(Exception):
+            await msg.respond(body)
+
+    def _apply(self, client: RealtimeClient, command: SubscribeCommand) -> None:
+        # As PocketBase: a guest may become a user, but a client never changes from one user to another.
+        if client.principal is not None and (command.actor is None or command.actor != client.principal.actor):
+            raise ApiError.forbidden("The current and the previous request authorization don't match.")
+        if command.actor is not None and command.token is not None:
+            client.principal = Principal(id=command.actor.id, collection=command.actor.collection,
+                                         token=command.token)
+        client.topics = [Topic.parse(raw) for raw in command.subscriptions]
+
+    # -- delivery -----------------------------------------------------------------------------------------
+    async def _on_event(self, msg: Msg) -> None:
+        if not self._clients:
+            return
+        try:
+            envelope = Envelope.model_validate_json(msg.data)
+            change = RecordChange.model_validate(envelope.data)
+        except ValidationError:
+            return  # not a record change (user events, executor events...)
+        for client in list(self._clients.values()):
+            if client.principal is None or not any(t.matches(change) for t in client.topics):
+                continue
+            if not change.audience.admits(client.principal.actor):
+                continue
+            try:
+                client.pending.put_nowait(change)
+            except asyncio.QueueFull:
+                log.warning("realtime.client_too_slow", client=client.id[:8])
+                client.closed.set()
+
+    async def _serve(self, client: RealtimeClient) -> None:
+        while True:
+            change = await client.pending.get()
+            principal = client.principal
+            if principal is None:
+                continue
+            try:
+                # Revoked or expired since subscribing: the client stays connected but hears nothing more.
+                await self._authenticator.authenticate(principal.token)
+            except ApiError:
+                client.principal = None
+                continue
+            for topic in client.topics:
+                if not topic.matches(change):
+                    continue
+                record = await self._record_for(principal.actor, topic, change)
+                if record is None:
+                    continue
+                data = orjson.dumps({"action": change.action, "record": record})
+                try:
+                    client.outgoing.put_nowait(sse(topic.raw, data, client.id))
+                except asyncio.QueueFull:
+                    log.warning("realtime.client_too_slow", client=client.id[:8])
+                    client.closed.set()
+                    return
+
+    async def _record_for(self, actor: Actor, topic: Topic, change: RecordChange) -> dict[str, Any] | None:
+        """The record as this client may see it now, shaped by its subscription options."""
+        record_id = str(change.record.get("id"))
+        if change.action == "delete":
+            picked: dict[str, Any] = pick_fields(change.record, parse_fields(topic.query.get("fields")))
+            return picked
+        expand, fields, extra = topic.query.get("expand", ""), topic.query.get("fields", ""), topic.query.get("filter")
+        try:
+            if extra:
+                page = await self._rpc.call(LIST, ListRequest(
+                    collection=change.collection, actor=actor,
+                    params={"filter": f"id = {orjson.dumps(record_id).decode()} && ({extra})", "expand": expand,
+                            "fields": fields, "perPage": "1", "skipTotal": "1"}))
+                return page.items[0] if page.items else None
+            result = await self._rpc.call(VIEW, ViewRequest(collection=change.collection, id=record_id, actor=actor,
+                                                            expand=expand, fields=fields))
+            return result.record
+        except ApiError as exc:
+            if exc.status not in (400, 403, 404):
+                log.warning("realtime.fetch_failed", status=exc.status, collection=change.collection)
+            return None

@@ -1,0 +1,149 @@
+"""PocketBase's realtime protocol on the edge: SSE, subscriptions, rules per subscriber, several replicas."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from oneclick_cli.processes import free_port
+from oneclick_testing.platform import Platform
+
+from .helpers import create
+
+
+class SseClient:
+    """Reads ``id:/event:/data:`` messages from ``GET /api/realtime`` in the background."""
+
+    def __init__(self, base_url: str) -> None:
+        self._http = httpx.AsyncClient(base_url=base_url, timeout=None)
+        self.messages: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+        self.client_id = ""
+
+    async def open(self) -> None:
+        self._task = asyncio.create_task(self._read())
+        event, data = await asyncio.wait_for(self.messages.get(), 20)
+        assert event == "PB_CONNECT"
+        self.client_id = data["clientId"]
+
+    async def _read(self) -> None:
+        async with self._http.stream("GET", "/api/realtime") as response:
+            assert response.headers["content-type"].startswith("text/event-stream"), (await response.aread())
+            event, data = "", b""
+            async for line in response.aiter_lines():
+                if line.startswith("event:"):
+                    event = line[6:]
+                elif line.startswith("data:"):
+                    data = line[5:].encode()
+                elif line == "" and event:
+                    await self.messages.put((event, orjson.loads(data)))
+                    event, data = "", b""
+
+    async def next(self, timeout: float = 20) -> tuple[str, dict[str, Any]]:
+        return await asyncio.wait_for(self.messages.get(), timeout)
+
+    async def nothing_for(self, seconds: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.messages.get(), seconds)
+            return False
+        return True
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
+                await self._task
+        await self._http.aclose()
+
+
+@pytest.fixture
+async def sse(platform: Platform) -> AsyncIterator[list[SseClient]]:
+    opened: list[SseClient] = []
+    yield opened
+    for client in opened:
+        await client.close()
+
+
+async def open_sse(base_url: str, opened: list[SseClient]) -> SseClient:
+    client = SseClient(base_url)
+    opened.append(client)
+    await client.open()
+    return client
+
+
+async def subscribe(client: httpx.AsyncClient, client_id: str, *topics: str) -> httpx.Response:
+    return await client.post("/api/realtime", json={"clientId": client_id, "subscriptions": list(topics)})
+
+
+async def test_subscribers_receive_their_own_changes_only(platform: Platform, sse: list[SseClient]) -> None:
+    alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
+    alice_stream = await open_sse(platform.url, sse)
+    bob_stream = await open_sse(platform.url, sse)
+    assert (await subscribe(alice.client, alice_stream.client_id, "projects/*")).status_code == 204
+    assert (await subscribe(bob.client, bob_stream.client_id, "projects/*")).status_code == 204
+
+    project = await create(alice, "projects", name="live")
+    event, data = await alice_stream.next()
+    assert event == "projects/*"
+    assert data["action"] == "create"
+    assert data["record"]["id"] == project["id"]
+    assert data["record"]["name"] == "live"
+
+    await alice.client.patch(f"/api/collections/projects/records/{project['id']}", json={"name": "renamed"})
+    assert (await alice_stream.next())[1]["record"]["name"] == "renamed"
+    await alice.client.delete(f"/api/collections/projects/records/{project['id']}")
+    deleted = (await alice_stream.next())[1]
+    assert deleted["action"] == "delete"
+    assert deleted["record"]["id"] == project["id"]
+
+    assert await bob_stream.nothing_for(1.0)
+
+
+async def test_record_topics_and_options(platform: Platform, sse: list[SseClient]) -> None:
+    alice = await platform.new_user("alice")
+    shop = await create(alice, "projects", name="shop")
+    other = await create(alice, "projects", name="other")
+    stream = await open_sse(platform.url, sse)
+    options = orjson.dumps({"query": {"fields": "id,name"}}).decode()
+    topic = f"projects/{shop['id']}?options={options}"
+    assert (await subscribe(alice.client, stream.client_id, topic)).status_code == 204
+
+    await alice.client.patch(f"/api/collections/projects/records/{other['id']}", json={"name": "ignored"})
+    await alice.client.patch(f"/api/collections/projects/records/{shop['id']}", json={"name": "shop 2"})
+    event, data = await stream.next()
+    assert event == topic
+    assert data == {"action": "update", "record": {"id": shop["id"], "name": "shop 2"}}
+
+
+async def test_subscriptions_work_through_another_edge_replica(platform: Platform, sse: list[SseClient]) -> None:
+    alice = await platform.new_user("alice")
+    port = free_port()
+    second = await platform.services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
+    try:
+        stream = await open_sse(f"http://127.0.0.1:{port}", sse)
+        # The POST reaches the first replica; the SSE connection lives on the second.
+        assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
+        project = await create(alice, "projects", name="across")
+        assert (await stream.next())[1]["record"]["id"] == project["id"]
+    finally:
+        for client in sse:
+            await client.close()
+        sse.clear()
+        second.stop()
+
+
+async def test_unknown_client_and_changing_identity_are_refused(platform: Platform, sse: list[SseClient]) -> None:
+    alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
+    missing = await subscribe(alice.client, "x" * 40, "projects/*")
+    assert missing.status_code == 404
+    assert missing.json()["message"] == "Missing or invalid client id."
+    stream = await open_sse(platform.url, sse)
+    assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
+    hijack = await subscribe(bob.client, stream.client_id, "projects/*")
+    assert hijack.status_code == 403
