@@ -123,7 +123,8 @@ async def test_image_change_rolls_to_a_new_replicaset(api: client.ApiClient, nam
     messages = [e.message for e in await events_for(core, namespace, "Deployment", "roll")]
     old_name = by_image["nginx:1.25"].metadata.name
     assert any(m.startswith(f"Scaled down replica set {old_name} from") for m in messages)
-    assert any(m.startswith(f"Scaled up replica set {by_image['nginx:1.26'].metadata.name} from 0 to") for m in messages)
+    new_name = by_image["nginx:1.26"].metadata.name
+    assert any(m.startswith(f"Scaled up replica set {new_name} from 0 to") for m in messages)
 
 
 async def test_recreate_stops_old_pods_before_starting_new_ones(api: client.ApiClient, namespace: str) -> None:
