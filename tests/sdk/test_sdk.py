@@ -23,7 +23,7 @@ SUPERUSER = ("sdk-root@example.com", "sdk superuser secret")
 
 def _install() -> None:
     """`make test` installs the SDK; this covers running pytest directly on a fresh checkout."""
-    if (HERE / "node_modules" / "pocketbase" / "package.json").exists():
+    if all((HERE / "node_modules" / name / "package.json").exists() for name in ("pocketbase", "eventsource")):
         return
     assert NPM is not None
     done = subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
