@@ -147,3 +147,18 @@ async def test_unknown_client_and_changing_identity_are_refused(platform: Platfo
     assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
     hijack = await subscribe(bob.client, stream.client_id, "projects/*")
     assert hijack.status_code == 403
+
+
+async def test_oauth2_redirect_reaches_the_subscribed_client(platform: Platform, sse: list[SseClient]) -> None:
+    stream = await open_sse(platform.url, sse)
+    # The SDK subscribes before opening the provider's page; the client id is the OAuth2 state.
+    assert (await subscribe(platform.client, stream.client_id, "@oauth2")).status_code == 204
+    page = await platform.client.get("/api/oauth2-redirect", params={"state": stream.client_id, "code": "abc"})
+    assert page.status_code == 200
+    assert "Authentication completed" in page.text
+    assert await stream.next() == ("@oauth2", {"state": stream.client_id, "code": "abc"})
+    # The topic is used once: a replayed redirect finds no client waiting.
+    again = await platform.client.get("/api/oauth2-redirect", params={"state": stream.client_id, "code": "abc"})
+    assert again.status_code == 400
+    unknown = await platform.client.get("/api/oauth2-redirect", params={"state": "nobody", "code": "abc"})
+    assert unknown.status_code == 400

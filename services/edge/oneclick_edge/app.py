@@ -14,6 +14,7 @@ from oneclick_edge.apis import (
     health,
     job_delete,
     jwks,
+    oauth2_redirect,
     pod_delete,
     realtime,
     record_auth_confirm_password_reset,
@@ -32,6 +33,7 @@ from oneclick_edge.apis import (
     record_view,
     records_list,
     rollout_events,
+    rollout_logs,
     rollout_metrics,
     rollout_status,
     users_create,
@@ -39,6 +41,9 @@ from oneclick_edge.apis import (
     users_files,
     users_update,
     users_view,
+    ws_k8s_events,
+    ws_k8s_logs,
+    ws_k8s_rollouts,
 )
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.errors import install_error_handlers
@@ -59,12 +64,15 @@ def create_app(context: EdgeContext) -> FastAPI:
         app.include_router(module.router)
     # The One-Click collections (records service) and One-Click's blueprint endpoints.
     for module in (records_list, record_view, record_create, record_update, record_delete, record_files,
-                   blueprint_view, blueprint_share, realtime):
+                   blueprint_view, blueprint_share, realtime, oauth2_redirect):
         app.include_router(module.router)
     # Auto-updates (updater): the webhook trigger and its secret.
     for module in (auto_update_trigger, auto_update_webhook_secret, auto_update_webhook_rotate):
         app.include_router(module.router)
     # The cluster reads and actions (k8s-executor), authorized per project by records.
     for module in (rollout_status, rollout_metrics, rollout_events, pod_delete, job_delete, cluster_info):
+        app.include_router(module.router)
+    # Live views (streaming): the resource map, logs and events WebSockets and the chunked log stream.
+    for module in (ws_k8s_rollouts, ws_k8s_logs, ws_k8s_events, rollout_logs):
         app.include_router(module.router)
     return app

@@ -22,14 +22,14 @@ import secrets
 import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 
 import orjson
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.auth import Actor
@@ -81,12 +81,18 @@ class Topic:
         return self.collection == change.collection and self.record_id in (None, change.record.get("id"))
 
 
-class SubscribeCommand(BaseModel):
-    """What the replica taking ``POST /api/realtime`` sends to the replica holding the client."""
+OAUTH2_TOPIC = "@oauth2"
 
+
+class ClientCommand(BaseModel):
+    """What a replica taking a request for a client sends to the replica holding that client's connection:
+    new subscriptions (``POST /api/realtime``) or the result of an OAuth2 redirect (``@oauth2``)."""
+
+    kind: Literal["subscribe", "oauth2"] = "subscribe"
     actor: Actor | None = None
     token: str | None = None
-    subscriptions: list[str]
+    subscriptions: list[str] = Field(default_factory=list)
+    oauth2: dict[str, str] = Field(default_factory=dict)
 
 
 @dataclass(eq=False)
@@ -171,8 +177,15 @@ class RealtimeBroker:
         if len(subscriptions) > MAX_SUBSCRIPTIONS or any(len(s) > MAX_TOPIC_LENGTH for s in subscriptions):
             raise ApiError.bad_request(data={"subscriptions": {
                 "code": "validation_length_out_of_range", "message": "Too many or too long subscriptions."}})
-        command = SubscribeCommand(actor=principal.actor if principal else None,
-                                   token=principal.token if principal else None, subscriptions=subscriptions)
+        await self._command(client_id, ClientCommand(actor=principal.actor if principal else None,
+                                                     token=principal.token if principal else None,
+                                                     subscriptions=subscriptions))
+
+    async def oauth2_redirect(self, state: str, data: dict[str, str]) -> None:
+        """Hand an OAuth2 provider's redirect (code or error) to the client that started the flow."""
+        await self._command(state, ClientCommand(kind="oauth2", oauth2=data))
+
+    async def _command(self, client_id: str, command: ClientCommand) -> None:
         local = self._clients.get(client_id)
         if local is not None:
             self._apply(local, command)
@@ -188,7 +201,7 @@ class RealtimeBroker:
 
     async def _on_command(self, client: RealtimeClient, msg: Msg) -> None:
         try:
-            self._apply(client, SubscribeCommand.model_validate_json(msg.data))
+            self._apply(client, ClientCommand.model_validate_json(msg.data))
             body = b'{"ok":true}'
         except ApiError as exc:
             body = orjson.dumps({"error": exc.to_dict()})
@@ -197,7 +210,14 @@ class RealtimeBroker:
         with contextlib.suppress(Exception):
             await msg.respond(body)
 
-    def _apply(self, client: RealtimeClient, command: SubscribeCommand) -> None:
+    def _apply(self, client: RealtimeClient, command: ClientCommand) -> None:
+        if command.kind == "oauth2":
+            if not any(topic.raw == OAUTH2_TOPIC for topic in client.topics):
+                raise ApiError.not_found("Missing or invalid client id.")
+            client.topics = [topic for topic in client.topics if topic.raw != OAUTH2_TOPIC]
+            with contextlib.suppress(asyncio.QueueFull):
+                client.outgoing.put_nowait(sse(OAUTH2_TOPIC, orjson.dumps(command.oauth2), client.id))
+            return
         # As PocketBase: a guest may become a user, but a client never changes from one user to another.
         if client.principal is not None and (command.actor is None or command.actor != client.principal.actor):
             raise ApiError.forbidden("The current and the previous request authorization don't match.")
