@@ -13,12 +13,15 @@ from pydantic import BaseModel
 from oneclick_core.contracts.auth import AUTH_METHODS_RPC
 from oneclick_core.contracts.envelope import Envelope, EventSpec
 from oneclick_core.contracts.events import EVENTS
+from oneclick_core.contracts.executor import EXECUTOR_RPC
 from oneclick_core.contracts.records import RECORDS_RPC
 from oneclick_core.contracts.rpc import PING_METHODS, RpcMethod
+from oneclick_core.contracts.streaming import STREAMING_RPC
+from oneclick_core.contracts.updater import UPDATER_RPC
 
 
 def all_rpc_methods() -> tuple[RpcMethod[Any, Any], ...]:
-    return (*PING_METHODS, *AUTH_METHODS_RPC, *RECORDS_RPC)
+    return (*PING_METHODS, *AUTH_METHODS_RPC, *RECORDS_RPC, *EXECUTOR_RPC, *UPDATER_RPC, *STREAMING_RPC)
 
 
 def _schema(model: type[BaseModel]) -> str:

@@ -1,0 +1,21 @@
+"""``GET /cluster-info`` (and the frontend's ``/pb/cluster-info``): the storage and ingress classes a manifest
+may name. Any signed-in user (the original left it open; here it needs a token like everything else)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import ORJSONResponse
+
+from oneclick_core.contracts.executor import CLUSTER_INFO, ClusterInfoRequest
+from oneclick_edge.auth import Principal, require_auth
+from oneclick_edge.context import EdgeContext, edge_context
+
+router = APIRouter()
+
+
+@router.get("/cluster-info")
+@router.get("/pb/cluster-info", include_in_schema=False)
+async def cluster_info(_: Principal = Depends(require_auth),
+                       context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+    info = await context.rpc.call(CLUSTER_INFO, ClusterInfoRequest())
+    return ORJSONResponse(info.model_dump())

@@ -1,0 +1,87 @@
+"""What both ways of putting a rollout into the cluster share: their interface, outcomes and object paths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from oneclick_core.contracts.executor import ExecutorMode
+from oneclick_core.contracts.records import Owner
+from oneclick_k8s_executor.kube import JsonObject, KubeError, resource_path
+from oneclick_k8s_executor.locking import Held
+from oneclick_manifest.model import RolloutManifest
+from oneclick_manifest.rendering import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types
+
+# Kinds the executor reads or acts on besides what it renders.
+POD = ObjectType("v1", "Pod", "pods")
+JOB = ObjectType("batch/v1", "Job", "jobs")
+EVENT = ObjectType("v1", "Event", "events")
+POD_METRICS = ObjectType("metrics.k8s.io/v1beta1", "PodMetrics", "pods")
+STORAGE_CLASS = ObjectType("storage.k8s.io/v1", "StorageClass", "storageclasses")
+INGRESS_CLASS = ObjectType("networking.k8s.io/v1", "IngressClass", "ingressclasses")
+
+KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
+    (t.api_version, t.kind): t for t in (NAMESPACE, SERVICE_ACCOUNT, *owned_types(), ROLLOUT)}
+
+
+@dataclass(frozen=True)
+class Applied:
+    objects: list[str]
+    pruned: list[str] = field(default_factory=list)
+
+
+class Rejected(Exception):
+    """The API refused an object for good (invalid, forbidden, immutable field): retrying will not help."""
+
+    def __init__(self, ref: str, error: KubeError) -> None:
+        self.ref = ref
+        self.error = error
+        super().__init__(f"{ref}: {error}")
+
+
+@dataclass(frozen=True)
+class RolloutTarget:
+    """The running rollout of a deployment, as records has it now."""
+
+    project: str
+    deployment: str
+    rollout: str
+    owner: Owner
+    manifest: RolloutManifest
+
+
+class ApplyMode(Protocol):
+    """Native objects or the Rollout CR: the cluster side of reconciliation and of the status read."""
+
+    mode: ExecutorMode
+
+    async def apply(self, target: RolloutTarget, held: Held) -> Applied: ...
+
+    async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]: ...
+
+    async def status(self, project: str, deployment: str) -> JsonObject: ...
+
+    def pod_selector(self, project: str, deployment: str) -> str: ...
+
+
+def object_type(obj: JsonObject) -> ObjectType:
+    return KNOWN_TYPES[(obj["apiVersion"], obj["kind"])]
+
+
+def object_ref(obj: JsonObject) -> str:
+    """``Kind/name``: how logs and events name an object (never its content: Secrets and the CR hold secrets)."""
+    return f"{obj['kind']}/{obj['metadata']['name']}"
+
+
+def object_path(obj: JsonObject) -> str:
+    kind = object_type(obj)
+    namespace = None if kind is NAMESPACE else obj["metadata"]["namespace"]
+    return resource_path(kind.api_version, kind.plural, namespace, obj["metadata"]["name"])
+
+
+def collection_path(kind: ObjectType, namespace: str | None) -> str:
+    return resource_path(kind.api_version, kind.plural, namespace)
+
+
+def named_path(kind: ObjectType, namespace: str | None, name: str) -> str:
+    return resource_path(kind.api_version, kind.plural, namespace, name)

@@ -1,0 +1,73 @@
+"""Operator mode (``ONECLICK_EXECUTOR_MODE=operator``): for clusters that already run the One-Click operator,
+write the ``one-click.dev/v1alpha1`` Rollout named after the deployment, as the original backend did
+(pkg/k8s/rollout.go): namespace first, then get → create, or update with the current resourceVersion;
+delete it when the deployment has no running rollout. The operator makes and removes the native objects.
+"""
+
+from __future__ import annotations
+
+from oneclick_core.contracts.executor import ExecutorMode
+from oneclick_k8s_executor.applying import (
+    Applied,
+    Rejected,
+    RolloutTarget,
+    collection_path,
+    named_path,
+    object_path,
+    object_ref,
+)
+from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
+from oneclick_k8s_executor.locking import Held
+from oneclick_manifest import naming
+from oneclick_manifest.rendering import ROLLOUT, render_namespace, render_rollout_resource, selector
+from oneclick_manifest.status import rollout_status
+
+
+class OperatorMode:
+    mode: ExecutorMode = "operator"
+
+    def __init__(self, kube: Kube, field_manager: str) -> None:
+        self._kube = kube
+        self._field_manager = field_manager
+
+    async def apply(self, target: RolloutTarget, held: Held) -> Applied:
+        namespace = render_namespace(target.project, user_id=target.owner.id, username=target.owner.username,
+                                     display_name=target.owner.name)
+        resource = render_rollout_resource(target.manifest, project_id=target.project,
+                                           deployment_id=target.deployment, rollout_id=target.rollout)
+        ref = object_ref(namespace)
+        try:
+            held.check()
+            await self._kube.apply(object_path(namespace), namespace, self._field_manager)
+            ref = object_ref(resource)
+            held.check()
+            existing = await self._kube.get(object_path(resource))
+            if existing is None:
+                await self._kube.create(collection_path(ROLLOUT, target.project), resource)
+            else:
+                resource["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
+                await self._kube.replace(object_path(resource), resource)
+        except KubeError as exc:
+            if exc.transient:
+                raise
+            raise Rejected(ref, exc) from None
+        return Applied(objects=[object_ref(namespace), object_ref(resource)])
+
+    async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
+        # The operator owns the native objects (claims included) and removes them with the Rollout.
+        held.check()
+        if await self._kube.delete(named_path(ROLLOUT, project, deployment)):
+            return [f"{ROLLOUT.kind}/{deployment}"]
+        return []
+
+    async def status(self, project: str, deployment: str) -> JsonObject:
+        resource = await self._kube.get(named_path(ROLLOUT, project, deployment))
+        status = (resource or {}).get("status")
+        if isinstance(status, dict) and status:
+            return status
+        # No Rollout, or the operator has not reported yet: what native mode says before a Deployment exists.
+        return rollout_status(None, []).to_json()
+
+    def pod_selector(self, project: str, deployment: str) -> str:
+        # The operator's Deployment selects its pods by exactly these two labels.
+        return selector({naming.PROJECT_ID_LABEL: project, naming.DEPLOYMENT_ID_LABEL: deployment})

@@ -1,0 +1,178 @@
+"""Level-triggered reconciliation: any rollout, deployment or project event makes the cluster match what
+records holds *now* for that deployment, whatever the event said.
+
+Redelivered, duplicated or reordered events are therefore harmless, and an executor that died mid-way
+converges on restart by handling the events it had not acknowledged. Only one replica at a time works on
+a project (:mod:`oneclick_k8s_executor.locking`), which makes "in order" hold across replicas.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from nats.js import JetStreamContext
+from pydantic import ValidationError
+
+from oneclick_core.bus.consuming import ConsumerOptions, Delivery, PoisonMessage
+from oneclick_core.bus.publishing import MSG_ID_HEADER, envelope_headers
+from oneclick_core.bus.rpc import RpcClient
+from oneclick_core.contracts.envelope import Envelope, EventSpec
+from oneclick_core.contracts.executor import (
+    ROLLOUT_APPLIED,
+    ROLLOUT_FAILED,
+    SERVICE,
+    RolloutApplied,
+    RolloutFailed,
+)
+from oneclick_core.contracts.records import (
+    DEPLOYMENT_STATE,
+    DeploymentState,
+    DeploymentStateRequest,
+    Owner,
+    RecordChange,
+    record_event,
+)
+from oneclick_core.ids import is_record_id
+from oneclick_core.logs import get_logger
+from oneclick_core.tracing import current_traceparent
+from oneclick_k8s_executor.applying import ApplyMode, Rejected, RolloutTarget, named_path
+from oneclick_k8s_executor.kube import Kube
+from oneclick_k8s_executor.locking import Held, ProjectLocks
+from oneclick_k8s_executor.settings import ExecutorSettings
+from oneclick_manifest.model import RolloutManifest
+from oneclick_manifest.rendering import NAMESPACE, render
+
+log = get_logger(__name__)
+
+# What can change what the cluster should hold. deployment.created has no rollout yet and a deployment's
+# or project's other updates (name, avatar) change nothing in the cluster.
+RECONCILING_EVENTS: tuple[EventSpec[RecordChange], ...] = (
+    record_event("rollouts", "create"), record_event("rollouts", "update"), record_event("rollouts", "delete"),
+    record_event("deployments", "delete"), record_event("projects", "delete"))
+PROJECT_DELETED = record_event("projects", "delete")
+ROLLOUT_UPDATED = record_event("rollouts", "update")
+# Fields of a rollout whose change alone means nothing to the cluster.
+COSMETIC_FIELDS = frozenset({"hide"})
+REDACTED = "[redacted]"
+
+
+def consumer_options(settings: ExecutorSettings) -> ConsumerOptions:
+    return ConsumerOptions(durable=SERVICE, subjects=tuple(spec.subject for spec in RECONCILING_EVENTS),
+                           ack_wait=settings.executor_ack_wait, max_deliver=settings.executor_max_deliver,
+                           backoff=settings.executor_retry_backoff)
+
+
+class Reconciler:
+    def __init__(self, kube: Kube, mode: ApplyMode, records: RpcClient, locks: ProjectLocks,
+                 js: JetStreamContext) -> None:
+        self._kube = kube
+        self._mode = mode
+        self._records = records
+        self._locks = locks
+        self._js = js
+        self._specs = {spec.type: spec for spec in RECONCILING_EVENTS}
+
+    async def on_event(self, envelope: Envelope, _: Delivery) -> None:
+        spec = self._specs.get(envelope.type)
+        if spec is None:
+            return
+        try:
+            change = spec.parse(envelope)
+        except ValidationError as exc:
+            raise PoisonMessage(f"not a record change: {exc.error_count()} error(s)") from None
+        if spec is ROLLOUT_UPDATED and set(change.changed) <= COSMETIC_FIELDS:
+            log.debug("reconcile.skipped", rollout=change.record.get("id"), changed=change.changed)
+            return
+        if change.project is None or not is_record_id(change.project):
+            raise PoisonMessage(f"{envelope.type} names no project")
+        if spec is PROJECT_DELETED:
+            await self.delete_project(change.project)
+            return
+        if change.deployment is None:
+            raise PoisonMessage(f"{envelope.type} names no deployment")
+        await self.reconcile(change.project, change.deployment)
+
+    async def delete_project(self, project: str) -> None:
+        async with self._locks.hold(project) as held:
+            held.check()
+            # Everything of the project lives in its namespace; deleting it removes all (claims included).
+            deleted = await self._kube.delete(named_path(NAMESPACE, None, project))
+            log.info("project.namespace_deleted", project=project, existed=deleted)
+
+    async def reconcile(self, project: str, deployment: str) -> None:
+        async with self._locks.hold(project) as held:
+            # Read under the lock: the newest state wins, whichever replica had which event.
+            state = await self._records.call(DEPLOYMENT_STATE, DeploymentStateRequest(deployment=deployment))
+            await self._converge(project, state, held)
+
+    async def _converge(self, project: str, state: DeploymentState, held: Held) -> None:
+        namespace = state.project or project
+        deployment = state.deployment
+        if not state.exists or not state.projectExists:
+            removed = await self._mode.remove(namespace, deployment, keep_claims=False, held=held)
+            log.info("reconcile.deployment_gone", project=namespace, deployment=deployment, removed=removed)
+            return
+        running = state.running
+        if running is None:
+            removed = await self._mode.remove(namespace, deployment, keep_claims=True, held=held)
+            log.info("reconcile.no_running_rollout", project=namespace, deployment=deployment, removed=removed)
+            return
+        try:
+            manifest = RolloutManifest.model_validate(running.manifest)
+        except ValidationError as exc:
+            await self._failed(RolloutFailed(
+                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
+                mode=self._mode.mode, object=f"Rollout/{running.id}", code=400, reason="InvalidManifest",
+                message=f"The stored manifest is invalid ({exc.error_count()} error(s))."))
+            return
+        target = RolloutTarget(project=namespace, deployment=deployment, rollout=running.id,
+                               owner=state.owner or Owner(id=""), manifest=manifest)
+        try:
+            applied = await self._mode.apply(target, held)
+        except Rejected as rejected:
+            error = rejected.error
+            log.warning("reconcile.rejected", project=namespace, deployment=deployment, rollout=running.id,
+                        object=rejected.ref, status=error.status, reason=error.reason)
+            await self._failed(RolloutFailed(
+                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
+                mode=self._mode.mode, object=rejected.ref, code=error.status, reason=error.reason,
+                message=blank_secrets(error.message, target)))
+            return
+        log.info("reconcile.applied", project=namespace, deployment=deployment, rollout=running.id,
+                 objects=len(applied.objects), pruned=applied.pruned)
+        await self._publish(ROLLOUT_APPLIED, RolloutApplied(
+            project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
+            mode=self._mode.mode, objects=applied.objects, pruned=applied.pruned), "applied")
+
+    async def _failed(self, data: RolloutFailed) -> None:
+        await self._publish(ROLLOUT_FAILED, data, "failed")
+
+    async def _publish(self, spec: EventSpec[RolloutApplied] | EventSpec[RolloutFailed],
+                       data: RolloutApplied | RolloutFailed, outcome: str) -> None:
+        envelope = spec.envelope(source=SERVICE, data=data, subject=data.rollout,  # type: ignore[arg-type]
+                                 traceparent=current_traceparent.get())
+        # The same rollout start reconciled again (redelivery, a burst of events) is one outcome, not many.
+        headers = {**envelope_headers(envelope), MSG_ID_HEADER: f"{data.rollout}:{data.startDate}:{outcome}"}
+        await self._js.publish(spec.subject, envelope.model_dump_json().encode(), headers=headers, timeout=5.0)
+
+
+def blank_secrets(message: str, target: RolloutTarget) -> str:
+    """The API's message without any secret value of the manifest, plain or base64 (as in a Secret's data)."""
+    spec = target.manifest.spec
+    texts = {secret.value for secret in spec.secrets}
+    texts |= {image.password for image in (spec.image, *(cronjob.image for cronjob in spec.cronjobs))}
+    for obj in render(target.manifest, project_id=target.project, deployment_id=target.deployment,
+                      rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
+                      display_name=target.owner.name):
+        if obj["kind"] == "Secret":
+            for encoded in obj.get("data", {}).values():
+                texts.add(encoded)
+                try:
+                    texts.add(base64.b64decode(encoded).decode(errors="ignore"))
+                except (binascii.Error, ValueError):
+                    pass
+    texts |= {base64.b64encode(text.encode()).decode() for text in list(texts) if text}
+    for text in sorted((text for text in texts if text), key=len, reverse=True):
+        message = message.replace(text, REDACTED)
+    return message

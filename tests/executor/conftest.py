@@ -1,0 +1,77 @@
+"""One kubesim + NATS + auth/records/k8s-executor/edge platform per test module, reached over HTTP.
+
+Each module gets a NATS server of its own: the executor's durable consumer would otherwise start with every
+rollout event other test modules left in the session's stream (harmless, level-triggered, but slow).
+Tests drive everything through the edge as users and look at the cluster with kubernetes-asyncio.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import nats
+import pytest
+from kubernetes_asyncio import client, config
+
+from kubesim.testing import KubesimProcess
+from oneclick_testing.infrastructure import Database, running_nats
+from oneclick_testing.platform import Platform, start_platform
+from oneclick_testing.services import ServiceGroup
+
+from .helpers import EventLog
+
+# Short enough that a killed executor's lock and unacknowledged events come back within a test.
+FAST_RECOVERY = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT": "3",
+                 "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]"}
+
+
+@pytest.fixture(scope="module")
+def nats_url() -> Iterator[str]:
+    with running_nats() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def kubesim() -> Iterator[KubesimProcess]:
+    with KubesimProcess(timings="fast") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def executor_env() -> dict[str, str]:
+    """Extra settings of the module's executors; a module overrides this fixture (operator mode)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+async def platform(nats_url: str, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess,
+                   executor_env: dict[str, str]) -> AsyncIterator[Platform]:
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                         module_log_dir)
+    try:
+        started = await start_platform(group, module_database, ["auth", "records", "k8s-executor"], env={
+            "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig), **FAST_RECOVERY, **executor_env}})
+        yield started
+        await started.close()
+    finally:
+        group.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def kube(kubesim: KubesimProcess) -> AsyncIterator[client.ApiClient]:
+    configuration = client.Configuration()
+    await config.load_kube_config(config_file=str(kubesim.kubeconfig), client_configuration=configuration)
+    async with client.ApiClient(configuration=configuration) as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+async def events(nats_url: str) -> AsyncIterator[EventLog]:
+    """Every rollout.applied / rollout.failed event published while the module runs."""
+    nc = await nats.connect(nats_url, name="executor-tests")
+    log = EventLog()
+    await nc.subscribe("oneclick.events.rollout.applied", cb=log.receive)
+    await nc.subscribe("oneclick.events.rollout.failed", cb=log.receive)
+    yield log
+    await nc.close()

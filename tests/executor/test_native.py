@@ -1,0 +1,362 @@
+"""Native mode against kubesim, driven through the edge: a rollout becomes Namespace, Deployment, Service,
+Ingress, PVCs, Secret, HPA and CronJob; status, metrics and events answer in One-Click's shapes."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from kubernetes_asyncio import client
+
+from kubesim.testing import KubesimProcess
+from oneclick_manifest.model import validate_manifest
+from oneclick_manifest.rendering import render
+from oneclick_testing.platform import Platform, User
+from oneclick_testing.waiting import eventually
+
+from .helpers import (
+    Cluster,
+    EventLog,
+    contains,
+    create,
+    delete,
+    nginx_manifest,
+    project_with_deployment,
+    start_rollout,
+    update,
+    with_tag,
+)
+
+SECRET_VALUE = "s3cr3t-api-key"
+
+
+def full_spec() -> dict[str, Any]:
+    """Everything a deployment can have besides autoscaling, on top of the nginx blueprint."""
+    return {
+        "horizontalScale": {"minReplicas": 2, "maxReplicas": 2, "targetCPUUtilizationPercentage": 80},
+        "env": [{"name": "MODE", "value": "production"}],
+        "secrets": [{"name": "API_KEY", "value": SECRET_VALUE}],
+        "volumes": [{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
+        "interfaces": [{"name": "http", "port": 80, "ingress": {
+            "ingressClass": "nginx", "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+            "rules": [{"host": "web.example.com", "path": "/", "tls": True, "tlsSecretName": ""}]}}],
+        "cronjobs": [{"name": "cleanup", "schedule": "*/5 * * * *",
+                      "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
+                                "username": "", "password": ""},
+                      "command": ["sh", "-c", "echo cleanup"],
+                      "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                                    "limits": {"cpu": "50m", "memory": "32Mi"}}}],
+    }
+
+
+async def test_first_rollout_creates_every_object_and_reports_ok(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    manifest = await nginx_manifest(alice, **full_spec())
+    rollout = await start_rollout(alice, project, web, manifest)
+    ns, dep = project["id"], web["id"]
+
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
+    applied = events.applied(rollout["id"])[0]
+    assert applied["project"] == ns
+    assert applied["deployment"] == dep
+    assert applied["mode"] == "native"
+    assert f"Deployment/{dep}" in applied["objects"]
+    assert SECRET_VALUE not in str(events.received)
+
+    # Every rendered object exists with what the renderer put into it.
+    expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
+                      user_id=alice.id, username=alice.record["username"], display_name="alice")
+    kinds = {obj["kind"] for obj in expected}
+    assert kinds == {"Namespace", "ServiceAccount", "Secret", "PersistentVolumeClaim", "Deployment", "Service",
+                     "Ingress", "CronJob"}
+    for obj in expected:
+        path = _path(obj)
+        live = await cluster.get(path)
+        assert live is not None, f"{obj['kind']}/{obj['metadata']['name']} missing"
+        wanted = {key: value for key, value in obj.items() if key not in ("apiVersion", "kind")}
+        assert contains(live, wanted) == [], obj["kind"]
+    namespace = await cluster.get(f"/api/v1/namespaces/{ns}")
+    assert namespace is not None
+    assert namespace["metadata"]["labels"]["one-click.dev/userId"] == alice.id
+    assert namespace["metadata"]["labels"]["one-click.dev/displayName"] == "alice"
+    secret = await cluster.get(f"/api/v1/namespaces/{ns}/secrets/{dep}-secrets")
+    assert secret is not None
+    assert base64.b64decode(secret["data"]["API_KEY"]).decode() == SECRET_VALUE
+    deployment = await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
+    assert deployment is not None
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] == "docker.io/library/nginx:latest"
+    assert deployment["spec"]["replicas"] == 2
+
+    # The status turns OK with both pods, through both URL forms and by rollout id as well as deployment id.
+    async def ok() -> bool:
+        response = await alice.client.get(f"/rollouts/{ns}/{rollout['id']}/status")
+        assert response.status_code == 200, response.text
+        status = response.json()["deployment"]
+        return status["status"] == "OK" and len(status["podNames"]) == 2
+
+    await eventually(ok, message="status OK with two pods")
+    pods = await cluster.names(f"/api/v1/namespaces/{ns}/pods",
+                               f"one-click.dev/deploymentId={dep},one-click.dev/component=deployment")
+    status = (await alice.client.get(f"/pb/{ns}/{dep}/status")).json()
+    assert set(status["deployment"]["podNames"]) == pods
+    assert status["deployment"]["replicas"] == 2
+    assert status["deployment"]["resources"]["requestSum"] == {"cpu": "0.200", "memory": "536870912"}
+    assert status["services"] == [{"name": f"http-{dep}-svc", "ports": [80], "status": "OK"}]
+    assert status["ingresses"][0]["name"] == f"http-{dep}-ingress"
+    assert status["ingresses"][0]["hosts"] == ["web.example.com"]
+    assert status["volumes"][0]["name"] == f"data-{dep}"
+
+    async def metrics_of_both_pods() -> bool:
+        response = await alice.client.get(f"/pb/{ns}/{dep}/metrics")
+        assert response.status_code == 200, response.text
+        return {entry["name"] for entry in response.json()["metrics"]} == pods
+
+    await eventually(metrics_of_both_pods, message="metrics of both pods")
+    metrics = (await alice.client.get(f"/rollouts/{ns}/{dep}/metrics")).json()["metrics"]
+    assert all(set(entry) == {"name", "cpu", "memory"} for entry in metrics)
+    assert all(float(entry["cpu"]) >= 0 and float(entry["memory"]) > 0 for entry in metrics)
+
+    events_view = await alice.client.get(f"/rollouts/{ns}/{rollout['id']}/events")
+    assert events_view.status_code == 200
+    listed = events_view.json()["events"]
+    assert listed, "the Deployment's and pods' events"
+    assert all(set(entry) == {"reason", "message", "typus"} for entry in listed)
+    assert any(entry["reason"] == "ScalingReplicaSet" for entry in listed)
+    assert {entry["typus"] for entry in listed} <= {"Normal", "Warning"}
+
+
+async def test_autoscaled_rollout_gets_an_hpa_instead_of_fixed_replicas(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    manifest = await nginx_manifest(alice, horizontalScale={
+        "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70})
+    rollout = await start_rollout(alice, project, web, manifest)
+    ns, dep = project["id"], web["id"]
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
+
+    hpa = await cluster.get(f"/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers/{dep}")
+    assert hpa is not None
+    assert hpa["spec"]["minReplicas"] == 2
+    assert hpa["spec"]["maxReplicas"] == 5
+    assert hpa["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": dep}
+    assert hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"] == 70
+
+    async def scaled_to_minimum() -> bool:
+        status = (await alice.client.get(f"/pb/{ns}/{dep}/status")).json()["deployment"]
+        return status["status"] == "OK" and len(status["podNames"]) == 2
+
+    await eventually(scaled_to_minimum, message="the HPA scaled the Deployment to minReplicas")
+
+
+async def test_cluster_info_lists_storage_and_ingress_classes(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    for path in ("/cluster-info", "/pb/cluster-info"):
+        response = await alice.client.get(path)
+        assert response.status_code == 200, response.text
+        assert response.json() == {"storageClasses": ["local-path", "standard"], "ingressClasses": ["nginx"]}
+        anonymous = await platform.client.get(path)
+        assert anonymous.status_code == 401
+        assert set(anonymous.json()) == {"status", "message", "data"}
+
+
+def _path(obj: dict[str, Any]) -> str:
+    plurals = {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "Secret": "secrets",
+               "PersistentVolumeClaim": "persistentvolumeclaims", "Deployment": "deployments",
+               "Service": "services", "Ingress": "ingresses", "HorizontalPodAutoscaler": "horizontalpodautoscalers",
+               "CronJob": "cronjobs"}
+    version = obj["apiVersion"]
+    base = f"/api/{version}" if "/" not in version else f"/apis/{version}"
+    name = obj["metadata"]["name"]
+    if obj["kind"] == "Namespace":
+        return f"{base}/namespaces/{name}"
+    return f"{base}/namespaces/{obj['metadata']['namespace']}/{plurals[obj['kind']]}/{name}"
+
+
+
+def two_interfaces() -> list[dict[str, Any]]:
+    return [
+        {"name": "http", "port": 80, "ingress": {"ingressClass": "nginx",
+                                                 "rules": [{"host": "web.example.com", "path": "/"}]}},
+        {"name": "admin", "port": 8080, "ingress": {"ingressClass": "nginx",
+                                                    "rules": [{"host": "admin.example.com", "path": "/"}]}},
+    ]
+
+
+async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    ns, dep = project["id"], web["id"]
+    deployment_path = f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}"
+    ingresses = f"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses"
+    services = f"/api/v1/namespaces/{ns}/services"
+    claims = f"/api/v1/namespaces/{ns}/persistentvolumeclaims"
+    volumes = [{"name": "data", "mountPath": "/data", "size": "1Gi"}]
+    base = await nginx_manifest(alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2}, volumes=volumes,
+                                interfaces=two_interfaces())
+    first = await start_rollout(alice, project, web, with_tag(base, "1.25"))
+    await eventually(lambda: bool(events.applied(first["id"])), message="first rollout applied")
+    await eventually(lambda: status_is(alice, ns, dep, "OK", pods=2), message="first rollout running")
+    old_pods = set((await status_of(alice, ns, dep))["deployment"]["podNames"])
+
+    # A new image tag without the admin interface: the pods roll, its Service and Ingress are pruned.
+    only_http = with_tag(base, "1.26")
+    only_http["spec"]["interfaces"] = two_interfaces()[:1]
+    second = await start_rollout(alice, project, web, only_http)
+    await eventually(lambda: bool(events.applied(second["id"])), message="second rollout applied")
+    assert set(events.applied(second["id"])[0]["pruned"]) == {f"Service/admin-{dep}-svc",
+                                                               f"Ingress/admin-{dep}-ingress"}
+    live = await cluster.get(deployment_path)
+    assert live is not None
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.26"
+    assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == second["id"]
+    assert await cluster.names(ingresses) == {f"http-{dep}-ingress"}
+    assert await cluster.names(services) == {f"http-{dep}-svc"}
+
+    async def rolled() -> bool:
+        status = await status_of(alice, ns, dep)
+        pods = set(status["deployment"]["podNames"])
+        return status["deployment"]["status"] == "OK" and len(pods) == 2 and not pods & old_pods
+
+    await eventually(rolled, message="pods replaced by the new image")
+    for pod in await cluster.items(f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep}"):
+        if not pod["metadata"].get("deletionTimestamp"):
+            assert pod["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.26"
+
+    # Roll back: the first rollout runs again, with its admin interface.
+    await update(alice, "rollouts", first["id"], endDate="")
+    await eventually(lambda: len(events.applied(first["id"])) == 2, message="rollback applied")
+    live = await cluster.get(deployment_path)
+    assert live is not None
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.25"
+    assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == first["id"]
+    assert await cluster.names(ingresses) == {f"http-{dep}-ingress", f"admin-{dep}-ingress"}
+
+    # End the rollout: the deployment's objects go, its volume stays.
+    await update(alice, "rollouts", first["id"], endDate="2030-01-01 00:00:00.000Z")
+
+    async def ended() -> bool:
+        return (await cluster.get(deployment_path) is None and not await cluster.names(services)
+                and not await cluster.names(ingresses))
+
+    await eventually(ended, message="objects of the ended rollout removed")
+    assert await cluster.names(claims) == {f"data-{dep}"}
+
+    # Delete the deployment: now the volume goes too.
+    await delete(alice, "deployments", dep)
+
+    async def claims_gone() -> bool:
+        return not await cluster.names(claims)
+
+    await eventually(claims_gone, message="claims removed with the deployment")
+
+    # Delete the project: its namespace goes.
+    await delete(alice, "projects", ns)
+
+    async def namespace_gone() -> bool:
+        return await cluster.get(f"/api/v1/namespaces/{ns}") is None
+
+    await eventually(namespace_gone, message="namespace removed with the project")
+
+
+async def test_hiding_a_rollout_makes_no_kubernetes_call(
+        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    rollout = await start_rollout(alice, project, web, await nginx_manifest(alice))
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout applied")
+    # A later event the executor handles with exactly one call (deleting a namespace) marks when the hide
+    # update, published before it, has been handled: one executor handles events in order.
+    marker = await create(alice, "projects", name="marker")
+    await cluster.request("POST", "/api/v1/namespaces",
+                          {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": marker["id"]}})
+
+    kubesim.stats(reset=True)
+    hidden = await update(alice, "rollouts", rollout["id"], hide=True)
+    assert hidden["hide"] is True
+    await delete(alice, "projects", marker["id"])
+
+    async def marker_deleted() -> bool:
+        namespace = await cluster.get(f"/api/v1/namespaces/{marker['id']}")
+        return namespace is None or bool(namespace["metadata"].get("deletionTimestamp"))
+
+    await eventually(marker_deleted, message="marker namespace deleted")
+    by_verb = kubesim.stats()["requests"]["byVerbAndResource"]
+    # Only the marker's namespace deletion and this test's own GETs of it.
+    assert by_verb.get("delete") == {"namespaces": 1}
+    assert set(by_verb) <= {"delete", "get"}, by_verb
+    assert set(by_verb.get("get", {})) <= {"namespaces"}, by_verb
+
+
+async def test_an_image_that_cannot_be_pulled_is_applied_and_shows_the_reason(
+        platform: Platform, events: EventLog) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    manifest = await nginx_manifest(alice)
+    manifest["spec"]["image"]["repository"] = "library/does-not-exist"
+    rollout = await start_rollout(alice, project, web, manifest)
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
+    assert events.failed(rollout["id"]) == []
+
+    async def pull_error() -> bool:
+        status = (await status_of(alice, project["id"], web["id"]))["deployment"]
+        return status["status"] == "Error" and status.get("reason") == "ImagePullBackOff"
+
+    await eventually(pull_error, message="status Error with ImagePullBackOff")
+
+
+async def test_an_object_the_api_rejects_is_rollout_failed_with_its_message(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    ns, dep = project["id"], web["id"]
+    secret = "do-not-leak-me"
+    manifest = await nginx_manifest(alice, volumes=[{"name": "data", "mountPath": "/data", "size": "1Gi"}],
+                                    secrets=[{"name": "TOKEN", "value": secret}])
+    first = await start_rollout(alice, project, web, manifest)
+    await eventually(lambda: bool(events.applied(first["id"])), message="first rollout applied")
+
+    async def bound() -> bool:
+        volumes = (await status_of(alice, ns, dep)).get("volumes") or []
+        return [volume["status"] for volume in volumes] == ["Bound"]
+
+    await eventually(bound, message="claim bound")
+
+    # A bound claim's storage class cannot change: Kubernetes refuses the claim.
+    changed = with_tag(manifest, "1.26")
+    changed["spec"]["volumes"][0]["storageClass"] = "local-path"
+    second = await start_rollout(alice, project, web, changed)
+    await eventually(lambda: bool(events.failed(second["id"])), message="rollout.failed")
+    failed = events.failed(second["id"])[0]
+    assert failed["object"] == f"PersistentVolumeClaim/data-{dep}"
+    assert failed["code"] == 422
+    assert failed["reason"] == "Invalid"
+    assert "immutable" in failed["message"]
+    assert secret not in str(failed)
+    assert events.applied(second["id"]) == []
+    # Nothing after the refused object was applied.
+    live = await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
+    assert live is not None
+    assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == first["id"]
+    assert live["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":latest")
+
+
+async def status_of(user: User, project: str, deployment: str) -> dict[str, Any]:
+    response = await user.client.get(f"/rollouts/{project}/{deployment}/status")
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def status_is(user: User, project: str, deployment: str, state: str, *, pods: int) -> bool:
+    status = (await status_of(user, project, deployment))["deployment"]
+    return bool(status["status"] == state and len(status["podNames"]) == pods)
