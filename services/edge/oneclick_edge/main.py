@@ -7,6 +7,8 @@ from oneclick_core.serving import AsgiServer
 from oneclick_edge.app import create_app
 from oneclick_edge.auth import Authenticator
 from oneclick_edge.context import EdgeContext
+from oneclick_edge.live.hub import LiveHub
+from oneclick_edge.live.settings import LiveSettings
 from oneclick_edge.realtime import RealtimeBroker
 from oneclick_edge.settings import EdgeSettings
 
@@ -21,8 +23,13 @@ async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
     realtime = RealtimeBroker(runtime.nc, runtime.rpc_client, authenticator)
     await realtime.start()
     runtime.on_shutdown(realtime.stop)
+    live = LiveHub(runtime.nc, runtime.js, runtime.rpc_client, settings.instance_id, LiveSettings(),
+                   bucket_replicas=settings.event_stream_replicas)
+    await live.start()
+    runtime.on_shutdown(live.stop)
     context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,
-                          version=runtime.version, authenticator=authenticator, nc=runtime.nc, realtime=realtime)
+                          version=runtime.version, authenticator=authenticator, nc=runtime.nc, realtime=realtime,
+                          live=live)
     server = AsgiServer(create_app(context), settings.http_host, settings.http_port, lifespan="off",
                         proxy_headers=True, timeout_graceful_shutdown=10)
     runtime.serve_http(server)

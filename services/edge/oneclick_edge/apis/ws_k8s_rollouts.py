@@ -1,0 +1,58 @@
+"""``/ws/k8s/rollouts`` (alias ``/ws/k8s/deployments``): the live resource map of a deployment or project.
+
+First message ``{"projectId", "deploymentId"?}``; then the objects that exist as ``ADDED`` and every change as
+``{kind, labels, name, namespace, object, status}``, for objects labelled with the deployment (or, without
+one, the project), as the original sent them. Secrets come as metadata only.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from oneclick_core.contracts.streaming import EVENT_KIND
+from oneclick_edge.live.changes import Change
+from oneclick_edge.live.queues import ChangeQueue
+from oneclick_edge.live.requests import ResourcesRequest
+from oneclick_edge.live.sockets import (
+    Refused,
+    accept_request,
+    authorize_deployment,
+    authorize_project,
+    live_hub,
+    refuse,
+    serve,
+)
+from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, PROJECT_ID_LABEL
+
+router = APIRouter()
+
+
+@router.websocket("/ws/k8s/rollouts")
+@router.websocket("/ws/k8s/deployments")
+async def ws_k8s_rollouts(websocket: WebSocket) -> None:
+    context = websocket.app.state.edge
+    try:
+        request, principal = await accept_request(websocket, context, ResourcesRequest)
+        await authorize_project(context, principal, request.projectId)
+        if request.deploymentId:
+            await authorize_deployment(context, principal, request.projectId, request.deploymentId)
+    except Refused as refused:
+        return await refuse(websocket, refused)
+    except WebSocketDisconnect:
+        return None
+    hub = live_hub(context)
+    label, value = ((DEPLOYMENT_ID_LABEL, request.deploymentId) if request.deploymentId
+                    else (PROJECT_ID_LABEL, request.projectId))
+    queue = ChangeQueue("map", hub.settings.queue_frames)
+
+    def view(change: Change) -> None:
+        if change.kind != EVENT_KIND.name and change.labels.get(label) == value:
+            queue.push(change)
+
+    async with hub.namespace(request.projectId) as feed:
+        feed.join(view)
+        try:
+            await serve(websocket, queue.next)
+        finally:
+            feed.leave(view)
+    return None

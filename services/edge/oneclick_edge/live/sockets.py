@@ -1,0 +1,181 @@
+"""What every live WebSocket does: read the One-Click request, authenticate, authorize, then pump frames.
+
+The request is the first text message, as the original One-Click frontend sends it. The token comes from a
+``token`` query parameter, a ``token`` field of that message, or the PocketBase SDK's ``pb_auth`` cookie
+(``exportToCookie``). Browsers send cookies with WebSocket handshakes from any site, so the cookie only counts
+when the handshake's Origin is this host (or absent). Refusals close the socket with a code and reason:
+4400 bad request, 4401 no valid token, 4403 not the caller's project, 4404 no such pod; 1013 means "try again
+later" (a service is unavailable, or the client reads too slowly to keep up).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+from urllib.parse import unquote, urlsplit
+
+import orjson
+from fastapi import WebSocket, WebSocketDisconnect
+from pydantic import BaseModel, ValidationError
+
+from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, DeploymentRef, ProjectAccessRequest
+from oneclick_core.errors import ApiError
+from oneclick_core.logs import get_logger
+from oneclick_edge.auth import Principal, authenticator_of
+from oneclick_edge.context import EdgeContext
+from oneclick_edge.live.hub import LiveHub
+from oneclick_edge.live.queues import LogUnavailable, SlowClient
+
+log = get_logger(__name__)
+
+Request = TypeVar("Request", bound=BaseModel)
+
+CLOSE_BAD_REQUEST = 4400
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_NOT_FOUND = 4404
+CLOSE_TRY_AGAIN = 1013
+_REASON_BYTES = 123  # the most a close frame carries
+
+
+class Refused(Exception):
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.code = code
+        self.reason = reason
+
+
+def live_hub(context: EdgeContext) -> LiveHub:
+    if context.live is None:
+        raise ApiError.unavailable("Live views are not available.")
+    return context.live
+
+
+def _refusal(error: ApiError, *, not_found: int = CLOSE_FORBIDDEN) -> Refused:
+    if error.status == 401:
+        return Refused(CLOSE_UNAUTHORIZED, "The request requires valid record authorization token.")
+    if error.status in (403, 404):
+        return Refused(not_found, error.message)
+    if error.status == 400:
+        return Refused(CLOSE_BAD_REQUEST, error.message)
+    return Refused(CLOSE_TRY_AGAIN, error.message)
+
+
+def cookie_token(websocket: WebSocket) -> str | None:
+    """The token of the ``pb_auth`` cookie, if the handshake comes from a page of this host."""
+    origin = websocket.headers.get("origin")
+    if origin and urlsplit(origin).hostname != urlsplit(f"//{websocket.headers.get('host', '')}").hostname:
+        return None
+    cookie = websocket.cookies.get("pb_auth")
+    if not cookie:
+        return None
+    try:
+        value = orjson.loads(unquote(cookie))
+    except orjson.JSONDecodeError:
+        return None
+    token = value.get("token") if isinstance(value, dict) else None
+    return token if isinstance(token, str) and token else None
+
+
+def _validation_reason(error: ValidationError) -> str:
+    first = error.errors(include_url=False)[0]
+    field = ".".join(str(part) for part in first["loc"]) or "request"
+    return f"Invalid {field}: {first['msg']}"
+
+
+async def accept_request(websocket: WebSocket, context: EdgeContext,
+                         model: type[Request]) -> tuple[Request, Principal]:
+    """Accept the socket, read its request and authenticate it; :class:`Refused` says how to close."""
+    await websocket.accept()
+    settings = live_hub(context).settings
+    try:
+        text = await asyncio.wait_for(websocket.receive_text(), timeout=settings.first_message_timeout)
+    except TimeoutError:
+        raise Refused(CLOSE_BAD_REQUEST, "No request received.") from None
+    except KeyError:  # a binary frame
+        raise Refused(CLOSE_BAD_REQUEST, "Invalid request format") from None
+    try:
+        body = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        body = None
+    if not isinstance(body, dict):
+        raise Refused(CLOSE_BAD_REQUEST, "Invalid request format")
+    message_token = body.get("token") if isinstance(body.get("token"), str) else None
+    token = websocket.query_params.get("token") or message_token or cookie_token(websocket)
+    if not token:
+        raise Refused(CLOSE_UNAUTHORIZED, "The request requires valid record authorization token.")
+    try:
+        principal = await authenticator_of(context).authenticate(token)
+    except ApiError as exc:
+        raise _refusal(exc) from None
+    try:
+        request = model.model_validate(body)
+    except ValidationError as exc:
+        raise Refused(CLOSE_BAD_REQUEST, _validation_reason(exc)) from None
+    return request, principal
+
+
+async def authorize_project(context: EdgeContext, principal: Principal, project: str) -> None:
+    try:
+        await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=project))
+    except ApiError as exc:
+        raise _refusal(exc) from None
+
+
+async def authorize_deployment(context: EdgeContext, principal: Principal, project: str, deployment: str) -> None:
+    try:
+        await context.rpc.call(DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=project, id=deployment))
+    except ApiError as exc:
+        raise _refusal(exc) from None
+
+
+async def refuse(websocket: WebSocket, refused: Refused) -> None:
+    reason = refused.reason.encode()[:_REASON_BYTES].decode(errors="ignore")
+    with contextlib.suppress(RuntimeError, WebSocketDisconnect, OSError):
+        await websocket.close(refused.code, reason)
+
+
+async def serve(websocket: WebSocket, next_frames: Callable[[], Awaitable[list[str] | None]]) -> None:
+    """Send frames as they come until the client leaves; a client too slow to keep up is closed with 1013.
+
+    ``next_frames`` returning None means nothing more will come; the socket then stays open until the client
+    closes it, as the original's did. A log that cannot be read closes it with 4404.
+    """
+    pump = asyncio.create_task(_pump(websocket, next_frames))
+    drain = asyncio.create_task(_drain(websocket))
+    try:
+        done, _ = await asyncio.wait({pump, drain}, return_when=asyncio.FIRST_COMPLETED)
+        failure = pump.exception() if pump in done else None
+        if pump in done and failure is None:
+            await drain
+        elif isinstance(failure, SlowClient):
+            log.info("live.slow_client_closed", path=websocket.url.path)
+            await refuse(websocket, Refused(CLOSE_TRY_AGAIN, "The client reads too slowly to keep up."))
+        elif isinstance(failure, LogUnavailable):
+            await refuse(websocket, Refused(CLOSE_NOT_FOUND, str(failure)))
+        elif failure is not None:
+            log.error("live.socket_failed", path=websocket.url.path, error=repr(failure))
+            await refuse(websocket, Refused(1011, "Internal error."))
+    finally:
+        for task in (pump, drain):
+            task.cancel()
+        await asyncio.gather(pump, drain, return_exceptions=True)
+
+
+async def _pump(websocket: WebSocket, next_frames: Callable[[], Awaitable[list[str] | None]]) -> None:
+    while (frames := await next_frames()) is not None:
+        for frame in frames:
+            try:
+                await websocket.send_text(frame)
+            except (WebSocketDisconnect, RuntimeError, OSError):
+                return  # gone: the drain side notices it and ends the socket
+
+
+async def _drain(websocket: WebSocket) -> None:
+    # Reading is how a closed connection is noticed; what a client sends after its request is ignored.
+    while True:
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            return

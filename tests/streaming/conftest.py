@@ -1,0 +1,47 @@
+"""kubesim + auth + records + streaming + edge as processes, one set per test module; each test has its users."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from kubesim.testing import KubesimProcess
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, start_platform
+from oneclick_testing.services import ServiceGroup
+
+from .live import Cluster
+
+# Short leases and heartbeats, so a test sees a takeover within seconds.
+STREAMING_ENV = {"ONECLICK_STREAMING_HEARTBEAT": "0.5", "ONECLICK_STREAMING_REPLICA_TTL": "2",
+                 "ONECLICK_STREAMING_LEASE_TTL": "2", "ONECLICK_STREAMING_LINGER": "2"}
+EDGE_ENV = {"ONECLICK_LIVE_STALE_AFTER": "2", "ONECLICK_LIVE_LINGER": "1"}
+
+
+@pytest.fixture(scope="module")
+def kubesim() -> Iterator[KubesimProcess]:
+    with KubesimProcess(timings="fast") as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+async def cluster(kubesim: KubesimProcess) -> AsyncIterator[Cluster]:
+    cluster = Cluster(kubesim)
+    yield cluster
+    await cluster.close()
+
+
+@pytest.fixture(scope="module")
+async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
+                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                         module_log_dir)
+    try:
+        started = await start_platform(group, module_database, ["auth", "records", "streaming"], env={
+            "streaming": {"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV}, "edge": EDGE_ENV})
+        yield started
+        await started.close()
+    finally:
+        group.stop_all()
