@@ -10,6 +10,7 @@ import nats
 import pytest
 from nats.aio.client import Client as NATS
 
+from kubesim.testing import KubesimProcess
 from oneclick_cli.embedded.nats import EmbeddedNats
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_testing.infrastructure import (
@@ -32,6 +33,13 @@ def nats_server() -> Iterator[EmbeddedNats]:
 @pytest.fixture(scope="session")
 def nats_url(nats_server: EmbeddedNats) -> str:
     return nats_server.url
+
+
+@pytest.fixture(scope="session")
+def kubesim_cluster() -> Iterator[KubesimProcess]:
+    """kubesim (fast timings) as a process for the session; each project lives in a namespace of its own."""
+    with KubesimProcess(timings="fast") as cluster:
+        yield cluster
 
 
 @pytest.fixture(scope="session")
@@ -83,9 +91,11 @@ def log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def services(nats_url: str, database: Database, log_dir: Path) -> AsyncIterator[ServiceGroup]:
+async def services(nats_url: str, database: Database, log_dir: Path,
+                   kubesim_cluster: KubesimProcess) -> AsyncIterator[ServiceGroup]:
     """Start service processes with ``await services.start("records")``; all are stopped after the test."""
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url}, log_dir)
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url,
+                          "KUBECONFIG": str(kubesim_cluster.kubeconfig)}, log_dir)
     yield group
     group.stop_all()
 
