@@ -241,7 +241,8 @@ class ApiServer:
     def _decode(self, rt: ResourceType, body: Any) -> JSON:
         if not isinstance(body, dict):
             raise status.bad_request("the body of the request must be a JSON or YAML object")
-        obj = copy.deepcopy(body)
+        # Decoding into typed objects turns nulls into zero values, which serialize as absent: drop them.
+        obj = _without_nulls(body)
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
         if api_version and api_version != rt.api_version:
@@ -737,6 +738,14 @@ class ApiServer:
         new["spec"]["nodeName"] = node
         self._commit(rt, old, new, opts, "binding", validate=False)
         return status.success()
+
+
+def _without_nulls(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value]
+    return value
 
 
 def _without_type(obj: JSON) -> JSON:

@@ -47,6 +47,8 @@ class Cluster:
         self.store.add_listener(self.controllers.on_change)
         self._snapshot_task: asyncio.Task[None] | None = None
         self._saved_rv = -1
+        # Set when shutting down: long-running responses (log follows) end instead of holding the server up.
+        self.stopping = asyncio.Event()
 
     def _controllers(self) -> list[Controller]:
         from kubesim.controllers import (
@@ -153,8 +155,12 @@ class Cluster:
             except OSError:
                 log.exception("writing the snapshot failed")
 
-    async def stop(self) -> None:
+    def begin_shutdown(self) -> None:
+        self.stopping.set()
         self.store.close_all_watchers()
+
+    async def stop(self) -> None:
+        self.begin_shutdown()
         if self._snapshot_task is not None:
             self._snapshot_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -257,7 +257,12 @@ class Logs:
             due = instance.start + next_index * self.interval
             delay = due - clock.now()
             if delay > 0:
-                await asyncio.sleep(min(delay, 1.0))
+                try:
+                    await asyncio.wait_for(self.cluster.stopping.wait(), timeout=min(delay, 1.0))
+                except TimeoutError:
+                    pass
+            if self.cluster.stopping.is_set():
+                break
             pod_now = self.cluster.store.get(rt.key, namespace, name)
             if pod_now is None:
                 break

@@ -84,7 +84,7 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
         def stop() -> None:
             log.info("stopping")
             server.should_exit = True
-            cluster.store.close_all_watchers()
+            cluster.begin_shutdown()
 
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop)

@@ -141,9 +141,16 @@ def test_create_namespace_deployment_scale_and_rollout_status(kubectl: Kubectl, 
     kubectl.run("-n", ns, "rollout", "status", "deployment/hello", "--timeout=30s")
     images = kubectl.run("-n", ns, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
     assert set(images.stdout.split()) == {"nginx:1.28"}
-    history = kubectl.run("-n", ns, "rollout", "history", "deployment/hello").stdout
-    assert "1" in history
-    assert "2" in history
+    history = kubectl.run("-n", ns, "rollout", "history", "deployment/hello").stdout.splitlines()
+    assert [line.split()[0] for line in history if line[:1].isdigit()] == ["1", "2"]
+    kubectl.run("-n", ns, "rollout", "undo", "deployment/hello")
+    kubectl.run("-n", ns, "rollout", "status", "deployment/hello", "--timeout=30s")
+    images = kubectl.run("-n", ns, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
+    assert set(images.stdout.split()) == {"nginx:1.27"}
+    # Undo reuses the first ReplicaSet and makes it revision 3.
+    history = kubectl.run("-n", ns, "rollout", "history", "deployment/hello").stdout.splitlines()
+    assert [line.split()[0] for line in history if line[:1].isdigit()] == ["2", "3"]
+    assert len(kubectl.run("-n", ns, "get", "rs", "-o", "name").stdout.split()) == 2
 
 
 def test_server_side_apply(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
