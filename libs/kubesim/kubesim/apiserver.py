@@ -242,7 +242,7 @@ class ApiServer:
         if not isinstance(body, dict):
             raise status.bad_request("the body of the request must be a JSON or YAML object")
         # Decoding into typed objects turns nulls into zero values, which serialize as absent: drop them.
-        obj = _without_nulls(body)
+        obj: JSON = _without_nulls(body)
         api_version = obj.get("apiVersion")
         kind = obj.get("kind")
         if api_version and api_version != rt.api_version:
