@@ -13,6 +13,7 @@ from kubesim.apiserver import ApiServer, WriteOptions
 from kubesim.controllers.base import Controller, ControllerManager
 from kubesim.controllers.crds import CRD_KEY, CrdController, on_crd_change, sync_registry
 from kubesim.controllers.events import EventReaper, EventRecorder
+from kubesim.controllers.pods import Kubelet
 from kubesim.logs import Logs
 from kubesim.metrics import Metrics
 from kubesim.names import NameSource
@@ -43,6 +44,7 @@ class Cluster:
         self.api.virtual["metrics.k8s.io/nodes"] = self.metrics.nodes
         self.state_file = state_file
         self.store.add_listener(lambda change: on_crd_change(self.registry, change))
+        self.kubelet: Kubelet | None = None
         self.controllers = ControllerManager(self._controllers())
         self.store.add_listener(self.controllers.on_change)
         self._snapshot_task: asyncio.Task[None] | None = None
@@ -57,7 +59,6 @@ class Cluster:
             hpa,
             jobs,
             namespaces,
-            pods,
             services,
             statefulsets,
             volumes,
@@ -69,7 +70,7 @@ class Cluster:
             namespaces.NamespaceController(self),
             namespaces.ServiceAccountController(self),
             garbage.GarbageCollector(self),
-            pods.Kubelet(self),
+            self._kubelet(),
             deployments.DeploymentController(self),
             deployments.ReplicaSetController(self),
             statefulsets.StatefulSetController(self),
@@ -83,6 +84,10 @@ class Cluster:
             volumes.PvcProtection(self),
             hpa.HorizontalPodAutoscalerController(self),
         ]
+
+    def _kubelet(self) -> Kubelet:
+        self.kubelet = Kubelet(self)
+        return self.kubelet
 
     # --- contents -------------------------------------------------------------------------------------------
 

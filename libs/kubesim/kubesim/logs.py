@@ -137,8 +137,19 @@ class Logs:
             ((pod.get("status") or {}).get("initContainerStatuses") or [])
         return definition, next((s for s in statuses if s.get("name") == container), None)
 
+    def instance_of(self, pod: JSON, container: str, previous: bool) -> Instance:
+        instance = self._instance_from_status(pod, container, previous)
+        kubelet = self.cluster.kubelet
+        exact = kubelet.instance_times(str(pod["metadata"].get("uid")), container, previous) if kubelet else None
+        # Statuses carry whole seconds; the kubelet knows the exact times of the instances it ran.
+        if exact is not None and abs(exact[0] - instance.start) < 1.5:
+            instance.start = exact[0]
+            if instance.end is not None and exact[1] is not None:
+                instance.end = exact[1]
+        return instance
+
     @staticmethod
-    def instance_of(pod: JSON, container: str, previous: bool) -> Instance:
+    def _instance_from_status(pod: JSON, container: str, previous: bool) -> Instance:
         name = pod["metadata"]["name"]
         _, cs = Logs._container(pod, container)
         if previous:

@@ -96,7 +96,9 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
                     raise RuntimeError("the HTTP server stopped while starting")
                 await asyncio.sleep(0.01)
             scheme = "https" if options.tls else "http"
-            host = f"[{options.host}]" if ":" in options.host else options.host
+            # A wildcard address is where we listen, not where clients connect.
+            reachable = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(options.host, options.host)
+            host = f"[{reachable}]" if ":" in reachable else reachable
             url = f"{scheme}://{host}:{port}"
             if options.kubeconfig is not None:
                 kubeconfig_file.write(options.kubeconfig,

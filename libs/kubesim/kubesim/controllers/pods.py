@@ -92,6 +92,8 @@ class ContainerRun:
     restart_count: int = 0
     failures: int = 0
     last_terminated: JSON | None = None
+    last_started: float | None = None  # exact times of the previous instance (statuses have whole seconds)
+    last_finished: float | None = None
     container_id: str = ""
     image_id: str = ""
     pull_started: float = 0.0
@@ -166,7 +168,7 @@ class Kubelet(Controller):
         run = PodRun(uid=str(pod["metadata"].get("uid")), due=now + self.t.schedule)
         for c in spec.get("initContainers") or []:
             run.containers.append(ContainerRun(str(c["name"]), str(c.get("image") or ""), True,
-                                               restart=policy != "Never"))
+                                               restart=policy != "Never", reason="PodInitializing"))
         for c in spec.get("containers") or []:
             run.containers.append(ContainerRun(str(c["name"]), str(c.get("image") or ""), False,
                                                restart=policy == "Always"))
@@ -573,6 +575,7 @@ class Kubelet(Controller):
         if restart:
             c.failures += 1
             c.last_terminated = terminated
+            c.last_started, c.last_finished = c.started_at, now
             c.state, c.reason = "terminated", reason
             c.step, c.due = "exited", now + max(self.t.start, 0.01)
         else:
@@ -585,21 +588,37 @@ class Kubelet(Controller):
             return started + self.t.crash_after
         policy = (pod.get("spec") or {}).get("restartPolicy", "Always")
         if c.init:
-            return started + self.t.job_run / 3
+            return started + self._run_time(pod, c, default=self.t.job_run / 3)
         if policy != "Always":
             return started + self._run_time(pod, c)
         return None
 
-    def _run_time(self, pod: JSON, c: ContainerRun) -> float:
+    def _run_time(self, pod: JSON, c: ContainerRun, default: float | None = None) -> float:
         """How long a run-to-completion container runs: ``sleep N`` in its command is honoured (scaled)."""
         spec = pod.get("spec") or {}
-        definition: JSON = next((d for d in spec.get("containers") or [] if d.get("name") == c.name), {})
+        definitions = spec.get("initContainers" if c.init else "containers") or []
+        definition: JSON = next((d for d in definitions if d.get("name") == c.name), {})
         words = [str(w) for w in (definition.get("command") or []) + (definition.get("args") or [])]
         text = " ".join(words)
         match = re.search(r"\bsleep\s+(\d+(?:\.\d+)?)\b", text)
         if match:
             return float(match.group(1)) * self.t.spec_seconds_scale + self.t.start
-        return float(self.t.job_run)
+        return float(self.t.job_run if default is None else default)
+
+    def instance_times(self, uid: str, container: str, previous: bool) -> tuple[float, float | None] | None:
+        """Exact (start, end) of a container's current or previous instance, when this kubelet ran it."""
+        run = self.runs.get(uid)
+        if run is None:
+            return None
+        for c in run.containers:
+            if c.name != container:
+                continue
+            if previous:
+                return (c.last_started, c.last_finished) if c.last_started is not None else None
+            if c.started_at is None:
+                return None
+            return c.started_at, c.finished_at if c.state == "terminated" else None
+        return None
 
     def _ready_delay(self, definition: JSON) -> float:
         probe = definition.get("readinessProbe") or definition.get("startupProbe")
