@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable
+from typing import Any
 
 from oneclick_testing.platform import Platform
+from oneclick_testing.waiting import eventually
 
 from .helpers import create, deployment, rollout
+
+async def _has_user(pending: Awaitable[dict[str, Any]]) -> bool:
+    return "user" in (await pending).get("expand", {})
+
 
 # A 1x1 transparent PNG.
 PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
@@ -42,11 +49,17 @@ async def test_another_user_gets_nothing(platform: Platform) -> None:
     sneaky = await bob.client.post("/api/collections/rollouts/records", json={
         "project": mine["id"], "deployment": web["id"], "manifest": run["manifest"]})
     assert sneaky.status_code == 400
-    # Expanding a relation that points at nothing visible yields no expand.
-    expanded = (await bob.client.get(f"/api/collections/deployments/records/{own['id']}",
-                                     params={"expand": "project,user"})).json()
-    assert expanded["expand"]["project"]["id"] == mine["id"]
-    assert expanded["expand"]["user"]["id"] == bob.id
+    # Expand shows one's own records; users come from a read-model fed by auth's events, so wait for it.
+    async def expanded() -> dict[str, Any]:
+        body: dict[str, Any] = (await bob.client.get(f"/api/collections/deployments/records/{own['id']}",
+                                                     params={"expand": "project,user"})).json()
+        return body
+
+    await eventually(lambda: _has_user(expanded()), message="bob never reached the users read-model")
+    expansion = (await expanded())["expand"]
+    assert expansion["project"]["id"] == mine["id"]
+    assert expansion["user"]["id"] == bob.id
+    assert expansion["user"]["email"] == bob.email
 
     # Alice's records are untouched.
     assert (await alice.client.get(f"/api/collections/projects/records/{project['id']}")).json()["name"] == \
@@ -92,3 +105,16 @@ async def test_superuser_sees_everything(platform: Platform) -> None:
     listed = (await root.client.get("/api/collections/projects/records",
                                     params={"filter": f"user = '{alice.id}'"})).json()
     assert [p["id"] for p in listed["items"]] == [project["id"]]
+
+
+async def test_a_large_avatar_travels_through_the_bus(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    big = PIXEL + b"\0" * (3 * 1024 * 1024)  # 3 MB: above NATS's 1 MB default message size
+    created = await alice.client.post("/api/collections/projects/records", data={"name": "big avatar"},
+                                      files={"avatar": ("big.png", big, "image/png")})
+    assert created.status_code == 200, created.text
+    served = await alice.client.get(f"/api/files/projects/{created.json()['id']}/{created.json()['avatar']}")
+    assert served.content == big
+    too_big = await alice.client.post("/api/collections/projects/records", data={"name": "too big"},
+                                      files={"avatar": ("huge.png", PIXEL + b"\0" * (6 * 1024 * 1024), "image/png")})
+    assert too_big.status_code == 413

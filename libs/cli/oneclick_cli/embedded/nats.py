@@ -9,6 +9,10 @@ from types import TracebackType
 from oneclick_cli.processes import die_with_parent, free_port, stop_process, venv_binary, wait_for_port
 
 
+# Enough for a 5 MB file, base64-encoded inside a JSON request (see docs/records.md).
+MAX_PAYLOAD = 8 * 1024 * 1024
+
+
 class EmbeddedNats:
     def __init__(self, store_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
                  log_file: Path | None = None) -> None:
@@ -31,7 +35,10 @@ class EmbeddedNats:
         if not self.port:
             self.port = free_port(self.host)
         log_target = self.log_file or (self.store_dir / "nats.log")
-        command = [str(venv_binary("nats-server")), "-a", self.host, "-p", str(self.port),
+        # Record files (avatars) travel in RPC messages: allow more than NATS's 1 MB default.
+        config = self.store_dir / "oneclick.conf"
+        config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
+        command = [str(venv_binary("nats-server")), "-c", str(config), "-a", self.host, "-p", str(self.port),
                    "-js", "-sd", str(self.store_dir), "-l", str(log_target), "-n", "oneclick-embedded"]
         self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, preexec_fn=die_with_parent(), process_group=0)

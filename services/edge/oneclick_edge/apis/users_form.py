@@ -16,8 +16,9 @@ from starlette.datastructures import UploadFile
 from oneclick_core.contracts.auth import FileUpload
 from oneclick_core.errors import ApiError
 
-# Larger than auth's avatar limit on purpose: auth answers a too-large file with a field error.
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+# The largest file any collection takes (records' 5 MB, PocketBase's default); the owning service answers
+# a file above its own, smaller limit (auth's avatars) with a field error.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 
 
 async def submitted(request: Request) -> tuple[dict[str, Any], dict[str, UploadFile]]:
