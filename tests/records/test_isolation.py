@@ -11,6 +11,7 @@ from oneclick_testing.waiting import eventually
 
 from .helpers import create, deployment, rollout
 
+
 async def _has_user(pending: Awaitable[dict[str, Any]]) -> bool:
     return "user" in (await pending).get("expand", {})
 

@@ -8,7 +8,6 @@ from types import TracebackType
 
 from oneclick_cli.processes import die_with_parent, free_port, stop_process, venv_binary, wait_for_port
 
-
 # Enough for a 5 MB file, base64-encoded inside a JSON request (see docs/records.md).
 MAX_PAYLOAD = 8 * 1024 * 1024
 
