@@ -6,6 +6,7 @@ import asyncio
 import hmac
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,8 @@ class Api:
         self.cluster = cluster
         self.token = token
         self.server_address = "127.0.0.1:0"
+        # Encoded watch events, shared by every watcher of the same resource: (type, resource, rv, version).
+        self._encoded: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
 
     # --- entry point ----------------------------------------------------------------------------------------
 
@@ -453,9 +456,18 @@ class Api:
                 obj = tables.table(rt, [self.cluster.api.as_version(obj, rt)],
                                    {"resourceVersion": obj["metadata"].get("resourceVersion", "")}, include,
                                    api_version=negotiated.api_version)
-            elif event_type != "BOOKMARK":
-                obj = self.cluster.api.as_version(obj, rt)
-            return _dumps({"type": event_type, "object": obj}) + b"\n"
+                return _dumps({"type": event_type, "object": obj}) + b"\n"
+            if event_type == "BOOKMARK":
+                return _dumps({"type": event_type, "object": obj}) + b"\n"
+            # Every write has its own resourceVersion, so this key names one encoding of one event.
+            key = (event_type, rt.key, str(obj["metadata"].get("resourceVersion", "")), rt.api_version)
+            line = self._encoded.get(key)
+            if line is None:
+                line = _dumps({"type": event_type, "object": self.cluster.api.as_version(obj, rt)}) + b"\n"
+                self._encoded[key] = line
+                if len(self._encoded) > 4096:
+                    self._encoded.popitem(last=False)
+            return line
 
         def bookmark(initial_end: bool = False) -> bytes:
             meta: JSON = {"resourceVersion": str(store.resource_version)}
