@@ -64,8 +64,7 @@ class LiveSocket:
     async def closed_with(self) -> tuple[int | None, str]:
         await asyncio.wait_for(self.connection.wait_closed(), timeout=30)
         await self._reader
-        close = self.connection.close_rcvd
-        return (close.code, close.reason) if close is not None else (None, "")
+        return self.connection.close_code, self.connection.close_reason or ""
 
     async def close(self) -> None:
         await self.connection.close()

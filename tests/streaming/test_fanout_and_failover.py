@@ -1,0 +1,150 @@
+"""Many viewers, few watches: 250 map clients cost one watch per kind per namespace, split between two streaming
+replicas; killing streaming leaves the clients connected and they catch up, without ADDED storms, on restart."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from kubesim.testing import KubesimProcess
+from oneclick_core.contracts.streaming import LIVE_KINDS
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, start_platform
+from oneclick_testing.services import ServiceGroup
+from oneclick_testing.waiting import eventually
+
+from .conftest import EDGE_ENV, STREAMING_ENV
+from .live import Cluster, LiveSocket, pod_phase, project_with_deployment, wait_for_messages
+
+WATCHED_RESOURCES = {kind.plural + (f".{kind.group}" if kind.group else "") for kind in LIVE_KINDS}
+
+
+@pytest.fixture(scope="module")
+def group(nats_url: str, module_database: Database, module_log_dir: Path) -> Iterator[ServiceGroup]:
+    services = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                            module_log_dir)
+    yield services
+    services.stop_all()
+
+
+@pytest.fixture(scope="module")
+async def platform(group: ServiceGroup, module_database: Database, kubesim: KubesimProcess) -> AsyncIterator[Platform]:
+    streaming_env = {"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV}
+    started = await start_platform(group, module_database, ["auth", "records", "streaming"],
+                                   env={"streaming": streaming_env, "edge": EDGE_ENV})
+    await group.start("streaming", env=streaming_env)  # a second replica: namespaces are split between them
+    yield started
+    await started.close()
+
+
+def _watches(kubesim: KubesimProcess, namespace: str) -> dict[str, int]:
+    return dict(kubesim.stats()["watches"]["byNamespace"].get(namespace, {}))
+
+
+def _history(socket: LiveSocket) -> list[tuple[str, str, str, str]]:
+    return [(m["kind"], m["name"], m["status"], m["object"]["metadata"].get("resourceVersion", ""))
+            for m in socket.messages()]
+
+
+async def _running(cluster: Cluster, project: str, deployment: str, count: int) -> bool:
+    return len(await cluster.running_pods(project, deployment)) == count
+
+
+async def _open_many(platform: Platform, count: int, request: dict[str, str], token: str) -> list[LiveSocket]:
+    sockets: list[LiveSocket] = []
+    for start in range(0, count, 50):
+        sockets += await asyncio.gather(*(LiveSocket.open(platform, "/ws/k8s/deployments", request, token=token)
+                                          for _ in range(start, min(count, start + 50))))
+    return sockets
+
+
+async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
+        platform: Platform, cluster: Cluster, kubesim: KubesimProcess) -> None:
+    alice = await platform.new_user("alice")
+    bob = await platform.new_user("bob")
+    shop, web = await project_with_deployment(alice, "shop")
+    blog, api = await project_with_deployment(bob, "blog")
+    for project, deployment in ((shop, web), (blog, api)):
+        await cluster.namespace(project)
+        await cluster.deployment(project, deployment, replicas=1)
+    for project, deployment in ((shop, web), (blog, api)):
+        await eventually(lambda p=project, d=deployment: _running(cluster, p, d, 1), message="first pod running")
+
+    shop_viewers = await _open_many(platform, 200, {"projectId": shop, "deploymentId": web}, alice.token)
+    blog_viewers = await _open_many(platform, 50, {"projectId": blog}, bob.token)
+    for socket in shop_viewers + blog_viewers:
+        await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms),
+                                message="the current objects")
+
+    await cluster.scale(shop, web, 3)
+    await cluster.scale(blog, api, 2)
+    await eventually(lambda: _running(cluster, shop, web, 3), message="shop scaled")
+    await eventually(lambda: _running(cluster, blog, api, 2), message="blog scaled")
+    for project, deployment, viewers in ((shop, web, shop_viewers), (blog, api, blog_viewers)):
+        running = set(await cluster.running_pods(project, deployment))
+
+        def sees_all_running(socket: LiveSocket, running: set[str] = running) -> bool:
+            latest = {m["name"]: pod_phase(m) for m in socket.messages() if m["kind"] == "pod"}
+            return {name for name, phase in latest.items() if phase == "Running"} == running
+
+        for socket in viewers:
+            await eventually(lambda s=socket: sees_all_running(s), message="every viewer sees the running pods")
+
+    for namespace in (shop, blog):
+        watches = _watches(kubesim, namespace)
+        assert set(watches) == WATCHED_RESOURCES, watches
+        assert all(count == 1 for count in watches.values()), watches
+    # Every viewer of a deployment received the very same frames: every update, none coalesced or lost.
+    for viewers in (shop_viewers, blog_viewers):
+        reference = _history(viewers[0])
+        assert any(status == "MODIFIED" for _, _, status, _ in reference)
+        for socket in viewers[1:]:
+            assert _history(socket) == reference
+    assert all(m["object"]["metadata"]["labels"]["one-click.dev/deploymentId"] == web
+               for m in shop_viewers[0].messages())
+    await asyncio.gather(*(socket.close() for socket in shop_viewers + blog_viewers))
+
+
+@pytest.mark.reliability
+async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
+        platform: Platform, cluster: Cluster, group: ServiceGroup, kubesim: KubesimProcess) -> None:
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice)
+    await cluster.namespace(project)
+    await cluster.deployment(project, deployment, replicas=1)
+    await eventually(lambda: _running(cluster, project, deployment, 1), message="first pod running")
+    viewers = [await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId":
+                                                                       deployment}, token=alice.token)
+               for _ in range(5)]
+    for socket in viewers:
+        await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms))
+
+    streaming = [process for process in group.processes if process.name == "streaming"
+                 and process.process is not None and process.process.poll() is None]
+    for process in streaming:
+        process.kill(signal.SIGKILL)
+    await cluster.scale(project, deployment, 2)  # while nobody watches
+    await eventually(lambda: _running(cluster, project, deployment, 2), message="scaled while streaming is down")
+    await group.start("streaming", env={"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV})
+
+    running = set(await cluster.running_pods(project, deployment))
+    for socket in viewers:
+        await wait_for_messages(socket, lambda ms: {m["name"] for m in ms if m["kind"] == "pod"
+                                                    and pod_phase(m) == "Running"} >= running,
+                                message="the pod started while streaming was down")
+    victim = sorted(running)[0]
+    await cluster.delete_pod(project, victim)
+    for socket in viewers:
+        await wait_for_messages(socket, lambda ms: any(m["name"] == victim and m["status"] == "DELETED" for m in ms),
+                                message="live again after the restart")
+        assert socket.connection.close_code is None  # the connection outlived the streaming process
+        added = Counter((m["kind"], m["name"]) for m in socket.messages() if m["status"] == "ADDED")
+        assert added, "the viewer saw the objects"
+        assert max(added.values()) == 1, added  # the resync told only the difference
+    assert all(count == 1 for count in _watches(kubesim, project).values())
+    await asyncio.gather(*(socket.close() for socket in viewers))
