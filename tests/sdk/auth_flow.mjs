@@ -3,7 +3,8 @@
 //
 //   ONECLICK_URL=http://127.0.0.1:8090 SUPERUSER_EMAIL=... SUPERUSER_PASSWORD=... node auth_flow.mjs
 import assert from "node:assert/strict";
-import PocketBase, { ClientResponseError } from "pocketbase";
+import PocketBase from "pocketbase";
+import { rejects, step, summary } from "./harness.mjs";
 
 const url = process.env.ONECLICK_URL;
 assert.ok(url, "ONECLICK_URL is required");
@@ -11,31 +12,6 @@ const suffix = Math.random().toString(36).slice(2, 10);
 const email = `sdk-${suffix}@example.com`;
 const password = "first password 1";
 const newPassword = "second password 2";
-
-const results = [];
-async function step(name, body) {
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name}\n${error?.stack ?? error}`);
-    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`);
-    process.exit(1);
-  }
-}
-
-async function rejects(promise, status) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ClientResponseError, `expected a ClientResponseError, got ${error}`);
-    assert.equal(error.status, status, JSON.stringify(error.response));
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
 
 // One token in the payload of an unsigned JWT: isValid only reads `exp`, it never checks signatures.
 function unsignedToken(payload) {
@@ -149,4 +125,4 @@ await step("another user cannot read this one", async () => {
   await rejects(other.collection("users").getOne(user.id), 404);
 });
 
-console.log(`${results.filter((r) => r.ok).length} passed, 0 failed`);
+console.log(summary());

@@ -5,7 +5,8 @@
 //   ONECLICK_URL=http://127.0.0.1:8090 node records_flow.mjs
 import assert from "node:assert/strict";
 import { EventSource } from "eventsource";
-import PocketBase, { ClientResponseError } from "pocketbase";
+import PocketBase from "pocketbase";
+import { rejects, step, summary } from "./harness.mjs";
 
 // Browsers have EventSource; Node needs the WHATWG implementation for the SDK's realtime service.
 globalThis.EventSource = EventSource;
@@ -14,31 +15,6 @@ const url = process.env.ONECLICK_URL;
 assert.ok(url, "ONECLICK_URL is required");
 const suffix = Math.random().toString(36).slice(2, 10);
 const password = "records password 1";
-
-const results = [];
-async function step(name, body) {
-  try {
-    await body();
-    results.push({ name, ok: true });
-    console.log(`ok - ${name}`);
-  } catch (error) {
-    results.push({ name, ok: false });
-    console.log(`not ok - ${name}\n${error?.stack ?? error}`);
-    console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`);
-    process.exit(1);
-  }
-}
-
-async function rejects(promise, status) {
-  try {
-    await promise;
-  } catch (error) {
-    assert.ok(error instanceof ClientResponseError, `expected a ClientResponseError, got ${error}`);
-    assert.equal(error.status, status, JSON.stringify(error.response));
-    return error;
-  }
-  assert.fail(`expected HTTP ${status}`);
-}
 
 async function until(condition, what) {
   for (let i = 0; i < 200; i++) {
@@ -154,5 +130,5 @@ await step("delete the project: cascades and a live delete", async () => {
   await alice.collection("projects").unsubscribe();
 });
 
-console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`);
+console.log(summary());
 process.exit(0);
