@@ -10,9 +10,10 @@ import contextlib
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -31,10 +32,18 @@ def scratch_dir(prefix: str) -> Path:
     return path
 
 
+class _Server(Protocol):
+    def start(self) -> str: ...
+    def stop(self) -> None: ...
+
+
+S = TypeVar("S", bound=_Server)
+
+
 @contextlib.contextmanager
-def running_nats() -> Iterator[EmbeddedNats]:
-    root = scratch_dir("oneclick-test-nats-")
-    server = EmbeddedNats(root / "store")
+def _running(prefix: str, make: Callable[[Path], S]) -> Iterator[S]:
+    root = scratch_dir(prefix)
+    server = make(root)
     try:
         server.start()
         yield server
@@ -43,16 +52,12 @@ def running_nats() -> Iterator[EmbeddedNats]:
         shutil.rmtree(root, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def running_postgres() -> Iterator[EmbeddedPostgres]:
-    root = scratch_dir("oneclick-test-pg-")
-    server = EmbeddedPostgres(root / "data")
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-        shutil.rmtree(root, ignore_errors=True)
+def running_nats() -> contextlib.AbstractContextManager[EmbeddedNats]:
+    return _running("oneclick-test-nats-", lambda root: EmbeddedNats(root / "store"))
+
+
+def running_postgres() -> contextlib.AbstractContextManager[EmbeddedPostgres]:
+    return _running("oneclick-test-pg-", lambda root: EmbeddedPostgres(root / "data"))
 
 
 def with_database(url: str, database: str) -> str:
