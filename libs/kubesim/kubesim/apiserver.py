@@ -16,7 +16,7 @@ from typing import Any
 
 import orjson
 
-from kubesim import clock, patching, status, validation
+from kubesim import clock, conversions, patching, status, validation
 from kubesim.names import NameSource
 from kubesim.resources import Registry, ResourceType
 from kubesim.selectors import (
@@ -157,11 +157,7 @@ class ApiServer:
 
     @staticmethod
     def as_version(obj: JSON, rt: ResourceType) -> JSON:
-        if obj.get("apiVersion") == rt.api_version:
-            return obj
-        converted = dict(obj)
-        converted["apiVersion"] = rt.api_version
-        return converted
+        return conversions.convert(obj, rt.key, rt.api_version)
 
     # --- reads ----------------------------------------------------------------------------------------------
 
@@ -211,7 +207,7 @@ class ApiServer:
             meta["continue"] = self._encode_continue(list_rv, _item_key(items[-1]))
             meta["remainingItemCount"] = remaining
         strip = not rt.custom and not rt.virtual
-        rendered = [_without_type(o) if strip else self.as_version(o, rt) for o in items]
+        rendered = [_without_type(self.as_version(o, rt)) if strip else self.as_version(o, rt) for o in items]
         return {"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta, "items": rendered}
 
     @staticmethod
@@ -252,14 +248,16 @@ class ApiServer:
                                          f"API version ({rt.api_version})")
         if kind and kind != rt.kind:
             raise status.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
-        obj["apiVersion"] = rt.api_version
+        obj["apiVersion"] = api_version or rt.api_version
         obj["kind"] = rt.kind
         meta = obj.get("metadata")
         if meta is None:
             obj["metadata"] = {}
         elif not isinstance(meta, dict):
             raise status.bad_request("metadata must be an object")
-        return obj
+        # Everything below works on the stored version; answers are converted back to the requested one.
+        storage = self.registry.storage_type(rt.group, rt.plural) or rt
+        return conversions.convert(obj, rt.key, storage.api_version)
 
     def _storage(self, rt: ResourceType, obj: JSON) -> JSON:
         storage = self.registry.storage_type(rt.group, rt.plural) or rt
@@ -434,7 +432,7 @@ class ApiServer:
             rv = config_meta.get("resourceVersion")
             if rv and str(rv) != old["metadata"]["resourceVersion"]:
                 raise status.stale_update(rt.plural, rt.group, name)
-            merged = patching.server_side_apply(self.as_version(old, rt), config, opts.manager(), rt.api_version, ts,
+            merged = patching.server_side_apply(old, config, opts.manager(), rt.api_version, ts,
                                                 opts.force, subresource, structured_lists=not rt.custom)
         except patching.ApplyConflict as exc:
             raise ApiError(409, "Conflict", exc.message(),
@@ -498,7 +496,7 @@ class ApiServer:
         if (rt.has_generation or rt.custom) and _spec_changed(rt, old, new):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         if record:
-            patching.record_update(self.as_version(old, rt), new, opts.manager(), rt.api_version,
+            patching.record_update(old, new, opts.manager(), rt.api_version,
                                    clock.rfc3339(clock.now()), subresource)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if _same(old, new):

@@ -98,11 +98,12 @@ class ResourceType:
 def _t(group: str, version: str, plural: str, kind: str, namespaced: bool = True, *,
        short: tuple[str, ...] = (), categories: tuple[str, ...] = (), singular: str = "",
        subresources: tuple[Subresource, ...] = (), generation: bool = False, returns_object: bool = False,
-       verbs: tuple[str, ...] = STANDARD_VERBS, propagation: str = "Background", virtual: bool = False) -> ResourceType:
+       verbs: tuple[str, ...] = STANDARD_VERBS, propagation: str = "Background", virtual: bool = False,
+       storage: str = "") -> ResourceType:
     return ResourceType(group=group, version=version, plural=plural, singular=singular or kind.lower(), kind=kind,
                         namespaced=namespaced, short_names=short, categories=categories, verbs=verbs,
                         subresources=subresources, has_generation=generation, return_deleted_object=returns_object,
-                        default_propagation=propagation, virtual=virtual)
+                        default_propagation=propagation, virtual=virtual, storage_version=storage)
 
 
 ALL = ("all",)
@@ -143,6 +144,9 @@ def builtin_types() -> list[ResourceType]:
            subresources=(STATUS,)),
         _t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short=("hpa",),
            categories=ALL, generation=True, subresources=(STATUS,)),
+        # Served for clients that still speak v1 (kubectl autoscale); stored as v2.
+        _t("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short=("hpa",),
+           categories=ALL, generation=True, subresources=(STATUS,), storage="v2"),
         _t("networking.k8s.io", "v1", "ingresses", "Ingress", short=("ing",), generation=True,
            subresources=(STATUS,)),
         _t("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False, generation=True),

@@ -191,6 +191,10 @@ def _hpa_row(obj: JSON, now: float) -> list[Any]:
     spec, status = obj.get("spec") or {}, obj.get("status") or {}
     ref = spec.get("scaleTargetRef") or {}
     targets = []
+    if "targetCPUUtilizationPercentage" in spec:
+        utilization = status.get("currentCPUUtilizationPercentage")
+        shown = f"{utilization}%" if utilization is not None else "<unknown>"
+        targets.append(f"cpu: {shown}/{spec['targetCPUUtilizationPercentage']}%")
     current = {(m.get("resource") or {}).get("name"): m for m in status.get("currentMetrics") or []
                if m.get("type") == "Resource"}
     for metric in spec.get("metrics") or []:

@@ -417,3 +417,21 @@ async def test_scale_subresource(api: client.ApiClient, namespace: str) -> None:
     scale.spec.replicas = 2
     replaced = await apps.replace_namespaced_deployment_scale("sc", namespace, scale)
     assert replaced.spec.replicas == 2
+
+
+async def test_autoscaling_v1_is_served_as_a_view_of_v2(api: client.ApiClient, namespace: str) -> None:
+    apps, v1, v2 = client.AppsV1Api(api), client.AutoscalingV1Api(api), client.AutoscalingV2Api(api)
+    await apps.create_namespaced_deployment(namespace, deployment("old", "nginx:1.25", replicas=1, cpu="100m"))
+    created = await v1.create_namespaced_horizontal_pod_autoscaler(namespace, {
+        "apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "old"},
+        "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "old"},
+                 "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 70}})
+    assert created.spec.target_cpu_utilization_percentage == 70
+    as_v2 = await v2.read_namespaced_horizontal_pod_autoscaler("old", namespace)
+    assert as_v2.spec.metrics[0].resource.target.average_utilization == 70
+    as_v1 = await eventually(lambda: v1.read_namespaced_horizontal_pod_autoscaler("old", namespace),
+                             lambda h: h.status.current_cpu_utilization_percentage is not None, what="v1 status")
+    assert as_v1.status.desired_replicas >= 1
+    assert "autoscaling.alpha.kubernetes.io/conditions" in as_v1.metadata.annotations
+    listed = await v1.list_namespaced_horizontal_pod_autoscaler(namespace)
+    assert listed.items[0].spec.target_cpu_utilization_percentage == 70
