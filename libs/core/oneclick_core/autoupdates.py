@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Protocol
+
+import re2
 
 from oneclick_core.errors import field_error
+from oneclick_core.semver import Constraint, InvalidConstraint
 
 # One-Click's units (pkg/controller/autoUpdates.go ParseDuration); "ms" is left out on purpose: the
 # scheduler ticks at most once a second and a sub-second interval would only mean "every tick".
@@ -15,22 +19,34 @@ _UNITS = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(h
           "w": timedelta(weeks=1)}
 _INTERVAL = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$")
 POLICIES = ("asc", "desc", "latest", "semver", "timestamp")
-# Semver constraints as One-Click took them (Masterminds/semver): clauses such as ">= 1.2, < 2", "^1.4",
-# "~2.1", "1.x", joined by "," or spaces (all must hold) and "||" (any group may hold).
-_VERSION = r"v?(?:\d+|[xX*])(?:\.(?:\d+|[xX*])){0,2}(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?"
-_CLAUSE = re.compile(rf"^(?:\^|~|>=|<=|>|<|=|!=)?\s*{_VERSION}$")
-_RANGE = re.compile(rf"^\s*{_VERSION}\s+-\s+{_VERSION}\s*$")
 
 
 def is_semver_constraint(text: str) -> bool:
-    for group in text.split("||"):
-        if _RANGE.match(group):
-            continue
-        tight = re.sub(r"(\^|~|>=|<=|!=|>|<|=)\s+", r"\1", group.strip())
-        clauses = [c for c in re.split(r"[\s,]+", tight) if c]
-        if not clauses or not all(_CLAUSE.match(c.strip()) for c in clauses):
-            return False
+    """Whether the updater can evaluate ``text`` (Masterminds/semver's syntax, see :mod:`oneclick_core.semver`)."""
+    try:
+        Constraint.parse(text)
+    except InvalidConstraint:
+        return False
     return True
+
+
+class Pattern(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def compile_pattern(pattern: str) -> Pattern:
+    """A tag ``pattern`` as One-Click matched it: Go's regexp, i.e. RE2 syntax, unanchored search.
+
+    RE2 also runs in linear time, so no pattern a user saves can stall the updater on a long tag.
+    """
+    options = re2.Options()
+    options.log_errors = False  # the caller reports the error; RE2 would also print it to stderr
+    try:
+        compiled: Pattern = re2.compile(pattern, options=options)
+    except re2.error as exc:
+        reason = exc.args[0] if exc.args else exc
+        raise ValueError(reason.decode() if isinstance(reason, bytes) else str(reason)) from None
+    return compiled
 
 
 def parse_interval(text: str) -> timedelta:
@@ -66,8 +82,8 @@ def auto_update_errors(interval: str | None, pattern: str | None, policy: str | 
             errors["interval"] = field_error("validation_invalid_interval", str(exc))
     if pattern:
         try:
-            re.compile(pattern)
-        except re.error as exc:
+            compile_pattern(pattern)
+        except ValueError as exc:
             errors["pattern"] = field_error("validation_invalid_pattern", f"Invalid regular expression: {exc}.")
     if policy is not None:
         try:

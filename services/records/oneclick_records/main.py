@@ -6,6 +6,8 @@ from oneclick_core.contracts import records as rpc
 from oneclick_core.migrations import Migration, core_migrations, load_migrations
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
 from oneclick_core.settings import CoreSettings
+from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
+from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers
 from oneclick_records.users import CONSUMER, UsersReadModel
 
@@ -28,6 +30,7 @@ async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
     runtime.rpc.register(rpc.PROJECT_ACCESS, handlers.project_access)
     runtime.rpc.register(rpc.DEPLOYMENT_STATE, handlers.deployment_state)
     runtime.consume(CONSUMER, UsersReadModel(runtime.pool).handle)
+    runtime.consume(TAG_FOUND_CONSUMER, AutoUpdating(runtime.pool).handle)
 
 
 SERVICE = ServiceSpec(name="records", settings=CoreSettings, setup=setup, distribution="oneclick-records",

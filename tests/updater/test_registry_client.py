@@ -1,0 +1,214 @@
+"""The updater's registry client against a real registry: anonymous, basic and bearer auth, paging, errors.
+
+A small local HTTP server stands in for a registry that rate-limits or fails, because the real one never
+answers 429 or 503 on purpose (it is a real HTTP server on a socket; nothing of ours is faked).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from oneclick_cli.processes import free_port
+from oneclick_updater.registry import Credentials, RegistryClient, RegistryError, Repository, RetryPolicy
+
+from .registry import Auth, Registry, requires_registry
+
+USER, PASSWORD = "ci", "s3cret-pass"
+CREDENTIALS = Credentials(USER, PASSWORD)
+TAGS = [f"1.{minor}.0" for minor in range(25)]
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=5) as client:
+        yield client
+
+
+async def start_registry(tmp_path: Path, auth: Auth) -> Registry:
+    registry = await Registry(tmp_path, auth, {USER: PASSWORD}).start()
+    try:
+        await registry.push("team/app", *TAGS)
+    except BaseException:
+        registry.stop()
+        raise
+    return registry
+
+
+@requires_registry
+@pytest.mark.parametrize("auth", ["none", "htpasswd", "token"])
+async def test_lists_every_tag_across_pages(tmp_path: Path, http: httpx.AsyncClient, auth: Auth) -> None:
+    registry = await start_registry(tmp_path, auth)
+    calls: list[tuple[str, str]] = []
+    try:
+        client = RegistryClient(http, page_size=10, observe=lambda host, outcome: calls.append((host, outcome)))
+        listing = await client.list_tags(Repository.of(registry.host, "team/app"), CREDENTIALS)
+        assert sorted(listing.tags) == sorted(TAGS)
+        assert registry.listings("team/app") == 1  # distribution 2.8 ignores n for tags: one page
+        assert (registry.host, "200") in calls
+        if auth == "token":
+            assert registry.tokens is not None
+            assert registry.tokens.requests == 2  # one for our push, one for this whole listing
+    finally:
+        registry.stop()
+
+
+@requires_registry
+@pytest.mark.parametrize("auth", ["htpasswd", "token"])
+async def test_wrong_or_missing_credentials_are_a_clear_error(tmp_path: Path, http: httpx.AsyncClient,
+                                                              auth: Auth) -> None:
+    registry = await start_registry(tmp_path, auth)
+    try:
+        client = RegistryClient(http)
+        with pytest.raises(RegistryError, match="refused") as wrong:
+            await client.list_tags(Repository.of(registry.host, "team/app"), Credentials(USER, "wrong"))
+        assert wrong.value.status in (401, 403)
+        assert "wrong" not in str(wrong.value)
+        with pytest.raises(RegistryError, match="requires credentials"):
+            await client.list_tags(Repository.of(registry.host, "team/app"), None)
+        # One-Click used credentials only when both were set; a username alone is anonymous.
+        with pytest.raises(RegistryError, match="requires credentials"):
+            await client.list_tags(Repository.of(registry.host, "team/app"), Credentials(USER, ""))
+    finally:
+        registry.stop()
+
+
+@requires_registry
+async def test_an_unknown_repository_is_a_clear_error(tmp_path: Path, http: httpx.AsyncClient) -> None:
+    registry = await start_registry(tmp_path, "none")
+    try:
+        with pytest.raises(RegistryError, match="does not exist") as missing:
+            await RegistryClient(http).list_tags(Repository.of(registry.host, "team/nothing"))
+        assert missing.value.status == 404
+    finally:
+        registry.stop()
+
+
+@pytest.mark.parametrize(("registry", "repository", "base_url", "name"), [
+    ("docker.io", "nginx", "https://registry-1.docker.io", "library/nginx"),
+    ("docker.io", "bitnami/nginx", "https://registry-1.docker.io", "bitnami/nginx"),
+    ("index.docker.io", "redis", "https://registry-1.docker.io", "library/redis"),
+    ("ghcr.io", "janlauber/one-click", "https://ghcr.io", "janlauber/one-click"),
+    ("quay.io", "prometheus/node-exporter", "https://quay.io", "prometheus/node-exporter"),
+    ("registry.example.com:5000", "app", "https://registry.example.com:5000", "app"),
+    ("localhost:5000", "app", "http://localhost:5000", "app"),
+    ("127.0.0.1:5000", "team/app", "http://127.0.0.1:5000", "team/app"),
+    ("docker.example.com", "app", "https://docker.example.com", "app"),  # One-Click took this for Docker Hub
+])
+def test_repository_addresses(registry: str, repository: str, base_url: str, name: str) -> None:
+    found = Repository.of(registry, repository)
+    assert (found.base_url, found.name) == (base_url, name)
+
+
+def test_configured_insecure_registries_use_plain_http() -> None:
+    assert Repository.of("registry.lan:5000", "app", frozenset({"registry.lan:5000"})).base_url == \
+        "http://registry.lan:5000"
+
+
+class FlakyRegistry:
+    """Answers tag lists (paged by ``n``/``last`` with Link headers, like Docker Hub) after a scripted
+    series of failures; records when each request came."""
+
+    def __init__(self, script: list[tuple[int, dict[str, str]]], tags: list[str] | None = None) -> None:
+        self.script = list(script)
+        self.tags = sorted(tags or ["1.0.0"])
+        self.arrivals: list[float] = []
+        self.port = free_port()
+        flaky = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                flaky.arrivals.append(time.monotonic())
+                status, headers = flaky.script.pop(0) if flaky.script else (200, {})
+                body = b'{"errors": []}'
+                if status == 200:
+                    query = parse_qs(urlsplit(self.path).query)
+                    size, last = int(query.get("n", ["100"])[0]), query.get("last", [""])[0]
+                    rest = [tag for tag in flaky.tags if tag > last]
+                    body = json.dumps({"name": "app", "tags": rest[:size]}).encode()
+                    if len(rest) > size and "Link" not in headers:
+                        headers = {**headers, "Link": f'</v2/app/tags/list?last={rest[size - 1]}&n={size}>; '
+                                                      f'rel="next"'}
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def flaky() -> Iterator[Callable[[list[tuple[int, dict[str, str]]]], FlakyRegistry]]:
+    servers: list[FlakyRegistry] = []
+
+    def make(script: list[tuple[int, dict[str, str]]], tags: list[str] | None = None) -> FlakyRegistry:
+        servers.append(FlakyRegistry(script, tags))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+async def test_pages_are_followed_through_link_headers(http: httpx.AsyncClient,
+                                                       flaky: Callable[..., FlakyRegistry]) -> None:
+    server = flaky([], TAGS)
+    listing = await RegistryClient(http, page_size=10).list_tags(Repository.of(f"127.0.0.1:{server.port}", "app"))
+    assert listing.tags == sorted(TAGS)
+    assert (listing.requests, len(server.arrivals)) == (3, 3)
+
+
+async def test_retry_after_is_honoured(http: httpx.AsyncClient, flaky: Callable[..., FlakyRegistry]) -> None:
+    server = flaky([(429, {"Retry-After": "1"}), (503, {})])
+    client = RegistryClient(http, retry=RetryPolicy(attempts=3, backoff=0.01))
+    listing = await client.list_tags(Repository.of(f"127.0.0.1:{server.port}", "app"))
+    assert listing.tags == ["1.0.0"]
+    assert len(server.arrivals) == 3
+    assert server.arrivals[1] - server.arrivals[0] >= 1.0  # waited as told, not the 10 ms backoff
+
+
+async def test_gives_up_after_the_attempts_and_on_too_long_retry_after(
+        http: httpx.AsyncClient, flaky: Callable[..., FlakyRegistry]) -> None:
+    failing = flaky([(503, {})] * 5)
+    with pytest.raises(RegistryError, match="answered 503") as error:
+        await RegistryClient(http, retry=RetryPolicy(attempts=3, backoff=0.01)).list_tags(
+            Repository.of(f"127.0.0.1:{failing.port}", "app"))
+    assert error.value.status == 503
+    assert len(failing.arrivals) == 3
+    patient = flaky([(429, {"Retry-After": "3600"})])
+    with pytest.raises(RegistryError, match="retry after 3600s"):
+        await RegistryClient(http, retry=RetryPolicy(attempts=3, max_retry_after=30)).list_tags(
+            Repository.of(f"127.0.0.1:{patient.port}", "app"))
+    assert len(patient.arrivals) == 1
+
+
+async def test_an_unreachable_registry_is_a_clear_error(http: httpx.AsyncClient) -> None:
+    with pytest.raises(RegistryError, match="could not be reached"):
+        await RegistryClient(http, retry=RetryPolicy(attempts=2, backoff=0.01)).list_tags(
+            Repository.of(f"127.0.0.1:{free_port()}", "app"))
+
+
+async def test_a_next_link_to_another_host_is_not_followed(http: httpx.AsyncClient,
+                                                           flaky: Callable[..., FlakyRegistry]) -> None:
+    server = flaky([(200, {"Link": '<https://elsewhere.example/v2/app/tags/list?last=1.0.0>; rel="next"'})])
+    with pytest.raises(RegistryError, match="another host"):
+        await RegistryClient(http).list_tags(Repository.of(f"127.0.0.1:{server.port}", "app"))

@@ -1,0 +1,166 @@
+"""Two updater replicas: one scheduler leads, checks spread over both, listings are shared per tick, and a
+leader killed while it works loses nothing and duplicates nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import nats
+import orjson
+import pytest
+
+from oneclick_core.bus.leases import LOCKS_BUCKET
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.services import ServiceGroup, ServiceProcess
+from oneclick_testing.waiting import eventually
+from oneclick_updater.scheduling import LEASE_NAME
+
+from .helpers import (
+    FAST_UPDATER,
+    UpdaterTables,
+    auto_update,
+    manifest,
+    project,
+    rollouts_of,
+    running,
+    running_deployment,
+    tag_of,
+)
+from .registry import Registry
+
+pytestmark = pytest.mark.reliability
+
+REPLICAS = ("updater-a", "updater-b")
+
+
+@pytest.fixture(scope="module")
+async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                         module_log_dir)
+    try:
+        started = await start_platform(group, module_database, ["auth", "records"])
+        for replica in REPLICAS:
+            await group.start("updater", label=replica, env={**FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica})
+        yield started
+        await started.close()
+    finally:
+        group.stop_all()
+
+
+def replica(platform: Platform, label: str) -> ServiceProcess:
+    return next(p for p in platform.services.processes if p.label == label)
+
+
+async def leader(nats_url: str) -> str | None:
+    nc = await nats.connect(nats_url)
+    try:
+        entry = await (await nc.jetstream().key_value(LOCKS_BUCKET)).get(LEASE_NAME)
+        holder = orjson.loads(entry.value or b"{}").get("holder")
+        return holder if isinstance(holder, str) else None
+    except Exception:
+        return None
+    finally:
+        await nc.close()
+
+
+async def fleet(user: User, registry: Registry, repositories: list[str], per_repository: int, interval: str,
+                ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """Deployments running ``<repo>:1.0.0``, ``per_repository`` on each repository, each with an autoUpdate."""
+    owned = await project(user, "fleet")
+    made = []
+    for repository in repositories:
+        for index in range(per_repository):
+            deployment, _ = await running_deployment(user, owned, manifest(registry.host, repository, "1.0.0"),
+                                                     name=f"{repository.rsplit('/', 1)[-1]}-{index}")
+            made.append((deployment, await auto_update(user, deployment, interval=interval, policy="semver")))
+    return made
+
+
+async def test_one_listing_per_repository_per_tick_shared_across_replicas(
+        platform: Platform, registry: Registry, tables: UpdaterTables) -> None:
+    repositories = [f"shared/repo{n}" for n in range(3)]
+    for repository in repositories:
+        await registry.push(repository, "1.0.0")
+    alice = await platform.new_user("alice")
+    made = await fleet(alice, registry, repositories, per_repository=12, interval="1h")
+    ids = [auto["id"] for _, auto in made]
+
+    async def all_checked_once() -> bool:
+        checks = await tables.checks()
+        return {c["auto_update"] for c in checks} >= set(ids)
+
+    await eventually(all_checked_once, message="every autoUpdate's first check")
+    listed_before = registry.listings()
+
+    due = await tables.make_due_now(ids)  # 36 autoUpdates due in the same tick
+
+    async def all_checked_again() -> bool:
+        checks = [c for c in await tables.checks() if c["due_at"] >= due]
+        return {c["auto_update"] for c in checks} >= set(ids)
+
+    await eventually(all_checked_again, message="the tick that has all 36 due")
+    round_checks = [c for c in await tables.checks() if c["due_at"] >= due]
+    assert len(round_checks) == len(ids)  # each checked once
+    assert registry.listings() - listed_before == len(repositories)  # one listing per repository
+    assert sum(1 for c in round_checks if c["fetched"]) == len(repositories)
+    assert {c["outcome"] for c in round_checks} == {"unchanged"}
+    assert {c["replica"] for c in round_checks} == set(REPLICAS)  # the checks ran on both replicas
+
+
+async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
+        platform: Platform, registry: Registry, tables: UpdaterTables, nats_url: str) -> None:
+    await registry.push("kill/app", "1.0.0")
+    alice = await platform.new_user("alice")
+    made = await fleet(alice, registry, ["kill/app"], per_repository=15, interval="2s")
+    ids = [auto["id"] for _, auto in made]
+
+    async def everything_checked() -> bool:
+        return {c["auto_update"] for c in await tables.checks()} >= set(ids)
+
+    await eventually(everything_checked, message="first checks")
+    holder = await leader(nats_url)
+    assert holder in REPLICAS
+    survivor = next(r for r in REPLICAS if r != holder)
+
+    # A new tag appears and the leader dies in the middle of its work: ticks come every second and
+    # 15 autoUpdates are due every two seconds, so it is dispatching and checking when the signal lands.
+    await registry.push("kill/app", "1.1.0")
+    await asyncio.sleep(0.3)
+    killed_at = (await tables.checks())[-1]["finished"]
+    replica(platform, holder).kill(signal.SIGKILL)
+
+    async def all_updated() -> bool:
+        for deployment, _ in made:
+            if [tag_of(r) for r in running(await rollouts_of(alice, deployment))] != ["1.1.0"]:
+                return False
+        return True
+
+    await eventually(all_updated, timeout=60, message="every deployment updated after the takeover")
+    assert await leader(nats_url) == survivor
+
+    async def checked_by_survivor_after_the_update() -> bool:
+        checks = await tables.checks()
+        late = {c["auto_update"] for c in checks if c["replica"] == survivor and c["outcome"] == "unchanged"
+                and c["current_tag"] == "1.1.0"}
+        return late >= set(ids)
+
+    await eventually(checked_by_survivor_after_the_update, message="checks continuing on the survivor")
+
+    for deployment, _ in made:  # exactly one new rollout each
+        assert [tag_of(r) for r in await rollouts_of(alice, deployment)] == ["1.0.0", "1.1.0"]
+
+    scheduled = [c for c in await tables.checks() if c["trigger"] == "schedule" and c["auto_update"] in ids]
+    per_due_time = Counter((c["auto_update"], c["due_at"]) for c in scheduled)
+    assert [key for key, count in per_due_time.items() if count > 1] == []  # never twice
+    for auto_id in ids:
+        anchor = (await tables.schedule(auto_id))["anchor"]
+        due_times = sorted(due for (owner, due) in per_due_time if owner == auto_id)
+        assert all((due - anchor) % timedelta(seconds=2) == timedelta(0) for due in due_times)  # on the grid
+        assert any(due > killed_at for due in due_times)  # and still checked after the kill

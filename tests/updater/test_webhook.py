@@ -1,0 +1,207 @@
+"""``POST /auto-update/:id`` runs a check now: for the owner's token or the autoUpdate's webhook secret only.
+
+The scheduler's tick is set to once a year here, so every check in this module is one a request ran.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.services import ServiceGroup
+from oneclick_testing.waiting import eventually
+
+from .helpers import (
+    FAST_UPDATER,
+    UpdaterTables,
+    auto_update,
+    manifest,
+    project,
+    rollouts_of,
+    running,
+    running_deployment,
+    tag_of,
+)
+from .registry import Registry
+
+YEARLY = "0 0 1 1 *"
+
+
+@pytest.fixture(scope="module")
+async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
+                   registry: Registry) -> AsyncIterator[Platform]:
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                         module_log_dir)
+    try:
+        started = await start_platform(group, module_database, ["auth", "records", "updater"],
+                                       env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}})
+        yield started
+        await started.close()
+    finally:
+        group.stop_all()
+
+
+async def watched(user: User, registry: Registry, repository: str, tags: tuple[str, ...] = ("1.0.0", "1.1.0"),
+                  ) -> tuple[dict[str, object], dict[str, object]]:
+    """A deployment running the first tag, with a semver autoUpdate; the registry has all ``tags``."""
+    await registry.push(repository, *tags)
+    deployment, _ = await running_deployment(user, await project(user), manifest(registry.host, repository, tags[0]))
+    return deployment, await auto_update(user, deployment, interval="1w", policy="semver")
+
+
+async def test_the_owner_runs_the_check_with_their_token(platform: Platform, registry: Registry) -> None:
+    alice = await platform.new_user("alice")
+    deployment, auto = await watched(alice, registry, "hooks/owner")
+
+    response = await alice.client.post(f"/auto-update/{auto['id']}")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"] == auto["id"]  # the autoUpdate record, as One-Click answered
+    assert body["collectionName"] == "autoUpdates"
+    assert body["check"]["outcome"] == "tag_found"
+    assert (body["check"]["currentTag"], body["check"]["tag"], body["check"]["trigger"]) == ("1.0.0", "1.1.0",
+                                                                                             "webhook")
+
+    async def replaced() -> bool:
+        return [tag_of(r) for r in running(await rollouts_of(alice, deployment))] == ["1.1.0"]
+
+    await eventually(replaced, message="the new rollout")
+    rollouts = await rollouts_of(alice, deployment)
+    assert [tag_of(r) for r in rollouts] == ["1.0.0", "1.1.0"]
+    assert rollouts[0]["endDate"]
+    assert rollouts[1]["user"] == alice.id
+    # Nothing but the tag changed.
+    assert {**rollouts[1]["manifest"], "spec": {**rollouts[1]["manifest"]["spec"], "image": None}} == \
+        {**rollouts[0]["manifest"], "spec": {**rollouts[0]["manifest"]["spec"], "image": None}}
+
+    again = await alice.client.post(f"/pb/auto-update/{auto['id']}")  # One-Click's path
+    assert again.status_code == 200, again.text
+    assert again.json()["check"]["outcome"] == "unchanged"
+    assert len(await rollouts_of(alice, deployment)) == 2
+
+
+async def test_the_webhook_secret_is_shown_once_and_authorizes_only_its_autoupdate(
+        platform: Platform, registry: Registry, module_log_dir: Path) -> None:
+    alice = await platform.new_user("alice")
+    deployment, auto = await watched(alice, registry, "hooks/secret")
+    _, other = await watched(alice, registry, "hooks/other")
+
+    shown = await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")
+    assert shown.status_code == 200, shown.text
+    assert shown.headers["cache-control"] == "no-store"
+    secret = shown.json()["secret"]
+    assert secret.startswith("ocwh_")
+    assert len(secret) > 40
+    later = await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")
+    assert later.status_code == 200
+    assert later.json()["secret"] is None  # shown once
+
+    ci = platform.client
+    by_header = await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret})
+    assert by_header.status_code == 200, by_header.text
+    assert by_header.json()["check"]["outcome"] == "tag_found"
+    by_bearer = await ci.post(f"/auto-update/{auto['id']}", headers={"Authorization": f"Bearer {secret}"})
+    assert by_bearer.status_code == 200, by_bearer.text
+
+    wrong = await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret[:-1] + "x"})
+    assert wrong.status_code == 401
+    assert wrong.json() == {"status": 401, "message": "The webhook secret is not valid for this auto update.",
+                            "data": {}}
+    elsewhere = await ci.post(f"/auto-update/{other['id']}", headers={"X-Webhook-Secret": secret})
+    assert elsewhere.status_code == 401
+    unknown = await ci.post("/auto-update/nosuchautoupd8", headers={"X-Webhook-Secret": secret})
+    assert unknown.status_code == 404
+    anonymous = await ci.post(f"/auto-update/{auto['id']}")
+    assert anonymous.status_code == 401
+    assert anonymous.json()["status"] == 401
+
+    async def replaced() -> bool:
+        return [tag_of(r) for r in running(await rollouts_of(alice, deployment))] == ["1.1.0"]
+
+    await eventually(replaced, message="the new rollout")
+    assert len(await rollouts_of(alice, deployment)) == 2  # three checks, one new rollout
+
+    # Rotation: the new secret is shown once, in the answer; the old one stops working at once.
+    rotated = await alice.client.post(f"/auto-update/{auto['id']}/webhook-secret")
+    assert rotated.status_code == 200, rotated.text
+    fresh = rotated.json()["secret"]
+    assert fresh.startswith("ocwh_")
+    assert fresh != secret
+    assert (await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret})).status_code == 401
+    assert (await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": fresh})).status_code == 200
+    assert (await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")).json()["secret"] is None
+
+    # Secrets never reach a log line.
+    for name in ("updater", "edge", "records"):
+        text = (module_log_dir / f"{name}.log").read_text()
+        assert secret not in text
+        assert fresh not in text
+
+
+async def test_another_user_gets_404_and_no_secret(platform: Platform, registry: Registry,
+                                                   tables: UpdaterTables) -> None:
+    alice, mallory = await platform.new_user("alice"), await platform.new_user("mallory")
+    _, auto = await watched(alice, registry, "hooks/isolated")
+    before = len(await tables.checks(auto["id"]))
+
+    triggered = await mallory.client.post(f"/auto-update/{auto['id']}")
+    assert triggered.status_code == 404
+    assert triggered.json() == {"status": 404, "message": "The requested resource wasn't found.", "data": {}}
+    assert (await mallory.client.get(f"/auto-update/{auto['id']}/webhook-secret")).status_code == 404
+    assert (await mallory.client.post(f"/auto-update/{auto['id']}/webhook-secret")).status_code == 404
+    assert (await mallory.client.post("/auto-update/nosuchautoupd8")).status_code == 404
+    assert len(await tables.checks(auto["id"])) == before  # nothing ran
+    # The secret is still unshown: mallory's attempts did not consume it.
+    assert (await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")).json()["secret"] is not None
+
+
+async def test_a_superuser_may_trigger_any_autoupdate(platform: Platform, registry: Registry) -> None:
+    alice, root = await platform.new_user("alice"), await platform.superuser()
+    _, auto = await watched(alice, registry, "hooks/admin")
+    response = await root.client.post(f"/auto-update/{auto['id']}")
+    assert response.status_code == 200, response.text
+    assert response.json()["check"]["tag"] == "1.1.0"
+
+
+async def test_a_deleted_autoupdate_cannot_be_triggered(platform: Platform, registry: Registry) -> None:
+    alice = await platform.new_user("alice")
+    _, auto = await watched(alice, registry, "hooks/deleted")
+    secret = (await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")).json()["secret"]
+    assert (await alice.client.delete(f"/api/collections/autoUpdates/records/{auto['id']}")).status_code == 204
+    assert (await alice.client.post(f"/auto-update/{auto['id']}")).status_code == 404
+
+    async def forgotten() -> bool:
+        answer = await platform.client.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret})
+        return answer.status_code == 404
+
+    await eventually(forgotten, message="the updater forgetting the deleted autoUpdate")
+
+
+async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, registry: Registry) -> None:
+    alice = await platform.new_user("alice")
+    deployment, _ = await running_deployment(alice, await project(alice),
+                                             manifest(registry.host, "hooks/never-pushed", "1.0.0"))
+    auto = await auto_update(alice, deployment, interval="1w")
+    response = await alice.client.post(f"/auto-update/{auto['id']}")
+    assert response.status_code == 200, response.text
+    check = response.json()["check"]
+    assert check["outcome"] == "failed"
+    assert "does not exist" in check["message"]
+    assert len(await rollouts_of(alice, deployment)) == 1
+
+
+async def test_invalid_settings_are_refused_when_saved(platform: Platform, registry: Registry) -> None:
+    alice = await platform.new_user("alice")
+    deployment, _ = await running_deployment(alice, await project(alice), manifest(registry.host, "x/y", "1.0.0"))
+    response = await alice.client.post("/api/collections/autoUpdates/records", json={
+        "project": deployment["project"], "deployment": deployment["id"], "interval": "0m",
+        "pattern": "^(?=1)", "policy": "semver:^^1"})
+    assert response.status_code == 400
+    data = response.json()["data"]
+    assert set(data) == {"interval", "pattern", "policy"}
+    assert data["pattern"]["code"] == "validation_invalid_pattern"  # RE2 (Go's syntax) has no lookahead
+    assert data["policy"]["code"] == "validation_invalid_policy"
