@@ -13,8 +13,11 @@ from pathlib import Path
 import nats
 import pytest
 from kubernetes_asyncio import client, config
+from nats.js.api import DeliverPolicy
 
 from kubesim.testing import KubesimProcess
+from oneclick_core.bus.streams import EVENTS_STREAM, ensure_streams
+from oneclick_core.contracts.executor import ROLLOUT_APPLIED, ROLLOUT_FAILED
 from oneclick_testing.infrastructure import Database, running_nats
 from oneclick_testing.platform import Platform, start_platform
 from oneclick_testing.services import ServiceGroup
@@ -68,10 +71,14 @@ async def kube(kubesim: KubesimProcess) -> AsyncIterator[client.ApiClient]:
 
 @pytest.fixture(scope="module")
 async def events(nats_url: str) -> AsyncIterator[EventLog]:
-    """Every rollout.applied / rollout.failed event published while the module runs."""
+    """Every rollout.applied / rollout.failed event stored in the stream while the module runs (read back from
+    JetStream, so repeats it de-duplicated by Nats-Msg-Id are not counted)."""
     nc = await nats.connect(nats_url, name="executor-tests")
+    js = nc.jetstream()
+    await ensure_streams(js)
     log = EventLog()
-    await nc.subscribe("oneclick.events.rollout.applied", cb=log.receive)
-    await nc.subscribe("oneclick.events.rollout.failed", cb=log.receive)
+    for spec in (ROLLOUT_APPLIED, ROLLOUT_FAILED):
+        await js.subscribe(spec.subject, stream=EVENTS_STREAM, ordered_consumer=True,
+                           deliver_policy=DeliverPolicy.ALL, cb=log.receive)
     yield log
     await nc.close()

@@ -3,9 +3,11 @@ Ingress, PVCs, Secret, HPA and CronJob; status, metrics and events answer in One
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from typing import Any
 
+import pytest
 from kubernetes_asyncio import client
 
 from kubesim.testing import KubesimProcess
@@ -14,6 +16,7 @@ from oneclick_manifest.rendering import render
 from oneclick_testing.platform import Platform, User
 from oneclick_testing.waiting import eventually
 
+from .conftest import FAST_RECOVERY
 from .helpers import (
     Cluster,
     EventLog,
@@ -127,6 +130,7 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
     assert all(set(entry) == {"reason", "message", "typus"} for entry in listed)
     assert any(entry["reason"] == "ScalingReplicaSet" for entry in listed)
     assert {entry["typus"] for entry in listed} <= {"Normal", "Warning"}
+    assert not logs_mention(platform, SECRET_VALUE, base64.b64encode(SECRET_VALUE.encode()).decode())
 
 
 async def test_autoscaled_rollout_gets_an_hpa_instead_of_fixed_replicas(
@@ -342,12 +346,19 @@ async def test_an_object_the_api_rejects_is_rollout_failed_with_its_message(
     assert failed["reason"] == "Invalid"
     assert "immutable" in failed["message"]
     assert secret not in str(failed)
+    assert not logs_mention(platform, secret)
     assert events.applied(second["id"]) == []
     # Nothing after the refused object was applied.
     live = await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
     assert live is not None
     assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == first["id"]
     assert live["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":latest")
+
+
+def logs_mention(platform: Platform, *texts: str) -> list[str]:
+    """Service logs (every process of the platform) that contain any of ``texts``."""
+    return [process.label for process in platform.services.processes
+            if any(text in process.log_path.read_text(errors="replace") for text in texts)]
 
 
 async def status_of(user: User, project: str, deployment: str) -> dict[str, Any]:
@@ -360,3 +371,152 @@ async def status_of(user: User, project: str, deployment: str) -> dict[str, Any]
 async def status_is(user: User, project: str, deployment: str, state: str, *, pods: int) -> bool:
     status = (await status_of(user, project, deployment))["deployment"]
     return bool(status["status"] == state and len(status["podNames"]) == pods)
+
+
+async def test_another_user_gets_404_and_cannot_delete_pods_or_jobs_of_the_project(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    bob = await platform.new_user("bob")
+    project, web = await project_with_deployment(alice)
+    bobs_project, bobs_web = await project_with_deployment(bob, "bobs")
+    ns, dep = project["id"], web["id"]
+    rollout = await start_rollout(alice, project, web, await nginx_manifest(
+        alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2}))
+    await eventually(lambda: status_is(alice, ns, dep, "OK", pods=2), message="alice's pods running")
+    pods = (await status_of(alice, ns, dep))["deployment"]["podNames"]
+    pods_path = f"/api/v1/namespaces/{ns}/pods"
+
+    for ref in (dep, rollout["id"]):
+        for read in ("status", "metrics", "events"):
+            for path in (f"/rollouts/{ns}/{ref}/{read}", f"/pb/{ns}/{ref}/{read}",
+                         f"/rollouts/{bobs_project['id']}/{ref}/{read}"):
+                response = await bob.client.get(path)
+                assert response.status_code == 404, (path, response.text)
+                assert response.json() == {"status": 404, "message": "The requested resource wasn't found.",
+                                           "data": {}}
+                assert (await platform.client.get(path)).status_code == 401
+    # Bob's own deployment under Alice's project, and Alice's under Bob's, are no way around it either.
+    assert (await bob.client.get(f"/rollouts/{ns}/{bobs_web['id']}/status")).status_code == 404
+    assert (await alice.client.get(f"/rollouts/{bobs_project['id']}/{dep}/status")).status_code == 404
+
+    # Deleting Alice's pod: through her project (not his) or through his own project (wrong namespace).
+    for path in (f"/rollouts/{ns}/{pods[0]}", f"/pb/{ns}/pod/{pods[0]}",
+                 f"/rollouts/{bobs_project['id']}/{pods[0]}", f"/pb/{bobs_project['id']}/pod/{pods[0]}"):
+        response = await bob.client.delete(path)
+        assert response.status_code == 404, (path, response.text)
+    assert await cluster.names(pods_path, f"one-click.dev/deploymentId={dep}") >= set(pods)
+
+    # A pod in Alice's namespace that is not one of her deployments' is not hers to delete through One-Click.
+    await cluster.request("POST", pods_path, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray"},
+                                              "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
+    assert (await alice.client.delete(f"/rollouts/{ns}/stray")).status_code == 404
+    assert await cluster.get(f"{pods_path}/stray") is not None
+
+    # Alice restarts one of her pods: it goes and the Deployment replaces it.
+    deleted = await alice.client.delete(f"/rollouts/{ns}/{pods[0]}")
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json() == "Pod deleted"
+
+    async def replaced() -> bool:
+        status = (await status_of(alice, ns, dep))["deployment"]
+        return status["status"] == "OK" and len(status["podNames"]) == 2 and pods[0] not in status["podNames"]
+
+    await eventually(replaced, message="deleted pod replaced")
+    assert (await alice.client.delete(f"/pb/{ns}/pod/{pods[1]}")).json() == "Pod deleted"
+
+    # Jobs: one of the project's (labelled as cron jobs' jobs are) and one that is not.
+    jobs_path = f"/apis/batch/v1/namespaces/{ns}/jobs"
+    for name, labels in (("cleanup-1", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": dep}),
+                         ("foreign", {})):
+        await cluster.request("POST", jobs_path, {
+            "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": labels},
+            "spec": {"template": {"metadata": {"labels": labels}, "spec": {
+                "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}})
+    await eventually(lambda: _has_pods(cluster, pods_path, "job-name=cleanup-1"), message="job pod created")
+    assert (await bob.client.delete(f"/pb/{ns}/job/cleanup-1")).status_code == 404
+    assert (await bob.client.delete(f"/pb/{bobs_project['id']}/job/cleanup-1")).status_code == 404
+    assert (await alice.client.delete(f"/pb/{ns}/job/foreign")).status_code == 404
+    done = await alice.client.delete(f"/pb/{ns}/job/cleanup-1")
+    assert done.status_code == 200, done.text
+    assert done.json() == "Job deleted"
+
+    async def job_and_pods_gone() -> bool:
+        return (await cluster.get(f"{jobs_path}/cleanup-1") is None
+                and not await _has_pods(cluster, pods_path, "job-name=cleanup-1"))
+
+    await eventually(job_and_pods_gone, message="job and its pods deleted")
+    assert await cluster.get(f"{jobs_path}/foreign") is not None
+
+
+async def _has_pods(cluster: Cluster, path: str, labels: str) -> bool:
+    return bool(await cluster.names(path, labels))
+
+
+# Last in the module: it kills the module's first executor (the others' tests need any one running).
+TAGS = [f"1.{minor}" for minor in range(20, 28)]
+
+
+@pytest.mark.reliability
+async def test_sigkill_mid_burst_converges_to_the_latest_rollout_of_every_deployment(
+        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    """Two executors compete for a burst of rollouts; one is SIGKILLed mid-way and another started after:
+    the cluster ends up with the latest rollout of every deployment."""
+    cluster = Cluster(kube)
+    executor_env = {"KUBECONFIG": str(kubesim.kubeconfig), **FAST_RECOVERY}
+    await platform.services.start("k8s-executor", env=executor_env)
+    doomed = next(process for process in platform.services.processes if process.name == "k8s-executor")
+    alice = await platform.new_user("alice")
+    # Three projects (locks of their own) and a second deployment sharing the first project's lock.
+    pairs = [await project_with_deployment(alice, f"web{index}") for index in range(3)]
+    second = await _second_deployment(alice, pairs[0][0])
+    targets = [*pairs, (pairs[0][0], second)]
+    base = await nginx_manifest(alice)
+
+    async def burst(project: dict[str, Any], deployment: dict[str, Any]) -> list[dict[str, Any]]:
+        return [await start_rollout(alice, project, deployment, with_tag(base, tag)) for tag in TAGS]
+
+    earlier = len(events.received)
+    bursts = [asyncio.create_task(burst(project, deployment)) for project, deployment in targets]
+    await eventually(lambda: len(events.received) >= earlier + 2, message="the executors are applying")
+    doomed.kill()
+    applied_before_kill = {envelope.data["rollout"] for envelope in events.received}
+    rollouts = await asyncio.gather(*bursts)
+    assert any(made[-1]["id"] not in applied_before_kill for made in rollouts), "killed after the burst was done"
+    # The last deployment's rollout ends after the burst: its objects must go, not come back.
+    ended = rollouts[-1][-1]
+    await update(alice, "rollouts", ended["id"], endDate="2030-01-01 00:00:00.000Z")
+    await platform.services.start("k8s-executor", env=executor_env)
+
+    async def converged() -> bool:
+        for (project, deployment), made in zip(targets, rollouts, strict=True):
+            live = await cluster.get(f"/apis/apps/v1/namespaces/{project['id']}/deployments/{deployment['id']}")
+            if made[-1] is ended:
+                if live is not None:
+                    return False
+                continue
+            if live is None:
+                return False
+            image = live["spec"]["template"]["spec"]["containers"][0]["image"]
+            if image != f"docker.io/library/nginx:{TAGS[-1]}":
+                return False
+            if live["metadata"]["labels"]["one-click.dev/rolloutId"] != made[-1]["id"]:
+                return False
+        return True
+
+    await eventually(converged, timeout=60, message="cluster holds the latest rollout of every deployment")
+    # And it stays that way: nothing older is applied after the newest (redelivered events included).
+    await asyncio.sleep(FAST_RECOVERY_SECONDS)
+    assert await converged()
+
+
+# Longer than the ack wait and lock TTL of FAST_RECOVERY: any redelivery of the killed replica's events is over.
+FAST_RECOVERY_SECONDS = 4.0
+
+
+async def _second_deployment(user: User, project: dict[str, Any]) -> dict[str, Any]:
+    response = await user.client.post("/api/collections/deployments/records",
+                                      json={"name": "worker", "project": project["id"]})
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body

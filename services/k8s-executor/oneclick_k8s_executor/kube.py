@@ -7,6 +7,7 @@ no typed client anyway. Failures become :class:`KubeError` with the API's ``Stat
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -80,6 +81,8 @@ class Kube:
     async def connect(cls, settings: ExecutorSettings) -> Kube | None:
         """From the kubeconfig (``KUBECONFIG``, or One-Click's ``LOCAL`` + ``LOCAL_KUBECONFIG_FILE``), else the
         in-cluster service account; None when neither exists (the service then answers 503)."""
+        # The client logs every response body at debug level: Secrets and the Rollout CR hold secret values.
+        logging.getLogger("kubernetes_asyncio.client.rest").setLevel(logging.INFO)
         configuration = client.Configuration()
         kubeconfig = settings.effective_kubeconfig()
         if kubeconfig is not None:
