@@ -1,6 +1,7 @@
 """Operator mode (``ONECLICK_EXECUTOR_MODE=operator``): the executor writes the one-click.dev/v1alpha1 Rollout
 as the original backend did (named after the deployment, in the project's namespace, three labels, updated
-in place, deleted when the rollout ends) and reads the status from the Rollout's ``.status``.
+in place, deleted when the rollout ends) and reads the status from the Rollout's ``.status``. Its executor
+finds the cluster through One-Click's ``LOCAL=true`` + ``LOCAL_KUBECONFIG_FILE``.
 
 kubesim serves the CRD but runs no operator, so this test writes a status into the Rollout itself to check
 the read path, and no native objects ever appear.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import pytest
 from kubernetes_asyncio import client
 
+from kubesim.testing import KubesimProcess
 from oneclick_testing.platform import Platform
 from oneclick_testing.waiting import eventually
 
@@ -30,8 +32,10 @@ SECRET_VALUE = "operator-needs-this"
 
 
 @pytest.fixture(scope="module")
-def executor_env() -> dict[str, str]:
-    return {"ONECLICK_EXECUTOR_MODE": "operator"}
+def executor_env(kubesim: KubesimProcess) -> dict[str, str]:
+    # One-Click's own switch to a local kubeconfig, instead of KUBECONFIG (an empty value means unset).
+    return {"ONECLICK_EXECUTOR_MODE": "operator", "KUBECONFIG": "", "LOCAL": "true",
+            "LOCAL_KUBECONFIG_FILE": str(kubesim.kubeconfig)}
 
 
 async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_original_backend_did(
