@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,10 +45,10 @@ class LiveSocket:
         elif token is not None and via == "cookie":
             cookie = httpx.QueryParams({"pb_auth": orjson.dumps({"token": token, "record": {}}).decode()})
             extra["Cookie"] = str(cookie)
-        connection = await connect(url, additional_headers=extra, open_timeout=10, max_queue=None)
-        socket = cls(connection)
+        connection = await connect(url, additional_headers=extra, open_timeout=10, max_queue=None, max_size=None)
+        live = cls(connection)
         await connection.send(orjson.dumps(body).decode())
-        return socket
+        return live
 
     async def _read(self) -> None:
         with contextlib.suppress(ConnectionClosed):
@@ -69,6 +70,60 @@ class LiveSocket:
     async def close(self) -> None:
         await self.connection.close()
         await self._reader
+
+
+class StalledSocket:
+    """A WebSocket client that sends its request and then stops reading, like a hung browser tab.
+
+    Written on a raw socket with a small receive buffer, so the server soon cannot write to it any more (a
+    client library would keep reading into its own buffers)."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    @classmethod
+    async def open(cls, platform: Platform, path: str, request: JSON, token: str) -> StalledSocket:
+        host, port = platform.url.removeprefix("http://").split(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
+        await asyncio.to_thread(sock.connect, (host, int(port)))
+        handshake = (f"GET {path}?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n")
+        sock.sendall(handshake.encode())
+        response = b""
+        while b"\r\n\r\n" not in response:
+            response += await asyncio.to_thread(sock.recv, 1)
+        assert response.startswith(b"HTTP/1.1 101"), response
+        payload = orjson.dumps(request)
+        mask = b"\x01\x02\x03\x04"
+        masked = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+        assert len(payload) < 126
+        sock.sendall(bytes([0x81, 0x80 | len(payload)]) + mask + masked)
+        return cls(sock)
+
+    async def read_until_closed(self) -> tuple[int, str, int]:
+        """Read everything the server sent: (close code, close reason, text frames before the close)."""
+        buffer = b""
+        texts = 0
+        while True:
+            chunk = await asyncio.to_thread(self.sock.recv, 1 << 20)
+            if not chunk:
+                raise AssertionError("connection ended without a close frame")
+            buffer += chunk
+            while len(buffer) >= 2:
+                opcode, length, offset = buffer[0] & 0x0F, buffer[1] & 0x7F, 2
+                if length == 126:
+                    length, offset = int.from_bytes(buffer[2:4], "big"), 4
+                elif length == 127:
+                    length, offset = int.from_bytes(buffer[2:10], "big"), 10
+                if len(buffer) < offset + length:
+                    break
+                body, buffer = buffer[offset:offset + length], buffer[offset + length:]
+                if opcode == 0x8:
+                    self.sock.close()
+                    return int.from_bytes(body[:2], "big"), body[2:].decode(), texts
+                texts += opcode == 0x1
 
 
 def pod_phase(message: JSON) -> str:

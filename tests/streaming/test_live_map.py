@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import secrets
 
 import httpx
 import orjson
@@ -10,7 +12,7 @@ import orjson
 from oneclick_testing.platform import Platform
 from oneclick_testing.waiting import eventually
 
-from .live import Cluster, LiveSocket, labels, pod_phase, project_with_deployment, wait_for_messages
+from .live import Cluster, LiveSocket, StalledSocket, labels, pod_phase, project_with_deployment, wait_for_messages
 
 
 def _pods(messages: list[dict], status: str) -> set[str]:
@@ -154,3 +156,31 @@ async def test_events_arrive_for_a_failing_image(platform: Platform, cluster: Cl
     count = len(messages)
     await wait_for_messages(socket, lambda ms: len(ms) > count, message="repeated back-off events stream in")
     await socket.close()
+
+
+async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(platform: Platform,
+                                                                                cluster: Cluster) -> None:
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice)
+    await cluster.namespace(project)
+    request = {"projectId": project}
+    fast = await LiveSocket.open(platform, "/ws/k8s/rollouts", request, token=alice.token)
+    slow = await StalledSocket.open(platform, "/ws/k8s/rollouts", request, alice.token)
+    names = [f"bulk-{index}" for index in range(1500)]  # ~12 MB of frames: more than socket buffers hold
+    limit = asyncio.Semaphore(20)
+
+    async def create(name: str) -> None:
+        async with limit:
+            await cluster.request("POST", f"/api/v1/namespaces/{project}/configmaps", {
+                "metadata": {"name": name, "labels": labels(project, deployment)},
+                "data": {"blob": secrets.token_urlsafe(6144)}})
+
+    await asyncio.gather(*(create(name) for name in names))
+    await wait_for_messages(fast, lambda ms: {m["name"] for m in ms if m["kind"] == "configmap"} >= set(names),
+                            timeout=60, message="the reading client got every object")
+    code, reason, received = await slow.read_until_closed()
+    assert code == 1013
+    assert "too slowly" in reason
+    assert received < len(names)
+    assert fast.connection.close_code is None
+    await fast.close()

@@ -52,7 +52,7 @@ async def ws_k8s_rollouts(websocket: WebSocket) -> None:
     async with hub.namespace(request.projectId) as feed:
         feed.join(view)
         try:
-            await serve(websocket, queue.next)
+            await serve(websocket, queue)
         finally:
             feed.leave(view)
     return None

@@ -44,7 +44,8 @@ class ChangeQueue:
         self._limit = limit
         self._items: deque[_Queued] = deque()
         self._ready = asyncio.Event()
-        self._overflowed = False
+        # Set when the client is given up on; the sender may be stuck writing to it, so it is told this way.
+        self.stalled = asyncio.Event()
 
     def push(self, change: Change, status: ChangeType | None = None) -> None:
         self._items.append(_Queued(f"{change.kind}/{change.uid}", status or change.status, change))
@@ -64,16 +65,16 @@ class ChangeQueue:
                 merged[item.key] = _Queued(item.key, status, item.change)
         self._items = deque(merged.values())
         if len(self._items) > self._limit:
-            self._overflowed = True
+            self.stalled.set()
 
     async def next(self) -> list[str]:
         """The frames queued so far (waits for at least one)."""
         while not self._items:
-            if self._overflowed:
+            if self.stalled.is_set():
                 raise SlowClient
             self._ready.clear()
             await self._ready.wait()
-        if self._overflowed:
+        if self.stalled.is_set():
             raise SlowClient
         items, self._items = self._items, deque()
         return [item.change.frame(self.form, item.status) for item in items]
@@ -88,6 +89,7 @@ class LineQueue:
         self._bytes = 0
         self._dropped = 0
         self._ready = asyncio.Event()
+        self.stalled = asyncio.Event()  # never set: a slow reader loses lines instead
         self.ended = False
         self.error: str | None = None
 

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import orjson
@@ -38,6 +37,7 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_TRY_AGAIN = 1013
 _REASON_BYTES = 123  # the most a close frame carries
+_CLOSE_PATIENCE = 30.0  # seconds a stalled client gets to read up to its close frame
 
 
 class Refused(Exception):
@@ -137,35 +137,48 @@ async def refuse(websocket: WebSocket, refused: Refused) -> None:
         await websocket.close(refused.code, reason)
 
 
-async def serve(websocket: WebSocket, next_frames: Callable[[], Awaitable[list[str] | None]]) -> None:
-    """Send frames as they come until the client leaves; a client too slow to keep up is closed with 1013.
+class FrameQueue(Protocol):
+    stalled: asyncio.Event
 
-    ``next_frames`` returning None means nothing more will come; the socket then stays open until the client
-    closes it, as the original's did. A log that cannot be read closes it with 4404.
+    async def next(self) -> list[str] | None: ...
+
+
+async def serve(websocket: WebSocket, queue: FrameQueue) -> None:
+    """Send the queue's frames as they come until the client leaves; a client too slow to keep up is closed
+    with 1013 (its queue says so through ``stalled``: its sender may be stuck writing to it).
+
+    ``next`` returning None means nothing more will come; the socket then stays open until the client closes
+    it, as the original's did. A log that cannot be read closes it with 4404.
     """
-    pump = asyncio.create_task(_pump(websocket, next_frames))
+    pump = asyncio.create_task(_pump(websocket, queue))
     drain = asyncio.create_task(_drain(websocket))
+    stalled = asyncio.create_task(queue.stalled.wait())
     try:
-        done, _ = await asyncio.wait({pump, drain}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait({pump, drain, stalled}, return_when=asyncio.FIRST_COMPLETED)
         failure = pump.exception() if pump in done else None
-        if pump in done and failure is None:
-            await drain
-        elif isinstance(failure, SlowClient):
+        if stalled in done or isinstance(failure, SlowClient):
+            pump.cancel()
             log.info("live.slow_client_closed", path=websocket.url.path)
-            await refuse(websocket, Refused(CLOSE_TRY_AGAIN, "The client reads too slowly to keep up."))
+            # The close frame queues behind what the client has not read; do not wait for it forever.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(refuse(websocket, Refused(CLOSE_TRY_AGAIN,
+                                                                 "The client reads too slowly to keep up.")),
+                                       timeout=_CLOSE_PATIENCE)
+        elif pump in done and failure is None:
+            await drain
         elif isinstance(failure, LogUnavailable):
             await refuse(websocket, Refused(CLOSE_NOT_FOUND, str(failure)))
         elif failure is not None:
             log.error("live.socket_failed", path=websocket.url.path, error=repr(failure))
             await refuse(websocket, Refused(1011, "Internal error."))
     finally:
-        for task in (pump, drain):
+        for task in (pump, drain, stalled):
             task.cancel()
-        await asyncio.gather(pump, drain, return_exceptions=True)
+        await asyncio.gather(pump, drain, stalled, return_exceptions=True)
 
 
-async def _pump(websocket: WebSocket, next_frames: Callable[[], Awaitable[list[str] | None]]) -> None:
-    while (frames := await next_frames()) is not None:
+async def _pump(websocket: WebSocket, queue: FrameQueue) -> None:
+    while (frames := await queue.next()) is not None:
         for frame in frames:
             try:
                 await websocket.send_text(frame)
