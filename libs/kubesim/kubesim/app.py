@@ -40,8 +40,8 @@ if TYPE_CHECKING:
 JSON = dict[str, Any]
 log = logging.getLogger("kubesim.http")
 
-PUBLIC_PATHS = {"/version", "/healthz", "/livez", "/readyz"}
-METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 try:
     _YamlLoader: Any = yaml.CSafeLoader

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kubesim import clock
@@ -10,47 +12,52 @@ JSON = dict[str, Any]
 
 NODE_NAME = "kubesim-node"
 NODE_IP = "172.18.0.2"
-NODE_CAPACITY = {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi",
-                 "hugepages-1Gi": "0", "hugepages-2Mi": "0"}
-NODE_ALLOCATABLE = {"cpu": "7800m", "memory": "31Gi", "pods": "110", "ephemeral-storage": "95Gi",
-                    "hugepages-1Gi": "0", "hugepages-2Mi": "0"}
+NODE_CAPACITY: Mapping[str, str] = MappingProxyType({
+    "cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi", "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0"})
+NODE_ALLOCATABLE: Mapping[str, str] = MappingProxyType({
+    "cpu": "7800m", "memory": "31Gi", "pods": "110", "ephemeral-storage": "95Gi", "hugepages-1Gi": "0",
+    "hugepages-2Mi": "0"})
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
-ONE_CLICK_CRD: JSON = {
-    "apiVersion": "apiextensions.k8s.io/v1",
-    "kind": "CustomResourceDefinition",
-    "metadata": {"name": "rollouts.one-click.dev"},
-    "spec": {
-        "group": "one-click.dev",
-        "names": {"kind": "Rollout", "listKind": "RolloutList", "plural": "rollouts", "singular": "rollout"},
-        "scope": "Namespaced",
-        "versions": [{
-            "name": "v1alpha1",
-            "served": True,
-            "storage": True,
-            "subresources": {"status": {}},
-            "additionalPrinterColumns": [
-                {"name": "Image", "type": "string", "jsonPath": ".spec.image.repository"},
-                {"name": "Tag", "type": "string", "jsonPath": ".spec.image.tag"},
-                {"name": "Replicas", "type": "integer", "jsonPath": ".spec.horizontalScale.minReplicas"},
-                {"name": "Status", "type": "string", "jsonPath": ".status.deployment.status"},
-                {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
-            ],
-            "schema": {"openAPIV3Schema": {
-                "type": "object",
-                "description": "A One-Click rollout: the desired state of one deployment.",
-                "properties": {
-                    "apiVersion": {"type": "string"},
-                    "kind": {"type": "string"},
-                    "metadata": {"type": "object"},
-                    "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                    "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-                },
-            }},
-        }],
-    },
-}
+
+def one_click_crd() -> JSON:
+    """The One-Click Rollout CRD, preinstalled."""
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "rollouts.one-click.dev"},
+        "spec": {
+            "group": "one-click.dev",
+            "names": {"kind": "Rollout", "listKind": "RolloutList", "plural": "rollouts", "singular": "rollout"},
+            "scope": "Namespaced",
+            "versions": [{
+                "name": "v1alpha1",
+                "served": True,
+                "storage": True,
+                "subresources": {"status": {}},
+                "additionalPrinterColumns": [
+                    {"name": "Image", "type": "string", "jsonPath": ".spec.image.repository"},
+                    {"name": "Tag", "type": "string", "jsonPath": ".spec.image.tag"},
+                    {"name": "Replicas", "type": "integer", "jsonPath": ".spec.horizontalScale.minReplicas"},
+                    {"name": "Status", "type": "string", "jsonPath": ".status.deployment.status"},
+                    {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"},
+                ],
+                "schema": {"openAPIV3Schema": {
+                    "type": "object",
+                    "description": "A One-Click rollout: the desired state of one deployment.",
+                    "properties": {
+                        "apiVersion": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "metadata": {"type": "object"},
+                        "spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                        "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                    },
+                }},
+            }],
+        },
+    }
 
 
 def node(created: float) -> JSON:

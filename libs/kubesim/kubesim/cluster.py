@@ -117,7 +117,7 @@ class Cluster:
                                               "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
                                  "subsets": [{"addresses": [{"ip": bootstrap.NODE_IP}],
                                               "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
-        ensure("apiextensions.k8s.io", "customresourcedefinitions", bootstrap.ONE_CLICK_CRD)
+        ensure("apiextensions.k8s.io", "customresourcedefinitions", bootstrap.one_click_crd())
 
     def restore(self) -> bool:
         if self.state_file is None or not self.state_file.exists():

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kubesim.resources import Registry, ResourceType
 
 JSON = dict[str, Any]
 
-KUBERNETES_VERSION = {"major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "kubesim",
-                      "gitTreeState": "clean", "buildDate": "2024-12-11T00:00:00Z", "goVersion": "go1.23.3",
-                      "compiler": "gc", "platform": "linux/amd64"}
+KUBERNETES_VERSION: Mapping[str, str] = MappingProxyType({
+    "major": "1", "minor": "32", "gitVersion": "v1.32.0", "gitCommit": "kubesim", "gitTreeState": "clean",
+    "buildDate": "2024-12-11T00:00:00Z", "goVersion": "go1.23.3", "compiler": "gc", "platform": "linux/amd64"})
 
 AGGREGATED_MEDIA = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 

@@ -20,10 +20,10 @@ if TYPE_CHECKING:
 
 JSON = dict[str, Any]
 
-_PATHS = ["/", "/healthz", "/api/items", "/api/items/42", "/login", "/static/app.js", "/metrics", "/api/users/me"]
-_METHODS = ["GET", "GET", "GET", "POST", "GET", "PUT", "GET", "DELETE"]
-_STATUSES = [200, 200, 200, 200, 201, 204, 304, 404]
-_LEVELS = ["INFO", "INFO", "INFO", "DEBUG", "INFO", "WARN"]
+_PATHS = ("/", "/healthz", "/api/items", "/api/items/42", "/login", "/static/app.js", "/metrics", "/api/users/me")
+_METHODS = ("GET", "GET", "GET", "POST", "GET", "PUT", "GET", "DELETE")
+_STATUSES = (200, 200, 200, 200, 201, 204, 304, 404)
+_LEVELS = ("INFO", "INFO", "INFO", "DEBUG", "INFO", "WARN")
 
 
 def _short_image(image: str) -> str:

@@ -13,6 +13,7 @@ import copy
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 JSON = dict[str, Any]
@@ -29,8 +30,8 @@ class PatchError(ValueError):
 
 # --- which lists merge by which key (built-in kinds) --------------------------------------------------------------
 
-_CONTAINER_LISTS = {"containers", "initContainers", "ephemeralContainers"}
-_MERGE_KEYS: dict[str, str] = {
+_CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+_MERGE_KEYS: Mapping[str, str] = MappingProxyType({
     "containers": "name",
     "initContainers": "name",
     "ephemeralContainers": "name",
@@ -46,9 +47,9 @@ _MERGE_KEYS: dict[str, str] = {
     "resourceClaims": "name",
     "secrets": "name",
     "addresses": "type",
-}
+})
 # Lists of scalars that merge as sets (patchStrategy "merge").
-_SET_LISTS = {"finalizers"}
+_SET_LISTS = frozenset({"finalizers"})
 
 
 def merge_key(names: tuple[str, ...]) -> str | None:
@@ -309,8 +310,9 @@ def _merge_list(original: Any, patch: list[Any], names: tuple[str, ...]) -> list
 # --- server-side apply: field sets -------------------------------------------------------------------------------
 
 # Set by the server, never owned by a field manager.
-_UNOWNED_METADATA = {"name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
-                     "managedFields", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generateName"}
+_UNOWNED_METADATA = frozenset({
+    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
+    "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generateName"})
 
 
 def _item_element(item: Any, key: str) -> str:

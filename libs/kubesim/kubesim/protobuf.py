@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from types import MappingProxyType
 from typing import Any
 
 from kubesim import clock
@@ -17,18 +18,19 @@ from kubesim.proto_fields import FIELDS
 JSON = dict[str, Any]
 MAGIC = b"k8s\x00"
 
-_API_VERSIONS = {"core": "v1", "apps": "apps/v1", "batch": "batch/v1", "net": "networking.k8s.io/v1",
+_API_VERSIONS = MappingProxyType({"core": "v1", "apps": "apps/v1", "batch": "batch/v1", "net": "networking.k8s.io/v1",
                  "as1": "autoscaling/v1", "as2": "autoscaling/v2", "policy": "policy/v1",
-                 "rbac": "rbac.authorization.k8s.io/v1", "sched": "scheduling.k8s.io/v1", "meta": "meta.k8s.io/v1"}
-_BY_TYPE = {(api_version, name.split(".", 1)[1]): name
-            for name in FIELDS for prefix, api_version in _API_VERSIONS.items() if name.startswith(prefix + ".")}
+                 "rbac": "rbac.authorization.k8s.io/v1", "sched": "scheduling.k8s.io/v1", "meta": "meta.k8s.io/v1"})
+_BY_TYPE = MappingProxyType({(api_version, name.split(".", 1)[1]): name for name in FIELDS
+                             for prefix, api_version in _API_VERSIONS.items() if name.startswith(prefix + ".")})
 
 # Go embeds these structs: their fields sit in the parent's JSON object.
-_INLINE = {"localObjectReference", "handler", "volumeSource", "persistentVolumeSource", "ephemeralContainerCommon"}
+_INLINE = frozenset({"localObjectReference", "handler", "volumeSource", "persistentVolumeSource",
+                     "ephemeralContainerCommon"})
 
 # Pointer fields: Go only encodes them when set, so a zero value is meaningful; other zero scalars are what Go
 # writes for unset non-pointer fields, which JSON would have omitted.
-_KEEP_ZERO = {"replicas", "minReplicas", "maxReplicas", "parallelism", "completions", "backoffLimit",
+_KEEP_ZERO = frozenset({"replicas", "minReplicas", "maxReplicas", "parallelism", "completions", "backoffLimit",
               "backoffLimitPerIndex", "maxFailedIndexes", "activeDeadlineSeconds", "ttlSecondsAfterFinished",
               "terminationGracePeriodSeconds", "startingDeadlineSeconds", "successfulJobsHistoryLimit",
               "failedJobsHistoryLimit", "revisionHistoryLimit", "progressDeadlineSeconds", "runAsUser", "runAsGroup",
@@ -37,7 +39,7 @@ _KEEP_ZERO = {"replicas", "minReplicas", "maxReplicas", "parallelism", "completi
               "immutable", "value", "gracePeriodSeconds", "orphanDependents", "containerPort", "port",
               "partition", "maxUnavailable", "maxSurge", "minAvailable", "seconds", "shareProcessNamespace",
               "hostUsers", "setHostnameAsFQDN", "allocateLoadBalancerNodePorts", "publishNotReadyAddresses",
-              "targetCPUUtilizationPercentage", "averageUtilization"}
+              "targetCPUUtilizationPercentage", "averageUtilization"})
 
 
 class ProtobufError(ValueError):
@@ -128,8 +130,8 @@ def _special(kind: str, raw: bytes) -> Any:
     raise ProtobufError(f"unknown special message {kind}")
 
 
-_SPECIAL = {"meta.Time", "meta.MicroTime", "res.Quantity", "meta.Duration", "intstr.IntOrString", "rt.RawExtension",
-            "meta.FieldsV1"}
+_SPECIAL = frozenset({"meta.Time", "meta.MicroTime", "res.Quantity", "meta.Duration", "intstr.IntOrString",
+                      "rt.RawExtension", "meta.FieldsV1"})
 
 
 def _value(kind: str, raw: Any) -> Any:

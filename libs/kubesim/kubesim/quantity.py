@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
-_SUFFIXES: dict[str, Decimal] = {
+_SUFFIXES: Mapping[str, Decimal] = MappingProxyType({
     "n": Decimal("1e-9"),
     "u": Decimal("1e-6"),
     "m": Decimal("1e-3"),
@@ -22,7 +24,7 @@ _SUFFIXES: dict[str, Decimal] = {
     "Ti": Decimal(2) ** 40,
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
-}
+})
 _PATTERN = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
 
 

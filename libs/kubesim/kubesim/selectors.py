@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 JSON = dict[str, Any]
@@ -336,13 +337,13 @@ def _path(*path: str) -> FieldGetter:
     return lambda obj: _text(_get(obj, *path))
 
 
-_COMMON: dict[str, FieldGetter] = {
+_COMMON: Mapping[str, FieldGetter] = MappingProxyType({
     "metadata.name": _path("metadata", "name"),
     "metadata.namespace": _path("metadata", "namespace"),
-}
+})
 
 # Which extra fields each kind can be selected by, as the API server allows (others are a 400).
-FIELD_LABELS: dict[str, dict[str, FieldGetter]] = {
+FIELD_LABELS: Mapping[str, Mapping[str, FieldGetter]] = MappingProxyType({
     "Pod": {
         "spec.nodeName": _path("spec", "nodeName"),
         "spec.restartPolicy": _path("spec", "restartPolicy"),
@@ -372,7 +373,7 @@ FIELD_LABELS: dict[str, dict[str, FieldGetter]] = {
     "Job": {"status.successful": lambda o: _text(_get(o, "status", "succeeded") or 0)},
     "ReplicaSet": {"status.replicas": lambda o: _text(_get(o, "status", "replicas") or 0)},
     "PersistentVolume": {"spec.storageClassName": _path("spec", "storageClassName")},
-}
+})
 
 
 def supported_fields(kind: str) -> dict[str, FieldGetter]:

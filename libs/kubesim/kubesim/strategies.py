@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from croniter import croniter
@@ -802,7 +804,7 @@ class CustomResourceStrategy(Strategy):
         return None
 
 
-STRATEGIES: dict[str, type[Strategy]] = {
+STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType({
     "/pods": PodStrategy,
     "/services": ServiceStrategy,
     "/namespaces": NamespaceStrategy,
@@ -823,7 +825,7 @@ STRATEGIES: dict[str, type[Strategy]] = {
     "autoscaling/horizontalpodautoscalers": HorizontalPodAutoscalerStrategy,
     "storage.k8s.io/storageclasses": StorageClassStrategy,
     "apiextensions.k8s.io/customresourcedefinitions": CustomResourceDefinitionStrategy,
-}
+})
 
 
 def strategy_for(rt: ResourceType) -> Strategy:

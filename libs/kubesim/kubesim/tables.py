@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kubesim import clock
@@ -105,9 +106,9 @@ def _pod_row(pod: JSON, now: float) -> list[Any]:
             status.get("nominatedNodeName") or "<none>", gates_cell]
 
 
-POD_COLUMNS: list[Column] = [NAME, ("Ready", "string", 0, ""), ("Status", "string", 0, ""),
+POD_COLUMNS: tuple[Column, ...] = (NAME, ("Ready", "string", 0, ""), ("Status", "string", 0, ""),
                              ("Restarts", "string", 0, ""), AGE, ("IP", "string", 1, ""), ("Node", "string", 1, ""),
-                             ("Nominated Node", "string", 1, ""), ("Readiness Gates", "string", 1, "")]
+                             ("Nominated Node", "string", 1, ""), ("Readiness Gates", "string", 1, ""))
 
 
 # --- workloads -----------------------------------------------------------------------------------------------------
@@ -357,8 +358,8 @@ def _metrics_pod_row(obj: JSON, now: float) -> list[Any]:
     return [_meta(obj).get("name"), obj.get("timestamp"), obj.get("window")]
 
 
-PRINTERS: dict[str, tuple[list[Column], RowFn]] = {
-    "/pods": (POD_COLUMNS, _pod_row),
+PRINTERS: Mapping[str, tuple[list[Column], RowFn]] = MappingProxyType({
+    "/pods": (list(POD_COLUMNS), _pod_row),
     "apps/deployments": ([NAME, ("Ready", "string", 0, ""), ("Up-to-date", "integer", 0, ""),
                           ("Available", "integer", 0, ""), AGE, ("Containers", "string", 1, ""),
                           ("Images", "string", 1, ""), ("Selector", "string", 1, "")], _deployment_row),
@@ -415,7 +416,7 @@ PRINTERS: dict[str, tuple[list[Column], RowFn]] = {
                  ("Source", "string", 1, ""), ("First Seen", "string", 1, ""), ("Count", "string", 1, ""),
                  ("Name", "string", 1, "")], _event_row),
     "apiextensions.k8s.io/customresourcedefinitions": ([NAME, ("Created At", "date", 0, "")], _crd_row),
-}
+})
 
 
 def _generic_row(obj: JSON, now: float) -> list[Any]:

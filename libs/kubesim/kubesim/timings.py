@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from types import MappingProxyType
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ REALISTIC = Timings(
     snapshot_interval=5.0,
 )
 
-PRESETS = {"fast": FAST, "realistic": REALISTIC}
+PRESETS: Mapping[str, Timings] = MappingProxyType({"fast": FAST, "realistic": REALISTIC})
 
 
 def preset(name: str) -> Timings:

@@ -59,6 +59,11 @@ def wait_for(check: object, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+def images_of(kubectl: Kubectl, ns: str) -> set[str]:
+    images = kubectl.run("-n", ns, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
+    return set(images.stdout.split())
+
+
 @pytest.fixture
 def ns(kubectl: Kubectl) -> str:
     return f"k-{uuid.uuid4().hex[:8]}"
@@ -77,9 +82,9 @@ def test_apply_multi_document_file_and_reapply(kubectl: Kubectl, ns: str, tmp_pa
     assert "deployment.apps/api configured" in changed.stdout
     status = kubectl.run("-n", ns, "rollout", "status", "deployment/api", "--timeout=30s")
     assert 'deployment "api" successfully rolled out' in status.stdout
-    pods = kubectl.run("-n", ns, "get", "pods", "-o", "yaml")
-    items = yaml.safe_load(pods.stdout)["items"]
-    assert len(items) == 3
+    # Old pods may still be terminating when the rollout counts as done (as on a real cluster).
+    wait_for(lambda: len(yaml.safe_load(kubectl.run("-n", ns, "get", "pods", "-o", "yaml").stdout)["items"]) == 3)
+    items = yaml.safe_load(kubectl.run("-n", ns, "get", "pods", "-o", "yaml").stdout)["items"]
     assert {p["spec"]["containers"][0]["image"] for p in items} == {"ghcr.io/acme/api:1.1"}
 
 
@@ -139,14 +144,12 @@ def test_create_namespace_deployment_scale_and_rollout_status(kubectl: Kubectl, 
     assert ready.stdout == "4"
     kubectl.run("-n", ns, "set", "image", "deployment/hello", "nginx=nginx:1.28")
     kubectl.run("-n", ns, "rollout", "status", "deployment/hello", "--timeout=30s")
-    images = kubectl.run("-n", ns, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
-    assert set(images.stdout.split()) == {"nginx:1.28"}
+    wait_for(lambda: images_of(kubectl, ns) == {"nginx:1.28"})
     history = kubectl.run("-n", ns, "rollout", "history", "deployment/hello").stdout.splitlines()
     assert [line.split()[0] for line in history if line[:1].isdigit()] == ["1", "2"]
     kubectl.run("-n", ns, "rollout", "undo", "deployment/hello")
     kubectl.run("-n", ns, "rollout", "status", "deployment/hello", "--timeout=30s")
-    images = kubectl.run("-n", ns, "get", "pods", "-o", "jsonpath={.items[*].spec.containers[0].image}")
-    assert set(images.stdout.split()) == {"nginx:1.27"}
+    wait_for(lambda: images_of(kubectl, ns) == {"nginx:1.27"})
     # Undo reuses the first ReplicaSet and makes it revision 3.
     history = kubectl.run("-n", ns, "rollout", "history", "deployment/hello").stdout.splitlines()
     assert [line.split()[0] for line in history if line[:1].isdigit()] == ["2", "3"]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from kubesim import clock, quantity
@@ -18,8 +20,9 @@ from kubesim.store import Change
 JSON = dict[str, Any]
 HPA_CONTROLLER = "horizontal-pod-autoscaler"
 TOLERANCE = 0.1
-TARGETS = {"Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
-           "ReplicaSet": ("apps", "replicasets")}
+TARGETS: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
+    "ReplicaSet": ("apps", "replicasets")})
 
 
 class HorizontalPodAutoscalerController(Controller):
