@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from oneclick_testing.infrastructure import Database
@@ -205,3 +206,20 @@ async def test_invalid_settings_are_refused_when_saved(platform: Platform, regis
     assert set(data) == {"interval", "pattern", "policy"}
     assert data["pattern"]["code"] == "validation_invalid_pattern"  # RE2 (Go's syntax) has no lookahead
     assert data["policy"]["code"] == "validation_invalid_policy"
+
+
+async def test_checks_and_registry_calls_are_counted(platform: Platform, registry: Registry) -> None:
+    alice = await platform.new_user("alice")
+    _, auto = await watched(alice, registry, "hooks/metrics")
+    assert (await alice.client.post(f"/auto-update/{auto['id']}")).status_code == 200
+    broken, _ = await running_deployment(alice, await project(alice), manifest(registry.host, "hooks/nope", "1.0"))
+    failing = await auto_update(alice, broken, interval="1w")
+    assert (await alice.client.post(f"/auto-update/{failing['id']}")).json()["check"]["outcome"] == "failed"
+    updater = next(p for p in platform.services.processes if p.name == "updater")
+    async with httpx.AsyncClient() as http:
+        metrics = (await http.get(f"{updater.admin_url}/metrics")).text
+    assert 'oneclick_updater_checks_total{outcome="tag_found",trigger="webhook"}' in metrics
+    assert f'oneclick_updater_registry_calls_total{{host="{registry.host}",outcome="200"}}' in metrics
+    assert 'oneclick_updater_tag_listings_total{source="fetched"}' in metrics
+    assert f'oneclick_updater_last_success_timestamp_seconds{{auto_update="{auto["id"]}"}}' in metrics
+    assert 'oneclick_updater_check_failures_total{reason="registry"}' in metrics
