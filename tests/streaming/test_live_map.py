@@ -184,3 +184,24 @@ async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
     assert received < len(names)
     assert fast.connection.close_code is None
     await fast.close()
+
+
+async def test_objects_whose_labels_change_enter_and_leave_the_deployment_view(platform: Platform,
+                                                                               cluster: Cluster) -> None:
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice)
+    await cluster.namespace(project)
+    path = f"/api/v1/namespaces/{project}/configmaps"
+    await cluster.request("POST", path, {"metadata": {"name": "settings", "labels": labels(project, deployment)}})
+    socket = await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment},
+                                   token=alice.token)
+    await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"] == ["ADDED"])
+    await cluster.request("PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, "another")}},
+                          patch=True)
+    await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"]
+                            == ["ADDED", "DELETED"], message="DELETED when it no longer belongs to the deployment")
+    await cluster.request("PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, deployment)}},
+                          patch=True)
+    await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"]
+                            == ["ADDED", "DELETED", "ADDED"], message="ADDED when it belongs to it again")
+    await socket.close()

@@ -46,7 +46,16 @@ async def ws_k8s_rollouts(websocket: WebSocket) -> None:
     queue = ChangeQueue("map", hub.settings.queue_frames)
 
     def view(change: Change) -> None:
-        if change.kind != EVENT_KIND.name and change.labels.get(label) == value:
+        if change.kind == EVENT_KIND.name:
+            return
+        shown = change.labels.get(label) == value
+        was_shown = (change.previous_labels or {}).get(label) == value
+        # Like a watch with a label selector: an object whose labels change enters or leaves the view.
+        if shown and change.status == "MODIFIED" and not was_shown:
+            queue.push(change, "ADDED")
+        elif not shown and was_shown and change.previous is not None:
+            queue.push(Change(change.kind, "DELETED", change.previous))
+        elif shown:
             queue.push(change)
 
     async with hub.namespace(request.projectId) as feed:

@@ -21,6 +21,7 @@ class Change:
     kind: str  # One-Click's kind name (pod, pvc, event, ...)
     status: ChangeType
     object: JSON
+    previous: JSON | None = None  # for MODIFIED: the object before, so filters see objects leave and enter
     _frames: dict[tuple[Form, str], str] = field(default_factory=dict, repr=False)
 
     @property
@@ -30,8 +31,11 @@ class Change:
 
     @property
     def labels(self) -> dict[str, str]:
-        labels = self.metadata.get("labels")
-        return labels if isinstance(labels, dict) else {}
+        return _labels(self.object)
+
+    @property
+    def previous_labels(self) -> dict[str, str] | None:
+        return None if self.previous is None else _labels(self.previous)
 
     @property
     def uid(self) -> str:
@@ -52,3 +56,8 @@ class Change:
                     "typus": self.object.get("type", "")}
         return {"kind": self.kind, "labels": self.metadata.get("labels"), "name": self.metadata.get("name", ""),
                 "namespace": self.metadata.get("namespace", ""), "object": self.object, "status": status}
+
+
+def _labels(obj: JSON) -> dict[str, str]:
+    labels = (obj.get("metadata") or {}).get("labels")
+    return labels if isinstance(labels, dict) else {}

@@ -134,8 +134,8 @@ class NamespaceFeed:
         with contextlib.suppress(ValueError):
             self._viewers.remove(viewer)
 
-    def _tell(self, kind: str, status: ChangeType, obj: JSON) -> None:
-        change = Change(kind, status, obj)
+    def _tell(self, kind: str, status: ChangeType, obj: JSON, previous: JSON | None = None) -> None:
+        change = Change(kind, status, obj, previous)
         for viewer in list(self._viewers):
             viewer(change)
 
@@ -203,7 +203,7 @@ class NamespaceFeed:
             self._tell(change.kind, "DELETED", current.object)
             self._tell(change.kind, "ADDED", change.object)
         else:
-            self._tell(change.kind, "MODIFIED", change.object)
+            self._tell(change.kind, "MODIFIED", change.object, current.object)
 
     # -- resync ----------------------------------------------------------------------------------------------
     def _start_resync(self, reason: str) -> None:
@@ -269,7 +269,7 @@ class NamespaceFeed:
             if before is None or before.uid != entry.uid:
                 self._tell(entry.kind, "ADDED", entry.object)
             elif before.version != entry.version:
-                self._tell(entry.kind, "MODIFIED", entry.object)
+                self._tell(entry.kind, "MODIFIED", entry.object, before.object)
 
     # -- logs ------------------------------------------------------------------------------------------------
     async def log_view(self, pod: str, container: str) -> LogView:
