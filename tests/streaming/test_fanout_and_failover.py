@@ -123,6 +123,10 @@ async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
                for _ in range(5)]
     for socket in viewers:
         await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms))
+    first_pod = (await cluster.running_pods(project, deployment))[0]
+    log = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": first_pod},
+                                token=alice.token)
+    await eventually(lambda: "Starting nginx" in log.text, message="the log's tail")
 
     streaming = [process for process in group.processes if process.name == "streaming"
                  and process.process is not None and process.process.poll() is None]
@@ -132,6 +136,11 @@ async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
     await eventually(lambda: _running(cluster, project, deployment, 2), message="scaled while streaming is down")
     await group.start("streaming", env={"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV})
 
+    lines_before = log.text.count("\n")
+    await eventually(lambda: log.text.count("\n") > lines_before + 5, message="log lines again after the restart")
+    assert log.connection.close_code is None
+    log_lines = log.text.splitlines()
+    assert len(log_lines) == len(set(log_lines)), "no line shown twice (kubesim's lines differ by request id)"
     running = set(await cluster.running_pods(project, deployment))
     for socket in viewers:
         await wait_for_messages(socket, lambda ms: {m["name"] for m in ms if m["kind"] == "pod"
@@ -147,4 +156,4 @@ async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
         assert added, "the viewer saw the objects"
         assert max(added.values()) == 1, added  # the resync told only the difference
     assert all(count == 1 for count in _watches(kubesim, project).values())
-    await asyncio.gather(*(socket.close() for socket in viewers))
+    await asyncio.gather(*(socket.close() for socket in [*viewers, log]))

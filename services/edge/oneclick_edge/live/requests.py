@@ -24,7 +24,7 @@ class _Request(BaseModel):
 
 class ResourcesRequest(_Request):
     projectId: Namespace
-    deploymentId: DeploymentId = Field("", description="Empty: every object of the project.")
+    deploymentId: DeploymentId | None = Field(None, description="Empty or null: every object of the project.")
 
 
 class LogsRequest(_Request):
