@@ -100,9 +100,18 @@ class EventConsumer:
         if self._subscription is None:
             await self.setup()
         assert self._subscription is not None
+        try:
+            await self._poll(self._subscription)
+        finally:
+            # A pull request still open on the server answers into this subscription after we stop;
+            # unsubscribing lets the connection drain at once instead of waiting out its grace period.
+            with contextlib.suppress(Exception):
+                await self._subscription.unsubscribe()
+
+    async def _poll(self, subscription: JetStreamContext.PullSubscription) -> None:
         while not self._stopping.is_set():
             try:
-                messages = await self._subscription.fetch(self._options.batch, timeout=self._options.fetch_timeout)
+                messages = await subscription.fetch(self._options.batch, timeout=self._options.fetch_timeout)
             except TimeoutError:
                 continue
             except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
