@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
+import nats
 import pytest
 from nats.js.api import DeliverPolicy
 
@@ -128,10 +129,8 @@ async def test_an_unchanged_tag_changes_nothing(platform: Platform, registry: Re
     assert {c["outcome"] for c in await tables.checks(auto["id"])} == {"unchanged"}
 
 
-async def tag_found_events(platform_nats: str) -> list[dict[str, Any]]:
-    import nats
-
-    nc = await nats.connect(platform_nats)
+async def tag_found_events(nats_url: str) -> list[dict[str, Any]]:
+    nc = await nats.connect(nats_url)
     try:
         js = nc.jetstream()
         last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
@@ -157,18 +156,18 @@ async def test_private_registries_with_the_manifests_credentials(
         platform: Platform, private_registry: Registry, kubesim: KubesimProcess, tables: UpdaterTables,
         nats_url: str, module_log_dir: Path) -> None:
     private = private_registry
-    await private.push("team/api", "1.0.0", "1.1.0", "1.1.1-beta")
+    await private.push("team/api", "0.9.0", "1.2.0", "1.2.3", "1.3.0-rc1", "1.10.1", "2.0.0")
     alice = await platform.new_user("alice")
     deployment, _ = await running_deployment(alice, await project(alice),
-                                             manifest(private.host, "team/api", "1.0.0", USER, PASSWORD))
-    auto = await auto_update(alice, deployment, interval="1s", pattern=r"^\d+\.\d+\.\d+$", policy="semver")
+                                             manifest(private.host, "team/api", "1.2.0", USER, PASSWORD))
+    auto = await auto_update(alice, deployment, interval="1s", pattern=r"^1\.", policy="semver:^1.2")
 
     async def updated() -> bool:
-        return await cluster_image(kubesim, deployment) == f"{private.host}/team/api:1.1.0"
+        return await cluster_image(kubesim, deployment) == f"{private.host}/team/api:1.10.1"
 
-    await eventually(updated, message="the cluster running 1.1.0 from the private registry")
+    await eventually(updated, message="the cluster running 1.10.1 from the private registry")
     await checks_after(tables, auto, "unchanged", 2)
-    assert [tag_of(r) for r in await rollouts_of(alice, deployment)] == ["1.0.0", "1.1.0"]
+    assert [tag_of(r) for r in await rollouts_of(alice, deployment)] == ["1.2.0", "1.10.1"]
 
     # The new rollout kept the credentials: the executor made the pull secret from them.
     status, secret = await asyncio.to_thread(
@@ -181,6 +180,6 @@ async def test_private_registries_with_the_manifests_credentials(
     # ...which never travel in events or reach the updater's log.
     events = [e for e in await tag_found_events(nats_url) if e["data"]["autoUpdate"] == auto["id"]]
     assert len(events) == 1
-    assert events[0]["data"]["tag"] == "1.1.0"
+    assert (events[0]["data"]["previousTag"], events[0]["data"]["tag"]) == ("1.2.0", "1.10.1")
     assert PASSWORD not in json.dumps(events)
     assert PASSWORD not in (module_log_dir / "updater.log").read_text()
