@@ -11,6 +11,7 @@ from oneclick_edge.apis import (
     blueprint_share,
     blueprint_view,
     cluster_info,
+    frontend,
     health,
     job_delete,
     jwks,
@@ -75,4 +76,5 @@ def create_app(context: EdgeContext) -> FastAPI:
     # Live views (streaming): the resource map, logs and events WebSockets and the chunked log stream.
     for module in (ws_k8s_rollouts, ws_k8s_logs, ws_k8s_events, rollout_logs):
         app.include_router(module.router)
+    frontend.install(app)
     return app

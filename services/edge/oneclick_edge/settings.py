@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 
 from oneclick_core.settings import CoreSettings
+
+
+def _default_frontend_dir() -> Path:
+    # services/edge/oneclick_edge/settings.py → the repository's frontend/build
+    return Path(__file__).resolve().parents[3] / "frontend" / "build"
 
 
 class EdgeSettings(CoreSettings):
@@ -16,3 +23,5 @@ class EdgeSettings(CoreSettings):
     user_state_ttl: float = Field(
         600.0, gt=0, description="Seconds a user's token version learned from auth is trusted without an event.")
     superuser_state_ttl: float = Field(5.0, gt=0, description="Seconds a superuser's token version is trusted.")
+    frontend_dir: Path = Field(default_factory=_default_frontend_dir,
+                               description="The built web UI (`npm run build` in frontend/), served at /.")

@@ -1,0 +1,91 @@
+/**
+ * A collection's records kept current: listed once, then changed by PocketBase realtime events (subscribed
+ * before listing, so nothing that happens in between is missed; a record seen twice is simply replaced).
+ */
+import type { RecordModel, RecordSubscription, UnsubscribeFunc } from "pocketbase";
+import { describeError } from "./errors";
+import { pb } from "./pb";
+
+export interface ListQuery {
+  filter?: string;
+  sort?: string;
+  expand?: string;
+}
+
+type Compare<T> = (a: T, b: T) => number;
+
+/** The SDK sends `filter=undefined` for a key that is present but undefined: leave such keys out. */
+export function definedOnly<T extends object>(options: T): Partial<T> {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")) as Partial<T>;
+}
+
+export const newestFirst: Compare<RecordModel> = (a, b) => String(b.created).localeCompare(String(a.created));
+export const byName: Compare<RecordModel & { name?: string }> = (a, b) =>
+  String(a.name ?? "").localeCompare(String(b.name ?? ""), undefined, { sensitivity: "base" });
+
+export class LiveList<T extends RecordModel> {
+  items = $state<T[]>([]);
+  loading = $state(true);
+  error = $state("");
+  private unsubscribe: UnsubscribeFunc | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly collection: string,
+    private readonly query: ListQuery = {},
+    private readonly compare: Compare<T> = newestFirst as Compare<T>
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      const unsubscribe = await pb
+        .collection(this.collection)
+        .subscribe<T>("*", (event) => this.apply(event), definedOnly({ filter: this.query.filter, expand: this.query.expand }));
+      if (this.stopped) unsubscribe().catch(() => undefined);
+      else this.unsubscribe = unsubscribe;
+    } catch {
+      // Without realtime the list still loads; it just won't change by itself.
+    }
+    await this.reload();
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const items = await pb.collection(this.collection).getFullList<T>(
+        definedOnly({ filter: this.query.filter, sort: this.query.sort ?? "-created", expand: this.query.expand, batch: 500 })
+      );
+      if (!this.stopped) {
+        this.items = items;
+        this.error = "";
+      }
+    } catch (error) {
+      if (!this.stopped) this.error = describeError(error).message;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private apply(event: RecordSubscription<T>): void {
+    if (event.action === "delete") {
+      this.items = this.items.filter((item) => item.id !== event.record.id);
+      return;
+    }
+    const others = this.items.filter((item) => item.id !== event.record.id);
+    this.items = [...others, event.record].sort(this.compare);
+  }
+
+  /** Applies a record the caller just wrote, before its realtime event arrives. */
+  upsert(record: T): void {
+    this.apply({ action: "update", record });
+  }
+
+  remove(id: string): void {
+    this.items = this.items.filter((item) => item.id !== id);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe?.().catch(() => undefined);
+    this.unsubscribe = null;
+  }
+}

@@ -1,0 +1,73 @@
+/** Turning API failures into words a person can act on, with PocketBase's per-field errors kept apart. */
+
+export interface Problem {
+  status: number;
+  message: string;
+  /** field (as PocketBase keys it, e.g. `manifest.spec.image.tag`) → message */
+  fields: Record<string, string>;
+}
+
+interface ErrorLike {
+  status?: unknown;
+  message?: unknown;
+  response?: unknown;
+  isAbort?: unknown;
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  0: "The server could not be reached. Check your connection and try again.",
+  401: "Your session has ended. Please sign in again.",
+  403: "You are not allowed to do that.",
+  404: "That no longer exists, or it is not yours.",
+  429: "Too many requests. Please wait a moment and try again.",
+  503: "A service is unavailable right now. Please try again shortly."
+};
+
+/** The problem behind an error thrown by the SDK (ClientResponseError), `fetch` or anything else. */
+export function describeError(error: unknown): Problem {
+  const e = (error ?? {}) as ErrorLike;
+  const status = typeof e.status === "number" ? e.status : 0;
+  const response = (e.response && typeof e.response === "object" ? e.response : {}) as Record<string, unknown>;
+  const fields: Record<string, string> = {};
+  const data = response.data;
+  if (data && typeof data === "object") {
+    for (const [key, value] of Object.entries(data as Record<string, unknown>)) {
+      if (value && typeof value === "object" && typeof (value as { message?: unknown }).message === "string") {
+        fields[key] = (value as { message: string }).message;
+      }
+    }
+  }
+  let message = typeof response.message === "string" && response.message ? response.message : "";
+  if (!message && typeof e.message === "string" && e.message && !e.message.startsWith("ClientResponseError")) {
+    message = e.message;
+  }
+  if (!message || (status === 0 && !Object.keys(fields).length && !response.message)) {
+    message = STATUS_TEXT[status] ?? (message || "Something went wrong. Please try again.");
+  }
+  return { status, message, fields };
+}
+
+/** "Failed to create the project. name: Cannot be blank." — one line for a toast. */
+export function problemText(problem: Problem, action?: string): string {
+  const head = action ? `${action}: ${problem.message}` : problem.message;
+  const details = Object.entries(problem.fields).map(([field, message]) => `${humanField(field)}: ${message}`);
+  return details.length ? `${head} ${details.join("; ")}` : head;
+}
+
+/** `manifest.spec.image.tag` → `image tag`; `passwordConfirm` → `password confirm`. */
+export function humanField(field: string): string {
+  return field
+    .replace(/^manifest\.spec\./, "")
+    .replace(/\.(\d+)\./g, " $1 ")
+    .replace(/\./g, " ")
+    .replace(/([a-z])([A-Z])/g, "$1 $2")
+    .toLowerCase();
+}
+
+/** The error of one form field, matching either its exact key or a nested manifest key ending in it. */
+export function fieldError(fields: Record<string, string>, ...keys: string[]): string {
+  for (const key of keys) {
+    if (fields[key]) return fields[key];
+  }
+  return "";
+}
