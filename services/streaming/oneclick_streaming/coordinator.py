@@ -34,6 +34,7 @@ from oneclick_core.contracts.streaming import (
 )
 from oneclick_core.logs import get_logger
 from oneclick_streaming.kube import KubeApi
+from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.session import LogKey, NamespaceSession
 from oneclick_streaming.settings import StreamingSettings
 
@@ -48,8 +49,10 @@ def owner_of(namespace: str, replicas: Iterable[str]) -> str:
 
 
 class Coordinator:
-    def __init__(self, nc: NATS, js: JetStreamContext, kube: KubeApi, settings: StreamingSettings) -> None:
+    def __init__(self, nc: NATS, js: JetStreamContext, kube: KubeApi, settings: StreamingSettings,
+                 metrics: StreamingMetrics) -> None:
         self._nc = nc
+        self._metrics = metrics
         self._js = js
         self._kube = kube
         self._settings = settings
@@ -197,9 +200,11 @@ class Coordinator:
             log.warning("lease.attempt_failed", namespace=namespace, error=repr(exc))
             return
         if acquired:
-            session = NamespaceSession(namespace, self._kube, self._nc, self._settings, self.instance)
+            session = NamespaceSession(namespace, self._kube, self._nc, self._settings, self.instance,
+                                       self._metrics)
             self.sessions[namespace] = session
             await session.start()
+            self._metrics.namespaces.set(len(self.sessions))
 
     async def _renew(self, namespace: str) -> bool:
         lease = self._leases[namespace]
@@ -219,6 +224,7 @@ class Coordinator:
         if session is not None:
             log.info("namespace.released", namespace=namespace, reason=reason)
             await session.stop()
+            self._metrics.namespaces.set(len(self.sessions))
         lease = self._leases.pop(namespace, None)
         if lease is not None:
             await lease.release()

@@ -61,7 +61,7 @@ def _version(obj: JSON) -> str:
 
 class Informer:
     def __init__(self, kube: KubeApi, kind: LiveKind, namespace: str, on_change: ChangeHandler,
-                 *, watch_timeout: int) -> None:
+                 *, watch_timeout: int, relisted: Callable[[], None] = lambda: None) -> None:
         self.kube = kube
         self.kind = kind
         self.namespace = namespace
@@ -69,6 +69,7 @@ class Informer:
         self.synced = asyncio.Event()
         self._on_change = on_change
         self._watch_timeout = watch_timeout
+        self._relisted = relisted
         self._resource_version: str | None = None
 
     async def run(self) -> None:
@@ -81,6 +82,7 @@ class Informer:
                 failures = 0
             except Gone:
                 log.info("informer.relist", kind=self.kind.name, namespace=self.namespace, reason="410")
+                self._relisted()
                 self._resource_version = None
             except (KubeError, aiohttp.ClientError, TimeoutError, OSError, orjson.JSONDecodeError) as exc:
                 failures += 1

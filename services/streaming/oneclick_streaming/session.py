@@ -44,6 +44,7 @@ from oneclick_core.logs import get_logger
 from oneclick_streaming.informer import Informer
 from oneclick_streaming.kube import KubeApi
 from oneclick_streaming.logs import LogFollower
+from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.settings import StreamingSettings
 
 log = get_logger(__name__)
@@ -60,8 +61,10 @@ def object_key(kind: str, name: str) -> str:
 
 
 class NamespaceSession:
-    def __init__(self, namespace: str, kube: KubeApi, nc: NATS, settings: StreamingSettings, replica: str) -> None:
+    def __init__(self, namespace: str, kube: KubeApi, nc: NATS, settings: StreamingSettings, replica: str,
+                 metrics: StreamingMetrics) -> None:
         self.namespace = namespace
+        self._metrics = metrics
         self.epoch = new_event_id()
         self.seq = 0
         self._kube = kube
@@ -70,7 +73,8 @@ class NamespaceSession:
         self._replica = replica
         self._objects: dict[str, tuple[str, int, JSON]] = {}  # key → (kind, seq, object)
         self._informers = [Informer(kube, kind, namespace, self._changed,
-                                    watch_timeout=settings.streaming_watch_timeout) for kind in LIVE_KINDS]
+                                    watch_timeout=settings.streaming_watch_timeout,
+                                    relisted=metrics.relists.labels(kind.name).inc) for kind in LIVE_KINDS]
         self._followers: dict[LogKey, tuple[LogFollower, asyncio.Task[None]]] = {}
         self._wanted_logs: set[LogKey] = set()
         self._touched: dict[LogKey, float] = {}
@@ -84,6 +88,7 @@ class NamespaceSession:
             name = f"informer:{self.namespace}:{informer.kind.name}"
             self._tasks.append(asyncio.create_task(informer.run(), name=name))
         self._tasks.append(asyncio.create_task(self._heartbeat(), name=f"heartbeat:{self.namespace}"))
+        self._metrics.watches.inc(len(self._informers))
         self._subscriptions = [
             await self._nc.subscribe(owner_subject(self.namespace, "snapshot"), cb=self._on_snapshot),
             await self._nc.subscribe(owner_subject(self.namespace, "logs"), cb=self._on_log_tail),
@@ -98,6 +103,8 @@ class NamespaceSession:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        self._metrics.watches.dec(len(self._informers))
+        self._metrics.log_followers.dec(len(self._followers))
         self._followers.clear()
 
     # -- resources -------------------------------------------------------------------------------------------
@@ -109,6 +116,7 @@ class NamespaceSession:
         else:
             self._objects[key] = (kind.name, self.seq, obj)
         message = LiveChange(epoch=self.epoch, seq=self.seq, kind=kind.name, type=change, object=obj)
+        self._metrics.changes.labels(kind.name).inc()
         await self._publish(changes_subject(self.namespace, kind.name), message)
 
     async def _publish(self, subject: str, message: BaseModel) -> None:
@@ -163,8 +171,10 @@ class NamespaceSession:
             if key not in self._touched and not self._wants(key):
                 task.cancel()
                 del self._followers[key]
+                self._metrics.log_followers.dec()
             elif task.done() and not follower.ended:
                 del self._followers[key]  # crashed: the next request starts it again
+                self._metrics.log_followers.dec()
         for key in wanted:
             with contextlib.suppress(ApiError):  # the pod is not known (yet): asked again next round
                 self._follower(key)
@@ -203,6 +213,8 @@ class NamespaceSession:
         follower = LogFollower(self._kube, self.namespace, pod, container, self.epoch,
                                tail=self._settings.streaming_log_tail, publish=publish)
         task = asyncio.create_task(follower.run(), name=f"logs:{self.namespace}:{pod}:{container}")
+        if key not in self._followers:
+            self._metrics.log_followers.inc()
         self._followers[key] = (follower, task)
         self._touched[key] = time.monotonic()
         return follower
