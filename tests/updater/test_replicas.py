@@ -164,3 +164,46 @@ async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
         due_times = sorted(due for (owner, due) in per_due_time if owner == auto_id)
         assert all((due - anchor) % timedelta(seconds=2) == timedelta(0) for due in due_times)  # on the grid
         assert any(due > killed_at for due in due_times)  # and still checked after the kill
+
+
+async def test_a_scheduler_away_for_several_intervals_runs_the_overdue_check_once(
+        platform: Platform, registry: Registry, tables: UpdaterTables, module_database: Database) -> None:
+    await registry.push("away/app", "1.0.0")
+    alice = await platform.new_user("alice")
+    made = await fleet(alice, registry, ["away/app"], per_repository=3, interval="1s")
+    ids = [auto["id"] for _, auto in made]
+
+    async def everything_checked() -> bool:
+        return {c["auto_update"] for c in await tables.checks()} >= set(ids)
+
+    await eventually(everything_checked, message="first checks")
+    for process in platform.services.processes:
+        if process.name == "updater" and process.process is not None and process.process.poll() is None:
+            process.stop()
+    await asyncio.sleep(5)  # due times pass with no updater running
+    conn = await module_database.connect()
+    try:
+        restarted_at = await conn.fetchval("SELECT now()")
+    finally:
+        await conn.close()
+    await platform.services.start("updater", label="updater-c", env={**FAST_UPDATER,
+                                                                     "ONECLICK_INSTANCE_ID": "updater-c"})
+
+    async def checked_twice_more() -> bool:
+        by_new = Counter(c["auto_update"] for c in await tables.checks() if c["replica"] == "updater-c")
+        return all(by_new[auto_id] >= 2 for auto_id in ids)
+
+    await eventually(checked_twice_more, message="checks after the restart")
+    for auto_id in ids:
+        scheduled = sorted((c for c in await tables.checks(auto_id) if c["trigger"] == "schedule"),
+                           key=lambda c: c["due_at"])
+        due_times = [c["due_at"] for c in scheduled]
+        assert len(due_times) == len(set(due_times))
+        # Several due times passed while nothing ran. The restarted replica checks the one that was due
+        # when the updater went away, once, and then continues with the first due time after now.
+        overdue = [c["due_at"] for c in scheduled if c["replica"] == "updater-c" and c["due_at"] < restarted_at]
+        assert len(overdue) == 1
+        following = due_times[due_times.index(overdue[0]) + 1:]
+        assert following
+        assert following[0] >= restarted_at
+        assert following[0] - overdue[0] >= timedelta(seconds=4)
