@@ -9,8 +9,11 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
+import nats
 import pytest
 
+from oneclick_core.bus.publishing import publish_event
+from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup
@@ -20,6 +23,7 @@ from .helpers import (
     FAST_UPDATER,
     UpdaterTables,
     auto_update,
+    create,
     manifest,
     project,
     rollouts_of,
@@ -223,3 +227,43 @@ async def test_checks_and_registry_calls_are_counted(platform: Platform, registr
     assert 'oneclick_updater_tag_listings_total{source="fetched"}' in metrics
     assert f'oneclick_updater_last_success_timestamp_seconds{{auto_update="{auto["id"]}"}}' in metrics
     assert 'oneclick_updater_check_failures_total{reason="registry"}' in metrics
+
+
+async def test_records_replaces_only_the_rollout_the_check_looked_at(platform: Platform, registry: Registry,
+                                                                     nats_url: str, module_log_dir: Path) -> None:
+    """records' side of autoupdate.tag_found, fed directly: stale or repeated findings change nothing."""
+    alice = await platform.new_user("alice")
+    deployment, first = await running_deployment(alice, await project(alice),
+                                                 manifest(registry.host, "hooks/direct", "1.0.0"))
+    auto = await auto_update(alice, deployment, interval="1w")
+    second = await create(alice, "rollouts", project=deployment["project"], deployment=deployment["id"],
+                          manifest=manifest(registry.host, "hooks/direct", "1.0.5"))  # the user moved on
+
+    def finding(rollout: dict[str, object], previous: str, tag: str) -> TagFound:
+        return TagFound(autoUpdate=auto["id"], project=deployment["project"], deployment=deployment["id"],
+                        rollout=str(rollout["id"]), registry=registry.host, repository="hooks/direct",
+                        previousTag=previous, tag=tag, trigger="schedule", checkedAt="2026-01-01 00:00:00.000Z")
+
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        await publish_event(js, TAG_FOUND, finding(first, "1.0.0", "1.1.0"), source="test")  # stale: not running
+        await publish_event(js, TAG_FOUND, finding(second, "1.0.4", "1.1.0"), source="test")  # stale: other tag
+        await publish_event(js, TAG_FOUND, finding(second, "1.0.5", "1.2.0"), source="test")  # current
+        await publish_event(js, TAG_FOUND, finding(second, "1.0.5", "1.3.0"), source="test")  # repeated, now stale
+    finally:
+        await nc.close()
+
+    async def replaced() -> bool:
+        return [tag_of(r) for r in running(await rollouts_of(alice, deployment))] == ["1.2.0"]
+
+    await eventually(replaced, message="the current finding applied")
+
+    def stale_ones_handled() -> bool:
+        lines = (module_log_dir / "records.log").read_text().splitlines()
+        return sum(1 for line in lines if "autoupdate.tag_found_stale" in line and auto["id"] in line) == 3
+
+    await eventually(stale_ones_handled, message="records handling the three stale findings")
+    rollouts = await rollouts_of(alice, deployment)
+    assert [tag_of(r) for r in rollouts] == ["1.0.0", "1.0.5", "1.2.0"]
+    assert rollouts[2]["manifest"]["spec"]["secrets"] == second["manifest"]["spec"]["secrets"]
