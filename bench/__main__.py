@@ -1,14 +1,24 @@
-"""``python -m bench [NAME ...]``: run the named benchmarks, or all of them."""
+"""``python -m bench [--quick] [NAME ...]``: run the named benchmarks, or all of them.
+
+``--quick`` (or ``ONECLICK_BENCH_QUICK=1``) runs each at a smoke-test size: it proves the benchmark works and
+measures little; ``make bench`` runs the full sizes.
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
-BENCHMARKS = ("startup", "updater")
+from bench.reporting import QUICK_ENV
+
+BENCHMARKS = ("startup", "updater", "rollouts", "watches", "records_api", "fanout", "logs")
 
 
-def main(names: list[str]) -> None:
+def main(arguments: list[str]) -> None:
+    names = [a for a in arguments if not a.startswith("-")]
+    if "--quick" in arguments:
+        os.environ[QUICK_ENV] = "1"
     unknown = [n for n in names if n not in BENCHMARKS]
     if unknown:
         raise SystemExit(f"unknown benchmark(s) {unknown}; available: {', '.join(BENCHMARKS)}")

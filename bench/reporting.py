@@ -3,12 +3,50 @@
 from __future__ import annotations
 
 import json
+import os
 import platform
+import sys
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 RESULTS = Path(__file__).resolve().parent / "results"
+QUICK_ENV = "ONECLICK_BENCH_QUICK"
+
+
+def quick() -> bool:
+    """Smoke-run sizes (``--quick`` or ``ONECLICK_BENCH_QUICK=1``): proves a benchmark runs, measures little."""
+    return "--quick" in sys.argv[1:] or os.environ.get(QUICK_ENV, "") not in ("", "0", "false")
+
+
+def sized(full: int, small: int) -> int:
+    return small if quick() else full
+
+
+def percentile(ordered: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile of an already sorted sample (0 for an empty one)."""
+    if not ordered:
+        return 0.0
+    rank = max(1, round(pct / 100 * len(ordered) + 0.4999))
+    return ordered[min(rank, len(ordered)) - 1]
+
+
+def spread(samples: Iterable[float], pcts: Sequence[float] = (50, 95, 99)) -> dict[str, float]:
+    """``{"p50": .., "p95": .., "p99": .., "max": .., "n": ..}`` of a sample (seconds or whatever it is in)."""
+    ordered = sorted(samples)
+    figures = {f"p{pct:g}": percentile(ordered, pct) for pct in pcts}
+    figures["max"] = ordered[-1] if ordered else 0.0
+    figures["n"] = len(ordered)
+    return figures
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f}"
+
+
+def ratio(ours: float, theirs: float) -> str:
+    return f"{ours / theirs:.2f}" if theirs else "-"
 
 
 def table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -21,8 +59,14 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 
 def save(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"{name}.json"
+    path = RESULTS / f"{name}{'.quick' if quick() else ''}.json"
     payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(), "machine": platform.node(),
-               "cpus": __import__("os").cpu_count(), **figures}
+               "cpus": os.cpu_count(), "quick": quick(), **figures}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
+
+
+def report(name: str, figures: dict[str, Any]) -> None:
+    """Save the figures and say where they went."""
+    path = save(name, figures)
+    print(f"\nwrote {path.relative_to(RESULTS.parents[1])}", flush=True)
