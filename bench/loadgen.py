@@ -7,7 +7,8 @@
 
 and keeps ``concurrency`` requests in flight (closed loop: each worker sends its next request when the last one
 answered), taking the requests in turn, for ``warmup`` seconds (not counted) and then ``seconds``. It prints one
-JSON object: requests, seconds, per_second, statuses, and latency percentiles in seconds.
+JSON object: requests, seconds, per_second, statuses, latency percentiles in seconds, and the CPU seconds the
+whole machine and the generator itself spent while measuring (the difference is what the servers cost).
 
 :func:`generate_load` runs it from a benchmark.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import sys
 import time
 from collections import Counter
@@ -24,10 +26,19 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import uvloop
 
 from bench.reporting import spread
 
 REPO = Path(__file__).resolve().parents[1]
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu_seconds() -> float:
+    """CPU time every core of the machine spent busy since boot (``/proc/stat``: all but idle and iowait)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
+    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 async def _run(plan: dict[str, Any]) -> dict[str, Any]:
@@ -60,12 +71,14 @@ async def _run(plan: dict[str, Any]) -> dict[str, Any]:
         stop_at = time.monotonic() + float(plan.get("warmup", 0))
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         measuring = True
-        began = time.monotonic()
+        began, machine, own = time.monotonic(), machine_cpu_seconds(), time.process_time()
         stop_at = began + float(plan["seconds"])
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.monotonic() - began
+        machine, own = machine_cpu_seconds() - machine, time.process_time() - own
     return {"requests": len(latencies), "seconds": elapsed, "per_second": len(latencies) / elapsed,
-            "statuses": dict(statuses), "latency": spread(latencies)}
+            "statuses": dict(statuses), "latency": spread(latencies), "machine_cpu_seconds": machine,
+            "generator_cpu_seconds": own}
 
 
 async def generate_load(plan: dict[str, Any]) -> dict[str, Any]:
@@ -82,7 +95,7 @@ async def generate_load(plan: dict[str, Any]) -> dict[str, Any]:
 
 def main() -> None:
     plan = json.load(sys.stdin)
-    json.dump(asyncio.run(_run(plan)), sys.stdout)
+    json.dump(uvloop.run(_run(plan)), sys.stdout)
 
 
 if __name__ == "__main__":
