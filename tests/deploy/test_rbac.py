@@ -1,0 +1,142 @@
+"""The RBAC of each ServiceAccount equals a table of the Kubernetes calls that service makes, and that table
+covers what the code derives (the kinds libs/manifest renders and prunes, the kinds streaming watches) while
+naming only kinds the code knows — so a missing or an excess permission fails.
+
+Server-side apply of an object that may not exist yet needs ``create`` as well as ``patch``.
+"""
+
+from __future__ import annotations
+
+from itertools import product
+
+import pytest
+
+from oneclick_core.contracts.streaming import LIVE_KINDS
+from oneclick_k8s_executor import applying
+from oneclick_manifest.rendering import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types
+
+from .kustomize import KUBERNETES, Json, find, one, render, render_with_components
+
+Permission = tuple[str, str, str]  # (API group, resource, verb)
+
+
+def rows(*entries: tuple[str, str, str]) -> set[Permission]:
+    """("apps", "deployments", "create patch get") → one permission per verb."""
+    return {(group, resource, verb) for group, resource, verbs in entries for verb in verbs.split()}
+
+
+# k8s-executor, native mode. Where each verb comes from (services/k8s-executor):
+#   create patch: native.py apply (server-side apply of every rendered object)
+#   list delete:  native.py _delete_owned (prune by deployment selector); namespaces: reconciling.py delete_project
+#   get:          native.py _grow_only (claims), status (deployment); handlers.py delete_pod/delete_job
+#   list:         native.py status (pods, services, ingresses, claims); handlers.py metrics, events, cluster_info
+EXECUTOR_NATIVE = rows(
+    ("", "namespaces", "create patch delete"),
+    ("", "serviceaccounts", "create patch"),
+    ("", "secrets", "create patch list delete"),
+    ("", "services", "create patch list delete"),
+    ("", "persistentvolumeclaims", "create patch get list delete"),
+    ("", "pods", "get list delete"),
+    ("", "events", "list"),
+    ("apps", "deployments", "create patch get list delete"),
+    ("networking.k8s.io", "ingresses", "create patch list delete"),
+    ("networking.k8s.io", "ingressclasses", "list"),
+    ("autoscaling", "horizontalpodautoscalers", "create patch list delete"),
+    ("batch", "cronjobs", "create patch list delete"),
+    ("batch", "jobs", "get delete"),
+    ("metrics.k8s.io", "pods", "list"),
+    ("storage.k8s.io", "storageclasses", "list"),
+)
+# k8s-executor, operator mode (operator_mode.py): namespace apply and delete, the Rollout CR get → create or
+# update, delete; the same reads and pod/job actions of handlers.py.
+EXECUTOR_OPERATOR = rows(
+    ("", "namespaces", "create patch delete"),
+    ("one-click.dev", "rollouts", "get create update delete"),
+    ("", "pods", "get list delete"),
+    ("", "events", "list"),
+    ("batch", "jobs", "get delete"),
+    ("metrics.k8s.io", "pods", "list"),
+    ("storage.k8s.io", "storageclasses", "list"),
+    ("networking.k8s.io", "ingressclasses", "list"),
+)
+# streaming (informer.py list + watch of every live kind, logs.py get pod and follow its log).
+STREAMING = rows(
+    ("", "pods", "get list watch"),
+    ("", "pods/log", "get"),
+    ("", "services", "list watch"),
+    ("", "configmaps", "list watch"),
+    ("", "secrets", "list watch"),
+    ("", "persistentvolumeclaims", "list watch"),
+    ("", "serviceaccounts", "list watch"),
+    ("", "events", "list watch"),
+    ("apps", "deployments", "list watch"),
+    ("apps", "replicasets", "list watch"),
+    ("networking.k8s.io", "ingresses", "list watch"),
+    ("batch", "jobs", "list watch"),
+    ("batch", "cronjobs", "list watch"),
+    ("autoscaling", "horizontalpodautoscalers", "list watch"),
+)
+
+
+def _group_resource(kind: ObjectType) -> tuple[str, str]:
+    group = kind.api_version.rsplit("/", 1)[0] if "/" in kind.api_version else ""
+    return group, kind.plural
+
+
+def granted(objects: list[Json], service_account: str) -> set[Permission]:
+    """What the ClusterRoles and Roles bound to the ServiceAccount allow."""
+    permissions: set[Permission] = set()
+    for binding in find(objects, "ClusterRoleBinding") + find(objects, "RoleBinding"):
+        if not any(subject["kind"] == "ServiceAccount" and subject["name"] == service_account
+                   for subject in binding["subjects"]):
+            continue
+        role = one(objects, binding["roleRef"]["kind"], binding["roleRef"]["name"])
+        for rule in role["rules"]:
+            assert "*" not in rule["verbs"] + rule["resources"] + rule["apiGroups"], f"wildcard in {role}"
+            permissions |= set(product(rule["apiGroups"], rule["resources"], rule["verbs"]))
+    return permissions
+
+
+@pytest.fixture(scope="module")
+def installs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Json]]:
+    return {"dev": render(KUBERNETES / "overlays" / "dev"), "prod": render(KUBERNETES / "overlays" / "prod"),
+            "operator": render_with_components(tmp_path_factory.mktemp("operator"), "prod", ["operator-mode"])}
+
+
+@pytest.mark.parametrize("install", ["dev", "prod"])
+def test_rules_equal_the_tables(installs: dict[str, list[Json]], install: str) -> None:
+    objects = installs[install]
+    assert granted(objects, "oneclick-k8s-executor") == EXECUTOR_NATIVE
+    assert granted(objects, "oneclick-streaming") == STREAMING
+    for name in ("edge", "auth", "records", "updater"):
+        assert granted(objects, f"oneclick-{name}") == set(), f"{name} talks to no Kubernetes API"
+
+
+def test_operator_mode_grants_exactly_its_table(installs: dict[str, list[Json]]) -> None:
+    assert granted(installs["operator"], "oneclick-k8s-executor") == EXECUTOR_OPERATOR
+    assert granted(installs["operator"], "oneclick-streaming") == STREAMING
+
+
+def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
+    for kind in (NAMESPACE, SERVICE_ACCOUNT, *owned_types()):
+        group, resource = _group_resource(kind)
+        assert {(group, resource, "create"), (group, resource, "patch")} <= EXECUTOR_NATIVE, kind
+    for kind in owned_types():
+        group, resource = _group_resource(kind)
+        assert {(group, resource, "list"), (group, resource, "delete")} <= EXECUTOR_NATIVE, kind
+    group, resource = _group_resource(ROLLOUT)
+    assert {(group, resource, verb) for verb in ("get", "create", "update", "delete")} <= EXECUTOR_OPERATOR
+    assert ("", "namespaces", "delete") in EXECUTOR_NATIVE & EXECUTOR_OPERATOR, "project deletion"
+
+
+def test_executor_table_names_only_kinds_the_executor_knows() -> None:
+    known = {_group_resource(kind) for kind in applying.KNOWN_TYPES.values()}
+    known |= {_group_resource(value) for value in vars(applying).values() if isinstance(value, ObjectType)}
+    for group, resource, _ in EXECUTOR_NATIVE | EXECUTOR_OPERATOR:
+        assert (group, resource) in known, f"the executor has no {group}/{resource}"
+
+
+def test_streaming_table_is_list_and_watch_of_the_live_kinds_plus_pod_logs() -> None:
+    expected = {(kind.group, kind.plural, verb) for kind in LIVE_KINDS for verb in ("list", "watch")}
+    expected |= {("", "pods", "get"), ("", "pods/log", "get")}
+    assert expected == STREAMING
