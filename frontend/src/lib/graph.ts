@@ -51,28 +51,29 @@ export const KIND_TITLES: Record<string, string> = {
   sa: "ServiceAccount"
 };
 
-// Columns left to right: traffic and control enter on the left, what pods use sits on the right.
+// Columns left to right, every edge spanning one column: what starts things (ingress, controllers) on the
+// left, then what routes to or creates pods, the pods, and what pods use on the right.
 const COLUMN: Record<string, number> = {
   ingress: 0,
   hpa: 0,
+  deployment: 0,
+  cronjob: 0,
   service: 1,
-  deployment: 1,
-  cronjob: 1,
-  replicaset: 2,
-  job: 2,
-  pod: 3,
-  pvc: 4,
-  secret: 4,
-  configmap: 4,
-  sa: 4
+  replicaset: 1,
+  job: 1,
+  pod: 2,
+  pvc: 3,
+  secret: 3,
+  configmap: 3,
+  sa: 3
 };
 const KIND_ORDER = Object.keys(COLUMN);
 
 export const NODE_WIDTH = 220;
 export const NODE_HEIGHT = 64;
-const COLUMN_GAP = 70;
+const COLUMN_GAP = 64;
 const ROW_GAP = 18;
-const PAD = 16;
+const PAD = 40;
 
 export function nodeId(kind: string, name: string): string {
   return `${kind}/${name}`;
@@ -202,6 +203,13 @@ export function buildGraph(objects: Iterable<MapObject>): Graph {
 
 /** A smooth curve from the right side of one node to the left side of another. */
 export function edgePath(from: GraphNode, to: GraphNode): string {
+  if (from.x === to.x) {
+    // Same column (an autoscaler and its deployment): a loop out of the left side.
+    const x = from.x;
+    const y1 = from.y + NODE_HEIGHT / 2;
+    const y2 = to.y + NODE_HEIGHT / 2;
+    return `M ${x} ${y1} C ${x - 36} ${y1}, ${x - 36} ${y2}, ${x} ${y2}`;
+  }
   const forward = to.x >= from.x;
   const x1 = forward ? from.x + NODE_WIDTH : from.x;
   const x2 = forward ? to.x : to.x + NODE_WIDTH;

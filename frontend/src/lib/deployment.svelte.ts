@@ -1,0 +1,170 @@
+/**
+ * Everything the pages of one deployment share: its records (kept current by realtime), the live
+ * Kubernetes objects of the deployment (one /ws/k8s/rollouts feed for all its pages), the status endpoint's
+ * verdict, and the one way to change it: a new rollout with an edited manifest.
+ */
+import { getContext, setContext } from "svelte";
+import { rolloutStatus } from "./api";
+import { LiveList } from "./collections.svelte";
+import { applyChange, type MapObject } from "./graph";
+import { LiveSocket, type LiveState } from "./live";
+import { describeError } from "./errors";
+import { canonicalJson, runningRollout, sameManifest } from "./manifest";
+import { pb, userId } from "./pb";
+import { rolloutIndicator } from "./status";
+import { toast } from "./toast";
+import type { AutoUpdateRecord, DeploymentRecord, KubeObject, LiveChange, Manifest, ProjectRecord, RolloutRecord, RolloutStatus } from "./types";
+
+const KEY = Symbol("deployment");
+const STATUS_INTERVAL = 5000;
+
+const byStart = (a: RolloutRecord, b: RolloutRecord) =>
+  String(b.startDate || b.created).localeCompare(String(a.startDate || a.created));
+
+export class DeploymentView {
+  project: ProjectRecord;
+  deployment = $state<DeploymentRecord>() as DeploymentRecord;
+  readonly rollouts: LiveList<RolloutRecord>;
+  readonly autoUpdates: LiveList<AutoUpdateRecord>;
+  objects = $state.raw<Map<string, MapObject>>(new Map());
+  liveState = $state<LiveState>("connecting");
+  liveReason = $state("");
+  status = $state<RolloutStatus | null>(null);
+  private socket: LiveSocket | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  running = $derived(runningRollout(this.rollouts?.items ?? []));
+  /** The manifest changes start from: the running rollout's, or the newest one's when none runs. */
+  baseManifest = $derived((this.running ?? this.rollouts?.items[0])?.manifest);
+  pods = $derived(this.objectsOf("pod").filter((p) => !p.metadata.ownerReferences?.some((o) => o.kind === "Job")));
+  kubeDeployment = $derived(this.objectsOf("deployment").find((d) => d.metadata.name === this.deployment.id));
+  indicator = $derived(rolloutIndicator(this.running, this.kubeDeployment, this.pods, this.status));
+
+  constructor(project: ProjectRecord, deployment: DeploymentRecord) {
+    this.project = project;
+    this.deployment = deployment;
+    const filter = `deployment="${deployment.id}"`;
+    this.rollouts = new LiveList<RolloutRecord>("rollouts", { filter, sort: "-startDate" }, byStart);
+    this.autoUpdates = new LiveList<AutoUpdateRecord>("autoUpdates", { filter });
+  }
+
+  objectsOf(kind: string): KubeObject[] {
+    return [...this.objects.values()].filter((o) => o.kind === kind).map((o) => o.object);
+  }
+
+  start(): () => void {
+    this.rollouts.start();
+    this.autoUpdates.start();
+    this.socket = new LiveSocket(
+      "/ws/k8s/rollouts",
+      { projectId: this.project.id, deploymentId: this.deployment.id },
+      {
+        // Each (re)connection starts with every existing object as ADDED: begin from nothing.
+        onOpen: () => (this.objects = new Map()),
+        onMessage: (data) => {
+          const change = JSON.parse(data) as LiveChange;
+          this.objects = applyChange(this.objects, change);
+        },
+        onState: (state, reason) => {
+          this.liveState = state;
+          this.liveReason = reason;
+        }
+      }
+    );
+    void this.refreshStatus();
+    this.timer = setInterval(() => void this.refreshStatus(), STATUS_INTERVAL);
+    return () => this.stop();
+  }
+
+  async refreshStatus(): Promise<void> {
+    try {
+      this.status = await rolloutStatus(this.project.id, this.deployment.id);
+    } catch {
+      this.status = null;
+    }
+  }
+
+  stop(): void {
+    this.rollouts.stop();
+    this.autoUpdates.stop();
+    this.socket?.close();
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /**
+   * Starts a rollout of `manifest` (creating it ends the running one). Returns false when it equals the
+   * running manifest, so there is nothing to roll out; throws the API's error otherwise.
+   */
+  async deploy(manifest: Manifest): Promise<boolean> {
+    if (this.running && sameManifest(manifest, this.running.manifest)) return false;
+    const rollout = await pb.collection("rollouts").create<RolloutRecord>({
+      manifest,
+      project: this.project.id,
+      deployment: this.deployment.id,
+      user: userId()
+    });
+    this.rollouts.upsert(rollout);
+    // The rollout this one replaced ended in the same transaction; realtime will say so too.
+    for (const other of this.rollouts.items) {
+      if (other.id !== rollout.id && !other.endDate) this.rollouts.upsert({ ...other, endDate: rollout.startDate });
+    }
+    return true;
+  }
+}
+
+export function provideDeployment(view: DeploymentView): void {
+  setContext(KEY, view);
+}
+
+export function useDeployment(): DeploymentView {
+  return getContext<DeploymentView>(KEY);
+}
+
+/**
+ * Rolls out an edited manifest and says so; returns PocketBase's field errors (keyed like
+ * `manifest.spec.image.tag`) for the form, empty on success.
+ */
+export async function rollOut(view: DeploymentView, manifest: Manifest, what: string): Promise<Record<string, string>> {
+  try {
+    const started = await view.deploy(manifest);
+    if (started) toast.success(`${what} saved: a new rollout started.`);
+    else toast.info("Nothing changed, so nothing was rolled out.");
+    return {};
+  } catch (error) {
+    toast.failure(error, `Could not save ${what.toLowerCase()}`);
+    return describeError(error).fields;
+  }
+}
+
+/** The error PocketBase gave for a spec path such as `image.tag` or `env.0.name`. */
+export function specError(fields: Record<string, string>, path: string): string {
+  return fields[`manifest.spec.${path}`] ?? "";
+}
+
+/**
+ * A form's copy of one part of the manifest. It follows the running rollout (an auto-update, a rollback
+ * in another tab) until the user edits it; then it stays as edited until saved or reset.
+ */
+export class SpecDraft<T> {
+  value = $state() as T;
+  origin = $state("");
+  dirty = $derived(this.origin !== "" && canonicalJson(this.value) !== this.origin);
+
+  constructor(private readonly pick: (manifest: Manifest) => T) {}
+
+  follow(manifest: Manifest | undefined): void {
+    if (!manifest) return;
+    const fresh = this.pick(manifest);
+    const json = canonicalJson(fresh);
+    if (json !== this.origin && !this.dirty) this.load(fresh, json);
+  }
+
+  reset(manifest: Manifest | undefined): void {
+    if (manifest) this.load(this.pick(manifest), "");
+  }
+
+  private load(fresh: T, json: string): void {
+    this.value = JSON.parse(JSON.stringify(fresh)) as T;
+    this.origin = json || canonicalJson(fresh);
+  }
+}

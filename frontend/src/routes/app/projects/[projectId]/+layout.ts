@@ -1,0 +1,15 @@
+import { error } from "@sveltejs/kit";
+import { describeError } from "$lib/errors";
+import { pb } from "$lib/pb";
+import type { ProjectRecord } from "$lib/types";
+
+export async function load({ params, depends }: { params: { projectId: string }; depends: (dep: string) => void }) {
+  depends("app:project");
+  try {
+    const project = await pb.collection("projects").getOne<ProjectRecord>(params.projectId);
+    return { project };
+  } catch (e) {
+    const problem = describeError(e);
+    error(problem.status === 404 ? 404 : problem.status || 500, problem.status === 404 ? "This project does not exist, or it is not yours." : problem.message);
+  }
+}
