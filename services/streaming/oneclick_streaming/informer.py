@@ -84,11 +84,14 @@ class Informer:
                 log.info("informer.relist", kind=self.kind.name, namespace=self.namespace, reason="410")
                 self._relisted()
                 self._resource_version = None
-            except (KubeError, aiohttp.ClientError, TimeoutError, OSError, orjson.JSONDecodeError) as exc:
+            except Exception as exc:  # the API server or the network: watch again from where we were
                 failures += 1
                 delay = min(_RETRY_MAX, _RETRY_FIRST * 2 ** (failures - 1))
-                log.warning("informer.retry", kind=self.kind.name, namespace=self.namespace, error=str(exc),
-                            resume_from=self._resource_version, delay=delay)
+                expected = isinstance(exc, KubeError | aiohttp.ClientError | TimeoutError | OSError
+                                      | orjson.JSONDecodeError)
+                (log.warning if expected else log.exception)(
+                    "informer.retry", kind=self.kind.name, namespace=self.namespace, error=repr(exc),
+                    resume_from=self._resource_version, delay=delay)
                 await asyncio.sleep(delay)
 
     async def _relist(self) -> None:

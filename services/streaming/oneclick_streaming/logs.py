@@ -64,8 +64,8 @@ class LogFollower:
                     # 400: the container is waiting to start (or crashed before writing anything).
                     self.waiting = exc.message
                     failures += 1
-                except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                    log.warning("logs.follow_failed", namespace=self.namespace, pod=self.pod, error=str(exc))
+                except Exception as exc:  # the network or the API server: follow again from the last line
+                    log.warning("logs.follow_failed", namespace=self.namespace, pod=self.pod, error=repr(exc))
                     failures += 1
                 self.ready.set()
                 await self._flush()

@@ -224,7 +224,7 @@ class NamespaceFeed:
             try:
                 await self._snapshot()
                 failures = 0
-            except (ApiError, _Resync) as exc:
+            except Exception as exc:  # 503 while nobody serves the namespace, a changed owner, a bad reply
                 failures += 1
                 if failures == 1 or failures % 20 == 0:
                     log.info("live.resync_failed", namespace=self.namespace, error=str(exc), attempts=failures)
@@ -373,8 +373,8 @@ class LogView:
             try:
                 await self._tail()
                 failures = 0
-            except ApiError as exc:
-                if exc.status in (400, 404):
+            except Exception as exc:  # 503 while nobody serves the namespace; 404/400: no such pod
+                if isinstance(exc, ApiError) and exc.status in (400, 404):
                     self.error = exc
                     self.ended = True
                     self.ready.set()
