@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+import time
 
 from bench.reporting import QUICK_ENV
 
@@ -24,7 +25,9 @@ def main(arguments: list[str]) -> None:
         raise SystemExit(f"unknown benchmark(s) {unknown}; available: {', '.join(BENCHMARKS)}")
     for name in names or BENCHMARKS:
         print(f"\n## {name}\n", flush=True)
+        started = time.monotonic()
         importlib.import_module(f"bench.{name}").main()
+        print(f"({name} took {time.monotonic() - started:.0f} s)", flush=True)
 
 
 if __name__ == "__main__":

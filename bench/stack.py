@@ -6,15 +6,20 @@ measures the platform's work, not its debug logging. On failure the services' lo
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
+import signal
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from kubesim.testing import KubesimProcess
+from oneclick_cli.processes import free_port
 from oneclick_testing.infrastructure import Database, create_database, running_nats, running_postgres, scratch_dir
-from oneclick_testing.platform import Platform, start_platform
+from oneclick_testing.platform import FAST_HASHING, SUPERUSER, Platform
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 
 # Services that talk to Kubernetes get the kubeconfig.
@@ -30,13 +35,31 @@ class Stack:
     group: ServiceGroup
     kubesim: KubesimProcess | None
 
+    def settings(self, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        found = dict(extra or {})
+        if self.kubesim is not None and name in KUBERNETES_CLIENTS:
+            found["KUBECONFIG"] = str(self.kubesim.kubeconfig)
+        if name == "auth":
+            found = {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
+                     **found}
+        return found
+
+    async def start(self, name: str, extra: Mapping[str, str] | None = None) -> ServiceProcess:
+        """One more replica of ``name``, ready."""
+        return await self.group.start(name, env=self.settings(name, extra))
+
     async def platform(self, names: Sequence[str], env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
-        """``names`` as processes (plus the edge), each Kubernetes client pointed at kubesim."""
-        settings = {name: dict(values) for name, values in (env or {}).items()}
-        if self.kubesim is not None:
-            for name in KUBERNETES_CLIENTS:
-                settings.setdefault(name, {})["KUBECONFIG"] = str(self.kubesim.kubeconfig)
-        return await start_platform(self.group, self.database, names, env=settings)
+        """``names`` and the edge as processes, started side by side (what ``oneclick_testing.platform`` does one
+        after the other), auth with fast hashing and a superuser, Kubernetes clients pointed at kubesim."""
+        env = env or {}
+        port = free_port()
+        started = [await self.group.start(name, env=self.settings(name, env.get(name)), wait=False) for name in names]
+        started.append(await self.group.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
+                                              wait=False))
+        await asyncio.gather(*(process.wait_ready() for process in started))
+        url = f"http://127.0.0.1:{port}"
+        return Platform(services=self.group, url=url, database=self.database,
+                        client=httpx.AsyncClient(base_url=url, timeout=15))
 
     def replicas(self, name: str) -> list[ServiceProcess]:
         return [process for process in self.group.processes if process.name == name]
@@ -58,7 +81,7 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             try:
                 yield Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator)
             finally:
-                group.stop_all()
+                _stop(group)
     except BaseException:
         failed = True
         raise
@@ -67,6 +90,14 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             print(f"(the services' logs are kept in {work})", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def _stop(group: ServiceGroup) -> None:
+    """SIGTERM to every service at once, then wait for each (one by one takes seconds per service)."""
+    for process in group.processes:
+        if process.process is not None and process.process.poll() is None:
+            process.send(signal.SIGTERM)
+    group.stop_all()
 
 
 def rss_bytes(pid: int) -> int:

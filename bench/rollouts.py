@@ -1,0 +1,205 @@
+"""Rollout apply latency: from the API's answer to a new rollout until every object it renders is in the cluster.
+
+Auth, records, k8s-executor (1, then 2 replicas) and the edge run as processes against kubesim. A user creates
+rollouts of the nginx blueprint with a Secret and an Ingress (Namespace, ServiceAccount, Secret, Deployment,
+Service, Ingress) through ``POST /api/collections/rollouts/records``; the benchmark watches kubesim itself
+(one cluster-wide watch per rendered kind) and takes, per rollout, the moment the last of its objects
+(``oneclick_manifest.render``) appeared — labelled with that rollout's id where the renderer labels it.
+
+Two loads per replica count, each on fresh deployments spread over projects of 10:
+  one at a time  the next rollout is created when the last one is in the cluster: the pipeline's own latency;
+  burst          200 rollouts created by 8 concurrent clients as fast as the API answers: latency under a
+                 queue, and rollouts/s applied (where a second executor replica should help: per-project
+                 locks let replicas apply different projects in parallel).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from bench.reporting import ms, quick, ratio, report, sized, spread, table
+from bench.stack import Stack, stack
+from kubesim.testing import KubesimProcess
+from oneclick_manifest.model import validate_manifest
+from oneclick_manifest.naming import ROLLOUT_ID_LABEL
+from oneclick_manifest.rendering import NAMESPACE, SERVICE_ACCOUNT, owned_types, render
+from oneclick_testing.platform import Platform, User
+
+NGINX_BLUEPRINT = "bpnginx00000000"
+DEPLOYMENTS_PER_PROJECT = 10
+Key = tuple[str, str, str, str]  # kind, namespace, name, rollout label ("" for any)
+
+
+class ClusterWatch:
+    """Cluster-wide watches of every kind a rollout renders; remembers when each object first appeared."""
+
+    def __init__(self, kubesim: KubesimProcess) -> None:
+        self.kubesim = kubesim
+        self.seen: dict[Key, float] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._session: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
+        for kind in (NAMESPACE, SERVICE_ACCOUNT, *owned_types()):
+            base = "/api/v1" if kind.api_version == "v1" else f"/apis/{kind.api_version}"
+            self._tasks.append(asyncio.create_task(self._watch(kind.kind, f"{self.kubesim.url}{base}/{kind.plural}")))
+
+    async def _watch(self, kind: str, url: str) -> None:
+        assert self._session is not None
+        async with self._session.get(url, params={"watch": "true"}) as response:
+            async for line in response.content:
+                now = time.monotonic()
+                event = orjson.loads(line)
+                if event.get("type") not in ("ADDED", "MODIFIED"):
+                    continue
+                metadata = event["object"]["metadata"]
+                namespace, name = metadata.get("namespace", ""), metadata["name"]
+                label = (metadata.get("labels") or {}).get(ROLLOUT_ID_LABEL, "")
+                self.seen.setdefault((kind, namespace, name, ""), now)
+                if label:
+                    self.seen.setdefault((kind, namespace, name, label), now)
+
+    def applied_at(self, expected: list[Key]) -> float | None:
+        """When the last of ``expected`` appeared; None while one is missing."""
+        times = [self.seen.get(key) for key in expected]
+        return None if any(t is None for t in times) else max(t for t in times if t is not None)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._session is not None:
+            await self._session.close()
+
+
+def _expected(manifest: dict[str, Any], user: User, project: str, deployment: str, rollout: str) -> list[Key]:
+    objects = render(validate_manifest(manifest), project_id=project, deployment_id=deployment, rollout_id=rollout,
+                     user_id=user.id, username=user.record.get("username", ""),
+                     display_name=user.record.get("name", ""))
+    return [(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
+             (o["metadata"].get("labels") or {}).get(ROLLOUT_ID_LABEL, "")) for o in objects]
+
+
+async def _create(user: User, collection: str, **data: Any) -> dict[str, Any]:
+    response = await user.client.post(f"/api/collections/{collection}/records", json=data)
+    if response.status_code != 200:
+        raise RuntimeError(f"creating {collection}: {response.status_code} {response.text}")
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def _deployments(user: User, count: int, tag: str) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for start in range(0, count, DEPLOYMENTS_PER_PROJECT):
+        project = await _create(user, "projects", name=f"{tag}-{start // DEPLOYMENTS_PER_PROJECT}")
+        made = await asyncio.gather(*(_create(user, "deployments", name=f"app-{n}", project=project["id"],
+                                              blueprint=NGINX_BLUEPRINT)
+                                      for n in range(start, min(count, start + DEPLOYMENTS_PER_PROJECT))))
+        found += [(project["id"], deployment["id"]) for deployment in made]
+    return found
+
+
+async def _manifest(user: User) -> dict[str, Any]:
+    response = await user.client.get(f"/pb/blueprints/{NGINX_BLUEPRINT}")
+    response.raise_for_status()
+    manifest: dict[str, Any] = copy.deepcopy(response.json()["manifest"])
+    manifest["spec"]["secrets"] = [{"name": "API_KEY", "value": "bench-secret"}]
+    manifest["spec"]["interfaces"] = [{"name": "http", "port": 80, "ingress": {
+        "ingressClass": "nginx", "rules": [{"host": "app.example.com", "path": "/", "tls": False}]}}]
+    return manifest
+
+
+async def _wait_applied(watch: ClusterWatch, expected: list[Key], timeout: float = 120) -> float:
+    deadline = time.monotonic() + timeout
+    while (at := watch.applied_at(expected)) is None:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"objects of a rollout never appeared: "
+                               f"{[key for key in expected if key not in watch.seen]}")
+        await asyncio.sleep(0.002)
+    return at
+
+
+async def _load(platform: Platform, user: User, watch: ClusterWatch, count: int, *, concurrency: int,
+                sequential: bool, tag: str) -> dict[str, Any]:
+    manifest = await _manifest(user)
+    targets = await _deployments(user, count, tag)
+    answered: list[tuple[float, list[Key]]] = []
+    queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+    for target in targets:
+        queue.put_nowait(target)
+
+    async def client() -> None:
+        while not queue.empty():
+            project, deployment = queue.get_nowait()
+            rollout = await _create(user, "rollouts", project=project, deployment=deployment, manifest=manifest)
+            expected = _expected(manifest, user, project, deployment, rollout["id"])
+            answered.append((time.monotonic(), expected))
+            if sequential:
+                await _wait_applied(watch, expected)
+
+    started = time.monotonic()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    applied = [await _wait_applied(watch, expected) for _, expected in answered]
+    latencies = [max(0.0, at - response) for (response, _), at in zip(answered, applied, strict=True)]
+    return {"rollouts": len(latencies), "latency": spread(latencies),
+            "seconds_total": max(applied) - started, "applied_per_second": len(applied) / (max(applied) - started)}
+
+
+@contextlib.asynccontextmanager
+async def _watching(bench: Stack) -> AsyncIterator[ClusterWatch]:
+    assert bench.kubesim is not None
+    watch = ClusterWatch(bench.kubesim)
+    await watch.start()
+    try:
+        yield watch
+    finally:
+        await watch.stop()
+
+
+async def _run() -> list[dict[str, Any]]:
+    burst, one_by_one = sized(200, 6), sized(50, 3)
+    results = []
+    async with stack("rollouts", kubesim=True) as bench, _watching(bench) as watch:
+        assert bench.kubesim is not None
+        platform = await bench.platform(["auth", "records", "k8s-executor"])
+        try:
+            user = await platform.new_user("deployer")
+            for replicas in (1, 2):
+                if replicas == 2:
+                    await bench.start("k8s-executor")
+                for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
+                                                             ("burst", burst, 8, False)):
+                    figures = await _load(platform, user, watch, count, concurrency=concurrency,
+                                          sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
+                    results.append({"executor_replicas": replicas, "load": load, **figures})
+                    print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
+        finally:
+            await platform.close()
+    return results
+
+
+def main() -> None:
+    results = asyncio.run(_run())
+    rows = [[r["executor_replicas"], r["load"], r["rollouts"], ms(r["latency"]["p50"]), ms(r["latency"]["p95"]),
+             ms(r["latency"]["p99"]), ms(r["latency"]["max"]), f"{r['applied_per_second']:.1f}"] for r in results]
+    print()
+    print(table(["executors", "load", "rollouts", "p50 ms", "p95 ms", "p99 ms", "max ms", "applied/s"], rows))
+    by_key = {(r["executor_replicas"], r["load"]): r for r in results}
+    print()
+    print(table(["load", "p50 2 vs 1 executor", "p99 2 vs 1 executor", "applied/s 2 vs 1 executor"], [
+        [load, ratio(by_key[(2, load)]["latency"]["p50"], by_key[(1, load)]["latency"]["p50"]),
+         ratio(by_key[(2, load)]["latency"]["p99"], by_key[(1, load)]["latency"]["p99"]),
+         ratio(by_key[(2, load)]["applied_per_second"], by_key[(1, load)]["applied_per_second"])]
+        for load in ("one at a time", "burst")]))
+    if quick():
+        print("(quick run: sizes too small for the percentiles to mean much)")
+    report("rollouts", {"results": results})
