@@ -17,7 +17,7 @@ from .live import Cluster
 # Short leases and heartbeats, so a test sees a takeover within seconds.
 STREAMING_ENV = {"ONECLICK_STREAMING_HEARTBEAT": "0.5", "ONECLICK_STREAMING_REPLICA_TTL": "2",
                  "ONECLICK_STREAMING_LEASE_TTL": "2", "ONECLICK_STREAMING_LINGER": "2"}
-EDGE_ENV = {"ONECLICK_LIVE_STALE_AFTER": "2", "ONECLICK_LIVE_LINGER": "1"}
+EDGE_ENV = {"ONECLICK_LIVE_STALE_AFTER": "2", "ONECLICK_LIVE_LINGER": "1", "ONECLICK_LIVE_REAUTHENTICATE": "0.5"}
 
 
 @pytest.fixture(scope="module")

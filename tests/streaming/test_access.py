@@ -115,3 +115,16 @@ async def test_http_logs_need_a_token_and_the_project(platform: Platform) -> Non
         bad = await client.get(f"/rollouts/{project}/Not_A_Pod/logs", headers={"Authorization": alice.token})
         assert bad.status_code == 400
         assert "podName" in bad.json()["data"]
+
+
+async def test_an_open_socket_closes_when_its_token_is_revoked(platform: Platform, cluster: Cluster) -> None:
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice)
+    await cluster.namespace(project)
+    await cluster.deployment(project, deployment)
+    socket = await LiveSocket.open(platform, "/ws/k8s/rollouts", {"projectId": project}, token=alice.token)
+    await wait_for_messages(socket, lambda ms: any(m["kind"] == "deployment" for m in ms))
+    logout = await alice.client.post("/api/collections/users/auth-logout-all")
+    assert logout.status_code == 204, logout.text
+    assert await socket.closed_with() == (UNAUTHORIZED, "The authorization token expired or was revoked.")
+

@@ -53,7 +53,7 @@ async def ws_k8s_events(websocket: WebSocket) -> None:
             queue.push(Change(EVENT_KIND.name, "ADDED", event))
         feed.join(view, replay=False)
         try:
-            await serve(websocket, queue)
+            await serve(websocket, context, principal, queue)
         finally:
             feed.leave(view)
     return None

@@ -43,7 +43,7 @@ async def ws_k8s_logs(websocket: WebSocket) -> None:
             view([line.text for line in log.lines], log.ended)
         log.viewers.append(view)
         try:
-            await serve(websocket, queue)
+            await serve(websocket, context, principal, queue)
         finally:
             log.viewers.remove(view)
     return None

@@ -61,7 +61,7 @@ async def ws_k8s_rollouts(websocket: WebSocket) -> None:
     async with hub.namespace(request.projectId) as feed:
         feed.join(view)
         try:
-            await serve(websocket, queue)
+            await serve(websocket, context, principal, queue)
         finally:
             feed.leave(view)
     return None

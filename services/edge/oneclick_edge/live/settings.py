@@ -14,6 +14,8 @@ class LiveSettings(BaseSettings):
     linger: float = Field(5.0, ge=0, description="Seconds a namespace feed is kept after its last viewer left.")
     stale_after: float = Field(
         4.0, gt=0, description="Seconds without a heartbeat of the serving replica before resyncing from another.")
+    reauthenticate: float = Field(30.0, gt=0, description="Seconds between checks that an open socket's token "
+                                                          "is still valid (not expired, not revoked).")
     first_message_timeout: float = Field(30.0, gt=0, description="Seconds a WebSocket may take to send its request.")
     queue_frames: int = Field(1000, ge=10, description="Frames queued per connection before its updates are "
                                                        "coalesced per object (and past that, it is disconnected).")

@@ -143,9 +143,10 @@ class FrameQueue(Protocol):
     async def next(self) -> list[str] | None: ...
 
 
-async def serve(websocket: WebSocket, queue: FrameQueue) -> None:
+async def serve(websocket: WebSocket, context: EdgeContext, principal: Principal, queue: FrameQueue) -> None:
     """Send the queue's frames as they come until the client leaves; a client too slow to keep up is closed
-    with 1013 (its queue says so through ``stalled``: its sender may be stuck writing to it).
+    with 1013 (its queue says so through ``stalled``: its sender may be stuck writing to it), and one whose
+    token expires or is revoked meanwhile with 4401.
 
     ``next`` returning None means nothing more will come; the socket then stays open until the client closes
     it, as the original's did. A log that cannot be read closes it with 4404.
@@ -153,10 +154,15 @@ async def serve(websocket: WebSocket, queue: FrameQueue) -> None:
     pump = asyncio.create_task(_pump(websocket, queue))
     drain = asyncio.create_task(_drain(websocket))
     stalled = asyncio.create_task(queue.stalled.wait())
+    expired = asyncio.create_task(_until_invalid(context, principal))
+    tasks = (pump, drain, stalled, expired)
     try:
-        done, _ = await asyncio.wait({pump, drain, stalled}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         failure = pump.exception() if pump in done else None
-        if stalled in done or isinstance(failure, SlowClient):
+        if expired in done:
+            pump.cancel()
+            await refuse(websocket, Refused(CLOSE_UNAUTHORIZED, "The authorization token expired or was revoked."))
+        elif stalled in done or isinstance(failure, SlowClient):
             pump.cancel()
             log.info("live.slow_client_closed", path=websocket.url.path)
             # The close frame queues behind what the client has not read; do not wait for it forever.
@@ -172,9 +178,20 @@ async def serve(websocket: WebSocket, queue: FrameQueue) -> None:
             log.error("live.socket_failed", path=websocket.url.path, error=repr(failure))
             await refuse(websocket, Refused(1011, "Internal error."))
     finally:
-        for task in (pump, drain, stalled):
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(pump, drain, stalled, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _until_invalid(context: EdgeContext, principal: Principal) -> None:
+    """Returns once the socket's token no longer authenticates (checked locally, with the edge's caches)."""
+    while True:
+        await asyncio.sleep(live_hub(context).settings.reauthenticate)
+        try:
+            await authenticator_of(context).authenticate(principal.token)
+        except ApiError as exc:
+            if exc.status == 401:
+                return
 
 
 async def _pump(websocket: WebSocket, queue: FrameQueue) -> None:
