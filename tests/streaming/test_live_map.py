@@ -124,11 +124,19 @@ async def test_logs_arrive_as_kubesim_writes_them(platform: Platform, cluster: C
                     received += chunk
                     if received.count("\n\n") >= 5:
                         break
-            assert received.startswith("Starting nginx:1.25") or "Starting nginx:1.25" in received
-            assert all(part == "" or not part.startswith("\n") for part in received.split("\n\n"))
+            assert received.startswith("Starting nginx:1.25")
+            assert all(part and not part.startswith("\n") for part in received.split("\n\n")[:-1])
         missing = await client.get(f"/rollouts/{project}/no-such-pod/logs", headers={"Authorization": alice.token})
         assert missing.status_code == 404
         assert missing.json()["status"] == 404
+
+        # The stream ends when the pod is gone, as the original's did when Kubernetes ended the follow.
+        async with client.stream("GET", f"/pb/{project}/{pod}/logs", headers={"Authorization": alice.token}) as live:
+            chunks = live.aiter_text()
+            assert "Starting nginx:1.25" in await anext(chunks)
+            await cluster.delete_pod(project, pod)
+            rest = [chunk async for chunk in chunks]  # returns: the response ended
+        assert rest
     await socket.close()
 
 
