@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
+
+import httpx
+
 from oneclick_testing.platform import Platform
+from oneclick_testing.waiting import eventually
 
 from .helpers import create, manifest
+
+
+async def _succeeds(pending: Awaitable[httpx.Response]) -> bool:
+    return (await pending).status_code == 200
 
 
 async def test_community_blueprints_are_seeded_and_visible_to_everyone(platform: Platform) -> None:
@@ -43,7 +52,12 @@ async def test_private_blueprints_are_shared_by_link(platform: Platform) -> None
     assert (await bob.client.patch(path, json={"name": "taken"})).status_code == 404
 
     # The owner manages the list with PocketBase's modifiers, and sees who it is shared with.
-    added = await alice.client.patch(path, params={"expand": "users"}, json={"users+": carol.id})
+    # Records knows users from auth's events: a user who signed up a moment ago may take a moment to appear.
+    async def add_carol() -> httpx.Response:
+        return await alice.client.patch(path, params={"expand": "users"}, json={"users+": carol.id})
+
+    await eventually(lambda: _succeeds(add_carol()), message="carol never reached the users read-model")
+    added = await add_carol()  # idempotent: she is in the list once
     assert added.json()["users"] == [bob.id, carol.id]
     assert {u["id"] for u in added.json()["expand"]["users"]} == {bob.id, carol.id}
     removed = await alice.client.patch(path, json={"users-": [bob.id]})

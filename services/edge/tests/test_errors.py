@@ -51,8 +51,9 @@ async def edge(nc: NATS) -> AsyncIterator[httpx.AsyncClient]:
 
     server.register(lookup, answer)
     await server.start()
-    settings = EdgeSettings(rpc_timeout=0.5)
-    app: FastAPI = create_app(EdgeContext(settings=settings, rpc=RpcClient(nc, "edge", timeout=0.5),
+    # Long enough for a loaded machine to answer the quick cases, short against the 10 s "slow" handler.
+    settings = EdgeSettings(rpc_timeout=3)
+    app: FastAPI = create_app(EdgeContext(settings=settings, rpc=RpcClient(nc, "edge", timeout=3),
                                           instance="test", version="0"))
 
     @app.get("/api/test/{item}")
