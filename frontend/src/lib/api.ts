@@ -36,10 +36,6 @@ export function podLogUrl(projectId: string, podName: string): string {
   return `/pb/${seg(projectId)}/${seg(podName)}/logs`;
 }
 
-export function viewBlueprint(id: string): Promise<BlueprintRecord> {
-  return pb.send(`/pb/blueprints/${seg(id)}`, { method: "GET" });
-}
-
 /** Add the caller to a blueprint's users: the share link is the invitation. */
 export function joinSharedBlueprint(id: string): Promise<BlueprintRecord> {
   return pb.send(`/pb/blueprints/shared/${seg(id)}`, { method: "POST" });

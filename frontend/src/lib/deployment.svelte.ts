@@ -11,7 +11,7 @@ import { LiveSocket, type LiveState } from "./live";
 import { describeError } from "./errors";
 import { canonicalJson, runningRollout, sameManifest } from "./manifest";
 import { pb, userId } from "./pb";
-import { rolloutIndicator } from "./status";
+import { rolloutIndicator, type RolloutIndicator } from "./status";
 import { toast } from "./toast";
 import type { AutoUpdateRecord, DeploymentRecord, KubeObject, LiveChange, Manifest, ProjectRecord, RolloutRecord, RolloutStatus } from "./types";
 
@@ -23,29 +23,33 @@ const byStart = (a: RolloutRecord, b: RolloutRecord) =>
 
 export class DeploymentView {
   project: ProjectRecord;
-  deployment = $state<DeploymentRecord>() as DeploymentRecord;
+  deployment: DeploymentRecord;
   readonly rollouts: LiveList<RolloutRecord>;
   readonly autoUpdates: LiveList<AutoUpdateRecord>;
   objects = $state.raw<Map<string, MapObject>>(new Map());
   liveState = $state<LiveState>("connecting");
   liveReason = $state("");
   status = $state<RolloutStatus | null>(null);
+  running: RolloutRecord | undefined;
+  /** The manifest changes start from: the running rollout's, or the newest one's when none runs. */
+  baseManifest: Manifest | undefined;
+  pods: KubeObject[];
+  kubeDeployment: KubeObject | undefined;
+  indicator: RolloutIndicator;
   private socket: LiveSocket | null = null;
   private timer: ReturnType<typeof setInterval> | null = null;
 
-  running = $derived(runningRollout(this.rollouts?.items ?? []));
-  /** The manifest changes start from: the running rollout's, or the newest one's when none runs. */
-  baseManifest = $derived((this.running ?? this.rollouts?.items[0])?.manifest);
-  pods = $derived(this.objectsOf("pod").filter((p) => !p.metadata.ownerReferences?.some((o) => o.kind === "Job")));
-  kubeDeployment = $derived(this.objectsOf("deployment").find((d) => d.metadata.name === this.deployment.id));
-  indicator = $derived(rolloutIndicator(this.running, this.kubeDeployment, this.pods, this.status));
-
   constructor(project: ProjectRecord, deployment: DeploymentRecord) {
-    this.project = project;
-    this.deployment = deployment;
+    this.project = $state(project);
+    this.deployment = $state(deployment);
     const filter = `deployment="${deployment.id}"`;
     this.rollouts = new LiveList<RolloutRecord>("rollouts", { filter, sort: "-startDate" }, byStart);
     this.autoUpdates = new LiveList<AutoUpdateRecord>("autoUpdates", { filter });
+    this.running = $derived(runningRollout(this.rollouts.items));
+    this.baseManifest = $derived((this.running ?? this.rollouts.items[0])?.manifest);
+    this.pods = $derived(this.objectsOf("pod").filter((p) => !p.metadata.ownerReferences?.some((o) => o.kind === "Job")));
+    this.kubeDeployment = $derived(this.objectsOf("deployment").find((d) => d.metadata.name === this.deployment.id));
+    this.indicator = $derived(rolloutIndicator(this.running, this.kubeDeployment, this.pods, this.status));
   }
 
   objectsOf(kind: string): KubeObject[] {

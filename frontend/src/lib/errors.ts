@@ -37,13 +37,12 @@ export function describeError(error: unknown): Problem {
       }
     }
   }
-  let message = typeof response.message === "string" && response.message ? response.message : "";
-  if (!message && typeof e.message === "string" && e.message && !e.message.startsWith("ClientResponseError")) {
-    message = e.message;
-  }
-  if (!message || (status === 0 && !Object.keys(fields).length && !response.message)) {
-    message = STATUS_TEXT[status] ?? (message || "Something went wrong. Please try again.");
-  }
+  const fromSdk = e.response !== undefined;
+  let message: string;
+  if (typeof response.message === "string" && response.message) message = response.message;
+  else if (fromSdk && STATUS_TEXT[status]) message = STATUS_TEXT[status];
+  else if (typeof e.message === "string" && e.message) message = e.message;
+  else message = STATUS_TEXT[status] ?? "Something went wrong. Please try again.";
   return { status, message, fields };
 }
 
