@@ -61,7 +61,7 @@ def save(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}{'.quick' if quick() else ''}.json"
     payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(), "machine": platform.node(),
-               "cpus": os.cpu_count(), "quick": quick(), **figures}
+               "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(), "quick": quick(), **figures}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 

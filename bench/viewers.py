@@ -2,16 +2,18 @@
 
 ``python -m bench.viewers`` reads a plan as one JSON line on stdin::
 
-    {"url": "ws://127.0.0.1:8090", "marker": "bench/seq",
+    {"url": "ws://127.0.0.1:8090", "marker": "bench/seq", "count_to": 200,
      "sockets": [{"path": "/ws/k8s/rollouts", "token": "...", "request": {"projectId": "..."}}, ...]}
 
 opens every socket (token in ``?token=``, the request as first message) and then answers commands, one per
 line on stdin, with one JSON line on stdout:
 
 - ``ready``: waits until every open socket received a frame (the current state), says how many did;
-- ``report``: per socket, frames, lines and bytes received, when the first frame came, and for each value of
-  the ``marker`` annotation seen on an object when it first arrived (``time.monotonic()``, which is the same
+- ``report``: per socket, frames, lines and bytes received, when its request was sent, when the first frame
+  came and when ``count_to`` lines had come, and for each value of the ``marker`` annotation seen on an object
+  when it first arrived (``time.monotonic()``, which is the same
   clock in every process of the machine);
+- ``seen VALUE``: how many sockets have seen that value of the marker;
 - ``close``: closes the sockets and exits.
 
 :class:`Viewers` drives one or more such processes from a benchmark.
@@ -41,18 +43,21 @@ class _Socket:
     frames: int = 0
     lines: int = 0
     bytes: int = 0
+    sent: float | None = None
     first: float | None = None
+    counted: float | None = None  # when ``count_to`` lines had arrived
     seen: dict[str, float] = field(default_factory=dict)
     close_code: int | None = None
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # a first frame came, or the socket ended
 
 
-async def _follow(session: aiohttp.ClientSession, url: str, spec: dict[str, Any], marker: str,
+async def _follow(session: aiohttp.ClientSession, url: str, spec: dict[str, Any], marker: str, count_to: int,
                   state: _Socket, opened: asyncio.Future[bool]) -> None:
     try:
         async with session.ws_connect(f"{url}{spec['path']}?token={spec['token']}", max_msg_size=0,
                                       autoping=True, heartbeat=None) as ws:
             await ws.send_str(json.dumps(spec["request"]))
+            state.sent = time.monotonic()
             opened.set_result(True)
             async for message in ws:
                 if message.type is not aiohttp.WSMsgType.TEXT:
@@ -62,6 +67,8 @@ async def _follow(session: aiohttp.ClientSession, url: str, spec: dict[str, Any]
                 state.frames += 1
                 state.bytes += len(text)
                 state.lines += text.count("\n")
+                if count_to and state.counted is None and state.lines >= count_to:
+                    state.counted = now
                 if state.first is None:
                     state.first = now
                     state.settled.set()
@@ -99,8 +106,8 @@ async def _serve() -> None:
             batch = []
             for spec, state in specs[start:start + OPENING_AT_ONCE]:
                 opened: asyncio.Future[bool] = loop.create_future()
-                tasks.append(asyncio.create_task(_follow(session, plan["url"], spec, plan.get("marker", ""), state,
-                                                         opened)))
+                tasks.append(asyncio.create_task(_follow(session, plan["url"], spec, plan.get("marker", ""),
+                                                         int(plan.get("count_to", 0)), state, opened)))
                 batch.append(opened)
             for outcome in await asyncio.gather(*batch, return_exceptions=True):
                 if isinstance(outcome, BaseException):
@@ -113,8 +120,11 @@ async def _serve() -> None:
                 answer({"ready": sum(s.first is not None for s in states)})
             elif command == "report":
                 answer({"now": time.monotonic(), "sockets": [
-                    {"frames": s.frames, "lines": s.lines, "bytes": s.bytes, "first": s.first, "seen": s.seen,
-                     "close_code": s.close_code} for s in states]})
+                    {"frames": s.frames, "lines": s.lines, "bytes": s.bytes, "sent": s.sent, "first": s.first,
+                     "counted": s.counted, "seen": s.seen, "close_code": s.close_code} for s in states]})
+            elif command.startswith("seen "):
+                value = command.removeprefix("seen ")
+                answer({"count": sum(value in s.seen for s in states)})
             elif command == "close":
                 break
         for task in tasks:
@@ -130,7 +140,7 @@ class Viewers:
     def __init__(self) -> None:
         self.children: list[asyncio.subprocess.Process] = []
 
-    async def start(self, url: str, sockets: list[dict[str, Any]], *, marker: str = "",
+    async def start(self, url: str, sockets: list[dict[str, Any]], *, marker: str = "", count_to: int = 0,
                     processes: int = 1) -> dict[str, Any]:
         shares = [sockets[index::processes] for index in range(processes)]
         for share in shares:
@@ -138,7 +148,8 @@ class Viewers:
                 sys.executable, "-m", "bench.viewers", cwd=REPO, stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE, limit=1 << 28)
             assert child.stdin is not None
-            child.stdin.write(json.dumps({"url": url, "marker": marker, "sockets": share}).encode() + b"\n")
+            child.stdin.write(json.dumps({"url": url, "marker": marker, "count_to": count_to,
+                                          "sockets": share}).encode() + b"\n")
             self.children.append(child)
         answers = [await self._read(child) for child in self.children]
         return {"opened": sum(a["opened"] for a in answers), "failed": sum(a["failed"] for a in answers),
@@ -163,6 +174,9 @@ class Viewers:
 
     async def report(self) -> list[dict[str, Any]]:
         return [socket for answer in await self.command("report") for socket in answer["sockets"]]
+
+    async def seen(self, value: str) -> int:
+        return sum(answer["count"] for answer in await self.command(f"seen {value}"))
 
     async def close(self) -> None:
         if self.children:
