@@ -68,7 +68,10 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
         raise MigrationError(f"invalid schema name {schema!r}")
     await conn.execute("SELECT pg_advisory_lock($1)", _lock_key(schema))
     try:
-        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+        # Checked first: CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege on the database even when the
+        # schema exists, and a production role owns only its schema (deploy/kubernetes postgres roles).
+        if not await conn.fetchval("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)", schema):
+            await conn.execute(f'CREATE SCHEMA "{schema}"')
         await conn.execute(
             f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
             " id text PRIMARY KEY, checksum text NOT NULL,"

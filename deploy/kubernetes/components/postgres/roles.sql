@@ -8,9 +8,9 @@ CREATE ROLE oneclick_auth LOGIN PASSWORD :'auth_password';
 CREATE ROLE oneclick_records LOGIN PASSWORD :'records_password';
 CREATE ROLE oneclick_updater LOGIN PASSWORD :'updater_password';
 
--- CONNECT to reach the database; CREATE because migrations say CREATE SCHEMA IF NOT EXISTS (PostgreSQL checks
--- the privilege before it sees the schema exists). Each schema belongs to its service's role alone.
-GRANT CONNECT, CREATE ON DATABASE :"DBNAME" TO oneclick_auth, oneclick_records, oneclick_updater;
+-- CONNECT only: the schemas exist before the services start (migrations create one only when it is
+-- missing), so no role can create schemas of its own. Each schema belongs to its service's role alone.
+GRANT CONNECT ON DATABASE :"DBNAME" TO oneclick_auth, oneclick_records, oneclick_updater;
 CREATE SCHEMA auth AUTHORIZATION oneclick_auth;
 CREATE SCHEMA records AUTHORIZATION oneclick_records;
 CREATE SCHEMA updater AUTHORIZATION oneclick_updater;
