@@ -157,3 +157,23 @@ async def test_replicas_of_a_consumer_share_the_work(js: JetStreamContext) -> No
     assert sorted(by_replica["a"] + by_replica["b"]) == list(range(40))
     assert by_replica["a"]
     assert by_replica["b"]
+
+
+async def test_streams_are_updated_only_when_their_config_differs(js: JetStreamContext,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    updates: list[str] = []
+    real_update = js.update_stream
+
+    async def counting_update(config: object, **kwargs: object) -> object:
+        updates.append(str(getattr(config, "name", "")))
+        return await real_update(config, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(js, "update_stream", counting_update)
+    await ensure_streams(js)
+    assert updates == []  # in place and as configured: no write at every service start
+    changed = (await js.stream_info(EVENTS_STREAM)).config
+    changed.max_age = 3600.0
+    await real_update(changed)
+    await ensure_streams(js)
+    assert updates == [EVENTS_STREAM]
+    assert (await js.stream_info(EVENTS_STREAM)).config.max_age == 7 * 24 * 3600.0

@@ -46,12 +46,18 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
     for config in platform_streams(replicas):
         assert config.name is not None
         try:
-            await js.stream_info(config.name)
+            current = (await js.stream_info(config.name)).config
         except NotFoundError:
             try:
                 await js.add_stream(config)
                 continue
             except Exception:
                 # Another replica created it between our lookup and our create: fall through to update.
-                await js.stream_info(config.name)
-        await js.update_stream(config)
+                current = (await js.stream_info(config.name)).config
+        if any(getattr(current, name) != getattr(config, name) for name in _MANAGED_FIELDS):
+            await js.update_stream(config)
+
+
+# What platform_streams() sets; a stream that already has these is left alone (no write at every start).
+_MANAGED_FIELDS = ("description", "subjects", "retention", "storage", "discard", "max_age", "duplicate_window",
+                   "num_replicas")
