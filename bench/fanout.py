@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 from bench.reporting import ms, quick, report, sized, spread, table
-from bench.stack import stack
+from bench.stack import Stack, stack
 from bench.viewers import Viewers
 from oneclick_testing.waiting import eventually
 from tests.streaming.live import Cluster, project_with_deployment
@@ -27,41 +27,39 @@ async def _all_seen(clients: Viewers, value: str, viewers: int) -> bool:
     return await clients.seen(value) >= viewers
 
 
-async def _run() -> dict[str, Any]:
+async def measure(bench: Stack) -> dict[str, Any]:
     viewers, changes = sized(1000, 20), sized(20, 3)
-    async with stack("fanout", kubesim=True) as bench:
-        assert bench.kubesim is not None
-        platform = await bench.platform(["auth", "records", "streaming"])
-        cluster = Cluster(bench.kubesim)
-        clients = Viewers()
-        try:
-            user = await platform.new_user("viewer")
-            project, deployment = await project_with_deployment(user)
-            await cluster.namespace(project)
-            await cluster.deployment(project, deployment)
-            await eventually(lambda: cluster.running_pods(project, deployment), message="the pod running")
-            pods = await cluster.running_pods(project, deployment)
-            sockets = [{"path": "/ws/k8s/rollouts", "token": user.token,
-                        "request": {"projectId": project, "deploymentId": deployment}}] * viewers
-            opened = await clients.start(platform.url.replace("http://", "ws://"), sockets, marker=MARKER,
-                                         processes=2)
-            if opened["failed"]:
-                raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
-            print(f"  {opened['opened']} viewers connected, {await clients.ready()} have the map", flush=True)
-            sent: dict[str, float] = {}
-            for n in range(changes):
-                value = str(n)
-                sent[value] = time.monotonic()
-                await cluster.request("PATCH", f"/api/v1/namespaces/{project}/pods/{pods[0]}",
-                                      {"metadata": {"annotations": {MARKER: value}}}, patch=True)
-                # A viewer that never gets the change counts as not delivered.
-                with contextlib.suppress(AssertionError):
-                    await eventually(lambda v=value: _all_seen(clients, v, viewers), timeout=60, interval=0.05)
-            received = await clients.report()
-        finally:
-            await clients.close()
-            await cluster.close()
-            await platform.close()
+    assert bench.kubesim is not None
+    platform = await bench.platform(["auth", "records", "streaming"])
+    cluster = Cluster(bench.kubesim)
+    clients = Viewers()
+    try:
+        user = await platform.new_user("viewer")
+        project, deployment = await project_with_deployment(user)
+        await cluster.namespace(project)
+        await cluster.deployment(project, deployment)
+        await eventually(lambda: cluster.running_pods(project, deployment), message="the pod running")
+        pods = await cluster.running_pods(project, deployment)
+        sockets = [{"path": "/ws/k8s/rollouts", "token": user.token,
+                    "request": {"projectId": project, "deploymentId": deployment}}] * viewers
+        opened = await clients.start(platform.url.replace("http://", "ws://"), sockets, marker=MARKER,
+                                     processes=2)
+        if opened["failed"]:
+            raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
+        print(f"  {opened['opened']} viewers connected, {await clients.ready()} have the map", flush=True)
+        sent: dict[str, float] = {}
+        for n in range(changes):
+            value = str(n)
+            sent[value] = time.monotonic()
+            await cluster.request("PATCH", f"/api/v1/namespaces/{project}/pods/{pods[0]}",
+                                  {"metadata": {"annotations": {MARKER: value}}}, patch=True)
+            # A viewer that never gets the change counts as not delivered.
+            with contextlib.suppress(AssertionError):
+                await eventually(lambda v=value: _all_seen(clients, v, viewers), timeout=60, interval=0.05)
+        received = await clients.report()
+    finally:
+        await clients.close()
+        await cluster.close()
     latencies = [socket["seen"][value] - at for value, at in sent.items() for socket in received
                  if value in socket["seen"]]
     last = [max(socket["seen"].get(value, at) for socket in received) - at for value, at in sent.items()]
@@ -69,8 +67,12 @@ async def _run() -> dict[str, Any]:
             "latency": spread(latencies), "until_every_viewer": spread(last)}
 
 
-def main() -> None:
-    figures = asyncio.run(_run())
+async def _standalone() -> dict[str, Any]:
+    async with stack("fanout", kubesim=True) as bench:
+        return await measure(bench)
+
+
+def show(figures: dict[str, Any]) -> None:
     latency, last = figures["latency"], figures["until_every_viewer"]
     print()
     print(table(["viewers", "changes", "frames delivered / expected", "p50 ms", "p95 ms", "p99 ms", "max ms",
@@ -79,4 +81,9 @@ def main() -> None:
                   ms(latency["p50"]), ms(latency["p95"]), ms(latency["p99"]), ms(latency["max"]), ms(last["p50"])]]))
     if quick():
         print("(quick run: sizes too small for the percentiles to mean much)")
+
+
+def main() -> None:
+    figures = asyncio.run(_standalone())
+    show(figures)
     report("fanout", figures)

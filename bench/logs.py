@@ -16,15 +16,12 @@ import time
 from typing import Any
 
 from bench.reporting import quick, report, sized, table
-from bench.stack import Stack, rss_bytes, stack
+from bench.stack import SHORT_LINGER, Stack, rss_bytes, stack
 from bench.viewers import Viewers
 from oneclick_testing.waiting import eventually
 from tests.streaming.live import Cluster, project_with_deployment
 
 LINES_PER_SECOND_WRITTEN = 20  # kubesim's fast timings: one line every 50 ms
-# Short lingering, so the second phase starts with no log follower left from the first.
-STREAMING = {"ONECLICK_STREAMING_LINGER": "0.5"}
-EDGE = {"ONECLICK_LIVE_LINGER": "0.2"}
 MIB = 1 << 20
 
 
@@ -70,40 +67,42 @@ async def _follow(bench: Stack, url: str, token: str, project: str, pod: str, fo
             "kubernetes_log_streams_opened": _log_requests(bench) - requests_before}
 
 
-async def _run() -> dict[str, Any]:
+async def measure(bench: Stack) -> dict[str, Any]:
     followers, tail, window = sized(100, 5), sized(200, 20), 10.0 if not quick() else 2.0
-    async with stack("logs", kubesim=True) as bench:
-        assert bench.kubesim is not None
-        platform = await bench.platform(["auth", "records", "streaming"], env={"streaming": STREAMING,
-                                                                                 "edge": EDGE})
-        cluster = Cluster(bench.kubesim)
-        try:
-            user = await platform.new_user("reader")
-            project, deployment = await project_with_deployment(user)
-            await cluster.namespace(project)
-            await cluster.deployment(project, deployment)
-            await eventually(lambda: cluster.running_pods(project, deployment), message="the pod running")
-            pod = (await cluster.running_pods(project, deployment))[0]
+    assert bench.kubesim is not None
+    # Short lingering, so the second phase starts with no log follower left from the first.
+    platform = await bench.platform(["auth", "records", "streaming"], env=SHORT_LINGER)
+    cluster = Cluster(bench.kubesim)
+    try:
+        user = await platform.new_user("reader")
+        project, deployment = await project_with_deployment(user)
+        await cluster.namespace(project)
+        await cluster.deployment(project, deployment)
+        await eventually(lambda: cluster.running_pods(project, deployment), message="the pod running")
+        pod = (await cluster.running_pods(project, deployment))[0]
 
-            async def has_written_a_tail() -> bool:
-                log = await cluster.client.get(f"/api/v1/namespaces/{project}/pods/{pod}/log")
-                return log.text.count("\n") >= tail
+        async def has_written_a_tail() -> bool:
+            log = await cluster.client.get(f"/api/v1/namespaces/{project}/pods/{pod}/log")
+            return log.text.count("\n") >= tail
 
-            await eventually(has_written_a_tail, timeout=60, interval=0.2, message="the pod's first lines")
-            idle = rss_bytes(bench.replicas("edge")[0].pid) / MIB
-            url = platform.url.replace("http://", "ws://")
-            one = await _follow(bench, url, user.token, project, pod, 1, tail, window)
-            await asyncio.sleep(2)  # the follower lingers 0.7 s after its last viewer
-            many = await _follow(bench, url, user.token, project, pod, followers, tail, window)
-        finally:
-            await cluster.close()
-            await platform.close()
+        await eventually(has_written_a_tail, timeout=60, interval=0.2, message="the pod's first lines")
+        idle = rss_bytes(bench.replicas("edge")[0].pid) / MIB
+        url = platform.url.replace("http://", "ws://")
+        one = await _follow(bench, url, user.token, project, pod, 1, tail, window)
+        await asyncio.sleep(2)  # the follower lingers 0.7 s after its last viewer
+        many = await _follow(bench, url, user.token, project, pod, followers, tail, window)
+    finally:
+        await cluster.close()
     return {"lines_written_per_second": LINES_PER_SECOND_WRITTEN, "edge_rss_mib_idle": idle, "one": one,
             "many": many}
 
 
-def main() -> None:
-    figures = asyncio.run(_run())
+async def _standalone() -> dict[str, Any]:
+    async with stack("logs", kubesim=True) as bench:
+        return await measure(bench)
+
+
+def show(figures: dict[str, Any]) -> None:
     rows = []
     for phase in (figures["one"], figures["many"]):
         rows.append([phase["followers"], f"{phase['tail_seconds_median'] * 1000:.0f}",
@@ -119,4 +118,9 @@ def main() -> None:
                  "closed early", "edge RSS MiB idle → peak", "streaming RSS MiB", "Kubernetes log streams (ours)",
                  "(original design)"], rows))
     print(f"\nthe pod writes {LINES_PER_SECOND_WRITTEN} lines/s (kubesim fast timings), which bounds the steady rate")
+
+
+def main() -> None:
+    figures = asyncio.run(_standalone())
+    show(figures)
     report("logs", figures)

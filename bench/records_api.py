@@ -27,7 +27,7 @@ import httpx
 from bench.loadgen import generate_load
 from bench.pocketbase import PocketBase
 from bench.reporting import ms, quick, ratio, report, sized, table
-from bench.stack import stack
+from bench.stack import Stack, stack
 from oneclick_testing.platform import PASSWORD
 
 COLLECTION = "/api/collections/deployments/records"
@@ -97,25 +97,23 @@ def _requests(operation: str, accounts: list[Account]) -> list[dict[str, Any]]:
 
 
 @contextlib.asynccontextmanager
-async def _servers() -> AsyncIterator[dict[str, str]]:
-    async with stack("records-api") as ours:
-        platform = await ours.platform(["auth", "records"])
-        directory = ours.work / "pocketbase"
-        directory.mkdir()
-        baseline = PocketBase(directory).start()
-        try:
-            await baseline.create_collections()
-            yield {"one-click": platform.url, "pocketbase": baseline.url}
-        finally:
-            baseline.stop()
-            await platform.close()
+async def _servers(ours: Stack) -> AsyncIterator[dict[str, str]]:
+    platform = await ours.platform(["auth", "records"])
+    directory = ours.work / "pocketbase"
+    directory.mkdir()
+    baseline = PocketBase(directory).start()
+    try:
+        await baseline.create_collections()
+        yield {"one-click": platform.url, "pocketbase": baseline.url}
+    finally:
+        baseline.stop()
 
 
-async def _run() -> list[dict[str, Any]]:
+async def measure(bench: Stack) -> dict[str, Any]:
     users, projects, deployments = sized(20, 3), sized(5, 2), sized(10, 3)
     seconds, warmup = (0.5, 0.1) if quick() else (10.0, 2.0)
     results: list[dict[str, Any]] = []
-    async with _servers() as urls:
+    async with _servers(bench) as urls:
         accounts = {server: await _fill(url, users, projects, deployments) for server, url in urls.items()}
         print(f"  each server holds {users} users, {users * projects} projects, "
               f"{users * projects * deployments} deployments", flush=True)
@@ -128,7 +126,13 @@ async def _run() -> list[dict[str, Any]]:
                     results.append({"server": server, "operation": operation, "concurrency": concurrency,
                                     **figures})
                     print(f"  {server} {operation} c={concurrency}: {figures['per_second']:.0f}/s", flush=True)
-    return results
+    return {"users": users, "projects": users * projects, "deployments": users * projects * deployments,
+            "results": results}
+
+
+async def _standalone() -> dict[str, Any]:
+    async with stack("records-api") as bench:
+        return await measure(bench)
 
 
 def _failures(result: dict[str, Any]) -> int:
@@ -140,8 +144,8 @@ def _cpu_ms(result: dict[str, Any]) -> float:
     return servers / max(result["requests"], 1) * 1000
 
 
-def main() -> None:
-    results = asyncio.run(_run())
+def show(figures: dict[str, Any]) -> None:
+    results = figures["results"]
     print()
     print(table(["server", "operation", "concurrency", "requests/s", "p50 ms", "p95 ms", "p99 ms", "non-200",
                  "server CPU ms/request"],
@@ -160,4 +164,9 @@ def main() -> None:
     print()
     print(table(["operation", "concurrency", "requests/s ours/PocketBase", "p50 ours/PocketBase",
                  "p99 ours/PocketBase", "CPU/request ours/PocketBase"], rows))
-    report("records_api", {"results": results})
+
+
+def main() -> None:
+    figures = asyncio.run(_standalone())
+    show(figures)
+    report("records_api", figures)

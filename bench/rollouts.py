@@ -165,30 +165,31 @@ async def _watching(bench: Stack) -> AsyncIterator[ClusterWatch]:
         await watch.stop()
 
 
-async def _run() -> list[dict[str, Any]]:
+async def measure(bench: Stack) -> dict[str, Any]:
     burst, one_by_one = sized(200, 6), sized(50, 3)
     results = []
-    async with stack("rollouts", kubesim=True) as bench, _watching(bench) as watch:
-        assert bench.kubesim is not None
-        platform = await bench.platform(["auth", "records", "k8s-executor"])
-        try:
-            user = await platform.new_user("deployer")
-            for replicas in (1, 2):
-                if replicas == 2:
-                    await bench.start("k8s-executor")
-                for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
-                                                             ("burst", burst, 8, False)):
-                    figures = await _load(platform, user, watch, count, concurrency=concurrency,
-                                          sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
-                    results.append({"executor_replicas": replicas, "load": load, **figures})
-                    print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
-        finally:
-            await platform.close()
-    return results
+    platform = await bench.platform(["auth", "records", "k8s-executor"])
+    async with _watching(bench) as watch:
+        user = await platform.new_user("deployer")
+        for replicas in (1, 2):
+            while len(bench.replicas("k8s-executor")) < replicas:
+                await bench.start("k8s-executor")
+            for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
+                                                         ("burst", burst, 8, False)):
+                figures = await _load(platform, user, watch, count, concurrency=concurrency,
+                                      sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
+                results.append({"executor_replicas": replicas, "load": load, **figures})
+                print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
+    return {"results": results}
 
 
-def main() -> None:
-    results = asyncio.run(_run())
+async def _standalone() -> dict[str, Any]:
+    async with stack("rollouts", kubesim=True) as bench:
+        return await measure(bench)
+
+
+def show(figures: dict[str, Any]) -> None:
+    results = figures["results"]
     rows = [[r["executor_replicas"], r["load"], r["rollouts"], ms(r["latency"]["p50"]), ms(r["latency"]["p95"]),
              ms(r["latency"]["p99"]), ms(r["latency"]["max"]), f"{r['applied_per_second']:.1f}"] for r in results]
     print()
@@ -202,4 +203,9 @@ def main() -> None:
         for load in ("one at a time", "burst")]))
     if quick():
         print("(quick run: sizes too small for the percentiles to mean much)")
-    report("rollouts", {"results": results})
+
+
+def main() -> None:
+    figures = asyncio.run(_standalone())
+    show(figures)
+    report("rollouts", figures)

@@ -11,7 +11,7 @@ import contextlib
 import shutil
 import signal
 from collections.abc import AsyncIterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -25,6 +25,10 @@ from oneclick_testing.services import ServiceGroup, ServiceProcess
 # Services that talk to Kubernetes get the kubeconfig.
 KUBERNETES_CLIENTS = ("k8s-executor", "streaming")
 QUIET = {"ONECLICK_LOG_LEVEL": "warning", "ONECLICK_LOG_FORMAT": "json"}
+# Live views let go of a namespace or log follower soon after the last viewer left, so a benchmark's next
+# phase starts from nothing rather than from what the last one left lingering.
+SHORT_LINGER: Mapping[str, Mapping[str, str]] = {"streaming": {"ONECLICK_STREAMING_LINGER": "0.5"},
+                                                 "edge": {"ONECLICK_LIVE_LINGER": "0.2"}}
 
 
 @dataclass
@@ -34,6 +38,7 @@ class Stack:
     database: Database
     group: ServiceGroup
     kubesim: KubesimProcess | None
+    shown: Platform | None = field(default=None, repr=False)
 
     def settings(self, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
         found = dict(extra or {})
@@ -49,17 +54,22 @@ class Stack:
         return await self.group.start(name, env=self.settings(name, extra))
 
     async def platform(self, names: Sequence[str], env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
-        """``names`` and the edge as processes, started side by side (what ``oneclick_testing.platform`` does one
-        after the other), auth with fast hashing and a superuser, Kubernetes clients pointed at kubesim."""
+        """``names`` and the edge running as processes: those not running yet are started side by side (what
+        ``oneclick_testing.platform`` does one after the other), auth with fast hashing and a superuser, Kubernetes
+        clients pointed at kubesim. Benchmarks sharing a stack share its platform; the stack closes it."""
         env = env or {}
-        port = free_port()
-        started = [await self.group.start(name, env=self.settings(name, env.get(name)), wait=False) for name in names]
-        started.append(await self.group.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
-                                              wait=False))
+        missing = [name for name in names if not self.replicas(name)]
+        started = [await self.group.start(name, env=self.settings(name, env.get(name)), wait=False)
+                   for name in missing]
+        if self.shown is None:
+            port = free_port()
+            started.append(await self.group.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
+                                                  wait=False))
+            url = f"http://127.0.0.1:{port}"
+            self.shown = Platform(services=self.group, url=url, database=self.database,
+                                  client=httpx.AsyncClient(base_url=url, timeout=15))
         await asyncio.gather(*(process.wait_ready() for process in started))
-        url = f"http://127.0.0.1:{port}"
-        return Platform(services=self.group, url=url, database=self.database,
-                        client=httpx.AsyncClient(base_url=url, timeout=15))
+        return self.shown
 
     def replicas(self, name: str) -> list[ServiceProcess]:
         return [process for process in self.group.processes if process.name == name]
@@ -78,9 +88,12 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             database = await create_database(postgres.url)
             group = ServiceGroup({"ONECLICK_NATS_URL": nats_server.url, "ONECLICK_DATABASE_URL": database.url,
                                   **QUIET}, work)
+            parts = Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator)
             try:
-                yield Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator)
+                yield parts
             finally:
+                if parts.shown is not None:
+                    await parts.shown.close()
                 _stop(group)
     except BaseException:
         failed = True

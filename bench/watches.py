@@ -17,7 +17,7 @@ import asyncio
 from typing import Any
 
 from bench.reporting import quick, ratio, report, table
-from bench.stack import Stack, stack
+from bench.stack import SHORT_LINGER, Stack, stack
 from bench.viewers import Viewers
 from kubesim.testing import KubesimProcess
 from oneclick_testing.platform import Platform, User
@@ -25,9 +25,6 @@ from tests.streaming.live import Cluster, project_with_deployment
 
 ORIGINAL_PER_MAP = 10
 ORIGINAL_PER_EVENTS = 1
-# Short lingering, so the watches of one scenario are gone before the next starts.
-STREAMING = {"ONECLICK_STREAMING_LINGER": "0.5"}
-EDGE = {"ONECLICK_LIVE_LINGER": "0.2"}
 
 
 def _open_watches(kubesim: KubesimProcess) -> int:
@@ -79,9 +76,10 @@ async def _scenario(platform: Platform, kubesim: KubesimProcess, user: User, tar
             "watches_original": original}
 
 
-async def _run(bench: Stack, counts: list[int]) -> list[dict[str, Any]]:
+async def measure(bench: Stack) -> dict[str, Any]:
     assert bench.kubesim is not None
-    platform = await bench.platform(["auth", "records", "streaming"], env={"streaming": STREAMING, "edge": EDGE})
+    counts = [1, 10] if quick() else [1, 10, 100, 500]
+    platform = await bench.platform(["auth", "records", "streaming"], env=SHORT_LINGER)
     cluster = Cluster(bench.kubesim)
     try:
         user = await platform.new_user("viewer")
@@ -99,23 +97,27 @@ async def _run(bench: Stack, counts: list[int]) -> list[dict[str, Any]]:
                 print(f"  {viewers} viewers over {spread_over} project(s): {result['watches_ours']} watches",
                       flush=True)
                 results.append(result)
-        return results
+        return {"original_per_map_socket": ORIGINAL_PER_MAP, "original_per_events_socket": ORIGINAL_PER_EVENTS,
+                "scenarios": results}
     finally:
         await cluster.close()
-        await platform.close()
 
 
-async def _main() -> list[dict[str, Any]]:
+async def _standalone() -> dict[str, Any]:
     async with stack("watches", kubesim=True) as bench:
-        return await _run(bench, [1, 10] if quick() else [1, 10, 100, 500])
+        return await measure(bench)
 
 
-def main() -> None:
-    results = asyncio.run(_main())
+def show(figures: dict[str, Any]) -> None:
+    results = figures["scenarios"]
     rows = [[r["viewers"], r["projects"], r["map_sockets"] + r["events_sockets"], r["watches_ours"],
              r["watches_original"], ratio(r["watches_ours"], r["watches_original"])] for r in results]
     print(table(["viewers (map + events socket)", "projects", "sockets", "kubesim watches (ours)",
                  f"original design ({ORIGINAL_PER_MAP}/map + {ORIGINAL_PER_EVENTS}/events)", "ours / original"],
                 rows))
-    report("watches", {"original_per_map_socket": ORIGINAL_PER_MAP,
-                       "original_per_events_socket": ORIGINAL_PER_EVENTS, "scenarios": results})
+
+
+def main() -> None:
+    figures = asyncio.run(_standalone())
+    show(figures)
+    report("watches", figures)
