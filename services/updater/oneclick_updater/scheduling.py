@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 
@@ -48,14 +48,18 @@ class Scheduler:
     async def dispatch(self) -> int:
         """Queue the checks of everything due now; returns how many."""
         total = 0
+        # Every check of this round accepts a tag listing made after the round began, so the batches of
+        # one tick still share one listing per repository.
+        round_started: datetime | None = None
         try:
             while True:
                 async with self._pool.acquire() as conn, conn.transaction():
                     now = await conn.fetchval("SELECT now()")
+                    round_started = round_started or now
                     due = await store.claim_due(conn, now, self._batch)
                     for item in due:
                         await enqueue_check(conn, CheckJob(autoUpdate=item.auto_update, deployment=item.deployment,
-                                                           dueAt=item.due_at, freshAfter=now))
+                                                           dueAt=item.due_at, freshAfter=round_started))
                 total += len(due)
                 if len(due) < self._batch:
                     break
