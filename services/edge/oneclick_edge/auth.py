@@ -211,7 +211,11 @@ def cookie_or_query_token(request: Request) -> str | None:
         return None
     if token := request.query_params.get("token"):
         return token
-    cookie = request.cookies.get("pb_auth")
+    return pb_auth_cookie_token(request.cookies.get("pb_auth"))
+
+
+def pb_auth_cookie_token(cookie: str | None) -> str | None:
+    """The token in the cookie the PocketBase SDK's ``authStore.exportToCookie()`` writes."""
     if not cookie:
         return None
     try:

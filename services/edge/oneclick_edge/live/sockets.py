@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from typing import Protocol, TypeVar
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
@@ -22,7 +22,7 @@ from pydantic import BaseModel, ValidationError
 from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, DeploymentRef, ProjectAccessRequest
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
-from oneclick_edge.auth import Principal, authenticator_of
+from oneclick_edge.auth import Principal, authenticator_of, pb_auth_cookie_token
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.live.hub import LiveHub
 from oneclick_edge.live.queues import LogUnavailable, SlowClient
@@ -68,15 +68,7 @@ def cookie_token(websocket: WebSocket) -> str | None:
     origin = websocket.headers.get("origin")
     if origin and urlsplit(origin).hostname != urlsplit(f"//{websocket.headers.get('host', '')}").hostname:
         return None
-    cookie = websocket.cookies.get("pb_auth")
-    if not cookie:
-        return None
-    try:
-        value = orjson.loads(unquote(cookie))
-    except orjson.JSONDecodeError:
-        return None
-    token = value.get("token") if isinstance(value, dict) else None
-    return token if isinstance(token, str) and token else None
+    return pb_auth_cookie_token(websocket.cookies.get("pb_auth"))
 
 
 def _validation_reason(error: ValidationError) -> str:
