@@ -10,11 +10,12 @@ BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install sdk-install run test test-fast lint format typecheck catalog bench clean clean-state
+.PHONY: help install sdk-install frontend run test test-fast lint format typecheck catalog bench clean clean-state
 
 help:
 	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
 	@echo "make test       install what is missing, then run the whole test suite"
+	@echo "make frontend   build the web UI (npm ci + npm run build in frontend/)"
 	@echo "make lint       ruff and mypy"
 	@echo "make catalog    regenerate docs/events.md from the event and RPC models"
 	@echo "make bench      run the benchmarks in bench/"
@@ -41,14 +42,31 @@ $(SDK_DIR)/node_modules/.installed: $(SDK_DIR)/package-lock.json
 
 sdk-install: $(SDK_DIR)/node_modules/.installed
 
-run: install
+# The web UI (frontend/, SvelteKit), built into frontend/build, which the edge serves at /. npm ci installs
+# exactly the committed lock; the build reruns only when a source or the lock changed. Without npm the edge
+# serves a page saying the UI is not built and the browser tests skip, saying why.
+FRONTEND_DIR := frontend
+FRONTEND_SOURCES := $(shell find $(FRONTEND_DIR)/src $(FRONTEND_DIR)/static -type f 2>/dev/null) \
+	$(addprefix $(FRONTEND_DIR)/,package.json svelte.config.js vite.config.ts tsconfig.json)
+$(FRONTEND_DIR)/node_modules/.installed: $(FRONTEND_DIR)/package-lock.json
+	cd $(FRONTEND_DIR) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed
+
+$(FRONTEND_DIR)/build/index.html: $(FRONTEND_DIR)/node_modules/.installed $(FRONTEND_SOURCES)
+	cd $(FRONTEND_DIR) && npm run build --silent
+	@touch $@
+
+frontend:
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(FRONTEND_DIR)/build/index.html; \
+	else echo "npm not found: the web UI is not built (the edge serves a placeholder; the browser tests skip)"; fi
+
+run: install frontend
 	$(BIN)/oneclick dev
 
-test: install sdk-install
+test: install sdk-install frontend
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Everything but the slow end-to-end tests, for a quick loop while developing.
-test-fast: install sdk-install
+test-fast: install sdk-install frontend
 	$(BIN)/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
 
 lint: install
@@ -65,7 +83,7 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .tools .pytest_cache .mypy_cache .ruff_cache $(FRONTEND_DIR)/node_modules $(FRONTEND_DIR)/build $(FRONTEND_DIR)/.svelte-kit
 
 clean-state:
 	rm -rf .oneclick

@@ -14,6 +14,8 @@ export interface ListQuery {
 
 type Compare<T> = (a: T, b: T) => number;
 
+const UNSUBSCRIBE_DELAY = 1000;
+
 /** The SDK sends `filter=undefined` for a key that is present but undefined: leave such keys out. */
 export function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")) as Partial<T>;
@@ -85,7 +87,10 @@ export class LiveList<T extends RecordModel> {
 
   stop(): void {
     this.stopped = true;
-    this.unsubscribe?.().catch(() => undefined);
+    const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
+    // Unsubscribing last on a page makes the SDK close its realtime connection, and the next page opens a
+    // new one at once. Letting the next page subscribe first keeps one connection across navigations.
+    if (unsubscribe) setTimeout(() => unsubscribe().catch(() => undefined), UNSUBSCRIBE_DELAY);
   }
 }

@@ -108,11 +108,16 @@ export class DeploymentView {
       user: userId()
     });
     this.rollouts.upsert(rollout);
-    // The rollout this one replaced ended in the same transaction; realtime will say so too.
-    for (const other of this.rollouts.items) {
-      if (other.id !== rollout.id && !other.endDate) this.rollouts.upsert({ ...other, endDate: rollout.startDate });
-    }
+    await this.rolloutsChanged();
     return true;
+  }
+
+  /**
+   * After a write that also ended another rollout (the server does that in the same transaction): read the
+   * list again rather than wait for that rollout's realtime event, so the table is right at once.
+   */
+  async rolloutsChanged(): Promise<void> {
+    await this.rollouts.reload();
   }
 }
 
