@@ -12,6 +12,13 @@ from oneclick_core.logs import get_logger
 
 log = get_logger(__name__)
 
+# What a query raises when PostgreSQL is down, restarting or cut the connection: the request may be tried
+# again later (503), it is not a bug (500). OSError covers refused connections and timeouts; asyncpg's
+# InternalClientError is what a connection that broke mid-operation reports when it is reset.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
+    OSError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError)
+
 
 def _quote_ident(name: str) -> str:
     if not name.replace("_", "").isalnum():

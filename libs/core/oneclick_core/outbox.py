@@ -37,6 +37,14 @@ async def enqueue(conn: asyncpg.Connection, subject: str, envelope: Envelope, *,
     await conn.execute("SELECT pg_notify($1, '')", _channel(schema))
 
 
+def _lost(conn: asyncpg.Connection) -> bool:
+    try:
+        return bool(conn.is_closed())
+    except asyncpg.InterfaceError:
+        # The pool takes back a connection whose server went away; its proxy then refuses every call.
+        return True
+
+
 class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, schema: str, *, batch: int = 200,
                  poll_interval: float = 1.0) -> None:
@@ -52,7 +60,7 @@ class OutboxRelay:
         listener: asyncpg.Connection | None = None
         try:
             while not self._stopping.is_set():
-                if listener is not None and listener.is_closed():
+                if listener is not None and _lost(listener):
                     await self._unlisten(listener)
                     listener = None
                 if listener is None:

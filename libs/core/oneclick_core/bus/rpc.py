@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from oneclick_core.contracts.envelope import RPC_SUBJECT_PREFIX
 from oneclick_core.contracts.rpc import RpcMethod
+from oneclick_core.database import DATABASE_UNAVAILABLE
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import bound_context, get_logger
 from oneclick_core.metrics import BusMetrics
@@ -116,6 +117,10 @@ class RpcServer:
                 except ApiError as exc:
                     outcome = str(exc.status)
                     body = error_reply(exc)
+                except DATABASE_UNAVAILABLE as exc:
+                    outcome = "503"
+                    log.warning("rpc.database_unavailable", error=str(exc) or type(exc).__name__)
+                    body = error_reply(ApiError.unavailable("The database is unavailable, try again shortly."))
                 except Exception:
                     outcome = "500"
                     log.exception("rpc.handler_crashed")

@@ -1,0 +1,143 @@
+"""What the fault-injection tests do and look at: rollouts made through the edge by a client that retries like
+a patient browser, the events the platform stored, and the Deployments in the cluster."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from nats.aio.client import Client as NATS
+from nats.js.api import DeliverPolicy
+from pydantic import ValidationError
+
+from oneclick_core.bus.streams import EVENTS_STREAM
+from oneclick_core.contracts.envelope import Envelope
+from oneclick_manifest.naming import ROLLOUT_ID_LABEL
+from oneclick_testing.platform import User
+
+Json = dict[str, Any]
+
+MANIFEST: Json = {
+    "apiVersion": "one-click.dev/v1alpha1",
+    "kind": "Rollout",
+    "spec": {
+        "image": {"registry": "docker.io", "repository": "library/nginx", "tag": "1.0", "username": "",
+                  "password": ""},
+        "horizontalScale": {"minReplicas": 1, "maxReplicas": 1, "targetCPUUtilizationPercentage": 80},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
+        "env": [], "secrets": [], "volumes": [], "interfaces": [{"name": "http", "port": 80}],
+        "serviceAccountName": "one-click",
+    },
+}
+# Answers a retrying client treats as "try again": the platform said it is (partly) down.
+RETRIED_STATUSES = {502, 503, 504}
+
+
+def manifest(tag: str) -> Json:
+    value = copy.deepcopy(MANIFEST)
+    value["spec"]["image"]["tag"] = tag
+    return value
+
+
+@dataclass
+class Attempts:
+    """What a retrying client saw: answers by status, and tries whose outcome it cannot know."""
+
+    statuses: dict[int, int] = field(default_factory=dict)
+    # Tries that certainly did nothing: the connection was refused, or no replica of the service was there.
+    refused: int = 0
+    # The connection was cut or timed out, or a 502/503/504 after the request reached a service: the write
+    # may or may not have happened.
+    unknown: int = 0
+    # Any 500: a bug, never an acceptable answer to an outage.
+    crashes: list[str] = field(default_factory=list)
+
+    def saw(self, status: int, body: str) -> None:
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        if status == 500:
+            self.crashes.append(body)
+
+
+async def send(client: httpx.AsyncClient, method: str, path: str, attempts: Attempts, *,
+               give_up_after: float = 120.0, **kwargs: Any) -> httpx.Response:
+    """The request, repeated while the platform is unreachable or answers 502/503/504."""
+    deadline = time.monotonic() + give_up_after
+    while True:
+        try:
+            response = await client.request(method, path, **kwargs)
+        except httpx.ConnectError:
+            attempts.refused += 1
+        except httpx.TransportError:
+            attempts.unknown += 1
+        else:
+            attempts.saw(response.status_code, response.text)
+            if response.status_code not in RETRIED_STATUSES and response.status_code != 500:
+                return response
+            if "service_unavailable" in response.text:
+                attempts.refused += 1
+            else:
+                attempts.unknown += 1
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{method} {path} kept failing for {give_up_after:g}s: {attempts}")
+        await asyncio.sleep(0.1)
+
+
+async def create(user: User, collection: str, attempts: Attempts, **data: Any) -> Json:
+    response = await send(user.client, "POST", f"/api/collections/{collection}/records", attempts, json=data)
+    assert response.status_code == 200, response.text
+    body: Json = response.json()
+    return body
+
+
+async def records(user: User, collection: str, attempts: Attempts, filter_: str) -> list[Json]:
+    found: list[Json] = []
+    page = 1
+    while True:
+        response = await send(user.client, "GET", f"/api/collections/{collection}/records", attempts,
+                              params={"filter": filter_, "perPage": 500, "page": page, "sort": "created"})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        found += body["items"]
+        if page >= body["totalPages"]:
+            return found
+        page += 1
+
+
+async def stored_events(nc: NATS, subjects: str, keep: Callable[[Envelope], bool] = lambda _: True) -> list[Envelope]:
+    """Every event on ``subjects`` the stream holds, in order (what the platform kept, duplicates dropped)."""
+    js = nc.jetstream()
+    last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
+    found: list[Envelope] = []
+    subscription = await js.subscribe(subjects, stream=EVENTS_STREAM, ordered_consumer=True,
+                                      deliver_policy=DeliverPolicy.ALL)
+    try:
+        while True:
+            try:
+                msg = await subscription.next_msg(timeout=2.0)
+            except TimeoutError:
+                return found
+            try:
+                envelope = Envelope.model_validate_json(msg.data)
+            except ValidationError:
+                envelope = None
+            if envelope is not None and keep(envelope):
+                found.append(envelope)
+            if msg.metadata.sequence.stream >= last:
+                return found
+    finally:
+        await subscription.unsubscribe()
+
+
+async def running_rollout_in_cluster(cluster: httpx.AsyncClient, project: str, deployment: str) -> tuple[str, str]:
+    """(rollout id label, image) of the deployment's Deployment in the cluster, ("", "") when there is none."""
+    response = await cluster.get(f"/apis/apps/v1/namespaces/{project}/deployments/{deployment}")
+    if response.status_code == 404:
+        return "", ""
+    assert response.status_code == 200, response.text
+    live = response.json()
+    return live["metadata"]["labels"][ROLLOUT_ID_LABEL], live["spec"]["template"]["spec"]["containers"][0]["image"]
