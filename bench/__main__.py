@@ -18,7 +18,7 @@ from types import ModuleType
 from bench.reporting import QUICK_ENV, quick, report
 from bench.stack import SHORT_LINGER, stack
 
-BENCHMARKS = ("startup", "updater", "rollouts", "watches", "records_api", "fanout", "logs")
+BENCHMARKS = ("startup", "updater", "rollouts", "watches", "records_api", "fanout", "logs", "frontend_size")
 SERVICES = ("auth", "records", "k8s-executor", "streaming")
 
 

@@ -66,9 +66,18 @@ def _startup(figures: Figures) -> None:
     assert figures["installed_first_start_seconds"] > 0
 
 
+def _frontend_size(figures: Figures) -> None:
+    pages = {page["page"]: page for page in figures["pages"]}
+    assert pages["/"]["landed_on"] == "/login"
+    assert pages["/app/projects"]["landed_on"] == "/app/projects"
+    for page in figures["pages"]:
+        assert min(page["js_files"], page["css_files"], page["gzip_bytes"]) > 0, page
+        assert page["within_budget"] == (page["gzip_bytes"] < figures["budget_bytes"])
+
+
 CHECKS: dict[str, Callable[[Figures], None]] = {
     "rollouts": _rollouts, "watches": _watches, "records_api": _records_api, "fanout": _fanout, "logs": _logs,
-    "updater": _updater, "startup": _startup}
+    "updater": _updater, "startup": _startup, "frontend_size": _frontend_size}
 
 
 def _benchmarks() -> set[str]:
@@ -89,10 +98,13 @@ def test_every_benchmark_is_checked() -> None:
     pytest.param(["rollouts", "watches", "records_api", "fanout", "logs"], id="platform-benchmarks"),
     pytest.param(["updater"], id="updater"),
     pytest.param(["startup"], id="startup"),
+    pytest.param(["frontend_size"], id="frontend-size"),
 ])
 def test_benchmark_runs_in_quick_mode(names: list[str]) -> None:
     if "updater" in names and shutil.which("docker-registry") is None:
         pytest.skip("docker-registry is not installed (apt-get install -y docker-registry)")
+    if "frontend_size" in names and not Path("/usr/bin/chromium").exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     started = time.time()
     run = subprocess.run([sys.executable, "-m", "bench", "--quick", *names], cwd=REPO, capture_output=True,
                          text=True, timeout=840, env={**os.environ, "PYTHONUNBUFFERED": "1"})
