@@ -10,8 +10,13 @@ from oneclick_core.settings import CoreSettings
 
 
 def _default_frontend_dir() -> Path:
-    # services/edge/oneclick_edge/settings.py → the repository's frontend/build
-    return Path(__file__).resolve().parents[3] / "frontend" / "build"
+    """The repository's frontend/build; installed as a package (not editable, as in the container image), the
+    working directory's frontend/build."""
+    in_repository = Path(__file__).resolve().parents[3] / "frontend" / "build"
+    in_working_directory = Path.cwd() / "frontend" / "build"
+    if not in_repository.is_dir() and in_working_directory.is_dir():
+        return in_working_directory
+    return in_repository
 
 
 class EdgeSettings(CoreSettings):
