@@ -46,8 +46,13 @@ from oneclick_edge.apis import (
     ws_k8s_logs,
     ws_k8s_rollouts,
 )
+from oneclick_edge.apis.users_form import MAX_UPLOAD_BYTES
+from oneclick_edge.body_limit import BodyLimit
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.errors import install_error_handlers
+
+# The largest file plus room for the form around it.
+MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 
 
 def create_app(context: EdgeContext) -> FastAPI:
@@ -55,6 +60,7 @@ def create_app(context: EdgeContext) -> FastAPI:
                   openapi_url="/api/openapi.json")
     app.state.edge = context
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     app.include_router(health.router)
     # Auth and the users collection; literal /collections/users/... paths come before any generic
     # /collections/{collection}/... routes so the users collection stays with the auth service.
