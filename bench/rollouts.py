@@ -6,6 +6,11 @@ Service, Ingress) through ``POST /api/collections/rollouts/records``; the benchm
 (one cluster-wide watch per rendered kind) and takes, per rollout, the moment the last of its objects
 (``oneclick_manifest.render``) appeared — labelled with that rollout's id where the renderer labels it.
 
+Where the time goes, per rollout (medians): from the API's answer until records' ``rollout.created`` reaches
+JetStream (the outbox relay), from there until the last object is in the cluster (an executor takes the event,
+reads the state, applies), and until the executor's ``rollout.applied`` — read by the benchmark from the stream
+as it arrives.
+
 Two loads per replica count, each on fresh deployments spread over projects of 10:
   one at a time  the next rollout is created when the last one is in the cluster: the pipeline's own latency;
   burst          200 rollouts created by 8 concurrent clients as fast as the API answers: latency under a
@@ -23,15 +28,23 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import nats
 import orjson
+from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
 
 from bench.reporting import ms, quick, ratio, report, sized, spread, table
 from bench.stack import Stack, stack
 from kubesim.testing import KubesimProcess
+from oneclick_core.bus.streams import EVENTS_STREAM
+from oneclick_core.contracts.envelope import Envelope
+from oneclick_core.contracts.executor import ROLLOUT_APPLIED
+from oneclick_core.contracts.records import record_event
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.naming import ROLLOUT_ID_LABEL
 from oneclick_manifest.rendering import NAMESPACE, SERVICE_ACCOUNT, owned_types, render
 from oneclick_testing.platform import Platform, User
+from oneclick_testing.waiting import eventually
 
 NGINX_BLUEPRINT = "bpnginx00000000"
 DEPLOYMENTS_PER_PROJECT = 10
@@ -81,6 +94,31 @@ class ClusterWatch:
             await self._session.close()
 
 
+class EventClock:
+    """When each rollout's ``rollout.created`` (records, through the outbox) and ``rollout.applied`` (executor)
+    reached the benchmark from JetStream."""
+
+    def __init__(self) -> None:
+        self.created: dict[str, float] = {}
+        self.applied: dict[str, float] = {}
+
+    async def start(self, nats_url: str) -> nats.NATS:
+        nc = await nats.connect(nats_url, name="bench-rollouts")
+        js = nc.jetstream()
+        for spec, seen, key in ((record_event("rollouts", "create"), self.created, "subject"),
+                                (ROLLOUT_APPLIED, self.applied, "rollout")):
+
+            async def note(msg: Msg, seen: dict[str, float] = seen, key: str = key) -> None:
+                now = time.monotonic()
+                envelope = Envelope.model_validate_json(msg.data)
+                rollout = envelope.subject if key == "subject" else str(envelope.data.get(key, ""))
+                seen.setdefault(rollout, now)
+
+            await js.subscribe(spec.subject, stream=EVENTS_STREAM, ordered_consumer=True,
+                               deliver_policy=DeliverPolicy.NEW, cb=note)
+        return nc
+
+
 def _expected(manifest: dict[str, Any], user: User, project: str, deployment: str, rollout: str) -> list[Key]:
     objects = render(validate_manifest(manifest), project_id=project, deployment_id=deployment, rollout_id=rollout,
                      user_id=user.id, username=user.record.get("username", ""),
@@ -128,11 +166,12 @@ async def _wait_applied(watch: ClusterWatch, expected: list[Key], timeout: float
     return at
 
 
-async def _load(platform: Platform, user: User, watch: ClusterWatch, count: int, *, concurrency: int,
-                sequential: bool, tag: str) -> dict[str, Any]:
+async def _load(platform: Platform, user: User, watch: ClusterWatch, clock: EventClock, count: int, *,
+                concurrency: int, sequential: bool, tag: str) -> dict[str, Any]:
     manifest = await _manifest(user)
     targets = await _deployments(user, count, tag)
     answered: list[tuple[float, list[Key]]] = []
+    ids: list[str] = []
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
     for target in targets:
         queue.put_nowait(target)
@@ -143,6 +182,7 @@ async def _load(platform: Platform, user: User, watch: ClusterWatch, count: int,
             rollout = await _create(user, "rollouts", project=project, deployment=deployment, manifest=manifest)
             expected = _expected(manifest, user, project, deployment, rollout["id"])
             answered.append((time.monotonic(), expected))
+            ids.append(rollout["id"])
             if sequential:
                 await _wait_applied(watch, expected)
 
@@ -150,7 +190,13 @@ async def _load(platform: Platform, user: User, watch: ClusterWatch, count: int,
     await asyncio.gather(*(client() for _ in range(concurrency)))
     applied = [await _wait_applied(watch, expected) for _, expected in answered]
     latencies = [max(0.0, at - response) for (response, _), at in zip(answered, applied, strict=True)]
-    return {"rollouts": len(latencies), "latency": spread(latencies),
+    await eventually(lambda: all(i in clock.applied for i in ids), timeout=60, message="rollout.applied events")
+    relay = [clock.created[i] - response for i, (response, _) in zip(ids, answered, strict=True)]
+    executing = [at - clock.created[i] for i, at in zip(ids, applied, strict=True)]
+    reporting = [clock.applied[i] - at for i, at in zip(ids, applied, strict=True)]
+    return {"rollouts": len(latencies), "latency": spread(latencies), "stages_seconds": {
+                "answer_to_created_event": spread(relay), "created_event_to_objects": spread(executing),
+                "objects_to_applied_event": spread(reporting)},
             "seconds_total": max(applied) - started, "applied_per_second": len(applied) / (max(applied) - started)}
 
 
@@ -169,6 +215,8 @@ async def measure(bench: Stack) -> dict[str, Any]:
     burst, one_by_one = sized(200, 6), sized(50, 3)
     results = []
     platform = await bench.platform(["auth", "records", "k8s-executor"])
+    clock = EventClock()
+    nc = await clock.start(bench.nats_url)
     async with _watching(bench) as watch:
         user = await platform.new_user("deployer")
         for replicas in (1, 2):
@@ -176,10 +224,11 @@ async def measure(bench: Stack) -> dict[str, Any]:
                 await bench.start("k8s-executor")
             for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
                                                          ("burst", burst, 8, False)):
-                figures = await _load(platform, user, watch, count, concurrency=concurrency,
+                figures = await _load(platform, user, watch, clock, count, concurrency=concurrency,
                                       sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
                 results.append({"executor_replicas": replicas, "load": load, **figures})
                 print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
+    await nc.close()
     return {"results": results}
 
 
@@ -194,6 +243,13 @@ def show(figures: dict[str, Any]) -> None:
              ms(r["latency"]["p99"]), ms(r["latency"]["max"]), f"{r['applied_per_second']:.1f}"] for r in results]
     print()
     print(table(["executors", "load", "rollouts", "p50 ms", "p95 ms", "p99 ms", "max ms", "applied/s"], rows))
+    print()
+    print(table(["executors", "load", "answer → rollout.created in stream (p50 / p99 ms)",
+                 "→ objects in cluster (p50 / p99 ms)", "→ rollout.applied (p50 / p99 ms)"], [
+        [r["executor_replicas"], r["load"],
+         *(f"{ms(r['stages_seconds'][stage]['p50'])} / {ms(r['stages_seconds'][stage]['p99'])}"
+           for stage in ("answer_to_created_event", "created_event_to_objects", "objects_to_applied_event"))]
+        for r in results]))
     by_key = {(r["executor_replicas"], r["load"]): r for r in results}
     print()
     print(table(["load", "p50 2 vs 1 executor", "p99 2 vs 1 executor", "applied/s 2 vs 1 executor"], [
