@@ -33,6 +33,7 @@ import orjson
 from nats.aio.msg import Msg
 from nats.js.api import DeliverPolicy
 
+from bench.processes import cpu_seconds
 from bench.reporting import ms, quick, ratio, report, sized, spread, table
 from bench.stack import Stack, stack
 from kubesim.testing import KubesimProcess
@@ -166,10 +167,20 @@ async def _wait_applied(watch: ClusterWatch, expected: list[Key], timeout: float
     return at
 
 
-async def _load(platform: Platform, user: User, watch: ClusterWatch, clock: EventClock, count: int, *,
+def _processes(bench: Stack) -> dict[str, list[int]]:
+    """Who works on a rollout: the services (each executor replica on its own), NATS, PostgreSQL, kubesim."""
+    assert bench.kubesim is not None
+    assert bench.kubesim.process is not None
+    executors = {process.label: [process.pid] for process in bench.replicas("k8s-executor")}
+    return {**bench.server_pids(["edge", "records"]), **executors, "kubesim": [bench.kubesim.process.pid]}
+
+
+async def _load(bench: Stack, platform: Platform, user: User, watch: ClusterWatch, clock: EventClock, count: int, *,
                 concurrency: int, sequential: bool, tag: str) -> dict[str, Any]:
     manifest = await _manifest(user)
     targets = await _deployments(user, count, tag)
+    processes = _processes(bench)
+    cpu = {name: cpu_seconds(pids) for name, pids in processes.items()}
     answered: list[tuple[float, list[Key]]] = []
     ids: list[str] = []
     queue: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
@@ -191,12 +202,14 @@ async def _load(platform: Platform, user: User, watch: ClusterWatch, clock: Even
     applied = [await _wait_applied(watch, expected) for _, expected in answered]
     latencies = [max(0.0, at - response) for (response, _), at in zip(answered, applied, strict=True)]
     await eventually(lambda: all(i in clock.applied for i in ids), timeout=60, message="rollout.applied events")
+    cpu = {name: cpu_seconds(pids) - cpu[name] for name, pids in processes.items()}
     relay = [clock.created[i] - response for i, (response, _) in zip(ids, answered, strict=True)]
     executing = [at - clock.created[i] for i, at in zip(ids, applied, strict=True)]
     reporting = [clock.applied[i] - at for i, at in zip(ids, applied, strict=True)]
     return {"rollouts": len(latencies), "latency": spread(latencies), "stages_seconds": {
                 "answer_to_created_event": spread(relay), "created_event_to_objects": spread(executing),
                 "objects_to_applied_event": spread(reporting)},
+            "cpu_seconds_by_process": cpu,
             "seconds_total": max(applied) - started, "applied_per_second": len(applied) / (max(applied) - started)}
 
 
@@ -224,7 +237,7 @@ async def measure(bench: Stack) -> dict[str, Any]:
                 await bench.start("k8s-executor")
             for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
                                                          ("burst", burst, 8, False)):
-                figures = await _load(platform, user, watch, clock, count, concurrency=concurrency,
+                figures = await _load(bench, platform, user, watch, clock, count, concurrency=concurrency,
                                       sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
                 results.append({"executor_replicas": replicas, "load": load, **figures})
                 print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
@@ -249,6 +262,12 @@ def show(figures: dict[str, Any]) -> None:
         [r["executor_replicas"], r["load"],
          *(f"{ms(r['stages_seconds'][stage]['p50'])} / {ms(r['stages_seconds'][stage]['p99'])}"
            for stage in ("answer_to_created_event", "created_event_to_objects", "objects_to_applied_event"))]
+        for r in results]))
+    names = sorted({name for r in results for name in r["cpu_seconds_by_process"]})
+    print()
+    print(table(["executors", "load", "seconds", *(f"{n} CPU s" for n in names)], [
+        [r["executor_replicas"], r["load"], f"{r['seconds_total']:.1f}",
+         *(f"{r['cpu_seconds_by_process'][n]:.1f}" if n in r["cpu_seconds_by_process"] else "-" for n in names)]
         for r in results]))
     by_key = {(r["executor_replicas"], r["load"]): r for r in results}
     print()
