@@ -11,7 +11,8 @@ JetStream (the outbox relay), from there until the last object is in the cluster
 reads the state, applies), and until the executor's ``rollout.applied`` — read by the benchmark from the stream
 as it arrives.
 
-Two loads per replica count, each on fresh deployments spread over projects of 10:
+Two loads per replica count, each on fresh deployments spread over projects of 10, deleted (and their
+namespaces gone from kubesim) before the next load, so every load starts on a cluster of the same size:
   one at a time  the next rollout is created when the last one is in the cluster: the pipeline's own latency;
   burst          200 rollouts created by 8 concurrent clients as fast as the API answers: latency under a
                  queue, and rollouts/s applied (where a second executor replica should help: per-project
@@ -136,6 +137,19 @@ async def _create(user: User, collection: str, **data: Any) -> dict[str, Any]:
     return body
 
 
+async def _remove_projects(user: User, kubesim: KubesimProcess, projects: set[str]) -> None:
+    """Delete the projects (the executor deletes their namespaces) and wait until kubesim has none of them."""
+    for project in projects:
+        response = await user.client.delete(f"/api/collections/projects/records/{project}")
+        if response.status_code != 204:
+            raise RuntimeError(f"deleting project {project}: {response.status_code} {response.text}")
+
+    def gone() -> bool:
+        return all(kubesim.request("GET", f"/api/v1/namespaces/{p}")[0] == 404 for p in projects)
+
+    await eventually(gone, timeout=300, interval=0.5, message="the namespaces of the last load deleted")
+
+
 async def _deployments(user: User, count: int, tag: str) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     for start in range(0, count, DEPLOYMENTS_PER_PROJECT):
@@ -209,7 +223,7 @@ async def _load(bench: Stack, platform: Platform, user: User, watch: ClusterWatc
     return {"rollouts": len(latencies), "latency": spread(latencies), "stages_seconds": {
                 "answer_to_created_event": spread(relay), "created_event_to_objects": spread(executing),
                 "objects_to_applied_event": spread(reporting)},
-            "cpu_seconds_by_process": cpu,
+            "cpu_seconds_by_process": cpu, "projects": sorted({project for project, _ in targets}),
             "seconds_total": max(applied) - started, "applied_per_second": len(applied) / (max(applied) - started)}
 
 
@@ -241,6 +255,8 @@ async def measure(bench: Stack) -> dict[str, Any]:
                                       sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
                 results.append({"executor_replicas": replicas, "load": load, **figures})
                 print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
+                assert bench.kubesim is not None
+                await _remove_projects(user, bench.kubesim, set(figures.pop("projects")))
     await nc.close()
     return {"results": results}
 
