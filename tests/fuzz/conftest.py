@@ -1,34 +1,55 @@
 """Every service as a process behind the edge (so no route answers 503 for lack of one), and a user whose
-requests the fuzzers send."""
+requests the fuzzers send. One platform for the whole package: starting it costs more than the fuzzing."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import shutil
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from kubesim.testing import KubesimProcess
-from oneclick_testing.infrastructure import Database
+from oneclick_cli.embedded.postgres import EmbeddedPostgres
+from oneclick_testing.infrastructure import Database, create_database, drop_database, scratch_dir
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup
 
 SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
+# Fuzzed checks-now ask registries this machine may not reach: one short try each.
+UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "2"}
 
 
-@pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
+@pytest.fixture(scope="package")
+async def fuzz_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
+    created = await create_database(postgres_server.url)
+    yield created
+    await drop_database(postgres_server.url, created)
+
+
+@pytest.fixture(scope="package")
+def fuzz_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The services' logs, kept when a test of the package failed."""
+    path = scratch_dir("oneclick-test-logs-")
+    failed_before = request.session.testsfailed
+    yield path
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="package")
+async def platform(nats_url: str, fuzz_database: Database, fuzz_log_dir: Path,
                    kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url,
-                          "KUBECONFIG": str(kubesim_cluster.kubeconfig)}, module_log_dir)
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": fuzz_database.url,
+                          "KUBECONFIG": str(kubesim_cluster.kubeconfig)}, fuzz_log_dir)
     try:
-        started = await start_platform(group, module_database, SERVICES)
+        started = await start_platform(group, fuzz_database, SERVICES, env={"updater": UPDATER_ENV})
         yield started
         await started.close()
     finally:
         group.stop_all()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 async def user(platform: Platform) -> User:
     return await platform.new_user("fuzzer")
