@@ -273,11 +273,13 @@ WS_REQUESTS: dict[str, Json] = {
 
 
 def _socket_rows() -> list[Row]:
-    return [Row("WS", path, path, roles(401, 403, 200, 200), json=request, fresh=fresh_pod)
+    return [Row("WS", path, path, roles(401, 403, 200, 200), json=request,
+                fresh=fresh_pod if "{pod}" in str(request) else None)
             for path, request in WS_REQUESTS.items()]
 
 
-ROWS: list[Row] = [*_record_rows(), *_users_rows(), *_auth_rows(), *_platform_rows(), *_cluster_rows(),
-                   *_socket_rows()]
+# Rows that delete pods come last: the ones before them find the owner's pod running without waiting.
+ROWS: list[Row] = [*_record_rows(), *_users_rows(), *_auth_rows(), *_platform_rows(), *_socket_rows(),
+                   *_cluster_rows()]
 
 __all__ = ["BLIND", "PIXEL", "ROWS", "SEES", "WS_REQUESTS", "Row"]
