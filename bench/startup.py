@@ -27,6 +27,10 @@ from oneclick_cli.processes import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "TERM", "TMPDIR")
+# How this machine reaches the package registries (certificate bundles, proxies, pip's settings): a fresh
+# machine has them too, and without them the cold install cannot download anything.
+REGISTRY_ACCESS = ("SSL_CERT_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_", "HTTP_PROXY", "HTTPS_PROXY",
+                   "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
 
 
 def _time_until_healthy(clone: Path, env: dict[str, str], port: int, timeout: float = 600,
@@ -79,7 +83,7 @@ def main() -> None:
         clone = work / "one-click"
         subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
         port = free_port()
-        env = {k: os.environ[k] for k in PASSED_THROUGH if k in os.environ}
+        env = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH or k.startswith(REGISTRY_ACCESS)}
         # No uv on the PATH, an empty cache: what a fresh machine has.
         env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                       if not (Path(p) / "uv").exists() or p.startswith("/usr"))
