@@ -100,42 +100,46 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
                              message=f"rollout {made['id']} applied")
 
     rng = random.Random(SEED)
-    kills: list[tuple[str, float]] = []  # victim, seconds until it was ready again
-    loading = asyncio.Event()
-    loading.set()
+    total = PROJECTS * DEPLOYMENTS_PER_PROJECT * ROLLOUTS_PER_DEPLOYMENT
+    victims = [*VICTIMS] * KILLS_EACH
+    rng.shuffle(victims)
+    # Random moments, told by progress rather than time, so every kill falls inside the load however fast it runs.
+    moments = sorted(rng.sample(range(total // 20, total * 9 // 10), len(victims)))
+    kills: list[tuple[str, int, float]] = []  # victim, rollouts acknowledged then, seconds until ready again
+
+    def acknowledged_count() -> int:
+        return sum(map(len, acknowledged.values()))
 
     async def chaos() -> None:
-        plan = [*VICTIMS] * KILLS_EACH
-        rng.shuffle(plan)
-        for name in plan:
-            await asyncio.sleep(rng.uniform(0.3, 2.5))
-            if not loading.is_set():
-                return
+        for name, moment in zip(victims, moments, strict=True):
+            await eventually(lambda moment=moment: acknowledged_count() >= moment, timeout=300,  # type: ignore[misc]
+                             message=f"{moment} rollouts acknowledged")
             process = _process(platform, name)
+            at = acknowledged_count()
             process.kill()
             killed = time.monotonic()
             process.start()
             await process.wait_ready()
-            kills.append((name, time.monotonic() - killed))
+            kills.append((name, at, time.monotonic() - killed))
 
     started = time.monotonic()
     chaos_task = asyncio.create_task(chaos())
     try:
         await asyncio.gather(*(deploy(project, deployment) for project, deployment in targets))
     finally:
-        loading.clear()
         await chaos_task
     took = time.monotonic() - started
 
     acked = [made for made_of in acknowledged.values() for made in made_of]
     held = await records(user, "rollouts", attempts, f"user = '{user.id}'")
     print(f"\nchaos seed {SEED}: {len(acked)} rollouts acknowledged in {took:.1f}s, {len(held)} in records; "
-          f"{len(kills)} kills {Counter(name for name, _ in kills)}; back ready after "
-          f"{', '.join(f'{name} {seconds:.2f}s' for name, seconds in kills)}; answers {attempts.statuses}, "
+          f"kills (victim, rollouts acknowledged, seconds until ready again): "
+          f"{', '.join(f'{name} {at} {seconds:.2f}s' for name, at, seconds in kills)}; answers {attempts.statuses}, "
           f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome")
-    assert len(kills) == len(VICTIMS) * KILLS_EACH, "every kill happened while rollouts were being made"
+    assert len(kills) == len(VICTIMS) * KILLS_EACH
+    assert all(at < total for _, at, _ in kills), "every kill happened while rollouts were being made"
     assert attempts.crashes == [], "an outage of a service is a 503, never a 500"
-    assert len(acked) == PROJECTS * DEPLOYMENTS_PER_PROJECT * ROLLOUTS_PER_DEPLOYMENT
+    assert len(acked) == total
 
     # Records holds every acknowledged rollout, and more only as many as tries had an unknown outcome.
     held_ids = {record["id"] for record in held}
