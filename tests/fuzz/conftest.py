@@ -1,5 +1,8 @@
 """Every service as a process behind the edge (so no route answers 503 for lack of one), and a user whose
-requests the fuzzers send. One platform for the whole package: starting it costs more than the fuzzing."""
+requests the fuzzers send. One platform for the whole package: starting it costs more than the fuzzing.
+
+The package gets a NATS of its own: the executor's durable consumer would otherwise start with every rollout
+event other test modules left in the session's stream."""
 
 from __future__ import annotations
 
@@ -11,13 +14,19 @@ import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
-from oneclick_testing.infrastructure import Database, create_database, drop_database, scratch_dir
+from oneclick_testing.infrastructure import Database, create_database, drop_database, running_nats, scratch_dir
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup
 
 SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
 # Fuzzed checks-now ask registries this machine may not reach: one short try each.
 UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "2"}
+
+
+@pytest.fixture(scope="package")
+def nats_url() -> Iterator[str]:
+    with running_nats() as server:
+        yield server.url
 
 
 @pytest.fixture(scope="package")
