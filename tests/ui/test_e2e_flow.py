@@ -94,6 +94,7 @@ class Browsing:
             if response.status >= 400:
                 self.failed_requests.append(f"{who}: {response.request.method} {response.url} {response.status}")
 
+
         page.on("console", on_console)
         page.on("response", on_response)
         page.on("pageerror", lambda error: self.console_errors.append(f"{who} {page.url}: uncaught {error}"))
@@ -129,6 +130,7 @@ async def browsing(platform: Platform) -> AsyncIterator[Browsing]:
             await browser.close()
             # Shown with a failure: what the browser asked for that the platform refused.
             print("failed requests:", *browsing.failed_requests, sep="\n  ")
+            print("console errors:", *browsing.console_errors, sep="\n  ")
 
 
 async def sign_up(page: Page, name: str, email: str) -> None:
@@ -167,7 +169,17 @@ async def set_tag(page: Page, tag: str) -> None:
     await open_deployment_page(page, "Image")
     await page.get_by_label("Tag", exact=True).fill(tag)
     await page.get_by_role("button", name="Save & roll out").click()
-    await expect(page.get_by_text("Image saved: a new rollout started.")).to_be_visible()
+    # The toast of an earlier save may still show; a new one joins it.
+    await expect(page.get_by_text("Image saved: a new rollout started.").last).to_be_visible()
+
+
+async def expect_running_tag(page: Page, tag: str) -> None:
+    """The rollout with ``tag`` is the one running. For a moment two rows may both show as running (the
+    re-activated one is written, the one it ended not yet re-read), so both conditions are awaited as counts:
+    a strict locator would fail at once on two rows instead of waiting."""
+    with_tag = page.locator("td[data-tag]", has_text=re.compile(rf"^{re.escape(tag)}$"))
+    await expect(page.locator("tr[data-running=true]", has=with_tag)).to_have_count(1, timeout=LIVE)
+    await expect(page.locator("tr[data-running=true]")).to_have_count(1, timeout=LIVE)
 
 
 async def roll_back_to(page: Page, tag: str) -> None:
@@ -177,7 +189,7 @@ async def roll_back_to(page: Page, tag: str) -> None:
     dialog = page.get_by_role("dialog", name="Roll back")
     await expect(dialog.get_by_role("table", name="Manifest differences")).to_be_visible()
     await dialog.get_by_role("button", name="Roll back now").click()
-    await expect(page.locator("tr[data-running=true] td[data-tag]")).to_have_text(tag, timeout=LIVE)
+    await expect_running_tag(page, tag)
 
 
 async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
@@ -250,7 +262,7 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     assert second_rollout != first_rollout
     await open_deployment_page(page, "Rollouts")
     await expect(page.locator("tbody tr[data-rollout]")).to_have_count(2)
-    await expect(page.locator("tr[data-running=true] td[data-tag]")).to_have_text("1.27")
+    await expect_running_tag(page, "1.27")
 
     # Any two rollouts compare; the diff names the tag change.
     for rollout in (first_rollout, second_rollout):
@@ -275,6 +287,20 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await browsing.check(page, "rollout-failed", "Image")
     await roll_back_to(page, "latest")
     assert await wait_until_running(page) == first_rollout
+
+    # Auto-update: on, with its webhook URL, and the webhook secret shown exactly once.
+    await open_deployment_page(page, "Image")
+    await page.get_by_label("Enabled").check()
+    await page.get_by_label("Tag pattern (regular expression)").fill(r"^1\.\d+$")
+    await page.get_by_role("button", name="Save auto-update").click()
+    await expect(page.get_by_text("Auto-update on: new tags roll out by themselves.")).to_be_visible()
+    webhook = re.compile(rf"^{re.escape(platform.url)}/pb/auto-update/[a-z0-9]{{15}}$")
+    await expect(page.get_by_label("Webhook URL")).to_have_value(webhook)
+    await page.get_by_role("button", name="Reveal secret").click()
+    await expect(page.get_by_label("Webhook secret")).to_have_value(re.compile(r"^ocwh_"))
+    await browsing.check(page, "image-auto-update", "Image")
+    await page.get_by_role("button", name="Reveal secret").click()
+    await expect(page.get_by_text("The secret was already shown once.")).to_be_visible()
 
     # Save it as a private blueprint and share its link.
     await open_deployment_page(page, "Settings")

@@ -72,6 +72,10 @@ export class LiveList<T extends RecordModel> {
       this.items = this.items.filter((item) => item.id !== event.record.id);
       return;
     }
+    // Realtime events may arrive after a newer read of the same record (a list reloaded after a write):
+    // never go back in time. PocketBase's "2006-01-02 15:04:05.000Z" dates order as text.
+    const known = this.items.find((item) => item.id === event.record.id);
+    if (known && String(event.record.updated) < String(known.updated)) return;
     const others = this.items.filter((item) => item.id !== event.record.id);
     this.items = [...others, event.record].sort(this.compare);
   }
