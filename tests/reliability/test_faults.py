@@ -166,6 +166,9 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
 
 RESTART_ROLLOUTS = 8
 OUTAGE_SECONDS = 2.0
+# Longer than the edge's RPC timeout (5 s): requests sent while NATS is away time out and are retried, rather
+# than all waiting in the client's reconnect buffer.
+NATS_OUTAGE_SECONDS = 6.0
 CREATED = record_event("rollouts", "create")
 
 
@@ -236,7 +239,7 @@ async def test_nats_killed_and_restarted_mid_load_loses_nothing(
     load = asyncio.create_task(_load(user, targets, attempts, acknowledged))
     await eventually(lambda: sum(map(len, acknowledged.values())) >= len(targets), message="load under way")
     nats_server.kill()
-    await asyncio.sleep(OUTAGE_SECONDS)
+    await asyncio.sleep(NATS_OUTAGE_SECONDS)
     nats_server.start()
     restarted = time.monotonic()
     await load
