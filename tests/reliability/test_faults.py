@@ -96,7 +96,7 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
                                 manifest=manifest(f"1.{number}"))
             acknowledged[deployment].append(made)
             key = (made["id"], made["startDate"])
-            await eventually(lambda key=key: applied[key] > 0, timeout=120, interval=0.05,  # type: ignore[misc]
+            await eventually(lambda key=key: applied[key] > 0, timeout=120, interval=0.05,
                              message=f"rollout {made['id']} applied")
 
     rng = random.Random(SEED)
@@ -112,7 +112,7 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
 
     async def chaos() -> None:
         for name, moment in zip(victims, moments, strict=True):
-            await eventually(lambda moment=moment: acknowledged_count() >= moment, timeout=300,  # type: ignore[misc]
+            await eventually(lambda moment=moment: acknowledged_count() >= moment, timeout=300,
                              message=f"{moment} rollouts acknowledged")
             process = _process(platform, name)
             at = acknowledged_count()
