@@ -48,7 +48,7 @@ from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.executor import ROLLOUT_APPLIED
 from oneclick_core.contracts.records import record_event
-from oneclick_testing.platform import Platform, User
+from oneclick_testing.platform import PASSWORD, Platform, User
 from oneclick_testing.services import ServiceProcess
 from oneclick_testing.waiting import eventually
 
@@ -259,7 +259,8 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
     await eventually(lambda: sum(map(len, acknowledged.values())) >= len(targets), message="load under way")
     postgres_server.stop()
 
-    # During the outage: every answer is a 503 in PocketBase's shape, each within the client's patience.
+    # During the outage: every answer (records, auth, health) is a 503 in PocketBase's shape, each within the
+    # client's patience.
     project, deployment = targets[0]
     during: list[tuple[int, dict[str, Any]]] = []
     async with httpx.AsyncClient(base_url=platform.url, timeout=15, headers={"Authorization": user.token}) as client:
@@ -267,6 +268,7 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
                   ("GET", f"/api/collections/projects/records/{project}", None),
                   ("POST", "/api/collections/rollouts/records",
                    {"project": project, "deployment": deployment, "manifest": manifest("9.9")}),
+                  ("POST", "/api/collections/users/auth-with-password", {"identity": user.email, "password": PASSWORD}),
                   ("GET", "/api/health", None)]
         for method, path, body in probes:
             response = await client.request(method, path, json=body)
@@ -276,9 +278,12 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
     back = time.monotonic()
 
     async def answers() -> bool:
-        return (await user.client.get("/api/collections/projects/records")).status_code == 200
+        login = await platform.client.post("/api/collections/users/auth-with-password",
+                                           json={"identity": user.email, "password": PASSWORD})
+        listed = await user.client.get("/api/collections/projects/records")
+        return (login.status_code, listed.status_code) == (200, 200)
 
-    await eventually(answers, timeout=60, message="records answers again")
+    await eventually(answers, timeout=60, message="auth and records answer again")
     healed = time.monotonic() - back
     await load
     print(f"\nPostgreSQL restart: during the outage {[status for status, _ in during]}; requests succeed again "
