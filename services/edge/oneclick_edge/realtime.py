@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qs
 
+import nats.errors
 import orjson
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
@@ -190,11 +191,22 @@ class RealtimeBroker:
         if local is not None:
             self._apply(local, command)
             return
-        try:
-            reply = await self._nc.request(f"{CLIENT_SUBJECT}.{client_id}", command.model_dump_json().encode(),
-                                           timeout=5)
-        except Exception:  # no responders or timeout: no replica holds that client
-            raise ApiError.not_found("Missing or invalid client id.") from None
+        reply: Msg | None = None
+        # A connection opened a moment ago on another replica may not be reachable yet (NATS has been seen to
+        # report "no responders" briefly after a new subscription): ask again for a short while.
+        for pause in (0.05, 0.1, 0.2, None):
+            try:
+                reply = await self._nc.request(f"{CLIENT_SUBJECT}.{client_id}",
+                                               command.model_dump_json().encode(), timeout=5)
+                break
+            except nats.errors.NoRespondersError:
+                if pause is None:
+                    break
+                await asyncio.sleep(pause)
+            except nats.errors.Error:
+                break
+        if reply is None:  # no replica holds that client
+            raise ApiError.not_found("Missing or invalid client id.")
         error = orjson.loads(reply.data).get("error")
         if error:
             raise ApiError.from_dict(error)
