@@ -39,6 +39,7 @@ class EdgeContext:
         return self.realtime
 
 
-def edge_context(request: Request) -> EdgeContext:
+async def edge_context(request: Request) -> EdgeContext:
+    # async on purpose: FastAPI runs plain-def dependencies in a worker thread, a hop on every request.
     context: EdgeContext = request.app.state.edge
     return context
