@@ -11,6 +11,7 @@ from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.dynamic import DynamicClient
 
 from kubesim.testing import KubesimProcess
+from oneclick_testing.waiting import eventually
 
 from .conftest import WATCH_HISTORY
 
@@ -128,14 +129,18 @@ async def test_too_old_resource_version_is_410(api: client.ApiClient, namespace:
 async def test_watch_opened_is_visible_in_stats(api: client.ApiClient, namespace: str,
                                                 kubesim: KubesimProcess) -> None:
     core = client.CoreV1Api(api)
-    tasks = [asyncio.create_task(collect(core.list_namespaced_pod, namespace, timeout_seconds=1)) for _ in range(3)]
-    await asyncio.sleep(0.3)
-    stats = kubesim.stats()
-    assert stats["watches"]["byNamespace"][namespace]["pods"] == 3
-    assert stats["watches"]["byResource"]["pods"] >= 3
+    tasks = [asyncio.create_task(collect(core.list_namespaced_pod, namespace, timeout_seconds=5)) for _ in range(3)]
+
+    def open_here() -> int:
+        count: int = kubesim.stats()["watches"]["byNamespace"].get(namespace, {}).get("pods", 0)
+        return count
+
+    # Polled, not slept on: a loaded machine may take a while to open three connections.
+    await eventually(lambda: open_here() == 3, timeout=4.5, interval=0.05)
+    assert kubesim.stats()["watches"]["byResource"]["pods"] >= 3
     await asyncio.gather(*tasks)
-    stats = kubesim.stats()
-    assert namespace not in stats["watches"]["byNamespace"]
+    await eventually(lambda: open_here() == 0, timeout=10, interval=0.05)
+    assert namespace not in kubesim.stats()["watches"]["byNamespace"]
 
 
 async def test_dynamic_client_crud_and_watch_on_rollouts(api: client.ApiClient, namespace: str) -> None:
