@@ -8,9 +8,13 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
+# The suite runs on two workers (pytest-xdist), a test file per worker at a time, so a module's shared
+# platform stays in one process; PYTEST_JOBS=0 runs it in this process.
+PYTEST_JOBS ?= 2
+PYTEST := $(BIN)/pytest -n $(PYTEST_JOBS) --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install sdk-install frontend run test test-fast lint format typecheck catalog bench clean clean-state
+.PHONY: help install runtime-install sdk-install frontend run test test-fast lint format typecheck catalog bench clean clean-state
 
 help:
 	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
@@ -26,11 +30,18 @@ help:
 	.tools/bin/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 # Re-synced only when a lock or project file changed; `uv sync --frozen` never edits uv.lock.
-$(VENV)/.synced: uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml) | $(UV)
-	$(UV) sync --frozen --python "$(PYTHON)"
+# `make run` needs only what the services run with; `make test` adds the dev group (test and lint tools).
+LOCKED := uv.lock pyproject.toml $(wildcard libs/*/pyproject.toml services/*/pyproject.toml)
+$(VENV)/.synced-runtime: $(LOCKED) | $(UV)
+	$(UV) sync --frozen --inexact --no-default-groups --python "$(PYTHON)"
 	@touch $@
 
+$(VENV)/.synced: $(LOCKED) | $(UV)
+	$(UV) sync --frozen --python "$(PYTHON)"
+	@touch $@ $(VENV)/.synced-runtime
+
 install: $(VENV)/.synced
+runtime-install: $(VENV)/.synced-runtime
 
 # The PocketBase JS SDK the SDK tests drive; without npm those tests skip and say why.
 SDK_DIR := tests/sdk
@@ -59,15 +70,15 @@ frontend:
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(FRONTEND_DIR)/build/index.html; \
 	else echo "npm not found: the web UI is not built (the edge serves a placeholder; the browser tests skip)"; fi
 
-run: install frontend
+run: runtime-install frontend
 	$(BIN)/oneclick dev
 
 test: install sdk-install frontend
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(PYTEST) $(PYTEST_ARGS)
 
 # Everything but the slow end-to-end tests, for a quick loop while developing.
 test-fast: install sdk-install frontend
-	$(BIN)/pytest -m "not e2e and not reliability" $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e and not reliability" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
