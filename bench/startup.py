@@ -84,11 +84,11 @@ def main() -> None:
         subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH or k.startswith(REGISTRY_ACCESS)}
-        # No uv on the PATH, an empty cache: what a fresh machine has.
+        # No uv on the PATH, empty uv, pip and npm caches: what a fresh machine has.
         env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                       if not (Path(p) / "uv").exists() or p.startswith("/usr"))
         env.update({"ONECLICK_HTTP_PORT": str(port), "UV_CACHE_DIR": str(work / "uv-cache"),
-                    "PIP_NO_CACHE_DIR": "1"})
+                    "PIP_NO_CACHE_DIR": "1", "npm_config_cache": str(work / "npm-cache")})
         cold = _time_until_healthy(clone, env, port)
         shutil.rmtree(clone / ".venv")
         shutil.rmtree(clone / ".oneclick")
