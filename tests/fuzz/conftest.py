@@ -15,8 +15,7 @@ import pytest
 from kubesim.testing import KubesimProcess
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_testing.infrastructure import Database, create_database, drop_database, running_nats, scratch_dir
-from oneclick_testing.platform import Platform, User, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, User, running_platform
 
 SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
 # Fuzzed checks-now ask registries this machine may not reach: one short try each.
@@ -49,14 +48,9 @@ def fuzz_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
 @pytest.fixture(scope="package")
 async def platform(nats_url: str, fuzz_database: Database, fuzz_log_dir: Path,
                    kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": fuzz_database.url,
-                          "KUBECONFIG": str(kubesim_cluster.kubeconfig)}, fuzz_log_dir)
-    try:
-        started = await start_platform(group, fuzz_database, SERVICES, env={"updater": UPDATER_ENV})
+    async with running_platform(nats_url=nats_url, database=fuzz_database, log_dir=fuzz_log_dir, names=SERVICES,
+                                kubeconfig=kubesim_cluster.kubeconfig, env={"updater": UPDATER_ENV}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 @pytest.fixture(scope="package")

@@ -7,16 +7,15 @@ event other test modules left in the session's stream.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from kubesim.testing import KubesimProcess
-from oneclick_testing.infrastructure import Database, running_nats
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, running_platform
 
 from .world import World, build_world
 
@@ -27,33 +26,17 @@ UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGI
 
 
 @pytest.fixture(scope="module")
-def nats_url() -> Iterator[str]:
-    with running_nats() as server:
-        yield server.url
-
-
-@pytest.fixture(scope="module")
-def kubesim() -> Iterator[KubesimProcess]:
-    with KubesimProcess(timings="fast") as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url,
-                          "KUBECONFIG": str(kubesim.kubeconfig)}, module_log_dir)
-    try:
-        started = await start_platform(group, module_database, SERVICES, env={"updater": UPDATER_ENV})
+async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
+                   module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
+    async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=module_kubesim.kubeconfig, names=SERVICES,
+                                env={"updater": UPDATER_ENV}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 @pytest.fixture(scope="module")
-async def cluster(kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=kubesim.url, timeout=30) as client:
+async def cluster(module_kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=module_kubesim.url, timeout=30) as client:
         yield client
 
 

@@ -8,17 +8,11 @@ from pathlib import Path
 import pytest
 
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, running_platform
 
 
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records"])
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                names=["auth", "records"]) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()

@@ -15,8 +15,7 @@ from kubesim.testing import KubesimProcess
 from oneclick_cli.embedded.nats import EmbeddedNats
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_testing.infrastructure import Database, running_nats, running_postgres
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, running_platform
 
 # Short enough that a killed executor's project locks and unacknowledged events come back within seconds.
 EXECUTOR_ENV = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT": "3",
@@ -43,27 +42,17 @@ def postgres_server() -> Iterator[EmbeddedPostgres]:
 
 
 @pytest.fixture(scope="module")
-def kubesim() -> Iterator[KubesimProcess]:
-    with KubesimProcess(timings="fast") as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url,
-                          "KUBECONFIG": str(kubesim.kubeconfig)}, module_log_dir)
-    try:
-        started = await start_platform(group, module_database, SERVICES, env={"k8s-executor": EXECUTOR_ENV})
+                   module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=module_kubesim.kubeconfig, names=SERVICES,
+                                env={"k8s-executor": EXECUTOR_ENV}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 @pytest.fixture(scope="module")
-async def cluster(kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=kubesim.url, timeout=30) as client:
+async def cluster(module_kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=module_kubesim.url, timeout=30) as client:
         yield client
 
 

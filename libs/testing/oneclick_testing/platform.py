@@ -6,9 +6,11 @@ fixtures built with :func:`start_platform`) and each test uses accounts of its o
 
 from __future__ import annotations
 
+import contextlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -90,3 +92,22 @@ async def start_platform(services: ServiceGroup, database: Database, names: Sequ
     url = f"http://127.0.0.1:{port}"
     return Platform(services=services, url=url, database=database,
                     client=httpx.AsyncClient(base_url=url, timeout=15))
+
+
+@contextlib.asynccontextmanager
+async def running_platform(*, nats_url: str, database: Database, log_dir: Path, names: Sequence[str],
+                           kubeconfig: Path | None = None,
+                           env: Mapping[str, Mapping[str, str]] | None = None) -> AsyncIterator[Platform]:
+    """:func:`start_platform` on the given infrastructure, every process stopped afterwards."""
+    shared = {"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url}
+    if kubeconfig is not None:
+        shared["KUBECONFIG"] = str(kubeconfig)
+    group = ServiceGroup(shared, log_dir)
+    try:
+        started = await start_platform(group, database, names, env=env)
+        try:
+            yield started
+        finally:
+            await started.close()
+    finally:
+        group.stop_all()

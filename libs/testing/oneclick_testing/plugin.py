@@ -42,6 +42,20 @@ def kubesim_cluster() -> Iterator[KubesimProcess]:
         yield cluster
 
 
+@pytest.fixture(scope="module")
+def module_nats_url() -> Iterator[str]:
+    """A NATS of the module's own: its durable consumers start with an empty stream."""
+    with running_nats() as server:
+        yield server.url
+
+
+@pytest.fixture(scope="module")
+def module_kubesim() -> Iterator[KubesimProcess]:
+    """A cluster of the module's own, for tests that count its requests or watches."""
+    with KubesimProcess(timings="fast") as cluster:
+        yield cluster
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[EmbeddedPostgres]:
     with running_postgres() as server:
