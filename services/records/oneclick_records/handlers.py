@@ -23,8 +23,9 @@ from oneclick_records.reconciling import deployment_state
 
 
 class RecordHandlers:
-    def __init__(self, pool: asyncpg.Pool, schema: Schema | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, users: writing.UserDirectory, schema: Schema | None = None) -> None:
         self._pool = pool
+        self._users = users
         self._schema = schema or search_schema()
 
     async def list(self, request: rpc.ListRequest) -> rpc.ListResult:
@@ -43,7 +44,8 @@ class RecordHandlers:
         collection = collection_named(request.collection)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                record = await writing.create(conn, collection, request.actor, request.data, request.files)
+                record = await writing.create(conn, collection, request.actor, request.data, request.files,
+                                              users=self._users)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 
@@ -52,7 +54,7 @@ class RecordHandlers:
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 record = await writing.update(conn, collection, request.id, request.actor, request.data,
-                                              request.files)
+                                              request.files, users=self._users)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 

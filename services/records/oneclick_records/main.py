@@ -9,7 +9,7 @@ from oneclick_core.settings import CoreSettings
 from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
 from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers
-from oneclick_records.users import CONSUMER, UsersReadModel
+from oneclick_records.users import CONSUMER, AuthUsers, UsersReadModel
 
 
 def migrations() -> list[Migration]:
@@ -17,7 +17,7 @@ def migrations() -> list[Migration]:
 
 
 async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
-    handlers = RecordHandlers(runtime.pool)
+    handlers = RecordHandlers(runtime.pool, AuthUsers(runtime.rpc_client))
     runtime.rpc.register(rpc.LIST, handlers.list)
     runtime.rpc.register(rpc.VIEW, handlers.view)
     runtime.rpc.register(rpc.CREATE, handlers.create)

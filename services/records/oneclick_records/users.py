@@ -9,7 +9,15 @@ from __future__ import annotations
 import asyncpg
 
 from oneclick_core.bus.consuming import ConsumerOptions, Delivery
-from oneclick_core.contracts.auth import USER_DELETED, USER_EVENTS, UserEventData
+from oneclick_core.bus.rpc import RpcClient
+from oneclick_core.contracts.auth import (
+    TOKEN_STATE,
+    USER_DELETED,
+    USER_EVENTS,
+    Subject,
+    TokenStateRequest,
+    UserEventData,
+)
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.timestamps import parse_pb
 
@@ -39,3 +47,15 @@ class UsersReadModel:
             """,
             user.id, user.email, user.emailVisibility, user.username, user.verified, user.name, user.avatar,
             parse_pb(user.created), parse_pb(user.updated), deleted)
+
+
+class AuthUsers:
+    """Asks auth which of some user ids exist (the read-model lags auth by an event)."""
+
+    def __init__(self, rpc: RpcClient) -> None:
+        self._rpc = rpc
+
+    async def existing(self, ids: set[str]) -> set[str]:
+        states = await self._rpc.call(TOKEN_STATE, TokenStateRequest(
+            subjects=[Subject(collection="users", id=user_id) for user_id in sorted(ids)]))
+        return {state.id for state in states.states if state.version is not None}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import asyncpg
 
@@ -71,8 +71,15 @@ def _attach_files(collection: Collection, uploads: Sequence[FileField], values: 
     return named
 
 
+class UserDirectory(Protocol):
+    """Who exists, asked of auth itself when the users read-model has not heard of someone yet."""
+
+    async def existing(self, ids: set[str]) -> set[str]: ...
+
+
 async def _check_relations(conn: asyncpg.Connection, collection: Collection, actor: Actor, values: Mapping[str, Any],
-                           errors: dict[str, dict[str, str]], only: set[str] | None = None) -> dict[str, JsonObject]:
+                           errors: dict[str, dict[str, str]], only: set[str] | None = None,
+                           users: UserDirectory | None = None) -> dict[str, JsonObject]:
     """Every relation must point at records the actor may see; returns the single-relation targets found."""
     found: dict[str, JsonObject] = {}
     for spec in collection.relations:
@@ -87,7 +94,12 @@ async def _check_relations(conn: asyncpg.Connection, collection: Collection, act
         # Sharing a blueprint needs only the other user's id; their details stay private.
         rule = "NOT t.deleted" if target is USERS else can_view(target, actor, params)
         rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE t.id = ANY ($1) AND {rule}", *params.values)
-        if len(rows) != len(set(ids)):
+        missing = set(ids) - {row["id"] for row in rows}
+        if missing and target is USERS and users is not None:
+            # A user who signed up a moment ago may not have reached the read-model (auth's events are
+            # asynchronous); auth knows for sure.
+            missing -= await users.existing(missing)
+        if missing:
             errors[spec.name] = MISSING_RELATION
         elif not spec.multiple:
             found[spec.name] = to_record(target, rows[0])
@@ -180,7 +192,7 @@ async def _lock_deployment(conn: asyncpg.Connection, deployment_id: str) -> None
 # -- create ---------------------------------------------------------------------------------------------
 
 async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor, data: Mapping[str, Any],
-                 uploads: Sequence[FileField]) -> JsonObject:
+                 uploads: Sequence[FileField], users: UserDirectory | None = None) -> JsonObject:
     submission = read_submission(collection, data)
     errors = _errors_of(submission)
     values = {**_defaults(collection), **submission.values}
@@ -195,7 +207,7 @@ async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor,
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update(values, errors)
-    related = await _check_relations(conn, collection, actor, values, errors)
+    related = await _check_relations(conn, collection, actor, values, errors, users=users)
     _check_same_project(collection, values, related, errors)
     raise_if_errors(errors, CREATE_FAILED)
 
@@ -235,7 +247,8 @@ _IMMUTABLE_LINKS = {"project", "deployment"}
 
 
 async def update(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
-                 data: Mapping[str, Any], uploads: Sequence[FileField]) -> JsonObject:
+                 data: Mapping[str, Any], uploads: Sequence[FileField], users: UserDirectory | None = None
+                 ) -> JsonObject:
     row = await _writable_row(conn, collection, record_id, actor)
     current = to_record(collection, row)
     submission = read_submission(collection, data)
@@ -257,7 +270,7 @@ async def update(conn: asyncpg.Connection, collection: Collection, record_id: st
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update({k: values[k] for k in ("interval", "pattern", "policy") if k in values}, errors)
-    await _check_relations(conn, collection, actor, values, errors, only=set(values))
+    await _check_relations(conn, collection, actor, values, errors, only=set(values), users=users)
     raise_if_errors(errors, UPDATE_FAILED)
 
     changed = [name for name, value in values.items() if value != _comparable(collection.field(name), current)]
