@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 
-import httpx
-
 from oneclick_testing.platform import Platform
 from oneclick_testing.waiting import eventually
 
 from .helpers import create, manifest
 
 
-async def _succeeds(pending: Awaitable[httpx.Response]) -> bool:
-    return (await pending).status_code == 200
+async def _is(pending: Awaitable[set[str]], expected: set[str]) -> bool:
+    return await pending == expected
 
 
 async def test_community_blueprints_are_seeded_and_visible_to_everyone(platform: Platform) -> None:
@@ -52,14 +50,17 @@ async def test_private_blueprints_are_shared_by_link(platform: Platform) -> None
     assert (await bob.client.patch(path, json={"name": "taken"})).status_code == 404
 
     # The owner manages the list with PocketBase's modifiers, and sees who it is shared with.
-    # Records knows users from auth's events: a user who signed up a moment ago may take a moment to appear.
-    async def add_carol() -> httpx.Response:
-        return await alice.client.patch(path, params={"expand": "users"}, json={"users+": carol.id})
-
-    await eventually(lambda: _succeeds(add_carol()), message="carol never reached the users read-model")
-    added = await add_carol()  # idempotent: she is in the list once
+    # A user who signed up a moment ago is confirmed with auth, so sharing works at once.
+    added = await alice.client.patch(path, json={"users+": carol.id})
+    assert added.status_code == 200, added.text
     assert added.json()["users"] == [bob.id, carol.id]
-    assert {u["id"] for u in added.json()["expand"]["users"]} == {bob.id, carol.id}
+
+    # Their details come from the users read-model, which follows auth's events: expand shows them once there.
+    async def shared_with() -> set[str]:
+        body = (await alice.client.get(path, params={"expand": "users"})).json()
+        return {user["id"] for user in body.get("expand", {}).get("users", [])}
+
+    await eventually(lambda: _is(shared_with(), {bob.id, carol.id}), message="expand never showed both users")
     removed = await alice.client.patch(path, json={"users-": [bob.id]})
     assert removed.json()["users"] == [carol.id]
     assert (await bob.client.get(path)).status_code == 404
