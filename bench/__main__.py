@@ -2,8 +2,9 @@
 
 ``--quick`` (or ``ONECLICK_BENCH_QUICK=1``) runs each at a smoke-test size: it proves the benchmark works and
 measures little; ``make bench`` runs the full sizes, each benchmark on infrastructure of its own. Quick runs of
-several benchmarks that measure the running platform (those with ``measure(stack)``) share one stack, since
-starting the services is most of their time.
+several benchmarks that measure the running platform (modules declaring ``SHARED = True``, whose
+``async def measure(bench)`` takes a ``bench.stack.Stack``) share one stack, since starting the services is most
+of their time.
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ SERVICES = ("auth", "records", "k8s-executor", "streaming")
 
 def _module(name: str) -> ModuleType:
     return importlib.import_module(f"bench.{name}")
+
+
+def shares_a_stack(name: str) -> bool:
+    """Whether ``name``'s quick run may join the shared stack: its module says so (``SHARED = True``); any other
+    ``measure`` (``frontend_size``'s takes no stack) is the module's own business."""
+    return getattr(_module(name), "SHARED", False) is True
 
 
 async def _shared(names: list[str]) -> None:
@@ -47,7 +54,7 @@ def main(arguments: list[str]) -> None:
     if unknown:
         raise SystemExit(f"unknown benchmark(s) {unknown}; available: {', '.join(BENCHMARKS)}")
     chosen = names or list(BENCHMARKS)
-    shared = [n for n in chosen if hasattr(_module(n), "measure")] if quick() else []
+    shared = [n for n in chosen if shares_a_stack(n)] if quick() else []
     if len(shared) > 1:
         asyncio.run(_shared(shared))
     for name in chosen:

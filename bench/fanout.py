@@ -27,6 +27,10 @@ async def _all_seen(clients: Viewers, value: str, viewers: int) -> bool:
     return await clients.seen(value) >= viewers
 
 
+# Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
+SHARED = True
+
+
 async def measure(bench: Stack) -> dict[str, Any]:
     viewers, changes = sized(1000, 20), sized(20, 3)
     assert bench.kubesim is not None

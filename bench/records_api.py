@@ -112,6 +112,10 @@ async def _servers(ours: Stack) -> AsyncIterator[dict[str, tuple[str, dict[str, 
         baseline.stop()
 
 
+# Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
+SHARED = True
+
+
 async def measure(bench: Stack) -> dict[str, Any]:
     users, projects, deployments = sized(20, 3), sized(5, 2), sized(10, 3)
     seconds, warmup = (0.5, 0.1) if quick() else (10.0, 2.0)
@@ -120,7 +124,7 @@ async def measure(bench: Stack) -> dict[str, Any]:
         accounts = {server: await _fill(url, users, projects, deployments) for server, (url, _) in servers.items()}
         print(f"  each server holds {users} users, {users * projects} projects, "
               f"{users * projects * deployments} deployments", flush=True)
-        for concurrency in CONCURRENCY[:1] if quick() else CONCURRENCY:
+        for concurrency in CONCURRENCY:
             for operation in OPERATIONS:
                 for server, (url, pids) in servers.items():
                     figures = await generate_load({"base_url": url, "concurrency": concurrency, "seconds": seconds,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +15,9 @@ QUICK_ENV = "ONECLICK_BENCH_QUICK"
 
 
 def quick() -> bool:
-    """Smoke-run sizes (``--quick`` or ``ONECLICK_BENCH_QUICK=1``): proves a benchmark runs, measures little."""
-    return "--quick" in sys.argv[1:] or os.environ.get(QUICK_ENV, "") not in ("", "0", "false")
+    """Smoke-run sizes (``ONECLICK_BENCH_QUICK=1``, which ``python -m bench --quick`` sets): proves a benchmark
+    runs, measures little."""
+    return os.environ.get(QUICK_ENV, "") not in ("", "0", "false")
 
 
 def sized(full: int, small: int) -> int:

@@ -59,6 +59,7 @@ class ClusterWatch:
     def __init__(self, kubesim: KubesimProcess) -> None:
         self.kubesim = kubesim
         self.seen: dict[Key, float] = {}
+        self._changed = asyncio.Condition()  # notified whenever an object appeared or changed
         self._tasks: list[asyncio.Task[None]] = []
         self._session: aiohttp.ClientSession | None = None
 
@@ -82,11 +83,26 @@ class ClusterWatch:
                 self.seen.setdefault((kind, namespace, name, ""), now)
                 if label:
                     self.seen.setdefault((kind, namespace, name, label), now)
+                async with self._changed:
+                    self._changed.notify_all()
 
     def applied_at(self, expected: list[Key]) -> float | None:
         """When the last of ``expected`` appeared; None while one is missing."""
         times = [self.seen.get(key) for key in expected]
         return None if any(t is None for t in times) else max(t for t in times if t is not None)
+
+    async def wait_applied(self, expected: list[Key], timeout: float = 120) -> float:
+        """When the last of ``expected`` appeared, once it has: woken by the watches, not polling (the moment is
+        the watch's own timestamp either way)."""
+        try:
+            async with asyncio.timeout(timeout), self._changed:
+                await self._changed.wait_for(lambda: self.applied_at(expected) is not None)
+        except TimeoutError:
+            raise TimeoutError(f"objects of a rollout never appeared: "
+                               f"{[key for key in expected if key not in self.seen]}") from None
+        at = self.applied_at(expected)
+        assert at is not None
+        return at
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -171,16 +187,6 @@ async def _manifest(user: User) -> dict[str, Any]:
     return manifest
 
 
-async def _wait_applied(watch: ClusterWatch, expected: list[Key], timeout: float = 120) -> float:
-    deadline = time.monotonic() + timeout
-    while (at := watch.applied_at(expected)) is None:
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"objects of a rollout never appeared: "
-                               f"{[key for key in expected if key not in watch.seen]}")
-        await asyncio.sleep(0.002)
-    return at
-
-
 def _processes(bench: Stack) -> dict[str, list[int]]:
     """Who works on a rollout: the services (each executor replica on its own), NATS, PostgreSQL, kubesim."""
     assert bench.kubesim is not None
@@ -209,11 +215,11 @@ async def _load(bench: Stack, platform: Platform, user: User, watch: ClusterWatc
             answered.append((time.monotonic(), expected))
             ids.append(rollout["id"])
             if sequential:
-                await _wait_applied(watch, expected)
+                await watch.wait_applied(expected)
 
     started = time.monotonic()
     await asyncio.gather(*(client() for _ in range(concurrency)))
-    applied = [await _wait_applied(watch, expected) for _, expected in answered]
+    applied = [await watch.wait_applied(expected) for _, expected in answered]
     latencies = [max(0.0, at - response) for (response, _), at in zip(answered, applied, strict=True)]
     await eventually(lambda: all(i in clock.applied for i in ids), timeout=60, message="rollout.applied events")
     cpu = {name: cpu_seconds(pids) - cpu[name] for name, pids in processes.items()}
@@ -236,6 +242,10 @@ async def _watching(bench: Stack) -> AsyncIterator[ClusterWatch]:
         yield watch
     finally:
         await watch.stop()
+
+
+# Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
+SHARED = True
 
 
 async def measure(bench: Stack) -> dict[str, Any]:

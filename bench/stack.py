@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import signal
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -103,7 +102,7 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             finally:
                 if parts.shown is not None:
                     await parts.shown.close()
-                _stop(group)
+                group.stop_all()
     except BaseException:
         failed = True
         raise
@@ -112,11 +111,3 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
             print(f"(the services' logs are kept in {work})", flush=True)
         else:
             shutil.rmtree(work, ignore_errors=True)
-
-
-def _stop(group: ServiceGroup) -> None:
-    """SIGTERM to every service at once, then wait for each (one by one takes seconds per service)."""
-    for process in group.processes:
-        if process.process is not None and process.process.poll() is None:
-            process.send(signal.SIGTERM)
-    group.stop_all()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.reporting import quick, report, save, table
+from bench.reporting import quick, report, table
 from oneclick_cli.processes import free_port
 
 REPO = Path(__file__).resolve().parents[1]
@@ -73,6 +73,10 @@ def _quick() -> None:
     report("startup", {"installed_first_start_seconds": first})
 
 
+def _against(seconds: float, target: float) -> str:
+    return f"≤ {target:.0f} s: {'met' if seconds <= target else 'MISSED'}"
+
+
 def main() -> None:
     if quick():
         _quick()
@@ -96,9 +100,10 @@ def main() -> None:
         warm = _time_until_healthy(clone, env, port)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    rows = [["cold (download everything)", f"{cold:.1f}", "1.00"],
-            ["fresh checkout, cached packages", f"{first:.1f}", f"{first / cold:.2f}"],
-            ["warm restart", f"{warm:.1f}", f"{warm / cold:.2f}"]]
-    print(table(["make run → /api/health 200", "seconds", "ratio to cold"], rows))
-    path = save("startup", {"cold_seconds": cold, "fresh_checkout_seconds": first, "warm_seconds": warm})
-    print(f"\nwrote {path.relative_to(REPO)}")
+    # The targets of the platform's first issue: a fresh clone healthy within 60 s including installs, a second
+    # start within 10 s. Printed next to the figures, never asserted by a test.
+    rows = [["cold (download everything)", f"{cold:.1f}", "1.00", _against(cold, 60)],
+            ["fresh checkout, cached packages", f"{first:.1f}", f"{first / cold:.2f}", _against(first, 60)],
+            ["warm restart", f"{warm:.1f}", f"{warm / cold:.2f}", _against(warm, 10)]]
+    print(table(["make run → /api/health 200", "seconds", "ratio to cold", "target"], rows))
+    report("startup", {"cold_seconds": cold, "fresh_checkout_seconds": first, "warm_seconds": warm})

@@ -23,20 +23,13 @@ from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.auth import Actor
 from oneclick_core.contracts.records import CREATE, CreateRequest
 from oneclick_core.ids import new_record_id
+from oneclick_testing.waiting import eventually
 from tests.updater.helpers import manifest
 from tests.updater.registry import REGISTRY_BINARY, Registry
 
 REPLICAS = 2
 UPDATER = {"CRON_TICK": "* * * * * *", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "8"}
-
-
-async def _wait(what: str, check: Any, timeout: float = 600) -> float:
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > timeout:
-            raise TimeoutError(what)
-        await asyncio.sleep(0.1)
-    return time.monotonic() - started
+WAIT = 600  # seconds: only bounds a hang
 
 
 async def _fleet(rpc: RpcClient, registry: Registry, auto_updates: int, repositories: int) -> list[str]:
@@ -81,7 +74,7 @@ async def _run(auto_updates: int, repositories: int) -> dict[str, Any]:
             async def all_checked_once() -> bool:
                 return await db.fetchval("SELECT count(DISTINCT auto_update) FROM updater.checks") >= auto_updates
 
-            await _wait("first checks", all_checked_once)
+            await eventually(all_checked_once, timeout=WAIT, interval=0.1, message="first checks")
             for n in range(repositories):
                 await registry.push(f"fleet/repo{n}", "1.1.0")
             listed_before = registry.listings()
@@ -96,8 +89,11 @@ async def _run(auto_updates: int, repositories: int) -> dict[str, Any]:
                     "SELECT count(*) FROM records.rollouts WHERE end_date IS NULL "
                     "AND manifest->'spec'->'image'->>'tag' = '1.1.0'") >= auto_updates
 
-            checking = await _wait("the tick's checks", all_checked_in_the_tick)
-            replacing = await _wait("the new rollouts", all_replaced) + checking
+            waiting = time.monotonic()
+            await eventually(all_checked_in_the_tick, timeout=WAIT, interval=0.1, message="the tick's checks")
+            checking = time.monotonic() - waiting
+            await eventually(all_replaced, timeout=WAIT, interval=0.1, message="the new rollouts")
+            replacing = time.monotonic() - waiting
             rows = await db.fetch("SELECT replica, fetched, outcome FROM updater.checks WHERE due_at >= $1", due)
             listings = registry.listings() - listed_before
         finally:

@@ -21,6 +21,7 @@ from bench.stack import SHORT_LINGER, Stack, stack
 from bench.viewers import Viewers
 from kubesim.testing import KubesimProcess
 from oneclick_testing.platform import Platform, User
+from oneclick_testing.waiting import eventually
 from tests.streaming.live import Cluster, project_with_deployment
 
 ORIGINAL_PER_MAP = 10
@@ -42,14 +43,6 @@ async def _steady_watches(kubesim: KubesimProcess, *, settle: float = 1.0) -> in
         last = now
 
 
-async def _back_to(kubesim: KubesimProcess, baseline: int, timeout: float = 60) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while _open_watches(kubesim) > baseline:
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("the watches of the last scenario were not closed")
-        await asyncio.sleep(0.2)
-
-
 async def _scenario(platform: Platform, kubesim: KubesimProcess, user: User, targets: list[tuple[str, str]],
                     viewers: int, baseline: int) -> dict[str, Any]:
     sockets: list[dict[str, Any]] = []
@@ -69,11 +62,16 @@ async def _scenario(platform: Platform, kubesim: KubesimProcess, user: User, tar
         ours = await _steady_watches(kubesim) - baseline
     finally:
         await clients.close()
-    await _back_to(kubesim, baseline)
+    await eventually(lambda: _open_watches(kubesim) <= baseline, timeout=60, interval=0.2,
+                     message="the watches of the last scenario closed")
     original = viewers * (ORIGINAL_PER_MAP + ORIGINAL_PER_EVENTS)
     return {"viewers": viewers, "projects": len({p for p, _ in targets[:viewers]}), "map_sockets": viewers,
             "events_sockets": viewers, "sockets_with_frames": ready, "watches_ours": ours,
             "watches_original": original}
+
+
+# Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
+SHARED = True
 
 
 async def measure(bench: Stack) -> dict[str, Any]:

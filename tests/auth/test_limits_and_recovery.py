@@ -53,10 +53,22 @@ async def test_identity_limit_answers_429_then_recovers(stack: Stack) -> None:
 
 
 async def test_address_limit_spans_identities(stack: Stack) -> None:
+    await stack.sign_up("behind-nat@example.com")
     for index in range(6):
         assert await _attempt(stack, f"guess{index}@example.com", "wrong password", "203.0.113.9") == 400
     assert await _attempt(stack, "guess-next@example.com", "wrong password", "203.0.113.9") == 429
     assert await _attempt(stack, "guess-next@example.com", "wrong password", "203.0.113.10") == 400
+    # The right password of a real user is refused too while the address is locked.
+    assert await _attempt(stack, "behind-nat@example.com", PASSWORD, "203.0.113.9") == 429
+    guesses = iter(range(10_000))
+
+    async def address_recovered() -> bool:
+        # A fresh identity each time, so only the address's limit can refuse it.
+        return await _attempt(stack, f"later{next(guesses)}@example.com", "wrong password", "203.0.113.9") == 400
+
+    await eventually(address_recovered, timeout=WINDOW * 10, interval=0.5, message="address limit never ended")
+    # Once the window has passed, a real user behind that address signs in again.
+    assert await _attempt(stack, "behind-nat@example.com", PASSWORD, "203.0.113.9") == 200
 
 
 async def test_successful_sign_ins_do_not_use_up_the_limit(stack: Stack) -> None:

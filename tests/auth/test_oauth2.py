@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from .provider import GitHubLike, Profile
+from .provider import GitHubLike, Profile, authorize_in_browser
 from .stack import PASSWORD, Stack, auth_header
 
 REDIRECT = "https://app.example/redirect"
@@ -37,13 +37,7 @@ async def _github(stack: Stack) -> dict[str, Any]:
 
 
 async def _authorize(stack: Stack, provider: GitHubLike, info: dict[str, Any], profile: Profile) -> dict[str, str]:
-    """What the browser does: open authUrl + redirect, sign in at the provider, land on the redirect."""
-    provider.signed_in = profile
-    response = await stack.client.get(info["authUrl"] + REDIRECT, follow_redirects=False)
-    assert response.status_code in (302, 303, 307), response.text
-    landed = urlsplit(response.headers["location"])
-    assert f"{landed.scheme}://{landed.netloc}{landed.path}" == REDIRECT
-    return {key: values[0] for key, values in parse_qs(landed.query).items()}
+    return await authorize_in_browser(stack.client, provider, info, profile, REDIRECT)
 
 
 async def _finish(stack: Stack, info: dict[str, Any], code: str, **extra: Any) -> Any:

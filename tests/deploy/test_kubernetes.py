@@ -75,7 +75,16 @@ def test_each_service_is_a_hardened_replicated_deployment(rendered: dict[str, li
         spec = deployment["spec"]
         pod = spec["template"]["spec"]
         container = _container(deployment)
-        assert spec["replicas"] >= 2, f"{name} runs several replicas"
+        autoscalers = [obj for obj in objects if obj["kind"] == "HorizontalPodAutoscaler"
+                       and obj["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
+                                                             "name": name}]
+        if autoscalers:
+            # The autoscaler owns the count; a replicas field would reset it on every apply.
+            assert "replicas" not in spec, f"{name} is autoscaled"
+            replicas = autoscalers[0]["spec"]["minReplicas"]
+        else:
+            replicas = spec["replicas"]
+        assert replicas >= 2, f"{name} runs several replicas"
         assert container["args"] == [name], "the image's entrypoint is `oneclick service`"
         assert pod["serviceAccountName"] == f"oneclick-{name}"
         one(objects, "ServiceAccount", f"oneclick-{name}")
@@ -95,7 +104,7 @@ def test_each_service_is_a_hardened_replicated_deployment(rendered: dict[str, li
             assert container[probe]["httpGet"] == {"path": path, "port": "admin"}, (name, probe)
         budget = one(objects, "PodDisruptionBudget", name)
         assert budget["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
-        assert budget["spec"]["minAvailable"] < spec["replicas"]
+        assert budget["spec"]["minAvailable"] < replicas
 
 
 def _environment_names(objects: list[Json], container: Json) -> set[str]:

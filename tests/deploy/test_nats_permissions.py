@@ -23,8 +23,7 @@ from kubesim.testing import KubesimProcess
 from oneclick_core.contracts.events import EVENTS
 from oneclick_core.contracts.rpc import SERVICES
 from oneclick_testing.infrastructure import Database, scratch_dir
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, running_platform
 from oneclick_testing.waiting import eventually
 
 from .nats_config import ADMIN, AuthorizedNats, authorized_nats, load_users, password_variable
@@ -92,27 +91,19 @@ def secured_nats() -> Iterator[AuthorizedNats]:
 
 
 @pytest.fixture(scope="module")
-def kubesim() -> Iterator[KubesimProcess]:
-    with KubesimProcess(timings="fast") as process:
-        yield process
+def kubesim(module_kubesim: KubesimProcess) -> KubesimProcess:
+    return module_kubesim
 
 
 @pytest.fixture(scope="module")
 async def platform(secured_nats: AuthorizedNats, module_database: Database, module_log_dir: Path,
                    kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": secured_nats.url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    env: dict[str, dict[str, str]] = {
-        name: {"ONECLICK_NATS_USER": name, "ONECLICK_NATS_PASSWORD": secured_nats.passwords[name]}
-        for name in SERVICES}
-    for name in ("k8s-executor", "streaming"):
-        env[name]["KUBECONFIG"] = str(kubesim.kubeconfig)
-    try:
-        started = await start_platform(group, module_database, [n for n in SERVICES if n != "edge"], env=env)
+    env = {name: {"ONECLICK_NATS_USER": name, "ONECLICK_NATS_PASSWORD": secured_nats.passwords[name]}
+           for name in SERVICES}
+    async with running_platform(nats_url=secured_nats.url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=kubesim.kubeconfig, names=[n for n in SERVICES if n != "edge"],
+                                env=env) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 async def test_the_platform_works_with_each_service_as_its_own_user(platform: Platform, secured_nats: AuthorizedNats,

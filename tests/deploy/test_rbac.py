@@ -27,11 +27,12 @@ def rows(*entries: tuple[str, str, str]) -> set[Permission]:
 
 # k8s-executor, native mode. Where each verb comes from (services/k8s-executor):
 #   create patch: native.py apply (server-side apply of every rendered object)
-#   list delete:  native.py _delete_owned (prune by deployment selector); namespaces: reconciling.py delete_project
+#   list delete:  native.py _owned/_delete (prune by deployment selector); namespaces: reconciling.py delete_project
+#   list:         resyncing.py _project_namespaces (orphan sweep), native.py present (cluster-wide, by label)
 #   get:          native.py _grow_only (claims), status (deployment); handlers.py delete_pod/delete_job
 #   list:         native.py status (pods, services, ingresses, claims); handlers.py metrics, events, cluster_info
 EXECUTOR_NATIVE = rows(
-    ("", "namespaces", "create patch delete"),
+    ("", "namespaces", "create patch list delete"),
     ("", "serviceaccounts", "create patch"),
     ("", "secrets", "create patch list delete"),
     ("", "services", "create patch list delete"),
@@ -48,10 +49,11 @@ EXECUTOR_NATIVE = rows(
     ("storage.k8s.io", "storageclasses", "list"),
 )
 # k8s-executor, operator mode (operator_mode.py): namespace apply and delete, the Rollout CR get → create or
-# update, delete; the same reads and pod/job actions of handlers.py.
+# update, delete; the resync lists namespaces and Rollouts (resyncing.py, operator_mode.py present); the same
+# reads and pod/job actions of handlers.py.
 EXECUTOR_OPERATOR = rows(
-    ("", "namespaces", "create patch delete"),
-    ("one-click.dev", "rollouts", "get create update delete"),
+    ("", "namespaces", "create patch list delete"),
+    ("one-click.dev", "rollouts", "get list create update delete"),
     ("", "pods", "get list delete"),
     ("", "events", "list"),
     ("batch", "jobs", "get delete"),

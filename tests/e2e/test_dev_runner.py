@@ -1,6 +1,7 @@
 """``oneclick dev`` (what ``make run`` starts): embedded NATS, PostgreSQL and kubesim plus every service as
 its own process, healthy on the edge; crashed services come back; state survives restarts; nothing is
-left running after Ctrl-C, SIGTERM or even SIGKILL of the runner.
+left running after Ctrl-C, SIGTERM or even SIGKILL of the runner. With ``ONECLICK_NATS_URL``,
+``ONECLICK_DATABASE_URL`` and ``KUBECONFIG`` set, it starts no embedded server and uses those instead.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import asyncio
 import contextlib
 import os
 import re
+import secrets
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -16,11 +18,16 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import nats
 import pytest
 
+from kubesim.testing import KubesimProcess
+from oneclick_cli.discovery import load_service, service_names
 from oneclick_cli.processes import free_port
-from oneclick_core.contracts.rpc import SERVICES
-from oneclick_testing.infrastructure import scratch_dir
+from oneclick_core.bus.rpc import RpcClient
+from oneclick_core.contracts.executor import CLUSTER_INFO, ClusterInfoRequest
+from oneclick_core.contracts.rpc import SERVICES, PingRequest, ping
+from oneclick_testing.infrastructure import Database, scratch_dir
 from oneclick_testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
@@ -38,9 +45,11 @@ class DevRunner:
         self.process: asyncio.subprocess.Process | None = None
         self._pump: asyncio.Task[None] | None = None
 
-    async def start(self) -> None:
+    async def start(self, configured: dict[str, str] | None = None) -> None:
+        """Start ``oneclick dev``; ``configured`` is the only infrastructure configuration it sees."""
         env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
-        env.update({"ONECLICK_STATE_DIR": str(self.state_dir), "ONECLICK_HTTP_PORT": str(self.port)})
+        env.update({"ONECLICK_STATE_DIR": str(self.state_dir), "ONECLICK_HTTP_PORT": str(self.port),
+                    **(configured or {})})
         self.lines = []
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "oneclick_cli", "dev", "--kubesim-timings", "fast", env=env,
@@ -194,3 +203,50 @@ async def test_dev_runner_lifecycle(runner: DevRunner) -> None:
     finally:
         await conn.close()
     assert await runner.stop(signal.SIGINT) == 0
+
+
+async def test_dev_runner_uses_configured_infrastructure_instead_of_embedded(
+        runner: DevRunner, module_nats_url: str, database: Database, module_kubesim: KubesimProcess) -> None:
+    # The test's own NATS, database and kubesim play the "external" infrastructure of a real deployment.
+    await runner.start({"ONECLICK_NATS_URL": module_nats_url, "ONECLICK_DATABASE_URL": database.url,
+                        "KUBECONFIG": str(module_kubesim.kubeconfig)})
+    services = await runner.wait_healthy()
+    assert set(services) == set(SERVICES)
+    assert {s["status"] for s in services.values()} == {"ok"}
+
+    # Nothing embedded was started: no announcement, no state on disk, no server process of the state dir.
+    assert not runner.saw(r"embedded "), runner.output()
+    assert not (runner.state_dir / "nats").exists()
+    assert not (runner.state_dir / "pg").exists()
+    assert not (runner.state_dir / "kubeconfig").exists()
+    assert children_of_state(runner.state_dir) == []
+
+    # The services answer on the given NATS: the same instances the edge reported.
+    nc = await nats.connect(module_nats_url)
+    try:
+        rpc = RpcClient(nc, "test")
+        for name in SERVICES:
+            reply = await rpc.call(ping(name), PingRequest())
+            assert reply.instance == services[name]["instance"]
+            assert reply.ready
+        # The executor talks to the given cluster: it lists a storage class only that cluster has.
+        storage_class = f"external-{secrets.token_hex(4)}"
+        code, body = module_kubesim.request("POST", "/apis/storage.k8s.io/v1/storageclasses", {
+            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
+            "provisioner": "example.com/external"})
+        assert code == 201, body
+        info = await rpc.call(CLUSTER_INFO, ClusterInfoRequest())
+        assert storage_class in info.storageClasses
+    finally:
+        await nc.close()
+
+    # The services' data lives in the given database: every schema with all its migrations applied.
+    conn = await database.connect()
+    try:
+        for spec in (load_service(name) for name in service_names()):
+            if spec.schema is not None:
+                applied = await conn.fetchval(f"SELECT count(*) FROM {spec.schema}.schema_migrations")
+                assert applied == len(spec.migrations()), spec.schema
+    finally:
+        await conn.close()
+    assert await runner.stop(signal.SIGTERM) == 0

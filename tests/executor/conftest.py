@@ -18,9 +18,8 @@ from nats.js.api import DeliverPolicy
 from kubesim.testing import KubesimProcess
 from oneclick_core.bus.streams import EVENTS_STREAM, ensure_streams
 from oneclick_core.contracts.executor import ROLLOUT_APPLIED, ROLLOUT_FAILED
-from oneclick_testing.infrastructure import Database, running_nats
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import Platform, running_platform
 
 from .helpers import EventLog
 
@@ -30,14 +29,16 @@ FAST_RECOVERY = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT"
 
 
 @pytest.fixture(scope="module")
-def nats_url() -> Iterator[str]:
-    with running_nats() as server:
-        yield server.url
+def nats_url(module_nats_url: str) -> str:
+    return module_nats_url
 
 
 @pytest.fixture(scope="module")
 def kubesim() -> Iterator[KubesimProcess]:
-    with KubesimProcess(timings="fast") as process:
+    process = KubesimProcess(timings="fast")
+    # With a snapshot file a test can stop the API server and start it again with the cluster as it was.
+    process.state_file = process.workdir / "state.json"
+    with process:
         yield process
 
 
@@ -50,15 +51,10 @@ def executor_env() -> dict[str, str]:
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess,
                    executor_env: dict[str, str]) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records", "k8s-executor"], env={
-            "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig), **FAST_RECOVERY, **executor_env}})
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=kubesim.kubeconfig, names=["auth", "records", "k8s-executor"],
+                                env={"k8s-executor": {**FAST_RECOVERY, **executor_env}}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 @pytest.fixture(scope="module")

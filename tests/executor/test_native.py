@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from kubernetes_asyncio import client
@@ -270,6 +271,90 @@ async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
     await eventually(namespace_gone, message="namespace removed with the project")
 
 
+# Where the objects a rollout renders live, by kind (the deployment's are labelled with its id).
+OWNED_COLLECTIONS = {
+    "Deployment": "/apis/apps/v1/namespaces/{ns}/deployments",
+    "Service": "/api/v1/namespaces/{ns}/services",
+    "Ingress": "/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses",
+    "Secret": "/api/v1/namespaces/{ns}/secrets",
+    "ServiceAccount": "/api/v1/namespaces/{ns}/serviceaccounts",
+    "CronJob": "/apis/batch/v1/namespaces/{ns}/cronjobs",
+    "HorizontalPodAutoscaler": "/apis/autoscaling/v2/namespaces/{ns}/horizontalpodautoscalers",
+    "PersistentVolumeClaim": "/api/v1/namespaces/{ns}/persistentvolumeclaims",
+}
+
+
+async def owned_objects(cluster: Cluster, ns: str, dep: str) -> dict[str, set[str]]:
+    """The deployment's live objects (not already being deleted), by kind."""
+    found: dict[str, set[str]] = {}
+    for kind, path in OWNED_COLLECTIONS.items():
+        names = {item["metadata"]["name"]
+                 for item in await cluster.items(path.format(ns=ns), f"one-click.dev/deploymentId={dep}")
+                 if not item["metadata"].get("deletionTimestamp")}
+        if names:
+            found[kind] = names
+    return found
+
+
+async def test_deleting_the_running_rollout_removes_its_objects_and_keeps_its_volumes(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    ns, dep = project["id"], web["id"]
+    rollout = await start_rollout(alice, project, web, await nginx_manifest(alice, **full_spec()))
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
+    before = await owned_objects(cluster, ns, dep)
+    assert {"Deployment", "Service", "Ingress", "Secret", "CronJob", "PersistentVolumeClaim"} <= set(before)
+    await eventually(lambda: _has_pods(cluster, f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep}"),
+                     message="the deployment's pods exist")
+
+    # The record itself is deleted (not ended): nothing runs for the deployment any more.
+    await delete(alice, "rollouts", rollout["id"])
+
+    async def only_claims_left() -> bool:
+        return await owned_objects(cluster, ns, dep) == {"PersistentVolumeClaim": {f"data-{dep}"}}
+
+    await eventually(only_claims_left, message="the deleted rollout's objects removed, its claim kept")
+
+    async def pods_gone() -> bool:
+        return not await _has_pods(cluster, f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep}")
+
+    await eventually(pods_gone, message="the deployment's pods removed with it")
+    # The namespace is the project's: it stays while the project does.
+    assert await cluster.get(f"/api/v1/namespaces/{ns}") is not None
+    assert events.failed(rollout["id"]) == []
+
+
+async def test_live_objects_are_server_side_applied_by_the_one_click_field_manager(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    manifest = await nginx_manifest(alice, **full_spec())
+    rollout = await start_rollout(alice, project, web, manifest)
+    ns, dep = project["id"], web["id"]
+    await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
+
+    expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
+                      user_id=alice.id, username=alice.record["username"], display_name="alice")
+    for obj in expected:
+        live = await cluster.get(_path(obj))
+        assert live is not None, f"{obj['kind']}/{obj['metadata']['name']} missing"
+        managers = live["metadata"].get("managedFields") or []
+        applied = [entry for entry in managers if entry.get("manager") == "one-click"]
+        # One apply entry of ours, and no update entry: every write of the executor is a server-side apply
+        # (a create or update would be recorded as operation Update).
+        assert [entry["operation"] for entry in applied] == ["Apply"], (obj["kind"], managers)
+        owned = applied[0]["fieldsV1"]
+        assert applied[0]["fieldsType"] == "FieldsV1"
+        # The fields the renderer set are the ones One-Click owns (a few, not a blanket claim of the object).
+        assert "f:labels" in owned["f:metadata"], (obj["kind"], owned)
+        for key in obj:
+            if key not in ("apiVersion", "kind", "metadata"):
+                assert f"f:{key}" in owned, (obj["kind"], key, owned)
+
+
 async def test_hiding_a_rollout_makes_no_kubernetes_call(
         platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
     cluster = Cluster(kube)
@@ -449,8 +534,131 @@ async def test_another_user_gets_404_and_cannot_delete_pods_or_jobs_of_the_proje
     assert await cluster.get(f"{jobs_path}/foreign") is not None
 
 
+async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
+        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    """Deleting through encoded slashes, dot segments or another project's names: nothing outside the
+    project named in the path is deleted, whether that other project is the caller's own or someone else's."""
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    bob = await platform.new_user("bob")
+    small = {"horizontalScale": {"minReplicas": 1, "maxReplicas": 1}}
+    project, web = await project_with_deployment(alice)
+    other, other_web = await project_with_deployment(alice, "other")  # Alice's too: access alone is no guard
+    bobs, bobs_web = await project_with_deployment(bob, "bobs")
+    for owner, (proj, dep) in ((alice, (project, web)), (alice, (other, other_web)), (bob, (bobs, bobs_web))):
+        await start_rollout(owner, proj, dep, await nginx_manifest(owner, **small))
+    ns = project["id"]
+    for owner, proj, dep in ((alice, project, web), (alice, other, other_web), (bob, bobs, bobs_web)):
+        await eventually(lambda o=owner, p=proj, d=dep: status_is(o, p["id"], d["id"], "OK", pods=1),
+                         message="pods running")
+    victims: dict[str, str] = {}  # pod name -> its namespace
+    for proj, dep in ((other, other_web), (bobs, bobs_web)):
+        for pod in (await status_of(alice if proj is other else bob, proj["id"], dep["id"]))["deployment"]["podNames"]:
+            victims[pod] = proj["id"]
+    own_pod = (await status_of(alice, ns, web["id"]))["deployment"]["podNames"][0]
+    # A job in another project, labelled as that project's (as cron jobs' jobs are).
+    victim_ns = other["id"]
+    labels = {"one-click.dev/projectId": victim_ns, "one-click.dev/deploymentId": other_web["id"]}
+    await cluster.request("POST", f"/apis/batch/v1/namespaces/{victim_ns}/jobs", {
+        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "victim-job", "labels": labels},
+        "spec": {"template": {"metadata": {"labels": labels}, "spec": {
+            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}})
+
+    # A pod outside the project that claims to be one of its deployments' by its labels: only the namespace
+    # in the path keeps it out of reach, so a path that climbs out of the namespace must not get to it.
+    decoy_labels = {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": web["id"]}
+    await cluster.request("POST", f"/api/v1/namespaces/{bobs['id']}/pods", {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "decoy", "labels": decoy_labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
+    victims["decoy"] = bobs["id"]
+    # The project's namespace labelled like a deployment's object: a dot-segment pod name (``..``) that
+    # reached the API as ``/api/v1/namespaces/<ns>/pods/..`` would find the namespace itself and delete it.
+    await client.CoreV1Api(kube).patch_namespace(
+        ns, {"metadata": {"labels": {"one-click.dev/deploymentId": web["id"]}}})
+    crafted: list[str] = []
+    for pod, pod_ns in victims.items():
+        crafted += [
+            pod,                                               # another project's pod, by its plain name
+            f"..%2F..%2F{pod_ns}%2Fpods%2F{pod}",              # encoded slashes climbing to its namespace
+            f"%2E%2E%2F%2E%2E%2F{pod_ns}%2Fpods%2F{pod}",      # ... with the dots encoded as well
+            f"{own_pod}%2F..%2F..%2F..%2F{pod_ns}%2Fpods%2F{pod}",  # starting from a pod that is the caller's
+        ]
+    crafted += ["..", "%2E%2E", "%2E", "..%2F..%2F..%2F..%2Fapi%2Fv1%2Fnamespaces%2F" + victim_ns]
+    for name in crafted:
+        for path in (f"/rollouts/{ns}/{name}", f"/pb/{ns}/pod/{name}"):
+            response = await alice.client.delete(path)
+            # Refused one way or another (not found, bad request, or a route that does not exist): never done.
+            assert response.status_code in (400, 404, 405), (path, response.status_code, response.text)
+            assert response.text != '"Pod deleted"', path
+    for name in ("victim-job", "%2E%2E", "%2E", f"..%2F..%2F{victim_ns}%2Fjobs%2Fvictim-job",
+                 f"%2E%2E%2F%2E%2E%2F{victim_ns}%2Fjobs%2Fvictim-job"):
+        response = await alice.client.delete(f"/pb/{ns}/job/{name}")
+        assert response.status_code in (400, 404, 405), (name, response.status_code, response.text)
+
+    # Everything outside the project is still there (and not being deleted).
+    for pod, pod_ns in victims.items():
+        assert await _alive(cluster, f"/api/v1/namespaces/{pod_ns}/pods/{pod}"), pod
+    assert await _alive(cluster, f"/apis/batch/v1/namespaces/{victim_ns}/jobs/victim-job")
+    for namespace in (ns, other["id"], bobs["id"]):
+        assert await _alive(cluster, f"/api/v1/namespaces/{namespace}"), namespace
+    # And the caller's own pod was not hit by the paths that started from it.
+    assert await _alive(cluster, f"/api/v1/namespaces/{ns}/pods/{own_pod}")
+
+
+async def _alive(cluster: Cluster, path: str) -> bool:
+    """The object exists and nobody asked to delete it."""
+    live = await cluster.get(path)
+    return live is not None and not live["metadata"].get("deletionTimestamp")
+
+
 async def _has_pods(cluster: Cluster, path: str, labels: str) -> bool:
     return bool(await cluster.names(path, labels))
+
+
+async def test_a_rollout_made_while_the_api_is_unreachable_is_applied_once_it_is_back(
+        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    """kubesim stopped, a rollout created, kubesim started again on the same port with its state: the
+    executor's retries (backoff from ONECLICK_EXECUTOR_RETRY_BACKOFF) apply it with nobody asking again."""
+    cluster = Cluster(kube)
+    alice = await platform.new_user("alice")
+    project, web = await project_with_deployment(alice)
+    ns, dep = project["id"], web["id"]
+    manifest = await nginx_manifest(alice)
+    port = urlsplit(kubesim.url).port
+    assert kubesim.stop() == 0  # SIGTERM: kubesim writes its snapshot
+    try:
+        before = unreachable_retries(platform)
+        rollout = await start_rollout(alice, project, web, manifest)
+
+        # The executor tried, could not reach the API and put the event back for later, more than once: the
+        # backoff retrying, not a first attempt still under way.
+        await eventually(lambda: unreachable_retries(platform) >= before + 2,
+                         message="the executor retried the event while the API was down")
+        assert events.applied(rollout["id"]) == []
+        assert events.failed(rollout["id"]) == []
+    finally:
+        # Same port, same kubeconfig: the executor keeps the client it started with.
+        kubesim.extra_args = ["--port", str(port)]
+        kubesim.start()
+    assert kubesim.url == f"http://127.0.0.1:{port}"
+
+    # No request to the platform from here on: the retries alone bring the rollout into the cluster.
+    await eventually(lambda: bool(events.applied(rollout["id"])), timeout=30,
+                     message="rollout.applied after the API came back")
+    live = await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
+    assert live is not None
+    assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == rollout["id"]
+    await eventually(lambda: status_is(alice, ns, dep, "OK", pods=1), message="the rollout's pod running")
+    # Published once, and the API's absence was never reported as the rollout failing.
+    assert len(events.applied(rollout["id"])) == 1
+    assert events.failed(rollout["id"]) == []
+
+
+def unreachable_retries(platform: Platform) -> int:
+    """Events the executors put back because the Kubernetes API could not be reached (their logs say so)."""
+    return sum(line.count('"consumer.handler_failed"') for process in platform.services.processes
+               if process.name == "k8s-executor"
+               for line in process.log_path.read_text(errors="replace").splitlines() if "Unreachable" in line)
 
 
 # Last in the module: it kills the module's first executor (the others' tests need any one running).

@@ -6,7 +6,6 @@ event other test modules left in the session's stream."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,12 +13,8 @@ import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
-from oneclick_testing.infrastructure import Database, create_database, drop_database, running_nats, scratch_dir
-from oneclick_testing.platform import Platform, User, running_platform
-
-SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
-# Fuzzed checks-now ask registries this machine may not reach: one short try each.
-UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "2"}
+from oneclick_testing.infrastructure import Database, kept_log_dir, own_database, running_nats
+from oneclick_testing.platform import ALL_SERVICES, OFFLINE_UPDATER_ENV, Platform, User, running_platform
 
 
 @pytest.fixture(scope="package")
@@ -30,26 +25,24 @@ def nats_url() -> Iterator[str]:
 
 @pytest.fixture(scope="package")
 async def fuzz_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
-    created = await create_database(postgres_server.url)
-    yield created
-    await drop_database(postgres_server.url, created)
+    async with own_database(postgres_server.url) as created:
+        yield created
 
 
 @pytest.fixture(scope="package")
 def fuzz_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
     """The services' logs, kept when a test of the package failed."""
-    path = scratch_dir("oneclick-test-logs-")
-    failed_before = request.session.testsfailed
-    yield path
-    if request.session.testsfailed == failed_before:
-        shutil.rmtree(path, ignore_errors=True)
+    with kept_log_dir(request) as path:
+        yield path
 
 
 @pytest.fixture(scope="package")
 async def platform(nats_url: str, fuzz_database: Database, fuzz_log_dir: Path,
                    kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=fuzz_database, log_dir=fuzz_log_dir, names=SERVICES,
-                                kubeconfig=kubesim_cluster.kubeconfig, env={"updater": UPDATER_ENV}) as started:
+    async with running_platform(nats_url=nats_url, database=fuzz_database, log_dir=fuzz_log_dir, names=ALL_SERVICES,
+                                kubeconfig=kubesim_cluster.kubeconfig,
+                                # Fuzzed checks-now ask registries this machine may not reach.
+                                env={"updater": OFFLINE_UPDATER_ENV}) as started:
         yield started
 
 

@@ -2,13 +2,13 @@
 signed in as a user, with a bounded, derandomized budget: never a 5xx, answers match what the document says,
 and every error is in PocketBase's shape with per-field errors as ``{code, message}``.
 
-One test per operation of the document. The document is thin: most handlers read their body and query
-themselves and answer raw JSON (docs/reliability.md lists them), so on top of what schemathesis generates
-from it, path parameters are often swapped for ids of the fuzzer's own records (so requests get past the
-404s into the services), and record routes get arbitrary JSON bodies and PocketBase list parameters.
-Changes to one's own account (which may revoke the token) are made as a user of their own, so the fuzzer's
-token stays valid. Left out: the realtime SSE connection (it never ends) and ``auth-logout-all`` (it revokes
-the caller's tokens; the isolation matrix covers it).
+One test per operation of the document. The document (``oneclick_edge/openapi.py``) declares each
+operation's PocketBase-shaped errors, the bodies handlers parse and the shapes they answer. On top of what
+schemathesis generates from it, path parameters are often swapped for ids of the fuzzer's own records (so
+requests get past the 404s into the services), and record routes get arbitrary JSON bodies and PocketBase
+list parameters. Changes to one's own account (which may revoke the token) are made as a user of their own,
+so the fuzzer's token stays valid. Left out: the realtime SSE connection (it never ends) and
+``auth-logout-all`` (it revokes the caller's tokens; the isolation matrix covers it).
 
 (schemathesis' own pytest loader, ``from_fixture``, does not run on pytest 9; hypothesis drives each
 operation's strategy here instead.)

@@ -15,33 +15,23 @@ import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, running_platform
+from oneclick_testing.platform import ALL_SERVICES, OFFLINE_UPDATER_ENV, Platform, running_platform
 
 from .world import World, build_world
-
-# Every service the edge calls, so that no route answers 503 for lack of one.
-SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
-# Checks reach a registry that refuses at once (see world.MANIFEST): one attempt, no backoff to wait out.
-UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "2"}
 
 
 @pytest.fixture(scope="module")
 async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
                    module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
     async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=module_kubesim.kubeconfig, names=SERVICES,
-                                env={"updater": UPDATER_ENV}) as started:
+                                kubeconfig=module_kubesim.kubeconfig, names=ALL_SERVICES,
+                                # Checks reach a registry that refuses at once (see world.MANIFEST).
+                                env={"updater": OFFLINE_UPDATER_ENV}) as started:
         yield started
 
 
 @pytest.fixture(scope="module")
-async def cluster(module_kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=module_kubesim.url, timeout=30) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-async def world(platform: Platform, cluster: httpx.AsyncClient) -> AsyncIterator[World]:
-    built = await build_world(platform, cluster)
+async def world(platform: Platform, module_kubesim_client: httpx.AsyncClient) -> AsyncIterator[World]:
+    built = await build_world(platform, module_kubesim_client)
     yield built
     await built.close()

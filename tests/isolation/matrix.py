@@ -4,7 +4,7 @@ superuser.
 A row names the route as the application declares it (method and path template), the concrete request
 made against the owner's records, and what each principal must get. ``SEES``: a success that contains the
 owner's record; ``BLIND``: a success that does not (a list filtered by the access rule); a number: that
-status in PocketBase's error shape (for WebSockets: the close code 4400 + status). Rows whose probe would
+status in PocketBase's error shape (for WebSockets: the close code 4000 + status, e.g. 4403). Rows whose probe would
 change what it reaches name a ``fresh`` target, made anew for each principal.
 
 ``test_every_route_has_a_row`` fails for a route without a row, so a new endpoint has to state who may
@@ -14,7 +14,7 @@ use it before it can be merged.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .world import PIXEL, Role, World, manifest
@@ -52,9 +52,8 @@ class Row:
     path: str  # the request's path, {names} filled from World.ids (and ``fresh``)
     expect: Mapping[Role, Expected]
     marker: str | None = None  # the id (key of World.ids) whose presence SEES/BLIND look for
-    json: Json | None = None
-    files: dict[str, tuple[str, bytes, str]] | None = None
-    headers: dict[str, str] = field(default_factory=dict)
+    json: Json | None = None  # the body; with ``files``, its form fields instead
+    files: dict[str, tuple[str, bytes, str]] | None = None  # makes the body multipart/form-data
     fresh: Fresh | None = None
     # Principals that act with the fresh target's own token (probes of one's own account).
     acting: frozenset[Role] = frozenset()
@@ -159,13 +158,20 @@ def _users_rows() -> list[Row]:
     rows: list[Row] = []
     for name in ("users", "_pb_users_auth_"):
         records = f"/api/collections/{name}/records"
+        patch = Row("PATCH", records + "/{record_id}", records + "/{user}", roles(401, 404, 200, 200),
+                    json={"name": "intruder-{nonce}"}, survives=records + "/{user}")
+        if name == "_pb_users_auth_":
+            # The alias takes an upload instead (multipart, as the SDK sends files). It targets a fresh user,
+            # whom the owner plays: replacing the owner's own avatar would break the file rows' probe of it.
+            patch = Row("PATCH", records + "/{record_id}", records + "/{target}", roles(401, 404, 200, 200),
+                        json={"name": "intruder-{nonce}"}, files={"avatar": ("intruder.png", PIXEL, "image/png")},
+                        fresh=fresh_user, acting=frozenset({OWNER}), survives=records + "/{target}")
         rows += [
             # Sign-up is open to anyone; a token sent with it is ignored.
             Row("POST", records, records, everyone(200), json={
                 "email": "signup-{nonce}@example.com", "password": "{password}", "passwordConfirm": "{password}"}),
             Row("GET", records + "/{record_id}", records + "/{user}", PRIVATE, marker="user"),
-            Row("PATCH", records + "/{record_id}", records + "/{user}", roles(401, 404, 200, 200),
-                json={"name": "intruder-{nonce}"}, survives=records + "/{user}"),
+            patch,
             Row("DELETE", records + "/{record_id}", records + "/{target}", roles(401, 404, 204, 204),
                 fresh=fresh_user, acting=frozenset({OWNER}), survives=records + "/{target}"),
             Row("GET", f"/api/files/{name}/{{record_id}}/{{filename}}", f"/api/files/{name}/{{user}}/{{user_avatar}}",
@@ -263,7 +269,7 @@ def _cluster_rows() -> list[Row]:
     return rows
 
 
-# WebSockets: the first message is One-Click's request; a refusal is a close with 4400 + status.
+# WebSockets: the first message is One-Click's request; a refusal is a close with 4000 + status.
 WS_REQUESTS: dict[str, Json] = {
     "/ws/k8s/rollouts": {"projectId": "{project}", "deploymentId": "{deployment}"},
     "/ws/k8s/deployments": {"projectId": "{project}"},
@@ -282,4 +288,4 @@ def _socket_rows() -> list[Row]:
 ROWS: list[Row] = [*_record_rows(), *_users_rows(), *_auth_rows(), *_platform_rows(), *_socket_rows(),
                    *_cluster_rows()]
 
-__all__ = ["BLIND", "PIXEL", "ROWS", "SEES", "WS_REQUESTS", "Row"]
+__all__ = ["BLIND", "ROWS", "SEES", "WS_REQUESTS", "Row"]

@@ -83,7 +83,10 @@ async def _http(world: World, row: Row, role: Role, names: dict[str, str]) -> tu
     """(status, body, content type) of the request; of a stream, what arrived first."""
     client = _client(world, row, role, names)
     kwargs: dict[str, Any] = {}
-    if row.json is not None:
+    if row.files is not None:
+        kwargs["files"] = row.files
+        kwargs["data"] = _fill(row.json or {}, names)
+    elif row.json is not None:
         kwargs["json"] = _fill(row.json, names)
     async with client.stream(row.method, _fill(row.path, names), **kwargs) as response:
         kind = response.headers.get("content-type", "")

@@ -121,6 +121,61 @@ async def test_record_topics_and_options(platform: Platform, sse: list[SseClient
     assert data == {"action": "update", "record": {"id": shop["id"], "name": "shop 2"}}
 
 
+def with_options(topic: str, **query: str) -> str:
+    """A topic carrying subscription options the way the SDK encodes them."""
+    return f"{topic}?options={orjson.dumps({'query': query}).decode()}"
+
+
+async def test_subscription_filter_lets_only_matching_records_through(platform: Platform,
+                                                                     sse: list[SseClient]) -> None:
+    alice = await platform.new_user("alice")
+    stream = await open_sse(platform.url, sse)
+    topic = with_options("projects/*", filter="name ~ 'keep'")
+    assert (await subscribe(alice.client, stream.client_id, topic)).status_code == 204
+
+    dropped = await create(alice, "projects", name="drop-1")
+    kept = await create(alice, "projects", name="keep-1")
+    # Events reach the client in order, so the first message proves the non-matching create was skipped.
+    event, data = await stream.next()
+    assert event == topic
+    assert (data["action"], data["record"]["id"]) == ("create", kept["id"])
+
+    # An update that leaves a record unmatched is not sent; one that makes it match is. The edge reads the
+    # record's current state for each event, so the first is checked alone before the second is made.
+    await alice.client.patch(f"/api/collections/projects/records/{dropped['id']}", json={"description": "x"})
+    assert await stream.nothing_for(1.0)
+    await alice.client.patch(f"/api/collections/projects/records/{dropped['id']}", json={"name": "keep-2"})
+    event, data = await stream.next()
+    assert (data["action"], data["record"]["id"], data["record"]["name"]) == ("update", dropped["id"], "keep-2")
+    await alice.client.patch(f"/api/collections/projects/records/{kept['id']}", json={"name": "gone"})
+    assert await stream.nothing_for(1.0)
+
+
+async def test_subscription_expand_delivers_the_related_record(platform: Platform, sse: list[SseClient]) -> None:
+    alice = await platform.new_user("alice")
+    shop = await create(alice, "projects", name="shop")
+    stream = await open_sse(platform.url, sse)
+    topic = with_options("deployments/*", expand="project,blueprint")
+    plain = "projects/*"
+    assert (await subscribe(alice.client, stream.client_id, topic, plain)).status_code == 204
+
+    web = await create(alice, "deployments", name="web", project=shop["id"], blueprint="bpnginx00000000")
+    event, data = await stream.next()
+    assert event == topic
+    assert data["action"] == "create"
+    assert data["record"]["id"] == web["id"]
+    assert data["record"]["expand"]["project"]["id"] == shop["id"]
+    assert data["record"]["expand"]["project"]["name"] == "shop"
+    assert data["record"]["expand"]["blueprint"]["name"] == "nginx"
+
+    # Options belong to one subscription: the plain one on projects gets no expand.
+    await alice.client.patch(f"/api/collections/projects/records/{shop['id']}", json={"name": "shop 2"})
+    event, data = await stream.next()
+    assert event == plain
+    assert data["record"]["name"] == "shop 2"
+    assert "expand" not in data["record"]
+
+
 async def test_subscriptions_work_through_another_edge_replica(platform: Platform, sse: list[SseClient]) -> None:
     alice = await platform.new_user("alice")
     port = free_port()

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from oneclick_testing.platform import Platform
+import nats
 
+from oneclick_core.contracts.envelope import Envelope
+from oneclick_core.contracts.records import RecordChange
+from oneclick_testing.platform import Platform
+from oneclick_testing.waiting import eventually
+
+from .events import stored_events
 from .helpers import create, deployment, manifest, rollout, rollouts_of
 
 
@@ -115,10 +121,64 @@ async def test_deleting_a_deployment_or_project_cascades(platform: Platform) -> 
 
     other_project, other = await deployment(alice, "other")
     await rollout(alice, other_project, other)
+    other_auto = await create(alice, "autoUpdates", project=other_project["id"], deployment=other["id"],
+                              interval="5m", pattern="^1\\.", policy="semver")
     assert (await alice.client.delete(f"/api/collections/projects/records/{other_project['id']}")).status_code == 204
     assert (await alice.client.get(f"/api/collections/deployments/records/{other['id']}")).status_code == 404
     assert await rollouts_of(alice, other) == []
+    assert (await alice.client.get(f"/api/collections/autoUpdates/records/{other_auto['id']}")).status_code == 404
+    left = (await alice.client.get("/api/collections/autoUpdates/records",
+                                   params={"filter": f"project = '{other_project['id']}'"})).json()
+    assert left["totalItems"] == 0
     assert (await alice.client.get(f"/api/collections/deployments/records/{keep['id']}")).status_code == 200
+
+
+async def test_deleting_the_running_rollout_deactivates_it(platform: Platform, nats_url: str) -> None:
+    alice = await platform.new_user("alice")
+    project, web = await deployment(alice)
+    await rollout(alice, project, web, "1.24")
+    await rollout(alice, project, web, "1.25")
+    running = await rollout(alice, project, web, "1.26")
+    before = {r["id"]: r for r in await rollouts_of(alice, web)}
+    ended = {i: r for i, r in before.items() if i != running["id"]}
+    assert all(r["endDate"] for r in ended.values())
+    assert before[running["id"]]["endDate"] == ""
+
+    deleted = await alice.client.delete(f"/api/collections/rollouts/records/{running['id']}")
+    assert deleted.status_code == 204
+    after = {r["id"]: r for r in await rollouts_of(alice, web)}
+    # Nothing runs any more, and the ended rollouts are exactly as they were: deleting is no rollback.
+    assert after == ended
+    assert [r for r in after.values() if r["endDate"] == ""] == []
+
+    nc = await nats.connect(nats_url)
+    try:
+        def about_running(envelope: Envelope) -> bool:
+            return envelope.subject == running["id"]
+
+        events: list[tuple[int, Envelope]] = []
+
+        async def deletion_published() -> bool:
+            events[:] = await stored_events(nc, "oneclick.events.rollout.>", about_running)
+            return any(e.type == "oneclick.rollout.deleted.v1" for _, e in events)
+
+        await eventually(deletion_published)
+        others = await stored_events(nc, "oneclick.events.rollout.>",
+                                     lambda e: e.subject in ended and e.type != "oneclick.rollout.created.v1")
+    finally:
+        await nc.close()
+
+    assert [e.type for _, e in events][-1] == "oneclick.rollout.deleted.v1"
+    change = RecordChange.model_validate(events[-1][1].data)
+    assert change.action == "delete"
+    assert change.deployment == web["id"]
+    assert change.project == project["id"]
+    assert change.record["id"] == running["id"]
+    assert change.audience.owner == alice.id
+    # The only events about the other rollouts are the endings the later creations caused, none after.
+    assert all(e.data["changed"] == ["endDate"] for _, e in others)
+    assert len(others) == len(ended)
+    assert max(seq for seq, _ in others) < events[-1][0]
 
 
 async def test_auto_update_settings_are_validated_when_saved(platform: Platform) -> None:

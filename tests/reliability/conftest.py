@@ -3,7 +3,7 @@ and restarted on the same port and state), auth + records + k8s-executor + edge 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
@@ -12,33 +12,18 @@ import pytest
 from nats.aio.client import Client as NATS
 
 from kubesim.testing import KubesimProcess
-from oneclick_cli.embedded.nats import EmbeddedNats
-from oneclick_cli.embedded.postgres import EmbeddedPostgres
-from oneclick_testing.infrastructure import Database, running_nats, running_postgres
+from oneclick_testing.infrastructure import Database
+
+# The session's servers are shared with every other test; these are the package's own, to stop and restart.
+# Imported fixtures are found by pytest by name; ruff sees the parameters that take them as redefinitions.
+# ruff: noqa: F811
+from oneclick_testing.own_infrastructure import nats_server, nats_url, postgres_server  # noqa: F401
 from oneclick_testing.platform import Platform, running_platform
 
 # Short enough that a killed executor's project locks and unacknowledged events come back within seconds.
 EXECUTOR_ENV = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT": "3",
                 "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]"}
 SERVICES = ["auth", "records", "k8s-executor"]
-
-
-# The session's servers are shared with every other test; these are the module's, to stop and restart.
-@pytest.fixture(scope="module")
-def nats_server() -> Iterator[EmbeddedNats]:
-    with running_nats() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def nats_url(nats_server: EmbeddedNats) -> str:
-    return nats_server.url
-
-
-@pytest.fixture(scope="module")
-def postgres_server() -> Iterator[EmbeddedPostgres]:
-    with running_postgres() as server:
-        yield server
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +36,8 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
 
 
 @pytest.fixture(scope="module")
-async def cluster(module_kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(base_url=module_kubesim.url, timeout=30) as client:
-        yield client
+def cluster(module_kubesim_client: httpx.AsyncClient) -> httpx.AsyncClient:
+    return module_kubesim_client
 
 
 @pytest.fixture

@@ -238,14 +238,18 @@ async def test_nats_killed_and_restarted_mid_load_loses_nothing(
     acknowledged: dict[str, list[dict[str, Any]]] = {}
     load = asyncio.create_task(_load(user, targets, attempts, acknowledged))
     await eventually(lambda: sum(map(len, acknowledged.values())) >= len(targets), message="load under way")
+    assert not load.done(), "NATS is killed while rollouts are still being made"
+    at_kill = sum(map(len, acknowledged.values()))
     nats_server.kill()
     await asyncio.sleep(NATS_OUTAGE_SECONDS)
     nats_server.start()
     restarted = time.monotonic()
     await load
-    print(f"\nNATS restart: load done {time.monotonic() - restarted:.1f}s after NATS was back; answers "
-          f"{attempts.statuses}, {attempts.unknown} tries retried")
+    print(f"\nNATS restart: killed with {at_kill} of {len(targets) * RESTART_ROLLOUTS} rollouts acknowledged; "
+          f"load done {time.monotonic() - restarted:.1f}s after NATS was back; answers {attempts.statuses}, "
+          f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome")
     assert attempts.crashes == []
+    assert attempts.refused + attempts.unknown > 0, "some requests of the load met the outage"
     await _nothing_lost(platform, cluster, bus, user, targets, acknowledged)
 
 
@@ -257,6 +261,7 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
     acknowledged: dict[str, list[dict[str, Any]]] = {}
     load = asyncio.create_task(_load(user, targets, attempts, acknowledged))
     await eventually(lambda: sum(map(len, acknowledged.values())) >= len(targets), message="load under way")
+    assert not load.done(), "PostgreSQL is stopped while rollouts are still being made"
     postgres_server.stop()
 
     # During the outage: every answer (records, auth, health) is a 503 in PocketBase's shape, each within the

@@ -47,6 +47,8 @@ const manifest = {
 };
 const live = [];
 let project, deployment, rollout, blueprint;
+// Second records of each kind, created later, so sort: '-created' has an order to prove.
+let laterProject, laterDeployment, laterRollout, laterAutoUpdate, autoUpdate;
 
 await step("realtime subscribe to projects", async () => {
   await alice.collection("projects").subscribe("*", (event) => live.push(event));
@@ -61,20 +63,36 @@ await step("create a project, a deployment from a blueprint, a rollout and an au
   assert.equal(deployment.expand.blueprint.name, "nginx");
   rollout = await alice.collection("rollouts").create({ project: project.id, deployment: deployment.id, manifest });
   assert.equal(rollout.endDate, "");
-  await alice.collection("autoUpdates").create(
+  autoUpdate = await alice.collection("autoUpdates").create(
     { project: project.id, deployment: deployment.id, interval: "5m", pattern: "^1\\.", policy: "semver" });
+  laterProject = await alice.collection("projects").create({ name: "sdk blog" });
+  // In the first project, so deleting it at the end still cascades everything.
+  laterDeployment = await alice.collection("deployments").create({ name: "api", project: project.id });
+  laterRollout = await alice.collection("rollouts").create(
+    { project: project.id, deployment: laterDeployment.id, manifest });
+  laterAutoUpdate = await alice.collection("autoUpdates").create(
+    { project: project.id, deployment: laterDeployment.id, interval: "1h", pattern: "^1\\.", policy: "semver" });
 });
 
 await step("getFullList on every collection with sort -created and expand", async () => {
   const expands = { projects: "", deployments: "project,blueprint", rollouts: "project,deployment",
                     blueprints: "owner,users", autoUpdates: "project" };
+  // Newest first: the later record of each kind leads.
+  const expected = { projects: [laterProject.id, project.id], deployments: [laterDeployment.id, deployment.id],
+                     rollouts: [laterRollout.id, rollout.id], autoUpdates: [laterAutoUpdate.id, autoUpdate.id] };
   for (const [collection, expand] of Object.entries(expands)) {
     const items = await alice.collection(collection).getFullList({ sort: "-created", expand });
     assert.ok(Array.isArray(items), collection);
-    if (collection !== "blueprints") assert.equal(items.length, 1, collection);
+    if (collection !== "blueprints") assert.deepEqual(items.map((i) => i.id), expected[collection], collection);
+    const created = items.map((i) => i.created);
+    assert.deepEqual(created, [...created].sort().reverse(), `${collection} not sorted by -created`);
   }
+  const ascending = await alice.collection("projects").getFullList({ sort: "created" });
+  assert.deepEqual(ascending.map((p) => p.id), [project.id, laterProject.id]);
   const rollouts = await alice.collection("rollouts").getFullList({ sort: "-created", expand: "project,deployment" });
-  assert.equal(rollouts[0].expand.deployment.id, deployment.id);
+  assert.equal(rollouts[0].expand.deployment.id, laterDeployment.id);
+  assert.equal(rollouts[1].expand.deployment.id, deployment.id);
+  assert.equal(rollouts[1].expand.project.name, "sdk shop");
 });
 
 await step("getList with filters, paging and fields", async () => {

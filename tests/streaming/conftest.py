@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, running_platform
 
 from .live import Cluster
 
@@ -21,9 +20,8 @@ EDGE_ENV = {"ONECLICK_LIVE_STALE_AFTER": "2", "ONECLICK_LIVE_LINGER": "1", "ONEC
 
 
 @pytest.fixture(scope="module")
-def kubesim() -> Iterator[KubesimProcess]:
-    with KubesimProcess(timings="fast") as process:
-        yield process
+def kubesim(module_kubesim: KubesimProcess) -> KubesimProcess:
+    return module_kubesim
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +34,7 @@ async def cluster(kubesim: KubesimProcess) -> AsyncIterator[Cluster]:
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
                    kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records", "streaming"], env={
-            "streaming": {"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV}, "edge": EDGE_ENV})
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=kubesim.kubeconfig, names=["auth", "records", "streaming"],
+                                env={"streaming": STREAMING_ENV, "edge": EDGE_ENV}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()

@@ -83,6 +83,8 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
         await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms),
                                 message="the current objects")
 
+    initial = {project: set(await cluster.running_pods(project, deployment))
+               for project, deployment in ((shop, web), (blog, api))}
     since = int(kubesim.stats()["resourceVersion"])
     await cluster.scale(shop, web, 3)
     await cluster.scale(blog, api, 2)
@@ -103,12 +105,31 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
         assert set(watches) == WATCHED_RESOURCES, watches
         assert all(count == 1 for count in watches.values()), watches
     # Every viewer of a deployment received the very same frames: every update, none coalesced or lost.
-    for viewers in (shop_viewers, blog_viewers):
+    for project, deployment, replicas, viewers in ((shop, web, 3, shop_viewers), (blog, api, 2, blog_viewers)):
         reference = _history(viewers[0], since)
-        assert any(kind == "pod" and status == "ADDED" for kind, _, status, _ in reference)
-        assert any(status == "MODIFIED" for _, _, status, _ in reference)
         for socket in viewers[1:]:
             assert _history(socket, since) == reference
+        # ... and those frames are the scaling: the Deployment's new replica count, then every pod it ended
+        # with, each new one ADDED after the scale and then seen Running.
+        changes = [m for m in viewers[0].messages() if int(m["object"]["metadata"].get("resourceVersion") or 0) > since]
+        assert any(m["kind"] == "deployment" and m["name"] == deployment and m["status"] == "MODIFIED"
+                   and m["object"]["spec"]["replicas"] == replicas for m in changes), (project, reference)
+        final = set(await cluster.running_pods(project, deployment))
+        assert len(final) == replicas
+        new_pods = final - initial[project]
+        assert len(new_pods) == replicas - 1
+        for pod in new_pods:
+            updates = [m for m in changes if m["kind"] == "pod" and m["name"] == pod]
+            assert updates, (pod, reference)
+            assert updates[0]["status"] == "ADDED", (pod, [m["status"] for m in updates])
+            assert pod_phase(updates[-1]) == "Running", (pod, [pod_phase(m) for m in updates])
+            assert all(m["status"] != "DELETED" for m in updates)
+        # The pod that was there before the scale came with the current objects, as ADDED and Running.
+        for pod in initial[project]:
+            added = [m for m in viewers[0].messages() if m["kind"] == "pod" and m["name"] == pod
+                     and m["status"] == "ADDED"]
+            assert len(added) == 1
+            assert pod_phase(added[0]) == "Running"
     assert all(m["object"]["metadata"]["labels"]["one-click.dev/deploymentId"] == web
                for m in shop_viewers[0].messages())
     await asyncio.gather(*(socket.close() for socket in shop_viewers + blog_viewers))

@@ -3,6 +3,7 @@ applies it, and a new rollout replaces the pods before the viewer's eyes; secret
 
 from __future__ import annotations
 
+import base64
 import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,8 +13,7 @@ import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, start_platform
-from oneclick_testing.services import ServiceGroup
+from oneclick_testing.platform import Platform, running_platform
 
 from .conftest import EDGE_ENV, STREAMING_ENV
 from .live import LiveSocket, pod_phase, wait_for_messages
@@ -25,17 +25,10 @@ SECRET_VALUE = "live-view-secret-9f2c"
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
                    kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    kube = {"KUBECONFIG": str(kubesim.kubeconfig)}
-    try:
-        started = await start_platform(group, module_database, ["auth", "records", "k8s-executor", "streaming"],
-                                       env={"k8s-executor": kube, "streaming": {**kube, **STREAMING_ENV},
-                                            "edge": EDGE_ENV})
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=kubesim.kubeconfig, names=["auth", "records", "k8s-executor", "streaming"],
+                                env={"streaming": STREAMING_ENV, "edge": EDGE_ENV}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 def _running(messages: list[dict[str, Any]]) -> set[str]:
@@ -77,6 +70,10 @@ async def test_a_rollout_appears_live_and_a_new_one_replaces_its_pods(platform: 
         return bool(now) and not (now & first_pods) and first_pods <= deleted
 
     await wait_for_messages(socket, replaced, timeout=60, message="new pods Running, the old ones DELETED")
+    # Neither the value nor its base64 form (as a Secret's data holds it) in any frame.
+    encoded = base64.b64encode(SECRET_VALUE.encode()).decode()
+    assert any(m["kind"] == "secret" for m in socket.messages())  # the Secret itself was on the map
     for frame in socket.frames:
         assert SECRET_VALUE not in frame
+        assert encoded not in frame
     await socket.close()

@@ -3,26 +3,43 @@
 One person who has never seen Kubernetes signs up, creates a project, deploys the nginx blueprint, watches
 its pod come up on the live map, reads its logs, changes the image tag (a new rollout), rolls back, sees a
 broken image reported as a failed rollout, saves the deployment as a blueprint and shares it with a second
-person, who then sees it; a superuser checks the dashboard; the project is deleted. Along the way every view
-is checked for a title, labelled controls and named buttons, no console error may occur, and a screenshot of
-each main view is kept in ``test-artifacts/`` for review.
+person, who then sees it; a superuser checks the dashboard; the project is deleted. A second test, on the
+same running platform, tours every view the flow does not need (scale, variables and secrets, volumes,
+network, settings with rename and the delete dialog, project settings, each blueprint tab, profile, each
+tab of the superuser dashboard) and restarts a pod. The login page offers exactly the OAuth2 providers the
+server lists: none on the default platform, GitHub alone on one started with GitHub configured.
+
+Every view is checked for a title, labelled controls and named buttons, no console error may occur, and a
+screenshot of each view is kept in ``test-artifacts/`` for review.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, Response, async_playwright, expect
+from playwright.async_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Response,
+    Route,
+    async_playwright,
+    expect,
+)
 
+from kubesim.testing import KubesimProcess
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import SUPERUSER, Platform, start_platform
+from oneclick_testing.platform import SUPERUSER, Platform, running_platform, start_platform
 from oneclick_testing.services import ServiceGroup
 from oneclick_testing.waiting import eventually
 
@@ -33,6 +50,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 PASSWORD = "a long enough password"
+SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
+FRONTEND_ENV = {"ONECLICK_FRONTEND_DIR": str(BUILD)}
 LIVE = 60_000  # ms: the cluster is kubesim with fast timings; this bounds waiting, it is no performance claim
 
 pytestmark = [
@@ -74,12 +93,14 @@ class Browsing:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     audited: list[str] = field(default_factory=list)
-    shots: int = 0
+    contexts: list[BrowserContext] = field(default_factory=list)
+    prefix: str = ""  # of the screenshots' names: tests other than the main flow set one of their own
 
     async def context(self, **options: Any) -> BrowserContext:
         context = await self.browser.new_context(base_url=self.base, viewport={"width": 1280, "height": 900},
                                                  **options)
         context.set_default_timeout(20_000)
+        self.contexts.append(context)
         return context
 
     async def page(self, context: BrowserContext, who: str) -> Page:
@@ -106,31 +127,56 @@ class Browsing:
         report = await page.evaluate(AUDIT)
         assert report["problems"] == [], f"{name}: {report['problems']}"
         self.audited.append(f"{name}: {report['title']}")
-        self.shots += 1
         ARTIFACTS.mkdir(exist_ok=True)
-        await page.screenshot(path=str(ARTIFACTS / f"{self.shots:02d}-{name}.png"), full_page=True)
+        shot = f"{self.prefix}{len(self.audited):02d}-{name}.png"
+        await page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
+
+    async def finish(self) -> None:
+        """Close every page (errors while leaving count too), then require a console without errors."""
+        for context in self.contexts:
+            await context.close()
+        self.contexts.clear()
+        assert self.console_errors == [], "\n".join(["console errors:", *self.console_errors,
+                                                      "failed requests:", *self.failed_requests])
 
 
-@pytest.fixture
-async def platform(services: ServiceGroup, database: Database) -> AsyncIterator[Platform]:
-    started = await start_platform(services, database, ["auth", "records", "k8s-executor", "streaming", "updater"],
-                                   env={"edge": {"ONECLICK_FRONTEND_DIR": str(BUILD)}})
-    yield started
-    await started.close()
+@pytest.fixture(scope="module")
+async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
+                   kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
+    """The whole platform serving the built UI, shared by this module's tests (each with users of its own)."""
+    async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
+                                kubeconfig=kubesim_cluster.kubeconfig, names=SERVICES,
+                                env={"edge": FRONTEND_ENV}) as started:
+        yield started
 
 
-@pytest.fixture
-async def browsing(platform: Platform) -> AsyncIterator[Browsing]:
+@pytest.fixture(scope="module")
+async def browser() -> AsyncIterator[Browser]:
     async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        browsing = Browsing(browser, platform.url)
+        launched = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            yield browsing
+            yield launched
         finally:
-            await browser.close()
-            # Shown with a failure: what the browser asked for that the platform refused.
-            print("failed requests:", *browsing.failed_requests, sep="\n  ")
-            print("console errors:", *browsing.console_errors, sep="\n  ")
+            await launched.close()
+
+
+@contextlib.asynccontextmanager
+async def browsing_at(browser: Browser, base: str) -> AsyncIterator[Browsing]:
+    browsing = Browsing(browser, base)
+    try:
+        yield browsing
+    finally:
+        for context in browsing.contexts:
+            await context.close()
+        # Shown with a failure: what the browser asked for that the platform refused.
+        print("failed requests:", *browsing.failed_requests, sep="\n  ")
+        print("console errors:", *browsing.console_errors, sep="\n  ")
+
+
+@pytest.fixture
+async def browsing(platform: Platform, browser: Browser) -> AsyncIterator[Browsing]:
+    async with browsing_at(browser, platform.url) as started:
+        yield started
 
 
 async def sign_up(page: Page, name: str, email: str) -> None:
@@ -142,6 +188,42 @@ async def sign_up(page: Page, name: str, email: str) -> None:
     await page.get_by_label("Confirm password", exact=True).fill(PASSWORD)
     await page.get_by_role("button", name="Create account", exact=True).click()
     await expect(page).to_have_url(re.compile(r"/app/projects$"))
+
+
+async def create_project(page: Page, name: str, *,
+                         before_submit: Callable[[Page], Awaitable[None]] | None = None) -> str:
+    """From the project list: a new project named ``name``; its id (the page is then the project's)."""
+    await page.get_by_role("button", name="+ New project").click()
+    dialog = page.get_by_role("dialog", name="New project")
+    await dialog.get_by_label("Project name", exact=True).fill(name)
+    if before_submit is not None:
+        await before_submit(page)
+    await dialog.get_by_role("button", name="Create project").click()
+    await expect(page).to_have_url(re.compile(r"/app/projects/[a-z0-9]{15}$"))
+    await expect(page.get_by_text("Nothing deployed yet")).to_be_visible()
+    return page.url.rsplit("/", 1)[1]
+
+
+async def deploy_nginx(page: Page, name: str, *,
+                       before_submit: Callable[[Page], Awaitable[None]] | None = None) -> str:
+    """From a project's page: the community nginx blueprint deployed as ``name``; the deployment's URL (the
+    page is then its live map)."""
+    await page.get_by_role("link", name="+ New deployment").click()
+    await page.get_by_role("radio", name="Blueprint nginx").check()
+    await page.get_by_label("Deployment name", exact=True).fill(name)
+    if before_submit is not None:
+        await before_submit(page)
+    await page.get_by_role("button", name="Deploy nginx").click()
+    await expect(page).to_have_url(re.compile(r"/deployments/[a-z0-9]{15}/map$"))
+    return page.url.removesuffix("/map")
+
+
+async def sign_in_as_superuser(admin: Page) -> None:
+    await admin.goto("/_/")
+    await admin.get_by_label("Email", exact=True).fill(SUPERUSER[0])
+    await admin.get_by_label("Password", exact=True).fill(SUPERUSER[1])
+    await admin.get_by_role("button", name="Sign in").click()
+    await expect(admin.get_by_role("tablist", name="Dashboard sections")).to_be_visible()
 
 
 async def stored_token(page: Page) -> str:
@@ -205,26 +287,20 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await browsing.check(page, "projects-empty", "Projects")
 
     # A project, with a tag.
-    await page.get_by_role("button", name="+ New project").click()
-    dialog = page.get_by_role("dialog", name="New project")
-    await dialog.get_by_label("Project name", exact=True).fill("Shop")
-    await dialog.get_by_label("Tags", exact=True).fill("web")
-    await dialog.get_by_label("Tags", exact=True).press("Enter")
-    await browsing.check(page, "project-create", "Projects")
-    await dialog.get_by_role("button", name="Create project").click()
-    await expect(page).to_have_url(re.compile(r"/app/projects/[a-z0-9]{15}$"))
-    project_id = page.url.rsplit("/", 1)[1]
-    await expect(page.get_by_text("Nothing deployed yet")).to_be_visible()
+    async def tag_and_audit(page: Page) -> None:
+        tags = page.get_by_role("dialog", name="New project").get_by_label("Tags", exact=True)
+        await tags.fill("web")
+        await tags.press("Enter")
+        await browsing.check(page, "project-create", "Projects")
+
+    project_id = await create_project(page, "Shop", before_submit=tag_and_audit)
     await browsing.check(page, "project", "Shop")
 
     # Deploy the community nginx blueprint.
-    await page.get_by_role("link", name="+ New deployment").click()
-    await page.get_by_role("radio", name="Blueprint nginx").check()
-    await page.get_by_label("Deployment name", exact=True).fill("website")
-    await browsing.check(page, "new-deployment", "New deployment")
-    await page.get_by_role("button", name="Deploy nginx").click()
-    await expect(page).to_have_url(re.compile(r"/deployments/[a-z0-9]{15}/map$"))
-    deployment_url = page.url.removesuffix("/map")
+    async def audit_new_deployment(page: Page) -> None:
+        await browsing.check(page, "new-deployment", "New deployment")
+
+    deployment_url = await deploy_nginx(page, "website", before_submit=audit_new_deployment)
 
     # Its pod comes up on the live map, beside its Deployment, ReplicaSet and Service.
     await expect(page.locator('[data-resource-map] [data-kind="pod"][data-health="ok"]')).to_have_count(1, timeout=LIVE)
@@ -343,13 +419,10 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await expect(bob.get_by_text("No blueprints here")).to_be_visible()
 
     # The superuser dashboard reports every service and lists Alice's project.
-    admin_context = await browsing.context()
-    admin = await browsing.page(admin_context, "admin")
+    admin = await browsing.page(await browsing.context(), "admin")
     await admin.goto("/_/")
     await browsing.check(admin, "admin-login", "Superuser sign in")
-    await admin.get_by_label("Email", exact=True).fill(SUPERUSER[0])
-    await admin.get_by_label("Password", exact=True).fill(SUPERUSER[1])
-    await admin.get_by_role("button", name="Sign in").click()
+    await sign_in_as_superuser(admin)
     for service in ("edge", "auth", "records", "k8s-executor", "streaming", "updater"):
         await expect(admin.locator(f'[data-service="{service}"]')).to_have_attribute("data-status", "ok")
     await browsing.check(admin, "admin-health", "Dashboard")
@@ -380,8 +453,201 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
 
     await eventually(nothing_left, message="the project's records were not all deleted")
 
-    for context in (alice, bob_context, admin_context):
-        await context.close()
-    assert browsing.console_errors == [], "\n".join(["console errors:", *browsing.console_errors,
-                                                     "failed requests:", *browsing.failed_requests])
+    await browsing.finish()
     assert len(browsing.audited) >= 15, browsing.audited
+
+
+async def test_every_other_view_passes_the_audit_and_a_restarted_pod_is_replaced(
+        platform: Platform, browsing: Browsing) -> None:
+    browsing.prefix = "tour-"
+    carol = await browsing.context()
+    page = await browsing.page(carol, "carol")
+    await sign_up(page, "Carol Tour", "carol@example.com")
+    project_id = await create_project(page, "Tour")
+    deployment_url = await deploy_nginx(page, "tour-site")
+    await wait_until_running(page)
+
+    # Overview: restarting the pod deletes it and the cluster replaces it with a pod of another name.
+    await open_deployment_page(page, "Overview")
+    pods = page.locator("tr[data-pod]")
+    await expect(pods).to_have_count(1, timeout=LIVE)
+    old_pod = await pods.get_attribute("data-pod")
+    assert old_pod
+    await page.get_by_role("button", name=f"Restart pod {old_pod}").click()
+    await expect(page.get_by_text(f"Pod {old_pod} is restarting: a new one replaces it.")).to_be_visible()
+    await expect(page.locator(f'tr[data-pod="{old_pod}"]')).to_have_count(0, timeout=LIVE)
+    replacement = page.locator("tr[data-pod]")
+    await expect(replacement).to_have_count(1, timeout=LIVE)
+    new_pod = await replacement.get_attribute("data-pod")
+    assert new_pod
+    assert new_pod != old_pod
+    await expect(replacement.get_by_text("Running")).to_be_visible(timeout=LIVE)
+    await browsing.check(page, "overview-restarted", "Overview")
+
+    # Scale, plain and with autoscaling's extra fields shown.
+    await open_deployment_page(page, "Scale")
+    await expect(page.get_by_role("spinbutton", name="Replicas", exact=True)).to_have_value("1")
+    await browsing.check(page, "scale", "Scale")
+    await page.get_by_label("Autoscale on CPU load").check()
+    await expect(page.get_by_label("Maximum replicas", exact=True)).to_be_visible()
+    await expect(page.get_by_label("Target CPU utilization (%)", exact=True)).to_be_visible()
+    await browsing.check(page, "scale-autoscale", "Scale")
+    await page.get_by_role("button", name="Discard changes").click()
+    await expect(page.get_by_label("Maximum replicas", exact=True)).to_have_count(0)
+
+    # Variables and secrets: one of each saved (a new rollout); the secret's value stays masked.
+    await open_deployment_page(page, "Envs & Secrets")
+    await page.get_by_role("button", name="+ Add variable").click()
+    await page.get_by_label("Name of variable 1", exact=True).fill("GREETING")
+    await page.get_by_label("Value of variable GREETING", exact=True).fill("hello")
+    await page.get_by_role("button", name="+ Add secret").click()
+    await page.get_by_label("Name of secret 1", exact=True).fill("API_KEY")
+    await page.get_by_label("Value of secret API_KEY", exact=True).fill("s3cret")
+    await browsing.check(page, "envs", "Envs & Secrets")
+    await page.get_by_role("button", name="Save & roll out").click()
+    await expect(page.get_by_text("You have unsaved changes.")).to_have_count(0)
+    secret_value = page.get_by_label("Value of secret API_KEY", exact=True)
+    await expect(secret_value).to_have_attribute("type", "password")
+    await page.get_by_role("button", name="Show value of API_KEY").click()
+    await expect(secret_value).to_have_attribute("type", "text")
+    await expect(secret_value).to_have_value("s3cret")
+
+    # Volumes and network, with the fields a new volume and a public interface bring.
+    await open_deployment_page(page, "Volumes")
+    await expect(page.get_by_text("No volumes: files the container writes are lost when it restarts.")).to_be_visible()
+    await page.get_by_role("button", name="+ Add volume").click()
+    await expect(page.get_by_label("Mount path", exact=True)).to_have_value("/data")
+    await browsing.check(page, "volumes", "Volumes")
+    await page.get_by_role("button", name="Discard changes").click()
+    await open_deployment_page(page, "Network")
+    await expect(page.get_by_label("Interface name", exact=True)).to_have_value("http")
+    await page.get_by_label("Reachable from the internet (ingress)").check()
+    await page.get_by_label("Host", exact=True).fill("tour.example.com")
+    await page.get_by_label("HTTPS (TLS)").check()
+    await expect(page.get_by_label("TLS secret name (optional)", exact=True)).to_be_visible()
+    await browsing.check(page, "network-ingress", "Network")
+    await page.get_by_role("button", name="Discard changes").click()
+
+    # Image settings with the credentials and auto-update fields.
+    await open_deployment_page(page, "Image")
+    await expect(page.get_by_label("Repository", exact=True)).to_have_value("library/nginx")
+    await page.get_by_label("Enabled").check()
+    await expect(page.get_by_label("Check", exact=True)).to_be_visible()
+    await browsing.check(page, "image-settings", "Image")
+
+    # Deployment settings: rename, then the delete dialog (cancelled).
+    await open_deployment_page(page, "Settings")
+    await page.get_by_label("Deployment name", exact=True).fill("tour-site-renamed")
+    await page.get_by_role("button", name="Save", exact=True).click()
+    await expect(page.get_by_test_id("deployment-name")).to_have_text("tour-site-renamed")
+    await expect(page).to_have_title(re.compile(r"^Settings · tour-site-renamed · "))
+    await browsing.check(page, "deployment-settings-renamed", "Settings")
+    await page.get_by_role("button", name="Delete deployment…").click()
+    confirm = page.get_by_role("dialog", name="Delete deployment")
+    await expect(confirm.get_by_role("button", name="Delete deployment")).to_be_disabled()
+    await browsing.check(page, "deployment-delete-dialog", "Settings")
+    await confirm.get_by_role("button", name="Cancel").click()
+    await expect(confirm).to_have_count(0)
+    assert page.url == f"{deployment_url}/settings"
+
+    # Project settings: rename.
+    await page.goto(f"/app/projects/{project_id}/settings")
+    await page.get_by_label("Project name", exact=True).fill("Tour renamed")
+    await page.get_by_role("button", name="Save changes").click()
+    await expect(page.get_by_text("Project saved.")).to_be_visible()
+    await expect(page).to_have_title(re.compile(r"^Settings · Tour renamed · "))
+    await browsing.check(page, "project-settings", "Settings")
+
+    # Each blueprint tab: the community's nginx, and (for Carol) nothing of her own or shared with her yet.
+    await page.goto("/app/blueprints")
+    for tab, shows in (("Community", 'article[data-blueprint="nginx"]'), ("My blueprints", "text=No blueprints here"),
+                       ("Shared with me", "text=No blueprints here")):
+        await page.get_by_role("tab", name=re.compile(rf"^{re.escape(tab)} ")).click()
+        await expect(page.get_by_role("tab", name=re.compile(rf"^{re.escape(tab)} "))).to_have_attribute(
+            "aria-selected", "true")
+        await expect(page.get_by_role("tabpanel", name=tab).locator(shows)).to_be_visible()
+        await browsing.check(page, f"blueprints-{tab.lower().replace(' ', '-')}", "Blueprints")
+
+    # Profile, reached through the account menu; a new display name is saved.
+    await page.get_by_role("button", name="Account menu").click()
+    await browsing.check(page, "account-menu", "Blueprints")
+    await page.get_by_role("menuitem", name="Profile").click()
+    await expect(page).to_have_url(re.compile(r"/app/profile$"))
+    await page.get_by_label("Display name", exact=True).fill("Carol Renamed")
+    await page.get_by_role("button", name="Save profile").click()
+    await expect(page.get_by_text("Profile saved.")).to_be_visible()
+    await browsing.check(page, "profile", "Profile")
+
+    # The superuser dashboard, every tab: health, users (Carol among them), all projects (hers among them).
+    admin = await browsing.page(await browsing.context(), "admin")
+    await sign_in_as_superuser(admin)
+    await expect(admin.locator('[data-service="records"]')).to_have_attribute("data-status", "ok")
+    await browsing.check(admin, "admin-health", "Dashboard")
+    await admin.get_by_role("tab", name="Users").click()
+    await expect(admin.get_by_role("cell", name="carol@example.com", exact=True)).to_be_visible()
+    await browsing.check(admin, "admin-users", "Dashboard")
+    await admin.get_by_role("tab", name="All projects").click()
+    await expect(admin.get_by_role("cell", name=re.compile("^Tour renamed"))).to_be_visible()
+    await browsing.check(admin, "admin-projects", "Dashboard")
+
+    await browsing.finish()
+
+
+async def login_providers(page: Page) -> list[str]:
+    """The provider buttons the login page shows once the server's auth-methods answer has arrived."""
+    await page.goto("/login")
+    await expect(page.locator("[data-auth-methods]")).to_have_attribute("data-auth-methods", "loaded")
+    return [text.strip() for text in await page.locator("button[data-provider]").all_inner_texts()]
+
+
+async def test_login_shows_no_provider_buttons_without_oauth2(platform: Platform, browsing: Browsing) -> None:
+    browsing.prefix = "login-default-"
+    page = await browsing.page(await browsing.context(), "guest")
+    assert await login_providers(page) == []
+    await expect(page.get_by_role("button", name=re.compile("^Continue with"))).to_have_count(0)
+    await browsing.check(page, "login", "Sign in")
+    # The sign-up tab (the flow fills it in without auditing it).
+    await page.get_by_role("tab", name="I am new here").click()
+    await expect(page.get_by_label("Confirm password", exact=True)).to_be_visible()
+    await browsing.check(page, "sign-up", "Create account")
+    await browsing.finish()
+
+
+async def test_login_shows_github_and_not_microsoft_when_only_github_is_configured(
+        services: ServiceGroup, database: Database, browser: Browser) -> None:
+    # Only what the login page needs: auth (with GitHub's client credentials) behind the edge.
+    github = {"ONECLICK_OAUTH2_GITHUB_CLIENT_ID": "oneclick-ui-test",
+              "ONECLICK_OAUTH2_GITHUB_CLIENT_SECRET": "not-a-real-secret"}
+    started = await start_platform(services, database, ["auth"], env={"auth": github, "edge": FRONTEND_ENV})
+    try:
+        async with browsing_at(browser, started.url) as browsing:
+            browsing.prefix = "login-github-"
+            context = await browsing.context()
+            page = await browsing.page(context, "guest")
+            assert await login_providers(page) == ["Continue with GitHub"]
+            await expect(page.get_by_role("button", name="Continue with Microsoft")).to_have_count(0)
+            await browsing.check(page, "login", "Sign in")
+
+            # The button starts GitHub's authorization (answered here: the test has no GitHub to reach).
+            authorizations: list[str] = []
+
+            async def at_github(route: Route) -> None:
+                authorizations.append(route.request.url)
+                await route.fulfill(status=200, content_type="text/html",
+                                    body="<!doctype html><html lang=en><title>GitHub</title></html>")
+
+            await context.route("https://github.com/**", at_github)
+            async with page.expect_popup() as opened:
+                await page.get_by_role("button", name="Continue with GitHub").click()
+            popup = await opened.value
+            # The SDK opens the window first (so it is not blocked), then sends it to the provider.
+            await popup.wait_for_url(re.compile(r"^https://github\.com/"))
+            [authorization] = authorizations
+            query = parse_qs(urlsplit(authorization).query)
+            assert authorization.startswith("https://github.com/login/oauth/authorize?")
+            assert query["client_id"] == ["oneclick-ui-test"]
+            assert query["redirect_uri"] == [f"{started.url}/api/oauth2-redirect"]
+            await popup.close()
+            await browsing.finish()
+    finally:
+        await started.close()

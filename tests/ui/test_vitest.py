@@ -1,5 +1,6 @@
 """The frontend's own unit tests (Vitest: manifest editing, rollout diffs, status mapping, the resource map's
-graph, logs, errors), run as part of the Python suite so ``make test`` and CI run them too."""
+graph, logs, errors, which login providers get a button), run as part of the Python suite so ``make test``
+and CI run them too."""
 
 from __future__ import annotations
 

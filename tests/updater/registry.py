@@ -254,3 +254,98 @@ class Registry:
                 put = await client.put(f"{self.url}/v2/{repository}/manifests/{tag}", content=manifest,
                                        headers={**headers, "Content-Type": MANIFEST_V2})
                 assert put.status_code == 201, put.text
+
+
+_LISTING_PATH = re.compile(r"^/v2/(?P<name>.+)/tags/list$")
+
+
+class HoldingFront:
+    """A plain HTTP front of a registry (real HTTP both ways) that forwards every request, except that the
+    tag listings of repositories put on hold wait, unanswered, until released: a check that stays in
+    progress for as long as a test needs, with no sleeps. Each request waits at most ``max_hold`` seconds
+    (below the updater's registry timeout), so a forgotten release cannot wedge a test."""
+
+    def __init__(self, upstream: Registry, max_hold: float = 8.0) -> None:
+        self.upstream = upstream
+        self.port = free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.max_hold = max_hold
+        self.listings: list[str] = []  # repository of every tag listing received, in order
+        self._lock = threading.Lock()
+        self._holding: set[str] = set()
+        self._waiting: dict[str, int] = {}
+        self._released = threading.Event()
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> HoldingFront:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.release()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def hold(self, repository: str) -> None:
+        with self._lock:
+            self._holding.add(repository)
+            self._released.clear()
+
+    def release(self) -> None:
+        with self._lock:
+            self._holding.clear()
+            self._released.set()
+
+    def waiting(self, repository: str) -> int:
+        """Tag listings of ``repository`` received and not answered yet."""
+        with self._lock:
+            return self._waiting.get(repository, 0)
+
+    def _wait_if_held(self, path: str) -> None:
+        match = _LISTING_PATH.match(urlsplit(path).path)
+        if match is None:
+            return
+        name = match.group("name")
+        with self._lock:
+            self.listings.append(name)
+            if name not in self._holding:
+                return
+            self._waiting[name] = self._waiting.get(name, 0) + 1
+        try:
+            self._released.wait(self.max_hold)
+        finally:
+            with self._lock:
+                self._waiting[name] -= 1
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        front = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                front._wait_if_held(self.path)
+                headers = {key: value for key, value in self.headers.items()
+                           if key.lower() in ("authorization", "accept")}
+                try:
+                    answer = httpx.get(front.upstream.url + self.path, headers=headers, timeout=10)
+                except httpx.HTTPError:
+                    self.send_response(502)
+                    self.end_headers()
+                    return
+                body = answer.content
+                self.send_response(answer.status_code)
+                for key, value in answer.headers.items():
+                    if key.lower() in ("content-type", "link", "www-authenticate", "docker-distribution-api-version"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the client went away while its request was held (a killed replica)
+
+            def log_message(self, *_: Any) -> None:
+                return
+
+        return Handler

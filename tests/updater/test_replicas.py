@@ -7,20 +7,23 @@ import asyncio
 import signal
 from collections import Counter
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import nats
 import orjson
 import pytest
+from nats.aio.msg import Msg
 
 from oneclick_core.bus.leases import LOCKS_BUCKET
+from oneclick_core.contracts.envelope import Envelope
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 from oneclick_testing.waiting import eventually
 from oneclick_updater.scheduling import LEASE_NAME
+from oneclick_updater.work import CHECK_SUBJECT, CheckJob
 
 from .helpers import (
     FAST_UPDATER,
@@ -33,7 +36,7 @@ from .helpers import (
     running_deployment,
     tag_of,
 )
-from .registry import Registry
+from .registry import HoldingFront, Registry
 
 pytestmark = pytest.mark.reliability
 
@@ -48,8 +51,13 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
         started = await start_platform(group, module_database, ["auth", "records"])
         for replica in REPLICAS:
             # Small dispatch batches: one tick's due checks are queued in several transactions.
+            # A registry timeout longer than any hold of the HoldingFront (a held listing is a check in
+            # progress, not a failed one), and room for the other repositories' checks while those of a
+            # held one wait.
             await group.start("updater", label=replica, env={**FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica,
-                                                             "ONECLICK_UPDATER_DISPATCH_BATCH": "5"})
+                                                             "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
+                                                             "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60",
+                                                             "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
         yield started
         await started.close()
     finally:
@@ -72,8 +80,8 @@ async def leader(nats_url: str) -> str | None:
         await nc.close()
 
 
-async def fleet(user: User, registry: Registry, repositories: list[str], per_repository: int, interval: str,
-                ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+async def fleet(user: User, registry: Registry | HoldingFront, repositories: list[str], per_repository: int,
+                interval: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Deployments running ``<repo>:1.0.0``, ``per_repository`` on each repository, each with an autoUpdate."""
     owned = await project(user, "fleet")
     made = []
@@ -116,44 +124,104 @@ async def test_one_listing_per_repository_per_tick_shared_across_replicas(
     assert {c["replica"] for c in round_checks} == set(REPLICAS)  # the checks ran on both replicas
 
 
+class Dispatched:
+    """Every check the schedulers queue, as (autoUpdate, due time), read off the work subject as it is
+    published (a plain subscriber sees what the work-queue stream stores)."""
+
+    def __init__(self) -> None:
+        self.due: set[tuple[str, datetime]] = set()
+
+    async def receive(self, msg: Msg) -> None:
+        job = CheckJob.model_validate(Envelope.model_validate_json(msg.data).data)
+        self.due.add((job.autoUpdate, job.dueAt))
+
+    def of(self, ids: set[str]) -> set[tuple[str, datetime]]:
+        return {(auto_id, due) for auto_id, due in self.due if auto_id in ids}
+
+
 async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
-        platform: Platform, registry: Registry, tables: UpdaterTables, nats_url: str) -> None:
-    await registry.push("kill/app", "1.0.0")
-    alice = await platform.new_user("alice")
-    made = await fleet(alice, registry, ["kill/app"], per_repository=15, interval="2s")
-    ids = [auto["id"] for _, auto in made]
+        platform: Platform, registry: Registry, tables: UpdaterTables, nats_url: str,
+        module_database: Database) -> None:
+    repositories = ["kill/a", "kill/b", "kill/c"]
+    held = "kill/c"
+    for repository in repositories:
+        await registry.push(repository, "1.0.0")
+    # The deployments pull through a front that can hold one repository's tag listings: checks of that
+    # repository stay in progress until the test lets them go.
+    front = HoldingFront(registry, max_hold=45).start()
+    dispatched = Dispatched()
+    nc = await nats.connect(nats_url, name="dispatched-checks")
+    try:
+        await nc.subscribe(CHECK_SUBJECT, cb=dispatched.receive)
+        alice = await platform.new_user("alice")
+        made = await fleet(alice, front, repositories, per_repository=5, interval="2s")
+        ids = [auto["id"] for _, auto in made]
+        held_ids = {auto["id"] for deployment, auto in made if deployment["name"].startswith("c-")}
+        free_ids = set(ids) - held_ids
+        assert len(held_ids) == 5
 
-    async def everything_checked() -> bool:
-        return {c["auto_update"] for c in await tables.checks()} >= set(ids)
+        async def everything_checked() -> bool:
+            return {c["auto_update"] for c in await tables.checks()} >= set(ids)
 
-    await eventually(everything_checked, message="first checks")
-    holder = await leader(nats_url)
-    assert holder in REPLICAS
-    survivor = next(r for r in REPLICAS if r != holder)
+        await eventually(everything_checked, message="first checks")
+        holder = await leader(nats_url)
+        assert holder in REPLICAS
+        survivor = next(r for r in REPLICAS if r != holder)
 
-    # A new tag appears and the leader dies in the middle of its work: ticks come every second and
-    # 15 autoUpdates are due every two seconds, so it is dispatching and checking when the signal lands.
-    await registry.push("kill/app", "1.1.0")
-    await asyncio.sleep(0.3)
-    killed_at = (await tables.checks())[-1]["finished"]
-    replica(platform, holder).kill(signal.SIGKILL)
+        # A new tag in every repository; kill/c's listings are held.
+        front.hold(held)
+        for repository in repositories:
+            await registry.push(repository, "1.1.0")
 
-    async def all_updated() -> bool:
-        for deployment, _ in made:
-            if [tag_of(r) for r in running(await rollouts_of(alice, deployment))] != ["1.1.0"]:
+        async def mid_round() -> bool:
+            # The registry has been asked (kill/c's listing waits unanswered) and the other repositories'
+            # autoUpdates have all seen the new tag: the work of this round is half done.
+            if front.waiting(held) == 0:
                 return False
-        return True
+            seen = {c["auto_update"] for c in await tables.checks() if c["chosen_tag"] == "1.1.0"}
+            return seen >= free_ids
 
-    await eventually(all_updated, timeout=60, message="every deployment updated after the takeover")
-    assert await leader(nats_url) == survivor
+        await eventually(mid_round, message="a round with some due autoUpdates checked and some in progress")
+        checked_keys = {(c["auto_update"], c["due_at"]) for c in await tables.checks()}
+        in_progress = {key for key in dispatched.of(held_ids) if key not in checked_keys}
+        assert in_progress, "due checks of kill/c queued and not finished"
+        assert not {c["auto_update"] for c in await tables.checks() if c["chosen_tag"] == "1.1.0"} & held_ids
+        replica(platform, holder).kill(signal.SIGKILL)
+        killed_at = await database_now(module_database)
+        front.release()
 
-    async def checked_by_survivor_after_the_update() -> bool:
-        checks = await tables.checks()
-        late = {c["auto_update"] for c in checks if c["replica"] == survivor and c["outcome"] == "unchanged"
-                and c["current_tag"] == "1.1.0"}
-        return late >= set(ids)
+        async def all_updated() -> bool:
+            for deployment, _ in made:
+                if [tag_of(r) for r in running(await rollouts_of(alice, deployment))] != ["1.1.0"]:
+                    return False
+            return True
 
-    await eventually(checked_by_survivor_after_the_update, message="checks continuing on the survivor")
+        await eventually(all_updated, timeout=60, message="every deployment updated after the kill")
+
+        async def taken_over() -> bool:
+            return await leader(nats_url) == survivor
+
+        await eventually(taken_over, message="the survivor leads once the dead leader's lease expired")
+
+        async def checked_by_survivor_after_the_update() -> bool:
+            checks = await tables.checks()
+            late = {c["auto_update"] for c in checks if c["replica"] == survivor and c["outcome"] == "unchanged"
+                    and c["current_tag"] == "1.1.0"}
+            return late >= set(ids)
+
+        await eventually(checked_by_survivor_after_the_update, message="checks continuing on the survivor")
+
+        # Every due time queued so far (the killed leader's included) is checked: none is skipped.
+        owed = dispatched.of(set(ids))
+
+        async def all_owed_checked() -> bool:
+            done = {(c["auto_update"], c["due_at"]) for c in await tables.checks() if c["trigger"] == "schedule"}
+            return owed <= done
+
+        await eventually(all_owed_checked, message="every queued due time checked")
+    finally:
+        await nc.close()
+        front.stop()
 
     for deployment, _ in made:  # exactly one new rollout each
         assert [tag_of(r) for r in await rollouts_of(alice, deployment)] == ["1.0.0", "1.1.0"]
@@ -161,11 +229,22 @@ async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
     scheduled = [c for c in await tables.checks() if c["trigger"] == "schedule" and c["auto_update"] in ids]
     per_due_time = Counter((c["auto_update"], c["due_at"]) for c in scheduled)
     assert [key for key, count in per_due_time.items() if count > 1] == []  # never twice
+    assert set(per_due_time) <= dispatched.of(set(ids))  # and only what was queued
+    assert in_progress <= set(per_due_time)  # the checks in progress at the kill were done, once
     for auto_id in ids:
         anchor = (await tables.schedule(auto_id))["anchor"]
         due_times = sorted(due for (owner, due) in per_due_time if owner == auto_id)
         assert all((due - anchor) % timedelta(seconds=2) == timedelta(0) for due in due_times)  # on the grid
         assert any(due > killed_at for due in due_times)  # and still checked after the kill
+
+
+async def database_now(database: Database) -> datetime:
+    conn = await database.connect()
+    try:
+        now: datetime = await conn.fetchval("SELECT now()")
+        return now
+    finally:
+        await conn.close()
 
 
 async def test_a_scheduler_away_for_several_intervals_runs_the_overdue_check_once(

@@ -5,8 +5,10 @@ The scheduler's tick is set to once a year here, so every check in this module i
 
 from __future__ import annotations
 
+import copy
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import nats
@@ -51,16 +53,25 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
 
 
 async def watched(user: User, registry: Registry, repository: str, tags: tuple[str, ...] = ("1.0.0", "1.1.0"),
-                  ) -> tuple[dict[str, object], dict[str, object]]:
+                  username: str = "", password: str = "") -> tuple[dict[str, object], dict[str, object]]:
     """A deployment running the first tag, with a semver autoUpdate; the registry has all ``tags``."""
     await registry.push(repository, *tags)
-    deployment, _ = await running_deployment(user, await project(user), manifest(registry.host, repository, tags[0]))
+    deployment, _ = await running_deployment(user, await project(user), manifest(
+        registry.host, repository, tags[0], username=username, password=password))
     return deployment, await auto_update(user, deployment, interval="1w", policy="semver")
+
+
+def without_tag(value: dict[str, Any]) -> dict[str, Any]:
+    """A rollout manifest with its image tag taken out, everything else as it is."""
+    copied = copy.deepcopy(value)
+    del copied["spec"]["image"]["tag"]
+    return copied
 
 
 async def test_the_owner_runs_the_check_with_their_token(platform: Platform, registry: Registry) -> None:
     alice = await platform.new_user("alice")
-    deployment, auto = await watched(alice, registry, "hooks/owner")
+    # Image credentials too (the anonymous registry ignores them): the new rollout must carry them over.
+    deployment, auto = await watched(alice, registry, "hooks/owner", username="ci-bot", password="pull-secret-1")
 
     response = await alice.client.post(f"/auto-update/{auto['id']}")
     assert response.status_code == 200, response.text
@@ -79,9 +90,11 @@ async def test_the_owner_runs_the_check_with_their_token(platform: Platform, reg
     assert [tag_of(r) for r in rollouts] == ["1.0.0", "1.1.0"]
     assert rollouts[0]["endDate"]
     assert rollouts[1]["user"] == alice.id
-    # Nothing but the tag changed.
-    assert {**rollouts[1]["manifest"], "spec": {**rollouts[1]["manifest"]["spec"], "image": None}} == \
-        {**rollouts[0]["manifest"], "spec": {**rollouts[0]["manifest"]["spec"], "image": None}}
+    # Nothing but the tag changed: the rest of the image (registry, repository, credentials) included.
+    assert rollouts[0]["manifest"]["spec"]["image"] == {
+        "registry": registry.host, "repository": "hooks/owner", "tag": "1.0.0", "username": "ci-bot",
+        "password": "pull-secret-1"}
+    assert without_tag(rollouts[1]["manifest"]) == without_tag(rollouts[0]["manifest"])
 
     again = await alice.client.post(f"/pb/auto-update/{auto['id']}")  # One-Click's path
     assert again.status_code == 200, again.text

@@ -16,6 +16,14 @@ type Compare<T> = (a: T, b: T) => number;
 
 const UNSUBSCRIBE_DELAY = 1000;
 
+// Unsubscribing happens one at a time. With auto-cancellation off (pb.ts), the SDK's disconnect after the
+// last listener goes cannot abort the subscription update an earlier unsubscribe still has in flight; that
+// update would reach the server after it dropped the client and fail with a 404 in the console.
+let unsubscribing: Promise<unknown> = Promise.resolve();
+function unsubscribeInTurn(unsubscribe: UnsubscribeFunc): void {
+  unsubscribing = unsubscribing.then(() => unsubscribe()).catch(() => undefined);
+}
+
 /** The SDK sends `filter=undefined` for a key that is present but undefined: leave such keys out. */
 export function definedOnly<T extends object>(options: T): Partial<T> {
   return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")) as Partial<T>;
@@ -43,7 +51,7 @@ export class LiveList<T extends RecordModel> {
       const unsubscribe = await pb
         .collection(this.collection)
         .subscribe<T>("*", (event) => this.apply(event), definedOnly({ filter: this.query.filter, expand: this.query.expand }));
-      if (this.stopped) unsubscribe().catch(() => undefined);
+      if (this.stopped) unsubscribeInTurn(unsubscribe);
       else this.unsubscribe = unsubscribe;
     } catch {
       // Without realtime the list still loads; it just won't change by itself.
@@ -95,6 +103,6 @@ export class LiveList<T extends RecordModel> {
     this.unsubscribe = null;
     // Unsubscribing last on a page makes the SDK close its realtime connection, and the next page opens a
     // new one at once. Letting the next page subscribe first keeps one connection across navigations.
-    if (unsubscribe) setTimeout(() => unsubscribe().catch(() => undefined), UNSUBSCRIBE_DELAY);
+    if (unsubscribe) setTimeout(() => unsubscribeInTurn(unsubscribe), UNSUBSCRIBE_DELAY);
   }
 }

@@ -101,23 +101,16 @@ export class DeploymentView {
    */
   async deploy(manifest: Manifest): Promise<boolean> {
     if (this.running && sameManifest(manifest, this.running.manifest)) return false;
-    const rollout = await pb.collection("rollouts").create<RolloutRecord>({
+    await pb.collection("rollouts").create<RolloutRecord>({
       manifest,
       project: this.project.id,
       deployment: this.deployment.id,
       user: userId()
     });
-    this.rollouts.upsert(rollout);
-    await this.rolloutsChanged();
-    return true;
-  }
-
-  /**
-   * After a write that also ended another rollout (the server does that in the same transaction): read the
-   * list again rather than wait for that rollout's realtime event, so the table is right at once.
-   */
-  async rolloutsChanged(): Promise<void> {
+    // Creating it ended the running rollout in the same transaction: read the list again (it has both
+    // changes) rather than wait for that rollout's realtime event, so the table is right at once.
     await this.rollouts.reload();
+    return true;
   }
 }
 

@@ -62,11 +62,3 @@ export function humanField(field: string): string {
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase();
 }
-
-/** The error of one form field, matching either its exact key or a nested manifest key ending in it. */
-export function fieldError(fields: Record<string, string>, ...keys: string[]): string {
-  for (const key of keys) {
-    if (fields[key]) return fields[key];
-  }
-  return "";
-}

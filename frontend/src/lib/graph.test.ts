@@ -82,6 +82,105 @@ describe("buildGraph", () => {
   });
 });
 
+describe("buildGraph with jobs, ConfigMaps and Secrets", () => {
+  const jobLabels = { "job-name": "backup-28801440" };
+  const batch: MapObject[] = [
+    obj("cronjob", "backup", { spec: { schedule: "0 3 * * *" } }),
+    obj(
+      "job",
+      "backup-28801440",
+      { status: { succeeded: 1, conditions: [{ type: "Complete", status: "True" }] } },
+      { ownerReferences: [{ kind: "CronJob", name: "backup" }] }
+    ),
+    obj(
+      "pod",
+      "backup-28801440-x7k2p",
+      {
+        spec: {
+          volumes: [
+            { name: "config", configMap: { name: "backup-config" } },
+            { name: "keys", secret: { secretName: "backup-keys" } }
+          ],
+          imagePullSecrets: [{ name: "registry-login" }],
+          initContainers: [{ name: "init", envFrom: [{ configMapRef: { name: "init-env" } }] }],
+          containers: [
+            {
+              name: "c",
+              env: [
+                { name: "TARGET", valueFrom: { configMapKeyRef: { name: "backup-config", key: "target" } } },
+                { name: "TOKEN", valueFrom: { secretKeyRef: { name: "backup-token", key: "token" } } }
+              ]
+            }
+          ]
+        },
+        status: { phase: "Succeeded" }
+      },
+      { ownerReferences: [{ kind: "Job", name: "backup-28801440" }], labels: jobLabels }
+    ),
+    obj("configmap", "backup-config", { data: { target: "s3://bucket" } }),
+    obj("configmap", "init-env"),
+    obj("secret", "backup-keys"),
+    obj("secret", "backup-token"),
+    obj("secret", "registry-login")
+  ];
+  const graph = buildGraph(batch);
+  const edges = graph.edges.map((e) => `${e.from} -${e.kind}-> ${e.to}`).sort();
+
+  it("draws ConfigMaps as nodes of their own, coloured as present", () => {
+    const configmaps = graph.nodes.filter((n) => n.kind === "configmap");
+    expect(configmaps.map((n) => n.id).sort()).toEqual(["configmap/backup-config", "configmap/init-env"]);
+    expect(configmaps.every((n) => n.health === "ok" && n.label === "Present")).toBe(true);
+  });
+
+  it("links CronJob → Job → Pod by ownership", () => {
+    expect(edges).toContain("cronjob/backup -owns-> job/backup-28801440");
+    expect(edges).toContain("job/backup-28801440 -owns-> pod/backup-28801440-x7k2p");
+    const node = (id: string) => graph.nodes.find((n) => n.id === id)!;
+    expect(node("cronjob/backup")).toMatchObject({ health: "ok", label: "0 3 * * *" });
+    expect(node("job/backup-28801440")).toMatchObject({ health: "ok", label: "Completed" });
+  });
+
+  it("links a pod to every Secret and ConfigMap it references, once each", () => {
+    const pod = "pod/backup-28801440-x7k2p";
+    expect(edges.filter((e) => e.startsWith(`${pod} -uses->`))).toEqual(
+      [
+        // volume, and configMapKeyRef of the same ConfigMap: one edge
+        `${pod} -uses-> configmap/backup-config`,
+        // envFrom of an init container
+        `${pod} -uses-> configmap/init-env`,
+        // secret volume, secretKeyRef, imagePullSecrets
+        `${pod} -uses-> secret/backup-keys`,
+        `${pod} -uses-> secret/backup-token`,
+        `${pod} -uses-> secret/registry-login`
+      ].sort()
+    );
+    expect(edges).toHaveLength(7); // two ownerships + five references, nothing else
+  });
+
+  it("puts the CronJob left of its Job, the Job left of its Pod, and what the pod uses right of it", () => {
+    const x = (id: string) => graph.nodes.find((n) => n.id === id)!.x;
+    expect(x("cronjob/backup")).toBeLessThan(x("job/backup-28801440"));
+    expect(x("job/backup-28801440")).toBeLessThan(x("pod/backup-28801440-x7k2p"));
+    expect(x("configmap/backup-config")).toBeGreaterThan(x("pod/backup-28801440-x7k2p"));
+    expect(x("configmap/backup-config")).toBe(x("secret/backup-keys"));
+  });
+
+  it("reports a failed Job and a suspended CronJob", () => {
+    const failed = buildGraph([
+      obj("cronjob", "nightly", { spec: { schedule: "@daily", suspend: true } }),
+      obj("job", "nightly-1", { status: { conditions: [{ type: "Failed", status: "True" }] } }, { ownerReferences: [{ kind: "CronJob", name: "nightly" }] })
+    ]);
+    expect(failed.nodes.find((n) => n.kind === "cronjob")).toMatchObject({ health: "idle", label: "Suspended" });
+    expect(failed.nodes.find((n) => n.kind === "job")).toMatchObject({ health: "error", label: "Failed" });
+    expect(failed.edges).toEqual([{ from: "cronjob/nightly", to: "job/nightly-1", kind: "owns" }]);
+  });
+
+  it("draws no reference edge to a Secret or ConfigMap that is not in the map", () => {
+    const withoutRefs = buildGraph(batch.filter((o) => o.kind !== "secret" && o.kind !== "configmap"));
+    expect(withoutRefs.edges.map((e) => e.kind)).toEqual(["owns", "owns"]);
+  });
+});
+
 describe("applyChange", () => {
   it("adds, replaces and removes objects by kind and name", () => {
     let map = new Map<string, MapObject>();

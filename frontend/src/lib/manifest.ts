@@ -2,7 +2,7 @@
  * Editing a Rollout manifest the way One-Click does: every change is a new rollout whose manifest is the
  * running one with one part replaced. These helpers never mutate their input.
  */
-import type { Image, Interface, Manifest, ManifestSpec, NameValue, RolloutRecord } from "./types";
+import type { HorizontalScale, Image, Interface, Manifest, ManifestSpec, NameValue, RolloutRecord } from "./types";
 
 // Svelte's $state proxies cannot be structured-cloned; manifests are JSON, so a JSON round trip copies them.
 function plain<T>(value: T): T {
@@ -73,8 +73,9 @@ export function manifestForBlueprint(manifest: Manifest): Manifest {
   return copy;
 }
 
-export function autoscaling(spec: ManifestSpec): boolean {
-  return spec.horizontalScale.maxReplicas > spec.horizontalScale.minReplicas;
+/** Whether the pods scale between a minimum and a maximum (a HorizontalPodAutoscaler) rather than stay fixed. */
+export function autoscaling(scale: HorizontalScale): boolean {
+  return scale.maxReplicas > scale.minReplicas;
 }
 
 /** The URLs a deployment's ingress rules publish. */

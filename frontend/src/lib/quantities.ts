@@ -18,17 +18,3 @@ export function parseQuantity(text: string | number | null | undefined): number 
 export function isQuantity(text: string): boolean {
   return !Number.isNaN(parseQuantity(text)) && parseQuantity(text) >= 0;
 }
-
-/** Cores as Kubernetes writes them: "250m", "1", "1500m". */
-export function cpuQuantity(cores: number): string {
-  const milli = Math.round(cores * 1000);
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
-}
-
-/** Bytes as the largest binary unit that divides them: "512Mi", "1Gi". */
-export function memoryQuantity(bytes: number): string {
-  for (const unit of ["Ei", "Pi", "Ti", "Gi", "Mi", "Ki"]) {
-    if (bytes >= BINARY[unit] && bytes % BINARY[unit] === 0) return `${bytes / BINARY[unit]}${unit}`;
-  }
-  return String(Math.round(bytes));
-}

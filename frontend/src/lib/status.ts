@@ -143,7 +143,7 @@ function deploymentFailure(deployment: KubeObject): string {
   return "";
 }
 
-export type RolloutState = "running" | "progress" | "failed" | "stopped" | "unknown";
+export type RolloutState = "running" | "progress" | "failed" | "stopped";
 
 export interface RolloutIndicator {
   state: RolloutState;
@@ -219,6 +219,5 @@ export const ROLLOUT_HEALTH: Record<RolloutState, Health> = {
   running: "ok",
   progress: "progress",
   failed: "error",
-  stopped: "idle",
-  unknown: "idle"
+  stopped: "idle"
 };

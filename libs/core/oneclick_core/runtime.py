@@ -26,6 +26,7 @@ from oneclick_core.bus.connection import connect
 from oneclick_core.bus.consuming import ConsumerOptions, EventConsumer, EventHandler
 from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.bus.streams import ensure_streams
+from oneclick_core.bus.watchdog import ConnectionWatchdog
 from oneclick_core.contracts.rpc import PingRequest, PingResponse, ping
 from oneclick_core.database import create_pool, wait_for_database
 from oneclick_core.database import ping as ping_database
@@ -168,6 +169,8 @@ class ServiceRuntime(Generic[S]):
         await ensure_streams(self._js, settings.event_stream_replicas)
         self._rpc_server = RpcServer(self._nc, self.name, metrics=self.metrics)
         self._rpc_client = RpcClient(self._nc, self.name, timeout=settings.rpc_timeout, metrics=self.metrics)
+        watchdog = ConnectionWatchdog(self._nc)
+        self.add_worker("nats-watchdog", watchdog.run, watchdog.stop)
 
         if self.spec.schema is not None:
             await self._open_database()

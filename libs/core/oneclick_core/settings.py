@@ -36,7 +36,10 @@ class CoreSettings(BaseSettings):
     nats_user: str | None = None
     nats_password: SecretStr | None = None
     nats_creds_file: Path | None = Field(None, description="NATS credentials (.creds) file.")
-    nats_tls_ca_file: Path | None = None
+    nats_tls_ca_file: Path | None = Field(None, description="CA that signed the NATS servers' certificates.")
+    nats_tls_cert_file: Path | None = Field(
+        None, description="Client certificate for NATS servers that verify clients (mutual TLS).")
+    nats_tls_key_file: Path | None = Field(None, description="Private key of the client certificate.")
     event_stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the event streams.")
 
     database_url: SecretStr | None = Field(None, description="PostgreSQL URL for services that own a schema.")
@@ -63,8 +66,8 @@ class CoreSettings(BaseSettings):
     cron_tick: str = Field("*/1 * * * *", validation_alias=AliasChoices("ONECLICK_CRON_TICK", "CRON_TICK"),
                            description="Cron expression of the auto-update scheduler tick.")
 
-    @field_validator("nats_url", "database_url", "nats_user", "nats_creds_file", "nats_tls_ca_file", "kubeconfig",
-                     mode="before")
+    @field_validator("nats_url", "database_url", "nats_user", "nats_creds_file", "nats_tls_ca_file",
+                     "nats_tls_cert_file", "nats_tls_key_file", "kubeconfig", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `ONECLICK_DATABASE_URL=` must mean "not configured", never "connect with libpq's defaults".

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 
@@ -13,7 +14,7 @@ from nats.js import JetStreamContext
 
 from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer, PoisonMessage
 from oneclick_core.bus.publishing import publish_envelope, publish_event
-from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, ensure_streams
+from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, drifted, ensure_streams, platform_streams
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_testing.waiting import eventually
 
@@ -177,3 +178,72 @@ async def test_streams_are_updated_only_when_their_config_differs(js: JetStreamC
     await ensure_streams(js)
     assert updates == [EVENTS_STREAM]
     assert (await js.stream_info(EVENTS_STREAM)).config.max_age == 7 * 24 * 3600.0
+
+
+async def test_stop_finishes_the_message_in_hand_acks_it_and_takes_no_more(js: JetStreamContext) -> None:
+    spec = unique_spec()
+    durable = f"t{secrets.token_hex(4)}"
+    # Published before the consumer starts, so its first fetch holds more than the message it works on.
+    published = [await publish_event(js, spec, Ping(n=n), source="test") for n in range(3)]
+    in_hand, release = asyncio.Event(), asyncio.Event()
+    started: list[int] = []
+    finished: list[int] = []
+
+    async def slow(envelope: Envelope, delivery: Delivery) -> None:
+        n = spec.parse(envelope).n
+        started.append(n)
+        in_hand.set()
+        await release.wait()
+        finished.append(n)
+
+    # A short ack_wait: a message left unacknowledged would come back to the next consumer within seconds.
+    options = ConsumerOptions(durable=durable, subjects=(spec.subject,), ack_wait=1.0, fetch_timeout=0.2)
+    consumer = EventConsumer(js, options, slow)
+    await consumer.setup()
+    task = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(in_hand.wait(), 20)
+    await consumer.stop()
+    late = await publish_event(js, spec, Ping(n=3), source="test")
+    await asyncio.sleep(0.3)  # a chance for stop() to cut the handler short, which it must not do
+    assert not task.done()
+    release.set()
+    await asyncio.wait_for(task, 10)
+    assert started == [0]  # nothing taken after stop(): neither the rest of the batch nor the late message
+    assert finished == [0]
+
+    async def ack_floor() -> int:
+        info = await js.consumer_info(EVENTS_STREAM, durable)
+        return int(info.ack_floor.stream_seq)
+
+    async def acknowledged_in_hand() -> bool:
+        # An ack is fire-and-forget on the wire; JetStream applies it shortly after the handler returns.
+        return await ack_floor() == published[0].stream_seq
+
+    await eventually(acknowledged_in_hand, timeout=10, message="the message in hand was not acknowledged")
+
+    # A new consumer on the same durable gets everything except the finished message.
+    handled: list[int] = []
+
+    async def record(envelope: Envelope, delivery: Delivery) -> None:
+        handled.append(spec.parse(envelope).n)
+
+    async with running(EventConsumer(js, options, record)):
+        await eventually(lambda: len(handled) == 3)
+        await asyncio.sleep(options.ack_wait * 2)  # long enough for an unacknowledged message to come back
+    assert sorted(handled) == [1, 2, 3]
+
+    async def all_acknowledged() -> bool:
+        return await ack_floor() == late.stream_seq
+
+    await eventually(all_acknowledged, timeout=10, message="not every message was acknowledged")
+    assert (await js.consumer_info(EVENTS_STREAM, durable)).num_ack_pending == 0
+
+
+def test_drift_is_judged_on_every_field_the_platform_sets_and_only_those() -> None:
+    wanted = platform_streams()[0]
+    assert not drifted(wanted, wanted)
+    # A field the server fills in and the platform leaves unset is never drift.
+    assert not drifted(dataclasses.replace(wanted, max_msgs=1000), wanted)
+    # Any field the platform sets counts, including ones added later (no hand-kept list to forget).
+    assert drifted(dataclasses.replace(wanted, max_age=60.0), wanted)
+    assert drifted(wanted, dataclasses.replace(wanted, max_msgs=1000))

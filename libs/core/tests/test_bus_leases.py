@@ -7,9 +7,12 @@ import contextlib
 import secrets
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
+import orjson
 from nats.aio.client import Client as NATS
+from nats.js.kv import KeyValue
 
 from oneclick_core.bus.leases import Lease, locks_bucket
 from oneclick_testing.waiting import eventually
@@ -50,8 +53,43 @@ async def start(nats_url: str, lease: str, name: str) -> Contender:
     return Contender(name, process)
 
 
-async def test_exactly_one_leader_and_takeover_after_a_crash(nats_url: str) -> None:
+class LeaseWrites:
+    """Every write to one lease key as the NATS server stamped it: (holder, server time)."""
+
+    def __init__(self) -> None:
+        self.writes: list[tuple[str, datetime]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._watcher: KeyValue.KeyWatcher | None = None
+
+    async def start(self, kv: KeyValue, lease: str) -> None:
+        self._watcher = await kv.watch(lease)
+        self._task = asyncio.create_task(self._collect(self._watcher))
+
+    async def _collect(self, watcher: KeyValue.KeyWatcher) -> None:
+        async for entry in watcher:
+            if entry is not None and entry.value and entry.created is not None:
+                self.writes.append((orjson.loads(entry.value)["holder"], entry.created))
+
+    def holder(self) -> str | None:
+        return self.writes[-1][0] if self.writes else None
+
+    def last_by(self, holder: str) -> datetime:
+        return [at for who, at in self.writes if who == holder][-1]
+
+    def first_by(self, holder: str) -> datetime:
+        return next(at for who, at in self.writes if who == holder)
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            await self._watcher.stop()  # type: ignore[no-untyped-call]
+        if self._task is not None:
+            await self._task
+
+
+async def test_exactly_one_leader_and_takeover_after_a_crash(nats_url: str, nc: NATS) -> None:
     lease = f"lease-{secrets.token_hex(4)}"
+    writes = LeaseWrites()
+    await writes.start(await locks_bucket(nc.jetstream()), lease)
     a, b = await start(nats_url, lease, "a"), await start(nats_url, lease, "b")
     try:
         await eventually(lambda: a.leading or b.leading)
@@ -65,10 +103,20 @@ async def test_exactly_one_leader_and_takeover_after_a_crash(nats_url: str) -> N
 
         first.process.kill()  # SIGKILL: no release, the lease must expire
         await first.process.wait()
+        # Right after the crash, well within the TTL, the lease still names the dead leader and nobody leads.
+        assert not second.leading
+        assert writes.holder() == first.name
+
         await eventually(lambda: second.leading)
+        await eventually(lambda: writes.holder() == second.name)
+        # The takeover came only after the lease expired: a full TTL after the dead leader's last renewal,
+        # both instants as the NATS server stamped the writes (a slow machine only makes the gap longer).
+        gap = (writes.first_by(second.name) - writes.last_by(first.name)).total_seconds()
+        assert gap >= TTL, f"taken over {gap:.3f}s after the last renewal, TTL {TTL}s"
     finally:
         await a.stop()
         await b.stop()
+        await writes.stop()
 
 
 async def test_graceful_stop_releases_the_lease_for_the_other(nats_url: str, nc: NATS) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 
@@ -79,3 +80,24 @@ def age(timestamp: str | None, at: float | None = None) -> str:
     if parsed is None:
         return "<unknown>"
     return human_duration((at if at is not None else now()) - parsed)
+
+
+_GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
+_GO_DURATION_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_go_duration(text: str) -> float:
+    """Seconds of a Go ``time.ParseDuration`` string (``90s``, ``1h30m``, ``-1.5h``); ValueError otherwise."""
+    sign = -1.0 if text.startswith("-") else 1.0
+    body = text[1:] if text[:1] in ("-", "+") else text
+    if body == "0":
+        return 0.0
+    total, position = 0.0, 0
+    for part in _GO_DURATION_PART.finditer(body):
+        if part.start() != position:
+            break
+        total += float(part.group(1)) * _GO_DURATION_UNITS[part.group(2)]
+        position = part.end()
+    if not body or position != len(body):
+        raise ValueError(f"time: invalid duration {text!r}")
+    return sign * total

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from croniter import croniter
 
-from kubesim import quantity, validation
+from kubesim import clock, quantity, validation
 from kubesim.resources import ResourceType
 from kubesim.selectors import SelectorError, from_object
 from kubesim.status import Cause
@@ -442,7 +442,27 @@ class CronJobStrategy(Strategy):
         return causes
 
 
+EVERY = "@every "
+
+
+def every_interval(schedule: str) -> float | None:
+    """Whole seconds between runs of an ``@every <Go duration>`` schedule, None for any other schedule.
+
+    Kubernetes parses schedules with robfig/cron's ``ParseStandard``, which accepts this descriptor besides
+    cron expressions; like it, the delay is cut to whole seconds and is at least one second.
+    """
+    if not schedule.startswith(EVERY):
+        return None
+    return float(max(1, int(clock.parse_go_duration(schedule[len(EVERY):].strip()))))
+
+
 def valid_schedule(schedule: str) -> bool:
+    if schedule.startswith(EVERY):
+        try:
+            every_interval(schedule)
+        except ValueError:
+            return False
+        return True
     if schedule.startswith("@"):
         return schedule in ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
     text = schedule

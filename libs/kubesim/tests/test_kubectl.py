@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -49,6 +52,46 @@ kind: ConfigMap
 metadata: {{name: settings, namespace: {ns}, labels: {{tier: backend}}}}
 data: {{mode: prod}}
 """
+
+
+def read_lines(process: subprocess.Popen[str], count: int, timeout: float = 20.0) -> list[str]:
+    """The next ``count`` lines of a streaming command's output; a clear failure instead of a hang when they
+    do not come (a blocking ``readline`` on a silent ``-f``/``-w`` would wait until pytest's global timeout)."""
+    stdout = process.stdout
+    assert stdout is not None
+    lines: list[str] = []
+
+    def read() -> None:
+        for _ in range(count):
+            line = stdout.readline()
+            if not line:
+                return
+            lines.append(line)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive() or len(lines) < count:
+        process.kill()  # closes the pipe, which ends the reader
+        process.wait()
+        reader.join(5)
+        stderr = process.stderr.read() if process.stderr is not None else ""
+        raise AssertionError(f"expected {count} line(s) within {timeout:g}s, got {len(lines)}: {lines!r}; "
+                             f"exit code {process.returncode}; stderr: {stderr.strip()!r}")
+    return lines
+
+
+def test_read_lines_fails_clearly_instead_of_hanging() -> None:
+    silent = subprocess.Popen([sys.executable, "-c", "print('one', flush=True); import time; time.sleep(60)"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert read_lines(silent, 1) == ["one\n"]
+        with pytest.raises(AssertionError, match=r"expected 2 line\(s\) within 0.5s, got 0"):
+            read_lines(silent, 2, timeout=0.5)
+        assert silent.poll() is not None  # the silent process was stopped, not left behind
+    finally:
+        silent.kill()
+        silent.wait()
 
 
 def wait_for(check: object, timeout: float = 20.0) -> None:
@@ -210,7 +253,7 @@ def test_logs_and_follow(kubectl: Kubectl, ns: str) -> None:
     follower = kubectl.popen("-n", ns, "logs", "-f", pod, "--tail=1")
     try:
         assert follower.stdout is not None
-        lines = [follower.stdout.readline() for _ in range(5)]
+        lines = read_lines(follower, 5)
     finally:
         follower.kill()
         follower.wait()
@@ -223,13 +266,13 @@ def test_get_watch_shows_changes(kubectl: Kubectl, ns: str) -> None:
     watcher = kubectl.popen("-n", ns, "get", "configmaps", "-w", "--output-watch-events")
     try:
         assert watcher.stdout is not None
-        header = watcher.stdout.readline().split()
+        header = read_lines(watcher, 1)[0].split()
         assert header == ["EVENT", "NAME", "DATA", "AGE"]
-        seen = [watcher.stdout.readline().split()[:2] for _ in range(2)]
+        seen = [line.split()[:2] for line in read_lines(watcher, 2)]
         kubectl.run("-n", ns, "create", "configmap", "second", "--from-literal=a=b")
-        seen.append(watcher.stdout.readline().split()[:2])
+        seen.append(read_lines(watcher, 1)[0].split()[:2])
         kubectl.run("-n", ns, "delete", "configmap", "second")
-        seen.append(watcher.stdout.readline().split()[:2])
+        seen.append(read_lines(watcher, 1)[0].split()[:2])
     finally:
         watcher.kill()
         watcher.wait()

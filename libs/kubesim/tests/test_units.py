@@ -45,6 +45,23 @@ def test_cron_schedule_times() -> None:
     assert job_name("backup", _ts("2024-01-01T00:15:00")) == f"backup-{int(_ts('2024-01-01T00:15:00') // 60)}"
 
 
+def test_every_schedules_run_at_a_constant_delay() -> None:
+    # robfig/cron: the next run is the previous one's whole second plus the delay.
+    start = _ts("2024-01-01T00:00:00") + 0.7
+    assert most_recent_schedule("@every 2s", None, start, start + 1) == (None, 0)
+    assert most_recent_schedule("@every 2s", None, start, start + 7) == (_ts("2024-01-01T00:00:06"), 3)
+    assert most_recent_schedule("@every 1m30s", None, start, start + 200) == (_ts("2024-01-01T00:03:00"), 2)
+    assert next_schedule("@every 2s", None, _ts("2024-01-01T00:00:06")) == _ts("2024-01-01T00:00:08")
+    # Delays are cut to whole seconds and are at least one second.
+    assert next_schedule("@every 1500ms", None, _ts("2024-01-01T00:00:00")) == _ts("2024-01-01T00:00:01")
+    assert next_schedule("@every 100ms", None, _ts("2024-01-01T00:00:00")) == _ts("2024-01-01T00:00:01")
+    assert clock.parse_go_duration("1h30m") == 5400.0
+    assert clock.parse_go_duration("-1.5s") == -1.5
+    for text in ("", "5", "s", "1x", "1s2", "1 s"):
+        with pytest.raises(ValueError, match="invalid duration"):
+            clock.parse_go_duration(text)
+
+
 @pytest.mark.parametrize(("image", "behaviour"), [
     ("nginx:1.25", "ok"), ("registry.example.com/team/app:fail-pull", "pull-fail"),
     ("does-not-exist/app:1", "pull-fail"), ("ghcr.io/acme/api:crash", "crash"), ("crashloop/app", "crash"),

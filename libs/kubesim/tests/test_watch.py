@@ -11,9 +11,9 @@ from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.dynamic import DynamicClient
 
 from kubesim.testing import KubesimProcess
-from oneclick_testing.waiting import eventually
 
 from .conftest import WATCH_HISTORY
+from .helpers import eventually
 
 
 async def collect(func: Any, *args: Any, until: int | None = None, **kwargs: Any) -> list[tuple[str, dict]]:
@@ -131,15 +131,15 @@ async def test_watch_opened_is_visible_in_stats(api: client.ApiClient, namespace
     core = client.CoreV1Api(api)
     tasks = [asyncio.create_task(collect(core.list_namespaced_pod, namespace, timeout_seconds=5)) for _ in range(3)]
 
-    def open_here() -> int:
+    async def open_here() -> int:
         count: int = kubesim.stats()["watches"]["byNamespace"].get(namespace, {}).get("pods", 0)
         return count
 
     # Polled, not slept on: a loaded machine may take a while to open three connections.
-    await eventually(lambda: open_here() == 3, timeout=4.5, interval=0.05)
+    await eventually(open_here, lambda n: n == 3, timeout=4.5, interval=0.05, what="three pod watches open")
     assert kubesim.stats()["watches"]["byResource"]["pods"] >= 3
     await asyncio.gather(*tasks)
-    await eventually(lambda: open_here() == 0, timeout=10, interval=0.05)
+    await eventually(open_here, lambda n: n == 0, timeout=10, interval=0.05, what="the pod watches closed")
     assert namespace not in kubesim.stats()["watches"]["byNamespace"]
 
 

@@ -4,8 +4,10 @@ services get endpoints, autoscalers report, and the events read like a real clus
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
+import pytest
 from kubernetes_asyncio import client, watch
 
 from .helpers import eventually
@@ -93,6 +95,56 @@ async def test_deployment_runs_three_pods_with_real_events(api: client.ApiClient
     dep_events = await events_for(core, namespace, "Deployment", "web")
     assert [e.message for e in dep_events] == [f"Scaled up replica set {rs_name} from 0 to 3"]
     assert dep_events[0].reason == "ScalingReplicaSet"
+
+
+def lifecycle_stage(pod: client.V1Pod) -> str:
+    """Pending, ContainerCreating or Running, as ``kubectl get pods`` would summarise the pod."""
+    statuses = pod.status.container_statuses or []
+    if pod.status.phase == "Pending" and statuses and statuses[0].state.waiting is not None:
+        return str(statuses[0].state.waiting.reason)
+    return str(pod.status.phase)
+
+
+async def test_a_new_pod_goes_pending_then_container_creating_then_running(api: client.ApiClient,
+                                                                           namespace: str) -> None:
+    core = client.CoreV1Api(api)
+    listed = await core.list_namespaced_pod(namespace)
+    seen: list[client.V1Pod] = []
+
+    async def observe() -> None:
+        w = watch.Watch()
+        # From the list's resourceVersion: the watch sees every write to the pod, beginning with its creation.
+        async with w.stream(core.list_namespaced_pod, namespace, field_selector="metadata.name=life",
+                            resource_version=listed.metadata.resource_version, timeout_seconds=20) as stream:
+            async for event in stream:
+                seen.append(event["object"])
+                if ready(event["object"]):
+                    w.stop()
+                    break
+
+    task = asyncio.create_task(observe())
+    await core.create_namespaced_pod(namespace, {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "life"},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.25"}]}})
+    await asyncio.wait_for(task, 30)
+
+    stages = [lifecycle_stage(pod) for pod in seen]
+    distinct = [stage for i, stage in enumerate(stages) if i == 0 or stages[i - 1] != stage]
+    assert distinct == ["Pending", "ContainerCreating", "Running"], stages
+    created = seen[0]
+    assert created.spec.node_name is None  # not yet scheduled when it appears
+    assert not created.status.container_statuses
+    creating = next(pod for pod in seen if lifecycle_stage(pod) == "ContainerCreating")
+    assert creating.spec.node_name == "kubesim-node"
+    conditions = {c.type: c.status for c in creating.status.conditions}
+    assert conditions["PodScheduled"] == "True"
+    assert conditions["Ready"] == "False"
+    assert not creating.status.container_statuses[0].ready
+    running = seen[-1]
+    state = running.status.container_statuses[0].state
+    assert state.running is not None
+    assert state.running.started_at is not None
+    assert running.status.pod_ip.startswith("10.244.")
 
 
 async def test_image_change_rolls_to_a_new_replicaset(api: client.ApiClient, namespace: str) -> None:
@@ -435,3 +487,60 @@ async def test_autoscaling_v1_is_served_as_a_view_of_v2(api: client.ApiClient, n
     assert "autoscaling.alpha.kubernetes.io/conditions" in as_v1.metadata.annotations
     listed = await v1.list_namespaced_horizontal_pod_autoscaler(namespace)
     assert listed.items[0].spec.target_cpu_utilization_percentage == 70
+
+
+def scheduled_at_seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+async def test_cronjob_creates_a_job_on_its_schedule_and_the_job_completes(api: client.ApiClient,
+                                                                            namespace: str) -> None:
+    core, batch = client.CoreV1Api(api), client.BatchV1Api(api)
+    # ``@every`` (robfig/cron, as Kubernetes parses schedules) runs every few seconds of real time, so the
+    # test sees a scheduled run without waiting for a minute boundary.
+    cron = await batch.create_namespaced_cron_job(namespace, {
+        "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "tick"},
+        "spec": {"schedule": "@every 2s", "concurrencyPolicy": "Forbid", "jobTemplate": {"spec": {"template": {
+            "metadata": {"labels": {"app": "tick"}},
+            "spec": {"restartPolicy": "OnFailure", "containers": [{"name": "t", "image": "busybox:1.36"}]}}}}}})
+
+    async def jobs() -> list[client.V1Job]:
+        return (await batch.list_namespaced_job(namespace)).items
+
+    created = await eventually(jobs, lambda js: len(js) >= 1, what="a job from the cron job")
+    job = created[0]
+    owner = job.metadata.owner_references[0]
+    assert (owner.kind, owner.name, owner.uid, owner.controller) == ("CronJob", "tick", cron.metadata.uid, True)
+    scheduled_at = job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]
+    assert job.metadata.name == f"tick-{int(scheduled_at_seconds(scheduled_at) // 60)}"
+    status = (await eventually(lambda: batch.read_namespaced_cron_job("tick", namespace),
+                               lambda c: c.status.last_schedule_time is not None, what="lastScheduleTime")).status
+    assert status.last_schedule_time >= cron.metadata.creation_timestamp
+
+    # The job runs its pod to completion, and the cron job records the success.
+    done = await eventually(lambda: batch.read_namespaced_job(job.metadata.name, namespace),
+                            lambda j: any(c.type == "Complete" and c.status == "True"
+                                          for c in j.status.conditions or []), what="job complete")
+    assert done.status.succeeded == 1
+    pods = (await core.list_namespaced_pod(namespace, label_selector=f"job-name={job.metadata.name}")).items
+    assert [p.status.phase for p in pods] == ["Succeeded"]
+    assert pods[0].status.container_statuses[0].state.terminated.reason == "Completed"
+    cron = await eventually(lambda: batch.read_namespaced_cron_job("tick", namespace),
+                            lambda c: c.status.last_successful_time is not None, what="lastSuccessfulTime")
+    # A later run may have completed meanwhile; the time is never older than this job's completion.
+    assert cron.status.last_successful_time >= done.status.completion_time
+    reasons = [e.reason for e in await events_for(core, namespace, "CronJob", "tick")]
+    assert "SuccessfulCreate" in reasons
+    assert "SawCompletedJob" in reasons
+
+
+async def test_cronjob_schedule_must_parse(api: client.ApiClient, namespace: str) -> None:
+    batch = client.BatchV1Api(api)
+    for schedule in ("@every soon", "every 2s", "61 * * * *"):
+        with pytest.raises(client.ApiException) as refused:
+            await batch.create_namespaced_cron_job(namespace, {
+                "apiVersion": "batch/v1", "kind": "CronJob", "metadata": {"name": "bad"},
+                "spec": {"schedule": schedule, "jobTemplate": {"spec": {"template": {"spec": {
+                    "restartPolicy": "Never", "containers": [{"name": "t", "image": "busybox:1.36"}]}}}}}})
+        assert refused.value.status == 422, schedule
+        assert "spec.schedule" in refused.value.body

@@ -10,13 +10,14 @@ import contextlib
 import secrets
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 from oneclick_cli.embedded.nats import EmbeddedNats
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
@@ -60,6 +61,16 @@ def running_postgres() -> contextlib.AbstractContextManager[EmbeddedPostgres]:
     return _running("oneclick-test-pg-", lambda root: EmbeddedPostgres(root / "data"))
 
 
+@contextlib.contextmanager
+def kept_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
+    """Service logs of processes several tests share; kept when any test failed meanwhile."""
+    path = scratch_dir("oneclick-test-logs-")
+    failed_before = request.session.testsfailed
+    yield path
+    if request.session.testsfailed == failed_before:
+        shutil.rmtree(path, ignore_errors=True)
+
+
 def with_database(url: str, database: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{database}"))
@@ -94,3 +105,13 @@ async def drop_database(server_url: str, database: Database) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{database.name}" WITH (FORCE)')
     finally:
         await admin.close()
+
+
+@contextlib.asynccontextmanager
+async def own_database(server_url: str) -> AsyncIterator[Database]:
+    """A new database on the server, dropped afterwards."""
+    created = await create_database(server_url)
+    try:
+        yield created
+    finally:
+        await drop_database(server_url, created)

@@ -24,6 +24,11 @@ FAST_HASHING = {"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": 
                 "ONECLICK_ARGON2_PARALLELISM": "1"}
 PASSWORD = "correct horse battery"
 SUPERUSER = ("root@example.com", "superuser-secret")
+# Every service the edge calls, so that no route answers 503 for lack of one.
+ALL_SERVICES = ("auth", "records", "k8s-executor", "streaming", "updater")
+# The updater's checks ask registries a test machine may not reach, or one that refuses at once: one short
+# attempt each, no backoff to wait out.
+OFFLINE_UPDATER_ENV = {"ONECLICK_UPDATER_REGISTRY_ATTEMPTS": "1", "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "2"}
 
 
 @dataclass

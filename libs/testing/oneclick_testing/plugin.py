@@ -6,6 +6,7 @@ import shutil
 from collections.abc import AsyncIterator, Generator, Iterator
 from pathlib import Path
 
+import httpx
 import nats
 import pytest
 from nats.aio.client import Client as NATS
@@ -15,8 +16,8 @@ from oneclick_cli.embedded.nats import EmbeddedNats
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_testing.infrastructure import (
     Database,
-    create_database,
-    drop_database,
+    kept_log_dir,
+    own_database,
     running_nats,
     running_postgres,
     scratch_dir,
@@ -43,10 +44,15 @@ def kubesim_cluster() -> Iterator[KubesimProcess]:
 
 
 @pytest.fixture(scope="module")
-def module_nats_url() -> Iterator[str]:
+def module_nats_server() -> Iterator[EmbeddedNats]:
     """A NATS of the module's own: its durable consumers start with an empty stream."""
     with running_nats() as server:
-        yield server.url
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_nats_url(module_nats_server: EmbeddedNats) -> str:
+    return module_nats_server.url
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +60,13 @@ def module_kubesim() -> Iterator[KubesimProcess]:
     """A cluster of the module's own, for tests that count its requests or watches."""
     with KubesimProcess(timings="fast") as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="module")
+async def module_kubesim_client(module_kubesim: KubesimProcess) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client of the module's cluster's API server, to look at (or make) its objects."""
+    async with httpx.AsyncClient(base_url=module_kubesim.url, timeout=30) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
@@ -64,27 +77,22 @@ def postgres_server() -> Iterator[EmbeddedPostgres]:
 
 @pytest.fixture
 async def database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
-    created = await create_database(postgres_server.url)
-    yield created
-    await drop_database(postgres_server.url, created)
+    async with own_database(postgres_server.url) as created:
+        yield created
 
 
 @pytest.fixture(scope="module")
 async def module_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
     """One database for a module whose tests share running services (see ``oneclick_testing.platform``)."""
-    created = await create_database(postgres_server.url)
-    yield created
-    await drop_database(postgres_server.url, created)
+    async with own_database(postgres_server.url) as created:
+        yield created
 
 
 @pytest.fixture(scope="module")
 def module_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
     """Service logs of a module's shared processes; kept when any test of the module failed."""
-    path = scratch_dir("oneclick-test-logs-")
-    failed_before = request.session.testsfailed
-    yield path
-    if request.session.testsfailed == failed_before:
-        shutil.rmtree(path, ignore_errors=True)
+    with kept_log_dir(request) as path:
+        yield path
 
 
 @pytest.fixture

@@ -81,16 +81,25 @@ class ServiceProcess:
         self.process.send_signal(sig)
         return self.process.wait(30)
 
-    def stop(self, timeout: float = 20.0) -> int | None:
-        if self.process is None or self.process.poll() is not None:
-            return None if self.process is None else self.process.returncode
-        self.process.send_signal(signal.SIGTERM)
+    def terminate(self) -> None:
+        """SIGTERM, if it is still running (``wait_stopped`` waits for it to exit)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def wait_stopped(self, timeout: float = 20.0) -> int | None:
+        """Its exit code once it exited; killed, and failing with the log tail, if that takes over ``timeout``."""
+        if self.process is None:
+            return None
         try:
             return self.process.wait(timeout)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
             raise AssertionError(f"{self.label} ignored SIGTERM for {timeout:g}s:\n{self.log_tail()}") from None
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        self.terminate()
+        return self.wait_stopped(timeout)
 
 
 class ServiceGroup:
@@ -112,6 +121,17 @@ class ServiceGroup:
             await service.wait_ready()
         return service
 
-    def stop_all(self) -> None:
-        for service in reversed(self.processes):
-            service.stop()
+    def stop_all(self, timeout: float = 20.0) -> None:
+        """SIGTERM to every service (the last started first), then wait for each: they shut down side by side,
+        not one after the other. One that ignores SIGTERM is killed and reported once all the others exited."""
+        stopping = list(reversed(self.processes))
+        for service in stopping:
+            service.terminate()
+        ignored: list[str] = []
+        for service in stopping:
+            try:
+                service.wait_stopped(timeout)
+            except AssertionError as exc:
+                ignored.append(str(exc))
+        if ignored:
+            raise AssertionError("\n\n".join(ignored))

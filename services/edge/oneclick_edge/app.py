@@ -50,6 +50,7 @@ from oneclick_edge.apis.users_form import MAX_UPLOAD_BYTES
 from oneclick_edge.body_limit import BodyLimit
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.errors import install_error_handlers
+from oneclick_edge.openapi import install as install_openapi
 
 # The largest file plus room for the form around it.
 MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
@@ -83,4 +84,5 @@ def create_app(context: EdgeContext) -> FastAPI:
     for module in (ws_k8s_rollouts, ws_k8s_logs, ws_k8s_events, rollout_logs):
         app.include_router(module.router)
     frontend.install(app)
+    install_openapi(app)
     return app

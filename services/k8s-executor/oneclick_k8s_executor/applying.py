@@ -7,8 +7,10 @@ from typing import Protocol
 
 from oneclick_core.contracts.executor import ExecutorMode
 from oneclick_core.contracts.records import Owner
+from oneclick_core.ids import is_record_id
 from oneclick_k8s_executor.kube import JsonObject, KubeError, resource_path
 from oneclick_k8s_executor.locking import Held
+from oneclick_manifest import naming
 from oneclick_manifest.model import RolloutManifest
 from oneclick_manifest.rendering import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types
 
@@ -28,6 +30,9 @@ KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
 class Applied:
     objects: list[str]
     pruned: list[str] = field(default_factory=list)
+    # Objects the apply created or whose content it changed (``Kind/name``); empty when the cluster already
+    # matched, which is how a resync tells drift from a no-op.
+    changed: list[str] = field(default_factory=list)
 
 
 class Rejected(Exception):
@@ -62,6 +67,23 @@ class ApplyMode(Protocol):
     async def status(self, project: str, deployment: str) -> JsonObject: ...
 
     def pod_selector(self, project: str, deployment: str) -> str: ...
+
+    async def present(self) -> set[tuple[str, str]]:
+        """(project, deployment) of every deployment that has One-Click-labelled objects in the cluster."""
+        ...
+
+
+def labelled_pair(item: JsonObject) -> tuple[str, str] | None:
+    """(project, deployment) from an object's One-Click labels, if they are well-formed and the project label
+    names the object's own namespace (as everything One-Click renders does); None otherwise."""
+    metadata = item.get("metadata") or {}
+    labels = metadata.get("labels") or {}
+    project, deployment = labels.get(naming.PROJECT_ID_LABEL), labels.get(naming.DEPLOYMENT_ID_LABEL)
+    if not (isinstance(project, str) and isinstance(deployment, str)):
+        return None
+    if project != metadata.get("namespace") or not (is_record_id(project) and is_record_id(deployment)):
+        return None
+    return project, deployment
 
 
 def object_type(obj: JsonObject) -> ObjectType:

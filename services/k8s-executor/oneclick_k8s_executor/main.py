@@ -1,13 +1,16 @@
 """The k8s-executor service: the only writer to Kubernetes (no schema; the cluster is its state).
 
 Wiring: settings → Kubernetes client → apply mode (native objects or the Rollout CR) → the event consumer
-that reconciles deployments, and the RPC reads and actions. Without any cluster configuration the service
+that reconciles deployments, the periodic resync (on the replica holding its lease), and the RPC reads and
+actions. Without any cluster configuration the service
 still runs (health checks, ``oneclick dev --only``) but consumes no events, so none is lost, and answers
 every cluster RPC with 503.
 """
 
 from __future__ import annotations
 
+from oneclick_core.bus import leases
+from oneclick_core.bus.leases import LeaderElector, Lease
 from oneclick_core.contracts.executor import CLUSTER_INFO, DELETE_JOB, DELETE_POD, KUBE_EVENTS, METRICS, STATUS
 from oneclick_core.logs import get_logger
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
@@ -15,9 +18,12 @@ from oneclick_k8s_executor.applying import ApplyMode
 from oneclick_k8s_executor.handlers import Handlers
 from oneclick_k8s_executor.kube import Kube
 from oneclick_k8s_executor.locking import ProjectLocks, locks_bucket
+from oneclick_k8s_executor.metrics import ExecutorMetrics
 from oneclick_k8s_executor.native import NativeMode
 from oneclick_k8s_executor.operator_mode import OperatorMode
 from oneclick_k8s_executor.reconciling import Reconciler, consumer_options
+from oneclick_k8s_executor.resyncing import LEASE_NAME as RESYNC_LEASE
+from oneclick_k8s_executor.resyncing import Resync
 from oneclick_k8s_executor.settings import ExecutorSettings
 
 log = get_logger(__name__)
@@ -37,6 +43,14 @@ async def setup(runtime: ServiceRuntime[ExecutorSettings]) -> None:
         reconciler = Reconciler(kube, mode, runtime.rpc_client, locks, runtime.js)
         runtime.consume(consumer_options(settings), reconciler.on_event)
         log.info("executor.mode", mode=settings.executor_mode)
+        if settings.executor_resync_interval > 0:
+            # One replica at a time resyncs; its lease lives as long as a project lock would.
+            resync = Resync(kube, mode, reconciler, runtime.rpc_client, ExecutorMetrics.create(runtime.registry),
+                            interval=settings.executor_resync_interval)
+            lease = Lease(await leases.locks_bucket(runtime.js, settings.event_stream_replicas), RESYNC_LEASE,
+                          holder=settings.instance_id, ttl=settings.executor_lock_ttl)
+            elector = LeaderElector(lease, resync.lead)
+            runtime.add_worker("resync", elector.run, elector.stop)
 
     handlers = Handlers(kube, mode)
     runtime.rpc.register(STATUS, handlers.status)

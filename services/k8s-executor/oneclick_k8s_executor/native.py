@@ -19,6 +19,7 @@ from oneclick_k8s_executor.applying import (
     Rejected,
     RolloutTarget,
     collection_path,
+    labelled_pair,
     named_path,
     object_path,
     object_ref,
@@ -26,6 +27,7 @@ from oneclick_k8s_executor.applying import (
 )
 from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
 from oneclick_k8s_executor.locking import Held
+from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PROJECT_ID_LABEL
 from oneclick_manifest.quantities import QuantityError, parse_quantity
 from oneclick_manifest.rendering import (
     DEPLOYMENT,
@@ -52,24 +54,45 @@ class NativeMode:
         objects = render(target.manifest, project_id=target.project, deployment_id=target.deployment,
                          rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
                          display_name=target.owner.name)
+        # What the deployment owns before the apply: to tell what the apply changed, and what to prune (only
+        # this holder of the project's lock creates the deployment's objects, so nothing appears meanwhile).
+        before = await self._owned(target.project, target.deployment, keep_claims=False)
         applied: list[str] = []
+        changed: list[str] = []
         for obj in objects:
             if object_type(obj) is PERSISTENT_VOLUME_CLAIM:
                 obj = await self._grow_only(obj)
             held.check()
             try:
-                await self._kube.apply(object_path(obj), obj, self._field_manager)
+                result = await self._kube.apply(object_path(obj), obj, self._field_manager)
             except KubeError as exc:
                 if exc.transient:
                     raise
                 raise Rejected(object_ref(obj), exc) from None
-            applied.append(object_ref(obj))
+            ref = object_ref(obj)
+            applied.append(ref)
+            # Namespace and ServiceAccount are shared and not listed; they count only through what they hold.
+            if object_type(obj) in owned_types() and (ref not in before or _content(before[ref]) != _content(result)):
+                changed.append(ref)
         keep = {object_ref(obj) for obj in objects}
-        pruned = await self._delete_owned(target.project, target.deployment, keep=keep, keep_claims=False, held=held)
-        return Applied(objects=applied, pruned=pruned)
+        pruned = await self._delete(target.project, target.deployment,
+                                    [item for ref, item in before.items() if ref not in keep], held)
+        return Applied(objects=applied, pruned=pruned, changed=changed)
 
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
-        return await self._delete_owned(project, deployment, keep=set(), keep_claims=keep_claims, held=held)
+        owned = await self._owned(project, deployment, keep_claims=keep_claims)
+        return await self._delete(project, deployment, list(owned.values()), held)
+
+    async def present(self) -> set[tuple[str, str]]:
+        # Cluster-wide, one list per kind; the managed-by label keeps objects of the operator or by hand out.
+        labels = f"{PROJECT_ID_LABEL},{DEPLOYMENT_ID_LABEL},{MANAGED_BY_LABEL}={MANAGED_BY}"
+        found: set[tuple[str, str]] = set()
+        for kind in owned_types():
+            for item in await self._kube.list(collection_path(kind, None), labels=labels):
+                pair = labelled_pair(item)
+                if pair is not None:
+                    found.add(pair)
+        return found
 
     async def status(self, project: str, deployment: str) -> JsonObject:
         selector = deployment_selector(project, deployment)
@@ -103,27 +126,40 @@ class NativeMode:
         log.info("apply.claim_kept_larger", claim=object_ref(claim), size=current, asked=wanted)
         return grown
 
-    async def _delete_owned(self, project: str, deployment: str, *, keep: set[str], keep_claims: bool,
-                            held: Held) -> list[str]:
+    async def _owned(self, project: str, deployment: str, *, keep_claims: bool) -> dict[str, JsonObject]:
+        """The deployment's objects by ``Kind/name`` (every kind it owns, by its label selector)."""
         selector = deployment_selector(project, deployment)
-        deleted: list[str] = []
+        owned: dict[str, JsonObject] = {}
         for kind in owned_types():
             if keep_claims and kind is PERSISTENT_VOLUME_CLAIM:
                 continue
             for item in await self._kube.list(collection_path(kind, project), labels=selector):
                 item.setdefault("apiVersion", kind.api_version)
                 item.setdefault("kind", kind.kind)
-                ref = object_ref(item)
-                if ref in keep or item["metadata"].get("deletionTimestamp"):
-                    continue
-                held.check()
-                # Background: the Deployment's ReplicaSets and pods, the CronJob's Jobs go with it.
-                if await self._kube.delete(named_path(kind, project, item["metadata"]["name"]),
-                                           propagation="Background"):
-                    deleted.append(ref)
+                owned[object_ref(item)] = item
+        return owned
+
+    async def _delete(self, project: str, deployment: str, items: list[JsonObject], held: Held) -> list[str]:
+        deleted: list[str] = []
+        for item in items:
+            if item["metadata"].get("deletionTimestamp"):
+                continue
+            held.check()
+            # Background: the Deployment's ReplicaSets and pods, the CronJob's Jobs go with it.
+            if await self._kube.delete(named_path(object_type(item), project, item["metadata"]["name"]),
+                                       propagation="Background"):
+                deleted.append(object_ref(item))
         if deleted:
             log.info("prune.deleted", project=project, deployment=deployment, objects=deleted)
         return deleted
+
+
+def _content(obj: JsonObject) -> JsonObject:
+    """What an apply may change: the object without its status and the API server's bookkeeping (a status
+    update by a controller between our list and our apply is no drift)."""
+    metadata = {key: value for key, value in (obj.get("metadata") or {}).items()
+                if key not in ("resourceVersion", "managedFields", "generation")}
+    return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
 
 
 def _storage(claim: JsonObject | None) -> str | None:

@@ -12,6 +12,7 @@ from oneclick_k8s_executor.applying import (
     Rejected,
     RolloutTarget,
     collection_path,
+    labelled_pair,
     named_path,
     object_path,
     object_ref,
@@ -42,8 +43,13 @@ class OperatorMode:
             ref = object_ref(resource)
             held.check()
             existing = await self._kube.get(object_path(resource))
+            changed = [ref]
             if existing is None:
                 await self._kube.create(collection_path(ROLLOUT, target.project), resource)
+            elif _matches(existing, resource):
+                # Already what records holds: no write, so the operator is not woken up for nothing (a resync
+                # reconciles every deployment periodically).
+                changed = []
             else:
                 resource["metadata"]["resourceVersion"] = existing["metadata"]["resourceVersion"]
                 await self._kube.replace(object_path(resource), resource)
@@ -51,7 +57,7 @@ class OperatorMode:
             if exc.transient:
                 raise
             raise Rejected(ref, exc) from None
-        return Applied(objects=[object_ref(namespace), object_ref(resource)])
+        return Applied(objects=[object_ref(namespace), object_ref(resource)], changed=changed)
 
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
         # The operator owns the native objects (claims included) and removes them with the Rollout.
@@ -68,6 +74,25 @@ class OperatorMode:
         # No Rollout, or the operator has not reported yet: what native mode says before a Deployment exists.
         return rollout_status(None, []).to_json()
 
+    async def present(self) -> set[tuple[str, str]]:
+        # The Rollout is named after its deployment; anything else carrying the labels is not one of ours.
+        labels = f"{naming.PROJECT_ID_LABEL},{naming.DEPLOYMENT_ID_LABEL}"
+        found: set[tuple[str, str]] = set()
+        for item in await self._kube.list(collection_path(ROLLOUT, None), labels=labels):
+            pair = labelled_pair(item)
+            if pair is not None and item["metadata"].get("name") == pair[1]:
+                found.add(pair)
+        return found
+
     def pod_selector(self, project: str, deployment: str) -> str:
         # The operator's Deployment selects its pods by exactly these two labels.
         return selector({naming.PROJECT_ID_LABEL: project, naming.DEPLOYMENT_ID_LABEL: deployment})
+
+
+def _matches(existing: JsonObject, resource: JsonObject) -> bool:
+    """Whether the live Rollout already has the rendered spec, labels and annotations."""
+    if existing.get("spec") != resource.get("spec"):
+        return False
+    live, wanted = existing.get("metadata") or {}, resource["metadata"]
+    return all((live.get(key) or {}).get(name) == value
+               for key in ("labels", "annotations") for name, value in (wanted.get(key) or {}).items())

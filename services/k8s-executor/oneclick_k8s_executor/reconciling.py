@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass
+from typing import Literal
 
 from nats.js import JetStreamContext
 from pydantic import ValidationError
@@ -57,6 +59,17 @@ COSMETIC_FIELDS = frozenset({"hide"})
 REDACTED = "[redacted]"
 
 
+@dataclass(frozen=True)
+class Reconciled:
+    """What a reconciliation did: applied the running rollout, removed objects, or failed (rollout.failed).
+    ``changed`` names (``Kind/name``) the objects it created, changed or deleted — empty if the cluster already
+    matched; ``gone`` is set when records no longer has the deployment (or its project)."""
+
+    outcome: Literal["applied", "removed", "failed"]
+    changed: list[str]
+    gone: bool = False
+
+
 def consumer_options(settings: ExecutorSettings) -> ConsumerOptions:
     return ConsumerOptions(durable=SERVICE, subjects=tuple(spec.subject for spec in RECONCILING_EVENTS),
                            ack_wait=settings.executor_ack_wait, max_deliver=settings.executor_max_deliver,
@@ -100,24 +113,26 @@ class Reconciler:
             deleted = await self._kube.delete(named_path(NAMESPACE, None, project))
             log.info("project.namespace_deleted", project=project, existed=deleted)
 
-    async def reconcile(self, project: str, deployment: str) -> None:
+    async def reconcile(self, project: str, deployment: str, *, quiet: bool = False) -> Reconciled:
+        """Make the cluster hold what records has for the deployment now. ``quiet`` (the resync) publishes
+        ``rollout.applied`` only when the apply changed something: an unchanged deployment is no news."""
         async with self._locks.hold(project) as held:
             # Read under the lock: the newest state wins, whichever replica had which event.
             state = await self._records.call(DEPLOYMENT_STATE, DeploymentStateRequest(deployment=deployment))
-            await self._converge(project, state, held)
+            return await self._converge(project, state, held, quiet=quiet)
 
-    async def _converge(self, project: str, state: DeploymentState, held: Held) -> None:
+    async def _converge(self, project: str, state: DeploymentState, held: Held, *, quiet: bool) -> Reconciled:
         namespace = state.project or project
         deployment = state.deployment
         if not state.exists or not state.projectExists:
             removed = await self._mode.remove(namespace, deployment, keep_claims=False, held=held)
             log.info("reconcile.deployment_gone", project=namespace, deployment=deployment, removed=removed)
-            return
+            return Reconciled("removed", removed, gone=True)
         running = state.running
         if running is None:
             removed = await self._mode.remove(namespace, deployment, keep_claims=True, held=held)
             log.info("reconcile.no_running_rollout", project=namespace, deployment=deployment, removed=removed)
-            return
+            return Reconciled("removed", removed)
         try:
             manifest = RolloutManifest.model_validate(running.manifest)
         except ValidationError as exc:
@@ -125,7 +140,7 @@ class Reconciler:
                 project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
                 mode=self._mode.mode, object=f"Rollout/{running.id}", code=400, reason="InvalidManifest",
                 message=f"The stored manifest is invalid ({exc.error_count()} error(s))."))
-            return
+            return Reconciled("failed", [])
         target = RolloutTarget(project=namespace, deployment=deployment, rollout=running.id,
                                owner=state.owner or Owner(id=""), manifest=manifest)
         try:
@@ -138,12 +153,15 @@ class Reconciler:
                 project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
                 mode=self._mode.mode, object=rejected.ref, code=error.status, reason=error.reason,
                 message=blank_secrets(error.message, target)))
-            return
+            return Reconciled("failed", [])
+        changed = [*applied.changed, *applied.pruned]
         log.info("reconcile.applied", project=namespace, deployment=deployment, rollout=running.id,
-                 objects=len(applied.objects), pruned=applied.pruned)
-        await self._publish(ROLLOUT_APPLIED, RolloutApplied(
-            project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
-            mode=self._mode.mode, objects=applied.objects, pruned=applied.pruned), "applied")
+                 objects=len(applied.objects), changed=applied.changed, pruned=applied.pruned)
+        if changed or not quiet:
+            await self._publish(ROLLOUT_APPLIED, RolloutApplied(
+                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
+                mode=self._mode.mode, objects=applied.objects, pruned=applied.pruned), "applied")
+        return Reconciled("applied", changed)
 
     async def _failed(self, data: RolloutFailed) -> None:
         await self._publish(ROLLOUT_FAILED, data, "failed")

@@ -24,4 +24,7 @@ class ExecutorSettings(CoreSettings):
         20, ge=1, description="Deliveries of an event before it goes to the dead-letter stream.")
     executor_retry_backoff: tuple[float, ...] = Field(
         (1.0, 2.0, 5.0, 15.0, 60.0), description="Delays before retrying an event after a transient failure.")
+    executor_resync_interval: float = Field(
+        300.0, ge=0, description="Seconds between two resyncs (every deployment reconciled, orphans removed) "
+                                 "by the replica holding the resync lease; 0 disables the resync.")
     kubernetes_timeout: float = Field(15.0, gt=0, description="Seconds one Kubernetes API request may take.")

@@ -117,3 +117,11 @@ def test_only_rollout_deployment_and_project_changes_reconcile() -> None:
     assert subjects == {
         "oneclick.events.rollout.created", "oneclick.events.rollout.updated", "oneclick.events.rollout.deleted",
         "oneclick.events.deployment.deleted", "oneclick.events.project.deleted"}
+
+
+def test_the_resync_refuses_to_sweep_when_records_knows_no_project_at_all() -> None:
+    from oneclick_k8s_executor.resyncing import implausibly_empty
+
+    assert implausibly_empty(set(), {"p1", "p2"})  # an empty or wrong database, not a world without projects
+    assert not implausibly_empty({"p1"}, {"p1", "p2"})  # one orphan among known projects: swept
+    assert not implausibly_empty(set(), set())  # nothing to sweep anyway

@@ -19,7 +19,7 @@ from oneclick_records.querying import (
     present,
     view_record,
 )
-from oneclick_records.reconciling import deployment_state
+from oneclick_records.reconciling import deployment_state, index_page
 
 
 class RecordHandlers:
@@ -94,3 +94,7 @@ class RecordHandlers:
     async def deployment_state(self, request: rpc.DeploymentStateRequest) -> rpc.DeploymentState:
         async with self._pool.acquire() as conn:
             return await deployment_state(conn, request.deployment)
+
+    async def index(self, request: rpc.IndexRequest) -> rpc.IndexPage:
+        async with self._pool.acquire() as conn:
+            return await index_page(conn, request)

@@ -29,6 +29,7 @@ async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
     runtime.rpc.register(rpc.DEPLOYMENT_ACCESS, handlers.deployment_access)
     runtime.rpc.register(rpc.PROJECT_ACCESS, handlers.project_access)
     runtime.rpc.register(rpc.DEPLOYMENT_STATE, handlers.deployment_state)
+    runtime.rpc.register(rpc.INDEX, handlers.index)
     runtime.consume(CONSUMER, UsersReadModel(runtime.pool).handle)
     runtime.consume(TAG_FOUND_CONSUMER, AutoUpdating(runtime.pool).handle)
 

@@ -1,13 +1,14 @@
-"""What the executor asks records: the desired state of one deployment, secrets included.
+"""What the executor asks records: the desired state of one deployment, secrets included, and (for its
+periodic resync) the ids of every project and deployment, page by page.
 
-This is the only read that returns secret values; it is an internal RPC the edge never exposes.
+``deployment_state`` is the only read that returns secret values; both are internal RPCs the edge never exposes.
 """
 
 from __future__ import annotations
 
 import asyncpg
 
-from oneclick_core.contracts.records import DeploymentState, Owner, RunningRollout
+from oneclick_core.contracts.records import DeploymentState, IndexItem, IndexPage, IndexRequest, Owner, RunningRollout
 from oneclick_records.serializing import pb_date
 
 
@@ -26,3 +27,15 @@ async def deployment_state(conn: asyncpg.Connection, deployment_id: str) -> Depl
         else Owner(id=deployment["user"]),
         running=RunningRollout(id=running["id"], manifest=running["manifest"] or {},
                                startDate=pb_date(running["start_date"])) if running else None)
+
+
+async def index_page(conn: asyncpg.Connection, request: IndexRequest) -> IndexPage:
+    """Keyset paging by primary key: each page is one index range scan, however many records there are."""
+    if request.collection == "projects":
+        rows = await conn.fetch("SELECT id, NULL AS project FROM projects WHERE id > $1 ORDER BY id LIMIT $2",
+                                request.after, request.limit)
+    else:
+        rows = await conn.fetch("SELECT id, project FROM deployments WHERE id > $1 ORDER BY id LIMIT $2",
+                                request.after, request.limit)
+    items = [IndexItem(id=row["id"], project=row["project"]) for row in rows]
+    return IndexPage(items=items, next=items[-1].id if len(items) == request.limit else None)

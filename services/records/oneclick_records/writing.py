@@ -35,6 +35,7 @@ from oneclick_records.model import (
 )
 from oneclick_records.publishing import publish_change
 from oneclick_records.serializing import to_record
+from oneclick_records.userlocks import hold_users
 from oneclick_records.validating import (
     Submission,
     apply_modifiers,
@@ -92,6 +93,9 @@ async def _check_relations(conn: asyncpg.Connection, collection: Collection, act
         target = ALL_COLLECTIONS[spec.target]
         params = Params(ids)
         # Sharing a blueprint needs only the other user's id; their details stay private.
+        if target is USERS:
+            # Held until commit, so a deletion of one of them cannot sweep past this write (userlocks).
+            await hold_users(conn, ids)
         rule = "NOT t.deleted" if target is USERS else can_view(target, actor, params)
         rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE t.id = ANY ($1) AND {rule}", *params.values)
         missing = set(ids) - {row["id"] for row in rows}
@@ -124,6 +128,18 @@ def _check_owner(collection: Collection, actor: Actor, values: dict[str, Any], e
         errors[name] = field_error("validation_owner_mismatch", "Must be the id of the authenticated user.")
         return
     values[name] = actor.id
+
+
+async def _check_owner_exists(conn: asyncpg.Connection, collection: Collection, actor: Actor,
+                              values: Mapping[str, Any], errors: dict[str, dict[str, str]]) -> None:
+    """No new record for a deleted account: its token may outlive the deletion by a moment, and a
+    superuser may name anyone. The lock keeps the account's deletion from sweeping past this record."""
+    owner = values.get(collection.owner_field)
+    if collection.owner_field in errors or not isinstance(owner, str) or not await hold_users(conn, [owner]):
+        return
+    if not actor.is_superuser:
+        raise ApiError.unauthorized()
+    errors[collection.owner_field] = MISSING_RELATION
 
 
 def _check_manifest(values: Mapping[str, Any], errors: dict[str, dict[str, str]]) -> None:
@@ -207,6 +223,7 @@ async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor,
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update(values, errors)
+    await _check_owner_exists(conn, collection, actor, values, errors)
     related = await _check_relations(conn, collection, actor, values, errors, users=users)
     _check_same_project(collection, values, related, errors)
     raise_if_errors(errors, CREATE_FAILED)

@@ -62,6 +62,10 @@ class Coordinator:
         self._wanted: dict[str, float] = {}  # namespace → monotonic time it was last wanted
         self._leases: dict[str, Lease] = {}
         self.sessions: dict[str, NamespaceSession] = {}
+        # Read from the sessions when scraped, so the gauges can never drift from what is really open.
+        metrics.namespaces.set_function(lambda: len(self.sessions))
+        metrics.watches.set_function(lambda: sum(s.watches for s in self.sessions.values()))
+        metrics.log_followers.set_function(lambda: sum(s.log_followers for s in self.sessions.values()))
         self._changed = asyncio.Event()
         self._loaded = asyncio.Event()
         self._stopping = asyncio.Event()
@@ -204,7 +208,6 @@ class Coordinator:
                                        self._metrics)
             self.sessions[namespace] = session
             await session.start()
-            self._metrics.namespaces.set(len(self.sessions))
 
     async def _renew(self, namespace: str) -> bool:
         lease = self._leases[namespace]
@@ -224,7 +227,6 @@ class Coordinator:
         if session is not None:
             log.info("namespace.released", namespace=namespace, reason=reason)
             await session.stop()
-            self._metrics.namespaces.set(len(self.sessions))
         lease = self._leases.pop(namespace, None)
         if lease is not None:
             await lease.release()

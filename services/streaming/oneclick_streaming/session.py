@@ -81,6 +81,16 @@ class NamespaceSession:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscriptions: list[Subscription] = []
 
+    @property
+    def watches(self) -> int:
+        """Kubernetes watches this session holds open: one per live kind while it runs."""
+        return len(self._informers) if self._tasks else 0
+
+    @property
+    def log_followers(self) -> int:
+        """Pod logs this session follows now (a follower whose pod ended no longer counts)."""
+        return sum(1 for _, task in self._followers.values() if not task.done())
+
     # -- life ------------------------------------------------------------------------------------------------
     async def start(self) -> None:
         log.info("session.start", namespace=self.namespace, epoch=self.epoch)
@@ -88,7 +98,6 @@ class NamespaceSession:
             name = f"informer:{self.namespace}:{informer.kind.name}"
             self._tasks.append(asyncio.create_task(informer.run(), name=name))
         self._tasks.append(asyncio.create_task(self._heartbeat(), name=f"heartbeat:{self.namespace}"))
-        self._metrics.watches.inc(len(self._informers))
         self._subscriptions = [
             await self._nc.subscribe(owner_subject(self.namespace, "snapshot"), cb=self._on_snapshot),
             await self._nc.subscribe(owner_subject(self.namespace, "logs"), cb=self._on_log_tail),
@@ -103,8 +112,6 @@ class NamespaceSession:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        self._metrics.watches.dec(len(self._informers))
-        self._metrics.log_followers.dec(len(self._followers))
         self._followers.clear()
 
     # -- resources -------------------------------------------------------------------------------------------
@@ -171,10 +178,8 @@ class NamespaceSession:
             if key not in self._touched and not self._wants(key):
                 task.cancel()
                 del self._followers[key]
-                self._metrics.log_followers.dec()
             elif task.done() and not follower.ended:
                 del self._followers[key]  # crashed: the next request starts it again
-                self._metrics.log_followers.dec()
         for key in wanted:
             with contextlib.suppress(ApiError):  # the pod is not known (yet): asked again next round
                 self._follower(key)
@@ -213,8 +218,6 @@ class NamespaceSession:
         follower = LogFollower(self._kube, self.namespace, pod, container, self.epoch,
                                tail=self._settings.streaming_log_tail, publish=publish)
         task = asyncio.create_task(follower.run(), name=f"logs:{self.namespace}:{pod}:{container}")
-        if key not in self._followers:
-            self._metrics.log_followers.inc()
         self._followers[key] = (follower, task)
         self._touched[key] = time.monotonic()
         return follower

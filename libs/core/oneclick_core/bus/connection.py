@@ -33,9 +33,23 @@ def connect_options(settings: CoreSettings, name: str) -> dict[str, Any]:
         options["password"] = settings.nats_password.get_secret_value()
     if settings.nats_creds_file is not None:
         options["user_credentials"] = str(settings.nats_creds_file)
-    if settings.nats_tls_ca_file is not None:
-        options["tls"] = ssl.create_default_context(cafile=str(settings.nats_tls_ca_file))
+    tls_files = (settings.nats_tls_ca_file, settings.nats_tls_cert_file, settings.nats_tls_key_file)
+    if any(path is not None for path in tls_files):
+        options["tls"] = tls_context(settings)
     return options
+
+
+def tls_context(settings: CoreSettings) -> ssl.SSLContext:
+    """Verifies the servers (against the given CA, else the system's) and, when a client certificate is
+    configured, presents it to servers that require one (``verify: true`` in nats-server's tls block)."""
+    ca = settings.nats_tls_ca_file
+    context = ssl.create_default_context(cafile=str(ca) if ca is not None else None)
+    if settings.nats_tls_cert_file is not None:
+        key = settings.nats_tls_key_file
+        context.load_cert_chain(str(settings.nats_tls_cert_file), str(key) if key is not None else None)
+    elif settings.nats_tls_key_file is not None:
+        raise ValueError("ONECLICK_NATS_TLS_KEY_FILE is set without ONECLICK_NATS_TLS_CERT_FILE")
+    return context
 
 
 async def connect(settings: CoreSettings, name: str, *, attempts: int | None = None) -> NATS:

@@ -118,9 +118,13 @@ class RpcServer:
                     outcome = str(exc.status)
                     body = error_reply(exc)
                 except DATABASE_UNAVAILABLE as exc:
+                    # Mostly PostgreSQL, but OSError also covers a handler's other connections (the Kubernetes
+                    # API, a registry): say what failed in the log, not a guess to the client.
                     outcome = "503"
-                    log.warning("rpc.database_unavailable", error=str(exc) or type(exc).__name__)
-                    body = error_reply(ApiError.unavailable("The database is unavailable, try again shortly."))
+                    log.warning("rpc.dependency_unavailable", error=str(exc) or type(exc).__name__,
+                                error_type=type(exc).__name__)
+                    body = error_reply(ApiError.unavailable("A service this request needs is unavailable, "
+                                                            "try again shortly."))
                 except Exception:
                     outcome = "500"
                     log.exception("rpc.handler_crashed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError
@@ -54,10 +56,12 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
             except Exception:
                 # Another replica created it between our lookup and our create: fall through to update.
                 current = (await js.stream_info(config.name)).config
-        if any(getattr(current, name) != getattr(config, name) for name in _MANAGED_FIELDS):
+        if drifted(current, config):
             await js.update_stream(config)
 
 
-# What platform_streams() sets; a stream that already has these is left alone (no write at every start).
-_MANAGED_FIELDS = ("description", "subjects", "retention", "storage", "discard", "max_age", "duplicate_window",
-                   "num_replicas")
+def drifted(current: StreamConfig, wanted: StreamConfig) -> bool:
+    """Whether a stream differs in what ``wanted`` sets; fields it leaves unset (None) are the server's to fill,
+    so a stream already as wanted is left alone (no write at every start)."""
+    return any(getattr(current, field.name) != value for field in dataclasses.fields(wanted)
+               if field.name != "name" and (value := getattr(wanted, field.name)) is not None)

@@ -152,6 +152,25 @@ class ProjectAccessRequest(BaseModel):
     project: str
 
 
+class IndexRequest(BaseModel):
+    """One page of the ids of every project or deployment, in id order (keyset paging: pass the last page's
+    ``next`` as ``after``), so no message ever carries an unbounded list."""
+
+    collection: Literal["projects", "deployments"]
+    after: str = Field("", description="Start after this id; '' for the first page.")
+    limit: int = Field(500, ge=1, le=1000)
+
+
+class IndexItem(BaseModel):
+    id: str
+    project: str | None = Field(None, description="Deployments: the project they belong to.")
+
+
+class IndexPage(BaseModel):
+    items: list[IndexItem]
+    next: str | None = Field(None, description="The ``after`` of the next page; None on the last page.")
+
+
 def _method(name: str, request: type[Any], response: type[Any], description: str) -> RpcMethod[Any, Any]:
     return RpcMethod(SERVICE, name, request, response, description)
 
@@ -182,10 +201,13 @@ PROJECT_ACCESS: RpcMethod[ProjectAccessRequest, RecordResult] = _method(
 DEPLOYMENT_STATE: RpcMethod[DeploymentStateRequest, DeploymentState] = _method(
     "deployment_state", DeploymentStateRequest, DeploymentState,
     "Internal (executor): the deployment's running rollout with its full manifest, owner and project.")
+INDEX: RpcMethod[IndexRequest, IndexPage] = _method(
+    "index", IndexRequest, IndexPage,
+    "Internal (executor resync): a page of the ids of every project, or of every deployment with its project.")
 
 RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
     LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, DEPLOYMENT_ACCESS, PROJECT_ACCESS,
-    DEPLOYMENT_STATE)
+    DEPLOYMENT_STATE, INDEX)
 
 
 # -- events -----------------------------------------------------------------------------------------------

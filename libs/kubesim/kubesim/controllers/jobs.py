@@ -4,6 +4,7 @@ ttlSecondsAfterFinished); CronJobs create Jobs on their schedule and keep their 
 from __future__ import annotations
 
 import copy
+import math
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,6 +17,7 @@ from kubesim.controllers.base import Controller, controller_of, object_key, owne
 from kubesim.controllers.events import NORMAL, WARNING
 from kubesim.status import ApiError
 from kubesim.store import Change
+from kubesim.strategies import every_interval
 
 JSON = dict[str, Any]
 JOB_CONTROLLER = "job-controller"
@@ -216,6 +218,14 @@ def _zone(name: str | None) -> Any:
 
 def most_recent_schedule(schedule: str, time_zone: str | None, earliest: float, now: float) -> tuple[float | None, int]:
     """The latest scheduled time in (earliest, now] and how many were missed in that window."""
+    interval = every_interval(schedule)
+    if interval is not None:
+        # robfig/cron's constant delay: the next run is the whole second of the previous one plus the delay.
+        first = math.floor(earliest) + interval
+        if first > now:
+            return None, 0
+        count = int((now - first) // interval) + 1
+        return first + (count - 1) * interval, min(count, MAX_MISSED + 1)
     zone = _zone(time_zone)
     start = datetime.fromtimestamp(earliest, zone)
     itr = croniter(schedule, start)
@@ -233,6 +243,9 @@ def most_recent_schedule(schedule: str, time_zone: str | None, earliest: float, 
 
 
 def next_schedule(schedule: str, time_zone: str | None, after: float) -> float:
+    interval = every_interval(schedule)
+    if interval is not None:
+        return math.floor(after) + interval
     zone = _zone(time_zone)
     return float(croniter(schedule, datetime.fromtimestamp(after, zone)).get_next(float))
 
@@ -291,7 +304,11 @@ class CronJobController(Controller):
                 clock.parse_time(cronjob["metadata"].get("creationTimestamp")) or now
             try:
                 scheduled, missed = most_recent_schedule(str(spec.get("schedule")), spec.get("timeZone"), last, now)
-                upcoming = next_schedule(str(spec.get("schedule")), spec.get("timeZone"), now)
+                # Counted from the last run, not from now: ``@every`` schedules run on that grid.
+                upcoming = next_schedule(str(spec.get("schedule")), spec.get("timeZone"),
+                                         scheduled if scheduled is not None else last)
+                if upcoming <= now:
+                    upcoming = next_schedule(str(spec.get("schedule")), spec.get("timeZone"), now)
             except (ValueError, KeyError) as exc:
                 self.cluster.events.record(cronjob, WARNING, "UnparseableSchedule",
                                            f"unparseable schedule: {spec.get('schedule')!r} : {exc}",

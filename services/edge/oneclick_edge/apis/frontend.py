@@ -50,9 +50,22 @@ def _resolve(root: Path, path: str) -> Path | None:
     return candidate
 
 
-def _accepted(request: Request) -> set[str]:
-    header = request.headers.get("accept-encoding", "")
-    return {part.split(";")[0].strip().lower() for part in header.split(",") if "q=0" not in part.replace(" ", "")}
+def accepted_encodings(header: str) -> set[str]:
+    """The codings an Accept-Encoding header allows: all it names except those with a quality of 0."""
+    accepted = set()
+    for part in header.split(","):
+        coding, *params = (piece.strip() for piece in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0  # unreadable: not an acceptance
+        if coding and quality > 0:
+            accepted.add(coding.lower())
+    return accepted
 
 
 def _send(request: Request, file: Path, cache_control: str) -> Response:
@@ -61,7 +74,7 @@ def _send(request: Request, file: Path, cache_control: str) -> Response:
         media_type += "; charset=utf-8"
     headers = {"Cache-Control": cache_control, "Vary": "Accept-Encoding", **SECURITY_HEADERS}
     body = file
-    accepted = _accepted(request)
+    accepted = accepted_encodings(request.headers.get("accept-encoding", ""))
     for encoding, suffix in ENCODINGS:
         sibling = file.with_name(file.name + suffix)
         if encoding in accepted and sibling.is_file():
@@ -72,11 +85,9 @@ def _send(request: Request, file: Path, cache_control: str) -> Response:
     etag = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
     if etag in {tag.strip() for tag in request.headers.get("if-none-match", "").split(",")}:
         return Response(status_code=304, headers={**headers, "ETag": etag})
+    # Ours names the encoded variant, so a cache never mixes the two; FileResponse keeps an ETag it is given.
     headers["ETag"] = etag
-    # FileResponse would add its own ETag; ours names the encoded variant, so a cache never mixes the two.
-    response = FileResponse(body, media_type=media_type, headers=headers, stat_result=stat)
-    response.headers["etag"] = etag
-    return response
+    return FileResponse(body, media_type=media_type, headers=headers, stat_result=stat)
 
 
 def _page(context: EdgeContext, request: Request) -> Response | None:
