@@ -40,13 +40,15 @@ TABLES = {"projects": "user", "deployments": "user", "rollouts": "user", "auto_u
 COLLECTIONS = {"projects": "user", "deployments": "user", "rollouts": "user", "autoUpdates": "user",
                "blueprints": "owner"}
 CONSUMER = "records-users"
+# An event records took and never acknowledged comes back after this many seconds (30 by default).
+SHORT_ACK_WAIT = {"ONECLICK_RECORDS_ACK_WAIT": "3"}
 
 
 @pytest.fixture(scope="module")
 async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
                    module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
     async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records", "k8s-executor"],
+                                names=["auth", "records", "k8s-executor"], env={"records": SHORT_ACK_WAIT},
                                 kubeconfig=module_kubesim.kubeconfig) as started:
         yield started
 
@@ -264,7 +266,7 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
                                  CONSUMER, envelope.id)
 
     # A new replica gets the unacknowledged event again (after the consumer's ack wait) and finishes.
-    await platform.services.start("records", label="records-after-kill")
+    await platform.services.start("records", label="records-after-kill", env=SHORT_ACK_WAIT)
 
     async def finished() -> bool:
         return bool(await db.fetchval(

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from oneclick_core.contracts import records as rpc
 from oneclick_core.migrations import Migration, core_migrations, load_migrations
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
-from oneclick_core.settings import CoreSettings
 from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
 from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers
+from oneclick_records.settings import RecordsSettings
 from oneclick_records.users import CONSUMER, AuthUsers, UsersReadModel
 
 
@@ -16,7 +18,7 @@ def migrations() -> list[Migration]:
     return core_migrations("event_inbox", "event_outbox") + load_migrations("oneclick_records.migrations")
 
 
-async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
+async def setup(runtime: ServiceRuntime[RecordsSettings]) -> None:
     handlers = RecordHandlers(runtime.pool, AuthUsers(runtime.rpc_client))
     runtime.rpc.register(rpc.LIST, handlers.list)
     runtime.rpc.register(rpc.VIEW, handlers.view)
@@ -30,11 +32,12 @@ async def setup(runtime: ServiceRuntime[CoreSettings]) -> None:
     runtime.rpc.register(rpc.PROJECT_ACCESS, handlers.project_access)
     runtime.rpc.register(rpc.DEPLOYMENT_STATE, handlers.deployment_state)
     runtime.rpc.register(rpc.INDEX, handlers.index)
-    runtime.consume(CONSUMER, UsersReadModel(runtime.pool).handle)
-    runtime.consume(TAG_FOUND_CONSUMER, AutoUpdating(runtime.pool).handle)
+    ack_wait = runtime.settings.records_ack_wait
+    runtime.consume(dataclasses.replace(CONSUMER, ack_wait=ack_wait), UsersReadModel(runtime.pool).handle)
+    runtime.consume(dataclasses.replace(TAG_FOUND_CONSUMER, ack_wait=ack_wait), AutoUpdating(runtime.pool).handle)
 
 
-SERVICE = ServiceSpec(name="records", settings=CoreSettings, setup=setup, distribution="oneclick-records",
+SERVICE = ServiceSpec(name="records", settings=RecordsSettings, setup=setup, distribution="oneclick-records",
                       schema="records", migrations=migrations, outbox=True)
 
 
