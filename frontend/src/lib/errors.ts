@@ -1,4 +1,5 @@
 /** Turning API failures into words a person can act on, with PocketBase's per-field errors kept apart. */
+import { error } from "@sveltejs/kit";
 
 export interface Problem {
   status: number;
@@ -61,4 +62,15 @@ export function humanField(field: string): string {
     .replace(/\./g, " ")
     .replace(/([a-z])([A-Z])/g, "$1 $2")
     .toLowerCase();
+}
+
+/**
+ * Ends a page loader whose record could not be read with SvelteKit's error page: `notFound` when the record
+ * is missing (PocketBase says the same when it is someone else's), the API's own words otherwise.
+ */
+export function loadFailure(cause: unknown, notFound: string): never {
+  const problem = describeError(cause);
+  // Anything without an HTTP error status (the server unreachable, a thrown Error) is the app's failure.
+  const status = problem.status >= 400 && problem.status <= 599 ? problem.status : 500;
+  error(status, status === 404 ? notFound : problem.message);
 }

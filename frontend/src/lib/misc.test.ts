@@ -1,6 +1,7 @@
+import { isHttpError } from "@sveltejs/kit";
 import { describe, expect, it } from "vitest";
 import { blueprintGroup, groupBlueprints } from "./blueprints";
-import { describeError, humanField, problemText } from "./errors";
+import { describeError, humanField, loadFailure, problemText } from "./errors";
 import { formatBytes, formatCpu, parseDate, timeAgo } from "./format";
 import { highlightParts, LogBuffer, logFileName, searchLines } from "./logs";
 import { isQuantity, parseQuantity } from "./quantities";
@@ -32,6 +33,28 @@ describe("errors", () => {
     expect(describeError({ status: 0, response: {} }).message).toMatch(/could not be reached/);
     expect(describeError({ status: 401, response: {} }).message).toMatch(/sign in again/);
     expect(describeError(new Error("boom")).message).toBe("boom");
+  });
+
+  it("ends a loader with the error page: its own words for a missing record, the API's otherwise", () => {
+    const pageError = (cause: unknown) => {
+      try {
+        loadFailure(cause, "This project does not exist, or it is not yours.");
+      } catch (thrown) {
+        if (isHttpError(thrown)) return { status: thrown.status, message: thrown.body.message };
+        throw thrown;
+      }
+      throw new Error("loadFailure returned");
+    };
+    expect(pageError({ status: 404, response: { status: 404, message: "The requested resource wasn't found." } })).toEqual({
+      status: 404,
+      message: "This project does not exist, or it is not yours."
+    });
+    expect(pageError({ status: 403, response: { status: 403, message: "Only superusers can do that." } })).toEqual({
+      status: 403,
+      message: "Only superusers can do that."
+    });
+    expect(pageError({ status: 0, response: {} })).toEqual({ status: 500, message: expect.stringMatching(/could not be reached/) });
+    expect(pageError(new Error("boom"))).toEqual({ status: 500, message: "boom" });
   });
 
   it("turns field keys into words", () => {

@@ -1,5 +1,4 @@
-import { error } from "@sveltejs/kit";
-import { describeError } from "$lib/errors";
+import { loadFailure } from "$lib/errors";
 import { pb } from "$lib/pb";
 import type { ProjectRecord } from "$lib/types";
 
@@ -9,7 +8,6 @@ export async function load({ params, depends }: { params: { projectId: string };
     const project = await pb.collection("projects").getOne<ProjectRecord>(params.projectId);
     return { project };
   } catch (e) {
-    const problem = describeError(e);
-    error(problem.status === 404 ? 404 : problem.status || 500, problem.status === 404 ? "This project does not exist, or it is not yours." : problem.message);
+    loadFailure(e, "This project does not exist, or it is not yours.");
   }
 }

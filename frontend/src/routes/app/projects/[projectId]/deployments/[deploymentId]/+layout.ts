@@ -1,5 +1,4 @@
-import { error } from "@sveltejs/kit";
-import { describeError } from "$lib/errors";
+import { loadFailure } from "$lib/errors";
 import { pb } from "$lib/pb";
 import type { DeploymentRecord, ProjectRecord } from "$lib/types";
 
@@ -15,7 +14,6 @@ export async function load({ params, parent, depends }: {
     if (deployment.project !== project.id) throw Object.assign(new Error("not found"), { status: 404 });
     return { project, deployment };
   } catch (e) {
-    const problem = describeError(e);
-    error(problem.status === 404 ? 404 : problem.status || 500, problem.status === 404 ? "This deployment does not exist, or it is not yours." : problem.message);
+    loadFailure(e, "This deployment does not exist, or it is not yours.");
   }
 }
