@@ -1,18 +1,17 @@
 /**
  * Everything the pages of one deployment share: its records (kept current by realtime), the live
  * Kubernetes objects of the deployment (one /ws/k8s/rollouts feed for all its pages), the status endpoint's
- * verdict, and the one way to change it: a new rollout with an edited manifest.
+ * verdict, and the one way to change it: a new rollout with an edited manifest (see rollout.ts).
  */
 import { getContext, setContext } from "svelte";
 import { rolloutStatus } from "./api";
 import { LiveList } from "./collections.svelte";
 import { applyChange, type MapObject } from "./graph";
 import { LiveSocket, type LiveState } from "./live";
-import { describeError } from "./errors";
 import { canonicalJson, runningRollout, sameManifest } from "./manifest";
 import { pb, userId } from "./pb";
+import type { RolloutTarget, SpecForm } from "./rollout";
 import { rolloutIndicator, type RolloutIndicator } from "./status";
-import { toast } from "./toast";
 import type { AutoUpdateRecord, DeploymentRecord, KubeObject, LiveChange, Manifest, ProjectRecord, RolloutRecord, RolloutStatus } from "./types";
 
 const KEY = Symbol("deployment");
@@ -21,7 +20,7 @@ const STATUS_INTERVAL = 5000;
 const byStart = (a: RolloutRecord, b: RolloutRecord) =>
   String(b.startDate || b.created).localeCompare(String(a.startDate || a.created));
 
-export class DeploymentView {
+export class DeploymentView implements RolloutTarget {
   project: ProjectRecord;
   deployment: DeploymentRecord;
   readonly rollouts: LiveList<RolloutRecord>;
@@ -122,35 +121,21 @@ export function useDeployment(): DeploymentView {
   return getContext<DeploymentView>(KEY);
 }
 
-/**
- * Rolls out an edited manifest and says so; returns PocketBase's field errors (keyed like
- * `manifest.spec.image.tag`) for the form, empty on success.
- */
-export async function rollOut(view: DeploymentView, manifest: Manifest, what: string): Promise<Record<string, string>> {
-  try {
-    const started = await view.deploy(manifest);
-    if (started) toast.success(`${what} saved: a new rollout started.`);
-    else toast.info("Nothing changed, so nothing was rolled out.");
-    return {};
-  } catch (error) {
-    toast.failure(error, `Could not save ${what.toLowerCase()}`);
-    return describeError(error).fields;
-  }
-}
-
 /** The error PocketBase gave for a spec path such as `image.tag` or `env.0.name`. */
 export function specError(fields: Record<string, string>, path: string): string {
   return fields[`manifest.spec.${path}`] ?? "";
 }
 
 /**
- * A form's copy of one part of the manifest. It follows the running rollout (an auto-update, a rollback
- * in another tab) until the user edits it; then it stays as edited until saved or reset.
+ * A form's copy of one part of the manifest, saved with saveSpec. It follows the running rollout (an
+ * auto-update, a rollback in another tab) until the user edits it; then it stays as edited until saved or reset.
  */
-export class SpecDraft<T> {
+export class SpecDraft<T> implements SpecForm {
   value = $state() as T;
   origin = $state("");
   dirty = $derived(this.origin !== "" && canonicalJson(this.value) !== this.origin);
+  busy = $state(false);
+  fields = $state<Record<string, string>>({});
 
   constructor(private readonly pick: (manifest: Manifest) => T) {}
 
