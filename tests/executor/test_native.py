@@ -594,6 +594,11 @@ async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
                  f"%2E%2E%2F%2E%2E%2F{victim_ns}%2Fjobs%2Fvictim-job"):
         response = await alice.client.delete(f"/pb/{ns}/job/{name}")
         assert response.status_code in (400, 404, 405), (name, response.status_code, response.text)
+    # A dot segment that reaches the handlers as the name itself names no pod or job of the project: 404, as any
+    # other pod or job the project does not have.
+    for path in (f"/rollouts/{ns}/%2E%2E", f"/pb/{ns}/pod/%2E%2E", f"/pb/{ns}/pod/%2E", f"/pb/{ns}/job/%2E%2E"):
+        response = await alice.client.delete(path)
+        assert response.status_code == 404, (path, response.status_code, response.text)
 
     # Everything outside the project is still there (and not being deleted).
     for pod, pod_ns in victims.items():

@@ -107,7 +107,6 @@ class Handlers:
 
     async def delete_pod(self, request: PodRef) -> ActionDone:
         kube, _ = self._cluster()
-        _require_object_name(request.pod)
         path = named_path(POD, request.project, request.pod)
         pod = await answered(lambda: kube.get(path))
         if pod is None or not _of_project(pod, request.project) or naming.DEPLOYMENT_ID_LABEL not in _labels(pod):
@@ -118,7 +117,6 @@ class Handlers:
 
     async def delete_job(self, request: JobRef) -> ActionDone:
         kube, _ = self._cluster()
-        _require_object_name(request.job)
         path = named_path(JOB, request.project, request.job)
         job = await answered(lambda: kube.get(path))
         if job is None or not _of_project(job, request.project):
@@ -134,14 +132,6 @@ class Handlers:
         await answered(delete)
         log.info("job.deleted", project=request.project, job=request.job)
         return ActionDone(message="Job deleted")
-
-
-def _require_object_name(name: str) -> None:
-    """Pods and jobs are named as DNS-1123 subdomains. Anything else ("..", "." or a name with "/") would
-    make the request path leave the project's pods or jobs once the HTTP client resolves its dot segments
-    (``.../pods/..`` is the namespace itself), so it is not found rather than sent."""
-    if not naming.is_dns1123_subdomain(name):
-        raise ApiError.not_found()
 
 
 def _labels(obj: JsonObject) -> dict[str, str]:

@@ -14,11 +14,16 @@ from pydantic import BaseModel, Field
 
 from oneclick_core.contracts.envelope import EventSpec
 from oneclick_core.contracts.rpc import RpcMethod
+from oneclick_core.contracts.streaming import PodName
 
 SERVICE = "k8s-executor"
 
 JsonObject = dict[str, Any]
 ExecutorMode = Literal["native", "operator"]
+# Pods and jobs are both named as DNS-1123 subdomains. Anything else ("..", "." or a name with "/") would make
+# the API path leave the project's pods or jobs once the HTTP client resolves its dot segments
+# (``.../pods/..`` is the namespace itself), so such a request is refused before anyone sends it.
+JobName = PodName
 
 
 class DeploymentTarget(BaseModel):
@@ -47,12 +52,12 @@ class ClusterInfo(BaseModel):
 
 class PodRef(BaseModel):
     project: str
-    pod: str
+    pod: PodName
 
 
 class JobRef(BaseModel):
     project: str
-    job: str
+    job: JobName
 
 
 class ActionDone(BaseModel):

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 from fastapi.responses import ORJSONResponse
+from pydantic import ValidationError
 
 from oneclick_core.contracts.executor import DELETE_POD, PodRef
 from oneclick_core.contracts.records import PROJECT_ACCESS, ProjectAccessRequest
+from oneclick_core.errors import ApiError
 from oneclick_edge.auth import Principal, require_auth
 from oneclick_edge.context import EdgeContext, edge_context
 
@@ -23,6 +25,11 @@ router = APIRouter()
 async def delete_pod(project_id: str, pod_name: str, principal: Principal = Depends(require_auth),
                      context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
     await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=project_id))
-    done = await context.rpc.call(DELETE_POD, PodRef(project=project_id, pod=pod_name))
+    try:
+        ref = PodRef(project=project_id, pod=pod_name)
+    except ValidationError:
+        # A name Kubernetes would never give a pod ("..", "a/b") names no pod of the project.
+        raise ApiError.not_found() from None
+    done = await context.rpc.call(DELETE_POD, ref)
     # One-Click answered with a bare JSON string.
     return ORJSONResponse(done.message)
