@@ -14,6 +14,7 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+import yaml
 
 from kubesim.testing import KubesimProcess
 from oneclick_cli.discovery import load_service
@@ -28,6 +29,7 @@ from .settings_env import unknown_variables
 
 KUBERNETES_VERSION = "1.32.0"
 KUBE_SERVICES = {"k8s-executor", "streaming"}
+SHARED_POD = KUBERNETES / "base" / "service-pod.yaml"
 ADMIN_PORT = int(load_dockerfile().stage("runtime").env()["ONECLICK_ADMIN_PORT"])
 
 
@@ -105,6 +107,37 @@ def test_each_service_is_a_hardened_replicated_deployment(rendered: dict[str, li
         budget = one(objects, "PodDisruptionBudget", name)
         assert budget["spec"]["selector"]["matchLabels"] == spec["selector"]["matchLabels"]
         assert budget["spec"]["minAvailable"] < replicas
+
+
+def _at(obj: Any, pointer: str) -> Any:
+    """The value at a JSON pointer; None where there is none."""
+    for step in pointer.strip("/").split("/"):
+        try:
+            obj = obj[int(step)] if isinstance(obj, list) else obj[step]
+        except (KeyError, IndexError):
+            return None
+    return obj
+
+
+def test_every_deployment_is_a_service_carrying_the_shared_pod() -> None:
+    """base/service-pod.yaml, stated once, patches every Deployment of the base: each is a service's, and each
+    comes out with all of the patch (hardening, probes, shared settings, /tmp)."""
+    base = KUBERNETES / "base"
+    objects = render(base)
+    deployments = find(objects, "Deployment")
+    assert sorted(obj["metadata"]["name"] for obj in deployments) == sorted(SERVICES), \
+        "the patch targets kind Deployment: a Deployment that is no service's would get the services' pod"
+    images = {image["name"]: f"{image['newName']}:{image['newTag']}"
+              for image in yaml.safe_load((base / "kustomization.yaml").read_text())["images"]}
+    operations = yaml.safe_load(SHARED_POD.read_text())
+    assert operations
+    for operation in operations:
+        assert operation["op"] == "add", operation
+        expected = operation["value"]
+        if operation["path"].endswith("/image"):
+            expected = images[expected]  # the base's images transformer runs after the patch
+        for deployment in deployments:
+            assert _at(deployment, operation["path"]) == expected, (deployment["metadata"]["name"], operation["path"])
 
 
 def _environment_names(objects: list[Json], container: Json) -> set[str]:
