@@ -2,7 +2,7 @@
  * Saving a deployment's edited spec, the same on each of its settings pages: the change becomes a new rollout
  * of the base manifest with that part replaced.
  */
-import { attempt } from "./forms";
+import { submit, type FormState } from "./forms";
 import { withSpec } from "./manifest";
 import { toast } from "./toast";
 import type { Manifest, ManifestSpec } from "./types";
@@ -16,9 +16,7 @@ export interface RolloutTarget {
 }
 
 /** The form being saved (a SpecDraft). */
-export interface SpecForm {
-  busy: boolean;
-  fields: Record<string, string>;
+export interface SpecForm extends FormState {
   /** Takes `manifest` as what is saved, so the form is no longer dirty. */
   reset(manifest: Manifest): void;
 }
@@ -29,13 +27,10 @@ export interface SpecForm {
  */
 export async function saveSpec(target: RolloutTarget, form: SpecForm, patch: Partial<ManifestSpec>, what: string): Promise<void> {
   if (!target.baseManifest || form.busy) return;
-  form.busy = true;
   const manifest = withSpec(target.baseManifest, patch);
-  const outcome = await attempt(async () => {
+  const saved = await submit(form, async () => {
     if (await target.deploy(manifest)) toast.success(`${what} saved: a new rollout started.`);
     else toast.info("Nothing changed, so nothing was rolled out.");
   }, `Could not save ${what.toLowerCase()}`);
-  form.fields = outcome.fields;
-  if (outcome.ok) form.reset(manifest);
-  form.busy = false;
+  if (saved) form.reset(manifest);
 }
