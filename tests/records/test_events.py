@@ -6,10 +6,10 @@ import nats
 import orjson
 
 from oneclick_core.contracts.records import RecordChange
+from oneclick_testing.events import stored_events
 from oneclick_testing.platform import Platform
 from oneclick_testing.waiting import eventually
 
-from .events import stored_events
 from .helpers import create, deployment, manifest
 
 

@@ -25,12 +25,11 @@ from nats.aio.msg import Msg
 from pydantic import ValidationError
 
 from oneclick_core.contracts.envelope import Envelope
+from oneclick_testing.events import stored_events
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 from oneclick_testing.waiting import eventually
-
-from .events import stored_events
 
 
 @pytest.fixture

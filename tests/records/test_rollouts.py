@@ -8,10 +8,10 @@ import nats
 
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.records import RecordChange
+from oneclick_testing.events import stored_events
 from oneclick_testing.platform import Platform
 from oneclick_testing.waiting import eventually
 
-from .events import stored_events
 from .helpers import create, deployment, manifest, rollout, rollouts_of
 
 

@@ -26,11 +26,11 @@ from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.auth import USER_DELETED
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.records import RecordChange
+from oneclick_testing.events import stored_events
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.waiting import eventually
 
-from .events import stored_events
 from .helpers import create, deployment, manifest, rollout
 
 Json = dict[str, Any]

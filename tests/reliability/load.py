@@ -1,22 +1,16 @@
 """What the fault-injection tests do and look at: rollouts made through the edge by a client that retries like
-a patient browser, the events the platform stored, and the Deployments in the cluster."""
+a patient browser, and the Deployments in the cluster."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from nats.aio.client import Client as NATS
-from nats.js.api import DeliverPolicy
-from pydantic import ValidationError
 
-from oneclick_core.bus.streams import EVENTS_STREAM
-from oneclick_core.contracts.envelope import Envelope
 from oneclick_manifest.naming import ROLLOUT_ID_LABEL
 from oneclick_testing.platform import User
 
@@ -106,31 +100,6 @@ async def records(user: User, collection: str, attempts: Attempts, filter_: str)
         if page >= body["totalPages"]:
             return found
         page += 1
-
-
-async def stored_events(nc: NATS, subjects: str, keep: Callable[[Envelope], bool] = lambda _: True) -> list[Envelope]:
-    """Every event on ``subjects`` the stream holds, in order (what the platform kept, duplicates dropped)."""
-    js = nc.jetstream()
-    last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-    found: list[Envelope] = []
-    subscription = await js.subscribe(subjects, stream=EVENTS_STREAM, ordered_consumer=True,
-                                      deliver_policy=DeliverPolicy.ALL)
-    try:
-        while True:
-            try:
-                msg = await subscription.next_msg(timeout=2.0)
-            except TimeoutError:
-                return found
-            try:
-                envelope = Envelope.model_validate_json(msg.data)
-            except ValidationError:
-                envelope = None
-            if envelope is not None and keep(envelope):
-                found.append(envelope)
-            if msg.metadata.sequence.stream >= last:
-                return found
-    finally:
-        await subscription.unsubscribe()
 
 
 async def running_rollout_in_cluster(cluster: httpx.AsyncClient, project: str, deployment: str) -> tuple[str, str]:

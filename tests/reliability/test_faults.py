@@ -48,11 +48,12 @@ from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.executor import ROLLOUT_APPLIED
 from oneclick_core.contracts.records import record_event
+from oneclick_testing.events import stored_events
 from oneclick_testing.platform import PASSWORD, Platform, User
 from oneclick_testing.services import ServiceProcess
 from oneclick_testing.waiting import eventually
 
-from .load import Attempts, create, manifest, records, running_rollout_in_cluster, stored_events
+from .load import Attempts, create, manifest, records, running_rollout_in_cluster
 
 pytestmark = pytest.mark.reliability
 
@@ -61,6 +62,8 @@ VICTIMS = ("k8s-executor", "records", "edge")
 KILLS_EACH = 2
 # Printed with the figures, so a failing run can be replayed with ONECLICK_CHAOS_SEED.
 SEED = int(os.environ.get("ONECLICK_CHAOS_SEED", "0")) or random.SystemRandom().randrange(1, 2**31)
+# Reading the stream back waits longer for a quiet subscription than elsewhere: NATS may just have restarted.
+STREAM_QUIET = 2.0
 
 
 def _process(platform: Platform, name: str) -> ServiceProcess:
@@ -157,7 +160,7 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
     # Each acknowledged rollout applied exactly once, as the stream holds it.
     ours = {made["id"] for made in acked}
     stored = Counter((event.data["rollout"], event.data["startDate"])
-                     for event in await stored_events(bus, ROLLOUT_APPLIED.subject)
+                     for _, event in await stored_events(bus, ROLLOUT_APPLIED.subject, quiet_for=STREAM_QUIET)
                      if event.data["rollout"] in ours)
     assert {key for key, count in stored.items() if count != 1} == set()
     assert {(made["id"], made["startDate"]) for made in acked} <= set(stored)
@@ -207,7 +210,7 @@ async def _nothing_lost(platform: Platform, cluster: httpx.AsyncClient, bus: NAT
     held = [r for r in await records(user, "rollouts", Attempts(), f"user = '{user.id}'") if r["deployment"] in ours]
     held_ids = {record["id"] for record in held}
     assert {made["id"] for made_of in acknowledged.values() for made in made_of} <= held_ids
-    created = {event.subject for event in await stored_events(bus, CREATED.subject)
+    created = {event.subject for _, event in await stored_events(bus, CREATED.subject, quiet_for=STREAM_QUIET)
                if event.data["record"]["deployment"] in ours}
     assert created == held_ids, "every rollout committed has its event, and every event its rollout"
     for project, deployment in targets:
@@ -224,8 +227,8 @@ async def _nothing_lost(platform: Platform, cluster: httpx.AsyncClient, bus: NAT
 
     async def reported() -> bool:
         # The executor reports after applying, so the event may follow the objects by a moment.
-        return latest_starts <= {(event.data["rollout"], event.data["startDate"])
-                                 for event in await stored_events(bus, ROLLOUT_APPLIED.subject)}
+        applied = await stored_events(bus, ROLLOUT_APPLIED.subject, quiet_for=STREAM_QUIET)
+        return latest_starts <= {(event.data["rollout"], event.data["startDate"]) for _, event in applied}
 
     await eventually(reported, timeout=30, message="rollout.applied of the latest rollout of every deployment")
 

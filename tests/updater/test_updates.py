@@ -15,11 +15,10 @@ from typing import Any
 
 import nats
 import pytest
-from nats.js.api import DeliverPolicy
 
 from kubesim.testing import KubesimProcess
-from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.updater import TAG_FOUND
+from oneclick_testing.events import stored_messages
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
 from oneclick_testing.services import ServiceGroup
@@ -130,24 +129,10 @@ async def test_an_unchanged_tag_changes_nothing(platform: Platform, registry: Re
 
 
 async def tag_found_events(nats_url: str) -> list[dict[str, Any]]:
+    # As published, undecoded: no field of the event may carry the registry's password.
     nc = await nats.connect(nats_url)
     try:
-        js = nc.jetstream()
-        last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
-        sub = await js.subscribe(TAG_FOUND.subject, stream=EVENTS_STREAM, ordered_consumer=True,
-                                 deliver_policy=DeliverPolicy.ALL)
-        found: list[dict[str, Any]] = []
-        try:
-            while True:
-                try:
-                    msg = await sub.next_msg(timeout=1.0)
-                except TimeoutError:
-                    return found
-                found.append(json.loads(msg.data))
-                if msg.metadata.sequence.stream >= last:
-                    return found
-        finally:
-            await sub.unsubscribe()
+        return [json.loads(msg.data) for msg in await stored_messages(nc, TAG_FOUND.subject)]
     finally:
         await nc.close()
 
