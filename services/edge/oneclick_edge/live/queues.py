@@ -89,7 +89,8 @@ class LineQueue:
         self._bytes = 0
         self._dropped = 0
         self._ready = asyncio.Event()
-        self.stalled = asyncio.Event()  # never set: a slow reader loses lines instead
+        # A slow reader loses lines instead of being given up on, so there is nothing to watch for.
+        self.stalled: None = None
         self.ended = False
         self.error: str | None = None
 

@@ -130,7 +130,9 @@ async def refuse(websocket: WebSocket, refused: Refused) -> None:
 
 
 class FrameQueue(Protocol):
-    stalled: asyncio.Event
+    @property
+    def stalled(self) -> asyncio.Event | None:
+        """Set when the queue gives up on its client; None for a queue that never does."""
 
     async def next(self) -> list[str] | None: ...
 
@@ -145,9 +147,9 @@ async def serve(websocket: WebSocket, context: EdgeContext, principal: Principal
     """
     pump = asyncio.create_task(_pump(websocket, queue))
     drain = asyncio.create_task(_drain(websocket))
-    stalled = asyncio.create_task(queue.stalled.wait())
     expired = asyncio.create_task(_until_invalid(context, principal))
-    tasks = (pump, drain, stalled, expired)
+    stalled = asyncio.create_task(queue.stalled.wait()) if queue.stalled is not None else None
+    tasks = (pump, drain, expired) if stalled is None else (pump, drain, expired, stalled)
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         failure = pump.exception() if pump in done else None
