@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from oneclick_core.contracts.streaming import EVENT_KIND, KINDS_BY_NAME
 from oneclick_edge.live.changes import Change
 from oneclick_edge.live.queues import ChangeQueue
 from oneclick_edge.live.requests import EventsRequest
-from oneclick_edge.live.sockets import Refused, accept_request, authorize_project, live_hub, refuse, serve
+from oneclick_edge.live.sockets import live_hub, open_socket, serve
 
 router = APIRouter()
 
@@ -28,13 +28,10 @@ def _when(event: dict[str, Any]) -> str:
 @router.websocket("/ws/k8s/events")
 async def ws_k8s_events(websocket: WebSocket) -> None:
     context = websocket.app.state.edge
-    try:
-        request, principal = await accept_request(websocket, context, EventsRequest)
-        await authorize_project(context, principal, request.rolloutId)
-    except Refused as refused:
-        return await refuse(websocket, refused)
-    except WebSocketDisconnect:
-        return None
+    opened = await open_socket(websocket, context, EventsRequest)
+    if opened is None:
+        return
+    request, principal = opened
     hub = live_hub(context)
     known = KINDS_BY_NAME.get(request.kind)
     kind = known.kind if known is not None else request.kind
@@ -56,4 +53,3 @@ async def ws_k8s_events(websocket: WebSocket) -> None:
             await serve(websocket, context, principal, queue)
         finally:
             feed.leave(view)
-    return None

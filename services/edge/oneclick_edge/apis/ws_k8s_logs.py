@@ -8,11 +8,11 @@ error text, then closes with 4404.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from oneclick_edge.live.queues import LineQueue
 from oneclick_edge.live.requests import LogsRequest
-from oneclick_edge.live.sockets import Refused, accept_request, authorize_project, live_hub, refuse, serve
+from oneclick_edge.live.sockets import live_hub, open_socket, serve
 
 router = APIRouter()
 
@@ -20,13 +20,10 @@ router = APIRouter()
 @router.websocket("/ws/k8s/logs")
 async def ws_k8s_logs(websocket: WebSocket) -> None:
     context = websocket.app.state.edge
-    try:
-        request, principal = await accept_request(websocket, context, LogsRequest)
-        await authorize_project(context, principal, request.rolloutId)
-    except Refused as refused:
-        return await refuse(websocket, refused)
-    except WebSocketDisconnect:
-        return None
+    opened = await open_socket(websocket, context, LogsRequest)
+    if opened is None:
+        return
+    request, principal = opened
     hub = live_hub(context)
     queue = LineQueue(hub.settings.queue_log_bytes)
     async with hub.logs(request.rolloutId, request.podName, request.container) as log:
@@ -46,4 +43,3 @@ async def ws_k8s_logs(websocket: WebSocket) -> None:
             await serve(websocket, context, principal, queue)
         finally:
             log.viewers.remove(view)
-    return None

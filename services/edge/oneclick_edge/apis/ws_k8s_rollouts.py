@@ -7,21 +7,13 @@ one, the project), as the original sent them. Secrets come as metadata only.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from oneclick_core.contracts.streaming import EVENT_KIND
 from oneclick_edge.live.changes import Change
 from oneclick_edge.live.queues import ChangeQueue
 from oneclick_edge.live.requests import ResourcesRequest
-from oneclick_edge.live.sockets import (
-    Refused,
-    accept_request,
-    authorize_deployment,
-    authorize_project,
-    live_hub,
-    refuse,
-    serve,
-)
+from oneclick_edge.live.sockets import live_hub, open_socket, serve
 from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, PROJECT_ID_LABEL
 
 router = APIRouter()
@@ -31,15 +23,10 @@ router = APIRouter()
 @router.websocket("/ws/k8s/deployments")
 async def ws_k8s_rollouts(websocket: WebSocket) -> None:
     context = websocket.app.state.edge
-    try:
-        request, principal = await accept_request(websocket, context, ResourcesRequest)
-        await authorize_project(context, principal, request.projectId)
-        if request.deploymentId:
-            await authorize_deployment(context, principal, request.projectId, request.deploymentId)
-    except Refused as refused:
-        return await refuse(websocket, refused)
-    except WebSocketDisconnect:
-        return None
+    opened = await open_socket(websocket, context, ResourcesRequest)
+    if opened is None:
+        return
+    request, principal = opened
     hub = live_hub(context)
     label, value = ((DEPLOYMENT_ID_LABEL, request.deploymentId) if request.deploymentId
                     else (PROJECT_ID_LABEL, request.projectId))
@@ -64,4 +51,3 @@ async def ws_k8s_rollouts(websocket: WebSocket) -> None:
             await serve(websocket, context, principal, queue)
         finally:
             feed.leave(view)
-    return None

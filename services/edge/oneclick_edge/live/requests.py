@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,24 +17,50 @@ DeploymentId = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?)?$
 ObjectKind = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$", max_length=63)]
 
 
-class _Request(BaseModel):
+class LiveRequest(BaseModel):
+    """What every live socket's first message has: the project it shows (and maybe one deployment of it)."""
+
     model_config = ConfigDict(extra="ignore")
 
     token: str | None = None
 
+    @property
+    @abstractmethod
+    def project(self) -> str:
+        """The project the caller must have access to."""
 
-class ResourcesRequest(_Request):
+    @property
+    def deployment(self) -> str | None:
+        """The deployment the caller must have access to as well, if the socket shows only that one."""
+        return None
+
+
+class ResourcesRequest(LiveRequest):
     projectId: Namespace
     deploymentId: DeploymentId | None = Field(None, description="Empty or null: every object of the project.")
 
+    @property
+    def project(self) -> str:
+        return self.projectId
 
-class LogsRequest(_Request):
+    @property
+    def deployment(self) -> str | None:
+        return self.deploymentId or None
+
+
+class _ProjectRequest(LiveRequest):
     rolloutId: Namespace
+
+    @property
+    def project(self) -> str:
+        return self.rolloutId
+
+
+class LogsRequest(_ProjectRequest):
     podName: PodName
     container: ContainerName = ""
 
 
-class EventsRequest(_Request):
-    rolloutId: Namespace
+class EventsRequest(_ProjectRequest):
     kind: ObjectKind = Field(description="The involved object's kind: Pod, Deployment, ... (or pod, pvc, ...).")
     name: PodName

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import orjson
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, DeploymentRef, ProjectAccessRequest
 from oneclick_core.errors import ApiError
@@ -26,10 +26,11 @@ from oneclick_edge.auth import Principal, authenticator_of, pb_auth_cookie_token
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.live.hub import LiveHub
 from oneclick_edge.live.queues import LogUnavailable, SlowClient
+from oneclick_edge.live.requests import LiveRequest
 
 log = get_logger(__name__)
 
-Request = TypeVar("Request", bound=BaseModel)
+Request = TypeVar("Request", bound=LiveRequest)
 
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
@@ -109,18 +110,29 @@ async def accept_request(websocket: WebSocket, context: EdgeContext,
     return request, principal
 
 
-async def authorize_project(context: EdgeContext, principal: Principal, project: str) -> None:
+async def _authorize(context: EdgeContext, principal: Principal, request: LiveRequest) -> None:
     try:
-        await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=project))
+        await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=request.project))
+        if request.deployment is not None:
+            await context.rpc.call(DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=request.project,
+                                                                    id=request.deployment))
     except ApiError as exc:
         raise _refusal(exc) from None
 
 
-async def authorize_deployment(context: EdgeContext, principal: Principal, project: str, deployment: str) -> None:
+async def open_socket(websocket: WebSocket, context: EdgeContext,
+                      model: type[Request]) -> tuple[Request, Principal] | None:
+    """The socket's request and caller once it is accepted, authenticated and authorized for what the request
+    shows; None when it was refused (and closed with the reason) or the client left meanwhile."""
     try:
-        await context.rpc.call(DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=project, id=deployment))
-    except ApiError as exc:
-        raise _refusal(exc) from None
+        request, principal = await accept_request(websocket, context, model)
+        await _authorize(context, principal, request)
+    except Refused as refused:
+        await refuse(websocket, refused)
+        return None
+    except WebSocketDisconnect:
+        return None
+    return request, principal
 
 
 async def refuse(websocket: WebSocket, refused: Refused) -> None:
