@@ -19,32 +19,26 @@ from hypothesis import strategies as st
 from oneclick_core.errors import ApiError
 from oneclick_manifest.model import validate_manifest
 from oneclick_testing.platform import Platform, User
+from oneclick_testing.records import create, rollout_manifest
 
 Json = dict[str, Any]
 
-MANIFEST: Json = {
-    "apiVersion": "one-click.dev/v1alpha1",
-    "kind": "Rollout",
-    "spec": {
-        "image": {"registry": "docker.io", "repository": "library/nginx", "tag": "1.25", "username": "",
-                  "password": ""},
-        "horizontalScale": {"minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 80},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "env": [{"name": "MODE", "value": "production"}],
-        "secrets": [{"name": "API_KEY", "value": "s3cr3t"}],
-        "volumes": [{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
-        "interfaces": [{"name": "http", "port": 80, "ingress": {"ingressClass": "nginx", "annotations": {},
-                                                                 "rules": [{"host": "web.example.com", "path": "/",
-                                                                            "tls": True, "tlsSecretName": ""}]}}],
-        "cronjobs": [{"name": "cleanup", "schedule": "*/5 * * * *",
-                      "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
-                                "username": "", "password": ""},
-                      "command": ["sh", "-c", "echo hi"],
-                      "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
-                                    "limits": {"cpu": "50m", "memory": "32Mi"}}}],
-        "serviceAccountName": "one-click",
-    },
-}
+# Every part of the spec in use, so that mutations reach deep into each.
+MANIFEST: Json = rollout_manifest(
+    horizontalScale={"minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 80},
+    env=[{"name": "MODE", "value": "production"}],
+    secrets=[{"name": "API_KEY", "value": "s3cr3t"}],
+    volumes=[{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
+    interfaces=[{"name": "http", "port": 80, "ingress": {"ingressClass": "nginx", "annotations": {},
+                                                          "rules": [{"host": "web.example.com", "path": "/",
+                                                                     "tls": True, "tlsSecretName": ""}]}}],
+    cronjobs=[{"name": "cleanup", "schedule": "*/5 * * * *",
+               "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
+                         "username": "", "password": ""},
+               "command": ["sh", "-c", "echo hi"],
+               "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                             "limits": {"cpu": "50m", "memory": "32Mi"}}}],
+)
 
 
 def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -97,10 +91,9 @@ def _library_accepts(manifest: Json) -> bool:
 
 @pytest.fixture(scope="module")
 async def target(user: User) -> tuple[str, str]:
-    project = await user.client.post("/api/collections/projects/records", json={"name": "manifests"})
-    deployment = await user.client.post("/api/collections/deployments/records",
-                                        json={"name": "web", "project": project.json()["id"]})
-    return project.json()["id"], deployment.json()["id"]
+    project = await create(user, "projects", name="manifests")
+    deployment = await create(user, "deployments", name="web", project=project["id"])
+    return project["id"], deployment["id"]
 
 
 def _rollouts(client: httpx.Client, deployment: str) -> list[Json]:

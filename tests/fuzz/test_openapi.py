@@ -16,8 +16,6 @@ operation's strategy here instead.)
 
 from __future__ import annotations
 
-from typing import Any
-
 import orjson
 import pytest
 import schemathesis
@@ -29,6 +27,7 @@ from oneclick_edge.app import create_app
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.settings import EdgeSettings
 from oneclick_testing.platform import Platform, User
+from oneclick_testing.records import create
 
 # Examples per operation: enough to walk every operation's parameters, small enough for CI.
 EXAMPLES = 15
@@ -64,17 +63,12 @@ def api_schema(platform: Platform) -> schemathesis.BaseSchema:
 async def known(user: User) -> list[dict[str, str]]:
     """Path parameters that exist together: the fuzzer's own records, one binding per collection (new for each
     operation: the fuzzed DELETEs remove them)."""
-    async def create(collection: str, **data: Any) -> str:
-        response = await user.client.post(f"/api/collections/{collection}/records", json=data)
-        assert response.status_code == 200, response.text
-        return str(response.json()["id"])
-
     blueprint = (await user.client.get("/api/collections/blueprints/records")).json()["items"][0]["id"]
     manifest = (await user.client.get(f"/pb/blueprints/{blueprint}")).json()["manifest"]
-    project = await create("projects", name="fuzzed")
-    deployment = await create("deployments", name="web", project=project)
-    rollout = await create("rollouts", project=project, deployment=deployment, manifest=manifest)
-    auto_update = await create("autoUpdates", project=project, deployment=deployment, interval="1h")
+    project = (await create(user, "projects", name="fuzzed"))["id"]
+    deployment = (await create(user, "deployments", name="web", project=project))["id"]
+    rollout = (await create(user, "rollouts", project=project, deployment=deployment, manifest=manifest))["id"]
+    auto_update = (await create(user, "autoUpdates", project=project, deployment=deployment, interval="1h"))["id"]
     common = {"project_id": project, "ref_id": deployment, "blueprint_id": blueprint, "auto_update_id": auto_update,
               "pod_name": f"{deployment}-0", "job_name": "cleanup-1", "filename": "avatar.png"}
     records = {"projects": project, "deployments": deployment, "rollouts": rollout, "autoUpdates": auto_update,

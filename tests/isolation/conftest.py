@@ -25,7 +25,7 @@ async def platform(module_nats_url: str, module_database: Database, module_log_d
                    module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
     async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
                                 kubeconfig=module_kubesim.kubeconfig, names=ALL_SERVICES,
-                                # Checks reach a registry that refuses at once (see world.MANIFEST).
+                                # Checks reach a registry that refuses at once (see world.REFUSING_REGISTRY).
                                 env={"updater": OFFLINE_UPDATER_ENV}) as started:
         yield started
 

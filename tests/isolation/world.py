@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import copy
 import enum
 import secrets
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ import orjson
 
 from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, PROJECT_ID_LABEL
 from oneclick_testing.platform import PASSWORD, Platform, User
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
 
 Json = dict[str, Any]
@@ -26,18 +26,7 @@ PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQV
 
 # The registry is a loopback port nothing listens on: kubesim runs the image anyway (it pulls by name), and
 # the updater's checks fail at once instead of waiting for a registry on the internet.
-MANIFEST: Json = {
-    "apiVersion": "one-click.dev/v1alpha1",
-    "kind": "Rollout",
-    "spec": {
-        "image": {"registry": "127.0.0.1:9", "repository": "library/nginx", "tag": "1.25", "username": "",
-                  "password": ""},
-        "horizontalScale": {"minReplicas": 1, "maxReplicas": 1, "targetCPUUtilizationPercentage": 80},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "env": [], "secrets": [], "volumes": [], "interfaces": [{"name": "http", "port": 80}],
-        "serviceAccountName": "one-click",
-    },
-}
+REFUSING_REGISTRY = "127.0.0.1:9"
 
 
 class Role(enum.Enum):
@@ -70,10 +59,8 @@ class World:
 
     # -- records made fresh for a probe that changes or deletes what it reaches ---------------------------
     async def create(self, collection: str, **data: Any) -> Json:
-        response = await self.owner.client.post(f"/api/collections/{collection}/records", json=data)
-        assert response.status_code == 200, response.text
-        body: Json = response.json()
-        return body
+        """The owner's new record."""
+        return await create(self.owner, collection, **data)
 
     async def new_user(self) -> User:
         return await self.platform.new_user("fresh")
@@ -167,7 +154,7 @@ class RealtimeConnection:
 
 
 def manifest() -> Json:
-    return copy.deepcopy(MANIFEST)
+    return rollout_manifest(registry=REFUSING_REGISTRY)
 
 
 async def build_world(platform: Platform, cluster: httpx.AsyncClient) -> World:

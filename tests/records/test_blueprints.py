@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Awaitable
 
 from oneclick_testing.platform import Platform
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
-
-from .helpers import create, manifest
 
 
 async def _is(pending: Awaitable[set[str]], expected: set[str]) -> bool:
@@ -28,7 +27,7 @@ async def test_community_blueprints_are_seeded_and_visible_to_everyone(platform:
 
 async def test_private_blueprints_are_shared_by_link(platform: Platform) -> None:
     alice, bob, carol = [await platform.new_user(n) for n in ("alice", "bob", "carol")]
-    private = await create(alice, "blueprints", name="internal", manifest=manifest(), private=True)
+    private = await create(alice, "blueprints", name="internal", manifest=rollout_manifest(), private=True)
     assert private["owner"] == alice.id
     assert private["users"] == []
     path = f"/api/collections/blueprints/records/{private['id']}"

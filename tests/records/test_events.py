@@ -8,18 +8,20 @@ import orjson
 from oneclick_core.contracts.records import RecordChange
 from oneclick_testing.events import stored_events
 from oneclick_testing.platform import Platform
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
 
-from .helpers import create, deployment, manifest
+from .helpers import deployment
 
 
 async def test_changes_are_published_with_audience_and_redacted_secrets(platform: Platform, nats_url: str) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
-    secret_manifest = manifest(secrets=[{"name": "DB_PASSWORD", "value": "hunter2-very-secret"}])
+    secret_manifest = rollout_manifest(secrets=[{"name": "DB_PASSWORD", "value": "hunter2-very-secret"}])
     secret_manifest["spec"]["image"].update(username="bot", password="registry-pass-123")
     first = await create(alice, "rollouts", project=project["id"], deployment=web["id"], manifest=secret_manifest)
-    second = await create(alice, "rollouts", project=project["id"], deployment=web["id"], manifest=manifest("2"))
+    second = await create(alice, "rollouts", project=project["id"], deployment=web["id"],
+                          manifest=rollout_manifest("2"))
     await alice.client.patch(f"/api/collections/rollouts/records/{second['id']}", json={"hide": True})
 
     nc = await nats.connect(nats_url)

@@ -8,8 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from oneclick_testing.platform import Platform, User
-
-from .helpers import create
+from oneclick_testing.records import create
 
 FIELDS = ["id", "name", "description", "tags", "user", "created", "updated", "avatar", "user.id", "user.email",
           "nosuch", "name:lower", "@request.auth.id", "@now", "@todayStart", "project.name"]

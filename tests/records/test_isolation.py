@@ -7,9 +7,10 @@ from collections.abc import Awaitable
 from typing import Any
 
 from oneclick_testing.platform import Platform
+from oneclick_testing.records import create
 from oneclick_testing.waiting import eventually
 
-from .helpers import create, deployment, rollout
+from .helpers import deployment, rollout
 
 
 async def _has_user(pending: Awaitable[dict[str, Any]]) -> bool:

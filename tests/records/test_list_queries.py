@@ -9,9 +9,10 @@ from typing import Any
 import asyncpg
 
 from oneclick_testing.platform import Platform, User
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
 
-from .helpers import create, deployment, manifest, rollout
+from .helpers import deployment, rollout
 
 LIST = "/api/collections/{}/records"
 
@@ -58,7 +59,7 @@ async def _equals(pending: Awaitable[list[str]], expected: list[str]) -> bool:
 
 async def test_relation_array_expand_lists_every_user_in_order(platform: Platform) -> None:
     alice, bob, carol = [await platform.new_user(n) for n in ("alice", "bob", "carol")]
-    private = await create(alice, "blueprints", name="team", manifest=manifest(), private=True,
+    private = await create(alice, "blueprints", name="team", manifest=rollout_manifest(), private=True,
                            users=[carol.id, bob.id])
     assert private["users"] == [carol.id, bob.id]
     # Users' details come from the read-model fed by auth's events: wait until both arrived.

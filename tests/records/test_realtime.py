@@ -13,8 +13,7 @@ import pytest
 
 from oneclick_cli.processes import free_port
 from oneclick_testing.platform import Platform
-
-from .helpers import create
+from oneclick_testing.records import create
 
 
 class SseClient:

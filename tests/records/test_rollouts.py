@@ -10,9 +10,10 @@ from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.records import RecordChange
 from oneclick_testing.events import stored_events
 from oneclick_testing.platform import Platform
+from oneclick_testing.records import create, rollout_manifest, rollouts_of
 from oneclick_testing.waiting import eventually
 
-from .helpers import create, deployment, manifest, rollout, rollouts_of
+from .helpers import deployment, rollout
 
 
 async def test_a_new_rollout_ends_the_running_one(platform: Platform) -> None:
@@ -31,7 +32,7 @@ async def test_end_date_on_create_is_refused(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
     response = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project["id"], "deployment": web["id"], "manifest": manifest(),
+        "project": project["id"], "deployment": web["id"], "manifest": rollout_manifest(),
         "endDate": "2024-01-01 00:00:00.000Z"})
     assert response.status_code == 400
     assert response.json()["data"]["endDate"]["code"] == "validation_not_allowed"
@@ -41,7 +42,7 @@ async def test_end_date_on_create_is_refused(platform: Platform) -> None:
 async def test_invalid_manifest_is_400_with_field_paths(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
-    bad = manifest()
+    bad = rollout_manifest()
     bad["spec"]["interfaces"] = [{"name": "http", "port": 70000}]
     response = await alice.client.post("/api/collections/rollouts/records", json={
         "project": project["id"], "deployment": web["id"], "manifest": bad})
@@ -55,7 +56,7 @@ async def test_deployment_of_another_project_is_refused(platform: Platform) -> N
     project, _ = await deployment(alice, "one")
     _, other = await deployment(alice, "two")
     response = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project["id"], "deployment": other["id"], "manifest": manifest()})
+        "project": project["id"], "deployment": other["id"], "manifest": rollout_manifest()})
     assert response.status_code == 400
     assert response.json()["data"]["deployment"]["code"] == "validation_project_mismatch"
 
@@ -97,7 +98,7 @@ async def test_concurrent_creations_leave_exactly_one_running(platform: Platform
     project, web = await deployment(alice)
     responses = await asyncio.gather(*(
         alice.client.post("/api/collections/rollouts/records", json={
-            "project": project["id"], "deployment": web["id"], "manifest": manifest(f"1.{n}")})
+            "project": project["id"], "deployment": web["id"], "manifest": rollout_manifest(f"1.{n}")})
         for n in range(20)))
     assert [r.status_code for r in responses] == [200] * 20
     rollouts = await rollouts_of(alice, web)

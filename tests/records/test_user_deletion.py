@@ -29,9 +29,10 @@ from oneclick_core.contracts.records import RecordChange
 from oneclick_testing.events import stored_events
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, running_platform
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
 
-from .helpers import create, deployment, manifest, rollout
+from .helpers import deployment, rollout
 
 Json = dict[str, Any]
 # Owner column of each table (records' schema), for looking at what is left in the database itself.
@@ -129,12 +130,12 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
         mine["deployments"].append(web["id"])
         mine["rollouts"] += [first["id"], second["id"]]
         mine["autoUpdates"].append(auto["id"])
-    private = await create(alice, "blueprints", name="mine", private=True, manifest=manifest())
+    private = await create(alice, "blueprints", name="mine", private=True, manifest=rollout_manifest())
     mine["blueprints"].append(private["id"])
     # Bob: a project running in the cluster and a private blueprint shared with Alice and Carol.
     bob_project, bob_web = await deployment(bob, "bobs")
     bob_rollout = await rollout(bob, bob_project, bob_web)
-    shared = await create(bob, "blueprints", name="team", private=True, manifest=manifest())
+    shared = await create(bob, "blueprints", name="team", private=True, manifest=rollout_manifest())
     await share(alice, shared["id"])
     await share(carol, shared["id"])
 
@@ -236,7 +237,7 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
     first, first_web = await deployment(dave, "first")
     second, second_web = await deployment(dave, "second")
     await rollout(dave, second, second_web)
-    shared = await create(erin, "blueprints", name="erins", private=True, manifest=manifest())
+    shared = await create(erin, "blueprints", name="erins", private=True, manifest=rollout_manifest())
     await share(dave, shared["id"])
 
     # Hold the second project's row: records deletes the first project, then waits on the second.
@@ -295,7 +296,7 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
 
 async def test_no_record_names_a_deleted_account(platform: Platform, db: asyncpg.Connection) -> None:
     frank, grace = await platform.new_user("frank"), await platform.new_user("grace")
-    blueprint = await create(grace, "blueprints", name="graces", private=True, manifest=manifest())
+    blueprint = await create(grace, "blueprints", name="graces", private=True, manifest=rollout_manifest())
     await delete_account(frank)
 
     async def tombstoned() -> bool:

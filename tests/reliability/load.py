@@ -4,7 +4,6 @@ a patient browser, and the Deployments in the cluster."""
 from __future__ import annotations
 
 import asyncio
-import copy
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,26 +15,8 @@ from oneclick_testing.platform import User
 
 Json = dict[str, Any]
 
-MANIFEST: Json = {
-    "apiVersion": "one-click.dev/v1alpha1",
-    "kind": "Rollout",
-    "spec": {
-        "image": {"registry": "docker.io", "repository": "library/nginx", "tag": "1.0", "username": "",
-                  "password": ""},
-        "horizontalScale": {"minReplicas": 1, "maxReplicas": 1, "targetCPUUtilizationPercentage": 80},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "env": [], "secrets": [], "volumes": [], "interfaces": [{"name": "http", "port": 80}],
-        "serviceAccountName": "one-click",
-    },
-}
 # Answers a retrying client treats as "try again": the platform said it is (partly) down.
 RETRIED_STATUSES = {502, 503, 504}
-
-
-def manifest(tag: str) -> Json:
-    value = copy.deepcopy(MANIFEST)
-    value["spec"]["image"]["tag"] = tag
-    return value
 
 
 @dataclass

@@ -50,10 +50,11 @@ from oneclick_core.contracts.executor import ROLLOUT_APPLIED
 from oneclick_core.contracts.records import record_event
 from oneclick_testing.events import stored_events
 from oneclick_testing.platform import PASSWORD, Platform, User
+from oneclick_testing.records import rollout_manifest
 from oneclick_testing.services import ServiceProcess
 from oneclick_testing.waiting import eventually
 
-from .load import Attempts, create, manifest, records, running_rollout_in_cluster
+from .load import Attempts, create, records, running_rollout_in_cluster
 
 pytestmark = pytest.mark.reliability
 
@@ -96,7 +97,7 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
     async def deploy(project: str, deployment: str) -> None:
         for number in range(ROLLOUTS_PER_DEPLOYMENT):
             made = await create(user, "rollouts", attempts, project=project, deployment=deployment,
-                                manifest=manifest(f"1.{number}"))
+                                manifest=rollout_manifest(f"1.{number}"))
             acknowledged[deployment].append(made)
             key = (made["id"], made["startDate"])
             await eventually(lambda key=key: applied[key] > 0, timeout=120, interval=0.05,
@@ -186,7 +187,7 @@ async def _load(user: User, targets: list[tuple[str, str]], attempts: Attempts,
     async def deploy(project: str, deployment: str) -> None:
         for number in range(RESTART_ROLLOUTS):
             made = await create(user, "rollouts", attempts, project=project, deployment=deployment,
-                                manifest=manifest(f"2.{number}"))
+                                manifest=rollout_manifest(f"2.{number}"))
             acknowledged.setdefault(deployment, []).append(made)
 
     await asyncio.gather(*(deploy(project, deployment) for project, deployment in targets))
@@ -275,7 +276,7 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
         probes = [("GET", "/api/collections/rollouts/records", None),
                   ("GET", f"/api/collections/projects/records/{project}", None),
                   ("POST", "/api/collections/rollouts/records",
-                   {"project": project, "deployment": deployment, "manifest": manifest("9.9")}),
+                   {"project": project, "deployment": deployment, "manifest": rollout_manifest("9.9")}),
                   ("POST", "/api/collections/users/auth-with-password", {"identity": user.email, "password": PASSWORD}),
                   ("GET", "/api/health", None)]
         for method, path, body in probes:

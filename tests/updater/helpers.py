@@ -3,7 +3,6 @@ and reading the updater's own tables (the check history) and records' rollouts b
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime
 from typing import Any
 
@@ -11,37 +10,18 @@ import asyncpg
 
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import User
+from oneclick_testing.records import create, rollout_manifest
 
 # Short so a test sees a tick every second and a killed replica's lease and messages come back quickly.
 FAST_UPDATER = {"CRON_TICK": "* * * * * *", "ONECLICK_UPDATER_LEASE_TTL": "2", "ONECLICK_UPDATER_CHECK_ACK_WAIT": "3",
                 "ONECLICK_UPDATER_REGISTRY_BACKOFF": "0.05"}
 
-MANIFEST: dict[str, Any] = {
-    "apiVersion": "one-click.dev/v1alpha1",
-    "kind": "Rollout",
-    "spec": {
-        "image": {"registry": "", "repository": "", "tag": "", "username": "", "password": ""},
-        "horizontalScale": {"minReplicas": 1, "maxReplicas": 1, "targetCPUUtilizationPercentage": 80},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "256Mi"}},
-        "env": [{"name": "MODE", "value": "test"}], "secrets": [{"name": "API_KEY", "value": "k-123"}],
-        "volumes": [], "interfaces": [{"name": "http", "port": 8080}],
-        "serviceAccountName": "one-click",
-    },
-}
-
 
 def manifest(registry: str, repository: str, tag: str, username: str = "", password: str = "") -> dict[str, Any]:
-    value = copy.deepcopy(MANIFEST)
-    value["spec"]["image"] = {"registry": registry, "repository": repository, "tag": tag, "username": username,
-                              "password": password}
-    return value
-
-
-async def create(user: User, collection: str, **data: Any) -> dict[str, Any]:
-    response = await user.client.post(f"/api/collections/{collection}/records", json=data)
-    assert response.status_code == 200, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    """A manifest of the image with an env variable and a secret, which the rollouts the updater makes carry on."""
+    return rollout_manifest(tag, registry=registry, repository=repository, username=username, password=password,
+                            env=[{"name": "MODE", "value": "test"}], secrets=[{"name": "API_KEY", "value": "k-123"}],
+                            interfaces=[{"name": "http", "port": 8080}])
 
 
 async def project(user: User, name: str = "apps") -> dict[str, Any]:
@@ -60,14 +40,6 @@ async def auto_update(user: User, deployment: dict[str, Any], interval: str = "5
                       policy: str = "semver") -> dict[str, Any]:
     return await create(user, "autoUpdates", project=deployment["project"], deployment=deployment["id"],
                         interval=interval, pattern=pattern, policy=policy)
-
-
-async def rollouts_of(user: User, deployment: dict[str, Any]) -> list[dict[str, Any]]:
-    response = await user.client.get("/api/collections/rollouts/records", params={
-        "filter": f"deployment = '{deployment['id']}'", "sort": "created", "perPage": 500})
-    assert response.status_code == 200, response.text
-    items: list[dict[str, Any]] = response.json()["items"]
-    return items
 
 
 def tag_of(rollout: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ from oneclick_core.bus.leases import LOCKS_BUCKET
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.records import rollouts_of
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 from oneclick_testing.waiting import eventually
 from oneclick_updater.scheduling import LEASE_NAME
@@ -31,7 +32,6 @@ from .helpers import (
     auto_update,
     manifest,
     project,
-    rollouts_of,
     running,
     running_deployment,
     tag_of,

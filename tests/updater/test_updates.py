@@ -21,6 +21,7 @@ from oneclick_core.contracts.updater import TAG_FOUND
 from oneclick_testing.events import stored_messages
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.records import rollouts_of
 from oneclick_testing.services import ServiceGroup
 from oneclick_testing.waiting import eventually
 
@@ -31,7 +32,6 @@ from .helpers import (
     auto_update,
     manifest,
     project,
-    rollouts_of,
     running,
     running_deployment,
     tag_of,

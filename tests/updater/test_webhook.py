@@ -18,6 +18,7 @@ from oneclick_core.bus.publishing import publish_event
 from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.records import create, rollouts_of
 from oneclick_testing.services import ServiceGroup
 from oneclick_testing.waiting import eventually
 
@@ -25,10 +26,8 @@ from .helpers import (
     FAST_UPDATER,
     UpdaterTables,
     auto_update,
-    create,
     manifest,
     project,
-    rollouts_of,
     running,
     running_deployment,
     tag_of,
