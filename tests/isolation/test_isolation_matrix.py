@@ -28,10 +28,11 @@ from oneclick_core.contracts.records import COLLECTION_IDS
 from oneclick_edge.app import create_app
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.settings import EdgeSettings
+from oneclick_testing.sse import RealtimeConnection
 from oneclick_testing.waiting import eventually
 
 from .matrix import BLIND, ID_KEY, ROWS, SEES, Row, everyone, roles
-from .world import RealtimeConnection, Role, World
+from .world import Role, World
 
 # A WebSocket refusal closes with 4000 + the HTTP status it stands for.
 CLOSE_BASE = 4000

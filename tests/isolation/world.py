@@ -3,20 +3,18 @@ other principals that try to reach them (nobody, another user, a superuser)."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
-import contextlib
 import enum
 import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import orjson
 
 from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, PROJECT_ID_LABEL
 from oneclick_testing.platform import PASSWORD, Platform, User
 from oneclick_testing.records import create, rollout_manifest
+from oneclick_testing.sse import RealtimeConnection
 from oneclick_testing.waiting import eventually
 
 Json = dict[str, Any]
@@ -102,55 +100,6 @@ class World:
     async def close(self) -> None:
         for stream in self.streams:
             await stream.close()
-
-
-class RealtimeConnection:
-    """A PocketBase realtime (SSE) connection that keeps reading: every message it got, as (event, data)."""
-
-    def __init__(self, stream: contextlib.AbstractAsyncContextManager[httpx.Response]) -> None:
-        self._stream = stream
-        self.messages: list[tuple[str, Json]] = []
-        self._connected = asyncio.Event()
-        self._reader: asyncio.Task[None] | None = None
-
-    @classmethod
-    async def open(cls, client: httpx.AsyncClient) -> RealtimeConnection:
-        connection = cls(client.stream("GET", "/api/realtime", timeout=httpx.Timeout(15, read=None)))
-        response = await connection._stream.__aenter__()
-        assert response.status_code == 200, response.status_code
-        connection._reader = asyncio.create_task(connection._read(response))
-        await asyncio.wait_for(connection._connected.wait(), timeout=15)
-        return connection
-
-    async def _read(self, response: httpx.Response) -> None:
-        buffer = ""
-        with contextlib.suppress(httpx.HTTPError):
-            async for chunk in response.aiter_text():
-                buffer += chunk
-                while "\n\n" in buffer:
-                    block, buffer = buffer.split("\n\n", 1)
-                    fields = dict(line.split(":", 1) for line in block.splitlines() if ":" in line and line[0] != ":")
-                    if "event" in fields:
-                        self.messages.append((fields["event"], orjson.loads(fields.get("data", "null"))))
-                        self._connected.set()
-
-    @property
-    def client_id(self) -> str:
-        event, data = self.messages[0]
-        assert event == "PB_CONNECT", event
-        client_id: str = data["clientId"]
-        return client_id
-
-    def events(self, name: str) -> list[Json]:
-        return [data for event, data in self.messages if event == name]
-
-    async def close(self) -> None:
-        if self._reader is not None:
-            self._reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader
-        with contextlib.suppress(httpx.HTTPError):
-            await self._stream.__aexit__(None, None, None)
 
 
 def manifest() -> Json:

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import orjson
@@ -14,76 +11,31 @@ import pytest
 from oneclick_cli.processes import free_port
 from oneclick_testing.platform import Platform
 from oneclick_testing.records import create
-
-
-class SseClient:
-    """Reads ``id:/event:/data:`` messages from ``GET /api/realtime`` in the background."""
-
-    def __init__(self, base_url: str) -> None:
-        self._http = httpx.AsyncClient(base_url=base_url, timeout=None)
-        self.messages: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
-        self._task: asyncio.Task[None] | None = None
-        self.client_id = ""
-
-    async def open(self) -> None:
-        self._task = asyncio.create_task(self._read())
-        event, data = await asyncio.wait_for(self.messages.get(), 20)
-        assert event == "PB_CONNECT"
-        self.client_id = data["clientId"]
-
-    async def _read(self) -> None:
-        async with self._http.stream("GET", "/api/realtime") as response:
-            assert response.headers["content-type"].startswith("text/event-stream"), (await response.aread())
-            event, data = "", b""
-            async for line in response.aiter_lines():
-                if line.startswith("event:"):
-                    event = line[6:]
-                elif line.startswith("data:"):
-                    data = line[5:].encode()
-                elif line == "" and event:
-                    await self.messages.put((event, orjson.loads(data)))
-                    event, data = "", b""
-
-    async def next(self, timeout: float = 20) -> tuple[str, dict[str, Any]]:
-        return await asyncio.wait_for(self.messages.get(), timeout)
-
-    async def nothing_for(self, seconds: float) -> bool:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.messages.get(), seconds)
-            return False
-        return True
-
-    async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, httpx.HTTPError):
-                await self._task
-        await self._http.aclose()
+from oneclick_testing.sse import RealtimeConnection
 
 
 @pytest.fixture
-async def sse(platform: Platform) -> AsyncIterator[list[SseClient]]:
-    opened: list[SseClient] = []
+async def sse(platform: Platform) -> AsyncIterator[list[RealtimeConnection]]:
+    opened: list[RealtimeConnection] = []
     yield opened
-    for client in opened:
-        await client.close()
+    for connection in opened:
+        await connection.close()
 
 
-async def open_sse(base_url: str, opened: list[SseClient]) -> SseClient:
-    client = SseClient(base_url)
-    opened.append(client)
-    await client.open()
-    return client
+async def open_sse(client: httpx.AsyncClient, opened: list[RealtimeConnection]) -> RealtimeConnection:
+    connection = await RealtimeConnection.open(client)
+    opened.append(connection)
+    return connection
 
 
 async def subscribe(client: httpx.AsyncClient, client_id: str, *topics: str) -> httpx.Response:
     return await client.post("/api/realtime", json={"clientId": client_id, "subscriptions": list(topics)})
 
 
-async def test_subscribers_receive_their_own_changes_only(platform: Platform, sse: list[SseClient]) -> None:
+async def test_subscribers_receive_their_own_changes_only(platform: Platform, sse: list[RealtimeConnection]) -> None:
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
-    alice_stream = await open_sse(platform.url, sse)
-    bob_stream = await open_sse(platform.url, sse)
+    alice_stream = await open_sse(platform.client, sse)
+    bob_stream = await open_sse(platform.client, sse)
     assert (await subscribe(alice.client, alice_stream.client_id, "projects/*")).status_code == 204
     assert (await subscribe(bob.client, bob_stream.client_id, "projects/*")).status_code == 204
 
@@ -104,11 +56,11 @@ async def test_subscribers_receive_their_own_changes_only(platform: Platform, ss
     assert await bob_stream.nothing_for(1.0)
 
 
-async def test_record_topics_and_options(platform: Platform, sse: list[SseClient]) -> None:
+async def test_record_topics_and_options(platform: Platform, sse: list[RealtimeConnection]) -> None:
     alice = await platform.new_user("alice")
     shop = await create(alice, "projects", name="shop")
     other = await create(alice, "projects", name="other")
-    stream = await open_sse(platform.url, sse)
+    stream = await open_sse(platform.client, sse)
     options = orjson.dumps({"query": {"fields": "id,name"}}).decode()
     topic = f"projects/{shop['id']}?options={options}"
     assert (await subscribe(alice.client, stream.client_id, topic)).status_code == 204
@@ -126,9 +78,9 @@ def with_options(topic: str, **query: str) -> str:
 
 
 async def test_subscription_filter_lets_only_matching_records_through(platform: Platform,
-                                                                     sse: list[SseClient]) -> None:
+                                                                     sse: list[RealtimeConnection]) -> None:
     alice = await platform.new_user("alice")
-    stream = await open_sse(platform.url, sse)
+    stream = await open_sse(platform.client, sse)
     topic = with_options("projects/*", filter="name ~ 'keep'")
     assert (await subscribe(alice.client, stream.client_id, topic)).status_code == 204
 
@@ -150,10 +102,11 @@ async def test_subscription_filter_lets_only_matching_records_through(platform: 
     assert await stream.nothing_for(1.0)
 
 
-async def test_subscription_expand_delivers_the_related_record(platform: Platform, sse: list[SseClient]) -> None:
+async def test_subscription_expand_delivers_the_related_record(platform: Platform,
+                                                               sse: list[RealtimeConnection]) -> None:
     alice = await platform.new_user("alice")
     shop = await create(alice, "projects", name="shop")
-    stream = await open_sse(platform.url, sse)
+    stream = await open_sse(platform.client, sse)
     topic = with_options("deployments/*", expand="project,blueprint")
     plain = "projects/*"
     assert (await subscribe(alice.client, stream.client_id, topic, plain)).status_code == 204
@@ -175,36 +128,40 @@ async def test_subscription_expand_delivers_the_related_record(platform: Platfor
     assert "expand" not in data["record"]
 
 
-async def test_subscriptions_work_through_another_edge_replica(platform: Platform, sse: list[SseClient]) -> None:
+async def test_subscriptions_work_through_another_edge_replica(platform: Platform,
+                                                               sse: list[RealtimeConnection]) -> None:
     alice = await platform.new_user("alice")
     port = free_port()
     second = await platform.services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
     try:
-        stream = await open_sse(f"http://127.0.0.1:{port}", sse)
-        # The POST reaches the first replica; the SSE connection lives on the second.
-        assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
-        project = await create(alice, "projects", name="across")
-        assert (await stream.next())[1]["record"]["id"] == project["id"]
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as replica:
+            stream = await open_sse(replica, sse)
+            # The POST reaches the first replica; the SSE connection lives on the second.
+            assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
+            project = await create(alice, "projects", name="across")
+            assert (await stream.next())[1]["record"]["id"] == project["id"]
+            # Closed before the replica stops: its stream must not outlive it.
+            for connection in sse:
+                await connection.close()
+            sse.clear()
     finally:
-        for client in sse:
-            await client.close()
-        sse.clear()
         second.stop()
 
 
-async def test_unknown_client_and_changing_identity_are_refused(platform: Platform, sse: list[SseClient]) -> None:
+async def test_unknown_client_and_changing_identity_are_refused(platform: Platform,
+                                                                sse: list[RealtimeConnection]) -> None:
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
     missing = await subscribe(alice.client, "x" * 40, "projects/*")
     assert missing.status_code == 404
     assert missing.json()["message"] == "Missing or invalid client id."
-    stream = await open_sse(platform.url, sse)
+    stream = await open_sse(platform.client, sse)
     assert (await subscribe(alice.client, stream.client_id, "projects/*")).status_code == 204
     hijack = await subscribe(bob.client, stream.client_id, "projects/*")
     assert hijack.status_code == 403
 
 
-async def test_oauth2_redirect_reaches_the_subscribed_client(platform: Platform, sse: list[SseClient]) -> None:
-    stream = await open_sse(platform.url, sse)
+async def test_oauth2_redirect_reaches_the_subscribed_client(platform: Platform, sse: list[RealtimeConnection]) -> None:
+    stream = await open_sse(platform.client, sse)
     # The SDK subscribes before opening the provider's page; the client id is the OAuth2 state.
     assert (await subscribe(platform.client, stream.client_id, "@oauth2")).status_code == 204
     page = await platform.client.get("/api/oauth2-redirect", params={"state": stream.client_id, "code": "abc"})
