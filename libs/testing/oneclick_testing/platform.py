@@ -60,16 +60,14 @@ class Platform:
         created = await self.client.post("/api/collections/users/records", json={
             "email": email, "password": password, "passwordConfirm": password, "name": name})
         assert created.status_code == 200, created.text
-        login = await self.client.post("/api/collections/users/auth-with-password",
-                                       json={"identity": email, "password": password})
-        assert login.status_code == 200, login.text
-        body = login.json()
-        return User(id=body["record"]["id"], email=email, token=body["token"],
-                    client=self.client_with(body["token"]), record=body["record"])
+        return await self.signed_in("users", email, password)
 
     async def superuser(self) -> User:
-        email, password = SUPERUSER
-        login = await self.client.post("/api/collections/_superusers/auth-with-password",
+        return await self.signed_in("_superusers", *SUPERUSER)
+
+    async def signed_in(self, collection: str, email: str, password: str) -> User:
+        """The account of ``collection`` after a sign-in with its password (it must succeed)."""
+        login = await self.client.post(f"/api/collections/{collection}/auth-with-password",
                                        json={"identity": email, "password": password})
         assert login.status_code == 200, login.text
         body = login.json()
