@@ -27,21 +27,17 @@ from pydantic import ValidationError
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_testing.events import stored_events
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 from oneclick_testing.waiting import eventually
 
 
 @pytest.fixture
 async def crash_platform(nats_url: str, database: Database, log_dir: Path) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url}, log_dir)
-    try:
-        # A patient edge: under a loaded CI machine a slow reply must not turn into a 503 and a lost writer.
-        started = await start_platform(group, database, ["auth"], env={"edge": {"ONECLICK_RPC_TIMEOUT": "30"}})
+    # A patient edge: under a loaded CI machine a slow reply must not turn into a 503 and a lost writer.
+    async with running_platform(nats_url=nats_url, database=database, log_dir=log_dir, names=["auth"],
+                                env={"edge": {"ONECLICK_RPC_TIMEOUT": "30"}}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 async def writer(user: User, index: int, done: list[str]) -> None:

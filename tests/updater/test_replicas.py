@@ -19,9 +19,9 @@ from nats.aio.msg import Msg
 from oneclick_core.bus.leases import LOCKS_BUCKET
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.records import rollouts_of
-from oneclick_testing.services import ServiceGroup, ServiceProcess
+from oneclick_testing.services import ServiceProcess
 from oneclick_testing.waiting import eventually
 from oneclick_updater.scheduling import LEASE_NAME
 from oneclick_updater.work import CHECK_SUBJECT, CheckJob
@@ -45,23 +45,17 @@ REPLICAS = ("updater-a", "updater-b")
 
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records"])
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                names=["auth", "records"]) as started:
         for replica in REPLICAS:
             # Small dispatch batches: one tick's due checks are queued in several transactions.
             # A registry timeout longer than any hold of the HoldingFront (a held listing is a check in
             # progress, not a failed one), and room for the other repositories' checks while those of a
             # held one wait.
-            await group.start("updater", label=replica, env={**FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica,
-                                                             "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
-                                                             "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60",
-                                                             "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
+            await started.services.start("updater", label=replica, env={
+                **FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
+                "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 def replica(platform: Platform, label: str) -> ServiceProcess:

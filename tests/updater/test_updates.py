@@ -20,9 +20,8 @@ from kubesim.testing import KubesimProcess
 from oneclick_core.contracts.updater import TAG_FOUND
 from oneclick_testing.events import stored_messages
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.records import rollouts_of
-from oneclick_testing.services import ServiceGroup
 from oneclick_testing.waiting import eventually
 
 from .conftest import USERS
@@ -52,15 +51,11 @@ def kubesim() -> Iterator[KubesimProcess]:
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
                    kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records", "k8s-executor", "updater"], env={
-            "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig)}, "updater": FAST_UPDATER})
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                names=["auth", "records", "k8s-executor", "updater"], env={
+                                    "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig)},
+                                    "updater": FAST_UPDATER}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 async def cluster_image(kubesim: KubesimProcess, deployment: dict[str, Any]) -> str | None:

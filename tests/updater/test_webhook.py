@@ -17,9 +17,8 @@ import pytest
 from oneclick_core.bus.publishing import publish_event
 from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_testing.infrastructure import Database
-from oneclick_testing.platform import Platform, User, start_platform
+from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.records import create, rollouts_of
-from oneclick_testing.services import ServiceGroup
 from oneclick_testing.waiting import eventually
 
 from .helpers import (
@@ -40,15 +39,10 @@ YEARLY = "0 0 1 1 *"
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
                    registry: Registry) -> AsyncIterator[Platform]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
-    try:
-        started = await start_platform(group, module_database, ["auth", "records", "updater"],
-                                       env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}})
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
+                                names=["auth", "records", "updater"],
+                                env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}}) as started:
         yield started
-        await started.close()
-    finally:
-        group.stop_all()
 
 
 async def watched(user: User, registry: Registry, repository: str, tags: tuple[str, ...] = ("1.0.0", "1.1.0"),
