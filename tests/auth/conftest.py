@@ -6,24 +6,17 @@ uses accounts of its own); tests that need other settings start their own with :
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
 
-from oneclick_cli.embedded.postgres import EmbeddedPostgres
-from oneclick_testing.infrastructure import Database, create_database, drop_database, scratch_dir
+from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import SUPERUSER
 from oneclick_testing.services import ServiceGroup
 
-from .stack import SUPERUSER, Stack, start_stack
-
-
-@pytest.fixture(scope="module")
-async def module_database(postgres_server: EmbeddedPostgres) -> AsyncIterator[Database]:
-    created = await create_database(postgres_server.url)
-    yield created
-    await drop_database(postgres_server.url, created)
+from .stack import Stack, start_stack
 
 
 @pytest.fixture(scope="module")
@@ -33,11 +26,10 @@ def auth_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def stack(request: pytest.FixtureRequest, nats_url: str, module_database: Database,
+async def stack(nats_url: str, module_database: Database, module_log_dir: Path,
                 auth_env: dict[str, str]) -> AsyncIterator[Stack]:
-    log_dir = scratch_dir("oneclick-test-logs-")
-    failed_before = request.session.testsfailed
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url}, log_dir)
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
+                         module_log_dir)
     try:
         url = await start_stack(group, auth_env={"ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
                                                  "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1], **auth_env})
@@ -45,5 +37,3 @@ async def stack(request: pytest.FixtureRequest, nats_url: str, module_database: 
             yield Stack(group, url, client, module_database)
     finally:
         group.stop_all()
-        if request.session.testsfailed == failed_before:
-            shutil.rmtree(log_dir, ignore_errors=True)

@@ -12,13 +12,8 @@ import httpx
 from oneclick_cli.processes import free_port
 from oneclick_core.tokens import USERS_COLLECTION_ID, SigningKey, TokenClaims
 from oneclick_testing.infrastructure import Database
+from oneclick_testing.platform import FAST_HASHING, PASSWORD
 from oneclick_testing.services import ServiceGroup
-
-# argon2id still, at a cost that keeps a suite of sign-ins quick on two cores.
-FAST_HASHING = {"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
-                "ONECLICK_ARGON2_PARALLELISM": "1"}
-PASSWORD = "correct horse battery"
-SUPERUSER = ("root@example.com", "superuser-secret")
 
 
 @dataclass

@@ -10,9 +10,10 @@ import httpx
 import pytest
 
 from oneclick_cli.processes import free_port
+from oneclick_testing.platform import PASSWORD, SUPERUSER
 from oneclick_testing.waiting import eventually
 
-from .stack import PASSWORD, SUPERUSER, Stack, auth_header
+from .stack import Stack, auth_header
 
 
 def _png() -> bytes:

@@ -13,9 +13,8 @@ from oneclick_core.contracts.auth import (
     CreateUserRequest,
     EmailRequest,
 )
+from oneclick_testing.platform import FAST_HASHING, PASSWORD
 from oneclick_testing.services import ServiceGroup
-
-from .stack import FAST_HASHING, PASSWORD
 
 
 async def test_links_are_logged_in_dev_mode_only(services: ServiceGroup, nc: NATS) -> None:

@@ -7,10 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from oneclick_testing.platform import PASSWORD
 from oneclick_testing.waiting import eventually
 
 from .mailbox import Mailbox
-from .stack import PASSWORD, Stack, auth_header
+from .stack import Stack, auth_header
 
 WINDOW = 3
 

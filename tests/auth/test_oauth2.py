@@ -10,8 +10,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from oneclick_testing.platform import PASSWORD
+
 from .provider import GitHubLike, Profile, authorize_in_browser
-from .stack import PASSWORD, Stack, auth_header
+from .stack import Stack, auth_header
 
 REDIRECT = "https://app.example/redirect"
 

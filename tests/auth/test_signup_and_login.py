@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import jwt
 
-from .stack import PASSWORD, Stack
+from oneclick_testing.platform import PASSWORD
+
+from .stack import Stack
 
 
 async def test_sign_up_then_sign_in_by_email_and_by_username(stack: Stack) -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import jwt
 import pytest
 
-from .stack import SUPERUSER, Stack, auth_header
+from oneclick_testing.platform import SUPERUSER
+
+from .stack import Stack, auth_header
 
 USER_LIFETIME = 600
 SUPERUSER_LIFETIME = 900

@@ -14,9 +14,10 @@ from nats.aio.msg import Msg
 
 from oneclick_core.contracts.auth import USER_CREATED, USER_DELETED, USER_EVENTS, USER_UPDATED, UserEventData
 from oneclick_core.contracts.envelope import Envelope
+from oneclick_testing.platform import PASSWORD
 from oneclick_testing.waiting import eventually
 
-from .stack import PASSWORD, Stack, auth_header
+from .stack import Stack, auth_header
 
 NEW_PASSWORD = "another horse staple"
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from oneclick_cli.processes import free_port
+from oneclick_testing.platform import FAST_HASHING
 from oneclick_testing.services import ServiceGroup
 
 HERE = Path(__file__).parent
@@ -38,8 +39,7 @@ def _install() -> None:
 
 async def test_sign_up_and_sign_in_through_the_pocketbase_sdk(services: ServiceGroup) -> None:
     await asyncio.to_thread(_install)
-    await services.start("auth", env={"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
-                                      "ONECLICK_ARGON2_PARALLELISM": "1", "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
+    await services.start("auth", env={**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
                                       "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]})
     port = free_port()
     await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
