@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import nats
 import pytest
 from kubernetes_asyncio import client, config
 from nats.aio.client import Client as NATS
@@ -46,19 +45,18 @@ SHORT_ACK_WAIT = {"ONECLICK_RECORDS_ACK_WAIT": "3"}
 
 
 @pytest.fixture(scope="module")
-async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
+def nats_url(module_nats_url: str) -> str:
+    """The module's own NATS, for every fixture that connects to one (``nc`` among them)."""
+    return module_nats_url
+
+
+@pytest.fixture(scope="module")
+async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
                    module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
+    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
                                 names=["auth", "records", "k8s-executor"], env={"records": SHORT_ACK_WAIT},
                                 kubeconfig=module_kubesim.kubeconfig) as started:
         yield started
-
-
-@pytest.fixture
-async def nc(module_nats_url: str) -> AsyncIterator[NATS]:
-    connection = await nats.connect(module_nats_url, name="user-deletion-tests")
-    yield connection
-    await connection.close()
 
 
 @pytest.fixture
