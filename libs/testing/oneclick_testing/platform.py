@@ -6,6 +6,7 @@ fixtures built with :func:`start_platform`) and each test uses accounts of its o
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -82,16 +83,21 @@ class Platform:
 
 async def start_platform(services: ServiceGroup, database: Database, names: Sequence[str],
                          env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
-    """Start ``names`` (auth with fast hashing and a bootstrapped superuser), then the edge."""
+    """Start ``names`` (auth with fast hashing and a bootstrapped superuser) and the edge, side by side as
+    ``oneclick dev`` does: each becomes ready on its own (its /readyz checks only its own NATS and PostgreSQL),
+    and the edge answers 503 for a service that is not there yet, so no order is needed."""
     env = env or {}
+    started = []
     for name in names:
         extra = dict(env.get(name, {}))
         if name == "auth":
             extra = {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
                      **extra}
-        await services.start(name, env=extra)
+        started.append(await services.start(name, env=extra, wait=False))
     port = free_port()
-    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})})
+    started.append(await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
+                                        wait=False))
+    await asyncio.gather(*(process.wait_ready() for process in started))
     url = f"http://127.0.0.1:{port}"
     return Platform(services=services, url=url, database=database,
                     client=httpx.AsyncClient(base_url=url, timeout=15))
