@@ -14,9 +14,10 @@ import contextlib
 import time
 from typing import Any
 
-from bench.reporting import ms, quick, report, sized, spread, table
+from bench.reporting import ms, quick, ratio, report, sized, spread, table
 from bench.stack import Stack, stack
 from bench.viewers import Viewers
+from bench.watches import ORIGINAL_PER_MAP, steady_watches
 from oneclick_testing.waiting import eventually
 from tests.streaming.live import Cluster, project_with_deployment
 
@@ -51,6 +52,8 @@ async def measure(bench: Stack) -> dict[str, Any]:
         if opened["failed"]:
             raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
         print(f"  {opened['opened']} viewers connected, {await clients.ready()} have the map", flush=True)
+        # What the Kubernetes API carries for all of them; the original opened its own watches per socket.
+        kube_watches = await steady_watches(bench.kubesim)
         sent: dict[str, float] = {}
         for n in range(changes):
             value = str(n)
@@ -68,7 +71,8 @@ async def measure(bench: Stack) -> dict[str, Any]:
                  if value in socket["seen"]]
     last = [max(socket["seen"].get(value, at) for socket in received) - at for value, at in sent.items()]
     return {"viewers": viewers, "changes": changes, "delivered": len(latencies), "expected": viewers * changes,
-            "latency": spread(latencies), "until_every_viewer": spread(last)}
+            "latency": spread(latencies), "until_every_viewer": spread(last), "kube_watches": kube_watches,
+            "original_design_kube_watches": viewers * ORIGINAL_PER_MAP}
 
 
 async def _standalone() -> dict[str, Any]:
@@ -83,6 +87,10 @@ def show(figures: dict[str, Any]) -> None:
                  "until the last viewer, p50 ms"],
                 [[figures["viewers"], figures["changes"], f"{figures['delivered']} / {figures['expected']}",
                   ms(latency["p50"]), ms(latency["p95"]), ms(latency["p99"]), ms(latency["max"]), ms(last["p50"])]]))
+    print(table(["Kubernetes watches while they view", "ours", f"original design ({ORIGINAL_PER_MAP} per map socket)",
+                 "ours / original"],
+                [["", figures["kube_watches"], figures["original_design_kube_watches"],
+                  ratio(figures["kube_watches"], figures["original_design_kube_watches"])]]))
     if quick():
         print("(quick run: sizes too small for the percentiles to mean much)")
 

@@ -32,7 +32,7 @@ def _open_watches(kubesim: KubesimProcess) -> int:
     return int(kubesim.stats()["watches"]["open"])
 
 
-async def _steady_watches(kubesim: KubesimProcess, *, settle: float = 1.0) -> int:
+async def steady_watches(kubesim: KubesimProcess, *, settle: float = 1.0) -> int:
     """The open-watch count once two readings ``settle`` seconds apart agree."""
     last = _open_watches(kubesim)
     while True:
@@ -59,7 +59,7 @@ async def _scenario(platform: Platform, kubesim: KubesimProcess, user: User, tar
         if opened["failed"]:
             raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
         ready = await clients.ready()
-        ours = await _steady_watches(kubesim) - baseline
+        ours = await steady_watches(kubesim) - baseline
     finally:
         await clients.close()
     await eventually(lambda: _open_watches(kubesim) <= baseline, timeout=60, interval=0.2,
@@ -85,7 +85,7 @@ async def measure(bench: Stack) -> dict[str, Any]:
         for project, deployment in targets:
             await cluster.namespace(project)
             await cluster.deployment(project, deployment)
-        baseline = await _steady_watches(bench.kubesim)
+        baseline = await steady_watches(bench.kubesim)
         results = []
         for viewers in counts:
             for spread_over in (1, 10):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 
+from oneclick_cli.processes import free_port
 from oneclick_testing.platform import PASSWORD
 from oneclick_testing.waiting import eventually
 
@@ -31,10 +33,11 @@ def auth_env(mailbox: Mailbox) -> dict[str, str]:
             "ONECLICK_SMTP_PORT": str(mailbox.port), "ONECLICK_APP_URL": "https://oneclick.example"}
 
 
-async def _attempt(stack: Stack, identity: str, password: str, address: str) -> int:
-    response = await stack.client.post("/api/collections/users/auth-with-password",
-                                       json={"identity": identity, "password": password},
-                                       headers={"X-Forwarded-For": address})
+async def _attempt(stack: Stack, identity: str, password: str, address: str,
+                   client: httpx.AsyncClient | None = None) -> int:
+    response = await (client or stack.client).post("/api/collections/users/auth-with-password",
+                                                   json={"identity": identity, "password": password},
+                                                   headers={"X-Forwarded-For": address})
     if response.status_code == 429:
         assert response.json() == {"status": 429, "message": "Too many requests, try again later.", "data": {}}
     return response.status_code
@@ -70,6 +73,30 @@ async def test_address_limit_spans_identities(stack: Stack) -> None:
     await eventually(address_recovered, timeout=WINDOW * 10, interval=0.5, message="address limit never ended")
     # Once the window has passed, a real user behind that address signs in again.
     assert await _attempt(stack, "behind-nat@example.com", PASSWORD, "203.0.113.9") == 200
+
+
+async def test_forwarded_addresses_count_only_from_trusted_proxies(stack: Stack) -> None:
+    """X-Forwarded-For names the client only when the connection comes from a trusted proxy
+    (``ONECLICK_TRUSTED_PROXIES``; the module's edge trusts loopback, where the test's requests come from). An
+    edge that trusts only another address counts every request by its real peer, whatever the header says,
+    so a client cannot dodge the address limit by inventing addresses."""
+    port = free_port()
+    await stack.services.start("edge", label="edge-untrusting", env={
+        "ONECLICK_HTTP_PORT": str(port), "ONECLICK_TRUSTED_PROXIES": "192.0.2.250, 10.0.0.0/8"})
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=15) as direct:
+        for index in range(6):
+            assert await _attempt(stack, f"spoof{index}@example.com", "wrong password", f"198.18.0.{index}",
+                                  direct) == 400
+        # A seventh address the header claims changes nothing: the peer (loopback) is locked.
+        assert await _attempt(stack, "spoof-next@example.com", "wrong password", "198.18.1.1", direct) == 429
+    # Through the edge that trusts loopback, the header counts: another address is not locked.
+    assert await _attempt(stack, "spoof-next@example.com", "wrong password", "198.18.1.1") == 400
+    guesses = iter(range(10_000))
+
+    async def loopback_recovered() -> bool:
+        return await _attempt(stack, f"after{next(guesses)}@example.com", "wrong password", "127.0.0.1") == 400
+
+    await eventually(loopback_recovered, timeout=WINDOW * 10, interval=0.5, message="loopback limit never ended")
 
 
 async def test_successful_sign_ins_do_not_use_up_the_limit(stack: Stack) -> None:

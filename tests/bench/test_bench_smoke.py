@@ -56,6 +56,8 @@ def _records_api(figures: Figures) -> None:
 
 def _fanout(figures: Figures) -> None:
     assert figures["delivered"] == figures["expected"] == figures["viewers"] * figures["changes"]
+    assert figures["original_design_kube_watches"] == figures["viewers"] * 10
+    assert 0 < figures["kube_watches"] < figures["original_design_kube_watches"]
 
 
 def _logs(figures: Figures) -> None:
@@ -69,6 +71,7 @@ def _logs(figures: Figures) -> None:
 def _updater(figures: Figures) -> None:
     assert figures["checks_in_tick"] >= figures["auto_updates"]
     assert figures["tag_listings_served"] <= figures["repositories"]  # one listing per repository per tick
+    assert figures["original_design_tag_listings"] == figures["auto_updates"]
 
 
 def _startup(figures: Figures) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from oneclick_testing.platform import Platform
-from oneclick_testing.records import create
+from oneclick_testing.records import create, rollout_manifest
 from oneclick_testing.waiting import eventually
 
 from .helpers import deployment, rollout
@@ -37,11 +37,7 @@ async def test_another_user_gets_nothing(platform: Platform) -> None:
         assert changed.status_code == 404
         assert (await bob.client.delete(f"/api/collections/{collection}/records/{record['id']}")).status_code == 404
 
-    # Filters through relations cannot reach past the rule either.
-    probe = await bob.client.get("/api/collections/deployments/records",
-                                 params={"filter": "project.name = 'secret-project' || project.name != ''"})
-    assert probe.json()["items"] == []
-    # Nor can a record of one's own point at someone else's.
+    # A record of one's own cannot point at someone else's.
     attached = await bob.client.post("/api/collections/deployments/records",
                                      json={"name": "mine", "project": project["id"]})
     assert attached.status_code == 400
@@ -66,6 +62,50 @@ async def test_another_user_gets_nothing(platform: Platform) -> None:
     # Alice's records are untouched.
     assert (await alice.client.get(f"/api/collections/projects/records/{project['id']}")).json()["name"] == \
         "secret-project"
+
+
+async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: Platform) -> None:
+    """Bob's deployment keeps pointing at Alice's private blueprint after she stops sharing it: filters, sorts
+    and expand through that relation must then read nothing of it (PocketBase applies the related
+    collection's view rule to every relation it follows)."""
+    alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
+    private = await create(alice, "blueprints", name="alice-internal", private=True,
+                           manifest=rollout_manifest("9.9-secret"))
+    assert (await bob.client.post(f"/pb/blueprints/shared/{private['id']}")).status_code == 200
+    project = await create(bob, "projects", name="bobs")
+    mine = await create(bob, "deployments", name="from-shared", project=project["id"], blueprint=private["id"])
+    other = await create(bob, "deployments", name="plain", project=project["id"])
+
+    async def bobs(params: dict[str, str]) -> list[str]:
+        listed = await bob.client.get("/api/collections/deployments/records", params=params)
+        assert listed.status_code == 200, listed.text
+        return [item["id"] for item in listed.json()["items"]]
+
+    reads = {"filter": "blueprint.name = 'alice-internal'"}
+    through_json = {"filter": "blueprint.manifest.spec.image.tag ~ 'secret'"}
+    # While it is shared with him, Bob reads it like any record he may see.
+    assert await bobs(reads) == [mine["id"]]
+    assert await bobs(through_json) == [mine["id"]]
+    assert await bobs({"filter": "blueprint.name != ''"}) == [mine["id"]]
+    assert await bobs({"sort": "-blueprint.name,name"}) == [mine["id"], other["id"]]
+
+    unshared = await alice.client.patch(f"/api/collections/blueprints/records/{private['id']}",
+                                        json={"users-": bob.id})
+    assert unshared.json()["users"] == []
+    # Now the relation still holds the id (his own field) but nothing behind it.
+    assert await bobs({"filter": f"blueprint = '{private['id']}'"}) == [mine["id"]]
+    assert await bobs(reads) == []
+    assert await bobs(through_json) == []
+    assert await bobs({"filter": "blueprint.name != ''"}) == []
+    assert await bobs({"filter": "blueprint.name = '' && blueprint != ''"}) == [mine["id"]]
+    # Sorting by the hidden name orders it as if empty: it no longer tells "alice-internal" from nothing.
+    assert await bobs({"sort": "blueprint.name,-name"}) == [other["id"], mine["id"]]
+    assert await bobs({"sort": "-blueprint.name,-name"}) == [other["id"], mine["id"]]
+    viewed = (await bob.client.get(f"/api/collections/deployments/records/{mine['id']}",
+                                   params={"expand": "blueprint"})).json()
+    assert viewed["blueprint"] == private["id"]
+    assert "blueprint" not in viewed.get("expand", {})
+    assert "9.9-secret" not in str(viewed)
 
 
 async def test_files_are_served_to_the_owner_only(platform: Platform) -> None:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import aiohttp
 import httpx
 import pytest
 from websockets.asyncio.client import connect
 
+from oneclick_cli.processes import free_port
 from oneclick_testing.platform import Platform
 
+from .conftest import EDGE_ENV
 from .live import Cluster, LiveSocket, expired_token, project_with_deployment, wait_for_messages
 
 UNAUTHORIZED = 4401
@@ -51,17 +56,25 @@ async def test_another_users_deployment_in_the_map_is_refused(platform: Platform
     assert socket.frames == []
 
 
-@pytest.mark.parametrize(("request_text", "reason_part"), [
-    ("not json", "Invalid request format"),
-    ('["a list"]', "Invalid request format"),
-    ("{}", "projectId"),
-    ('{"projectId": "../etc"}', "projectId"),
-    ('{"projectId": "abc", "deploymentId": "a.b>"}', "deploymentId"),
+@pytest.mark.parametrize(("path", "request_text", "reason_part"), [
+    ("/ws/k8s/rollouts", "not json", "Invalid request format"),
+    ("/ws/k8s/rollouts", '["a list"]', "Invalid request format"),
+    ("/ws/k8s/rollouts", "{}", "projectId"),
+    ("/ws/k8s/rollouts", '{"projectId": "../etc"}', "projectId"),
+    ("/ws/k8s/rollouts", '{"projectId": "abc", "deploymentId": "a.b>"}', "deploymentId"),
+    ("/ws/k8s/deployments", '{"deploymentId": "abc"}', "projectId"),
+    ("/ws/k8s/deployments", '{"projectId": "abc", "deploymentId": "UPPER"}', "deploymentId"),
+    ("/ws/k8s/logs", '{"rolloutId": "abc"}', "podName"),
+    ("/ws/k8s/logs", '{"podName": "web-1"}', "rolloutId"),
+    ("/ws/k8s/logs", '{"rolloutId": "abc", "podName": "web-1", "container": "a b"}', "container"),
+    ("/ws/k8s/events", '{"rolloutId": "abc", "name": "web-1"}', "kind"),
+    ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod"}', "name"),
+    ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod.*", "name": "web-1"}', "kind"),
 ])
-async def test_bad_requests_close_with_4400_and_a_reason(platform: Platform, request_text: str,
+async def test_bad_requests_close_with_4400_and_a_reason(platform: Platform, path: str, request_text: str,
                                                           reason_part: str) -> None:
     alice = await platform.new_user("alice")
-    url = platform.url.replace("http://", "ws://") + f"/ws/k8s/rollouts?token={alice.token}"
+    url = platform.url.replace("http://", "ws://") + f"{path}?token={alice.token}"
     async with connect(url) as connection:
         await connection.send(request_text)
         await connection.wait_closed()
@@ -128,3 +141,40 @@ async def test_an_open_socket_closes_when_its_token_is_revoked(platform: Platfor
     assert logout.status_code == 204, logout.text
     assert await socket.closed_with() == (UNAUTHORIZED, "The authorization token expired or was revoked.")
 
+
+
+async def test_a_client_that_stops_answering_pings_is_disconnected(platform: Platform) -> None:
+    """Heartbeats: the edge pings every live socket (``ONECLICK_WS_PING_INTERVAL``) and drops one whose client
+    no longer answers within ``ONECLICK_WS_PING_TIMEOUT``; a client that answers stays connected."""
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice)
+    port = free_port()
+    await platform.services.start("edge", label="edge-heartbeats", env={
+        **EDGE_ENV, "ONECLICK_HTTP_PORT": str(port), "ONECLICK_WS_PING_INTERVAL": "1",
+        "ONECLICK_WS_PING_TIMEOUT": "1"})
+    url = f"http://127.0.0.1:{port}/ws/k8s/rollouts?token={alice.token}"
+    request = {"projectId": project, "deploymentId": deployment}
+    async with aiohttp.ClientSession() as session:
+        # aiohttp answers pings while something reads the socket, unless autoping is off: then it never does.
+        silent = await session.ws_connect(url, autoping=False)
+        alive = await session.ws_connect(url)
+        for socket in (silent, alive):
+            await socket.send_json(request)
+
+        async def read(socket: aiohttp.ClientWebSocketResponse) -> list[aiohttp.WSMessage]:
+            messages = []
+            while (message := await socket.receive()).type not in (aiohttp.WSMsgType.CLOSE,
+                                                                   aiohttp.WSMsgType.CLOSING,
+                                                                   aiohttp.WSMsgType.CLOSED):
+                messages.append(message)
+            return messages
+
+        reading_alive = asyncio.create_task(read(alive))
+        async with asyncio.timeout(30):
+            unanswered = await read(silent)
+        assert any(m.type is aiohttp.WSMsgType.PING for m in unanswered)
+        await asyncio.sleep(2)  # longer than a ping interval and timeout: the answering one would be gone
+        assert not reading_alive.done()
+        assert not alive.closed
+        await alive.close()
+        await reading_alive

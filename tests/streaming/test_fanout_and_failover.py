@@ -8,6 +8,7 @@ import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -133,6 +134,39 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
     assert all(m["object"]["metadata"]["labels"]["one-click.dev/deploymentId"] == web
                for m in shop_viewers[0].messages())
     await asyncio.gather(*(socket.close() for socket in shop_viewers + blog_viewers))
+
+
+def _watches_opened(kubesim: KubesimProcess) -> int:
+    return sum(kubesim.stats()["watches"]["openedTotal"].values())
+
+
+async def test_watches_are_kept_while_viewed_reused_within_the_linger_and_closed_after_it(
+        platform: Platform, cluster: Cluster, kubesim: KubesimProcess) -> None:
+    """Reference counting: a namespace's watches open with its first viewer, survive a viewer that comes
+    back within the linger (a page reload opens no new watch), and close once nobody has looked for longer."""
+    alice = await platform.new_user("alice")
+    project, deployment = await project_with_deployment(alice, "linger")
+    await cluster.namespace(project)
+    await cluster.deployment(project, deployment, replicas=1)
+    request = {"projectId": project, "deploymentId": deployment}
+
+    def has_map(messages: list[dict[str, Any]]) -> bool:
+        return any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in messages)
+
+    first = await LiveSocket.open(platform, "/ws/k8s/deployments", request, token=alice.token)
+    await wait_for_messages(first, has_map, message="the first viewer's map")
+    await eventually(lambda: set(_watches(kubesim, project)) == WATCHED_RESOURCES, message="the watches open")
+    assert all(count == 1 for count in _watches(kubesim, project).values())
+    opened = _watches_opened(kubesim)
+
+    await first.close()
+    reload = await LiveSocket.open(platform, "/ws/k8s/deployments", request, token=alice.token)
+    await wait_for_messages(reload, has_map, message="the map after a reload")
+    assert _watches_opened(kubesim) == opened  # the same watches served it
+    assert all(count == 1 for count in _watches(kubesim, project).values())
+
+    await reload.close()
+    await eventually(lambda: _watches(kubesim, project) == {}, message="the watches closed after the linger")
 
 
 @pytest.mark.reliability

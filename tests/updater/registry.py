@@ -53,13 +53,19 @@ Auth = Literal["none", "htpasswd", "token"]
 
 
 class TokenServer:
-    """Issues registry bearer tokens (ES256, certificate in ``x5c``) to users with the right password."""
+    """Issues registry bearer tokens (ES256, certificate in ``x5c``) to users with the right password, and
+    with ``anonymous_pull`` pull-only tokens to anyone (as Docker Hub and GHCR do for public images).
+    ``token_field`` names the answer's field: ``token``, or OAuth2's ``access_token`` some servers use."""
 
-    def __init__(self, workdir: Path, users: Mapping[str, str]) -> None:
+    def __init__(self, workdir: Path, users: Mapping[str, str], *, anonymous_pull: bool = False,
+                 token_field: str = "token") -> None:
         self.users = dict(users)
+        self.anonymous_pull = anonymous_pull
+        self.token_field = token_field
         self.port = free_port()
         self.realm = f"http://127.0.0.1:{self.port}/token"
         self.requests = 0
+        self.anonymous_tokens = 0
         self._key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
         now = datetime.now(UTC)
@@ -81,12 +87,13 @@ class TokenServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def issue(self, scope: str) -> str:
+    def issue(self, scope: str, *, pull_only: bool = False) -> str:
         now = int(time.time())
         access = []
         if scope:
             kind, name, actions = scope.split(":", 2)
-            access.append({"type": kind, "name": name, "actions": actions.split(",")})
+            granted = [a for a in actions.split(",") if a == "pull" or not pull_only]
+            access.append({"type": kind, "name": name, "actions": granted})
         claims = {"iss": ISSUER, "sub": "test", "aud": SERVICE, "exp": now + 300, "nbf": now - 10, "iat": now,
                   "jti": secrets.token_hex(8), "access": access}
         x5c = [base64.b64encode(self._certificate.public_bytes(serialization.Encoding.DER)).decode()]
@@ -101,12 +108,15 @@ class TokenServer:
                 header = self.headers.get("Authorization", "")
                 user, _, password = (base64.b64decode(header[6:]).decode() if header.startswith("Basic ")
                                      else "").partition(":")
-                if not user or server.users.get(user) != password:
+                anonymous = not header and server.anonymous_pull
+                if not anonymous and (not user or server.users.get(user) != password):
                     self.send_response(401)
                     self.end_headers()
                     return
+                server.anonymous_tokens += anonymous
                 query = parse_qs(urlsplit(self.path).query)
-                body = json.dumps({"token": server.issue(query.get("scope", [""])[0])}).encode()
+                token = server.issue(query.get("scope", [""])[0], pull_only=anonymous)
+                body = json.dumps({server.token_field: token}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -136,11 +146,14 @@ def _digest(data: bytes) -> str:
 class Registry:
     """``docker-registry serve`` with a config written for the chosen auth mode."""
 
-    def __init__(self, workdir: Path, auth: Auth = "none", users: Mapping[str, str] | None = None) -> None:
+    def __init__(self, workdir: Path, auth: Auth = "none", users: Mapping[str, str] | None = None, *,
+                 anonymous_pull: bool = False, token_field: str = "token") -> None:
         assert REGISTRY_BINARY is not None
         self.workdir = workdir
         self.auth = auth
         self.users = dict(users or {})
+        self.anonymous_pull = anonymous_pull
+        self.token_field = token_field
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         self.url = f"http://{self.host}"
@@ -160,7 +173,8 @@ class Registry:
                 for user, password in self.users.items()))
             lines += ["auth:", "  htpasswd:", "    realm: oneclick-test", f"    path: {htpasswd}"]
         elif self.auth == "token":
-            self.tokens = TokenServer(self.workdir, self.users).start()
+            self.tokens = TokenServer(self.workdir, self.users, anonymous_pull=self.anonymous_pull,
+                                      token_field=self.token_field).start()
             lines += ["auth:", "  token:", f"    realm: {self.tokens.realm}", f"    service: {SERVICE}",
                       f"    issuer: {ISSUER}", f"    rootcertbundle: {self.tokens.bundle}"]
         return "\n".join(lines) + "\n"
@@ -219,7 +233,7 @@ class Registry:
                                                              "scope": f"repository:{repository}:pull,push"},
                                   headers={"Authorization": basic})
         answer.raise_for_status()
-        return {"Authorization": f"Bearer {answer.json()['token']}"}
+        return {"Authorization": f"Bearer {answer.json()[self.token_field]}"}
 
     async def _upload(self, client: httpx.AsyncClient, headers: dict[str, str], repository: str,
                       blob: bytes) -> None:

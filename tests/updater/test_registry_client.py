@@ -83,6 +83,26 @@ async def test_wrong_or_missing_credentials_are_a_clear_error(tmp_path: Path, ht
 
 
 @requires_registry
+@pytest.mark.parametrize("token_field", ["token", "access_token"])
+async def test_public_images_behind_a_token_server_are_listed_anonymously(
+        tmp_path: Path, http: httpx.AsyncClient, token_field: str) -> None:
+    """Docker Hub's and GHCR's way for public images: the registry answers 401 with a bearer challenge even
+    without credentials, and the token server gives anyone a pull-only token for the asked scope."""
+    registry = await Registry(tmp_path, "token", {USER: PASSWORD}, anonymous_pull=True,
+                              token_field=token_field).start()
+    try:
+        await registry.push("team/app", *TAGS)
+        assert registry.tokens is not None
+        client = RegistryClient(http)
+        listing = await client.list_tags(Repository.of(registry.host, "team/app"), None)
+        assert sorted(listing.tags) == sorted(TAGS)
+        assert registry.tokens.anonymous_tokens == 1
+        assert registry.listings("team/app") == 1
+    finally:
+        registry.stop()
+
+
+@requires_registry
 async def test_an_unknown_repository_is_a_clear_error(tmp_path: Path, http: httpx.AsyncClient) -> None:
     registry = await start_registry(tmp_path, "none")
     try:

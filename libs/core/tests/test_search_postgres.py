@@ -20,9 +20,11 @@ from hypothesis import strategies as st
 
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_core.search import (
+    AddParam,
     FilterError,
     Matcher,
     RequestContext,
+    RowGuard,
     SchemaResolver,
     compile_filter,
     compile_sort,
@@ -353,3 +355,44 @@ def _agree(run: Callable[[Any], Any], conn: asyncpg.Connection) -> None:
     check()
     # Most generated filters must be valid, or the test would prove little.
     assert outcomes["compared"] > 100
+
+
+def private_blueprints_hidden_from(reader: str) -> dict[str, RowGuard]:
+    """A view rule for blueprints: the owner, shared users and everyone for public ones."""
+
+    def guard(row: str, param: AddParam) -> str:
+        who = param(reader, "text")
+        return f"({row}.owner = {who} OR {who} = ANY ({row}.users) OR {row}.private IS NOT TRUE)"
+
+    return {"blueprints": guard}
+
+
+GUARDED = [
+    # u3 may see b1 (shared), b4 (not private); not b2 or b3 (private, not theirs).
+    ("deployments", "blueprint.name != ''", ["d1", "d5"]),
+    ("deployments", "blueprint.name = 'redis' || blueprint.name = 'pg'", []),
+    ("deployments", "blueprint.manifest.spec.image.tag = '7'", []),
+    ("deployments", "blueprint.id = 'b2'", ["d2"]),  # the stored id is the deployment's own field: no join
+]
+
+
+@pytest.mark.parametrize(("collection", "text", "expected"), GUARDED, ids=[text for _, text, _ in GUARDED])
+async def test_hops_read_only_rows_their_guard_admits(conn: asyncpg.Connection, collection: str, text: str,
+                                                      expected: list[str]) -> None:
+    resolver = SchemaResolver(SCHEMA, collection, guards=private_blueprints_hidden_from("u3"))
+    fragment = compile_filter(parse_filter(text), resolver, alias="r", context=CONTEXT, param_offset=1,
+                              clock=clock)
+    rows = await conn.fetch(f"SELECT r.id FROM deployments AS r WHERE $1::boolean AND {fragment.sql} "
+                            "ORDER BY r.id", True, *fragment.params)
+    assert [row["id"] for row in rows] == expected
+    joins = "blueprint.id" not in text
+    assert ("u3" in fragment.params) is joins  # the reader is a parameter of each join, never SQL text
+    assert "u3" not in fragment.sql
+
+
+async def test_sorting_through_a_guarded_hop_sees_hidden_rows_as_null(conn: asyncpg.Connection) -> None:
+    resolver = SchemaResolver(SCHEMA, "deployments", guards=private_blueprints_hidden_from("u3"))
+    order = compile_sort(parse_sort("-blueprint.name,id"), resolver, alias="r")
+    rows = await conn.fetch(f"SELECT r.id FROM deployments AS r ORDER BY {order.sql}", *order.params)
+    # x (d5), nginx (d1), then the hidden redis and pg and the missing one as nulls, by id.
+    assert [row["id"] for row in rows] == ["d5", "d1", "d2", "d3", "d4"]

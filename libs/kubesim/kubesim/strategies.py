@@ -604,6 +604,13 @@ class SecretStrategy(Strategy):
             for key, value in string_data.items():
                 data[key] = base64.b64encode(str(value).encode()).decode()
             obj["data"] = data
+        # The API server decodes data as Go's base64 does, skipping line breaks (kustomize wraps long values),
+        # and stores bytes: what it serves back is one unbroken line.
+        data = obj.get("data")
+        if isinstance(data, dict):
+            for key, value in data.items():
+                if isinstance(value, str) and ("\n" in value or "\r" in value):
+                    data[key] = value.replace("\r", "").replace("\n", "")
 
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         causes = validation.config_keys(obj.get("data"), "data")

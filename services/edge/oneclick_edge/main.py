@@ -30,8 +30,12 @@ async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
     context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,
                           version=runtime.version, authenticator=authenticator, nc=runtime.nc, realtime=realtime,
                           live=live)
+    # Heartbeats: a live socket whose client stops answering pings (a vanished laptop, a dead proxy) is closed
+    # instead of holding its watches and queues forever.
     server = AsgiServer(create_app(context), settings.http_host, settings.http_port, lifespan="off",
-                        proxy_headers=True, timeout_graceful_shutdown=10)
+                        proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
+                        ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_timeout,
+                        timeout_graceful_shutdown=10)
     runtime.serve_http(server)
 
 

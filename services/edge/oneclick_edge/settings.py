@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from oneclick_core.settings import CoreSettings
 
@@ -28,5 +29,27 @@ class EdgeSettings(CoreSettings):
     user_state_ttl: float = Field(
         600.0, gt=0, description="Seconds a user's token version learned from auth is trusted without an event.")
     superuser_state_ttl: float = Field(5.0, gt=0, description="Seconds a superuser's token version is trusted.")
+    trusted_proxies: str = Field(
+        "127.0.0.1", description="Addresses or CIDR ranges (comma separated, `*` for any) of the proxies whose "
+        "X-Forwarded-For/-Proto name the client: behind an ingress, its pods' network, or per-address login "
+        "limits count every client as the ingress.")
+    ws_ping_interval: float = Field(
+        20.0, gt=0, description="Seconds between WebSocket pings the edge sends to every live socket.")
+    ws_ping_timeout: float = Field(
+        20.0, gt=0, description="Seconds a WebSocket client has to answer a ping before it is disconnected.")
     frontend_dir: Path = Field(default_factory=_default_frontend_dir,
                                description="The built web UI (`npm run build` in frontend/), served at /.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, value: str) -> str:
+        # uvicorn takes anything it cannot parse as a literal host name and never matches it: a typo would
+        # silently stop trusting the ingress, so refuse it at start instead.
+        items = [item.strip() for item in value.split(",") if item.strip()]
+        for item in items:
+            if item != "*":
+                try:
+                    ipaddress.ip_network(item, strict=False)
+                except ValueError:
+                    raise ValueError(f"{item!r} is neither an IP address, a CIDR range nor '*'") from None
+        return ",".join(items)

@@ -6,8 +6,12 @@ can never widen what a rule allows and another user's record is simply not found
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from functools import partial
+
 from oneclick_core.contracts.auth import Actor
-from oneclick_records.model import Collection
+from oneclick_core.search.resolving import AddParam, RowGuard
+from oneclick_records.model import ALL_COLLECTIONS, Collection
 
 
 class Params:
@@ -31,3 +35,18 @@ def can_write(collection: Collection, actor: Actor, params: Params) -> str:
     if actor.is_superuser:
         return "TRUE"
     return collection.write_rule.format(actor=params.add(actor.id))
+
+
+def relation_guards(actor: Actor) -> Mapping[str, RowGuard]:
+    """Each collection's view rule as a row guard for filters and sorts through relations (PocketBase applies
+    the related collection's rule to the joins): ``blueprint.name`` of a blueprint the actor may no longer
+    see reads as ``null``. Superusers see every row."""
+    if actor.is_superuser:
+        return {}
+    return {name: partial(_visible_row, collection, actor.id) for name, collection in ALL_COLLECTIONS.items()}
+
+
+def _visible_row(collection: Collection, actor_id: str, row: str, param: AddParam) -> str:
+    # The rule is written over alias ``t``; a correlated sub-select keeps it valid for any joined alias.
+    rule = collection.view_rule.format(actor=param(actor_id, "text"))
+    return f"EXISTS (SELECT 1 FROM {collection.table} t WHERE t.id = {row}.id AND {rule})"

@@ -21,7 +21,7 @@ from oneclick_core.search.resolving import SchemaResolver
 from oneclick_core.search.schema import Schema
 from oneclick_core.search.sorting import compile_sort
 from oneclick_core.search.sql import compile_filter
-from oneclick_records.access import Params, can_view
+from oneclick_records.access import Params, can_view, relation_guards
 from oneclick_records.expanding import expand
 from oneclick_records.model import COLLECTIONS, DEPLOYMENTS, Collection
 from oneclick_records.serializing import to_record
@@ -45,7 +45,8 @@ def request_context(actor: Actor) -> RequestContext:
 async def list_records(conn: asyncpg.Connection, schema: Schema, collection: Collection, actor: Actor,
                        raw: Mapping[str, str]) -> dict[str, Any]:
     query = ListQuery.parse(raw)
-    resolver = SchemaResolver(schema, collection.name, allow_hidden=actor.is_superuser)
+    resolver = SchemaResolver(schema, collection.name, allow_hidden=actor.is_superuser,
+                              guards=relation_guards(actor))
     params = Params()
     conditions = [can_view(collection, actor, params)]
     if query.filter is not None:

@@ -111,6 +111,16 @@ class Informer:
         self.synced.set()
 
     async def _watch(self) -> None:
+        try:
+            await self._follow()
+        except KubeError as exc:
+            # Some API servers refuse a watch from a compacted version with an HTTP 410 instead of an ERROR
+            # event in the stream: the same Gone, and retrying from that version would never succeed.
+            if exc.status == 410:
+                raise Gone from exc
+            raise
+
+    async def _follow(self) -> None:
         assert self._resource_version is not None
         async for event_type, obj in self.kube.watch(self.kind, self.namespace, self._resource_version,
                                                      self._watch_timeout):

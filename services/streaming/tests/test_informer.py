@@ -12,7 +12,7 @@ import pytest
 from kubesim.testing import KubesimProcess
 from oneclick_core.contracts.streaming import KINDS_BY_NAME, ChangeType, LiveKind
 from oneclick_streaming.informer import Informer
-from oneclick_streaming.kube import KubeApi
+from oneclick_streaming.kube import KubeApi, KubeError
 from oneclick_streaming.settings import StreamingSettings
 from oneclick_testing.waiting import eventually
 
@@ -108,4 +108,45 @@ async def test_bookmarks_move_the_resource_version_without_changes(kubesim: Kube
     kubesim.request("POST", "/api/v1/namespaces", {"metadata": {"name": "informer-elsewhere"}})  # raises the RV
     await eventually(lambda: int(informer._resource_version or 0) > start, message="a bookmark")
     assert recorder.changes == []
+    await _stop(task)
+
+
+class RefusingWatches:
+    """The Kubernetes API as an informer sees it, answering the first watch with an HTTP 410 status (as API
+    servers without a watch cache do) instead of kubesim's ERROR event inside the stream."""
+
+    def __init__(self, kube: KubeApi) -> None:
+        self.kube = kube
+        self.lists = 0
+        self.refused = 0
+
+    async def list(self, kind: LiveKind, namespace: str) -> tuple[list[dict[str, Any]], str]:
+        self.lists += 1
+        return await self.kube.list(kind, namespace)
+
+    async def watch(self, kind: LiveKind, namespace: str, resource_version: str,
+                    timeout_seconds: int) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        if not self.refused:
+            self.refused += 1
+            raise KubeError(410, b'{"kind":"Status","reason":"Expired","code":410,"message":"too old"}')
+        async for event in self.kube.watch(kind, namespace, resource_version, timeout_seconds):
+            yield event
+
+
+async def test_an_http_410_on_the_watch_request_relists(kubesim: KubesimProcess, kube: KubeApi) -> None:
+    namespace = "informer-c"
+    kubesim.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    _configmap(kubesim, namespace, "before")
+    api = RefusingWatches(kube)
+    recorder = Recorder()
+    relists: list[None] = []
+    informer = Informer(api, CONFIGMAPS, namespace, recorder, watch_timeout=300,  # type: ignore[arg-type]
+                        relisted=lambda: relists.append(None))
+    task = asyncio.create_task(informer.run())
+    await asyncio.wait_for(informer.synced.wait(), timeout=10)
+    await eventually(lambda: api.lists == 2, message="a re-list after the watch was refused with 410")
+    assert len(relists) == 1
+    _configmap(kubesim, namespace, "after")
+    await eventually(lambda: ("ADDED", "after") in recorder.changes, message="changes through the new watch")
+    assert recorder.changes == [("ADDED", "before"), ("ADDED", "after")]  # the re-list told nothing twice
     await _stop(task)

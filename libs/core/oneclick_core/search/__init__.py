@@ -9,7 +9,8 @@ parameter (``{"filter": {"code": "validation_invalid_filter", "message": "unknow
 Typical use in a service that owns the tables::
 
     schema = Schema.from_dict({...})                         # see oneclick_core.search.schema
-    resolver = SchemaResolver(schema, "deployments")         # allow_hidden=True for superusers/rules
+    resolver = SchemaResolver(schema, "deployments")         # allow_hidden=True for superusers/rules;
+                                                             # guards= the related collections' view rules
     context = RequestContext(auth={"id": user_id, ...})
     query = ListQuery.parse(params)                          # page, perPage, sort, filter, expand, fields
     rule = compile_filter(parse_filter(LIST_RULE), resolver, alias="r", context=context)
@@ -75,7 +76,7 @@ from oneclick_core.search.nodes import (
     RequestField,
 )
 from oneclick_core.search.parsing import parse_filter, parse_optional_filter
-from oneclick_core.search.resolving import FieldResolver, Hop, ResolvedField, SchemaResolver
+from oneclick_core.search.resolving import AddParam, FieldResolver, Hop, ResolvedField, RowGuard, SchemaResolver
 from oneclick_core.search.schema import CollectionSpec, FieldKind, FieldSpec, Schema
 from oneclick_core.search.sorting import SortTerm, compile_sort, parse_sort
 from oneclick_core.search.sql import SqlFragment, compile_filter
@@ -83,6 +84,7 @@ from oneclick_core.search.sql import SqlFragment, compile_filter
 __all__ = [
     "DEFAULT_PER_PAGE",
     "MAX_PER_PAGE",
+    "AddParam",
     "And",
     "CollectionSpec",
     "Comparison",
@@ -105,6 +107,7 @@ __all__ = [
     "RequestContext",
     "RequestField",
     "ResolvedField",
+    "RowGuard",
     "Schema",
     "SchemaResolver",
     "SortTerm",

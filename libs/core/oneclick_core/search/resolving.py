@@ -13,10 +13,16 @@ Paths (``SchemaResolver``):
 - ``manifest.spec.image.tag`` — into a JSON field (segments are object keys or array indexes);
 - modifiers: ``:lower`` (ASCII lower-case of a text value), ``:length`` (number of items of a multiple
   field), ``:each`` (the items of a multiple field — the default anyway).
+
+Row guards: a relation path must not read what its reader may not see. PocketBase applies the related
+collection's view rule to every relation it joins; here the caller gives ``guards`` (collection name →
+:class:`RowGuard`) and every hop into that collection only reaches rows its guard admits, so
+``blueprint.name = 'x'`` or ``sort=blueprint.name`` reads ``null`` for a blueprint hidden from the caller.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -30,6 +36,17 @@ MAX_RELATION_HOPS = 6
 _TEXT_LIKE = frozenset({FieldKind.TEXT, FieldKind.RELATION, FieldKind.DATE, FieldKind.JSON})
 
 
+AddParam = Callable[[object, str], str]
+"""Adds a parameter of an SQL type (``"text"``) to the statement and returns its placeholder (``$3::text``)."""
+
+
+class RowGuard(Protocol):
+    """SQL condition admitting the rows of a collection its reader may see; ``row`` is the quoted alias of
+    the joined row. Values go through ``param``, never into the text."""
+
+    def __call__(self, row: str, param: AddParam) -> str: ...
+
+
 @dataclass(frozen=True)
 class Hop:
     """One relation to follow: ``name`` is the field (and ``expand`` key) on the current record."""
@@ -39,6 +56,7 @@ class Hop:
     table: str  # quoted table of the target collection
     target_id: str  # quoted id column of the target collection
     multiple: bool
+    guard: RowGuard | None = None  # which target rows the reader may see; None: all of them
 
 
 @dataclass(frozen=True)
@@ -83,12 +101,15 @@ class SchemaResolver:
     """Resolves identifiers against one collection of a :class:`Schema`.
 
     Hidden fields (``"hidden": True``) are refused unless ``allow_hidden`` (superusers, server rules).
+    Relation hops into a collection named in ``guards`` only reach the rows its guard admits.
     """
 
-    def __init__(self, schema: Schema, collection: str, *, allow_hidden: bool = False) -> None:
+    def __init__(self, schema: Schema, collection: str, *, allow_hidden: bool = False,
+                 guards: Mapping[str, RowGuard] | None = None) -> None:
         self.schema = schema
         self.collection = schema.collection(collection)
         self.allow_hidden = allow_hidden
+        self.guards: Mapping[str, RowGuard] = guards or {}
 
     def resolve(self, identifier: Identifier) -> ResolvedField:
         label = str(identifier)
@@ -112,7 +133,8 @@ class SchemaResolver:
                 raise FilterError(f"{label!r} follows more than {MAX_RELATION_HOPS} relations")
             target = self.schema.collection(field.collection)
             hops.append(Hop(field.name, quote_identifier(field.column), quote_table(target.table),
-                            quote_identifier(target.fields["id"].column), field.multiple))
+                            quote_identifier(target.fields["id"].column), field.multiple,
+                            self.guards.get(target.name)))
             collection = target
             index += 1
 

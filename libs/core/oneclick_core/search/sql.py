@@ -19,6 +19,8 @@ Shapes produced (``r`` is the caller's alias of the collection's table):
   ``COALESCE((SELECT "_s1"."name" FROM "projects" AS "_s1" WHERE "_s1"."id" = "r"."project"), '')``;
 - multi-valued operands (``text[]`` fields, paths through multiple relations): ``EXISTS`` (any-of) or
   ``NOT EXISTS … IS NOT TRUE`` (every item) over the items, where a list without items counts as one null;
+- a hop into a guarded collection (see :class:`~oneclick_core.search.resolving.RowGuard`) adds the guard's
+  condition on the joined row, so rows hidden from the reader read as missing;
 - comparisons whose operands are all constants (``@request.auth.id != ''``) are folded to ``TRUE``/``FALSE``,
   and ``And``/``Or`` simplify around them.
 """
@@ -82,16 +84,18 @@ class SqlBuilder:
         where: str | None = None
         for index, hop in enumerate(field.hops):
             target = self.fresh("s")
+            guard = f" AND {hop.guard(target, self.param)}" if hop.guard is not None else ""
             if hop.multiple:
                 ids = self.fresh("u")
                 unnest = f"unnest({current}.{hop.column}) AS {ids}(id)"
                 items.append(unnest if index == 0 else f"CROSS JOIN LATERAL {unnest}")
-                items.append(f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {ids}.id")
+                items.append(f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {ids}.id{guard}")
             elif index == 0:
                 items.append(f"{hop.table} AS {target}")
-                where = f"{target}.{hop.target_id} = {current}.{hop.column}"
+                where = f"{target}.{hop.target_id} = {current}.{hop.column}{guard}"
             else:
-                items.append(f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {current}.{hop.column}")
+                items.append(f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {current}.{hop.column}"
+                             f"{guard}")
             current = target
         return items, where, current
 
