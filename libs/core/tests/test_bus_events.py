@@ -8,6 +8,7 @@ import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 
+import orjson
 import pytest
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -16,6 +17,7 @@ from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer
 from oneclick_core.bus.publishing import publish_envelope, publish_event
 from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, drifted, ensure_streams, platform_streams
 from oneclick_core.contracts.envelope import Envelope
+from oneclick_core.tracing import current_traceparent, new_traceparent
 from oneclick_testing.waiting import eventually
 
 from .events_for_tests import Ping, unique_spec
@@ -63,6 +65,42 @@ async def test_an_event_published_once_is_processed_once(js: JetStreamContext) -
         await asyncio.sleep(0.5)  # time for any stray redelivery to show up
     assert seen == [(p.envelope.id, n) for n, p in enumerate(published)]
     assert published[0].envelope.type == f"oneclick.{spec.aggregate}.pinged.v1"
+
+
+async def test_events_travel_as_cloudevents_and_carry_the_trace_to_the_handler(js: JetStreamContext) -> None:
+    """The stored message is a CloudEvents 1.0 JSON event (attribute names as the spec has them), and the
+    publisher's traceparent becomes the handler's current one: a trace follows a change across services."""
+    spec = unique_spec()
+    traceparent = new_traceparent()
+    handled: list[str | None] = []
+
+    async def handle(envelope: Envelope, delivery: Delivery) -> None:
+        handled.append(current_traceparent.get())
+
+    consumer = EventConsumer(js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,),
+                                                 fetch_timeout=0.2), handle)
+    async with running(consumer):
+        token = current_traceparent.set(traceparent)
+        try:
+            published = await publish_event(js, spec, Ping(n=7), source="tester", subject="rec123456789012")
+        finally:
+            current_traceparent.reset(token)
+        await eventually(lambda: len(handled) == 1)
+    stored = await js.get_last_msg(EVENTS_STREAM, spec.subject)
+    wire = orjson.loads(stored.data or b"")
+    assert stored.headers is not None
+    assert set(wire) == {"specversion", "id", "source", "type", "time", "subject", "datacontenttype",
+                         "traceparent", "data"}
+    assert wire["specversion"] == "1.0"
+    assert wire["id"] == published.envelope.id == stored.headers["Nats-Msg-Id"]
+    assert wire["source"] == "tester"
+    assert wire["type"] == f"oneclick.{spec.aggregate}.pinged.v1"
+    assert wire["subject"] == "rec123456789012"
+    assert wire["datacontenttype"] == "application/json"
+    assert wire["data"] == {"n": 7}
+    assert wire["time"].endswith("Z") or wire["time"].endswith("+00:00")
+    assert wire["traceparent"] == traceparent == stored.headers["traceparent"]
+    assert handled == [traceparent]
 
 
 async def test_repeated_message_id_is_deduplicated_by_the_stream(js: JetStreamContext) -> None:

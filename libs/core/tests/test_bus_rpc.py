@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.contracts.rpc import RpcMethod
 from oneclick_core.errors import ApiError
+from oneclick_core.tracing import current_traceparent, new_traceparent, parse_trace_id
 
 
 class Add(BaseModel):
@@ -76,6 +77,34 @@ async def test_typed_round_trip(nc: NATS, service: str, replica: RpcServer) -> N
     reply = await RpcClient(nc, "test").call(add, Add(a=2, b=3))
     assert isinstance(reply, Sum)
     assert reply == Sum(total=5, by="one")
+
+
+async def test_the_callers_trace_continues_in_the_handler(nats_url: str, nc: NATS, service: str) -> None:
+    """An RPC carries the caller's trace id in a ``traceparent`` header (a new span of the same trace)."""
+    conn = await nats.connect(nats_url)
+    server = RpcServer(conn, service)
+    add = methods(service)[0]
+    seen: list[str | None] = []
+
+    async def do_add(request: Add) -> Sum:
+        seen.append(current_traceparent.get())
+        return Sum(total=request.a + request.b, by="traced")
+
+    server.register(add, do_add)
+    await server.start()
+    try:
+        caller = new_traceparent()
+        token = current_traceparent.set(caller)
+        try:
+            await RpcClient(nc, "test").call(add, Add(a=1, b=1))
+        finally:
+            current_traceparent.reset(token)
+    finally:
+        await server.stop(grace=0.1)
+        await conn.close()
+    assert len(seen) == 1
+    assert seen[0] != caller  # a child span
+    assert parse_trace_id(seen[0]) == parse_trace_id(caller)
 
 
 async def test_handler_error_travels_as_pocketbase_envelope(nc: NATS, service: str, replica: RpcServer) -> None:
