@@ -15,6 +15,7 @@ screenshot of each view is kept in ``test-artifacts/`` for review.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import re
@@ -324,6 +325,19 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await page.get_by_role("button", name="Pause").click()
     await expect(page.get_by_role("button", name="Resume")).to_be_visible()
     await browsing.check(page, "logs", "Logs")
+    # Download keeps the lines received so far in a file named after the pod (the view is paused, the buffer
+    # not: the file holds at least what the view shows).
+    pod = await page.get_by_label("Pod", exact=True).input_value()
+    shown_lines = await log.locator("div > span:not([aria-hidden])").all_inner_texts()
+    assert shown_lines
+    async with page.expect_download() as downloading:
+        await page.get_by_role("button", name="Download", exact=True).click()
+    download = await downloading.value
+    assert re.fullmatch(rf"{re.escape(pod)}-\d{{8}}-\d{{6}}\.log", download.suggested_filename)
+    downloaded = await asyncio.to_thread(Path(await download.path()).read_text)
+    assert downloaded.endswith("\n")
+    assert set(shown_lines) <= set(downloaded.splitlines())
+    assert re.search(r"^(INFO|DEBUG|WARN) GET /", downloaded, re.MULTILINE), downloaded[:500]
 
     # The overview shows the pod with a restart action and the usage charts.
     await open_deployment_page(page, "Overview")
@@ -512,6 +526,34 @@ async def test_every_other_view_passes_the_audit_and_a_restarted_pod_is_replaced
     await expect(secret_value).to_have_attribute("type", "text")
     await expect(secret_value).to_have_value("s3cret")
 
+    # Rollouts: that save ended the first rollout. Hiding it takes it out of the history (its record says
+    # hide=true) until "Show hidden"; shown again through the API, it reappears by itself (realtime, no reload).
+    await open_deployment_page(page, "Rollouts")
+    await expect(page.locator("tbody tr[data-rollout]")).to_have_count(2, timeout=LIVE)
+    await expect(page.locator("tbody tr[data-running=true]")).to_have_count(1, timeout=LIVE)
+    ended = page.locator("tbody tr[data-running=false]")
+    ended_id = await ended.get_attribute("data-rollout")
+    assert ended_id
+    hidden_row = page.locator(f'tbody tr[data-rollout="{ended_id}"]')
+    await ended.get_by_role("button", name=f"Hide rollout {ended_id[:7]}").click()
+    await expect(page.get_by_text(f"Rollout {ended_id[:7]} hidden.")).to_be_visible()
+    await expect(hidden_row).to_have_count(0)
+    await expect(page.locator("tbody tr[data-rollout]")).to_have_count(1)
+    token = await stored_token(page)
+    async with httpx.AsyncClient(base_url=platform.url, headers={"Authorization": token}) as as_carol:
+        record = await as_carol.get(f"/api/collections/rollouts/records/{ended_id}")
+        assert record.status_code == 200, record.text
+        assert record.json()["hide"] is True
+        await page.get_by_label("Show hidden").check()
+        await expect(hidden_row.get_by_text("Ended · hidden")).to_be_visible()
+        await browsing.check(page, "rollouts-hidden-shown", "Rollouts")
+        await page.get_by_label("Show hidden").uncheck()
+        await expect(hidden_row).to_have_count(0)
+        shown = await as_carol.patch(f"/api/collections/rollouts/records/{ended_id}", json={"hide": False})
+        assert shown.status_code == 200, shown.text
+    await expect(hidden_row.get_by_role("button", name=f"Hide rollout {ended_id[:7]}")).to_be_visible()
+    await expect(page.locator("tbody tr[data-rollout]")).to_have_count(2)
+
     # Volumes and network, with the fields a new volume and a public interface bring.
     await open_deployment_page(page, "Volumes")
     await expect(page.get_by_text("No volumes: files the container writes are lost when it restarts.")).to_be_visible()
@@ -577,6 +619,37 @@ async def test_every_other_view_passes_the_audit_and_a_restarted_pod_is_replaced
     await page.get_by_role("button", name="Save profile").click()
     await expect(page.get_by_text("Profile saved.")).to_be_visible()
     await browsing.check(page, "profile", "Profile")
+
+    # The project list follows the records: a project made through the API appears by itself (no reload).
+    # Searching narrows the cards, and so does a tag.
+    await page.get_by_role("navigation", name="Main").get_by_role("link", name="Projects", exact=True).click()
+    await expect(page).to_have_url(re.compile(r"/app/projects$"))
+    cards = page.locator("a[data-project]")
+    await expect(cards).to_have_count(1)
+    async with httpx.AsyncClient(base_url=platform.url, headers={"Authorization": token}) as as_carol:
+        notes = await as_carol.post("/api/collections/projects/records", json={"name": "Notes", "tags": "docs"})
+        assert notes.status_code == 200, notes.text
+    await expect(page.locator('a[data-project="Notes"]')).to_be_visible()
+    await expect(cards).to_have_count(2)
+    search = page.get_by_role("searchbox", name="Search projects")
+    await search.fill("note")
+    await expect(cards).to_have_count(1)
+    await expect(page.locator('a[data-project="Notes"]')).to_be_visible()
+    await search.fill("tour")
+    await expect(cards).to_have_count(1)
+    await expect(page.locator('a[data-project="Tour renamed"]')).to_be_visible()
+    await search.fill("no such project")
+    await expect(cards).to_have_count(0)
+    await expect(page.get_by_text("No project matches your search.")).to_be_visible()
+    await browsing.check(page, "projects-search", "Projects")
+    await search.fill("")
+    tags = page.get_by_role("group", name="Filter by tag")
+    await tags.get_by_role("button", name="#docs").click()
+    await expect(tags.get_by_role("button", name="#docs")).to_have_attribute("aria-pressed", "true")
+    await expect(cards).to_have_count(1)
+    await expect(page.locator('a[data-project="Notes"]')).to_be_visible()
+    await tags.get_by_role("button", name="All").click()
+    await expect(cards).to_have_count(2)
 
     # The superuser dashboard, every tab: health, users (Carol among them), all projects (hers among them).
     admin = await browsing.page(await browsing.context(), "admin")
