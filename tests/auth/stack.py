@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -41,9 +42,9 @@ class Stack:
 
 async def start_stack(services: ServiceGroup, auth_env: Mapping[str, str] | None = None,
                       edge_env: Mapping[str, str] | None = None) -> str:
-    await services.start("auth", env={**FAST_HASHING, **(auth_env or {})})
     port = free_port()
-    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **(edge_env or {})})
+    await asyncio.gather(services.start("auth", env={**FAST_HASHING, **(auth_env or {})}),
+                         services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **(edge_env or {})}))
     return f"http://127.0.0.1:{port}"
 
 

@@ -47,9 +47,9 @@ async def test_each_service_runs_as_its_own_role_confined_to_its_schema(
     try:
         # Roles are cluster-wide: this test's database server must not have them yet (it runs once per session).
         await asyncio.to_thread(_run_roles_sql, database)
-        for name in SCHEMA_OWNERS:
-            await services.start(name, env={**FAST_HASHING,
-                                            "ONECLICK_DATABASE_URL": as_role(database.url, f"oneclick_{name}")})
+        await asyncio.gather(*(services.start(name, env={
+            **FAST_HASHING, "ONECLICK_DATABASE_URL": as_role(database.url, f"oneclick_{name}")})
+            for name in SCHEMA_OWNERS))
         for name in SCHEMA_OWNERS:
             conn = await asyncpg.connect(as_role(database.url, f"oneclick_{name}"))
             try:

@@ -301,8 +301,9 @@ async def test_an_executor_whose_records_knows_no_project_sweeps_nothing(
         group = ServiceGroup({"ONECLICK_NATS_URL": other_nats.url, "ONECLICK_DATABASE_URL": database.url},
                              log_dir)
         try:
-            await group.start("records")
-            executor = await group.start("k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **RESYNC})
+            _, executor = await asyncio.gather(
+                group.start("records"),
+                group.start("k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **RESYNC}))
 
             def refusals() -> int:
                 return sum("resync.aborted" in line and "knows no project" in line

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 
 import httpx
@@ -14,9 +15,11 @@ BACKENDS = [name for name in SERVICES if name != "edge"]
 
 
 async def test_health_reports_every_service_and_names_the_one_that_is_down(services: ServiceGroup) -> None:
-    backends = {name: await services.start(name) for name in BACKENDS}
     port = free_port()
-    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), "ONECLICK_HEALTH_TIMEOUT": "1"})
+    *started, _ = await asyncio.gather(
+        *(services.start(name) for name in BACKENDS),
+        services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), "ONECLICK_HEALTH_TIMEOUT": "1"}))
+    backends = dict(zip(BACKENDS, started, strict=True))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         healthy = await client.get("/api/health")
         assert healthy.status_code == 200, healthy.text
@@ -57,8 +60,7 @@ async def test_replicas_share_rpc_load_through_the_queue_group(services: Service
     from oneclick_core.bus.rpc import RpcClient
     from oneclick_core.contracts.rpc import PingRequest, ping
 
-    first = await services.start("k8s-executor")
-    second = await services.start("k8s-executor")
+    first, second = await asyncio.gather(services.start("k8s-executor"), services.start("k8s-executor"))
     nc = await nats.connect(services.env["ONECLICK_NATS_URL"])
     try:
         client = RpcClient(nc, "test")

@@ -39,10 +39,10 @@ def _install() -> None:
 
 async def test_sign_up_and_sign_in_through_the_pocketbase_sdk(services: ServiceGroup) -> None:
     await asyncio.to_thread(_install)
-    await services.start("auth", env={**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
-                                      "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]})
     port = free_port()
-    await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
+    await asyncio.gather(services.start("auth", env={**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
+                                                     "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]}),
+                         services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)}))
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(
         NODE, "auth_flow.mjs", cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -6,6 +6,7 @@ real build is served the same way in the browser tests (test_e2e_flow.py).
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -44,9 +45,10 @@ async def edges(nats_url: str, module_database: Database, module_log_dir: Path,
                          module_log_dir)
     try:
         built, missing = free_port(), free_port()
-        await group.start("edge", env={"ONECLICK_HTTP_PORT": str(built), "ONECLICK_FRONTEND_DIR": str(build)})
-        await group.start("edge", label="edge-unbuilt", env={
-            "ONECLICK_HTTP_PORT": str(missing), "ONECLICK_FRONTEND_DIR": str(build.parent / "not-built")})
+        await asyncio.gather(
+            group.start("edge", env={"ONECLICK_HTTP_PORT": str(built), "ONECLICK_FRONTEND_DIR": str(build)}),
+            group.start("edge", label="edge-unbuilt", env={
+                "ONECLICK_HTTP_PORT": str(missing), "ONECLICK_FRONTEND_DIR": str(build.parent / "not-built")}))
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{built}", timeout=10) as served, \
                 httpx.AsyncClient(base_url=f"http://127.0.0.1:{missing}", timeout=10) as unbuilt:
             yield served, unbuilt

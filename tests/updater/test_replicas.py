@@ -47,14 +47,14 @@ REPLICAS = ("updater-a", "updater-b")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
     async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
                                 names=["auth", "records"]) as started:
-        for replica in REPLICAS:
-            # Small dispatch batches: one tick's due checks are queued in several transactions.
-            # A registry timeout longer than any hold of the HoldingFront (a held listing is a check in
-            # progress, not a failed one), and room for the other repositories' checks while those of a
-            # held one wait.
-            await started.services.start("updater", label=replica, env={
-                **FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
-                "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
+        # Small dispatch batches: one tick's due checks are queued in several transactions.
+        # A registry timeout longer than any hold of the HoldingFront (a held listing is a check in
+        # progress, not a failed one), and room for the other repositories' checks while those of a
+        # held one wait.
+        await asyncio.gather(*(started.services.start("updater", label=replica, env={
+            **FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
+            "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
+            for replica in REPLICAS))
         yield started
 
 
