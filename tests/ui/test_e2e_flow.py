@@ -132,6 +132,18 @@ class Browsing:
         shot = f"{self.prefix}{len(self.audited):02d}-{name}.png"
         await page.screenshot(path=str(ARTIFACTS / shot), full_page=True)
 
+    async def keep_what_the_pages_showed(self) -> None:
+        """After a failure: a screenshot of every open page and, in the test's output, where each one was and
+        what it said, so a failure in CI can be read without running it again."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        for number, page in enumerate(page for context in self.contexts for page in context.pages):
+            with contextlib.suppress(Exception):
+                await page.screenshot(path=str(ARTIFACTS / f"{self.prefix}failed-{number}.png"), full_page=True)
+            text = ""
+            with contextlib.suppress(Exception):
+                text = (await page.locator("body").inner_text(timeout=2_000))[:600]
+            print(f"page {number} at {page.url}:", text.replace("\n", " | "), sep="\n  ")
+
     async def finish(self) -> None:
         """Close every page (errors while leaving count too), then require a console without errors."""
         for context in self.contexts:
@@ -166,6 +178,9 @@ async def browsing_at(browser: Browser, base: str) -> AsyncIterator[Browsing]:
     browsing = Browsing(browser, base)
     try:
         yield browsing
+    except BaseException:
+        await browsing.keep_what_the_pages_showed()
+        raise
     finally:
         for context in browsing.contexts:
             await context.close()

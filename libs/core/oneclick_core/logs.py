@@ -1,12 +1,15 @@
 """structlog setup: console lines in dev, JSON lines otherwise; request and trace ids from contextvars.
 
 Secrets never reach a log line: values under sensitive keys are replaced before rendering, whichever
-library emitted the record (ours, uvicorn, nats).
+library emitted the record (ours, uvicorn, nats), and so is anything in a line's text that looks like a token
+or a webhook secret — libraries write them into messages too (at debug level the WebSocket handshake logs its
+request line and every header: ``< cookie: pb_auth=…``, ``< GET /ws/k8s/logs?token=…``).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
@@ -21,6 +24,18 @@ SENSITIVE_KEYS = frozenset({
     "client_secret", "clientsecret", "cookie", "set-cookie", "database_url", "private_key", "value",
 })
 REDACTED = "[redacted]"
+# A JWT (three base64url parts, the first two JSON objects: "eyJ…"), a webhook secret, and the value of a
+# credential-carrying header written as text.
+_SECRET_TEXT = re.compile(
+    r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
+    r"|ocwh_[A-Za-z0-9_-]+"
+    r"|(?<=cookie: ).+|(?<=authorization: ).+",
+    re.IGNORECASE)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every token, webhook secret and cookie or authorization header value replaced."""
+    return _SECRET_TEXT.sub(REDACTED, text)
 
 
 def redact(value: Any) -> Any:
@@ -38,6 +53,8 @@ def _redact_processor(_: WrappedLogger, __: str, event_dict: EventDict) -> Event
             event_dict[key] = REDACTED
         elif isinstance(event_dict[key], Mapping | list | tuple):
             event_dict[key] = redact(event_dict[key])
+        elif isinstance(event_dict[key], str):
+            event_dict[key] = scrub(event_dict[key])
     return event_dict
 
 

@@ -41,6 +41,26 @@ def test_secrets_never_reach_a_log_line(capsys: pytest.CaptureFixture[str]) -> N
     assert lines[-1]["service"] == "auth"
 
 
+def test_tokens_and_cookies_in_message_text_are_scrubbed(capsys: pytest.CaptureFixture[str]) -> None:
+    """Libraries write credentials into the message itself (the WebSocket handshake at debug level logs its
+    request line and headers); they are replaced there too, and the rest of the line stays readable."""
+    configure_logging("edge", "json", level="debug")
+    token = "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJhYmMifQ.c2lnbmF0dXJlLWJ5dGVz"
+    handshake = logging.getLogger("uvicorn.error")
+    handshake.debug("< GET /ws/k8s/logs?token=%s HTTP/1.1", token)
+    handshake.debug("< %s: %s", "cookie", f"pb_auth=%7B%22token%22%3A%22{token}%22%7D")
+    handshake.debug("< %s: %s", "Authorization", f"Bearer {token}")
+    get_logger("t").info("webhook.called", url="/pb/auto-update/abc", note="secret ocwh_Zm9vYmFyYmF6 given")
+    text = capsys.readouterr().err
+    assert token not in text
+    assert "pb_auth" not in text
+    assert "ocwh_Zm9vYmFyYmF6" not in text
+    events = [line["event"] for line in _json_lines(text)[-4:]]
+    assert events[:3] == ["< GET /ws/k8s/logs?token=[redacted] HTTP/1.1", "< cookie: [redacted]",
+                          "< Authorization: [redacted]"]
+    assert _json_lines(text)[-1]["note"] == "secret [redacted] given"
+
+
 def test_console_format_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("edge", "console")
     get_logger("t").info("hello", token="abc123")
