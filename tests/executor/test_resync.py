@@ -121,7 +121,8 @@ async def test_drift_made_by_hand_is_corrected_by_the_resync(
     # It was the resync that did it (no record changed, so no event was there to do it): counted and logged.
     assert await _leader(platform) is executor
     assert await metric(executor, "oneclick_executor_drift_corrected_total", kind="Deployment") > corrected_before
-    assert logged(executor, "resync.corrected", dep, f"Deployment/{dep}")
+    # The log line comes after the apply it tells of: wait for it rather than race the process's output.
+    await eventually(lambda: logged(executor, "resync.corrected", dep, f"Deployment/{dep}"), message="logged")
     # (The Service is counted as drift only if it was changed before the resync listed the deployment's objects;
     # a change landing between that list and the apply is undone all the same.)
 
@@ -176,7 +177,7 @@ async def test_an_event_the_executor_never_got_is_applied_by_the_resync(
 
     await eventually(latest_applied, timeout=30, message="the resync applied the latest rollout")
     await eventually(lambda: bool(events.applied(latest["id"])), message="rollout.applied of the latest rollout")
-    assert logged(restarted, "resync.corrected", dep, f"Deployment/{dep}")
+    await eventually(lambda: logged(restarted, "resync.corrected", dep, f"Deployment/{dep}"), message="logged")
 
 
 async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
@@ -229,8 +230,9 @@ async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
     leader = await _leader(platform)
     assert await metric(leader, "oneclick_executor_orphans_removed_total", what="namespace") >= 1
     assert await metric(leader, "oneclick_executor_orphans_removed_total", what="deployment") >= 1
-    assert logged(leader, "resync.orphan_namespace_deleted", ORPHAN_PROJECT)
-    assert logged(leader, "resync.orphan_deployment_removed", ORPHAN_DEPLOYMENT)
+    await eventually(lambda: logged(leader, "resync.orphan_namespace_deleted", ORPHAN_PROJECT), message="logged")
+    await eventually(lambda: logged(leader, "resync.orphan_deployment_removed", ORPHAN_DEPLOYMENT),
+                     message="logged")
 
 
 # Last in the module: it stops the leading executor.

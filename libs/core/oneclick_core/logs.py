@@ -1,8 +1,8 @@
 """structlog setup: console lines in dev, JSON lines otherwise; request and trace ids from contextvars.
 
 Secrets never reach a log line: values under sensitive keys are replaced before rendering, whichever
-library emitted the record (ours, uvicorn, nats), and so is anything in a line's text that looks like a token
-or a webhook secret — libraries write them into messages too (at debug level the WebSocket handshake logs its
+library emitted the record (ours, uvicorn, nats), and so is anything in a line's message text that looks like
+a token or a webhook secret — libraries write them into messages too (at debug level the WebSocket handshake logs its
 request line and every header: ``< cookie: pb_auth=…``, ``< GET /ws/k8s/logs?token=…``).
 """
 
@@ -53,8 +53,10 @@ def _redact_processor(_: WrappedLogger, __: str, event_dict: EventDict) -> Event
             event_dict[key] = REDACTED
         elif isinstance(event_dict[key], Mapping | list | tuple):
             event_dict[key] = redact(event_dict[key])
-        elif isinstance(event_dict[key], str):
-            event_dict[key] = scrub(event_dict[key])
+    # The message text is where other libraries put what they log; our own fields are named, and redacted by
+    # name above (a field deliberately logged, such as the dev-mode reset link, stays as it is).
+    if isinstance(event_dict.get("event"), str):
+        event_dict["event"] = scrub(event_dict["event"])
     return event_dict
 
 
