@@ -18,7 +18,7 @@ import httpx
 from kubesim.testing import KubesimProcess
 from oneclick_cli.processes import free_port
 from oneclick_testing.infrastructure import Database, create_database, running_nats, running_postgres, scratch_dir
-from oneclick_testing.platform import FAST_HASHING, SUPERUSER, Platform
+from oneclick_testing.platform import Platform, service_settings
 from oneclick_testing.services import ServiceGroup, ServiceProcess
 
 # Services that talk to Kubernetes get the kubeconfig.
@@ -42,12 +42,9 @@ class Stack:
     shown: Platform | None = field(default=None, repr=False)
 
     def settings(self, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
-        found = dict(extra or {})
+        found = service_settings(name, extra)
         if self.kubesim is not None and name in KUBERNETES_CLIENTS:
             found["KUBECONFIG"] = str(self.kubesim.kubeconfig)
-        if name == "auth":
-            found = {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
-                     **found}
         return found
 
     async def start(self, name: str, extra: Mapping[str, str] | None = None) -> ServiceProcess:
@@ -55,8 +52,8 @@ class Stack:
         return await self.group.start(name, env=self.settings(name, extra))
 
     async def platform(self, names: Sequence[str], env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
-        """``names`` and the edge running as processes: those not running yet are started side by side (what
-        ``oneclick_testing.platform`` does one after the other), auth with fast hashing and a superuser, Kubernetes
+        """``names`` and the edge running as processes: those not running yet are started side by side (as
+        ``oneclick_testing.platform`` does), auth with fast hashing and a superuser, Kubernetes
         clients pointed at kubesim. Benchmarks sharing a stack share its platform; the stack closes it."""
         env = env or {}
         missing = [name for name in names if not self.replicas(name)]

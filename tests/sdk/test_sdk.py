@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oneclick_cli.processes import free_port
-from oneclick_testing.platform import FAST_HASHING
+from oneclick_testing.platform import SUPERUSER, service_settings
 from oneclick_testing.services import ServiceGroup
 
 HERE = Path(__file__).parent
@@ -21,8 +21,6 @@ NPM = shutil.which("npm")
 # install; a failure there is a failure of the test setup, not a reason to pass silently.
 pytestmark = pytest.mark.skipif(NODE is None or NPM is None,
                                 reason="Node.js (node and npm on PATH) is not installed; the SDK tests need it")
-
-SUPERUSER = ("sdk-root@example.com", "sdk superuser secret")
 
 
 def _install() -> None:
@@ -40,8 +38,7 @@ def _install() -> None:
 async def test_sign_up_and_sign_in_through_the_pocketbase_sdk(services: ServiceGroup) -> None:
     await asyncio.to_thread(_install)
     port = free_port()
-    await asyncio.gather(services.start("auth", env={**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
-                                                     "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1]}),
+    await asyncio.gather(services.start("auth", env=service_settings("auth")),
                          services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)}))
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(

@@ -609,7 +609,7 @@ class SecretStrategy(Strategy):
         data = obj.get("data")
         if isinstance(data, dict):
             for key, value in data.items():
-                if isinstance(value, str) and ("\n" in value or "\r" in value):
+                if isinstance(value, str):
                     data[key] = value.replace("\r", "").replace("\n", "")
 
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:

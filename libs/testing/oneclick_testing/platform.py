@@ -81,23 +81,24 @@ class Platform:
         await self.client.aclose()
 
 
+def service_settings(name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """A service's settings in tests and benchmarks: ``extra``, and for auth fast hashing and the superuser."""
+    if name == "auth":
+        return {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
+                **(extra or {})}
+    return dict(extra or {})
+
+
 async def start_platform(services: ServiceGroup, database: Database, names: Sequence[str],
                          env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
     """Start ``names`` (auth with fast hashing and a bootstrapped superuser) and the edge, side by side as
     ``oneclick dev`` does: each becomes ready on its own (its /readyz checks only its own NATS and PostgreSQL),
     and the edge answers 503 for a service that is not there yet, so no order is needed."""
     env = env or {}
-    started = []
-    for name in names:
-        extra = dict(env.get(name, {}))
-        if name == "auth":
-            extra = {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
-                     **extra}
-        started.append(await services.start(name, env=extra, wait=False))
     port = free_port()
-    started.append(await services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
-                                        wait=False))
-    await asyncio.gather(*(process.wait_ready() for process in started))
+    settings = {name: service_settings(name, env.get(name)) for name in names}
+    settings["edge"] = {"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})}
+    await asyncio.gather(*(services.start(name, env=extra) for name, extra in settings.items()))
     url = f"http://127.0.0.1:{port}"
     return Platform(services=services, url=url, database=database,
                     client=httpx.AsyncClient(base_url=url, timeout=15))

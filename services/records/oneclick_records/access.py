@@ -1,7 +1,8 @@
 """Access rules as SQL: what an actor may see, and what it may change, in a collection.
 
-Rules are conditions over the row alias ``t``; callers AND them into their own statements, so a filter
-can never widen what a rule allows and another user's record is simply not found (404, not 403).
+Rules are conditions over the row alias ``t`` (relation guards: over the joined row); callers AND them into
+their own statements, so a filter can never widen what a rule allows and another user's record is simply not
+found (404, not 403).
 """
 
 from __future__ import annotations
@@ -28,13 +29,13 @@ class Params:
 def can_view(collection: Collection, actor: Actor, params: Params) -> str:
     if actor.is_superuser:
         return "TRUE"
-    return collection.view_rule.format(actor=params.add(actor.id))
+    return collection.view_sql(params.add(actor.id))
 
 
 def can_write(collection: Collection, actor: Actor, params: Params) -> str:
     if actor.is_superuser:
         return "TRUE"
-    return collection.write_rule.format(actor=params.add(actor.id))
+    return collection.write_sql(params.add(actor.id))
 
 
 def relation_guards(actor: Actor) -> Mapping[str, RowGuard]:
@@ -47,6 +48,4 @@ def relation_guards(actor: Actor) -> Mapping[str, RowGuard]:
 
 
 def _visible_row(collection: Collection, actor_id: str, row: str, param: AddParam) -> str:
-    # The rule is written over alias ``t``; a correlated sub-select keeps it valid for any joined alias.
-    rule = collection.view_rule.format(actor=param(actor_id, "text"))
-    return f"EXISTS (SELECT 1 FROM {collection.table} t WHERE t.id = {row}.id AND {rule})"
+    return collection.view_sql(param(actor_id, "text"), row=row)

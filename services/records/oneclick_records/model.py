@@ -49,8 +49,8 @@ class Collection:
     id: str  # PocketBase collection id ("collectionId" of every record)
     table: str
     fields: tuple[Field, ...]
-    # SQL (over alias ``t``) of who may see a record; ``{actor}`` is the actor id's placeholder.
-    # Superusers bypass rules.
+    # SQL of who may see a record: ``{t}`` is the row's alias, ``{actor}`` the actor id's placeholder (see
+    # view_sql). Superusers bypass rules.
     view_rule: str
     # Who may change or delete it (owner-only for every collection, shared blueprints included).
     write_rule: str
@@ -59,6 +59,13 @@ class Collection:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_name", {f.name: f for f in self.fields})
+
+    def view_sql(self, actor: str, row: str = "t") -> str:
+        """The view rule over the row aliased ``row``, for the actor id behind the placeholder ``actor``."""
+        return self.view_rule.format(t=row, actor=actor)
+
+    def write_sql(self, actor: str, row: str = "t") -> str:
+        return self.write_rule.format(t=row, actor=actor)
 
     def field(self, name: str) -> Field | None:
         return self.by_name.get(name)
@@ -72,7 +79,7 @@ class Collection:
         return tuple(f for f in self.fields if f.kind is Kind.FILE)
 
 
-_OWNED = 't."user" = {actor}'
+_OWNED = '{t}."user" = {actor}'
 
 PROJECTS = Collection(
     name="projects", id=COLLECTION_IDS["projects"], table="projects",
@@ -97,8 +104,8 @@ BLUEPRINTS = Collection(
         Field("owner", Kind.RELATION, target="users", owner=True),
         Field("users", Kind.RELATION, target="users", multiple=True),
     ),
-    view_rule="(t.owner = {actor} OR {actor} = ANY (t.users) OR NOT t.private)",
-    write_rule="t.owner = {actor}", owner_field="owner",
+    view_rule="({t}.owner = {actor} OR {actor} = ANY ({t}.users) OR NOT {t}.private)",
+    write_rule="{t}.owner = {actor}", owner_field="owner",
 )
 
 DEPLOYMENTS = Collection(
@@ -151,7 +158,7 @@ USERS = Collection(
         Field("name", Kind.TEXT),
         Field("avatar", Kind.FILE),
     ),
-    view_rule="t.id = {actor}", write_rule="false", owner_field="id",
+    view_rule="{t}.id = {actor}", write_rule="false", owner_field="id",
 )
 
 COLLECTIONS: Mapping[str, Collection] = {
