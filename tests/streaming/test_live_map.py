@@ -29,7 +29,10 @@ async def test_scaling_shows_pods_added_then_running_and_deleting_shows_deleted(
     await eventually(lambda: _running(cluster, project, deployment, 1), message="first pod running")
     socket = await LiveSocket.open(platform, "/ws/k8s/deployments",
                                    {"projectId": project, "deploymentId": deployment}, token=alice.token)
-    await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms))
+    # The frames of what exists arrive one by one (deployment, pod, replicaset, ...): wait for all three kinds,
+    # not only the running pod, before looking at their order.
+    await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms)
+                            and {"deployment", "replicaset", "pod"} <= {m["kind"] for m in ms})
     # What exists comes first, as ADDED (status updates of the settling deployment may follow at once).
     first = list(itertools.takewhile(lambda m: m["status"] == "ADDED", socket.messages()))
     assert {"deployment", "replicaset", "pod"} <= {m["kind"] for m in first}
