@@ -21,6 +21,7 @@ from oneclick_core.timestamps import parse_pb, utcnow
 from oneclick_manifest.model import validate_manifest
 from oneclick_records import files
 from oneclick_records.access import Params, can_view, can_write
+from oneclick_records.blueprints import check_users_change
 from oneclick_records.model import (
     ALL_COLLECTIONS,
     AUTO_UPDATES,
@@ -287,6 +288,7 @@ async def update(conn: asyncpg.Connection, collection: Collection, record_id: st
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update({k: values[k] for k in ("interval", "pattern", "policy") if k in values}, errors)
+    check_users_change(collection, actor, values, errors, current=current)
     await _check_relations(conn, collection, actor, values, errors, only=set(values), users=users)
     raise_if_errors(errors, UPDATE_FAILED)
 
