@@ -42,6 +42,7 @@ from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.executor import ROLLOUT_APPLIED
 from oneclick_core.contracts.records import record_event
+from oneclick_core.tenancy import TenancyPolicy
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.naming import ROLLOUT_ID_LABEL
 from oneclick_manifest.rendering import NAMESPACE, SERVICE_ACCOUNT, owned_types, render
@@ -140,7 +141,7 @@ class EventClock:
 def _expected(manifest: dict[str, Any], user: User, project: str, deployment: str, rollout: str) -> list[Key]:
     objects = render(validate_manifest(manifest), project_id=project, deployment_id=deployment, rollout_id=rollout,
                      user_id=user.id, username=user.record.get("username", ""),
-                     display_name=user.record.get("name", ""))
+                     display_name=user.record.get("name", ""), policy=TenancyPolicy())
     return [(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
              (o["metadata"].get("labels") or {}).get(ROLLOUT_ID_LABEL, "")) for o in objects]
 

@@ -13,7 +13,16 @@ import pytest
 
 from oneclick_core.contracts.streaming import LIVE_KINDS
 from oneclick_k8s_executor import applying
-from oneclick_manifest.rendering import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types
+from oneclick_manifest.rendering import (
+    LIMIT_RANGE,
+    NAMESPACE,
+    NETWORK_POLICY,
+    RESOURCE_QUOTA,
+    ROLLOUT,
+    SERVICE_ACCOUNT,
+    ObjectType,
+    owned_types,
+)
 
 from .kustomize import KUBERNETES, Json, find, one, render, render_with_components
 
@@ -29,10 +38,17 @@ def rows(*entries: tuple[str, str, str]) -> set[Permission]:
 #   create patch: native.py apply (server-side apply of every rendered object)
 #   list delete:  native.py _owned/_delete (prune by deployment selector); namespaces: reconciling.py delete_project
 #   list:         resyncing.py _project_namespaces (orphan sweep), native.py present (cluster-wide, by label)
-#   get:          native.py _grow_only (claims), status (deployment); handlers.py delete_pod/delete_job
+#   get:          native.py _grow_only (claims), status (deployment); handlers.py delete_pod/delete_job;
+#                 applying.py apply_project (the namespace and its guardrails, read back to tell drift)
 #   list:         native.py status (pods, services, ingresses, claims); handlers.py metrics, events, cluster_info
+GUARDRAILS = (
+    ("", "resourcequotas", "create patch get"),
+    ("", "limitranges", "create patch get"),
+    ("networking.k8s.io", "networkpolicies", "create patch get"),
+)
 EXECUTOR_NATIVE = rows(
-    ("", "namespaces", "create patch list delete"),
+    ("", "namespaces", "create patch get list delete"),
+    *GUARDRAILS,
     ("", "serviceaccounts", "create patch"),
     ("", "secrets", "create patch list delete"),
     ("", "services", "create patch list delete"),
@@ -52,7 +68,8 @@ EXECUTOR_NATIVE = rows(
 # update, delete; the resync lists namespaces and Rollouts (resyncing.py, operator_mode.py present); the same
 # reads and pod/job actions of handlers.py.
 EXECUTOR_OPERATOR = rows(
-    ("", "namespaces", "create patch list delete"),
+    ("", "namespaces", "create patch get list delete"),
+    *GUARDRAILS,
     ("one-click.dev", "rollouts", "get list create update delete"),
     ("", "pods", "get list delete"),
     ("", "events", "list"),
@@ -120,7 +137,7 @@ def test_operator_mode_grants_exactly_its_table(installs: dict[str, list[Json]])
 
 
 def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
-    for kind in (NAMESPACE, SERVICE_ACCOUNT, *owned_types()):
+    for kind in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, SERVICE_ACCOUNT, *owned_types()):
         group, resource = _group_resource(kind)
         assert {(group, resource, "create"), (group, resource, "patch")} <= EXECUTOR_NATIVE, kind
     for kind in owned_types():
@@ -129,6 +146,9 @@ def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
     group, resource = _group_resource(ROLLOUT)
     assert {(group, resource, verb) for verb in ("get", "create", "update", "delete")} <= EXECUTOR_OPERATOR
     assert ("", "namespaces", "delete") in EXECUTOR_NATIVE & EXECUTOR_OPERATOR, "project deletion"
+    for kind in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY):
+        group, resource = _group_resource(kind)
+        assert {(group, resource, verb) for verb in ("create", "patch", "get")} <= EXECUTOR_OPERATOR, kind
 
 
 def test_executor_table_names_only_kinds_the_executor_knows() -> None:

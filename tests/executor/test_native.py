@@ -12,6 +12,7 @@ import pytest
 from kubernetes_asyncio import client
 
 from kubesim.testing import KubesimProcess
+from oneclick_core.tenancy import TenancyPolicy
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.rendering import render
 from oneclick_testing.platform import Platform, User
@@ -72,7 +73,8 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
 
     # Every rendered object exists with what the renderer put into it.
     expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
-                      user_id=alice.id, username=alice.record["username"], display_name="alice")
+                      user_id=alice.id, username=alice.record["username"], display_name="alice",
+                      policy=TenancyPolicy())
     kinds = {obj["kind"] for obj in expected}
     assert kinds == {"Namespace", "ServiceAccount", "Secret", "PersistentVolumeClaim", "Deployment", "Service",
                      "Ingress", "CronJob"}
@@ -337,7 +339,8 @@ async def test_live_objects_are_server_side_applied_by_the_one_click_field_manag
     await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
 
     expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
-                      user_id=alice.id, username=alice.record["username"], display_name="alice")
+                      user_id=alice.id, username=alice.record["username"], display_name="alice",
+                      policy=TenancyPolicy())
     for obj in expected:
         live = await cluster.get(_path(obj))
         assert live is not None, f"{obj['kind']}/{obj['metadata']['name']} missing"

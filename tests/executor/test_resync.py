@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from kubesim.testing import KubesimProcess
 from oneclick_core.bus.streams import EVENTS_STREAM
+from oneclick_core.tenancy import TenancyPolicy
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.rendering import render
 from oneclick_testing.infrastructure import Database, running_nats
@@ -60,7 +61,7 @@ def logged(process: ServiceProcess, event: str, *needles: str) -> bool:
 def rendered(manifest: dict[str, Any], ns: str, dep: str, rollout: str, user_id: str,
              username: str) -> dict[str, dict[str, Any]]:
     objects = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout,
-                     user_id=user_id, username=username, display_name=username)
+                     user_id=user_id, username=username, display_name=username, policy=TenancyPolicy())
     return {f"{obj['kind']}/{obj['metadata']['name']}": obj for obj in objects}
 
 

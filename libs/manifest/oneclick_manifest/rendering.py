@@ -1,10 +1,11 @@
-"""A rollout's manifest rendered into the native Kubernetes objects the One-Click operator created.
+"""A rollout's manifest rendered into the native Kubernetes objects the One-Click operator created, in a
+project namespace that carries the tenancy policy's guardrails.
 
-Pure functions: the same manifest and ids always give the same objects in the same order, the
-order to apply them in (Namespace, ServiceAccount, Secrets, PersistentVolumeClaims, Deployment,
-Services, Ingresses, HorizontalPodAutoscaler, CronJobs). The executor applies them with
-server-side apply and prunes what :func:`owned_types` and :func:`deployment_selector` find but
-this rendering no longer contains.
+Pure functions: the same manifest, ids and policy always give the same objects in the same order, the
+order to apply them in (the project's Namespace, ResourceQuota, LimitRange and NetworkPolicy, then
+ServiceAccount, Secrets, PersistentVolumeClaims, Deployment, Services, Ingresses, HorizontalPodAutoscaler,
+CronJobs). The executor applies them with server-side apply and prunes what :func:`owned_types` and
+:func:`deployment_selector` find but this rendering no longer contains.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from oneclick_core.ids import is_record_id
+from oneclick_core.tenancy import PodSecurityLevel, TenancyPolicy
 from oneclick_manifest import naming
 from oneclick_manifest.model import (
     CronJobSpec,
@@ -53,6 +55,19 @@ INGRESS = ObjectType("networking.k8s.io/v1", "Ingress", "ingresses")
 HORIZONTAL_POD_AUTOSCALER = ObjectType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")
 CRONJOB = ObjectType("batch/v1", "CronJob", "cronjobs")
 ROLLOUT = ObjectType("one-click.dev/v1alpha1", "Rollout", "rollouts")
+RESOURCE_QUOTA = ObjectType("v1", "ResourceQuota", "resourcequotas")
+LIMIT_RANGE = ObjectType("v1", "LimitRange", "limitranges")
+NETWORK_POLICY = ObjectType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies")
+
+# The project's guardrail objects, one of each per namespace.
+QUOTA_NAME = "one-click-quota"
+LIMIT_RANGE_NAME = "one-click-limits"
+NETWORK_POLICY_NAME = "one-click-default"
+# Pod Security admission's namespace labels (the level, and the policy version it is checked against).
+POD_SECURITY_MODES = ("enforce", "warn", "audit")
+POD_SECURITY_VERSION = "latest"
+# What the platform never renders and a tenant must not get by hand either: services outside the cluster.
+_NO_EXTERNAL_SERVICES = {"services.nodeports": "0", "services.loadbalancers": "0"}
 
 # The HPA behaviour the operator set (controllers/hpa.go): scale up at once, down after 5 minutes.
 _HPA_BEHAVIOR: Mapping[str, Any] = {
@@ -104,8 +119,8 @@ def selector(labels: Mapping[str, str]) -> str:
 
 
 def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, rollout_id: str, user_id: str,
-           username: str, display_name: str) -> list[Object]:
-    """Every Kubernetes object of a rollout, in apply order."""
+           username: str, display_name: str, policy: TenancyPolicy) -> list[Object]:
+    """Every Kubernetes object of a rollout in its project's namespace under ``policy``, in apply order."""
     for name, value in (("project_id", project_id), ("deployment_id", deployment_id), ("rollout_id", rollout_id)):
         if not is_record_id(value):
             raise ValueError(f"{name} must be a record id (15 characters of [a-z0-9]), got {value!r}")
@@ -115,7 +130,9 @@ def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, ro
     def meta(name: str, annotations: Mapping[str, str] | None = None) -> Object:
         return _metadata(name, project_id, labels, annotations)
 
-    objects = [render_namespace(project_id, user_id=user_id, username=username, display_name=display_name)]
+    objects = render_project(project_id, user_id=user_id, username=username, display_name=display_name,
+                             policy=policy)
+    hardened = policy.pod_security == "restricted"
     if spec.service_account_name:
         objects.append(_service_account(spec.service_account_name, project_id))
     if spec.secrets:
@@ -128,7 +145,7 @@ def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, ro
             objects.append(_pull_secret(meta(pull_secret), cronjob.image))
     objects.extend(_claim(meta(naming.volume_claim_name(volume.name, deployment_id)), volume)
                    for volume in spec.volumes)
-    objects.append(_deployment(meta(deployment_id), spec, project_id, deployment_id))
+    objects.append(_deployment(meta(deployment_id), spec, project_id, deployment_id, hardened=hardened))
     objects.extend(_service(meta(naming.service_name(interface.name, deployment_id)), interface, project_id,
                             deployment_id)
                    for interface in spec.interfaces)
@@ -138,13 +155,29 @@ def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, ro
     if spec.horizontal_scale.autoscaled:
         objects.append(_autoscaler(meta(deployment_id), spec, deployment_id))
     objects.extend(_cronjob(meta(naming.cronjob_name(cronjob.name, deployment_id)), cronjob, project_id,
-                            deployment_id)
+                            deployment_id, spec.security_context, hardened=hardened)
                    for cronjob in spec.cronjobs)
     return objects
 
 
-def render_namespace(project_id: str, *, user_id: str, username: str, display_name: str) -> Object:
-    """The project's Namespace, labelled with its owner as the original backend did (pkg/k8s/namespace.go)."""
+def render_project(project_id: str, *, user_id: str, username: str, display_name: str,
+                   policy: TenancyPolicy) -> list[Object]:
+    """The project's namespace and its guardrails, in apply order: the Namespace labelled for Pod Security
+    admission, a ResourceQuota, a LimitRange with defaults for containers that name no resources, and a
+    NetworkPolicy that admits traffic only from the namespace itself and the ingress controller's."""
+    return [
+        render_namespace(project_id, user_id=user_id, username=username, display_name=display_name,
+                         pod_security=policy.pod_security),
+        _resource_quota(project_id, policy),
+        _limit_range(project_id, policy),
+        _network_policy(project_id, policy),
+    ]
+
+
+def render_namespace(project_id: str, *, user_id: str, username: str, display_name: str,
+                     pod_security: PodSecurityLevel) -> Object:
+    """The project's Namespace, labelled with its owner as the original backend did (pkg/k8s/namespace.go) and
+    with the Pod Security level the cluster enforces on its pods (and warns and audits about)."""
     labels = {
         naming.PROJECT_ID_LABEL: project_id,
         naming.USER_ID_LABEL: naming.label_value(user_id),
@@ -152,8 +185,39 @@ def render_namespace(project_id: str, *, user_id: str, username: str, display_na
         naming.DISPLAY_NAME_LABEL: naming.display_name_label_value(display_name),
         naming.MANAGED_BY_LABEL: naming.MANAGED_BY,
     }
+    for mode in POD_SECURITY_MODES:
+        labels[f"pod-security.kubernetes.io/{mode}"] = pod_security
+        labels[f"pod-security.kubernetes.io/{mode}-version"] = POD_SECURITY_VERSION
     return {"apiVersion": NAMESPACE.api_version, "kind": NAMESPACE.kind,
             "metadata": {"name": project_id, "labels": labels, "annotations": {}}}
+
+
+def _project_metadata(name: str, project_id: str) -> Object:
+    # Shared by the project's deployments, so project labels only (see owned_types): never pruned.
+    labels = {naming.PROJECT_ID_LABEL: project_id, naming.MANAGED_BY_LABEL: naming.MANAGED_BY}
+    return _metadata(name, project_id, labels, None)
+
+
+def _resource_quota(project_id: str, policy: TenancyPolicy) -> Object:
+    hard = {str(resource): amount for resource, amount in policy.quota.items()} | _NO_EXTERNAL_SERVICES
+    return _typed(RESOURCE_QUOTA, _project_metadata(QUOTA_NAME, project_id), spec={"hard": hard})
+
+
+def _limit_range(project_id: str, policy: TenancyPolicy) -> Object:
+    defaults = policy.limit_defaults
+    limits = {"type": "Container",
+              "default": {"cpu": defaults.default_limit_cpu, "memory": defaults.default_limit_memory},
+              "defaultRequest": {"cpu": defaults.default_request_cpu, "memory": defaults.default_request_memory}}
+    return _typed(LIMIT_RANGE, _project_metadata(LIMIT_RANGE_NAME, project_id), spec={"limits": [limits]})
+
+
+def _network_policy(project_id: str, policy: TenancyPolicy) -> Object:
+    sources: list[Object] = [{"podSelector": {}}]
+    if policy.ingress_namespace:
+        sources.append({"namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": policy.ingress_namespace}}})
+    return _typed(NETWORK_POLICY, _project_metadata(NETWORK_POLICY_NAME, project_id), spec={
+        "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": sources}]})
 
 
 def render_rollout_resource(manifest: RolloutManifest, *, project_id: str, deployment_id: str,
@@ -194,9 +258,7 @@ def _typed(object_type: ObjectType, metadata: Object, **body: Any) -> Object:
 
 
 def _service_account(name: str, project_id: str) -> Object:
-    # Shared by the project's deployments, so it carries project labels only (see owned_types).
-    labels = {naming.PROJECT_ID_LABEL: project_id, naming.MANAGED_BY_LABEL: naming.MANAGED_BY}
-    return _typed(SERVICE_ACCOUNT, _metadata(name, project_id, labels, None))
+    return _typed(SERVICE_ACCOUNT, _project_metadata(name, project_id))
 
 
 def _b64(text: str | bytes) -> str:
@@ -280,7 +342,21 @@ def _pod_security_context(context: SecurityContextSpec) -> Object:
     return {key: value for key, value in ids if value is not None}
 
 
-def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment_id: str) -> Object:
+def _pod_security_contexts(context: SecurityContextSpec | None, *, hardened: bool) -> tuple[Object, Object]:
+    """(pod, container) securityContext. The operator left an all-default securityContext out entirely; under the
+    "restricted" level every container states its context and the pod uses the runtime's seccomp profile, which
+    that level requires and nothing in the manifest can express."""
+    if hardened:
+        stated = context or SecurityContextSpec()
+        return {**_pod_security_context(stated), "seccompProfile": {"type": "RuntimeDefault"}}, \
+            _container_security_context(stated)
+    if context is None or context == SecurityContextSpec():
+        return {}, {}
+    return _pod_security_context(context), _container_security_context(context)
+
+
+def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment_id: str, *,
+                hardened: bool) -> Object:
     container: Object = {"name": deployment_id, "image": spec.image.reference, "resources": _resources(spec.resources)}
     if spec.env:
         container["env"] = _env(spec.env)
@@ -294,12 +370,11 @@ def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment
         container["volumeMounts"] = [{"name": naming.volume_claim_name(volume.name, deployment_id),
                                       "mountPath": volume.mount_path} for volume in spec.volumes]
     pod: Object = {"containers": [container]}
-    context = spec.security_context
-    # The operator left an all-default securityContext out entirely.
-    if context is not None and context != SecurityContextSpec():
-        container["securityContext"] = _container_security_context(context)
-        if pod_context := _pod_security_context(context):
-            pod["securityContext"] = pod_context
+    pod_context, container_context = _pod_security_contexts(spec.security_context, hardened=hardened)
+    if container_context:
+        container["securityContext"] = container_context
+    if pod_context:
+        pod["securityContext"] = pod_context
     if spec.service_account_name:
         pod["serviceAccountName"] = spec.service_account_name
     if spec.image.has_credentials:
@@ -376,7 +451,10 @@ def _autoscaler(metadata: Object, spec: RolloutSpec, deployment_id: str) -> Obje
     })
 
 
-def _cronjob(metadata: Object, cronjob: CronJobSpec, project_id: str, deployment_id: str) -> Object:
+def _cronjob(metadata: Object, cronjob: CronJobSpec, project_id: str, deployment_id: str,
+            context: SecurityContextSpec | None, *, hardened: bool) -> Object:
+    """Under the "restricted" level the cron job's pods run with the rollout's securityContext (the operator gave
+    them none, which that level refuses); otherwise as the operator rendered them."""
     name = naming.cronjob_name(cronjob.name, deployment_id)
     labels = _selector_labels(project_id, deployment_id) | {
         naming.COMPONENT_LABEL: naming.CRONJOB_COMPONENT,
@@ -392,6 +470,10 @@ def _cronjob(metadata: Object, cronjob: CronJobSpec, project_id: str, deployment
         container["env"] = _env(cronjob.env)
     container["resources"] = _resources(cronjob.resources)
     pod: Object = {"containers": [container], "restartPolicy": "Never"}
+    if hardened:
+        pod_context, container_context = _pod_security_contexts(context, hardened=True)
+        container["securityContext"] = container_context
+        pod["securityContext"] = pod_context
     if cronjob.image.has_credentials:
         pod["imagePullSecrets"] = [{"name": naming.image_pull_secret_name(name)}]
     return _typed(CRONJOB, metadata, spec={

@@ -5,12 +5,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from oneclick_core.tenancy import TenancyPolicy
+
 PROJECT = "p1k2x9q0z7a2b4c"
 DEPLOYMENT = "d3x9q1m0z7a2b4c"
 ROLLOUT = "r5x9q1m0z7a2b4c"
 USER = "u7x9q1m0z7a2b4c"
 IDENTITY = {"project_id": PROJECT, "deployment_id": DEPLOYMENT, "rollout_id": ROLLOUT, "user_id": USER,
-            "username": "jane", "display_name": "Jane Doe"}
+            "username": "jane", "display_name": "Jane Doe", "policy": TenancyPolicy()}
 
 # docs/blueprints/nginx.yaml of janlauber/one-click, as JSON.
 NGINX: dict[str, Any] = {

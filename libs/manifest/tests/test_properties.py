@@ -8,6 +8,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from oneclick_core.tenancy import TenancyPolicy
 from oneclick_manifest import naming
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.redaction import redact_manifest
@@ -116,19 +117,24 @@ def name_is_valid(item: dict[str, Any]) -> bool:
     return naming.is_dns1123_subdomain(name)
 
 
+# Shared by every deployment of the project: labelled with the project only.
+PROJECT_KINDS = ("Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "NetworkPolicy")
+
+
 @settings(deadline=None)
 @given(manifests(), RECORD_ID, RECORD_ID, RECORD_ID, free_text, free_text, free_text)
 def test_valid_manifests_render_valid_names_and_labels(data: dict[str, Any], project_id: str, deployment_id: str,
                                                       rollout_id: str, user_id: str, username: str,
                                                       display_name: str) -> None:
     objects = render(validate_manifest(data), project_id=project_id, deployment_id=deployment_id,
-                     rollout_id=rollout_id, user_id=user_id, username=username, display_name=display_name)
+                     rollout_id=rollout_id, user_id=user_id, username=username, display_name=display_name,
+                     policy=TenancyPolicy())
     json.dumps(objects)
     labels = object_labels(project_id, deployment_id, rollout_id)
     for item in objects:
         assert name_is_valid(item), (item["kind"], item["metadata"]["name"])
         assert_labels_valid(item["metadata"]["labels"])
-        if item["kind"] not in ("Namespace", "ServiceAccount"):
+        if item["kind"] not in PROJECT_KINDS:
             assert item["metadata"]["namespace"] == project_id
             assert item["metadata"]["labels"] == labels
         if item["kind"] == "Deployment":

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from oneclick_core.tenancy import ProjectLimits, TenancyPolicy
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.rendering import (
     deployment_selector,
@@ -49,11 +50,39 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
     return {key: base64.b64decode(value).decode() for key, value in secret["data"].items()}
 
 
-def test_nginx_blueprint_renders_the_operators_objects() -> None:
+PROJECT_LABELS = {"one-click.dev/projectId": PROJECT, "app.kubernetes.io/managed-by": "one-click"}
+POD_SECURITY_LABELS = {
+    "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/warn-version": "latest",
+    "pod-security.kubernetes.io/audit": "baseline", "pod-security.kubernetes.io/audit-version": "latest"}
+
+
+def project_meta(name: str) -> dict[str, Any]:
+    return {"name": name, "namespace": PROJECT, "labels": PROJECT_LABELS, "annotations": {}}
+
+
+GUARDRAILS = [
+    {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": project_meta("one-click-quota"), "spec": {"hard": {
+        "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",
+        "persistentvolumeclaims": "10", "requests.storage": "50Gi", "services.nodeports": "0",
+        "services.loadbalancers": "0"}}},
+    {"apiVersion": "v1", "kind": "LimitRange", "metadata": project_meta("one-click-limits"), "spec": {"limits": [{
+        "type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
+        "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}},
+    {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": project_meta("one-click-default"),
+     "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [
+         {"podSelector": {}},
+         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}]}},
+]
+
+
+def test_nginx_blueprint_renders_the_operators_objects_in_a_guarded_namespace() -> None:
     assert rendered(NGINX) == [
         {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROJECT, "annotations": {}, "labels": {
             "one-click.dev/projectId": PROJECT, "one-click.dev/userId": USER, "one-click.dev/username": "jane",
-            "one-click.dev/displayName": "janedoe", "app.kubernetes.io/managed-by": "one-click"}}},
+            "one-click.dev/displayName": "janedoe", "app.kubernetes.io/managed-by": "one-click",
+            **POD_SECURITY_LABELS}}},
+        *GUARDRAILS,
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
             "name": "one-click", "namespace": PROJECT, "annotations": {},
             "labels": {"one-click.dev/projectId": PROJECT, "app.kubernetes.io/managed-by": "one-click"}}},
@@ -86,6 +115,9 @@ def test_nginx_blueprint_renders_the_operators_objects() -> None:
 def test_full_manifest_renders_every_kind_in_apply_order() -> None:
     assert [(item["kind"], item["metadata"]["name"]) for item in rendered(FULL)] == [
         ("Namespace", PROJECT),
+        ("ResourceQuota", "one-click-quota"),
+        ("LimitRange", "one-click-limits"),
+        ("NetworkPolicy", "one-click-default"),
         ("ServiceAccount", "shop"),
         ("Secret", f"{DEPLOYMENT}-secrets"),
         ("Secret", f"{DEPLOYMENT}-imagepullsecret"),
@@ -311,7 +343,8 @@ def test_ingress_only_for_a_class_or_rules(ingress: dict[str, Any] | None, rende
 
 def test_optional_parts_are_left_out_when_unset() -> None:
     objects = rendered(manifest(NGINX, serviceAccountName="", interfaces=[], rolloutStrategy="rollingUpdate"))
-    assert [item["kind"] for item in objects] == ["Namespace", "Deployment"]
+    assert [item["kind"] for item in objects] == ["Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy",
+                                                  "Deployment"]
     pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
     assert set(pod) == {"containers"}
     assert set(pod["containers"][0]) == {"name", "image", "resources"}
@@ -324,6 +357,40 @@ def test_security_context_without_ids_sets_no_pod_ids() -> None:
     assert "securityContext" not in pod
     assert pod["containers"][0]["securityContext"] == {
         "privileged": False, "readOnlyRootFilesystem": False, "runAsNonRoot": True, "allowPrivilegeEscalation": False}
+
+
+def test_a_projects_policy_shapes_its_namespace_and_guardrails() -> None:
+    policy = TenancyPolicy().with_limits(ProjectLimits(
+        pod_security="privileged", quota={"pods": "100", "requests.cpu": "16"}))
+    policy = policy.model_copy(update={"ingress_namespace": "traefik"})
+    objects = render(validate_manifest(NGINX), **(IDENTITY | {"policy": policy}))
+    labels = by_kind(objects, "Namespace")[0]["metadata"]["labels"]
+    assert {key: value for key, value in labels.items() if key.startswith("pod-security")} == {
+        key: "privileged" if not key.endswith("-version") else "latest" for key in POD_SECURITY_LABELS}
+    hard = by_kind(objects, "ResourceQuota")[0]["spec"]["hard"]
+    assert (hard["pods"], hard["requests.cpu"], hard["requests.memory"]) == ("100", "16", "8Gi")
+    [network] = by_kind(objects, "NetworkPolicy")
+    assert network["spec"]["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": "traefik"}
+
+
+def test_under_restricted_every_pod_states_its_context_and_the_runtime_seccomp_profile() -> None:
+    restricted = TenancyPolicy(pod_security="restricted")
+    data = manifest(FULL, securityContext={"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}})
+    objects = render(validate_manifest(data), **(IDENTITY | {"policy": restricted}))
+    [deployment] = by_kind(objects, "Deployment")
+    pods = [deployment["spec"]["template"]["spec"], *(cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+                                                      for cronjob in by_kind(objects, "CronJob"))]
+    assert len(pods) == 3
+    for pod in pods:
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+        assert pod["containers"][0]["securityContext"] == {
+            "privileged": False, "readOnlyRootFilesystem": False, "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+    # Without a securityContext of its own the manifest still gets one stated (which restricted then refuses).
+    bare = render(validate_manifest(NGINX), **(IDENTITY | {"policy": restricted}))
+    container = by_kind(bare, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 def test_empty_security_context_is_left_out_as_the_operator_did() -> None:
@@ -372,7 +439,8 @@ def test_render_refuses_ids_that_are_not_record_ids(field: str, value: str) -> N
 ])
 def test_namespace_labels_are_valid_label_values(username: str, display_name: str, expected_username: str,
                                                  expected_display_name: str) -> None:
-    namespace = render_namespace(PROJECT, user_id=USER, username=username, display_name=display_name)
+    namespace = render_namespace(PROJECT, user_id=USER, username=username, display_name=display_name,
+                                 pod_security="baseline")
     assert namespace["metadata"]["labels"]["one-click.dev/username"] == expected_username
     assert namespace["metadata"]["labels"]["one-click.dev/displayName"] == expected_display_name
 
@@ -398,7 +466,7 @@ def test_rollout_resource_is_what_the_original_backend_created() -> None:
 def test_owned_types_cover_every_deployment_object_and_the_selector_finds_them() -> None:
     objects = rendered(FULL)
     owned = {(kind.api_version, kind.kind) for kind in owned_types()}
-    shared = {"Namespace", "ServiceAccount"}
+    shared = {"Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "NetworkPolicy"}
     labels = object_labels(PROJECT, DEPLOYMENT, ROLLOUT)
     selector_labels = dict(part.split("=") for part in deployment_selector(PROJECT, DEPLOYMENT).split(","))
     for item in objects:

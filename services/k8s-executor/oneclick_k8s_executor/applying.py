@@ -8,11 +8,22 @@ from typing import Protocol
 from oneclick_core.contracts.executor import ExecutorMode
 from oneclick_core.contracts.records import Owner
 from oneclick_core.ids import is_record_id
-from oneclick_k8s_executor.kube import JsonObject, KubeError, resource_path
+from oneclick_core.tenancy import TenancyPolicy
+from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError, resource_path
 from oneclick_k8s_executor.locking import Held
 from oneclick_manifest import naming
 from oneclick_manifest.model import RolloutManifest
-from oneclick_manifest.rendering import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types
+from oneclick_manifest.rendering import (
+    LIMIT_RANGE,
+    NAMESPACE,
+    NETWORK_POLICY,
+    RESOURCE_QUOTA,
+    ROLLOUT,
+    SERVICE_ACCOUNT,
+    ObjectType,
+    owned_types,
+    render_project,
+)
 
 # Kinds the executor reads or acts on besides what it renders.
 POD = ObjectType("v1", "Pod", "pods")
@@ -23,7 +34,8 @@ STORAGE_CLASS = ObjectType("storage.k8s.io/v1", "StorageClass", "storageclasses"
 INGRESS_CLASS = ObjectType("networking.k8s.io/v1", "IngressClass", "ingressclasses")
 
 KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
-    (t.api_version, t.kind): t for t in (NAMESPACE, SERVICE_ACCOUNT, *owned_types(), ROLLOUT)}
+    (t.api_version, t.kind): t for t in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, SERVICE_ACCOUNT,
+                                         *owned_types(), ROLLOUT)}
 
 
 @dataclass(frozen=True)
@@ -53,6 +65,16 @@ class RolloutTarget:
     rollout: str
     owner: Owner
     manifest: RolloutManifest
+    policy: TenancyPolicy
+
+
+@dataclass(frozen=True)
+class ProjectTarget:
+    """A project's namespace as its tenancy policy shapes it (labels, quota, limit range, network policy)."""
+
+    project: str
+    owner: Owner
+    policy: TenancyPolicy
 
 
 class ApplyMode(Protocol):
@@ -61,6 +83,10 @@ class ApplyMode(Protocol):
     mode: ExecutorMode
 
     async def apply(self, target: RolloutTarget, held: Held) -> Applied: ...
+
+    async def apply_project(self, target: ProjectTarget, held: Held) -> list[str]:
+        """The project's namespace and guardrails (:func:`apply_project`); ``Kind/name`` of those it changed."""
+        ...
 
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]: ...
 
@@ -84,6 +110,34 @@ def labelled_pair(item: JsonObject) -> tuple[str, str] | None:
     if project != metadata.get("namespace") or not (is_record_id(project) and is_record_id(deployment)):
         return None
     return project, deployment
+
+
+async def apply_project(kube: Kube, field_manager: str, target: ProjectTarget, held: Held) -> list[str]:
+    """Apply the project's Namespace (owner and Pod Security labels), ResourceQuota, LimitRange and NetworkPolicy
+    with server-side apply; ``Kind/name`` of those the apply created or changed (drift, or a changed policy)."""
+    changed: list[str] = []
+    for obj in render_project(target.project, user_id=target.owner.id, username=target.owner.username,
+                              display_name=target.owner.name, policy=target.policy):
+        held.check()
+        path = object_path(obj)
+        try:
+            before = await kube.get(path)
+            after = await kube.apply(path, obj, field_manager)
+        except KubeError as exc:
+            if exc.transient:
+                raise
+            raise Rejected(object_ref(obj), exc) from None
+        if before is None or content(before) != content(after):
+            changed.append(object_ref(obj))
+    return changed
+
+
+def content(obj: JsonObject) -> JsonObject:
+    """What an apply may change: the object without its status and the API server's bookkeeping (a status
+    update by a controller between our read and our apply is no drift)."""
+    metadata = {key: value for key, value in (obj.get("metadata") or {}).items()
+                if key not in ("resourceVersion", "managedFields", "generation")}
+    return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
 
 
 def object_type(obj: JsonObject) -> ObjectType:

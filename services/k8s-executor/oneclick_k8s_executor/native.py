@@ -16,9 +16,12 @@ from oneclick_core.logs import get_logger
 from oneclick_k8s_executor.applying import (
     POD,
     Applied,
+    ProjectTarget,
     Rejected,
     RolloutTarget,
+    apply_project,
     collection_path,
+    content,
     labelled_pair,
     named_path,
     object_path,
@@ -53,7 +56,7 @@ class NativeMode:
     async def apply(self, target: RolloutTarget, held: Held) -> Applied:
         objects = render(target.manifest, project_id=target.project, deployment_id=target.deployment,
                          rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
-                         display_name=target.owner.name)
+                         display_name=target.owner.name, policy=target.policy)
         # What the deployment owns before the apply: to tell what the apply changed, and what to prune (only
         # this holder of the project's lock creates the deployment's objects, so nothing appears meanwhile).
         before = await self._owned(target.project, target.deployment, keep_claims=False)
@@ -72,12 +75,15 @@ class NativeMode:
             ref = object_ref(obj)
             applied.append(ref)
             # Namespace and ServiceAccount are shared and not listed; they count only through what they hold.
-            if object_type(obj) in owned_types() and (ref not in before or _content(before[ref]) != _content(result)):
+            if object_type(obj) in owned_types() and (ref not in before or content(before[ref]) != content(result)):
                 changed.append(ref)
         keep = {object_ref(obj) for obj in objects}
         pruned = await self._delete(target.project, target.deployment,
                                     [item for ref, item in before.items() if ref not in keep], held)
         return Applied(objects=applied, pruned=pruned, changed=changed)
+
+    async def apply_project(self, target: ProjectTarget, held: Held) -> list[str]:
+        return await apply_project(self._kube, self._field_manager, target, held)
 
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
         owned = await self._owned(project, deployment, keep_claims=keep_claims)
@@ -152,14 +158,6 @@ class NativeMode:
         if deleted:
             log.info("prune.deleted", project=project, deployment=deployment, objects=deleted)
         return deleted
-
-
-def _content(obj: JsonObject) -> JsonObject:
-    """What an apply may change: the object without its status and the API server's bookkeeping (a status
-    update by a controller between our list and our apply is no drift)."""
-    metadata = {key: value for key, value in (obj.get("metadata") or {}).items()
-                if key not in ("resourceVersion", "managedFields", "generation")}
-    return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
 
 
 def _storage(claim: JsonObject | None) -> str | None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 from oneclick_core.contracts.executor import ExecutorMode
 from oneclick_k8s_executor.applying import (
     Applied,
+    ProjectTarget,
     Rejected,
     RolloutTarget,
+    apply_project,
     collection_path,
     labelled_pair,
     named_path,
@@ -20,7 +22,7 @@ from oneclick_k8s_executor.applying import (
 from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
 from oneclick_k8s_executor.locking import Held
 from oneclick_manifest import naming
-from oneclick_manifest.rendering import ROLLOUT, render_namespace, render_rollout_resource, selector
+from oneclick_manifest.rendering import ROLLOUT, render_project, render_rollout_resource, selector
 from oneclick_manifest.status import rollout_status
 
 
@@ -32,15 +34,14 @@ class OperatorMode:
         self._field_manager = field_manager
 
     async def apply(self, target: RolloutTarget, held: Held) -> Applied:
-        namespace = render_namespace(target.project, user_id=target.owner.id, username=target.owner.username,
-                                     display_name=target.owner.name)
+        project = render_project(target.project, user_id=target.owner.id, username=target.owner.username,
+                                 display_name=target.owner.name, policy=target.policy)
+        # The namespace and its guardrails first: the operator's pods are admitted under them.
+        await self.apply_project(ProjectTarget(target.project, target.owner, target.policy), held)
         resource = render_rollout_resource(target.manifest, project_id=target.project,
                                            deployment_id=target.deployment, rollout_id=target.rollout)
-        ref = object_ref(namespace)
+        ref = object_ref(resource)
         try:
-            held.check()
-            await self._kube.apply(object_path(namespace), namespace, self._field_manager)
-            ref = object_ref(resource)
             held.check()
             existing = await self._kube.get(object_path(resource))
             changed = [ref]
@@ -57,7 +58,10 @@ class OperatorMode:
             if exc.transient:
                 raise
             raise Rejected(ref, exc) from None
-        return Applied(objects=[object_ref(namespace), object_ref(resource)], changed=changed)
+        return Applied(objects=[*(object_ref(obj) for obj in project), object_ref(resource)], changed=changed)
+
+    async def apply_project(self, target: ProjectTarget, held: Held) -> list[str]:
+        return await apply_project(self._kube, self._field_manager, target, held)
 
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
         # The operator owns the native objects (claims included) and removes them with the Rollout.

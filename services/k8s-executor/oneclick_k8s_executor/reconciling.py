@@ -29,30 +29,36 @@ from oneclick_core.contracts.executor import (
 )
 from oneclick_core.contracts.records import (
     DEPLOYMENT_STATE,
+    INDEX,
+    PROJECT_POLICY,
     DeploymentState,
     DeploymentStateRequest,
+    IndexRequest,
     Owner,
+    ProjectPolicyRequest,
     RecordChange,
     record_event,
 )
 from oneclick_core.ids import is_record_id
 from oneclick_core.logs import get_logger
 from oneclick_core.tracing import current_traceparent
-from oneclick_k8s_executor.applying import ApplyMode, Rejected, RolloutTarget, named_path
+from oneclick_k8s_executor.applying import ApplyMode, ProjectTarget, Rejected, RolloutTarget, named_path
 from oneclick_k8s_executor.kube import Kube
 from oneclick_k8s_executor.locking import Held, ProjectLocks
 from oneclick_k8s_executor.settings import ExecutorSettings
+from oneclick_manifest.guardrails import policy_errors
 from oneclick_manifest.model import RolloutManifest
 from oneclick_manifest.rendering import NAMESPACE, render
 
 log = get_logger(__name__)
 
 # What can change what the cluster should hold. deployment.created has no rollout yet and a deployment's
-# or project's other updates (name, avatar) change nothing in the cluster.
+# or project's other updates (name, avatar) change nothing in the cluster; a project's limits do.
 RECONCILING_EVENTS: tuple[EventSpec[RecordChange], ...] = (
     record_event("rollouts", "create"), record_event("rollouts", "update"), record_event("rollouts", "delete"),
-    record_event("deployments", "delete"), record_event("projects", "delete"))
+    record_event("deployments", "delete"), record_event("projects", "update"), record_event("projects", "delete"))
 PROJECT_DELETED = record_event("projects", "delete")
+PROJECT_UPDATED = record_event("projects", "update")
 ROLLOUT_UPDATED = record_event("rollouts", "update")
 # Fields of a rollout whose change alone means nothing to the cluster.
 COSMETIC_FIELDS = frozenset({"hide"})
@@ -102,6 +108,10 @@ class Reconciler:
         if spec is PROJECT_DELETED:
             await self.delete_project(change.project)
             return
+        if spec is PROJECT_UPDATED:
+            if "limits" in change.changed:
+                await self.reconcile_project(change.project)
+            return
         if change.deployment is None:
             raise PoisonMessage(f"{envelope.type} names no deployment")
         await self.reconcile(change.project, change.deployment)
@@ -112,6 +122,40 @@ class Reconciler:
             # Everything of the project lives in its namespace; deleting it removes all (claims included).
             deleted = await self._kube.delete(named_path(NAMESPACE, None, project))
             log.info("project.namespace_deleted", project=project, existed=deleted)
+
+    async def reconcile_project(self, project: str) -> None:
+        """A superuser changed the project's limits: its namespace's guardrails follow, and each of its deployments
+        is checked and applied again under the new policy."""
+        try:
+            await self.guard_project(project)
+        except Rejected as rejected:
+            # The cluster refuses a guardrail for good (e.g. a quota it can't parse): retrying won't help, and the
+            # deployments' own applies say so in their rollout.failed.
+            log.warning("project.guardrails_rejected", project=project, object=rejected.ref,
+                        error=rejected.error.message)
+        after = ""
+        while True:
+            page = await self._records.call(INDEX, IndexRequest(collection="deployments", project=project,
+                                                                after=after))
+            for item in page.items:
+                await self.reconcile(project, item.id)
+            if page.next is None:
+                return
+            after = page.next
+
+    async def guard_project(self, project: str) -> list[str]:
+        """Bring an existing project namespace's labels and guardrails to what its policy says; ``Kind/name`` of
+        what changed. A namespace that does not exist yet is made with its first deployment."""
+        async with self._locks.hold(project) as held:
+            state = await self._records.call(PROJECT_POLICY, ProjectPolicyRequest(project=project))
+            if not state.exists or state.policy is None or state.owner is None:
+                return []
+            if await self._kube.get(named_path(NAMESPACE, None, project)) is None:
+                return []
+            changed = await self._mode.apply_project(ProjectTarget(project, state.owner, state.policy), held)
+            if changed:
+                log.info("project.guardrails_applied", project=project, changed=changed)
+            return changed
 
     async def reconcile(self, project: str, deployment: str, *, quiet: bool = False) -> Reconciled:
         """Make the cluster hold what records has for the deployment now. ``quiet`` (the resync) publishes
@@ -141,8 +185,22 @@ class Reconciler:
                 mode=self._mode.mode, object=f"Rollout/{running.id}", code=400, reason="InvalidManifest",
                 message=f"The stored manifest is invalid ({exc.error_count()} error(s))."))
             return Reconciled("failed", [])
+        if state.policy is None:
+            # Only a records replica older than the tenancy policy answers without one: never apply unchecked.
+            raise RuntimeError("records sent no tenancy policy for the project; retrying")
+        problems = policy_errors(manifest, state.policy, project_id=namespace, deployment_id=deployment,
+                                 rollout_id=running.id)
+        if problems:
+            # Stored before the project's policy changed: refused before anything is applied, never half-applied.
+            log.warning("reconcile.policy_refused", project=namespace, deployment=deployment, rollout=running.id,
+                        fields=sorted(problems))
+            await self._failed(RolloutFailed(
+                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
+                mode=self._mode.mode, object=f"Rollout/{running.id}", code=403, reason="PolicyViolation",
+                message=policy_message(problems)))
+            return Reconciled("failed", [])
         target = RolloutTarget(project=namespace, deployment=deployment, rollout=running.id,
-                               owner=state.owner or Owner(id=""), manifest=manifest)
+                               owner=state.owner or Owner(id=""), manifest=manifest, policy=state.policy)
         try:
             applied = await self._mode.apply(target, held)
         except Rejected as rejected:
@@ -175,6 +233,12 @@ class Reconciler:
         await self._js.publish(spec.subject, envelope.model_dump_json().encode(), headers=headers, timeout=5.0)
 
 
+def policy_message(problems: dict[str, dict[str, str]]) -> str:
+    """The tenancy policy's refusal as one line: each manifest field and why (field names and rules only)."""
+    listed = "; ".join(f"manifest.{field}: {problem['message']}" for field, problem in sorted(problems.items()))
+    return f"Refused by the project's tenancy policy: {listed}"
+
+
 def blank_secrets(message: str, target: RolloutTarget) -> str:
     """The API's message without any secret value of the manifest, plain or base64 (as in a Secret's data)."""
     spec = target.manifest.spec
@@ -182,7 +246,7 @@ def blank_secrets(message: str, target: RolloutTarget) -> str:
     texts |= {image.password for image in (spec.image, *(cronjob.image for cronjob in spec.cronjobs))}
     for obj in render(target.manifest, project_id=target.project, deployment_id=target.deployment,
                       rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
-                      display_name=target.owner.name):
+                      display_name=target.owner.name, policy=target.policy):
         if obj["kind"] == "Secret":
             for encoded in obj.get("data", {}).values():
                 texts.add(encoded)

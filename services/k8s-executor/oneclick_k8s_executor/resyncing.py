@@ -8,7 +8,9 @@ runs), so it never applies a deployment concurrently with an event and never app
 sweeps orphans: deployments with One-Click-labelled objects that records does not know are reconciled too
 (records says "gone", so their objects go, claims included), and project namespaces One-Click made
 (``one-click.dev/projectId`` = the namespace's name, ``app.kubernetes.io/managed-by=one-click``) whose project
-records does not know are deleted like a deleted project's. Nothing without those labels is ever touched.
+records does not know are deleted like a deleted project's. Nothing without those labels is ever touched. The
+namespaces of projects records knows get their tenancy guardrails (labels, quota, limit range, network policy)
+back as their policy says: after an upgrade, namespaces made before the tenancy policy get them here.
 
 Only the replica holding the ``k8s-executor-resync`` lease (:mod:`oneclick_core.bus.leases`) runs it.
 """
@@ -26,7 +28,7 @@ from oneclick_core.contracts.records import INDEX, IndexItem, IndexRequest
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import is_record_id
 from oneclick_core.logs import get_logger
-from oneclick_k8s_executor.applying import ApplyMode, collection_path
+from oneclick_k8s_executor.applying import ApplyMode, Rejected, collection_path
 from oneclick_k8s_executor.kube import Kube, KubeError
 from oneclick_k8s_executor.locking import LockBusy, LockLost
 from oneclick_k8s_executor.metrics import ExecutorMetrics
@@ -63,6 +65,7 @@ class ResyncReport:
     corrected: dict[str, list[str]] = field(default_factory=dict)  # deployment → objects changed
     orphan_deployments: list[str] = field(default_factory=list)
     orphan_namespaces: list[str] = field(default_factory=list)
+    guarded: dict[str, list[str]] = field(default_factory=dict)  # project → guardrail objects changed
 
 
 class Resync:
@@ -98,6 +101,7 @@ class Resync:
             return None
         self._metrics.resync_runs.labels("completed").inc()
         log.info("resync.completed", deployments=dict(report.deployments), corrected=len(report.corrected),
+                 guarded=len(report.guarded),
                  orphan_deployments=len(report.orphan_deployments), orphan_namespaces=len(report.orphan_namespaces))
         return report
 
@@ -125,6 +129,8 @@ class Resync:
                 report.orphan_deployments.append(deployment)
                 self._metrics.orphans_removed.labels("deployment").inc()
                 log.info("resync.orphan_deployment_removed", project=project, deployment=deployment)
+        for project in sorted(namespaces & projects):
+            await self._guard(project, report)
         for namespace in sorted(namespaces - projects):
             try:
                 await self._reconciler.delete_project(namespace)
@@ -134,6 +140,29 @@ class Resync:
             report.orphan_namespaces.append(namespace)
             self._metrics.orphans_removed.labels("namespace").inc()
             log.info("resync.orphan_namespace_deleted", project=namespace)
+
+    async def _guard(self, project: str, report: ResyncReport) -> None:
+        """The project namespace's labels and guardrails as its policy says (namespaces made before the tenancy
+        policy get them here after an upgrade; a quota or label changed by hand is put back)."""
+        try:
+            changed = await self._reconciler.guard_project(project)
+        except LockBusy:
+            return  # the event path holds the project and applies its guardrails with any deployment
+        except KubeError as exc:
+            if exc.status == 0:
+                raise ResyncAborted(f"Kubernetes API: {exc}") from None
+            log.warning("resync.guardrails_failed", project=project, error=str(exc))
+            return
+        except ApiError as exc:
+            raise ResyncAborted(f"records: {exc}") from None
+        except (LockLost, Rejected) as exc:
+            log.warning("resync.guardrails_failed", project=project, error=str(exc))
+            return
+        if changed:
+            report.guarded[project] = changed
+            for ref in changed:
+                self._metrics.drift_corrected.labels(ref.split("/", 1)[0]).inc()
+            log.info("resync.guardrails_corrected", project=project, objects=changed)
 
     async def _reconcile(self, project: str, deployment: str, report: ResyncReport) -> Reconciled | None:
         """One deployment through the event path; None if it could not be done now."""

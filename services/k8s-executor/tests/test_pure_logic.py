@@ -10,6 +10,7 @@ import pytest
 from kubernetes_asyncio import client
 
 from oneclick_core.contracts.records import Owner
+from oneclick_core.tenancy import TenancyPolicy
 from oneclick_k8s_executor.applying import RolloutTarget, object_path, object_ref
 from oneclick_k8s_executor.kube import KubeError, resource_path
 from oneclick_k8s_executor.reconciling import RECONCILING_EVENTS, blank_secrets
@@ -32,7 +33,7 @@ def manifest(**spec: object) -> dict[str, object]:
 
 def target() -> RolloutTarget:
     return RolloutTarget(project=PROJECT, deployment=DEPLOYMENT, rollout=ROLLOUT, owner=Owner(id="user00000000001"),
-                         manifest=validate_manifest(manifest()))
+                         manifest=validate_manifest(manifest()), policy=TenancyPolicy())
 
 
 @pytest.mark.parametrize(("args", "path"), [
@@ -49,7 +50,7 @@ def test_resource_paths(args: tuple[str, ...], path: str) -> None:
 def test_every_rendered_object_has_a_path_and_a_ref() -> None:
     t = target()
     objects = render(t.manifest, project_id=PROJECT, deployment_id=DEPLOYMENT, rollout_id=ROLLOUT,
-                     user_id="user00000000001", username="u", display_name="U")
+                     user_id="user00000000001", username="u", display_name="U", policy=TenancyPolicy())
     assert object_path(objects[0]) == f"/api/v1/namespaces/{PROJECT}"
     refs = {object_ref(obj): object_path(obj) for obj in objects}
     assert refs[f"Deployment/{DEPLOYMENT}"] == f"/apis/apps/v1/namespaces/{PROJECT}/deployments/{DEPLOYMENT}"
@@ -99,7 +100,7 @@ def test_an_unreadable_body_keeps_the_http_reason() -> None:
 
 def test_failure_messages_lose_every_secret_value_plain_or_encoded() -> None:
     docker_config = render(target().manifest, project_id=PROJECT, deployment_id=DEPLOYMENT, rollout_id=ROLLOUT,
-                           user_id="u", username="u", display_name="u")
+                           user_id="u", username="u", display_name="u", policy=TenancyPolicy())
     pull = next(obj for obj in docker_config if obj["metadata"]["name"].endswith("imagepullsecret"))
     encoded_config = pull["data"][".dockerconfigjson"]
     message = (f'Secret "x" is invalid: data[TOKEN]: Invalid value: "env-secret-value" '
@@ -116,7 +117,7 @@ def test_only_rollout_deployment_and_project_changes_reconcile() -> None:
     subjects = {spec.subject for spec in RECONCILING_EVENTS}
     assert subjects == {
         "oneclick.events.rollout.created", "oneclick.events.rollout.updated", "oneclick.events.rollout.deleted",
-        "oneclick.events.deployment.deleted", "oneclick.events.project.deleted"}
+        "oneclick.events.deployment.deleted", "oneclick.events.project.updated", "oneclick.events.project.deleted"}
 
 
 def test_the_resync_refuses_to_sweep_when_records_knows_no_project_at_all() -> None:

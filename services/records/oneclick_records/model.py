@@ -89,6 +89,8 @@ PROJECTS = Collection(
         Field("tags", Kind.TEXT, max_length=2000),
         Field("avatar", Kind.FILE),
         Field("user", Kind.RELATION, target="users", owner=True),
+        # The project's tenancy limits, set by superusers only (oneclick_records.tenancy.check_limits).
+        Field("limits", Kind.JSON),
     ),
     view_rule=_OWNED, write_rule=_OWNED, owner_field="user",
 )

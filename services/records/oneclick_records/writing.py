@@ -36,6 +36,7 @@ from oneclick_records.model import (
 )
 from oneclick_records.publishing import publish_change
 from oneclick_records.serializing import to_record
+from oneclick_records.tenancy import Tenancy, check_limits, release_hosts
 from oneclick_records.userlocks import hold_users
 from oneclick_records.validating import (
     Submission,
@@ -209,7 +210,8 @@ async def _lock_deployment(conn: asyncpg.Connection, deployment_id: str) -> None
 # -- create ---------------------------------------------------------------------------------------------
 
 async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor, data: Mapping[str, Any],
-                 uploads: Sequence[FileField], users: UserDirectory | None = None) -> JsonObject:
+                 uploads: Sequence[FileField], users: UserDirectory | None = None,
+                 tenancy: Tenancy | None = None) -> JsonObject:
     submission = read_submission(collection, data)
     errors = _errors_of(submission)
     values = {**_defaults(collection), **submission.values}
@@ -224,9 +226,14 @@ async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor,
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update(values, errors)
+    if collection is PROJECTS:
+        check_limits(actor, values, errors)
     await _check_owner_exists(conn, collection, actor, values, errors)
     related = await _check_relations(conn, collection, actor, values, errors, users=users)
     _check_same_project(collection, values, related, errors)
+    if collection is ROLLOUTS and not errors and tenancy is not None:
+        await tenancy.check_running(conn, project=values["project"], deployment=values["deployment"],
+                                    manifest=values["manifest"], errors=errors)
     raise_if_errors(errors, CREATE_FAILED)
 
     now = utcnow()
@@ -243,6 +250,8 @@ async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor,
         f"VALUES ($1, $2, $3, {placeholders}) RETURNING *", record_id, now, now, *args)
     for field_name, name, upload in named_files:
         await files.store(conn, collection, record_id, field_name, name, upload.file)
+    if collection is ROLLOUTS:
+        await release_hosts(conn, values["project"])  # those only the rollout this one replaced served
     record = to_record(collection, row)
     await publish_change(conn, collection, "create", record)
     return record
@@ -265,8 +274,8 @@ _IMMUTABLE_LINKS = {"project", "deployment"}
 
 
 async def update(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
-                 data: Mapping[str, Any], uploads: Sequence[FileField], users: UserDirectory | None = None
-                 ) -> JsonObject:
+                 data: Mapping[str, Any], uploads: Sequence[FileField], users: UserDirectory | None = None,
+                 tenancy: Tenancy | None = None) -> JsonObject:
     row = await _writable_row(conn, collection, record_id, actor)
     current = to_record(collection, row)
     submission = read_submission(collection, data)
@@ -288,8 +297,13 @@ async def update(conn: asyncpg.Connection, collection: Collection, record_id: st
         _check_manifest(values, errors)
     if collection is AUTO_UPDATES:
         _check_auto_update({k: values[k] for k in ("interval", "pattern", "policy") if k in values}, errors)
+    if collection is PROJECTS:
+        check_limits(actor, values, errors, current=current.get("limits"))
     check_users_change(collection, actor, values, errors, current=current)
     await _check_relations(conn, collection, actor, values, errors, only=set(values), users=users)
+    if collection is ROLLOUTS and not errors and tenancy is not None and _starts_running(current, values):
+        await tenancy.check_running(conn, project=current["project"], deployment=current["deployment"],
+                                    manifest=values.get("manifest") or current["manifest"], errors=errors)
     raise_if_errors(errors, UPDATE_FAILED)
 
     changed = [name for name, value in values.items() if value != _comparable(collection.field(name), current)]
@@ -307,9 +321,20 @@ async def update(conn: asyncpg.Connection, collection: Collection, record_id: st
     await files.forget(conn, collection, record_id, removed_files)
     for field_name, name, upload in named_files:
         await files.store(conn, collection, record_id, field_name, name, upload.file)
+    if collection is ROLLOUTS:
+        await release_hosts(conn, current["project"])
     record = to_record(collection, updated)
     await publish_change(conn, collection, "update", record, changed)
     return record
+
+
+def _starts_running(current: JsonObject, values: Mapping[str, Any]) -> bool:
+    """Whether an update makes a rollout run something new: a rollback (``endDate`` cleared on an ended rollout)
+    or a changed manifest of the running one (see :func:`_rollout_lifecycle`)."""
+    running_after = values["endDate"] is None if "endDate" in values else not current["endDate"]
+    if not running_after:
+        return False
+    return bool(current["endDate"]) or ("manifest" in values and values["manifest"] != current["manifest"])
 
 
 def _comparable(spec: Field | None, current: JsonObject) -> Any:
@@ -355,6 +380,8 @@ async def delete(conn: asyncpg.Connection, collection: Collection, record_id: st
         await _delete_where(conn, AUTO_UPDATES, "deployment", record_id)
     await conn.execute(f"DELETE FROM {collection.table} WHERE id = $1", record_id)
     await files.forget_records(conn, collection, [record_id])
+    if collection in (DEPLOYMENTS, ROLLOUTS):
+        await release_hosts(conn, row["project"])  # a deleted project's claims go with it (foreign key)
     await publish_change(conn, collection, "delete", to_record(collection, row))
 
 
