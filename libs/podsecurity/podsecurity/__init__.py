@@ -8,29 +8,42 @@ webhook. Reasons and details are Kubernetes' own words, so a refusal reads the s
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
-Level = Literal["privileged", "baseline", "restricted"]
-LEVELS: tuple[Level, ...] = ("privileged", "baseline", "restricted")
+from podsecurity.checks import checks_for
+from podsecurity.model import LATEST, LEVELS, Level, Version, Violation, parse_level, parse_version
+from podsecurity.templates import pod_template
 
+__all__ = ["LATEST", "LEVELS", "Level", "Version", "Violation", "check_pod", "parse_level", "parse_version",
+           "pod_template", "violation_detail", "violation_message"]
 
-@dataclass(frozen=True)
-class Violation:
-    """One failed check: Kubernetes' ``ForbiddenReason`` and ``ForbiddenDetail``, and the pod fields at fault as
-    paths from the pod's root (``spec.containers[0].securityContext.privileged``, ``spec.hostNetwork``,
-    ``spec.volumes[1].hostPath``, ``metadata.annotations[container.apparmor.security.beta.kubernetes.io/app]``)."""
-
-    reason: str
-    detail: str
-    fields: tuple[str, ...]
+_EMPTY: Mapping[str, Any] = {}
 
 
-def check_pod(metadata: Mapping[str, Any] | None, spec: Mapping[str, Any], level: Level) -> list[Violation]:
-    """Every check of ``level`` (and the levels below it) that the pod fails, in Kubernetes' check order."""
-    raise NotImplementedError
+def check_pod(metadata: Mapping[str, Any] | None, spec: Mapping[str, Any], level: Level, *,
+              version: str = "latest") -> list[Violation]:
+    """Every check of ``level`` (and the levels below it) that the pod fails, in Kubernetes' check order.
+    ``version`` is a policy version label's value (``latest``, ``v1.25``); ``ValueError`` when it is not one."""
+    meta = metadata if isinstance(metadata, Mapping) else _EMPTY
+    pod_spec = spec if isinstance(spec, Mapping) else _EMPTY
+    found: list[Violation] = []
+    for check in checks_for(level, parse_version(version)):
+        violation = check(meta, pod_spec)
+        if violation is not None:
+            found.append(violation)
+    return found
 
 
-def violation_message(level: Level, violations: list[Violation]) -> str:
+def violation_detail(violations: list[Violation]) -> str:
+    """``privileged (container "app" must not set ...), host namespaces (hostNetwork=true)``: the violations
+    joined the way the API server aggregates check results."""
+    parts = []
+    for violation in violations:
+        reason = violation.reason or "unknown forbidden reason"
+        parts.append(f"{reason} ({violation.detail})" if violation.detail else reason)
+    return ", ".join(parts)
+
+
+def violation_message(level: Level, violations: list[Violation], *, version: str = "latest") -> str:
     """``violates PodSecurity "baseline:latest": privileged (container "app" must not set ...), ...``"""
-    raise NotImplementedError
+    return f'violates PodSecurity "{level}:{version}": {violation_detail(violations)}'
