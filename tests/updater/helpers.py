@@ -15,6 +15,9 @@ from oneclick_testing.records import create, rollout_manifest
 # Short so a test sees a tick every second and a killed replica's lease and messages come back quickly.
 FAST_UPDATER = {"CRON_TICK": "* * * * * *", "ONECLICK_UPDATER_LEASE_TTL": "2", "ONECLICK_UPDATER_CHECK_ACK_WAIT": "3",
                 "ONECLICK_UPDATER_REGISTRY_BACKOFF": "0.05"}
+# The test registries listen on 127.0.0.1, which the registry address policy refuses by default: the updater
+# may reach that one address (as an operator allows an in-house registry's network), and no other loopback one.
+LOCAL_REGISTRIES = {"ONECLICK_TENANCY_REGISTRY_ALLOWED_NETWORKS": "127.0.0.1/32"}
 
 
 def manifest(registry: str, repository: str, tag: str, username: str = "", password: str = "") -> dict[str, Any]:

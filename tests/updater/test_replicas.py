@@ -28,6 +28,7 @@ from oneclick_updater.work import CHECK_SUBJECT, CheckJob
 
 from .helpers import (
     FAST_UPDATER,
+    LOCAL_REGISTRIES,
     UpdaterTables,
     auto_update,
     manifest,
@@ -52,7 +53,7 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
         # progress, not a failed one), and room for the other repositories' checks while those of a
         # held one wait.
         await asyncio.gather(*(started.services.start("updater", label=replica, env={
-            **FAST_UPDATER, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
+            **FAST_UPDATER, **LOCAL_REGISTRIES, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
             "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
             for replica in REPLICAS))
         yield started
@@ -264,7 +265,7 @@ async def test_a_scheduler_away_for_several_intervals_runs_the_overdue_check_onc
         restarted_at = await conn.fetchval("SELECT now()")
     finally:
         await conn.close()
-    await platform.services.start("updater", label="updater-c", env={**FAST_UPDATER,
+    await platform.services.start("updater", label="updater-c", env={**FAST_UPDATER, **LOCAL_REGISTRIES,
                                                                      "ONECLICK_INSTANCE_ID": "updater-c"})
 
     async def checked_twice_more() -> bool:

@@ -27,6 +27,7 @@ from oneclick_testing.waiting import eventually
 from .conftest import USERS
 from .helpers import (
     FAST_UPDATER,
+    LOCAL_REGISTRIES,
     UpdaterTables,
     auto_update,
     manifest,
@@ -54,7 +55,7 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
     async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
                                 names=["auth", "records", "k8s-executor", "updater"], env={
                                     "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig)},
-                                    "updater": FAST_UPDATER}) as started:
+                                    "updater": {**FAST_UPDATER, **LOCAL_REGISTRIES}}) as started:
         yield started
 
 

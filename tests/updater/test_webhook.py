@@ -23,6 +23,7 @@ from oneclick_testing.waiting import eventually
 
 from .helpers import (
     FAST_UPDATER,
+    LOCAL_REGISTRIES,
     UpdaterTables,
     auto_update,
     manifest,
@@ -41,7 +42,7 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
                    registry: Registry) -> AsyncIterator[Platform]:
     async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
                                 names=["auth", "records", "updater"],
-                                env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}}) as started:
+                                env={"updater": {**FAST_UPDATER, **LOCAL_REGISTRIES, "CRON_TICK": YEARLY}}) as started:
         yield started
 
 

@@ -30,7 +30,7 @@ from oneclick_manifest.model import ImageSpec
 from oneclick_updater import store
 from oneclick_updater.listings import SharedListings
 from oneclick_updater.metrics import UpdaterMetrics
-from oneclick_updater.registry import Credentials, Repository
+from oneclick_updater.registry import REGISTRY_UNREACHABLE, Credentials, Repository
 from oneclick_updater.selecting import select_tag
 from oneclick_updater.work import SCHEMA, SOURCE
 
@@ -99,7 +99,7 @@ class Checker:
         found = Finding("failed", current_tag=image.tag, image=image, rollout=state.running.id, listing=listing.key,
                         fetched=listing.fetched)
         if listing.tags is None:
-            return replace(found, message=listing.error or "The tag listing failed.")
+            return replace(found, message=listing.error or REGISTRY_UNREACHABLE)
         try:
             chosen = select_tag(listing.tags, current.pattern, current.policy)
         except ValueError as exc:

@@ -3,7 +3,8 @@
 Who may act on an autoUpdate is records' decision: an actor's request is authorized by viewing the
 autoUpdate through records with that actor (404 unless it is theirs, or they are a superuser). That
 view also brings the record in when its ``created`` event has not reached us yet. A webhook secret
-authorizes only the check of its own autoUpdate.
+authorizes only the check of its own autoUpdate; an unknown id and a wrong secret get the same answer (401),
+so the anonymous webhook is no way to find out which ids exist.
 """
 
 from __future__ import annotations
@@ -44,9 +45,6 @@ class UpdaterHandlers:
             await self._authorized_record(request.autoUpdate, request.actor)
         elif request.secretDigest:
             async with self._pool.acquire() as conn:
-                known = await store.find(conn, request.autoUpdate)
-                if known is None or known.deleted:
-                    raise ApiError.not_found()
                 if not await webhooks.matches(conn, request.autoUpdate, request.secretDigest):
                     raise ApiError.unauthorized(WRONG_SECRET)
         else:

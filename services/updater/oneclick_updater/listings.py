@@ -7,6 +7,9 @@ failed listing is shared the same way, so a broken registry is asked once per ti
 
 The key includes the credentials, so a listing made with one user's password is never served to a
 check with other (or no) credentials.
+
+A failure is stored and shared as the sentence the user may see; what actually went wrong is logged here, by
+the replica that asked the registry, and nowhere else.
 """
 
 from __future__ import annotations
@@ -18,8 +21,11 @@ from datetime import datetime
 import asyncpg
 import orjson
 
+from oneclick_core.logs import get_logger
 from oneclick_updater.metrics import UpdaterMetrics
-from oneclick_updater.registry import Credentials, RegistryClient, RegistryError, Repository
+from oneclick_updater.registry import REGISTRY_UNREACHABLE, Credentials, RegistryClient, RegistryError, Repository
+
+log = get_logger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,15 @@ class SharedListings:
                 listing = await self._client.list_tags(repository, credentials)
                 tags, requests = listing.tags, listing.requests
             except RegistryError as exc:
-                error = str(exc)
+                error = exc.shown
+                log.warning("registry.listing_failed", registry=repository.registry, repository=repository.name,
+                            status=exc.status, detail=str(exc))
+            except Exception:
+                # Whatever else a hostile registry provokes must read like any other failure, not as a crash
+                # (an error answer would tell this target apart from the others).
+                error = REGISTRY_UNREACHABLE
+                log.exception("registry.listing_crashed", registry=repository.registry,
+                              repository=repository.name)
             await conn.execute(
                 """
                 INSERT INTO tag_listings (key, registry, repository, fetched_at, tags, error, requests)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import httpx
-
 from oneclick_core.bus.consuming import Delivery
 from oneclick_core.bus.leases import LeaderElector, Lease, locks_bucket
 from oneclick_core.contracts import updater as rpc
@@ -35,14 +33,14 @@ def migrations() -> list[Migration]:
 async def setup(runtime: ServiceRuntime[UpdaterSettings]) -> None:
     settings = runtime.settings
     metrics = UpdaterMetrics.create(runtime.registry)
-    http = httpx.AsyncClient(timeout=settings.updater_registry_timeout, follow_redirects=True,
-                             headers={"User-Agent": f"one-click-updater/{runtime.version}"})
-    runtime.on_shutdown(http.aclose)
-    client = RegistryClient(http, page_size=settings.updater_registry_page_size,
+    client = RegistryClient(settings.address_policy(), timeout=settings.updater_registry_timeout,
+                            user_agent=f"one-click-updater/{runtime.version}",
+                            page_size=settings.updater_registry_page_size,
                             retry=RetryPolicy(attempts=settings.updater_registry_attempts,
                                               backoff=settings.updater_registry_backoff,
                                               max_retry_after=settings.updater_registry_max_retry_after),
                             observe=lambda host, outcome: metrics.registry_calls.labels(host, outcome).inc())
+    runtime.on_shutdown(client.aclose)
     checker = Checker(runtime.pool, runtime.rpc_client, SharedListings(runtime.pool, client, metrics), metrics,
                       settings.insecure_registries, settings.instance_id)
 

@@ -1,14 +1,19 @@
-"""Settings of the updater (env prefix ``ONECLICK_``; the tick is One-Click's ``CRON_TICK``)."""
+"""Settings of the updater (env prefix ``ONECLICK_``; the tick is One-Click's ``CRON_TICK``).
+
+The tenancy settings come along for the registry address policy
+(``ONECLICK_TENANCY_REGISTRY_ALLOWED_NETWORKS``), which the updater enforces on its registry calls.
+"""
 
 from __future__ import annotations
 
 from croniter import croniter
 from pydantic import Field, field_validator
 
-from oneclick_core.settings import CoreSettings
+from oneclick_core.tenancy import TenancySettings
+from oneclick_updater.addresses import AddressPolicy
 
 
-class UpdaterSettings(CoreSettings):
+class UpdaterSettings(TenancySettings):
     updater_lease_ttl: float = Field(
         10.0, gt=0, description="Seconds without renewal after which another replica takes over the scheduler.")
     updater_check_concurrency: int = Field(4, ge=1, le=64, description="Checks one replica runs at a time.")
@@ -36,3 +41,7 @@ class UpdaterSettings(CoreSettings):
     @property
     def insecure_registries(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.updater_insecure_registries.split(",") if h.strip())
+
+    def address_policy(self) -> AddressPolicy:
+        allowed = self.registry_allowed_networks()
+        return AddressPolicy(allowed if allowed == "*" else tuple(allowed))

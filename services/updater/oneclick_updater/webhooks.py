@@ -2,6 +2,9 @@
 
 The plain secret is kept only until the owner has seen it once (``unrevealed``); after that only its
 digest exists, and a lost secret can only be replaced (rotated), never shown again.
+
+The anonymous webhook must not tell which autoUpdate ids exist: :func:`matches` does the same work for an
+unknown (or deleted) id as for a wrong secret, and the caller answers both the same way.
 """
 
 from __future__ import annotations
@@ -52,10 +55,15 @@ async def rotate(conn: asyncpg.Connection, auto_update: str) -> Shown:
     return Shown(secret, created)
 
 
+# What an id without a secret is compared against: a digest no secret has (not hex), as long as a real one.
+_NO_SECRET = "-" * 64
+
+
 async def matches(conn: asyncpg.Connection, auto_update: str, digest: str) -> bool:
+    """Whether ``digest`` is the secret's of a live autoUpdate (deleted ones have no secret row)."""
     stored: str | None = await conn.fetchval("SELECT digest FROM webhook_secrets WHERE auto_update = $1",
                                              auto_update)
-    if stored is None:
-        return False
-    # Constant time, so response timing tells nothing about how much of a guess was right.
-    return hmac.compare_digest(stored.encode(), digest.encode())
+    # Constant time, so response timing tells nothing about how much of a guess was right; and one comparison
+    # for an unknown id too, so timing does not tell whether the id exists.
+    same = hmac.compare_digest((stored or _NO_SECRET).encode(), digest.encode())
+    return same and stored is not None
