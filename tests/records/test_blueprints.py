@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from oneclick_testing.platform import Platform
 from oneclick_testing.records import create, rollout_manifest
-from oneclick_testing.waiting import eventually
-
-
-async def _is(pending: Awaitable[set[str]], expected: set[str]) -> bool:
-    return await pending == expected
 
 
 async def test_community_blueprints_are_seeded_and_visible_to_everyone(platform: Platform) -> None:
@@ -48,24 +41,18 @@ async def test_private_blueprints_are_shared_by_link(platform: Platform) -> None
     # Shared users may use it, not change it.
     assert (await bob.client.patch(path, json={"name": "taken"})).status_code == 404
 
-    # The owner manages the list with PocketBase's modifiers, and sees who it is shared with.
-    # A user who signed up a moment ago is confirmed with auth, so sharing works at once.
-    added = await alice.client.patch(path, json={"users+": carol.id})
-    assert added.status_code == 200, added.text
-    assert added.json()["users"] == [bob.id, carol.id]
-
-    # Their details come from the users read-model, which follows auth's events: expand shows them once there.
-    async def shared_with() -> set[str]:
-        body = (await alice.client.get(path, params={"expand": "users"})).json()
-        return {user["id"] for user in body.get("expand", {}).get("users", [])}
-
-    await eventually(lambda: _is(shared_with(), {bob.id, carol.id}), message="expand never showed both users")
+    # Carol joins by the link too; the owner sees who it is shared with (their ids) and removes them with
+    # PocketBase's modifiers, but adds no one (tests/records/test_blueprint_privacy.py).
+    assert (await carol.client.post(f"/pb/blueprints/shared/{private['id']}")).status_code == 200
+    assert (await alice.client.get(path)).json()["users"] == [bob.id, carol.id]
+    # A shared user sees itself only among them.
+    assert (await carol.client.get(path)).json()["users"] == [carol.id]
     removed = await alice.client.patch(path, json={"users-": [bob.id]})
     assert removed.json()["users"] == [carol.id]
     assert (await bob.client.get(path)).status_code == 404
     unknown = await alice.client.patch(path, json={"users+": "zzzzzzzzzzzzzzz"})
     assert unknown.status_code == 400
-    assert unknown.json()["data"]["users"]["code"] == "validation_missing_rel_records"
-    # Shared users only ever see others' ids, never their details.
+    assert unknown.json()["data"]["users"]["code"] == "validation_join_by_link"
+    # Shared users never see others' details.
     seen = (await carol.client.get(path, params={"expand": "owner,users"})).json()
     assert "owner" not in seen.get("expand", {})

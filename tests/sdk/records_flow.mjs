@@ -1,5 +1,5 @@
 // Drives the One-Click collections through the official PocketBase JS SDK (the frontend's version)
-// against a running stack: lists with sort/expand/filters, create/update/delete, `users+`, the
+// against a running stack: lists with sort/expand/filters, create/update/delete, `users-`, the
 // custom blueprint endpoints and realtime subscriptions. Exits non-zero on the first broken expectation.
 //
 //   ONECLICK_URL=http://127.0.0.1:8090 node records_flow.mjs
@@ -122,16 +122,22 @@ await step("update a project and see it live", async () => {
   assert.ok(live.some((e) => e.action === "create" && e.record.id === project.id));
 });
 
-await step("share a private blueprint by link and with users+", async () => {
+await step("share a private blueprint by link, unshare with users-, leave it", async () => {
   blueprint = await alice.collection("blueprints").create({ name: "private", manifest, private: true });
   await rejects(bob.collection("blueprints").getOne(blueprint.id), 404);
   const shared = await bob.send(`/pb/blueprints/shared/${blueprint.id}`, { method: "POST" });
   assert.deepEqual(shared.users, [bob.authStore.record.id]);
   assert.equal((await bob.send(`/pb/blueprints/${blueprint.id}`, {})).name, "private");
   const carol = await signedIn("carol");
-  const updated = await alice.collection("blueprints").update(blueprint.id, { "users+": carol.authStore.record.id });
-  assert.deepEqual(updated.users, [bob.authStore.record.id, carol.authStore.record.id]);
-  assert.equal((await carol.collection("blueprints").getOne(blueprint.id)).name, "private");
+  await carol.send(`/pb/blueprints/shared/${blueprint.id}`, { method: "POST" });
+  // Only the owner sees whom it is shared with; users join by the link, never through users+.
+  assert.deepEqual((await carol.collection("blueprints").getOne(blueprint.id)).users, [carol.authStore.record.id]);
+  await rejects(alice.collection("blueprints").update(blueprint.id, { "users+": alice.authStore.record.id }), 400);
+  const updated = await alice.collection("blueprints").update(blueprint.id, { "users-": bob.authStore.record.id });
+  assert.deepEqual(updated.users, [carol.authStore.record.id]);
+  const left = await carol.send(`/pb/blueprints/shared/${blueprint.id}`, { method: "DELETE" });
+  assert.deepEqual(left.users, []);
+  await rejects(carol.collection("blueprints").getOne(blueprint.id), 404);
 });
 
 await step("another user sees none of it", async () => {

@@ -2,7 +2,9 @@
 target collection's view rule, fetched with one query per relation and level (never one per record).
 
 Relations the actor may not see, or that point nowhere, are left out silently, as PocketBase does. Users
-come from the read-model: oneself, and the users a blueprint of one's own is shared with.
+come from the read-model and obey the users collection's rule like any other target: oneself only (superusers:
+everyone), whoever the relation names. Expanded records are shown as the actor may read them
+(:func:`~oneclick_core.contracts.records.seen_by`): ``expand=blueprint`` lists no one else's subscribers.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from typing import Any
 import asyncpg
 
 from oneclick_core.contracts.auth import Actor
-from oneclick_core.contracts.records import JsonObject
+from oneclick_core.contracts.records import JsonObject, seen_by
 from oneclick_records.access import Params, can_view
-from oneclick_records.model import ALL_COLLECTIONS, BLUEPRINTS, USERS, Collection, Kind
+from oneclick_records.model import ALL_COLLECTIONS, USERS, Collection, Kind
 from oneclick_records.serializing import to_record, user_for
 
 
@@ -32,7 +34,7 @@ async def expand(conn: asyncpg.Connection, collection: Collection, records: list
         wanted = {i for r in records for i in _ids(r.get(name))}
         if not wanted:
             continue
-        found = await _fetch(conn, target, wanted, actor, _shared_users(collection, name, records, actor))
+        found = await _fetch(conn, target, wanted, actor)
         if subtree:
             await expand(conn, target, list(found.values()), subtree, actor)
         for record in records:
@@ -54,23 +56,14 @@ def _ids(value: object) -> list[str]:
     return [value] if isinstance(value, str) and value else []
 
 
-def _shared_users(collection: Collection, name: str, records: list[JsonObject], actor: Actor) -> set[str]:
-    """Users the actor may see besides itself: those its own blueprints are shared with."""
-    if collection is not BLUEPRINTS or name != "users":
-        return set()
-    return {u for r in records if r.get("owner") == actor.id for u in _ids(r.get("users"))}
-
-
-async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], actor: Actor,
-                 also_visible: set[str]) -> Mapping[str, JsonObject]:
+async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], actor: Actor
+                 ) -> Mapping[str, JsonObject]:
     params = Params(sorted(ids))
     rule = can_view(target, actor, params)
-    if also_visible:
-        rule = f"({rule} OR t.id = ANY ({params.add(sorted(also_visible))}))"
     condition = "NOT t.deleted AND " if target is USERS else ""
     rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE {condition}t.id = ANY ($1) AND {rule}",
                             *params.values)
-    records = {row["id"]: to_record(target, row) for row in rows}
+    records = {row["id"]: seen_by(target.name, to_record(target, row), actor) for row in rows}
     if target is USERS:
         records = {i: user_for(actor.id, r, superuser=actor.is_superuser) for i, r in records.items()}
     return records

@@ -9,7 +9,7 @@ from oneclick_core.contracts.auth import FileContent
 from oneclick_core.errors import ApiError
 from oneclick_core.search.schema import Schema
 from oneclick_records import writing
-from oneclick_records.blueprints import share_blueprint
+from oneclick_records.blueprints import leave_blueprint, refuse_users_on_create, share_blueprint
 from oneclick_records.model import BLUEPRINTS, PROJECTS, search_schema
 from oneclick_records.querying import (
     collection_named,
@@ -42,6 +42,8 @@ class RecordHandlers:
 
     async def create(self, request: rpc.CreateRequest) -> rpc.RecordResult:
         collection = collection_named(request.collection)
+        if collection is BLUEPRINTS:
+            refuse_users_on_create(request.actor, request.data, writing.CREATE_FAILED)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 record = await writing.create(conn, collection, request.actor, request.data, request.files,
@@ -80,7 +82,15 @@ class RecordHandlers:
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 record = await share_blueprint(conn, request.id, request.actor)
-            return rpc.RecordResult(record=record)
+            return rpc.RecordResult(record=await present(conn, BLUEPRINTS, record, request.actor, "", ""))
+
+    async def leave_blueprint(self, request: rpc.BlueprintRequest) -> rpc.RecordResult:
+        if request.actor.is_superuser:
+            raise ApiError.bad_request("Blueprints are shared with users, not superusers.")
+        async with self._pool.acquire() as conn:
+            async with conn.transaction():
+                record = await leave_blueprint(conn, request.id, request.actor)
+            return rpc.RecordResult(record=await present(conn, BLUEPRINTS, record, request.actor, "", ""))
 
     async def deployment_access(self, request: rpc.DeploymentRef) -> rpc.DeploymentAccess:
         async with self._pool.acquire() as conn:

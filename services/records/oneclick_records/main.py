@@ -28,6 +28,7 @@ async def setup(runtime: ServiceRuntime[RecordsSettings]) -> None:
     runtime.rpc.register(rpc.GET_FILE, handlers.get_file)
     runtime.rpc.register(rpc.GET_BLUEPRINT, handlers.get_blueprint)
     runtime.rpc.register(rpc.SHARE_BLUEPRINT, handlers.share_blueprint)
+    runtime.rpc.register(rpc.LEAVE_BLUEPRINT, handlers.leave_blueprint)
     runtime.rpc.register(rpc.DEPLOYMENT_ACCESS, handlers.deployment_access)
     runtime.rpc.register(rpc.PROJECT_ACCESS, handlers.project_access)
     runtime.rpc.register(rpc.DEPLOYMENT_STATE, handlers.deployment_state)

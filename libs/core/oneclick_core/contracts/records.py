@@ -192,6 +192,9 @@ GET_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
 SHARE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
     "share_blueprint", BlueprintRequest, RecordResult,
     "Add the actor to a blueprint's users (idempotent; the owner gets it unchanged).")
+LEAVE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
+    "leave_blueprint", BlueprintRequest, RecordResult,
+    "Remove the actor from a blueprint's users (idempotent; 404 for a blueprint the actor may not see).")
 
 DEPLOYMENT_ACCESS: RpcMethod[DeploymentRef, DeploymentAccess] = _method(
     "deployment_access", DeploymentRef, DeploymentAccess,
@@ -206,8 +209,8 @@ INDEX: RpcMethod[IndexRequest, IndexPage] = _method(
     "Internal (executor resync): a page of the ids of every project, or of every deployment with its project.")
 
 RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
-    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, DEPLOYMENT_ACCESS, PROJECT_ACCESS,
-    DEPLOYMENT_STATE, INDEX)
+    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, LEAVE_BLUEPRINT,
+    DEPLOYMENT_ACCESS, PROJECT_ACCESS, DEPLOYMENT_STATE, INDEX)
 
 
 # -- events -----------------------------------------------------------------------------------------------
@@ -221,6 +224,18 @@ class Audience(BaseModel):
 
     def admits(self, actor: Actor) -> bool:
         return actor.is_superuser or self.public or actor.id == self.owner or actor.id in self.users
+
+
+def seen_by(collection: str, record: JsonObject, actor: Actor) -> JsonObject:
+    """``record`` as ``actor`` may read it. A blueprint's ``users`` (whom it is shared with) are its owner's to
+    know: anyone else finds at most their own id there. Records applies this to every answer, and edges to
+    what they push from events, which keep the whole list (their audience needs it)."""
+    if collection != "blueprints" or actor.is_superuser or record.get("owner") == actor.id:
+        return record
+    users = record.get("users")
+    if not isinstance(users, list):
+        return record  # a projection without it (``fields``)
+    return {**record, "users": [user for user in users if user == actor.id]}
 
 
 class RecordChange(BaseModel):
