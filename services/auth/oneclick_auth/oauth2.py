@@ -11,6 +11,7 @@ create one.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import secrets
 import string
@@ -40,6 +41,7 @@ from oneclick_core.contracts.auth import (
 from oneclick_core.errors import ApiError, field_error
 from oneclick_core.ids import new_record_id
 from oneclick_core.logs import get_logger
+from oneclick_core.storable import cleaned, cleaned_json, storable
 
 log = get_logger(__name__)
 
@@ -88,7 +90,9 @@ class Provider:
         except ValueError:
             body = {}
         token = body.get("access_token") if isinstance(body, dict) else None
-        if response.status_code != 200 or not isinstance(token, str) or not token:
+        # An access token is printable ASCII (RFC 6750); anything else could not even be sent back as a header.
+        if (response.status_code != 200 or not isinstance(token, str) or not token
+                or not (token.isascii() and token.isprintable())):
             error = body.get("error") if isinstance(body, dict) else None
             raise ProviderError(f"token endpoint answered {response.status_code} {error or ''}".strip())
         return token
@@ -141,6 +145,17 @@ class Microsoft(Provider):
         # Entra ID lets tenants set `mail` without proving it, so it never links to an existing account.
         return ProviderUser(id=str(raw["id"]), email=str(raw.get("mail") or ""), email_verified=False,
                             name=str(raw.get("displayName") or ""), username="", avatar_url="", raw=raw)
+
+
+def storable_profile(profile: ProviderUser) -> ProviderUser:
+    """The profile with only text PostgreSQL can store (see :mod:`oneclick_core.storable`): a provider's JSON may
+    spell NULs and lone surrogates, and nobody can correct what it sends. The id and email say which account
+    signs in, so they are refused rather than cleaned (cleaned, they could name another account); the name,
+    username, avatar and raw profile only describe it, so they are cleaned."""
+    if not (storable(profile.id) and storable(profile.email)):
+        raise ProviderError("profile id or email with characters that cannot be stored")
+    return dataclasses.replace(profile, name=cleaned(profile.name), username=cleaned(profile.username),
+                               avatar_url=cleaned(profile.avatar_url), raw=cleaned_json(profile.raw))
 
 
 def configured_providers(settings: AuthSettings) -> dict[str, Provider]:
@@ -220,7 +235,7 @@ class OAuth2:
         try:
             access_token = await provider.exchange(self._ctx.http, request.code, request.codeVerifier,
                                                    request.redirectURL)
-            profile = await provider.fetch_user(self._ctx.http, access_token)
+            profile = storable_profile(await provider.fetch_user(self._ctx.http, access_token))
         except (ProviderError, httpx.HTTPError) as exc:
             log.warning("oauth2.provider_failed", provider=provider.name, error=str(exc) or type(exc).__name__)
             raise ApiError.bad_request(FAILED) from None

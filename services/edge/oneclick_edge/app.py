@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from oneclick_edge.apis import (
     auto_update_trigger,
@@ -48,6 +48,7 @@ from oneclick_edge.apis import (
 )
 from oneclick_edge.apis.users_form import MAX_UPLOAD_BYTES
 from oneclick_edge.body_limit import BodyLimit
+from oneclick_edge.characters import refuse_unstorable
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.errors import install_error_handlers
 from oneclick_edge.openapi import install as install_openapi
@@ -58,7 +59,7 @@ MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 
 def create_app(context: EdgeContext) -> FastAPI:
     app = FastAPI(title="One-Click", version=context.version, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json")
+                  openapi_url="/api/openapi.json", dependencies=[Depends(refuse_unstorable)])
     app.state.edge = context
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import asyncpg
 import nats.errors
 import orjson
 from nats.aio.client import Client as NATS
@@ -25,6 +26,7 @@ from oneclick_core.database import DATABASE_UNAVAILABLE
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import bound_context, get_logger
 from oneclick_core.metrics import BusMetrics
+from oneclick_core.storable import invalid_characters
 from oneclick_core.tracing import child_traceparent, current_traceparent, parse_trace_id
 
 log = get_logger(__name__)
@@ -37,6 +39,14 @@ TRACEPARENT_HEADER = "traceparent"
 REQUEST_ID_HEADER = "Oneclick-Request-Id"
 CALLER_HEADER = "Oneclick-Caller"
 NO_RESPONDER_RETRIES = (0.025, 0.05, 0.1, 0.25)
+# PostgreSQL refusing text it cannot store: a NUL in text (22021) or jsonb's \u0000 (22P05). The edge refuses
+# such characters before any RPC, naming the field; this is the net under it for input that arrives another
+# way (a caller on the bus, a handler passing on text from outside). The input is at fault, not the service:
+# a 400, though no longer naming the field. Caught here rather than by scanning every request for NULs: only
+# what PostgreSQL actually refuses is refused (services that store nothing keep deciding for themselves), and
+# requests pay nothing for it.
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (asyncpg.CharacterNotInRepertoireError,
+                                                 asyncpg.UntranslatableCharacterError)
 
 
 @dataclass(frozen=True)
@@ -117,6 +127,10 @@ class RpcServer:
                 except ApiError as exc:
                     outcome = str(exc.status)
                     body = error_reply(exc)
+                except UNSTORABLE_TEXT as exc:
+                    outcome = "400"
+                    log.warning("rpc.unstorable_text", error=str(exc), error_type=type(exc).__name__)
+                    body = error_reply(invalid_characters([]))
                 except DATABASE_UNAVAILABLE as exc:
                     # Mostly PostgreSQL, but OSError also covers a handler's other connections (the Kubernetes
                     # API, a registry): say what failed in the log, not a guess to the client.

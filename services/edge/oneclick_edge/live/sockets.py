@@ -23,6 +23,7 @@ from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, D
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
 from oneclick_edge.auth import Principal, authenticator_of, pb_auth_cookie_token
+from oneclick_edge.characters import message_refusal
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.live.hub import LiveHub
 from oneclick_edge.live.queues import LogUnavailable, SlowClient
@@ -95,6 +96,8 @@ async def accept_request(websocket: WebSocket, context: EdgeContext,
         body = None
     if not isinstance(body, dict):
         raise Refused(CLOSE_BAD_REQUEST, "Invalid request format")
+    if (unstorable := message_refusal(body)) is not None:
+        raise Refused(CLOSE_BAD_REQUEST, unstorable)
     message_token = body.get("token") if isinstance(body.get("token"), str) else None
     token = websocket.query_params.get("token") or message_token or cookie_token(websocket)
     if not token:
