@@ -234,6 +234,10 @@ def _platform_rows() -> list[Row]:
             # a superuser is no user to share with (and sees every blueprint anyway).
             Row("POST", f"{prefix}/blueprints/shared/{{blueprint_id}}", f"{prefix}/blueprints/shared/{{target}}",
                 roles(401, 200, 200, 400), fresh=fresh_record("blueprints")),
+            # Leaving one: another user cannot see the owner's private blueprint (404, never its data); the
+            # owner is no subscriber of its own, so nothing changes for it.
+            Row("DELETE", f"{prefix}/blueprints/shared/{{blueprint_id}}", f"{prefix}/blueprints/shared/{{target}}",
+                roles(401, 404, 200, 400), fresh=fresh_record("blueprints")),
             Row("POST", f"{prefix}/auto-update/{{auto_update_id}}", f"{prefix}/auto-update/{{autoUpdate}}",
                 PRIVATE, marker="autoUpdate"),
             Row("GET", f"{prefix}/auto-update/{{auto_update_id}}/webhook-secret",

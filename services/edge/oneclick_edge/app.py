@@ -8,6 +8,7 @@ from oneclick_edge.apis import (
     auto_update_trigger,
     auto_update_webhook_rotate,
     auto_update_webhook_secret,
+    blueprint_leave,
     blueprint_share,
     blueprint_view,
     cluster_info,
@@ -73,7 +74,7 @@ def create_app(context: EdgeContext) -> FastAPI:
         app.include_router(module.router)
     # The One-Click collections (records service) and One-Click's blueprint endpoints.
     for module in (records_list, record_view, record_create, record_update, record_delete, record_files,
-                   blueprint_view, blueprint_share, realtime, oauth2_redirect):
+                   blueprint_view, blueprint_share, blueprint_leave, realtime, oauth2_redirect):
         app.include_router(module.router)
     # Auto-updates (updater): the webhook trigger and its secret.
     for module in (auto_update_trigger, auto_update_webhook_secret, auto_update_webhook_rotate):

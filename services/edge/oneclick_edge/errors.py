@@ -13,8 +13,15 @@ from oneclick_core.logs import get_logger
 log = get_logger(__name__)
 
 
+# Retry-After (seconds) on every answer that means "not now": a 503 is mostly a service restarting; a 429 is
+# auth's sign-in limit (a fixed window, 60 s unless ONECLICK_LOGIN_LIMIT_WINDOW says otherwise) or a per-user
+# connection cap (freed whenever the user closes a connection), neither of which the edge can time exactly.
+RETRY_AFTER = {429: "60", 503: "1"}
+
+
 def error_response(error: ApiError) -> JSONResponse:
-    headers = {"Retry-After": "1"} if error.status == 503 else None
+    retry_after = RETRY_AFTER.get(error.status)
+    headers = {"Retry-After": retry_after} if retry_after else None
     return JSONResponse(error.to_dict(), status_code=error.status, headers=headers)
 
 

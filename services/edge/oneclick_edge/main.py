@@ -20,11 +20,13 @@ async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
                                   superuser_state_ttl=settings.superuser_state_ttl)
     await authenticator.follow_user_events(runtime.js)
     runtime.on_shutdown(authenticator.stop)
-    realtime = RealtimeBroker(runtime.nc, runtime.rpc_client, authenticator)
+    realtime = RealtimeBroker(runtime.nc, runtime.rpc_client, authenticator,
+                              max_connections_per_user=settings.tenancy_max_connections_per_user)
     await realtime.start()
     runtime.on_shutdown(realtime.stop)
     live = LiveHub(runtime.nc, runtime.js, runtime.rpc_client, settings.instance_id, LiveSettings(),
-                   bucket_replicas=settings.event_stream_replicas)
+                   bucket_replicas=settings.event_stream_replicas,
+                   max_connections_per_user=settings.tenancy_max_connections_per_user)
     await live.start()
     runtime.on_shutdown(live.stop)
     context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,

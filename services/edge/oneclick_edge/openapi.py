@@ -94,6 +94,7 @@ ANSWERS: dict[tuple[str, str], tuple[str, Schema]] = {
     ("patch", "/api/collections/{collection}/records/{record_id}"): ("application/json", RECORD),
     ("get", "/pb/blueprints/{blueprint_id}"): ("application/json", RECORD),
     ("post", "/pb/blueprints/shared/{blueprint_id}"): ("application/json", RECORD),
+    ("delete", "/pb/blueprints/shared/{blueprint_id}"): ("application/json", RECORD),
     ("post", "/auto-update/{auto_update_id}"): ("application/json", RECORD),
     ("get", "/auto-update/{auto_update_id}/webhook-secret"): ("application/json", WEBHOOK_SECRET),
     ("post", "/auto-update/{auto_update_id}/webhook-secret"): ("application/json", WEBHOOK_SECRET),

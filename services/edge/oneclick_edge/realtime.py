@@ -12,6 +12,12 @@ actor and options (expand, fields, filter), so a client never receives what its 
 and its manifests arrive complete rather than redacted. Deletions are sent from the event itself.
 Each client is served in order by one task; its outgoing queue is bounded and a client that cannot keep
 up is disconnected (the SDK reconnects and resubscribes), so it never slows anyone else.
+
+A connection counts against its user's cap (:mod:`oneclick_edge.caps`) from the moment it is the user's: at
+``GET`` when that carries the user's token, else when a subscription first comes with it (the SDK's way, as
+an ``EventSource`` sends no headers); past the cap that request answers 429. A deletion is pushed from the
+event itself, whose record keeps every subscriber of a blueprint, so it is cut down to what the recipient may
+read first (``seen_by``), as records does for everything else.
 """
 
 from __future__ import annotations
@@ -42,11 +48,13 @@ from oneclick_core.contracts.records import (
     RecordChange,
     ViewRequest,
     collection_name,
+    seen_by,
 )
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
 from oneclick_core.search.fields import parse_fields, pick_fields
 from oneclick_edge.auth import Authenticator, Principal
+from oneclick_edge.caps import ConnectionCap, Slot, too_many_connections
 
 log = get_logger(__name__)
 
@@ -106,6 +114,7 @@ class RealtimeClient:
     closed: asyncio.Event = field(default_factory=asyncio.Event)
     listener: NatsSubscription | None = None
     worker: asyncio.Task[None] | None = None
+    slot: Slot | None = None  # its place under its user's connection cap, while it is a user's
 
 
 def sse(event: str, data: bytes, event_id: str) -> bytes:
@@ -115,11 +124,13 @@ def sse(event: str, data: bytes, event_id: str) -> bytes:
 class RealtimeBroker:
     """The realtime clients connected to this edge replica."""
 
-    def __init__(self, nc: NATS, rpc: RpcClient, authenticator: Authenticator, *, queue_size: int = 1000) -> None:
+    def __init__(self, nc: NATS, rpc: RpcClient, authenticator: Authenticator, *, queue_size: int = 1000,
+                 max_connections_per_user: int = 50) -> None:
         self._nc = nc
         self._rpc = rpc
         self._authenticator = authenticator
         self._queue_size = queue_size
+        self.connections = ConnectionCap(max_connections_per_user)
         self._clients: dict[str, RealtimeClient] = {}
         self._events: NatsSubscription | None = None
 
@@ -138,14 +149,21 @@ class RealtimeBroker:
             await self.disconnect(client)
 
     # -- connections ------------------------------------------------------------------------------------
-    async def connect(self) -> RealtimeClient:
+    async def connect(self, principal: Principal | None = None) -> RealtimeClient:
+        """A new connection; a user's (``principal``) takes one of its slots or is refused with 429."""
         client = RealtimeClient(id="".join(secrets.choice(_ID_ALPHABET) for _ in range(40)),
-                                outgoing=asyncio.Queue(maxsize=self._queue_size))
+                                outgoing=asyncio.Queue(maxsize=self._queue_size), principal=principal)
+        if principal is not None:
+            self._take_slot(client, principal.actor)
 
         async def on_command(msg: Msg) -> None:
             await self._on_command(client, msg)
 
-        client.listener = await self._nc.subscribe(f"{CLIENT_SUBJECT}.{client.id}", cb=on_command)
+        try:
+            client.listener = await self._nc.subscribe(f"{CLIENT_SUBJECT}.{client.id}", cb=on_command)
+        except BaseException:
+            self._release_slot(client)
+            raise
         client.worker = asyncio.create_task(self._serve(client), name=f"realtime-{client.id[:8]}")
         self._clients[client.id] = client
         client.outgoing.put_nowait(sse("PB_CONNECT", orjson.dumps({"clientId": client.id}), client.id))
@@ -154,6 +172,7 @@ class RealtimeBroker:
     async def disconnect(self, client: RealtimeClient) -> None:
         client.closed.set()
         self._clients.pop(client.id, None)
+        self._release_slot(client)
         if client.listener is not None:
             with contextlib.suppress(Exception):
                 await client.listener.unsubscribe()
@@ -234,9 +253,23 @@ class RealtimeBroker:
         if client.principal is not None and (command.actor is None or command.actor != client.principal.actor):
             raise ApiError.forbidden("The current and the previous request authorization don't match.")
         if command.actor is not None and command.token is not None:
+            if client.slot is None:
+                self._take_slot(client, command.actor)
             client.principal = Principal(id=command.actor.id, collection=command.actor.collection,
                                          token=command.token)
         client.topics = [Topic.parse(raw) for raw in command.subscriptions]
+
+    def _take_slot(self, client: RealtimeClient, actor: Actor) -> None:
+        slot = self.connections.take(actor)
+        if slot is None:
+            raise too_many_connections()
+        client.slot = slot
+
+    @staticmethod
+    def _release_slot(client: RealtimeClient) -> None:
+        if client.slot is not None:
+            client.slot.release()
+            client.slot = None
 
     # -- delivery -----------------------------------------------------------------------------------------
     async def _on_event(self, msg: Msg) -> None:
@@ -269,6 +302,7 @@ class RealtimeBroker:
                 await self._authenticator.authenticate(principal.token)
             except ApiError:
                 client.principal = None
+                self._release_slot(client)  # no longer the user's connection
                 continue
             for topic in client.topics:
                 if not topic.matches(change):
@@ -288,7 +322,8 @@ class RealtimeBroker:
         """The record as this client may see it now, shaped by its subscription options."""
         record_id = str(change.record.get("id"))
         if change.action == "delete":
-            picked: dict[str, Any] = pick_fields(change.record, parse_fields(topic.query.get("fields")))
+            picked: dict[str, Any] = pick_fields(seen_by(change.collection, change.record, actor),
+                                                 parse_fields(topic.query.get("fields")))
             return picked
         expand, fields, extra = topic.query.get("expand", ""), topic.query.get("fields", ""), topic.query.get("filter")
         try:

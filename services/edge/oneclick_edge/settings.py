@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
-from oneclick_core.settings import CoreSettings
+from oneclick_core.tenancy import TenancySettings
 
 
 def _default_frontend_dir() -> Path:
@@ -20,7 +20,9 @@ def _default_frontend_dir() -> Path:
     return in_repository
 
 
-class EdgeSettings(CoreSettings):
+# The tenancy policy's settings: the edge enforces its per-user connection cap
+# (tenancy_max_connections_per_user) on live sockets and realtime connections.
+class EdgeSettings(TenancySettings):
     http_host: str = Field("127.0.0.1", description="Bind address of the public API.")
     http_port: int = Field(8090, ge=0, le=65535, description="Port of the public API (PocketBase's default).")
     health_timeout: float = Field(2.0, gt=0, description="Seconds /api/health waits for each service's ping.")

@@ -2,7 +2,8 @@
 
 PocketBase's protocol: the stream opens with ``PB_CONNECT {"clientId"}``; the client then posts
 ``{clientId, subscriptions}`` with its token, and receives ``{action, record}`` messages named after each
-matching subscription. See :mod:`oneclick_edge.realtime` for how this spans edge replicas.
+matching subscription. See :mod:`oneclick_edge.realtime` for how this spans edge replicas, and for the per-user
+connection cap (429 with ``Retry-After`` past it).
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ class SubscribeForm(BaseModel):
 
 
 @router.get("/api/realtime")
-async def connect(context: EdgeContext = Depends(edge_context)) -> StreamingResponse:
+async def connect(principal: Principal | None = Depends(optional_auth),
+                  context: EdgeContext = Depends(edge_context)) -> StreamingResponse:
     broker = context.realtime_broker()
-    client = await broker.connect()
+    client = await broker.connect(principal)
     return StreamingResponse(broker.stream(client), media_type="text/event-stream",
                              headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 

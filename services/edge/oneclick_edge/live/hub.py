@@ -21,6 +21,7 @@ from nats.js.kv import KeyValue
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.streaming import LiveInterest, LogTarget, interest_key, live_bucket
 from oneclick_core.logs import get_logger
+from oneclick_edge.caps import ConnectionCap
 from oneclick_edge.live.feed import LogView, NamespaceFeed
 from oneclick_edge.live.settings import LiveSettings
 
@@ -37,12 +38,14 @@ class _Held:
 
 class LiveHub:
     def __init__(self, nc: NATS, js: JetStreamContext, rpc: RpcClient, instance: str, settings: LiveSettings,
-                 *, bucket_replicas: int = 1) -> None:
+                 *, bucket_replicas: int = 1, max_connections_per_user: int = 50) -> None:
         self._nc = nc
         self._js = js
         self._rpc = rpc
         self._instance = instance
         self.settings = settings
+        # The live sockets each user holds open on this replica (sockets.open_socket takes and frees slots).
+        self.connections = ConnectionCap(max_connections_per_user)
         self._bucket_replicas = bucket_replicas
         self._held: dict[str, _Held] = {}
         self._kv: KeyValue | None = None

@@ -4,8 +4,10 @@ The request is the first text message, as the original One-Click frontend sends 
 ``token`` query parameter, a ``token`` field of that message, or the PocketBase SDK's ``pb_auth`` cookie
 (``exportToCookie``). Browsers send cookies with WebSocket handshakes from any site, so the cookie only counts
 when the handshake's Origin is this host (or absent). Refusals close the socket with a code and reason:
-4400 bad request, 4401 no valid token, 4403 not the caller's project, 4404 no such pod; 1013 means "try again
-later" (a service is unavailable, or the client reads too slowly to keep up).
+4400 bad request, 4401 no valid token, 4403 not the caller's project, 4404 no such pod, 4429 the caller already
+holds as many live sockets on this replica as its cap allows (``ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER``,
+see :mod:`oneclick_edge.caps`); 1013 means "try again later" (a service is unavailable, or the client reads
+too slowly to keep up).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, D
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
 from oneclick_edge.auth import Principal, authenticator_of, pb_auth_cookie_token
+from oneclick_edge.caps import TOO_MANY_CONNECTIONS
 from oneclick_edge.characters import message_refusal
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.live.hub import LiveHub
@@ -37,6 +40,7 @@ CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
 CLOSE_TRY_AGAIN = 1013
 _REASON_BYTES = 123  # the most a close frame carries
 _CLOSE_PATIENCE = 30.0  # seconds a stalled client gets to read up to its close frame
@@ -130,12 +134,27 @@ async def open_socket(websocket: WebSocket, context: EdgeContext,
     try:
         request, principal = await accept_request(websocket, context, model)
         await _authorize(context, principal, request)
+        _hold_slot(context, principal)
     except Refused as refused:
         await refuse(websocket, refused)
         return None
     except WebSocketDisconnect:
         return None
     return request, principal
+
+
+def _hold_slot(context: EdgeContext, principal: Principal) -> None:
+    """Count the socket against its user's cap until its handler ends, however it ends (closed by either side,
+    a client gone without a word and caught by the heartbeat, a failure): the handler runs in the connection's
+    own task, so the slot goes with that task rather than relying on each handler to give it back."""
+    slot = live_hub(context).connections.take(principal.actor)
+    if slot is None:
+        raise Refused(CLOSE_TOO_MANY, TOO_MANY_CONNECTIONS)
+    task = asyncio.current_task()
+    if task is None:  # not in a task: nothing would ever free the slot, so do not keep it
+        slot.release()
+        return
+    task.add_done_callback(lambda _: slot.release())
 
 
 async def refuse(websocket: WebSocket, refused: Refused) -> None:
