@@ -17,6 +17,7 @@ from typing import Any
 import orjson
 
 from kubesim import clock, conversions, patching, status, validation
+from kubesim.admission import Admission, check_size
 from kubesim.names import NameSource
 from kubesim.resources import Registry, ResourceType
 from kubesim.selectors import (
@@ -46,6 +47,8 @@ class WriteOptions:
     field_manager: str = ""
     force: bool = False
     user_agent: str = ""
+    # Filled by admission (PodSecurity's "would violate" warnings); the HTTP layer sends them as Warning headers.
+    warnings: list[str] = field(default_factory=list)
 
     def manager(self) -> str:
         if self.field_manager:
@@ -92,6 +95,7 @@ class ApiServer:
         self._strategies: dict[str, Strategy] = {}
         self._alloc = Allocations()
         self.virtual: dict[str, VirtualLister] = {}
+        self.admission = Admission(store)
 
     # --- lookups --------------------------------------------------------------------------------------------
 
@@ -314,6 +318,7 @@ class ApiServer:
         if not prepared:
             meta.pop("managedFields", None)
         strategy.default(obj, self)
+        self.admission.mutate(rt, obj, None)
         if rt.has_status():
             initial = strategy.initial_status(obj)
             if rt.custom:
@@ -325,10 +330,12 @@ class ApiServer:
             strategy.validate(obj, None, self)
         if causes:
             raise status.invalid(rt.kind, rt.group, name, causes)
+        self.admission.validate(rt, obj, None, opts)
         if self.store.get(rt.key, namespace if rt.namespaced else "", name) is not None:
             raise status.already_exists(rt.plural, rt.group, name)
         if not prepared:
             patching.record_update(None, obj, opts.manager(), rt.api_version, clock.rfc3339(ts))
+        check_size(obj)
         if opts.dry_run:
             return obj
         stored = self.store.put(rt.key, self._storage(rt, obj))
@@ -493,6 +500,8 @@ class ApiServer:
                 + strategy.validate(new, old, self)
             if causes:
                 raise status.invalid(rt.kind, rt.group, name, causes)
+        if validate and not subresource:
+            self.admission.validate(rt, new, old, opts)
         if (rt.has_generation or rt.custom) and _spec_changed(rt, old, new):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         if record:
@@ -501,6 +510,7 @@ class ApiServer:
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if _same(old, new):
             return self.as_version(old, rt)
+        check_size(new)
         if opts.dry_run:
             return new
         if self._deletion_complete(rt, new):

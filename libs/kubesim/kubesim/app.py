@@ -41,6 +41,8 @@ JSON = dict[str, Any]
 log = logging.getLogger("kubesim.http")
 
 PUBLIC_PATHS = frozenset({"/version", "/healthz", "/livez", "/readyz"})
+# The API server's --max-request-body-bytes default (twice etcd's limit: JSON is larger than what etcd stores).
+MAX_BODY_BYTES = 3 * 1024 * 1024
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 try:
@@ -91,6 +93,19 @@ def _dumps(data: Any) -> bytes:
 
 def json_response(data: Any, code: int = 200, media_type: str = "application/json") -> Response:
     return Response(_dumps(data), status_code=code, media_type=media_type)
+
+
+def warning_header(text: str) -> str:
+    """``299 - "text"`` with quotes and backslashes escaped, as the API server writes warnings; the UTF-8 bytes
+    go out as they are (Starlette writes header values as latin-1)."""
+    quoted = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'299 - "{quoted}"'.encode().decode("latin-1")
+
+
+def with_warnings(response: Response, opts: WriteOptions) -> Response:
+    for text in dict.fromkeys(opts.warnings):
+        response.headers.append("Warning", warning_header(text))
+    return response
 
 
 def error_response(error: ApiError) -> Response:
@@ -222,7 +237,17 @@ class Api:
     # --- bodies ---------------------------------------------------------------------------------------------
 
     async def _body(self, request: Request) -> Any:
-        raw = await request.body()
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            raise status.request_entity_too_large(MAX_BODY_BYTES)
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY_BYTES:
+                raise status.request_entity_too_large(MAX_BODY_BYTES)
+            chunks.append(chunk)
+        raw = b"".join(chunks)
         if not raw:
             return None
         content_type = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
@@ -277,7 +302,7 @@ class Api:
                 return json_response(api.finalize_namespace(name, body, opts))
             if sub not in ("", "status"):
                 raise status.method_not_allowed()
-            return json_response(api.update(rt, namespace, name, body, opts, sub))
+            return with_warnings(json_response(api.update(rt, namespace, name, body, opts, sub)), opts)
         if method == "PATCH":
             self.cluster.stats.count("patch", stats_name)
             content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -292,7 +317,7 @@ class Api:
                 return json_response(api.update_scale(rt, namespace, name, body, opts, patch_type=content_type))
             if sub not in ("", "status"):
                 raise status.method_not_allowed()
-            return json_response(api.patch(rt, namespace, name, content_type, body, opts, sub))
+            return with_warnings(json_response(api.patch(rt, namespace, name, content_type, body, opts, sub)), opts)
         if method == "DELETE":
             if sub:
                 raise status.method_not_allowed()
@@ -359,8 +384,9 @@ class Api:
             if rt.namespaced and namespace is None:
                 raise status.method_not_allowed()
             body = await self._body(request)
-            created = api.create(rt, namespace or "", body, self._write_options(request))
-            return json_response(created, 201)
+            opts = self._write_options(request)
+            created = api.create(rt, namespace or "", body, opts)
+            return with_warnings(json_response(created, 201), opts)
         if method == "DELETE":
             self.cluster.stats.count("deletecollection", stats_name)
             body = await self._body(request)

@@ -59,6 +59,7 @@ class Cluster:
             hpa,
             jobs,
             namespaces,
+            quota,
             services,
             statefulsets,
             volumes,
@@ -83,6 +84,7 @@ class Cluster:
             volumes.VolumeController(self),
             volumes.PvcProtection(self),
             hpa.HorizontalPodAutoscalerController(self),
+            quota.ResourceQuotaController(self),
         ]
 
     def _kubelet(self) -> Kubelet:
@@ -129,6 +131,7 @@ class Cluster:
         for crd in self.store.list(CRD_KEY):
             sync_registry(self.registry, crd, None)
         self.api.rebuild_allocations()
+        self.api.admission.rebuild()
         self._saved_rv = self.store.resource_version
         log.info("restored %s objects at resourceVersion %s from %s",
                  sum(self.store.count(r) for r in self.store.resources()), self.store.resource_version,

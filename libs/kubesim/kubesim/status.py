@@ -106,6 +106,10 @@ def forbidden(resource: str, group: str, name: str, why: str) -> ApiError:
     return ApiError(403, "Forbidden", f"{target} is forbidden: {why}", _details(name, group, resource))
 
 
+def request_entity_too_large(limit: int) -> ApiError:
+    return ApiError(413, "RequestEntityTooLarge", f"Request entity too large: limit is {limit}")
+
+
 def gone(message: str) -> ApiError:
     return ApiError(410, "Expired", message)
 

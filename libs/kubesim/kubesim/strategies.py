@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from croniter import croniter
 
-from kubesim import clock, quantity, validation
+from kubesim import clock, limit_ranger, network_policy, quantity, quota, validation
 from kubesim.resources import ResourceType
 from kubesim.selectors import SelectorError, from_object
 from kubesim.status import Cause
@@ -773,6 +773,27 @@ class EventStrategy(Strategy):
         return causes
 
 
+class ResourceQuotaStrategy(Strategy):
+    def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
+        return quota.validate_quota(obj)
+
+
+class LimitRangeStrategy(Strategy):
+    def default(self, obj: JSON, admission: Admission) -> None:
+        limit_ranger.default_limit_range(obj)
+
+    def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
+        return limit_ranger.validate_limit_range(obj)
+
+
+class NetworkPolicyStrategy(Strategy):
+    def default(self, obj: JSON, admission: Admission) -> None:
+        network_policy.default_network_policy(obj)
+
+    def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
+        return network_policy.validate_network_policy(obj)
+
+
 class NodeStrategy(Strategy):
     def initial_status(self, obj: JSON) -> JSON | None:
         return None
@@ -842,6 +863,9 @@ STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType({
     "/events": EventStrategy,
     "/nodes": NodeStrategy,
     "/serviceaccounts": ServiceAccountStrategy,
+    "/resourcequotas": ResourceQuotaStrategy,
+    "/limitranges": LimitRangeStrategy,
+    "networking.k8s.io/networkpolicies": NetworkPolicyStrategy,
     "apps/deployments": DeploymentStrategy,
     "apps/replicasets": ReplicaSetStrategy,
     "apps/statefulsets": StatefulSetStrategy,

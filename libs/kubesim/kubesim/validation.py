@@ -209,3 +209,41 @@ def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Alwa
             causes.append(duplicate(f"{field}.volumes[{i}].name", name))
         seen_volumes.add(str(name))
     return causes
+
+
+def label_selector(selector: Any, field: str) -> list[Cause]:
+    """A ``metav1.LabelSelector``: valid label keys and values, operators with or without values as they need."""
+    if selector is None:
+        return []
+    if not isinstance(selector, dict):
+        return [invalid_value(field, selector, "must be a label selector")]
+    causes: list[Cause] = []
+    for key, value in (selector.get("matchLabels") or {}).items():
+        problem = valid_label_key(str(key))
+        if problem:
+            causes.append(invalid_value(f"{field}.matchLabels", key, problem))
+        problem = valid_label_value(str(value))
+        if problem:
+            causes.append(invalid_value(f"{field}.matchLabels", value, problem))
+    for index, expression in enumerate(selector.get("matchExpressions") or []):
+        where = f"{field}.matchExpressions[{index}]"
+        expression = expression if isinstance(expression, dict) else {}
+        operator = expression.get("operator")
+        values = expression.get("values") or []
+        if operator in ("In", "NotIn"):
+            if not values:
+                causes.append(required(f"{where}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
+        elif operator in ("Exists", "DoesNotExist"):
+            if values:
+                causes.append(forbidden(f"{where}.values",
+                                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+        else:
+            causes.append(invalid_value(f"{where}.operator", operator, "not a valid selector operator"))
+        problem = valid_label_key(str(expression.get("key") or ""))
+        if problem:
+            causes.append(invalid_value(f"{where}.key", expression.get("key") or "", problem))
+        for value_index, value in enumerate(values):
+            problem = valid_label_value(str(value))
+            if problem:
+                causes.append(invalid_value(f"{where}.values[{value_index}]", value, problem))
+    return causes

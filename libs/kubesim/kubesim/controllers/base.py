@@ -98,6 +98,19 @@ class Controller:
         self.api = cluster.api
         self.store = cluster.store
         self.queue = WorkQueue()
+        self._failures: dict[str, int] = {}
+
+    def backoff(self, key: str) -> float:
+        """Seconds until ``key``, whose last attempt failed, is tried again: doubling with every consecutive failure up
+        to a cap, like client-go's per-item rate limiter, so a refused create never becomes a hot loop."""
+        failures = self._failures.get(key, 0)
+        self._failures[key] = failures + 1
+        timings = self.cluster.timings
+        return float(min(timings.backoff_max, timings.backoff_base * 2 ** min(failures, 30)))
+
+    def forget(self, key: str) -> None:
+        """``key`` succeeded (or is gone): its next failure starts the back-off afresh."""
+        self._failures.pop(key, None)
 
     def keys_for(self, change: Change) -> Iterable[str]:
         """Which keys to reconcile after ``change`` (a change of a watched resource)."""

@@ -22,6 +22,9 @@ DEPLOYMENT_CONTROLLER = "deployment-controller"
 REPLICASET_CONTROLLER = "replicaset-controller"
 HASH_LABEL = "pod-template-hash"
 REVISION = "deployment.kubernetes.io/revision"
+# The most pods a ReplicaSet creates or deletes in one sync (the controller's burstReplicas): a huge scale-up
+# proceeds in steps, and other requests are served in between.
+BURST_REPLICAS = 500
 DESIRED = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 
@@ -103,6 +106,7 @@ class ReplicaSetController(Controller):
         namespace, name = split_key(key)
         rs = self.store.get("apps/replicasets", namespace, name)
         if rs is None or rs["metadata"].get("deletionTimestamp"):
+            self.forget(key)
             return None
         spec = rs.get("spec") or {}
         desired = int(spec.get("replicas", 1))
@@ -111,20 +115,24 @@ class ReplicaSetController(Controller):
         diff = len(alive) - desired
         requeue: float | None = None
         if diff < 0:
-            requeue = self._create(rs, -diff)
+            requeue = self._create(rs, key, -diff)
         elif diff > 0:
-            self._delete(rs, alive, diff)
+            self._delete(rs, alive, min(diff, BURST_REPLICAS))
+            if diff > BURST_REPLICAS:
+                requeue = 0.0
         pods = self.owned_pods(rs)
         alive = [p for p in pods if active(p)]
         requeue = self._status(rs, alive, requeue)
         return requeue
 
-    def _create(self, rs: JSON, count: int) -> float | None:
+    def _create(self, rs: JSON, key: str, missing: int) -> float | None:
+        """Create up to a burst of the missing pods; when one is refused (quota, Pod Security, ...), record why and
+        try again after a growing back-off."""
         template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
         meta = template.get("metadata") or {}
         pods_rt = self.api.rt("", "pods")
         namespace = rs["metadata"]["namespace"]
-        for _ in range(count):
+        for _ in range(min(missing, BURST_REPLICAS)):
             pod: JSON = {"apiVersion": "v1", "kind": "Pod",
                          "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": namespace,
                                       "labels": dict(meta.get("labels") or {}),
@@ -139,10 +147,12 @@ class ReplicaSetController(Controller):
             except ApiError as exc:
                 self.cluster.events.record(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}",
                                            REPLICASET_CONTROLLER)
-                return max(1.0, self.cluster.timings.backoff_base * 5)
+                return self.backoff(key)
             self.cluster.events.record(rs, NORMAL, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                        REPLICASET_CONTROLLER)
-        return None
+        self.forget(key)
+        # More than a burst missing: the next sync creates more (after other work had its turn).
+        return 0.0 if missing > BURST_REPLICAS else None
 
     def _delete(self, rs: JSON, alive: list[JSON], count: int) -> None:
         def rank(pod: JSON) -> tuple[int, int, int, float]:

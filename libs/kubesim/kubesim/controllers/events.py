@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kubesim import clock
@@ -20,12 +21,24 @@ log = logging.getLogger("kubesim.events")
 
 NORMAL = "Normal"
 WARNING = "Warning"
+# client-go's event aggregation: from the 10th distinct message of the same kind for one object within 10 minutes,
+# the messages share one event that says "(combined from similar events): <latest message>".
+AGGREGATE_AFTER = 10
+AGGREGATE_WINDOW = 600.0
+COMBINED = "(combined from similar events): "
+
+
+@dataclass
+class _Similar:
+    messages: set[str] = field(default_factory=set)
+    last: float = 0.0
 
 
 class EventRecorder:
     def __init__(self, api: ApiServer) -> None:
         self.api = api
         self._names: dict[tuple[str, ...], str] = {}
+        self._similar: dict[tuple[str, ...], _Similar] = {}
 
     def record(self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "",
                field_path: str = "") -> None:
@@ -38,10 +51,22 @@ class EventRecorder:
             del involved["namespace"]
         if field_path:
             involved["fieldPath"] = field_path
-        key = (namespace, str(meta.get("uid")), field_path, type_, reason, message, component, host)
         rt = self.api.rt("", "events")
         now = clock.now()
         stamp = clock.rfc3339(now)
+        similar_key = (namespace, str(meta.get("uid")), type_, reason, component, host)
+        similar = self._similar.get(similar_key)
+        if similar is None or now - similar.last > AGGREGATE_WINDOW:
+            similar = self._similar[similar_key] = _Similar()
+            if len(self._similar) > 50000:
+                self._similar = {similar_key: similar}
+        similar.messages.add(message)
+        similar.last = now
+        key = (namespace, str(meta.get("uid")), field_path, type_, reason, message, component, host)
+        if len(similar.messages) >= AGGREGATE_AFTER:
+            similar.messages.pop()
+            message = COMBINED + message
+            key = (namespace, str(meta.get("uid")), "", type_, reason, COMBINED, component, host)
         existing_name = self._names.get(key)
         if existing_name is not None:
             existing = self.api.store.get(rt.key, namespace, existing_name)
@@ -50,6 +75,7 @@ class EventRecorder:
                 updated["count"] = int(updated.get("count") or 1) + 1
                 updated["lastTimestamp"] = stamp
                 updated["involvedObject"] = involved
+                updated["message"] = message
                 self.api.write(rt, updated, component)
                 return
         name = f"{meta.get('name')}.{time.time_ns():x}"

@@ -51,6 +51,7 @@ class JobController(Controller):
         namespace, name = split_key(key)
         job = self.store.get("batch/jobs", namespace, name)
         if job is None or job["metadata"].get("deletionTimestamp"):
+            self.forget(key)
             return None
         t = self.cluster.timings
         spec = job.get("spec") or {}
@@ -120,6 +121,11 @@ class JobController(Controller):
                 else:
                     created = self._create(job, missing, succeeded + len(active))
                     active += created
+                    if len(created) < missing:
+                        # A pod was refused (quota, Pod Security, ...): try again after a growing back-off.
+                        requeue = self.backoff(key)
+                    else:
+                        self.forget(key)
             if deadline is not None and started is not None:
                 left = float(deadline) * t.spec_seconds_scale - (now - started)
                 requeue = left if requeue is None else min(requeue, left)

@@ -43,6 +43,7 @@ class StatefulSetController(Controller):
         namespace, name = split_key(key)
         sts = self.store.get("apps/statefulsets", namespace, name)
         if sts is None or sts["metadata"].get("deletionTimestamp"):
+            self.forget(key)
             return None
         spec = sts.get("spec") or {}
         replicas = int(spec.get("replicas", 1))
@@ -50,12 +51,13 @@ class StatefulSetController(Controller):
         parallel = spec.get("podManagementPolicy") == "Parallel"
         pods = {p["metadata"]["name"]: p for p in _owned_pods(self.store, sts)}
         healthy_so_far = True
+        refused = False
         for ordinal in range(replicas):
             pod_name = f"{name}-{ordinal}"
             pod = pods.get(pod_name)
             if pod is None:
-                if healthy_so_far or parallel:
-                    self._create(sts, ordinal, revision)
+                if (healthy_so_far or parallel) and not refused:
+                    refused = not self._create(sts, ordinal, revision)
                 healthy_so_far = False
                 if not parallel:
                     break
@@ -81,6 +83,10 @@ class StatefulSetController(Controller):
             if outdated and all_ready:
                 self._delete(sts, max(outdated, key=lambda p: self._ordinal(p["metadata"]["name"], name)))
         self._status(sts, revision)
+        if refused:
+            # A pod or claim was refused (quota, Pod Security, ...): try again after a growing back-off.
+            return self.backoff(key)
+        self.forget(key)
         return None
 
     @staticmethod
@@ -90,7 +96,7 @@ class StatefulSetController(Controller):
         except ValueError:
             return -1
 
-    def _create(self, sts: JSON, ordinal: int, revision: str) -> None:
+    def _create(self, sts: JSON, ordinal: int, revision: str) -> bool:
         spec = sts["spec"]
         namespace = sts["metadata"]["namespace"]
         name = sts["metadata"]["name"]
@@ -120,7 +126,7 @@ class StatefulSetController(Controller):
                     self.cluster.events.record(sts, WARNING, "FailedCreate",
                                                f"create Claim {claim_name} for Pod {pod_name} in StatefulSet {name} "
                                                f"failed error: {exc.message}", STS_CONTROLLER)
-                    return
+                    return False
         if not volumes:
             del pod_spec["volumes"]
         labels = dict((template.get("metadata") or {}).get("labels") or {})
@@ -138,9 +144,10 @@ class StatefulSetController(Controller):
             self.cluster.events.record(sts, WARNING, "FailedCreate",
                                        f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
                                        STS_CONTROLLER)
-            return
+            return False
         self.cluster.events.record(sts, NORMAL, "SuccessfulCreate",
                                    f"create Pod {pod_name} in StatefulSet {name} successful", STS_CONTROLLER)
+        return True
 
     def _delete(self, sts: JSON, pod: JSON) -> None:
         try:
@@ -191,6 +198,7 @@ class DaemonSetController(Controller):
         namespace, name = split_key(key)
         ds = self.store.get("apps/daemonsets", namespace, name)
         if ds is None or ds["metadata"].get("deletionTimestamp"):
+            self.forget(key)
             return None
         spec = ds.get("spec") or {}
         template = spec.get("template") or {}
@@ -210,6 +218,7 @@ class DaemonSetController(Controller):
             except ApiError:
                 pass
         current = [p for p in pods if p not in outdated]
+        requeue: float | None = None
         if wanted and not current and not outdated:
             pod_labels = dict((template.get("metadata") or {}).get("labels") or {})
             pod_labels[REVISION_LABEL] = revision
@@ -223,9 +232,11 @@ class DaemonSetController(Controller):
                 made = self.api.create(self.api.rt("", "pods"), namespace, pod, opts)
                 self.cluster.events.record(ds, NORMAL, "SuccessfulCreate", f"Created pod: {made['metadata']['name']}",
                                            DS_CONTROLLER)
+                self.forget(key)
             except ApiError as exc:
                 self.cluster.events.record(ds, WARNING, "FailedCreate", f"Error creating: {exc.message}",
                                            DS_CONTROLLER)
+                requeue = self.backoff(key)
         pods = [p for p in _owned_pods(self.store, ds) if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in pods if pod_ready(p))
         updated = sum(1 for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision)
@@ -241,4 +252,4 @@ class DaemonSetController(Controller):
             new = copy.deepcopy(ds)
             new["status"] = status
             self.api.write(self.api.rt("apps", "daemonsets"), new, DS_CONTROLLER, "status")
-        return None
+        return requeue
