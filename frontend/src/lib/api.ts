@@ -3,7 +3,7 @@
  * `pb.send`, so they carry the token and fail with the SDK's ClientResponseError in PocketBase's shape.
  */
 import { pb } from "./pb";
-import type { BlueprintRecord, ClusterInfo, KubeEvent, PodMetrics, RolloutStatus } from "./types";
+import type { BlueprintRecord, ClusterInfo, KubeEvent, PodMetrics, RolloutStatus, TenancyView } from "./types";
 
 const seg = encodeURIComponent;
 
@@ -21,6 +21,11 @@ export function rolloutEvents(projectId: string, deploymentId: string): Promise<
 
 export function clusterInfo(): Promise<ClusterInfo> {
   return pb.send("/pb/cluster-info", { method: "GET" });
+}
+
+/** The tenancy policy in force and the projects with limits of their own (superusers only). */
+export function tenancy(): Promise<TenancyView> {
+  return pb.send("/api/tenancy", { method: "GET" });
 }
 
 export function deletePod(projectId: string, podName: string): Promise<string> {

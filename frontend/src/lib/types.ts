@@ -167,6 +167,27 @@ export interface ClusterInfo {
   ingressClasses: string[];
 }
 
+/** A project's tenancy policy (GET /api/tenancy): the platform's defaults, or with a project's limits. */
+export interface TenancyPolicy {
+  podSecurity: "privileged" | "baseline" | "restricted";
+  maxReplicas: number;
+  quota: Record<string, string>;
+  limitDefaults: Record<string, string>;
+  ingressClasses: string[];
+  ingressDomains: string[];
+  ingressNamespace: string;
+  annotations: string[];
+  reservedNodeKeys: string[];
+  maxObjectBytes: number;
+}
+
+export interface TenancyView {
+  policy: TenancyPolicy;
+  registryAllowedNetworks: string[];
+  maxConnectionsPerUser: number;
+  projects: { id: string; name: string; limits: Record<string, unknown> }[];
+}
+
 /** A frame of /ws/k8s/rollouts: one Kubernetes object added, changed or deleted. */
 export interface LiveChange {
   kind: string;

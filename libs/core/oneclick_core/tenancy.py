@@ -126,7 +126,6 @@ class ProjectLimits(PolicyModel):
     pod_security: PodSecurityLevel | None = None
     max_replicas: int | None = Field(None, ge=1, le=100_000)
     quota: QuotaValues | None = None
-    exec: bool | None = None
 
 
 class LimitDefaults(PolicyModel):
@@ -151,7 +150,6 @@ class TenancyPolicy(PolicyModel):
     annotations: tuple[str, ...] = DEFAULT_ANNOTATIONS
     reserved_node_keys: tuple[str, ...] = DEFAULT_RESERVED_NODE_KEYS
     max_object_bytes: int = Field(1024 * 1024, ge=1024)
-    exec: bool = True
 
     def with_limits(self, limits: ProjectLimits | None) -> TenancyPolicy:
         """This policy with a project's limits applied (None: the defaults as they are)."""
@@ -164,8 +162,6 @@ class TenancyPolicy(PolicyModel):
             changes["max_replicas"] = limits.max_replicas
         if limits.quota:
             changes["quota"] = {**self.quota, **limits.quota}
-        if limits.exec is not None:
-            changes["exec"] = limits.exec
         return self.model_copy(update=changes)
 
 
@@ -212,7 +208,6 @@ class TenancySettings(CoreSettings):
     tenancy_max_object_bytes: int = Field(
         1024 * 1024, ge=1024, description="Largest rendered Kubernetes object (a real API server refuses objects "
                                           "over about 1.5 MB).")
-    tenancy_exec: bool = Field(True, description="Whether project owners may open a terminal into their pods.")
     tenancy_registry_allowed_networks: str = Field(
         "", description="Private, loopback or link-local networks (CIDRs, comma separated) the platform's own "
                         "registry calls may reach, for in-house registries; `*` allows every address.")
@@ -252,7 +247,6 @@ class TenancySettings(CoreSettings):
             annotations=_items(self.tenancy_annotations),
             reserved_node_keys=_items(self.tenancy_reserved_node_keys),
             max_object_bytes=self.tenancy_max_object_bytes,
-            exec=self.tenancy_exec,
         )
 
     def registry_allowed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network] | Literal["*"]:

@@ -120,6 +120,7 @@ ROLLOUT_APPLIED: EventSpec[RolloutApplied] = EventSpec(
     "The executor applied a rollout. Nats-Msg-Id is `<rollout>:<startDate>:applied`, so repeats are dropped.")
 ROLLOUT_FAILED: EventSpec[RolloutFailed] = EventSpec(
     "rollout", "failed", RolloutFailed,
-    "The Kubernetes API refused a rollout's object. Nats-Msg-Id is `<rollout>:<startDate>:failed`.")
+    "The Kubernetes API refused a rollout's object, or (reason `PolicyViolation`) its project's tenancy policy "
+    "refused the rollout before anything was applied. Nats-Msg-Id is `<rollout>:<startDate>:failed`.")
 
 EXECUTOR_EVENTS: tuple[EventSpec[Any], ...] = (ROLLOUT_APPLIED, ROLLOUT_FAILED)
