@@ -77,10 +77,11 @@ async def leader(nats_url: str) -> str | None:
 
 async def fleet(user: User, registry: Registry | HoldingFront, repositories: list[str], per_repository: int,
                 interval: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """Deployments running ``<repo>:1.0.0``, ``per_repository`` on each repository, each with an autoUpdate."""
-    owned = await project(user, "fleet")
+    """Deployments running ``<repo>:1.0.0``, ``per_repository`` on each repository, each with an autoUpdate; a
+    project per repository, so that no project outgrows the default tenancy quota."""
     made = []
     for repository in repositories:
+        owned = await project(user, f"fleet-{repository.rsplit('/', 1)[-1]}")
         for index in range(per_repository):
             deployment, _ = await running_deployment(user, owned, manifest(registry.host, repository, "1.0.0"),
                                                      name=f"{repository.rsplit('/', 1)[-1]}-{index}")

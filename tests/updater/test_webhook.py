@@ -6,6 +6,7 @@ The scheduler's tick is set to once a year here, so every check in this module i
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, running_platform
 from oneclick_testing.records import create, rollouts_of
 from oneclick_testing.waiting import eventually
+from oneclick_updater.registry import REGISTRY_UNREACHABLE
 
 from .helpers import (
     FAST_UPDATER,
@@ -32,9 +34,12 @@ from .helpers import (
     running_deployment,
     tag_of,
 )
+from .probes import AcceptRecorder, Redirector
 from .registry import Registry
 
 YEARLY = "0 0 1 1 *"
+UNKNOWN_ID = "nosuchautoupd8x"  # 15 characters of [a-z0-9], like a real id
+WRONG_SECRET = {"status": 401, "message": "The webhook secret is not valid for this auto update.", "data": {}}
 
 
 @pytest.fixture(scope="module")
@@ -121,12 +126,11 @@ async def test_the_webhook_secret_is_shown_once_and_authorizes_only_its_autoupda
 
     wrong = await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret[:-1] + "x"})
     assert wrong.status_code == 401
-    assert wrong.json() == {"status": 401, "message": "The webhook secret is not valid for this auto update.",
-                            "data": {}}
+    assert wrong.json() == WRONG_SECRET
     elsewhere = await ci.post(f"/auto-update/{other['id']}", headers={"X-Webhook-Secret": secret})
     assert elsewhere.status_code == 401
-    unknown = await ci.post("/auto-update/nosuchautoupd8", headers={"X-Webhook-Secret": secret})
-    assert unknown.status_code == 404
+    unknown = await ci.post(f"/auto-update/{UNKNOWN_ID}", headers={"X-Webhook-Secret": secret})
+    assert (unknown.status_code, unknown.json()) == (401, WRONG_SECRET)  # no id oracle
     anonymous = await ci.post(f"/auto-update/{auto['id']}")
     assert anonymous.status_code == 401
     assert anonymous.json()["status"] == 401
@@ -187,13 +191,15 @@ async def test_a_deleted_autoupdate_cannot_be_triggered(platform: Platform, regi
     assert (await alice.client.post(f"/auto-update/{auto['id']}")).status_code == 404
 
     async def forgotten() -> bool:
+        # Its secret stops working, and the answer is the one for an id that never existed.
         answer = await platform.client.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret})
-        return answer.status_code == 404
+        return (answer.status_code, answer.json()) == (401, WRONG_SECRET)
 
     await eventually(forgotten, message="the updater forgetting the deleted autoUpdate")
 
 
-async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, registry: Registry) -> None:
+async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, registry: Registry,
+                                                         module_log_dir: Path) -> None:
     alice = await platform.new_user("alice")
     deployment, _ = await running_deployment(alice, await project(alice),
                                              manifest(registry.host, "hooks/never-pushed", "1.0.0"))
@@ -202,8 +208,11 @@ async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, reg
     assert response.status_code == 200, response.text
     check = response.json()["check"]
     assert check["outcome"] == "failed"
-    assert "does not exist" in check["message"]
+    assert check["message"] == REGISTRY_UNREACHABLE  # what failed is for the service log only
     assert len(await rollouts_of(alice, deployment)) == 1
+    log = (module_log_dir / "updater.log").read_text()
+    assert "registry.listing_failed" in log
+    assert "hooks/never-pushed does not exist in the registry" in log
 
 
 async def test_invalid_settings_are_refused_when_saved(platform: Platform, registry: Registry) -> None:
@@ -274,3 +283,77 @@ async def test_records_replaces_only_the_rollout_the_check_looked_at(platform: P
     rollouts = await rollouts_of(alice, deployment)
     assert [tag_of(r) for r in rollouts] == ["1.0.0", "1.0.5", "1.2.0"]
     assert rollouts[2]["manifest"]["spec"]["secrets"] == second["manifest"]["spec"]["secrets"]
+
+
+async def test_an_unknown_id_and_a_wrong_secret_get_the_same_answer(platform: Platform, registry: Registry,
+                                                                    tables: UpdaterTables) -> None:
+    """The anonymous webhook is no id oracle: status, headers and body are the same, byte for byte."""
+    alice = await platform.new_user("alice")
+    _, auto = await watched(alice, registry, "hooks/oracle")
+    secret = (await alice.client.get(f"/auto-update/{auto['id']}/webhook-secret")).json()["secret"]
+    guess = "ocwh_" + "A" * 43
+    ci = platform.client
+
+    def shown(response: httpx.Response) -> tuple[int, bytes, tuple[tuple[str, str], ...]]:
+        headers = tuple(sorted((k, v) for k, v in response.headers.items() if k not in ("date", "x-request-id")))
+        return response.status_code, response.content, headers
+
+    answers = set()
+    for prefix in ("", "/pb"):
+        for target in (auto["id"], UNKNOWN_ID):
+            answers.add(shown(await ci.post(f"{prefix}/auto-update/{target}", headers={"X-Webhook-Secret": guess})))
+            answers.add(shown(await ci.post(f"{prefix}/auto-update/{target}",
+                                            headers={"Authorization": f"Bearer {guess}"})))
+    assert len(answers) == 1
+    status, body, _ = answers.pop()
+    assert (status, body) == (401, json.dumps(WRONG_SECRET, separators=(",", ":")).encode())
+    assert await tables.checks(auto["id"]) == []  # no guess ran a check
+    right = await ci.post(f"/auto-update/{auto['id']}", headers={"X-Webhook-Secret": secret})
+    assert right.status_code == 200, right.text
+
+
+async def test_a_redirect_to_a_refused_address_is_not_followed(platform: Platform, registry: Registry,
+                                                               tables: UpdaterTables) -> None:
+    """The updater may reach 127.0.0.1 here, and nothing else: a registry there that redirects the tag list to
+    127.0.0.2 (where a socket counts connections) gets the same answer as any failure, and no connection."""
+    elsewhere = AcceptRecorder("http", host="127.0.0.2").start()
+    front = Redirector(f"http://{elsewhere.address}").start()
+    try:
+        alice = await platform.new_user("alice")
+        deployment, _ = await running_deployment(alice, await project(alice),
+                                                 manifest(front.host, "hooks/redirected", "1.0.0"))
+        auto = await auto_update(alice, deployment, interval="1w")
+        response = await alice.client.post(f"/auto-update/{auto['id']}")
+        assert response.status_code == 200, response.text
+        check = response.json()["check"]
+        assert (check["outcome"], check["message"]) == ("failed", REGISTRY_UNREACHABLE)
+        assert front.requests >= 1
+        assert elsewhere.accepted == 0
+        # Straight at 127.0.0.2: the same.
+        direct, _ = await running_deployment(alice, await project(alice, "direct"),
+                                             manifest(elsewhere.address, "hooks/direct", "1.0.0"))
+        straight = await auto_update(alice, direct, interval="1w")
+        answer = (await alice.client.post(f"/auto-update/{straight['id']}")).json()["check"]
+        assert (answer["outcome"], answer["message"]) == ("failed", REGISTRY_UNREACHABLE)
+        assert elsewhere.accepted == 0
+        assert [row["error"] for row in await tables.checks(auto["id"])] == [REGISTRY_UNREACHABLE]
+    finally:
+        front.stop()
+        elsewhere.stop()
+
+
+async def test_a_redirect_inside_the_allowed_network_is_followed(platform: Platform, registry: Registry) -> None:
+    """The allowed network works end to end, redirects included (as before the policy)."""
+    front = Redirector(registry.url).start()
+    try:
+        await registry.push("hooks/moved", "1.0.0", "1.1.0")
+        alice = await platform.new_user("alice")
+        deployment, _ = await running_deployment(alice, await project(alice),
+                                                 manifest(front.host, "hooks/moved", "1.0.0"))
+        auto = await auto_update(alice, deployment, interval="1w")
+        response = await alice.client.post(f"/auto-update/{auto['id']}")
+        assert response.status_code == 200, response.text
+        assert (response.json()["check"]["outcome"], response.json()["check"]["tag"]) == ("tag_found", "1.1.0")
+        assert front.requests >= 1
+    finally:
+        front.stop()

@@ -135,4 +135,4 @@ class AddressPolicy:
         """Why connecting to ``address`` (which ``host`` resolved to) is refused; None when it is allowed."""
         if self.allowed_explicitly(address):
             return None
-        return name_refusal(host) or address_refusal(address)
+        return address_refusal(address) or name_refusal(host)

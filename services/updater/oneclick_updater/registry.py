@@ -32,6 +32,7 @@ import orjson
 import re2
 
 from oneclick_core.logs import get_logger
+from oneclick_core.storable import storable
 from oneclick_updater.addresses import AddressPolicy
 from oneclick_updater.egress import AddressRefused, HostNotFound, from_public_address, guarded_client
 
@@ -185,7 +186,9 @@ def _tags_of(answer: Answer, where: str) -> list[str]:
         return []  # an empty repository: some registries answer "tags": null
     if not isinstance(page, list):
         raise RegistryError(f"{where}: the answer has no tag list.")
-    return [tag for tag in page if isinstance(tag, str)]
+    # A tag PostgreSQL cannot store (NUL, a lone surrogate) is no tag a registry could serve: left out rather
+    # than failing the listing's INSERT.
+    return [tag for tag in page if isinstance(tag, str) and storable(tag)]
 
 
 def auth_failure(detail: str, answer: Answer, creds: Credentials | None) -> RegistryError:

@@ -165,3 +165,13 @@ async def test_the_guard_connects_to_the_address_it_checked() -> None:
     assert await guard.vetted_addresses("localhost", 5000) == [ipaddress.ip_address("127.0.0.1")]
     # A decimal spelling of an address is resolved (by the system's own parser) before it is judged.
     assert await guard.vetted_addresses("2130706433", 5000) == [ipaddress.ip_address("127.0.0.1")]
+
+
+async def test_names_are_judged_by_the_addresses_they_resolve_to() -> None:
+    """With a network allowed, names are looked up and every address they resolve to is judged: ``localhost``
+    resolves to loopback, which 10.0.0.0/8 does not cover."""
+    inner = RecordingBackend()
+    guard = GuardedBackend(AddressPolicy((ipaddress.ip_network("10.0.0.0/8"),)), inner)
+    with pytest.raises(AddressRefused, match=r"127\.0\.0\.1: loopback address"):
+        await guard.connect_tcp("localhost", 5000, timeout=5)
+    assert inner.asked == []
