@@ -8,13 +8,13 @@ same reasons. What needs the project's other deployments (the quota's sum) takes
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import orjson
 import podsecurity
 from oneclick_core.errors import field_error
 from oneclick_core.tenancy import COUNTED_RESOURCES, QUOTA_RESOURCES, TenancyPolicy, matches_key
@@ -178,7 +178,7 @@ def _size_errors(manifest: RolloutManifest, objects: list[Object], policy: Tenan
     resource = render_rollout_resource(manifest, project_id=project_id, deployment_id=deployment_id,
                                        rollout_id=rollout_id)
     for obj in [*objects, resource]:
-        size = len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode())
+        size = _json_size(obj)
         if size > limit:
             field = _largest_source(manifest.spec, obj)
             errors.setdefault(field, field_error(
@@ -202,7 +202,8 @@ def _largest_source(spec: RolloutSpec, obj: Object) -> str:
 
 
 def _json_size(value: Any) -> int:
-    return len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode())
+    """Bytes of the value as compact JSON, as the API server stores it."""
+    return len(orjson.dumps(value))
 
 
 # -- quota --------------------------------------------------------------------------------------------------
