@@ -348,3 +348,13 @@ async def test_endless_redirects_end(clients: Clients, flaky: Callable[..., Flak
     with pytest.raises(RegistryError, match="redirected more than") as error:
         await clients().list_tags(Repository.of(f"127.0.0.1:{loop.port}", "app"))
     assert error.value.shown == REGISTRY_UNREACHABLE
+
+
+async def test_a_name_that_does_not_resolve_reads_the_same_and_is_not_retried(clients: Clients) -> None:
+    calls: list[tuple[str, str]] = []
+    client = clients(AddressPolicy(), retry=RetryPolicy(attempts=4, backoff=5),
+                     observe=lambda host, outcome: calls.append((host, outcome)))
+    with pytest.raises(RegistryError, match="HostNotFound") as error:
+        await client.list_tags(Repository.of("registry.nonexistent.invalid", "app"))
+    assert error.value.shown == REGISTRY_UNREACHABLE
+    assert calls == [("registry.nonexistent.invalid", "refused")]  # once: no backoff to wait out

@@ -335,7 +335,10 @@ class RegistryClient:
             location = answer.headers.get("location")
             if answer.status not in REDIRECT_STATUSES or not location:
                 return answer
-            target = url.join(location)
+            try:
+                target = url.join(location)
+            except httpx.InvalidURL:
+                raise RegistryError(f"{url.host} redirected to something that is not a URL.") from None
             if target.scheme not in ("http", "https"):
                 raise RegistryError(f"{url.host} redirected to a URL that is not HTTP.")
             if _origin(target) != _origin(url):

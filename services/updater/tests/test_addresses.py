@@ -12,7 +12,7 @@ import pytest
 
 from oneclick_core.tenancy import TenancySettings
 from oneclick_updater.addresses import AddressPolicy, address_refusal, embedded_ipv4, is_public, name_refusal
-from oneclick_updater.egress import AddressRefused, GuardedBackend
+from oneclick_updater.egress import AddressRefused, GuardedBackend, HostNotFound
 from oneclick_updater.settings import UpdaterSettings
 
 REFUSED = [
@@ -174,4 +174,12 @@ async def test_names_are_judged_by_the_addresses_they_resolve_to() -> None:
     guard = GuardedBackend(AddressPolicy((ipaddress.ip_network("10.0.0.0/8"),)), inner)
     with pytest.raises(AddressRefused, match=r"127\.0\.0\.1: loopback address"):
         await guard.connect_tcp("localhost", 5000, timeout=5)
+    assert inner.asked == []
+
+
+async def test_a_name_that_does_not_resolve_is_no_connection_either() -> None:
+    inner = RecordingBackend()
+    guard = GuardedBackend(AddressPolicy(), inner)
+    with pytest.raises(HostNotFound):
+        await guard.connect_tcp("registry.nonexistent.invalid", 443, timeout=5)  # .invalid never resolves
     assert inner.asked == []
