@@ -79,9 +79,12 @@ def default_container(container: JSON) -> None:
     for port in container.get("ports") or []:
         port.setdefault("protocol", "TCP")
     res = container.get("resources") or {}
-    if res.get("limits") and not res.get("requests"):
-        # Requests default to limits when only limits are set.
-        res["requests"] = dict(res["limits"])
+    if isinstance(res.get("limits"), dict) and res["limits"]:
+        # A resource with a limit and no request is requested at its limit (per resource, as the API server does).
+        requests: JSON = res["requests"] if isinstance(res.get("requests"), dict) else {}
+        for name, value in res["limits"].items():
+            requests.setdefault(name, value)
+        res["requests"] = requests
     for probe_name in ("livenessProbe", "readinessProbe", "startupProbe"):
         probe = container.get(probe_name)
         if isinstance(probe, dict):

@@ -354,6 +354,26 @@ def _crd_row(obj: JSON, now: float) -> list[Any]:
     return [_meta(obj).get("name"), _meta(obj).get("creationTimestamp")]
 
 
+def _quota_row(obj: JSON, now: float) -> list[Any]:
+    status = obj.get("status") or {}
+    hard, used = status.get("hard") or {}, status.get("used") or {}
+    requests: list[str] = []
+    limits: list[str] = []
+    for name in sorted(hard):
+        entry = f"{name}: {used.get(name, '0')}/{hard[name]}"
+        (limits if name.startswith("limits.") else requests).append(entry)
+    return [_meta(obj).get("name"), _age(obj, now), ", ".join(requests), ", ".join(limits)]
+
+
+def _limitrange_row(obj: JSON, now: float) -> list[Any]:
+    return [_meta(obj).get("name"), _meta(obj).get("creationTimestamp")]
+
+
+def _networkpolicy_row(obj: JSON, now: float) -> list[Any]:
+    selector = to_string((obj.get("spec") or {}).get("podSelector") or {})
+    return [_meta(obj).get("name"), selector or "<none>", _age(obj, now)]
+
+
 def _metrics_pod_row(obj: JSON, now: float) -> list[Any]:
     return [_meta(obj).get("name"), obj.get("timestamp"), obj.get("window")]
 
@@ -416,6 +436,9 @@ PRINTERS: Mapping[str, tuple[list[Column], RowFn]] = MappingProxyType({
                  ("Source", "string", 1, ""), ("First Seen", "string", 1, ""), ("Count", "string", 1, ""),
                  ("Name", "string", 1, "")], _event_row),
     "apiextensions.k8s.io/customresourcedefinitions": ([NAME, ("Created At", "date", 0, "")], _crd_row),
+    "/resourcequotas": ([NAME, AGE, ("Request", "string", 0, ""), ("Limit", "string", 0, "")], _quota_row),
+    "/limitranges": ([NAME, ("Created At", "date", 0, "")], _limitrange_row),
+    "networking.k8s.io/networkpolicies": ([NAME, ("Pod-Selector", "string", 0, ""), AGE], _networkpolicy_row),
 })
 
 

@@ -47,6 +47,9 @@ class WorkQueue:
     def __init__(self) -> None:
         self._ready: dict[str, None] = {}
         self._timers: list[tuple[float, int, str]] = []
+        # One pending delay per key, the earliest asked for (like client-go's delaying queue): a key reconciled
+        # often by changes must not pile up timers that each reconcile it again.
+        self._due: dict[str, float] = {}
         self._counter = itertools.count()
         self._wake = asyncio.Event()
 
@@ -58,13 +61,21 @@ class WorkQueue:
         if delay <= 0:
             self.add(key)
             return
-        heapq.heappush(self._timers, (time.monotonic() + delay, next(self._counter), key))
+        due = time.monotonic() + delay
+        pending = self._due.get(key)
+        if pending is not None and pending <= due:
+            return
+        self._due[key] = due
+        heapq.heappush(self._timers, (due, next(self._counter), key))
         self._wake.set()
 
     def _promote(self) -> float | None:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
-            _, _, key = heapq.heappop(self._timers)
+            due, _, key = heapq.heappop(self._timers)
+            if self._due.get(key) != due:
+                continue  # superseded by an earlier one
+            del self._due[key]
             self._ready[key] = None
         return self._timers[0][0] - now if self._timers else None
 
