@@ -109,10 +109,6 @@ class AddressPolicy:
 
     allowed: AllowedNetworks = ()
 
-    @property
-    def allows_everything(self) -> bool:
-        return self.allowed == "*"
-
     def allowed_explicitly(self, address: IPAddress) -> bool:
         """Whether ``address`` is inside the networks the operator allowed."""
         if self.allowed == "*":
