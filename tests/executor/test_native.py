@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from kubernetes_asyncio import client
 
 from kubesim.testing import KubesimProcess
 from oneclick_core.tenancy import TenancyPolicy
+from oneclick_k8s_executor.applying import object_path
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.rendering import render
 from oneclick_testing.platform import Platform, User
@@ -35,7 +37,12 @@ from .helpers import (
 SECRET_VALUE = "s3cr3t-api-key"
 
 
-def full_spec() -> dict[str, Any]:
+def unique_host(name: str) -> str:
+    """A host of its own for one test's project: a host belongs to one project at a time (tenancy)."""
+    return f"{name}-{secrets.token_hex(4)}.example.com"
+
+
+def full_spec(host: str = "") -> dict[str, Any]:
     """Everything a deployment can have besides autoscaling, on top of the nginx blueprint."""
     return {
         "horizontalScale": {"minReplicas": 2, "maxReplicas": 2, "targetCPUUtilizationPercentage": 80},
@@ -44,7 +51,7 @@ def full_spec() -> dict[str, Any]:
         "volumes": [{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
         "interfaces": [{"name": "http", "port": 80, "ingress": {
             "ingressClass": "nginx", "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
-            "rules": [{"host": "web.example.com", "path": "/", "tls": True, "tlsSecretName": ""}]}}],
+            "rules": [{"host": host or unique_host("web"), "path": "/", "tls": True, "tlsSecretName": ""}]}}],
         "cronjobs": [{"name": "cleanup", "schedule": "*/5 * * * *",
                       "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
                                 "username": "", "password": ""},
@@ -59,7 +66,8 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
-    manifest = await nginx_manifest(alice, **full_spec())
+    host = unique_host("web")
+    manifest = await nginx_manifest(alice, **full_spec(host))
     rollout = await start_rollout(alice, project, web, manifest)
     ns, dep = project["id"], web["id"]
 
@@ -76,8 +84,8 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
                       user_id=alice.id, username=alice.record["username"], display_name="alice",
                       policy=TenancyPolicy())
     kinds = {obj["kind"] for obj in expected}
-    assert kinds == {"Namespace", "ServiceAccount", "Secret", "PersistentVolumeClaim", "Deployment", "Service",
-                     "Ingress", "CronJob"}
+    assert kinds == {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "ServiceAccount", "Secret",
+                     "PersistentVolumeClaim", "Deployment", "Service", "Ingress", "CronJob"}
     for obj in expected:
         path = _path(obj)
         live = await cluster.get(path)
@@ -113,7 +121,7 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
     assert status["deployment"]["resources"]["requestSum"] == {"cpu": "0.200", "memory": "536870912"}
     assert status["services"] == [{"name": f"http-{dep}-svc", "ports": [80], "status": "OK"}]
     assert status["ingresses"][0]["name"] == f"http-{dep}-ingress"
-    assert status["ingresses"][0]["hosts"] == ["web.example.com"]
+    assert status["ingresses"][0]["hosts"] == [host]
     assert status["volumes"][0]["name"] == f"data-{dep}"
 
     async def metrics_of_both_pods() -> bool:
@@ -173,25 +181,16 @@ async def test_cluster_info_lists_storage_and_ingress_classes(platform: Platform
 
 
 def _path(obj: dict[str, Any]) -> str:
-    plurals = {"Namespace": "namespaces", "ServiceAccount": "serviceaccounts", "Secret": "secrets",
-               "PersistentVolumeClaim": "persistentvolumeclaims", "Deployment": "deployments",
-               "Service": "services", "Ingress": "ingresses", "HorizontalPodAutoscaler": "horizontalpodautoscalers",
-               "CronJob": "cronjobs"}
-    version = obj["apiVersion"]
-    base = f"/api/{version}" if "/" not in version else f"/apis/{version}"
-    name = obj["metadata"]["name"]
-    if obj["kind"] == "Namespace":
-        return f"{base}/namespaces/{name}"
-    return f"{base}/namespaces/{obj['metadata']['namespace']}/{plurals[obj['kind']]}/{name}"
+    return object_path(obj)
 
 
 
 def two_interfaces() -> list[dict[str, Any]]:
     return [
         {"name": "http", "port": 80, "ingress": {"ingressClass": "nginx",
-                                                 "rules": [{"host": "web.example.com", "path": "/"}]}},
+                                                 "rules": [{"host": unique_host("web"), "path": "/"}]}},
         {"name": "admin", "port": 8080, "ingress": {"ingressClass": "nginx",
-                                                    "rules": [{"host": "admin.example.com", "path": "/"}]}},
+                                                    "rules": [{"host": unique_host("admin"), "path": "/"}]}},
     ]
 
 
@@ -215,7 +214,7 @@ async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
 
     # A new image tag without the admin interface: the pods roll, its Service and Ingress are pruned.
     only_http = with_tag(base, "1.26")
-    only_http["spec"]["interfaces"] = two_interfaces()[:1]
+    only_http["spec"]["interfaces"] = base["spec"]["interfaces"][:1]
     second = await start_rollout(alice, project, web, only_http)
     await eventually(lambda: bool(events.applied(second["id"])), message="second rollout applied")
     assert set(events.applied(second["id"])[0]["pruned"]) == {f"Service/admin-{dep}-svc",

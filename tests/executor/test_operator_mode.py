@@ -52,7 +52,9 @@ async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_origin
     await eventually(lambda: bool(events.applied(first["id"])), message="rollout.applied")
     applied = events.applied(first["id"])[0]
     assert applied["mode"] == "operator"
-    assert applied["objects"] == [f"Namespace/{ns}", f"Rollout/{dep}"]
+    # The namespace with its tenancy guardrails first, then the Rollout.
+    assert applied["objects"] == [f"Namespace/{ns}", "ResourceQuota/one-click-quota", "LimitRange/one-click-limits",
+                                  "NetworkPolicy/one-click-default", f"Rollout/{dep}"]
 
     resource = await cluster.get(path)
     assert resource is not None
