@@ -144,6 +144,56 @@ def qos_class(spec: JSON) -> str:
     return "Guaranteed" if guaranteed else "Burstable"
 
 
+APPARMOR_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _app_armor_annotation(profile: Any) -> str:
+    kind = profile.get("type") if isinstance(profile, dict) else None
+    if kind == "Unconfined":
+        return "unconfined"
+    if kind == "RuntimeDefault":
+        return "runtime/default"
+    if kind == "Localhost" and profile.get("localhostProfile"):
+        return f"localhost/{profile['localhostProfile']}"
+    return ""
+
+
+def _app_armor_field(annotation: str) -> JSON | None:
+    if annotation == "unconfined":
+        return {"type": "Unconfined"}
+    if annotation == "runtime/default":
+        return {"type": "RuntimeDefault"}
+    if annotation.startswith("localhost/") and annotation != "localhost/":
+        return {"type": "Localhost", "localhostProfile": annotation[len("localhost/"):]}
+    return None
+
+
+def sync_app_armor(pod: JSON) -> None:
+    """Since 1.30 the API server keeps a new pod's AppArmor annotations and fields in step (each container's
+    annotation from its field or the pod's, its field from an annotation), so a kubelet of either kind enforces it;
+    Pod Security then sees both."""
+    spec = pod.get("spec") or {}
+    if (spec.get("os") or {}).get("name") == "windows":
+        return
+    pod_profile = (spec.get("securityContext") or {}).get("appArmorProfile")
+    meta = pod.setdefault("metadata", {})
+    for list_name in ("initContainers", "containers", "ephemeralContainers"):
+        for container in spec.get(list_name) or []:
+            if not isinstance(container, dict):
+                continue
+            key = APPARMOR_ANNOTATION_PREFIX + str(container.get("name"))
+            annotations = meta.get("annotations") or {}
+            own = (container.get("securityContext") or {}).get("appArmorProfile")
+            if key not in annotations:
+                value = _app_armor_annotation(own) if own is not None else _app_armor_annotation(pod_profile)
+                if value:
+                    meta.setdefault("annotations", {})[key] = value
+            elif own is None:
+                derived = _app_armor_field(str(annotations[key]))
+                if derived is not None and derived != pod_profile:
+                    container.setdefault("securityContext", {})["appArmorProfile"] = derived
+
+
 _POD_MUTABLE = ("activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds")
 
 
@@ -164,6 +214,7 @@ class PodStrategy(Strategy):
                                     "tolerationSeconds": 300})
 
     def prepare_create(self, obj: JSON, admission: Admission) -> None:
+        sync_app_armor(obj)
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
 
     def initial_status(self, obj: JSON) -> JSON | None:

@@ -108,6 +108,23 @@ async def test_restricted_namespace_refuses_what_restricted_refuses(http: httpx.
     assert patched.status_code == 200
 
 
+async def test_app_armor_fields_and_annotations_are_kept_in_step(http: httpx.AsyncClient) -> None:
+    """As since 1.30: the API server copies a pod's AppArmor field to the annotation (and back) before Pod Security
+    looks, so both are reported."""
+    ns = await make_namespace(http, **{ENFORCE: "baseline"})
+    response = await http.post(f"/api/v1/namespaces/{ns}/pods",
+                               json=pod("aa", security={"appArmorProfile": {"type": "Unconfined"}}))
+    assert response.json()["message"] == (
+        'pods "aa" is forbidden: violates PodSecurity "baseline:latest": forbidden AppArmor profiles (container "app" '
+        'and annotation must not set AppArmor profile type to "Unconfined", '
+        '"container.apparmor.security.beta.kubernetes.io/app="unconfined"")')
+    annotated = pod("ab")
+    annotated["metadata"]["annotations"] = {"container.apparmor.security.beta.kubernetes.io/app": "runtime/default"}
+    created = await http.post(f"/api/v1/namespaces/{ns}/pods", json=annotated)
+    assert created.status_code == 201
+    assert created.json()["spec"]["containers"][0]["securityContext"] == {"appArmorProfile": {"type": "RuntimeDefault"}}
+
+
 async def test_warn_label_warns_for_pods_and_workloads(http: httpx.AsyncClient) -> None:
     ns = await make_namespace(http, **{ENFORCE: "baseline", WARN: "restricted"})
     created = await http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("p"))

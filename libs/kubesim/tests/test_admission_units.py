@@ -3,12 +3,15 @@ defaults and limits, Pod Security namespace policies, NetworkPolicy validation."
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kubesim import limit_ranger, network_policy, pod_security, quota
-from kubesim.quantity import quantity
+from kubesim.quantity import Quantity, quantity
 from kubesim.store import Change
 
 JSON = dict[str, Any]
@@ -290,3 +293,23 @@ def test_network_policy_validation() -> None:
     assert [c.message for c in network_policy.validate_network_policy(too_many)] == [
         'Invalid value: []networking.PolicyType{"Ingress", "Egress", "Ingress"}: may not specify more than two '
         'policyTypes']
+
+
+def test_usage_rebuilds_from_a_restored_store() -> None:
+    objects = [(quota.PODS, pod("a", container("c", {"cpu": "250m"}))),
+               (quota.PODS, pod("b", container("c", {"cpu": "250m"}), phase="Failed")),
+               (quota.QUOTAS, resource_quota("q", {"requests.cpu": "1", "count/pods": "9"})),
+               ("/configmaps", {"metadata": {"name": "c", "namespace": "ns"}})]
+    usage = quota.QuotaUsage()
+    usage.rebuild(objects)
+    assert usage.has_quota("ns")
+    assert quota.status_of(objects[2][1], usage)["used"] == {"count/pods": "2", "requests.cpu": "250m"}
+    assert usage.pod_names("ns") == ["a", "b"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(-10**15, 10**15), st.integers(0, 9), st.sampled_from(["DecimalSI", "BinarySI", "DecimalExponent"]))
+def test_printed_quantities_read_back_the_same(mantissa: int, scale: int, fmt: Any) -> None:
+    value = Quantity(Decimal(mantissa).scaleb(-scale), fmt)
+    printed = str(value)
+    assert quantity(printed).value == value.value
