@@ -24,26 +24,31 @@ from oneclick_core.contracts.auth import Actor
 from oneclick_core.contracts.records import CREATE, CreateRequest
 from oneclick_core.ids import new_record_id
 from oneclick_testing.waiting import eventually
-from tests.updater.helpers import manifest
+from tests.updater.helpers import LOCAL_REGISTRIES, manifest
 from tests.updater.registry import REGISTRY_BINARY, Registry
 
 REPLICAS = 2
-UPDATER = {"CRON_TICK": "* * * * * *", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "8"}
+# The benchmark's registry listens on loopback, which the registry address policy refuses unless allowed.
+UPDATER = {"CRON_TICK": "* * * * * *", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "8", **LOCAL_REGISTRIES}
+# Deployments per project: a project's default quota holds this many of the fleet's.
+DEPLOYMENTS_PER_PROJECT = 10
 WAIT = 600  # seconds: only bounds a hang
 
 
 async def _fleet(rpc: RpcClient, registry: Registry, auto_updates: int, repositories: int) -> list[str]:
-    """One project, then per autoUpdate a deployment running ``repoN:1.0.0`` and the autoUpdate itself."""
+    """Projects of ten deployments, each running ``repoN:1.0.0`` with an autoUpdate of its own."""
     actor = Actor(id=new_record_id(), collection="users")
 
     async def create(collection: str, **data: Any) -> dict[str, Any]:
         result = await rpc.call(CREATE, CreateRequest(collection=collection, actor=actor, data=data), timeout=30)
         return result.record
 
-    project = await create("projects", name="fleet")
+    projects = [await create("projects", name=f"fleet-{n}")
+                for n in range(-(-auto_updates // DEPLOYMENTS_PER_PROJECT))]
     slots = asyncio.Semaphore(16)
 
     async def one(index: int) -> str:
+        project = projects[index // DEPLOYMENTS_PER_PROJECT]
         async with slots:
             deployment = await create("deployments", name=f"app-{index}", project=project["id"])
             await create("rollouts", project=project["id"], deployment=deployment["id"],
