@@ -225,6 +225,8 @@ def _platform_rows() -> list[Row]:
         Row("POST", "/api/oauth2-redirect", "/api/oauth2-redirect", everyone(400)),
         Row("GET", "/cluster-info", "/cluster-info", roles(401, 200, 200, 200)),
         Row("GET", "/pb/cluster-info", "/pb/cluster-info", roles(401, 200, 200, 200)),
+        # The tenancy policy in force names every user's projects with limits of their own: superusers only.
+        Row("GET", "/api/tenancy", "/api/tenancy", roles(401, 403, 403, 200)),
     ]
     for prefix in ("/pb", ""):
         rows += [

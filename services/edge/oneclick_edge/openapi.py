@@ -18,6 +18,7 @@ from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
 
 from oneclick_core.contracts.executor import ClusterInfo
+from oneclick_core.contracts.records import TenancyView
 from oneclick_manifest.status import EventsView, MetricsView, RolloutStatus
 
 Schema = dict[str, Any]
@@ -47,7 +48,7 @@ RECORD_FORM: Schema = {
     "properties": {name: {} for name in (
         "name", "description", "tags", "avatar", "project", "deployment", "blueprint", "manifest", "hide",
         "startDate", "endDate", "interval", "pattern", "policy", "private", "owner", "user", "users", "users+",
-        "users-")},
+        "users-", "limits")},
 }
 HEALTH: Schema = {
     "type": "object", "required": ["code", "message", "data"],
@@ -102,6 +103,7 @@ ANSWERS: dict[tuple[str, str], tuple[str, Schema]] = {
     ("get", "/rollouts/{project_id}/{ref_id}/metrics"): ("application/json", _ref("MetricsView")),
     ("get", "/rollouts/{project_id}/{ref_id}/events"): ("application/json", _ref("EventsView")),
     ("get", "/cluster-info"): ("application/json", _ref("ClusterInfo")),
+    ("get", "/api/tenancy"): ("application/json", _ref("TenancyView")),
     ("delete", "/rollouts/{project_id}/{pod_name}"): ("application/json", TEXT_MESSAGE),
     ("delete", "/pb/{project_id}/job/{job_name}"): ("application/json", TEXT_MESSAGE),
     ("get", "/api/files/{collection}/{record_id}/{filename}"): ("*/*", {"type": "string", "format": "binary"}),
@@ -113,7 +115,7 @@ ANSWERS: dict[tuple[str, str], tuple[str, Schema]] = {
 # Browser pages: their failures are pages too, as PocketBase's OAuth2 redirect page is.
 HTML_PAGES = frozenset({("get", "/api/oauth2-redirect"), ("post", "/api/oauth2-redirect")})
 # Models whose schemas the answers above refer to, in One-Click's JSON (camelCase, as the views send it).
-VIEW_MODELS: tuple[type[BaseModel], ...] = (RolloutStatus, MetricsView, EventsView, ClusterInfo)
+VIEW_MODELS: tuple[type[BaseModel], ...] = (RolloutStatus, MetricsView, EventsView, ClusterInfo, TenancyView)
 
 ERROR_DESCRIPTIONS = {
     "400": "Invalid request, with per-field errors.",

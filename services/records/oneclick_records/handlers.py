@@ -19,13 +19,16 @@ from oneclick_records.querying import (
     present,
     view_record,
 )
-from oneclick_records.reconciling import deployment_state, index_page
+from oneclick_records.reconciling import deployment_state, index_page, project_policy
+from oneclick_records.tenancy import Tenancy
 
 
 class RecordHandlers:
-    def __init__(self, pool: asyncpg.Pool, users: writing.UserDirectory, schema: Schema | None = None) -> None:
+    def __init__(self, pool: asyncpg.Pool, users: writing.UserDirectory, tenancy: Tenancy,
+                 schema: Schema | None = None) -> None:
         self._pool = pool
         self._users = users
+        self._tenancy = tenancy
         self._schema = schema or search_schema()
 
     async def list(self, request: rpc.ListRequest) -> rpc.ListResult:
@@ -47,7 +50,7 @@ class RecordHandlers:
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 record = await writing.create(conn, collection, request.actor, request.data, request.files,
-                                              users=self._users)
+                                              users=self._users, tenancy=self._tenancy)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 
@@ -56,7 +59,7 @@ class RecordHandlers:
         async with self._pool.acquire() as conn:
             async with conn.transaction():
                 record = await writing.update(conn, collection, request.id, request.actor, request.data,
-                                              request.files, users=self._users)
+                                              request.files, users=self._users, tenancy=self._tenancy)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 
@@ -103,7 +106,15 @@ class RecordHandlers:
 
     async def deployment_state(self, request: rpc.DeploymentStateRequest) -> rpc.DeploymentState:
         async with self._pool.acquire() as conn:
-            return await deployment_state(conn, request.deployment)
+            return await deployment_state(conn, self._tenancy, request.deployment)
+
+    async def project_policy(self, request: rpc.ProjectPolicyRequest) -> rpc.ProjectPolicy:
+        async with self._pool.acquire() as conn:
+            return await project_policy(conn, self._tenancy, request.project)
+
+    async def tenancy(self, request: rpc.TenancyRequest) -> rpc.TenancyView:
+        async with self._pool.acquire() as conn:
+            return await self._tenancy.view(conn, request.actor)
 
     async def index(self, request: rpc.IndexRequest) -> rpc.IndexPage:
         async with self._pool.acquire() as conn:

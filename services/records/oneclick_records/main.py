@@ -11,6 +11,7 @@ from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
 from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers
 from oneclick_records.settings import RecordsSettings
+from oneclick_records.tenancy import Tenancy
 from oneclick_records.users import CONSUMER, AuthUsers, UsersReadModel
 
 
@@ -19,7 +20,7 @@ def migrations() -> list[Migration]:
 
 
 async def setup(runtime: ServiceRuntime[RecordsSettings]) -> None:
-    handlers = RecordHandlers(runtime.pool, AuthUsers(runtime.rpc_client))
+    handlers = RecordHandlers(runtime.pool, AuthUsers(runtime.rpc_client), Tenancy(runtime.settings))
     runtime.rpc.register(rpc.LIST, handlers.list)
     runtime.rpc.register(rpc.VIEW, handlers.view)
     runtime.rpc.register(rpc.CREATE, handlers.create)
@@ -32,6 +33,8 @@ async def setup(runtime: ServiceRuntime[RecordsSettings]) -> None:
     runtime.rpc.register(rpc.DEPLOYMENT_ACCESS, handlers.deployment_access)
     runtime.rpc.register(rpc.PROJECT_ACCESS, handlers.project_access)
     runtime.rpc.register(rpc.DEPLOYMENT_STATE, handlers.deployment_state)
+    runtime.rpc.register(rpc.PROJECT_POLICY, handlers.project_policy)
+    runtime.rpc.register(rpc.TENANCY, handlers.tenancy)
     runtime.rpc.register(rpc.INDEX, handlers.index)
     ack_wait = runtime.settings.records_ack_wait
     runtime.consume(dataclasses.replace(CONSUMER, ack_wait=ack_wait), UsersReadModel(runtime.pool).handle)

@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 from oneclick_core.contracts.auth import Actor, FileContent, FileUpload
 from oneclick_core.contracts.envelope import EventSpec
 from oneclick_core.contracts.rpc import RpcMethod
+from oneclick_core.tenancy import TenancyPolicy
 
 SERVICE = "records"
 
@@ -145,6 +146,42 @@ class DeploymentState(BaseModel):
     projectExists: bool
     owner: Owner | None = None
     running: RunningRollout | None = Field(None, description="The rollout without endDate, if any.")
+    policy: TenancyPolicy | None = Field(
+        None, description="The project's tenancy policy (the platform's defaults with the project's limits); "
+                          "None when the project no longer exists.")
+
+
+class ProjectPolicyRequest(BaseModel):
+    project: str
+
+
+class ProjectPolicy(BaseModel):
+    """What a project's namespace should carry: its owner's labels and its tenancy policy's guardrails."""
+
+    project: str
+    exists: bool
+    owner: Owner | None = None
+    policy: TenancyPolicy | None = None
+
+
+class TenancyRequest(BaseModel):
+    actor: Actor
+
+
+class ProjectLimitsView(BaseModel):
+    id: str
+    name: str
+    limits: JsonObject
+
+
+class TenancyView(BaseModel):
+    """The tenancy policy in force (read-only; set by environment variables) and the projects a superuser gave
+    limits of their own."""
+
+    policy: TenancyPolicy
+    registryAllowedNetworks: list[str]
+    maxConnectionsPerUser: int
+    projects: list[ProjectLimitsView]
 
 
 class ProjectAccessRequest(BaseModel):
@@ -157,6 +194,7 @@ class IndexRequest(BaseModel):
     ``next`` as ``after``), so no message ever carries an unbounded list."""
 
     collection: Literal["projects", "deployments"]
+    project: str = Field("", description="Deployments: only those of this project ('' for all).")
     after: str = Field("", description="Start after this id; '' for the first page.")
     limit: int = Field(500, ge=1, le=1000)
 
@@ -204,13 +242,19 @@ PROJECT_ACCESS: RpcMethod[ProjectAccessRequest, RecordResult] = _method(
 DEPLOYMENT_STATE: RpcMethod[DeploymentStateRequest, DeploymentState] = _method(
     "deployment_state", DeploymentStateRequest, DeploymentState,
     "Internal (executor): the deployment's running rollout with its full manifest, owner and project.")
+PROJECT_POLICY: RpcMethod[ProjectPolicyRequest, ProjectPolicy] = _method(
+    "project_policy", ProjectPolicyRequest, ProjectPolicy,
+    "Internal (executor): a project's owner and tenancy policy, for its namespace's labels and guardrails.")
+TENANCY: RpcMethod[TenancyRequest, TenancyView] = _method(
+    "tenancy", TenancyRequest, TenancyView,
+    "The tenancy policy in force and the projects with limits of their own (superusers only; 403 otherwise).")
 INDEX: RpcMethod[IndexRequest, IndexPage] = _method(
     "index", IndexRequest, IndexPage,
     "Internal (executor resync): a page of the ids of every project, or of every deployment with its project.")
 
 RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
     LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, LEAVE_BLUEPRINT,
-    DEPLOYMENT_ACCESS, PROJECT_ACCESS, DEPLOYMENT_STATE, INDEX)
+    DEPLOYMENT_ACCESS, PROJECT_ACCESS, DEPLOYMENT_STATE, PROJECT_POLICY, TENANCY, INDEX)
 
 
 # -- events -----------------------------------------------------------------------------------------------
