@@ -212,8 +212,9 @@ class TenancySettings(CoreSettings):
         "", description="Private, loopback or link-local networks (CIDRs, comma separated) the platform's own "
                         "registry calls may reach, for in-house registries; `*` allows every address.")
     tenancy_max_connections_per_user: int = Field(
-        50, ge=1, le=100_000, description="Open WebSockets and realtime connections one user may hold per edge "
-                                          "replica; the next is refused (HTTP 429, WebSocket close 4429).")
+        50, ge=1, le=100_000, description="Live WebSockets one user may hold open per edge replica, and as many "
+                                          "realtime (SSE) connections; the next is refused (WebSocket close "
+                                          "4429, HTTP 429 with Retry-After).")
 
     @field_validator("tenancy_registry_allowed_networks")
     @classmethod
