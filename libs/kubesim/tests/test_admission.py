@@ -286,6 +286,15 @@ async def test_deployment_over_quota_is_capped_and_records_failed_creates(
                             'limited: pods=3')
     pods = await eventually(lambda: core.list_namespaced_pod(ns), lambda listed: len(listed.items) == 3,
                             what="3 pods")
+    # The refusal shows in the ReplicaSet's and the Deployment's ReplicaFailure condition.
+    apps = client.AppsV1Api(api)
+    dep = await eventually(lambda: apps.read_namespaced_deployment("web", ns),
+                           lambda d: any(c.type == "ReplicaFailure" for c in d.status.conditions or []),
+                           what="the ReplicaFailure condition")
+    failure = next(c for c in dep.status.conditions if c.type == "ReplicaFailure")
+    assert (failure.status, failure.reason) == ("True", "FailedCreate")
+    assert failure.message.startswith('pods "web-')
+    assert failure.message.endswith("exceeded quota: compute, requested: pods=1, used: pods=3, limited: pods=3")
     await asyncio.sleep(1.0)
     assert len((await core.list_namespaced_pod(ns)).items) == 3
     # Freeing quota lets the ReplicaSet catch up without waiting for its back-off to run out.
@@ -293,6 +302,11 @@ async def test_deployment_over_quota_is_capped_and_records_failed_creates(
     await eventually(lambda: core.list_namespaced_pod(ns),
                      lambda listed: len([p for p in listed.items if not p.metadata.deletion_timestamp]) == 3,
                      what="a replacement pod")
+    # Scaled down to what the quota allows, the ReplicaSet syncs cleanly and the condition goes.
+    await apps.patch_namespaced_deployment_scale("web", ns, {"spec": {"replicas": 3}})
+    await eventually(lambda: apps.read_namespaced_deployment("web", ns),
+                     lambda d: not any(c.type == "ReplicaFailure" for c in d.status.conditions or []),
+                     what="the ReplicaFailure condition gone")
 
 
 async def test_huge_deployment_under_a_pods_quota_leaves_kubesim_responsive(

@@ -27,6 +27,7 @@ REVISION = "deployment.kubernetes.io/revision"
 BURST_REPLICAS = 500
 DESIRED = "deployment.kubernetes.io/desired-replicas"
 MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
+REPLICA_FAILURE = "ReplicaFailure"
 
 
 def resolve(value: Any, total: int, round_up: bool) -> int:
@@ -114,20 +115,21 @@ class ReplicaSetController(Controller):
         alive = [p for p in pods if active(p)]
         diff = len(alive) - desired
         requeue: float | None = None
+        failure: str | None = None
         if diff < 0:
-            requeue = self._create(rs, key, -diff)
+            requeue, failure = self._create(rs, key, -diff)
         elif diff > 0:
             self._delete(rs, alive, min(diff, BURST_REPLICAS))
             if diff > BURST_REPLICAS:
                 requeue = 0.0
         pods = self.owned_pods(rs)
         alive = [p for p in pods if active(p)]
-        requeue = self._status(rs, alive, requeue)
+        requeue = self._status(rs, alive, requeue, failure)
         return requeue
 
-    def _create(self, rs: JSON, key: str, missing: int) -> float | None:
+    def _create(self, rs: JSON, key: str, missing: int) -> tuple[float | None, str | None]:
         """Create up to a burst of the missing pods; when one is refused (quota, Pod Security, ...), record why and
-        try again after a growing back-off."""
+        try again after a growing back-off. Returns (when to look again, why a pod was refused)."""
         template = copy.deepcopy((rs.get("spec") or {}).get("template") or {})
         meta = template.get("metadata") or {}
         pods_rt = self.api.rt("", "pods")
@@ -147,12 +149,12 @@ class ReplicaSetController(Controller):
             except ApiError as exc:
                 self.cluster.events.record(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}",
                                            REPLICASET_CONTROLLER)
-                return self.backoff(key)
+                return self.backoff(key), exc.message
             self.cluster.events.record(rs, NORMAL, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
                                        REPLICASET_CONTROLLER)
         self.forget(key)
         # More than a burst missing: the next sync creates more (after other work had its turn).
-        return 0.0 if missing > BURST_REPLICAS else None
+        return (0.0 if missing > BURST_REPLICAS else None), None
 
     def _delete(self, rs: JSON, alive: list[JSON], count: int) -> None:
         def rank(pod: JSON) -> tuple[int, int, int, float]:
@@ -173,7 +175,7 @@ class ReplicaSetController(Controller):
             self.cluster.events.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
                                        REPLICASET_CONTROLLER)
 
-    def _status(self, rs: JSON, alive: list[JSON], requeue: float | None) -> float | None:
+    def _status(self, rs: JSON, alive: list[JSON], requeue: float | None, failure: str | None) -> float | None:
         spec = rs.get("spec") or {}
         min_ready = float(spec.get("minReadySeconds") or 0) * self.cluster.timings.spec_seconds_scale
         now = clock.now()
@@ -192,6 +194,16 @@ class ReplicaSetController(Controller):
                   "readyReplicas": len(ready), "availableReplicas": available,
                   "observedGeneration": rs["metadata"].get("generation", 1)}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
+        # A refused create shows as ReplicaFailure (set once, kept while creates fail, gone after a clean sync).
+        conditions = [c for c in (rs.get("status") or {}).get("conditions") or [] if c.get("type") != REPLICA_FAILURE]
+        previous = next((c for c in (rs.get("status") or {}).get("conditions") or []
+                         if c.get("type") == REPLICA_FAILURE), None)
+        if failure is not None:
+            conditions.append(previous or {"type": REPLICA_FAILURE, "status": "True",
+                                           "lastTransitionTime": clock.rfc3339(now), "reason": "FailedCreate",
+                                           "message": failure})
+        if conditions:
+            status["conditions"] = conditions
         if (rs.get("status") or {}) != status:
             updated = copy.deepcopy(rs)
             updated["status"] = status
@@ -502,6 +514,15 @@ class DeploymentController(Controller):
                 conditions.append(dict(before_progress))
                 if scaled_deadline is not None:
                     requeue = max(0.01, scaled_deadline - (now - last_update) + 0.01)
+        # A ReplicaSet's ReplicaFailure (the new one's first) becomes the Deployment's.
+        failures = [c for rs in all_rs for c in (rs.get("status") or {}).get("conditions") or []
+                    if c.get("type") == REPLICA_FAILURE and c.get("status") == "True"]
+        if failures:
+            failed = failures[0]
+            conditions.append({"type": REPLICA_FAILURE, "status": "True",
+                               "lastUpdateTime": failed.get("lastTransitionTime"),
+                               "lastTransitionTime": failed.get("lastTransitionTime"),
+                               "reason": failed.get("reason"), "message": failed.get("message")})
         status: JSON = {"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": total,
                         "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available}
         unavailable = max(0, replicas - available)
