@@ -110,6 +110,8 @@ def default_pod_spec(spec: JSON, *, restart: str = "Always") -> None:
                 default_container(container)
     for volume in spec.get("volumes") or []:
         if isinstance(volume, dict):
+            if all(key == "name" or value is None for key, value in volume.items()):
+                volume["emptyDir"] = {}  # a volume without a source is an emptyDir
             for source in ("configMap", "secret"):
                 if isinstance(volume.get(source), dict):
                     volume[source].setdefault("defaultMode", 420)

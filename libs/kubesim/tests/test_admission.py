@@ -101,6 +101,15 @@ async def test_restricted_namespace_refuses_what_restricted_refuses(http: httpx.
     root = await http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("root", security={**RESTRICTED, "runAsUser": 0}))
     assert root.json()["message"].endswith('runAsUser=0 (container "app" must not set runAsUser=0)')
     assert (await http.post(f"/api/v1/namespaces/{ns}/pods", json=pod("ok", security=RESTRICTED))).status_code == 201
+    # A volume without a source is defaulted to an emptyDir before Pod Security looks at it.
+    scratch = await http.post(f"/api/v1/namespaces/{ns}/pods",
+                              json=pod("scratch", security=RESTRICTED, volumes=[{"name": "tmp"}]))
+    assert scratch.status_code == 201
+    assert scratch.json()["spec"]["volumes"] == [{"name": "tmp", "emptyDir": {}}]
+    nfs = await http.post(f"/api/v1/namespaces/{ns}/pods", json=pod(
+        "nfs", security=RESTRICTED, volumes=[{"name": "share", "nfs": {"server": "10.0.0.1", "path": "/"}}]))
+    assert nfs.json()["message"] == ('pods "nfs" is forbidden: violates PodSecurity "restricted:latest": restricted '
+                                     'volume types (volume "share" uses restricted volume type "nfs")')
     # An image change is a significant update: checked again (and still fine).
     patched = await http.patch(f"/api/v1/namespaces/{ns}/pods/ok",
                                headers={"Content-Type": "application/strategic-merge-patch+json"},

@@ -385,9 +385,9 @@ def restricted_volumes(meta: Json, spec: Json) -> Violation | None:
     fields: list[str] = []
     for index, raw in enumerate(_seq(spec.get("volumes"))):
         volume = _map(raw)
-        sources = [key for key, value in volume.items() if key != "name" and value is not None]
-        # A volume without a source is defaulted to an emptyDir by the API server.
-        if not sources or any(volume.get(key) is not None for key in RESTRICTED_VOLUME_SOURCES):
+        # (A volume without any source is "unknown" here, as in Kubernetes' check; the API server's defaulting has
+        # made it an emptyDir before admission sees it.)
+        if any(volume.get(key) is not None for key in RESTRICTED_VOLUME_SOURCES):
             continue
         bad.append(_text(volume.get("name")))
         kind = next((key for key in _FORBIDDEN_VOLUME_SOURCES if volume.get(key) is not None), "unknown")
