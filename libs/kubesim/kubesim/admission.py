@@ -105,20 +105,17 @@ class Admission:
         opts.warnings.extend(warnings)
 
     def _namespace(self, obj: JSON, old: JSON | None, opts: WriteOptions) -> None:
-        labels = (obj.get("metadata") or {}).get("labels")
-        old_labels = (old.get("metadata") or {}).get("labels") if old is not None else None
-        causes = pod_security.namespace_label_causes(labels, old_labels if old is not None else None)
+        labels = (obj.get("metadata") or {}).get("labels") or {}
+        old_labels = ((old.get("metadata") or {}).get("labels") or {}) if old is not None else None
+        causes = pod_security.namespace_label_causes(labels, old_labels)
         name = str(obj["metadata"].get("name"))
         if causes:
             raise status.invalid("Namespace", "", name, causes)
-        if old is not None:
-            pods = (self.store.get(quota.PODS, ns_name, pod_name)
-                    for ns_name, pod_name in self._pod_keys(name))
+        if old_labels is not None:
+            # Read lazily: the pods are only looked at when the enforce level became stricter.
+            pods = (self.store.get(quota.PODS, name, pod_name) for pod_name in self.usage.pod_names(name))
             opts.warnings.extend(pod_security.namespace_update_warnings(
                 name, labels, old_labels, (p for p in pods if p is not None)))
-
-    def _pod_keys(self, namespace: str) -> list[tuple[str, str]]:
-        return [(namespace, pod) for pod in self.usage.pod_names(namespace)]
 
 
 def check_size(obj: JSON) -> None:
