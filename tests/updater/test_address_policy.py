@@ -17,11 +17,11 @@ import pytest
 
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, running_platform
+from oneclick_testing.probes import AcceptRecorder, closed_port
 from oneclick_testing.records import rollouts_of
 from oneclick_updater.registry import REGISTRY_UNREACHABLE
 
 from .helpers import FAST_UPDATER, UpdaterTables, auto_update, manifest, project, running_deployment
-from .probes import AcceptRecorder, closed_port
 
 YEARLY = "0 0 1 1 *"
 

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from oneclick_cli.processes import free_port
+from oneclick_testing.probes import AcceptRecorder
 from oneclick_updater.addresses import AddressPolicy
 from oneclick_updater.registry import (
     REGISTRY_UNREACHABLE,
@@ -32,7 +33,6 @@ from oneclick_updater.registry import (
     RetryPolicy,
 )
 
-from .probes import AcceptRecorder
 from .registry import Auth, Registry, requires_registry
 
 USER, PASSWORD = "ci", "s3cret-pass"

@@ -19,6 +19,7 @@ from oneclick_core.bus.publishing import publish_event
 from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, User, running_platform
+from oneclick_testing.probes import AcceptRecorder, Redirector
 from oneclick_testing.records import create, rollouts_of
 from oneclick_testing.waiting import eventually
 from oneclick_updater.registry import REGISTRY_UNREACHABLE
@@ -34,7 +35,6 @@ from .helpers import (
     running_deployment,
     tag_of,
 )
-from .probes import AcceptRecorder, Redirector
 from .registry import Registry
 
 YEARLY = "0 0 1 1 *"

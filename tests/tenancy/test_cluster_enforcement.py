@@ -1,0 +1,171 @@
+"""The cluster enforces the policy again when the platform is bypassed: the objects the platform would render for
+the hostile manifests, and pods a tenant could write by hand, applied straight to kubesim (as ``kubectl apply``
+would) in Mallory's namespace, are refused by the API server's own admission with its messages — Pod Security
+from the namespace's labels, ResourceQuota and LimitRange from the objects the executor put there."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from oneclick_core.tenancy import TenancyPolicy
+from oneclick_k8s_executor.applying import object_path
+from oneclick_manifest.model import validate_manifest
+from oneclick_manifest.rendering import render
+from oneclick_testing.records import rollout_manifest
+from oneclick_testing.waiting import eventually
+
+from .tenants import Json, Tenants
+
+pytestmark = pytest.mark.e2e
+
+APPLY = {"Content-Type": "application/apply-patch+yaml"}
+
+
+def pod(name: str, container: Json | None = None, **spec: Any) -> Json:
+    """A pod of one small container, with ``container`` fields and pod ``spec`` fields on top."""
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
+        "containers": [{"name": "app", "image": "docker.io/library/nginx:1.25",
+                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
+                                      "limits": {"cpu": "10m", "memory": "16Mi"}}, **(container or {})}],
+        **spec}}
+
+
+# (pod, the PodSecurity reason and detail the API server gives for it under "baseline")
+REFUSED_PODS: list[tuple[Json, str]] = [
+    (pod("privileged", {"securityContext": {"privileged": True}}),
+     'privileged (container "app" must not set securityContext.privileged=true)'),
+    (pod("capabilities", {"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}),
+     'non-default capabilities (container "app" must not include "SYS_ADMIN" in securityContext.capabilities.add)'),
+    (pod("host-network", hostNetwork=True), "host namespaces (hostNetwork=true)"),
+    (pod("host-pid", hostPID=True), "host namespaces (hostPID=true)"),
+    (pod("host-path", {"volumeMounts": [{"name": "root", "mountPath": "/host"}]},
+         volumes=[{"name": "root", "hostPath": {"path": "/"}}]), 'hostPath volumes (volume "root")'),
+    (pod("host-port", {"ports": [{"containerPort": 80, "hostPort": 80}]}),
+     'hostPort (container "app" uses hostPort 80)'),
+    (pod("sysctls", securityContext={"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}),
+     'forbidden sysctls (kernel.msgmax)'),
+    (pod("seccomp", securityContext={"seccompProfile": {"type": "Unconfined"}}),
+     'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")'),
+    # The API server mirrors the field into the AppArmor annotation before admission; both are named.
+    (pod("apparmor", {"securityContext": {"appArmorProfile": {"type": "Unconfined"}}}),
+     'forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to '
+     '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")'),
+    (pod("proc-mount", {"securityContext": {"procMount": "Unmasked"}}),
+     'procMount (container "app" must not set securityContext.procMount to "Unmasked")'),
+]
+
+
+@pytest.mark.parametrize(("manifest", "detail"), REFUSED_PODS, ids=[case[0]["metadata"]["name"]
+                                                                   for case in REFUSED_PODS])
+async def test_pods_the_level_refuses_are_forbidden_by_the_cluster(tenants: Tenants, manifest: Json,
+                                                                    detail: str) -> None:
+    namespace = tenants.mallory.project
+    response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/pods", json=manifest)
+    assert response.status_code == 403, response.text
+    status = response.json()
+    assert status["reason"] == "Forbidden"
+    assert status["message"] == (f'pods "{manifest["metadata"]["name"]}" is forbidden: violates PodSecurity '
+                                 f'"baseline:latest": {detail}')
+    missing = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/pods/{manifest['metadata']['name']}")
+    assert missing.status_code == 404
+
+
+async def test_the_platforms_own_objects_for_a_hostile_manifest_run_no_pod(tenants: Tenants) -> None:
+    """What the platform would render for the privileged manifest (had it accepted it), applied by hand: the
+    Deployment is stored, with the API server's warning, but not one of its pods is admitted."""
+    namespace = tenants.mallory.project
+    deployment_id = "handmade0000001"
+    manifest = validate_manifest(rollout_manifest(securityContext={
+        "privileged": True, "allowPrivilegeEscalation": True, "runAsUser": 0,
+        "capabilities": {"add": ["ALL", "SYS_ADMIN"]}}))
+    objects = render(manifest, project_id=namespace, deployment_id=deployment_id, rollout_id="handmade0000002",
+                     user_id=tenants.mallory.user.id, username="mallory", display_name="mallory",
+                     policy=TenancyPolicy())
+    [deployment] = [obj for obj in objects if obj["kind"] == "Deployment"]
+    applied = await tenants.cluster.patch(object_path(deployment), params={"fieldManager": "kubectl"},
+                                          headers=APPLY, json=deployment)
+    assert applied.status_code in (200, 201), applied.text
+    # A Warning header as kubectl prints it: 299 - "would violate PodSecurity \"baseline:latest\": ...".
+    warning = applied.headers.get("warning", "")
+    assert warning.startswith('299 - "would violate PodSecurity \\"baseline:latest\\": ')
+    assert 'privileged (container \\"handmade0000001\\" must not set securityContext.privileged=true)' in warning
+
+    async def refused_events() -> list[Json]:
+        response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/events")
+        return [event for event in response.json()["items"] if event.get("reason") == "FailedCreate"
+                and event["involvedObject"]["name"].startswith(deployment_id)]
+
+    async def refused() -> bool:
+        return bool(await refused_events())
+
+    await eventually(refused, timeout=30, message="FailedCreate for the hand-made Deployment's pods")
+    message = (await refused_events())[0]["message"]
+    assert message.startswith("Error creating: pods ")
+    assert 'is forbidden: violates PodSecurity "baseline:latest": non-default capabilities' in message
+    assert 'privileged (container "handmade0000001" must not set securityContext.privileged=true)' in message
+    assert await tenants.pods_of(namespace, deployment_id) == []
+    assert await tenants.alice_is_ok()
+    deleted = await tenants.cluster.delete(object_path(deployment))
+    assert deleted.status_code == 200
+
+
+async def test_a_container_without_resources_gets_the_limit_ranges_defaults(tenants: Tenants) -> None:
+    namespace = tenants.mallory.project
+    bare = pod("bare")
+    del bare["spec"]["containers"][0]["resources"]
+    response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/pods", json=bare)
+    assert response.status_code == 201, response.text
+    resources = response.json()["spec"]["containers"][0]["resources"]
+    assert resources == {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
+    deleted = await tenants.cluster.delete(f"/api/v1/namespaces/{namespace}/pods/bare")
+    assert deleted.status_code == 200
+
+
+async def test_the_quota_refuses_what_does_not_fit(tenants: Tenants) -> None:
+    namespace = tenants.mallory.project
+    greedy = pod("greedy")
+    greedy["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "3", "memory": "16Mi"},
+                                                    "limits": {"cpu": "3", "memory": "16Mi"}}
+    response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/pods", json=greedy)
+    assert response.status_code == 403, response.text
+    message = response.json()["message"]
+    # The module's quota is requests.cpu 2 (tenants.POLICY_ENV).
+    assert message.startswith('pods "greedy" is forbidden: exceeded quota: one-click-quota, requested: ')
+    assert "requests.cpu=3" in message
+    assert "limited: " in message
+    assert "requests.cpu=2" in message
+
+
+async def test_a_hand_made_deployment_of_100_replicas_is_capped_by_the_quota(tenants: Tenants) -> None:
+    namespace = tenants.mallory.project
+    name = "flood"
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
+                  "spec": {"replicas": 100, "selector": {"matchLabels": {"app": name}}, "template": {
+                      "metadata": {"labels": {"app": name}},
+                      "spec": pod(name)["spec"]}}}
+    created = await tenants.cluster.post(f"/apis/apps/v1/namespaces/{namespace}/deployments", json=deployment)
+    assert created.status_code == 201, created.text
+
+    async def pods() -> list[Json]:
+        response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/pods",
+                                             params={"labelSelector": f"app={name}"})
+        items: list[Json] = response.json()["items"]
+        return items
+
+    async def quota_reached() -> bool:
+        response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/events")
+        return any(event.get("reason") == "FailedCreate" and "exceeded quota: one-click-quota" in event["message"]
+                   for event in response.json()["items"])
+
+    await eventually(quota_reached, timeout=30, message="FailedCreate: exceeded quota")
+    quota = (await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/resourcequotas/one-click-quota")).json()
+    assert quota["status"]["hard"]["pods"] == "6"
+    await asyncio.sleep(1)  # the controller keeps trying: still capped
+    assert len(await pods()) <= 6
+    assert int(quota["status"]["used"]["pods"]) <= 6
+    assert await tenants.alice_is_ok()
+    deleted = await tenants.cluster.delete(f"/apis/apps/v1/namespaces/{namespace}/deployments/{name}")
+    assert deleted.status_code == 200
