@@ -4,8 +4,12 @@ changed by hand) gets them back from the executor's resync."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
+from kubesim.testing import Kubectl, KubesimProcess
 from oneclick_testing.waiting import eventually
 
 from .tenants import Json, Tenants
@@ -76,3 +80,19 @@ async def test_a_namespace_without_guardrails_gets_them_back_from_the_resync(ten
 
     await eventually(restored, timeout=60, message="the resync restores alice's namespace guardrails")
     assert await tenants.alice_is_ok()
+
+
+@pytest.mark.kubectl
+async def test_kubectl_shows_the_guardrails_of_a_project(tenants: Tenants, module_kubesim: KubesimProcess,
+                                                         tmp_path: Path) -> None:
+    if shutil.which("kubectl") is None:
+        pytest.skip("kubectl is not installed on this machine")
+    kubectl = Kubectl(module_kubesim.kubeconfig, tmp_path)
+    shown = kubectl.run("get", "resourcequota,limitrange,networkpolicy", "-n", tenants.alice.project).stdout
+    assert "resourcequota/one-click-quota" in shown
+    assert "limitrange/one-click-limits" in shown
+    assert "networkpolicy.networking.k8s.io/one-click-default" in shown
+    # The quota's use, as a platform engineer reads it.
+    described = kubectl.run("describe", "resourcequota", "one-click-quota", "-n", tenants.alice.project).stdout
+    assert "pods" in described
+    assert "requests.cpu" in described

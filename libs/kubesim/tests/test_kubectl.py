@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .conftest import Kubectl
+from kubesim.testing import Kubectl
 
 pytestmark = pytest.mark.kubectl
 

@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from .conftest import Kubectl
+from kubesim.testing import Kubectl
 
 pytestmark = pytest.mark.kubectl
 
