@@ -3,11 +3,12 @@
 One person who has never seen Kubernetes signs up, creates a project, deploys the nginx blueprint, watches
 its pod come up on the live map, reads its logs, changes the image tag (a new rollout), rolls back, sees a
 broken image reported as a failed rollout, saves the deployment as a blueprint and shares it with a second
-person, who then sees it; a superuser checks the dashboard; the project is deleted. A second test, on the
-same running platform, tours every view the flow does not need (scale, variables and secrets, volumes,
-network, settings with rename and the delete dialog, project settings, each blueprint tab, profile, each
-tab of the superuser dashboard) and restarts a pod. The login page offers exactly the OAuth2 providers the
-server lists: none on the default platform, GitHub alone on one started with GitHub configured.
+person, who sees it, leaves it and joins again, and whom the owner (seeing only ids) then stops sharing it
+with; a superuser checks the dashboard; the project is deleted. A second test, on the same running platform,
+tours every view the flow does not need (scale, variables and secrets, volumes, network, settings with
+rename and the delete dialog, project settings, each blueprint tab, profile, each tab of the superuser
+dashboard) and restarts a pod. The login page offers exactly the OAuth2 providers the server lists: none on
+the default platform, GitHub alone on one started with GitHub configured.
 
 Every view is checked for a title, labelled controls and named buttons, no console error may occur, and a
 screenshot of each view is kept in ``test-artifacts/`` for review.
@@ -248,6 +249,12 @@ async def stored_token(page: Page) -> str:
     return token
 
 
+async def stored_user_id(page: Page) -> str:
+    stored = await page.evaluate("localStorage.getItem('pocketbase_auth')")
+    user_id: str = json.loads(stored)["record"]["id"]
+    return user_id
+
+
 async def open_deployment_page(page: Page, label: str) -> None:
     await page.get_by_role("navigation", name="Deployment").get_by_role("link", name=label, exact=True).click()
 
@@ -439,12 +446,38 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
         assert (await as_bob.get(f"/api/collections/projects/records/{project_id}")).status_code == 404
         assert (await as_bob.get(f"/pb/{project_id}/{deployment_url.rsplit('/', 1)[1]}/status")).status_code == 404
 
-    # Alice sees whom it is shared with, and can stop sharing with Bob.
+    # Alice sees whom it is shared with: Bob's id, never his name (other users are private).
+    bob_id = await stored_user_id(bob)
+    shared_with = card.get_by_role("list", name=re.compile("^Shared with"))
     await page.reload()
-    await expect(card.get_by_text("Bob Second")).to_be_visible()
-    await card.get_by_role("button", name="Stop sharing with Bob Second").click()
+    await expect(shared_with.get_by_role("listitem")).to_have_text([re.compile(rf"a user\s*{bob_id}")])
     await expect(card.get_by_text("Bob Second")).to_have_count(0)
+    await browsing.check(page, "blueprints-shared-with", "Blueprints")
+
+    # Bob leaves it (after confirming): it is gone from his list, and from whom Alice shares it with.
+    await bob.locator('article[data-blueprint="Alice\'s nginx"]').get_by_role("button", name="Leave Alice's nginx").click()
+    leave = bob.get_by_role("dialog", name="Leave Alice's nginx")
+    await expect(leave).to_contain_text("you will need its share link")
+    await browsing.check(bob, "blueprint-leave-dark", "Blueprints")
+    await leave.get_by_role("button", name="Leave blueprint").click()
+    await expect(bob.get_by_text('You left "Alice\'s nginx".')).to_be_visible()
+    await expect(bob.get_by_text("No blueprints here")).to_be_visible()
     await bob.reload()
+    await expect(bob.get_by_text("No blueprints here")).to_be_visible()
+    await page.reload()
+    await expect(card).to_be_visible()
+    await expect(shared_with).to_have_count(0)
+
+    # The link brings it back; then Alice stops sharing with Bob's id.
+    await bob.goto(share_link)
+    await bob.get_by_role("button", name="Add to my blueprints").click()
+    await expect(bob.get_by_text("It is in your blueprints.")).to_be_visible()
+    await page.reload()
+    await expect(shared_with.get_by_text(bob_id)).to_be_visible()
+    await card.get_by_role("button", name=f"Stop sharing with {bob_id}").click()
+    await expect(shared_with).to_have_count(0)
+    await expect(card.get_by_text(bob_id)).to_have_count(0)
+    await bob.goto("/app/blueprints?tab=shared")
     await expect(bob.get_by_text("No blueprints here")).to_be_visible()
 
     # The superuser dashboard reports every service and lists Alice's project.
@@ -457,6 +490,11 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await browsing.check(admin, "admin-health", "Dashboard")
     await admin.get_by_role("tab", name="All projects").click()
     await expect(admin.get_by_role("cell", name=re.compile("^Shop"))).to_be_visible()
+    # The tenancy policy in force, read-only.
+    await admin.get_by_role("tab", name="Tenancy policy").click()
+    policy = admin.get_by_role("table", name="Tenancy policy")
+    await expect(policy.get_by_role("row", name=re.compile("Pod Security level"))).to_contain_text("baseline")
+    await expect(policy.get_by_role("row", name=re.compile("Quota pods"))).to_contain_text("40")
 
     # Deleting the project (typed confirmation) removes it with its deployment and rollouts.
     await page.goto(f"/app/projects/{project_id}/settings")

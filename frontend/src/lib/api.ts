@@ -46,6 +46,14 @@ export function joinSharedBlueprint(id: string): Promise<BlueprintRecord> {
   return pb.send(`/pb/blueprints/shared/${seg(id)}`, { method: "POST" });
 }
 
+/**
+ * Take the caller off a blueprint shared with it ("leave": the share link undone; idempotent). The answer is
+ * the blueprint as the caller now reads it; a private one is no longer the caller's to see after this.
+ */
+export function leaveSharedBlueprint(id: string): Promise<BlueprintRecord> {
+  return pb.send(`/pb/blueprints/shared/${seg(id)}`, { method: "DELETE" });
+}
+
 export interface CheckResult {
   check?: { outcome?: string; tag?: string; message?: string; [key: string]: unknown };
   [key: string]: unknown;

@@ -1,6 +1,6 @@
 import { isHttpError } from "@sveltejs/kit";
 import { describe, expect, it } from "vitest";
-import { blueprintGroup, groupBlueprints } from "./blueprints";
+import { afterLeaving, blueprintGroup, groupBlueprints, sharedWith, visibleTo } from "./blueprints";
 import { describeError, humanField, loadFailure, problemText } from "./errors";
 import { formatBytes, formatCpu, parseDate, timeAgo } from "./format";
 import { highlightParts, LogBuffer, logFileName, searchLines } from "./logs";
@@ -112,5 +112,27 @@ describe("blueprints", () => {
     expect(groups.shared.map((x) => x.id)).toEqual(["2"]);
     expect(groups.community.map((x) => x.id)).toEqual(["3"]);
     expect(blueprintGroup(all[1], "me")).toBe("shared");
+  });
+
+  it("shows the owner whom it shares with as ids, each once", () => {
+    expect(sharedWith(b("1", "me", ["bob", "carol", "bob", ""], true))).toEqual(["bob", "carol"]);
+    expect(sharedWith({ id: "2", owner: "me", private: true } as BlueprintRecord)).toEqual([]);
+  });
+
+  it("is visible to its owner, its users, and everyone when public", () => {
+    expect(visibleTo(b("1", "me", [], true), "me")).toBe(true);
+    expect(visibleTo(b("2", "x", ["me"], true), "me")).toBe(true);
+    expect(visibleTo(b("3", "x", [], false), "me")).toBe(true);
+    expect(visibleTo(b("4", "x", [], true), "me")).toBe(false);
+  });
+
+  it("drops a private blueprint one left and keeps a public one, then in Community", () => {
+    expect(afterLeaving(b("1", "x", [], true), "me")).toBeNull();
+    // Whatever the answer still says about oneself, one has left.
+    expect(afterLeaving(b("2", "x", ["me"], true), "me")).toBeNull();
+    const kept = afterLeaving(b("3", "x", ["me"], false), "me");
+    expect(kept?.users).toEqual([]);
+    expect(blueprintGroup(kept!, "me")).toBe("community");
+    expect(groupBlueprints([kept!], "me").community.map((x) => x.id)).toEqual(["3"]);
   });
 });

@@ -35,8 +35,9 @@ export interface BlueprintRecord extends RecordModel {
   manifest: Manifest;
   private: boolean;
   owner: string;
+  /** Whom it is shared with: all ids for its owner, at most one's own id for anyone else. */
   users: string[];
-  expand?: { owner?: UserRecord; users?: UserRecord[] };
+  // No `expand` of `owner` or `users`: other users are private, so expanding them yields only oneself.
 }
 
 export interface AutoUpdateRecord extends RecordModel {
