@@ -35,7 +35,10 @@ async def set_limits(tenants: Tenants, project: str, limits: Json | None) -> Jso
 
 
 async def namespace_labels(tenants: Tenants, project: str) -> dict[str, str]:
+    """The namespace's labels; none while its first rollout has not made it yet."""
     response = await tenants.cluster.get(f"/api/v1/namespaces/{project}")
+    if response.status_code == 404:
+        return {}
     assert response.status_code == 200, response.text
     labels: dict[str, str] = response.json()["metadata"].get("labels") or {}
     return labels
@@ -164,3 +167,41 @@ async def test_lowering_the_limits_fails_the_running_rollout_visibly_and_applies
     # Back to a rollout the policy allows.
     assert (await mallory.rollout(rollout_manifest())).status_code == 200
     assert await tenants.alice_is_ok()
+
+
+async def test_a_restricted_project_refuses_root_and_runs_a_hardened_manifest(tenants: Tenants) -> None:
+    """A superuser may also tighten one project: under "restricted", root is refused at save time, and what the
+    platform renders for a hardened manifest (cron jobs included) is admitted by the cluster's own "restricted"
+    admission."""
+    strict: Tenant = await tenant(tenants.platform, "strict", rollout_manifest())
+    await set_limits(tenants, strict.project, {"podSecurity": "restricted"})
+
+    async def restricted_namespace() -> bool:
+        return (await namespace_labels(tenants, strict.project)).get(
+            "pod-security.kubernetes.io/enforce") == "restricted"
+
+    await eventually(restricted_namespace, timeout=30, message="the namespace enforces restricted")
+    root = await strict.rollout(rollout_manifest(securityContext={"runAsUser": 0}))
+    assert root.status_code == 400
+    assert {"manifest.spec.securityContext.runAsUser", "manifest.spec.securityContext.runAsNonRoot",
+            "manifest.spec.securityContext.capabilities.drop"} <= root.json()["data"].keys()
+    assert all('"restricted" pod security level' in problem["message"] for problem in root.json()["data"].values())
+
+    cron = {"name": "tick", "schedule": "* * * * *", "command": ["sh", "-c", "date"],
+            "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36"},
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}}}
+    hardened = rollout_manifest(securityContext={"runAsNonRoot": True, "runAsUser": 1000,
+                                                 "capabilities": {"drop": ["ALL"]}}, cronjobs=[cron])
+    accepted = await strict.rollout(hardened)
+    assert accepted.status_code == 200, accepted.text
+
+    async def admitted() -> bool:
+        pods = [pod for pod in await tenants.pods_of(strict.project, strict.deployment)
+                if pod["status"].get("phase") == "Running"
+                and pod["spec"].get("securityContext", {}).get("seccompProfile") == {"type": "RuntimeDefault"}]
+        return bool(pods)
+
+    await eventually(admitted, timeout=60, message="a hardened pod admitted and running under restricted")
+    events = (await tenants.cluster.get(f"/api/v1/namespaces/{strict.project}/events")).json()["items"]
+    assert not [event for event in events if event.get("reason") == "FailedCreate"
+                and "PodSecurity" in event.get("message", "")], "the platform rendered something restricted refuses"
