@@ -222,3 +222,19 @@ async def test_a_rollback_to_what_the_policy_now_refuses_is_refused(tenants: Ten
     assert rollback.status_code == 400, rollback.text
     assert "manifest.spec.securityContext.privileged" in rollback.json()["data"]
     assert await running() == before
+    # One that today's manifest rules refuse altogether (a field the format never had) is refused the same way.
+    invalid = hostile()
+    invalid["spec"]["hostNetwork"] = True
+    conn = await tenants.platform.database.connect()
+    try:
+        await conn.execute(
+            'INSERT INTO records.rollouts (id, manifest, start_date, end_date, hide, project, deployment, "user", '
+            "created, updated) VALUES ($1, $2::jsonb, now(), now(), false, $3, $4, $5, now(), now())",
+            "invalid00000001", json.dumps(invalid), mallory.project, mallory.deployment, mallory.user.id)
+    finally:
+        await conn.close()
+    refused = await mallory.user.client.patch("/api/collections/rollouts/records/invalid00000001",
+                                              json={"endDate": ""})
+    assert refused.status_code == 400, refused.text
+    assert "manifest.spec.hostNetwork" in refused.json()["data"]
+    assert await running() == before

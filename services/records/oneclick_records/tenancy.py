@@ -66,7 +66,12 @@ class Tenancy:
         """A rollout of ``deployment`` is about to run ``manifest`` (validated already): add what the project's
         policy refuses to ``errors`` (keyed ``manifest.…``) and claim its ingress hosts for the project."""
         await conn.execute("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE", project)
-        parsed = RolloutManifest.model_validate(manifest)
+        try:
+            parsed = RolloutManifest.model_validate(manifest)
+        except ValidationError as error:
+            # A rollback to a manifest stored before today's validation rules: refused like a new one would be.
+            errors.update(manifest_error_data(error))
+            return
         policy = await self.policy_of(conn, project)
         found = policy_errors(parsed, policy, project_id=project, deployment_id=deployment)
         found |= quota_errors(parsed, await self._others_usage(conn, project, deployment), policy)
