@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from oneclick_testing.probes import AcceptRecorder, closed_port
+from oneclick_testing.probes import AcceptRecorder, closed_port, port_probes
 from oneclick_testing.records import create, rollout_manifest
 
 from .tenants import Tenants
@@ -21,10 +21,8 @@ UNREACHABLE = "The registry could not be reached."
 
 @pytest.fixture(scope="module")
 def listeners() -> Iterator[tuple[AcceptRecorder, AcceptRecorder]]:
-    http, banner = AcceptRecorder("http").start(), AcceptRecorder("banner").start()
-    yield http, banner
-    http.stop()
-    banner.stop()
+    with port_probes() as probes:
+        yield probes
 
 
 async def test_the_updater_is_no_port_scanner(tenants: Tenants,

@@ -17,7 +17,7 @@ import pytest
 
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.platform import Platform, running_platform
-from oneclick_testing.probes import AcceptRecorder, closed_port
+from oneclick_testing.probes import AcceptRecorder, closed_port, port_probes
 from oneclick_testing.records import rollouts_of
 from oneclick_updater.registry import REGISTRY_UNREACHABLE
 
@@ -36,10 +36,8 @@ async def platform(nats_url: str, module_database: Database, module_log_dir: Pat
 
 @pytest.fixture(scope="module")
 def listeners() -> Iterator[tuple[AcceptRecorder, AcceptRecorder]]:
-    http, banner = AcceptRecorder("http").start(), AcceptRecorder("banner").start()
-    yield http, banner
-    http.stop()
-    banner.stop()
+    with port_probes() as probes:
+        yield probes
 
 
 def comparable(check: dict[str, Any]) -> dict[str, Any]:

@@ -4,8 +4,10 @@ that redirects every request elsewhere. Real sockets on loopback, each served by
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -65,6 +67,18 @@ class AcceptRecorder:
                         conn.sendall(HTTP_ANSWER)
                 except OSError:
                     pass
+
+
+@contextlib.contextmanager
+def port_probes() -> Iterator[tuple[AcceptRecorder, AcceptRecorder]]:
+    """What a port scan through the updater would aim at: an open HTTP port and an open port of another
+    protocol, each counting the connections it accepts."""
+    http, banner = AcceptRecorder("http").start(), AcceptRecorder("banner").start()
+    try:
+        yield http, banner
+    finally:
+        http.stop()
+        banner.stop()
 
 
 def closed_port() -> int:
