@@ -31,7 +31,8 @@ FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencode
 # (a valid pair matches too, and is let through after parsing; so does an escaped backslash before one, which
 # may be JSON text in a string, as json fields may be sent); and UTF-8's encoding of a surrogate (ED A0-BF),
 # which Python's json module decodes with surrogatepass.
-_JSON_SUSPECT = re.compile(rb"\x00|\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+_ESCAPE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])")
+_UTF8_SURROGATE = re.compile(rb"\xed[\xa0-\xbf]")
 _JSON_PAYLOAD = "@jsonPayload"
 
 
@@ -52,10 +53,19 @@ def query_fields(query_string: bytes) -> list[str]:
     return fields[:MAX_REPORTED]
 
 
+def _suspect(body: bytes) -> bool:
+    """Whether a JSON body may hold a refused character. Each test starts with a one-byte search (memchr speed,
+    several times faster than any pattern), so a body with no NUL, no backslash and no ED byte costs well under
+    a microsecond per kilobyte."""
+    return (b"\x00" in body
+            or (b"\\" in body and _ESCAPE.search(body) is not None)
+            or (b"\xed" in body and _UTF8_SURROGATE.search(body) is not None))
+
+
 def json_fields(body: bytes, root: str = "body") -> list[str]:
     """The dotted paths of a JSON body's keys and strings holding refused characters; ``root`` names the body
     itself when it is one string. A body that is no JSON is left to the handler to refuse."""
-    if _JSON_SUSPECT.search(body) is None:
+    if not _suspect(body):
         return []
     try:
         # The standard library's decoder, the most lenient one a handler uses: what it reads, it finds.
