@@ -275,3 +275,30 @@ async def test_a_live_sockets_handshake_query_is_400_naming_it(platform: Platfor
     assert refused.value.response.status_code == 400
     error = json.loads(refused.value.response.body or b"{}")
     assert error["data"]["token"]["code"] == INVALID_CHARACTERS
+
+
+async def test_a_charset_that_spells_a_surrogate_is_400_naming_the_field(user: User) -> None:
+    # UTF-7 is the one charset Python decodes into a lone surrogate ("+2AA-" is U+D800).
+    body = (b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\n+2AA-\r\n--b--\r\n')
+    response = await user.client.post("/api/collections/projects/records", content=body,
+                                      headers={"Content-Type": "multipart/form-data; boundary=b; charset=utf-7"})
+    assert_refused(response, "name")
+
+
+async def test_invalid_utf8_is_read_as_storable_text_and_never_a_500(user: User, records: dict[str, str]) -> None:
+    """Servers decode invalid UTF-8 in a URL or a urlencoded form into U+FFFD, and multipart names and values as
+    Latin-1 when they are no UTF-8: text PostgreSQL stores, so nothing to refuse, and nothing may crash."""
+    multipart = (b'--b\r\nContent-Disposition: form-data; name="name"\r\n\r\n\xed\xa0\x80\xff\r\n'
+                 b'--b\r\nContent-Disposition: form-data; name="avatar"; filename="\xff\xfe.png"\r\n\r\nx\r\n--b--\r\n')
+    responses = [
+        await user.client.get("/api/collections/projects/records/%FF%ED%A0%80"),
+        await user.client.get("/api/collections/projects/records?filter=name%3D%27%ED%A0%80%27&sort=%FF"),
+        await user.client.get(f"/rollouts/{records['project_id']}/%C0%AF/status"),
+        await user.client.post("/api/collections/projects/records", content=b"name=%ED%A0%80%FF",
+                               headers={"Content-Type": "application/x-www-form-urlencoded"}),
+        await user.client.patch(f"/api/collections/projects/records/{records['project_id']}", content=multipart,
+                                headers={"Content-Type": "multipart/form-data; boundary=b"}),
+    ]
+    for response in responses:
+        assert response.status_code < 500, (response.request.url, response.text)
+        assert INVALID_CHARACTERS not in response.text
