@@ -455,7 +455,8 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
     await browsing.check(page, "blueprints-shared-with", "Blueprints")
 
     # Bob leaves it (after confirming): it is gone from his list, and from whom Alice shares it with.
-    await bob.locator('article[data-blueprint="Alice\'s nginx"]').get_by_role("button", name="Leave Alice's nginx").click()
+    shared_card = bob.locator('article[data-blueprint="Alice\'s nginx"]')
+    await shared_card.get_by_role("button", name="Leave Alice's nginx").click()
     leave = bob.get_by_role("dialog", name="Leave Alice's nginx")
     await expect(leave).to_contain_text("you will need its share link")
     await browsing.check(bob, "blueprint-leave-dark", "Blueprints")

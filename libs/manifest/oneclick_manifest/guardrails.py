@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+
 import podsecurity
 from oneclick_core.errors import field_error
 from oneclick_core.tenancy import COUNTED_RESOURCES, QUOTA_RESOURCES, TenancyPolicy, matches_key

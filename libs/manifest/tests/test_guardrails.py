@@ -139,7 +139,8 @@ def test_an_object_over_the_size_limit_is_refused_on_the_field_it_comes_from() -
     big = "x" * (5 * 1024 * 1024)
     found = errors(manifest(NGINX, env=[{"name": "BIG", "value": big}]))
     assert found["spec.env"]["code"] == "validation_too_large"
-    assert "Deployment" in found["spec.env"]["message"] and "1Mi" in found["spec.env"]["message"]
+    assert "Deployment" in found["spec.env"]["message"]
+    assert "1Mi" in found["spec.env"]["message"]
     secret = errors(manifest(NGINX, secrets=[{"name": "BIG", "value": big}]))
     assert "spec.secrets" in secret
 
