@@ -45,7 +45,7 @@ from oneclick_core.contracts.records import record_event
 from oneclick_core.tenancy import TenancyPolicy
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.naming import ROLLOUT_ID_LABEL
-from oneclick_manifest.rendering import NAMESPACE, SERVICE_ACCOUNT, owned_types, render
+from oneclick_manifest.rendering import SERVICE_ACCOUNT, owned_types, project_types, render
 from oneclick_testing.platform import Platform, User
 from oneclick_testing.waiting import eventually
 
@@ -66,7 +66,7 @@ class ClusterWatch:
 
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
-        for kind in (NAMESPACE, SERVICE_ACCOUNT, *owned_types()):
+        for kind in (*project_types(), SERVICE_ACCOUNT, *owned_types()):
             base = "/api/v1" if kind.api_version == "v1" else f"/apis/{kind.api_version}"
             self._tasks.append(asyncio.create_task(self._watch(kind.kind, f"{self.kubesim.url}{base}/{kind.plural}")))
 

@@ -26,6 +26,8 @@ KUBERNETES_CLIENTS = ("k8s-executor", "streaming")
 QUIET = {"ONECLICK_LOG_LEVEL": "warning", "ONECLICK_LOG_FORMAT": "json"}
 # Live views let go of a namespace or log follower soon after the last viewer left, so a benchmark's next
 # phase starts from nothing rather than from what the last one left lingering.
+# The fan-out benchmarks' viewers are one user's many tabs, beyond the per-user cap on live connections.
+MANY_TABS = {"ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER": "100000"}
 SHORT_LINGER: Mapping[str, Mapping[str, str]] = {"streaming": {"ONECLICK_STREAMING_LINGER": "0.5"},
                                                  "edge": {"ONECLICK_LIVE_LINGER": "0.2"}}
 
@@ -61,8 +63,8 @@ class Stack:
                    for name in missing]
         if self.shown is None:
             port = free_port()
-            started.append(await self.group.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})},
-                                                  wait=False))
+            edge = {"ONECLICK_HTTP_PORT": str(port), **MANY_TABS, **env.get("edge", {})}
+            started.append(await self.group.start("edge", env=edge, wait=False))
             url = f"http://127.0.0.1:{port}"
             self.shown = Platform(services=self.group, url=url, database=self.database,
                                   client=httpx.AsyncClient(base_url=url, timeout=15))

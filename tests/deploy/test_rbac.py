@@ -13,16 +13,7 @@ import pytest
 
 from oneclick_core.contracts.streaming import LIVE_KINDS
 from oneclick_k8s_executor import applying
-from oneclick_manifest.rendering import (
-    LIMIT_RANGE,
-    NAMESPACE,
-    NETWORK_POLICY,
-    RESOURCE_QUOTA,
-    ROLLOUT,
-    SERVICE_ACCOUNT,
-    ObjectType,
-    owned_types,
-)
+from oneclick_manifest.rendering import ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types, project_types
 
 from .kustomize import KUBERNETES, Json, find, one, render, render_with_components
 
@@ -137,7 +128,7 @@ def test_operator_mode_grants_exactly_its_table(installs: dict[str, list[Json]])
 
 
 def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
-    for kind in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, SERVICE_ACCOUNT, *owned_types()):
+    for kind in (*project_types(), SERVICE_ACCOUNT, *owned_types()):
         group, resource = _group_resource(kind)
         assert {(group, resource, "create"), (group, resource, "patch")} <= EXECUTOR_NATIVE, kind
     for kind in owned_types():
@@ -146,7 +137,7 @@ def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
     group, resource = _group_resource(ROLLOUT)
     assert {(group, resource, verb) for verb in ("get", "create", "update", "delete")} <= EXECUTOR_OPERATOR
     assert ("", "namespaces", "delete") in EXECUTOR_NATIVE & EXECUTOR_OPERATOR, "project deletion"
-    for kind in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY):
+    for kind in project_types():
         group, resource = _group_resource(kind)
         assert {(group, resource, verb) for verb in ("create", "patch", "get")} <= EXECUTOR_OPERATOR, kind
 

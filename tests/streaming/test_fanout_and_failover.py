@@ -22,6 +22,8 @@ from oneclick_testing.waiting import eventually
 from .conftest import EDGE_ENV, STREAMING_ENV
 from .live import Cluster, LiveSocket, pod_phase, project_with_deployment, wait_for_messages
 
+# Hundreds of viewers are one user's tabs here, beyond the per-user cap on live connections (test_connection_caps).
+MANY_TABS = {**EDGE_ENV, "ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER": "1000"}
 WATCHED_RESOURCES = {kind.plural + (f".{kind.group}" if kind.group else "") for kind in LIVE_KINDS}
 
 
@@ -37,7 +39,7 @@ def group(nats_url: str, module_database: Database, module_log_dir: Path) -> Ite
 async def platform(group: ServiceGroup, module_database: Database, kubesim: KubesimProcess) -> AsyncIterator[Platform]:
     streaming_env = {"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV}
     started = await start_platform(group, module_database, ["auth", "records", "streaming"],
-                                   env={"streaming": streaming_env, "edge": EDGE_ENV})
+                                   env={"streaming": streaming_env, "edge": MANY_TABS})
     await group.start("streaming", env=streaming_env)  # a second replica: namespaces are split between them
     yield started
     await started.close()

@@ -89,6 +89,12 @@ def owned_types() -> tuple[ObjectType, ...]:
     return (SECRET, PERSISTENT_VOLUME_CLAIM, DEPLOYMENT, SERVICE, INGRESS, HORIZONTAL_POD_AUTOSCALER, CRONJOB)
 
 
+def project_types() -> tuple[ObjectType, ...]:
+    """The kinds of a project's namespace and its tenancy guardrails (:func:`render_project`), in apply order:
+    shared by the project's deployments, never pruned with one of them."""
+    return (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY)
+
+
 def object_labels(project_id: str, deployment_id: str, rollout_id: str) -> dict[str, str]:
     """The labels of every object a deployment owns."""
     return {

@@ -14,14 +14,12 @@ from oneclick_k8s_executor.locking import Held
 from oneclick_manifest import naming
 from oneclick_manifest.model import RolloutManifest
 from oneclick_manifest.rendering import (
-    LIMIT_RANGE,
     NAMESPACE,
-    NETWORK_POLICY,
-    RESOURCE_QUOTA,
     ROLLOUT,
     SERVICE_ACCOUNT,
     ObjectType,
     owned_types,
+    project_types,
     render_project,
 )
 
@@ -34,8 +32,7 @@ STORAGE_CLASS = ObjectType("storage.k8s.io/v1", "StorageClass", "storageclasses"
 INGRESS_CLASS = ObjectType("networking.k8s.io/v1", "IngressClass", "ingressclasses")
 
 KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
-    (t.api_version, t.kind): t for t in (NAMESPACE, RESOURCE_QUOTA, LIMIT_RANGE, NETWORK_POLICY, SERVICE_ACCOUNT,
-                                         *owned_types(), ROLLOUT)}
+    (t.api_version, t.kind): t for t in (*project_types(), SERVICE_ACCOUNT, *owned_types(), ROLLOUT)}
 
 
 @dataclass(frozen=True)
