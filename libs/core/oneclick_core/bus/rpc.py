@@ -87,6 +87,9 @@ class RpcServer:
 
     async def start(self) -> None:
         self._subscription = await self._nc.subscribe(f"{self.prefix}>", queue=self._service, cb=self._on_message)
+        # A round trip to the server: once started, the queue group includes this replica (a request sent from
+        # another connection right after could otherwise reach only the replicas subscribed before).
+        await self._nc.flush()
 
     async def stop(self, grace: float = 10.0) -> None:
         """Stop taking requests, then let the ones in progress finish (up to ``grace`` seconds)."""
