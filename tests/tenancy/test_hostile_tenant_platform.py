@@ -15,6 +15,8 @@ from oneclick_testing.records import create, rollout_manifest
 from .tenants import Tenants
 
 pytestmark = pytest.mark.e2e
+# The updater answers the checks.
+SERVICES = ("auth", "records", "k8s-executor", "updater")
 
 UNREACHABLE = "The registry could not be reached."
 
