@@ -174,6 +174,13 @@ async def test_a_restricted_project_refuses_root_and_runs_a_hardened_manifest(te
     platform renders for a hardened manifest (cron jobs included) is admitted by the cluster's own "restricted"
     admission."""
     strict: Tenant = await tenant(tenants.platform, "strict", rollout_manifest())
+
+    async def baseline_namespace() -> bool:
+        return (await namespace_labels(tenants, strict.project)).get(
+            "pod-security.kubernetes.io/enforce") == "baseline"
+
+    # Its first rollout applied: the namespace exists (a namespace is made with a project's first apply).
+    await eventually(baseline_namespace, timeout=30, message="the project's namespace made under baseline")
     await set_limits(tenants, strict.project, {"podSecurity": "restricted"})
 
     async def restricted_namespace() -> bool:
