@@ -225,6 +225,21 @@ async def test_the_quota_refuses_what_does_not_fit(tenants: Tenants) -> None:
     assert "requests.cpu=2" in message
 
 
+@pytest.mark.parametrize(("kind", "resource"), [("NodePort", "services.nodeports"),
+                                              ("LoadBalancer", "services.loadbalancers")])
+async def test_services_outside_the_cluster_are_refused_by_the_quota(tenants: Tenants, kind: str,
+                                                                     resource: str) -> None:
+    namespace = tenants.mallory.project
+    name = f"exposed-{kind.lower()}"
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": {
+        "type": kind, "selector": {"app": "x"}, "ports": [{"port": 80, "targetPort": 80}]}}
+    response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/services", json=service)
+    assert response.status_code == 403, response.text
+    message = response.json()["message"]
+    assert message.startswith(f'services "{name}" is forbidden: exceeded quota: one-click-quota, requested: ')
+    assert f"limited: {resource}=0" in message or f"{resource}=0" in message
+
+
 async def test_a_hand_made_deployment_of_100_replicas_is_capped_by_the_quota(tenants: Tenants) -> None:
     namespace = tenants.mallory.project
     name = "flood"
