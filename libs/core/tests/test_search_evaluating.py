@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from oneclick_core.search import FilterError, Matcher, RequestContext, SchemaResolver, evaluate, parse_filter
+from oneclick_core.search import FilterError, RequestContext, SchemaResolver, parse_filter
 from oneclick_core.search.macros import macro_value
 
+from .search_oracle import Matcher, evaluate
 from .test_search_support import SCHEMA
 
 DEPLOYMENT = {

@@ -22,7 +22,6 @@ from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_core.search import (
     AddParam,
     FilterError,
-    Matcher,
     RequestContext,
     RowGuard,
     SchemaResolver,
@@ -33,6 +32,7 @@ from oneclick_core.search import (
 )
 from oneclick_testing.infrastructure import Database, create_database, drop_database
 
+from .search_oracle import Matcher
 from .test_search_support import SCHEMA, api_records, create_tables
 
 NOW = datetime(2024, 6, 15, 12, 0, 0, 250000, tzinfo=UTC)

@@ -17,8 +17,8 @@ import asyncpg
 from oneclick_core.logs import get_logger
 from oneclick_core.timestamps import utcnow
 from oneclick_updater import store
+from oneclick_updater.due_times import next_tick
 from oneclick_updater.metrics import UpdaterMetrics
-from oneclick_updater.schedule import next_tick
 from oneclick_updater.work import CheckJob, enqueue_check
 
 log = get_logger(__name__)

@@ -48,12 +48,12 @@ Semantics (where this differs from or pins down PocketBase):
 - Dates compare as PocketBase-formatted UTC text (``2024-01-02 03:04:05.678Z``), whether stored as
   ``timestamptz`` (formatted in SQL) or text; macros produce the same format.
 - Constant comparisons (``@request.auth.id != ''``) fold to ``TRUE``/``FALSE`` at compile time.
-- The in-memory evaluator reads relation paths from the record's ``expand`` data (see :mod:`.evaluating`).
+- An in-memory evaluator of the same language lives with the tests (``libs/core/tests/search_oracle.py``): the
+  oracle the SQL compiler is checked against.
 """
 
 from oneclick_core.search.context import RequestContext
 from oneclick_core.search.errors import FilterError
-from oneclick_core.search.evaluating import Matcher, evaluate
 from oneclick_core.search.fields import (
     Excerpt,
     ExpandNode,
@@ -100,7 +100,6 @@ __all__ = [
     "ListQuery",
     "Literal",
     "Macro",
-    "Matcher",
     "Op",
     "Operand",
     "Or",
@@ -114,7 +113,6 @@ __all__ = [
     "SqlFragment",
     "compile_filter",
     "compile_sort",
-    "evaluate",
     "list_page",
     "parse_expand",
     "parse_fields",

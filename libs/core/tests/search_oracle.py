@@ -1,6 +1,7 @@
-"""Evaluate a filter against a record dict in memory, with the SQL compiler's semantics.
+"""Evaluate a filter against a record dict in memory, with the SQL compiler's semantics: the tests' oracle.
 
-For the places that filter records without the database, e.g. realtime subscriptions on the edge::
+No service filters in memory (records filters in PostgreSQL, the edge's realtime by audience), so this lives
+with the tests, which check the SQL compiler's answers against it::
 
     matcher = Matcher(parse_filter(text), SchemaResolver(schema, "deployments"), context=ctx)
     if matcher(record): ...

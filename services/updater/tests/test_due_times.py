@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from oneclick_updater.schedule import next_due, next_tick
+from oneclick_updater.due_times import next_due, next_tick
 from oneclick_updater.settings import UpdaterSettings
 
 ANCHOR = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
