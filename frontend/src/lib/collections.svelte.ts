@@ -26,7 +26,9 @@ function unsubscribeInTurn(unsubscribe: UnsubscribeFunc): void {
 
 /** The SDK sends `filter=undefined` for a key that is present but undefined: leave such keys out. */
 export function definedOnly<T extends object>(options: T): Partial<T> {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined && value !== "")) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined && value !== "")
+  ) as Partial<T>;
 }
 
 export const newestFirst: Compare<RecordModel> = (a, b) => String(b.created).localeCompare(String(a.created));
@@ -50,7 +52,11 @@ export class LiveList<T extends RecordModel> {
     try {
       const unsubscribe = await pb
         .collection(this.collection)
-        .subscribe<T>("*", (event) => this.apply(event), definedOnly({ filter: this.query.filter, expand: this.query.expand }));
+        .subscribe<T>(
+          "*",
+          (event) => this.apply(event),
+          definedOnly({ filter: this.query.filter, expand: this.query.expand })
+        );
       if (this.stopped) unsubscribeInTurn(unsubscribe);
       else this.unsubscribe = unsubscribe;
     } catch {
@@ -62,7 +68,12 @@ export class LiveList<T extends RecordModel> {
   async reload(): Promise<void> {
     try {
       const items = await pb.collection(this.collection).getFullList<T>(
-        definedOnly({ filter: this.query.filter, sort: this.query.sort ?? "-created", expand: this.query.expand, batch: 500 })
+        definedOnly({
+          filter: this.query.filter,
+          sort: this.query.sort ?? "-created",
+          expand: this.query.expand,
+          batch: 500
+        })
       );
       if (!this.stopped) {
         this.items = items;

@@ -12,7 +12,16 @@ import { canonicalJson, runningRollout, sameManifest } from "./manifest";
 import { pb, userId } from "./pb";
 import type { RolloutTarget, SpecForm } from "./rollout";
 import { rolloutIndicator, type RolloutIndicator } from "./status";
-import type { AutoUpdateRecord, DeploymentRecord, KubeObject, LiveChange, Manifest, ProjectRecord, RolloutRecord, RolloutStatus } from "./types";
+import type {
+  AutoUpdateRecord,
+  DeploymentRecord,
+  KubeObject,
+  LiveChange,
+  Manifest,
+  ProjectRecord,
+  RolloutRecord,
+  RolloutStatus
+} from "./types";
 
 const KEY = Symbol("deployment");
 const STATUS_INTERVAL = 5000;
@@ -46,7 +55,9 @@ export class DeploymentView implements RolloutTarget {
     this.autoUpdates = new LiveList<AutoUpdateRecord>("autoUpdates", { filter });
     this.running = $derived(runningRollout(this.rollouts.items));
     this.baseManifest = $derived((this.running ?? this.rollouts.items[0])?.manifest);
-    this.pods = $derived(this.objectsOf("pod").filter((p) => !p.metadata.ownerReferences?.some((o) => o.kind === "Job")));
+    this.pods = $derived(
+      this.objectsOf("pod").filter((p) => !p.metadata.ownerReferences?.some((o) => o.kind === "Job"))
+    );
     this.kubeDeployment = $derived(this.objectsOf("deployment").find((d) => d.metadata.name === this.deployment.id));
     this.indicator = $derived(rolloutIndicator(this.running, this.kubeDeployment, this.pods, this.status));
   }

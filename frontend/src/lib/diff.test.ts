@@ -9,12 +9,14 @@ describe("toYaml", () => {
   });
 
   it("quotes strings that YAML would read differently", () => {
-    expect(toYaml({ a: "", b: "true", c: "1.0", d: "has space", e: "ok" })).toBe('a: ""\nb: "true"\nc: "1.0"\nd: "has space"\ne: ok');
+    expect(toYaml({ a: "", b: "true", c: "1.0", d: "has space", e: "ok" })).toBe(
+      'a: ""\nb: "true"\nc: "1.0"\nd: "has space"\ne: ok'
+    );
   });
 
   it("prints lists of objects with the dash on the first key", () => {
     expect(toYaml({ env: [{ name: "A", value: "1" }], none: [], empty: {} })).toBe(
-      ['empty: {}', "env:", "  - name: A", '    value: "1"', "none: []"].join("\n")
+      ["empty: {}", "env:", "  - name: A", '    value: "1"', "none: []"].join("\n")
     );
   });
 });
@@ -38,9 +40,13 @@ describe("rollout diffs", () => {
   const after = { spec: { image: { tag: "1.1", password: "pw1" }, secrets: [{ name: "T", value: "new" }] } };
 
   it("never shows secret values, but shows that they changed", () => {
-    const text = manifestDiff(before, after).map((l) => l.text).join("\n");
+    const text = manifestDiff(before, after)
+      .map((l) => l.text)
+      .join("\n");
     expect(text).not.toMatch(/old|new|pw1/);
-    const changed = manifestDiff(before, after).filter((l) => l.op !== "same").map((l) => l.text.trim());
+    const changed = manifestDiff(before, after)
+      .filter((l) => l.op !== "same")
+      .map((l) => l.text.trim());
     expect(changed).toContain('tag: "1.1"');
     expect(changed.some((t) => t.startsWith("value: ") && t.includes(fingerprint("new")))).toBe(true);
     expect(changed.some((t) => t.includes("password"))).toBe(false);

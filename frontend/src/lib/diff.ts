@@ -38,7 +38,8 @@ function lines(value: unknown, indent: string): string[] {
     for (const key of keys) {
       const child = (value as Record<string, unknown>)[key];
       const name = PLAIN.test(key) ? key : JSON.stringify(key);
-      const empty = child && typeof child === "object" && !(Array.isArray(child) ? child.length : Object.keys(child).length);
+      const empty =
+        child && typeof child === "object" && !(Array.isArray(child) ? child.length : Object.keys(child).length);
       if (child && typeof child === "object" && !empty) {
         out.push(`${indent}${name}:`, ...lines(child, indent + "  "));
       } else {

@@ -20,12 +20,18 @@ describe("submitting a form", () => {
     const form = idleForm();
     const refusal = {
       status: 400,
-      response: { status: 400, message: "Failed to update record.", data: { name: { code: "validation_required", message: "Cannot be blank." } } }
+      response: {
+        status: 400,
+        message: "Failed to update record.",
+        data: { name: { code: "validation_required", message: "Cannot be blank." } }
+      }
     };
     const worked = await submit(form, () => Promise.reject(refusal), "Could not save your profile");
     expect(worked).toBe(false);
     expect(form).toEqual({ busy: false, fields: { name: "Cannot be blank." } });
-    expect(get(toasts).map((t) => [t.kind, t.text])).toEqual([["error", "Could not save your profile: Failed to update record. name: Cannot be blank."]]);
+    expect(get(toasts).map((t) => [t.kind, t.text])).toEqual([
+      ["error", "Could not save your profile: Failed to update record. name: Cannot be blank."]
+    ]);
   });
 });
 

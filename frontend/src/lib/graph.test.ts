@@ -3,13 +3,23 @@ import { applyChange, buildGraph, edgePath, nodeId, type MapObject } from "./gra
 import type { KubeObject } from "./types";
 
 const labels = { "one-click.dev/deploymentId": "dep", "one-click.dev/component": "deployment" };
-function obj(kind: string, name: string, rest: Partial<KubeObject> = {}, meta: Record<string, unknown> = {}): MapObject {
+function obj(
+  kind: string,
+  name: string,
+  rest: Partial<KubeObject> = {},
+  meta: Record<string, unknown> = {}
+): MapObject {
   return { kind, object: { metadata: { name, uid: `${kind}-${name}`, ...meta }, ...rest } };
 }
 
 const objects: MapObject[] = [
   obj("deployment", "dep", { spec: { replicas: 1 }, status: { readyReplicas: 1, updatedReplicas: 1, replicas: 1 } }),
-  obj("replicaset", "dep-abc", { spec: { replicas: 1 }, status: { readyReplicas: 1 } }, { ownerReferences: [{ kind: "Deployment", name: "dep" }] }),
+  obj(
+    "replicaset",
+    "dep-abc",
+    { spec: { replicas: 1 }, status: { readyReplicas: 1 } },
+    { ownerReferences: [{ kind: "Deployment", name: "dep" }] }
+  ),
   obj(
     "pod",
     "dep-abc-1",
@@ -23,7 +33,9 @@ const objects: MapObject[] = [
     { ownerReferences: [{ kind: "ReplicaSet", name: "dep-abc" }], labels }
   ),
   obj("service", "http-dep-svc", { spec: { selector: labels, ports: [{ port: 80 }] } }),
-  obj("ingress", "http-dep-ingress", { spec: { rules: [{ host: "a.io", http: { paths: [{ backend: { service: { name: "http-dep-svc" } } }] } }] } }),
+  obj("ingress", "http-dep-ingress", {
+    spec: { rules: [{ host: "a.io", http: { paths: [{ backend: { service: { name: "http-dep-svc" } } }] } }] }
+  }),
   obj("pvc", "data-dep", { status: { phase: "Bound" } }),
   obj("secret", "dep-secrets"),
   obj("hpa", "dep", { spec: { scaleTargetRef: { kind: "Deployment", name: "dep" }, minReplicas: 1, maxReplicas: 3 } }),
@@ -36,7 +48,16 @@ describe("buildGraph", () => {
 
   it("has a node per shown object (events are not objects on the map)", () => {
     expect(graph.nodes.map((n) => n.id).sort()).toEqual(
-      ["deployment/dep", "hpa/dep", "ingress/http-dep-ingress", "pod/dep-abc-1", "pvc/data-dep", "replicaset/dep-abc", "secret/dep-secrets", "service/http-dep-svc"].sort()
+      [
+        "deployment/dep",
+        "hpa/dep",
+        "ingress/http-dep-ingress",
+        "pod/dep-abc-1",
+        "pvc/data-dep",
+        "replicaset/dep-abc",
+        "secret/dep-secrets",
+        "service/http-dep-svc"
+      ].sort()
     );
   });
 
@@ -67,7 +88,11 @@ describe("buildGraph", () => {
   });
 
   it("colours by health", () => {
-    const broken = buildGraph([obj("pod", "p", { status: { phase: "Pending", containerStatuses: [{ state: { waiting: { reason: "ErrImagePull" } } }] } })]);
+    const broken = buildGraph([
+      obj("pod", "p", {
+        status: { phase: "Pending", containerStatuses: [{ state: { waiting: { reason: "ErrImagePull" } } }] }
+      })
+    ]);
     expect(broken.nodes[0]).toMatchObject({ health: "error", label: "ErrImagePull" });
   });
 
@@ -168,7 +193,12 @@ describe("buildGraph with jobs, ConfigMaps and Secrets", () => {
   it("reports a failed Job and a suspended CronJob", () => {
     const failed = buildGraph([
       obj("cronjob", "nightly", { spec: { schedule: "@daily", suspend: true } }),
-      obj("job", "nightly-1", { status: { conditions: [{ type: "Failed", status: "True" }] } }, { ownerReferences: [{ kind: "CronJob", name: "nightly" }] })
+      obj(
+        "job",
+        "nightly-1",
+        { status: { conditions: [{ type: "Failed", status: "True" }] } },
+        { ownerReferences: [{ kind: "CronJob", name: "nightly" }] }
+      )
     ]);
     expect(failed.nodes.find((n) => n.kind === "cronjob")).toMatchObject({ health: "idle", label: "Suspended" });
     expect(failed.nodes.find((n) => n.kind === "job")).toMatchObject({ health: "error", label: "Failed" });
@@ -184,8 +214,16 @@ describe("buildGraph with jobs, ConfigMaps and Secrets", () => {
 describe("applyChange", () => {
   it("adds, replaces and removes objects by kind and name", () => {
     let map = new Map<string, MapObject>();
-    map = applyChange(map, { kind: "pod", status: "ADDED", object: { metadata: { name: "a" }, status: { phase: "Pending" } } });
-    map = applyChange(map, { kind: "pod", status: "MODIFIED", object: { metadata: { name: "a" }, status: { phase: "Running" } } });
+    map = applyChange(map, {
+      kind: "pod",
+      status: "ADDED",
+      object: { metadata: { name: "a" }, status: { phase: "Pending" } }
+    });
+    map = applyChange(map, {
+      kind: "pod",
+      status: "MODIFIED",
+      object: { metadata: { name: "a" }, status: { phase: "Running" } }
+    });
     expect(map.get(nodeId("pod", "a"))?.object.status?.phase).toBe("Running");
     const before = map;
     map = applyChange(map, { kind: "pod", status: "DELETED", object: { metadata: { name: "a" } } });

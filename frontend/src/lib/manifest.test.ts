@@ -23,7 +23,13 @@ const nginx: Manifest = {
     resources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { cpu: "500m", memory: "512Mi" } },
     env: [{ name: "MODE", value: "prod" }],
     secrets: [{ name: "TOKEN", value: "abc" }],
-    interfaces: [{ name: "http", port: 80, ingress: { ingressClass: "nginx", rules: [{ host: "a.example.com", path: "/", tls: true }] } }]
+    interfaces: [
+      {
+        name: "http",
+        port: 80,
+        ingress: { ingressClass: "nginx", rules: [{ host: "a.example.com", path: "/", tls: true }] }
+      }
+    ]
   }
 };
 
@@ -60,13 +66,20 @@ describe("editing manifests", () => {
   it("names the image and the public URLs", () => {
     expect(imageRef(nginx.spec.image)).toBe("docker.io/library/nginx:1.27");
     expect(ingressUrls(nginx)).toEqual(["https://a.example.com"]);
-    expect(ingressUrls(withSpec(nginx, { interfaces: [{ name: "h", port: 1, ingress: { rules: [{ host: "b.io", path: "/api", tls: false }] } }] }))).toEqual([
-      "http://b.io/api"
-    ]);
+    expect(
+      ingressUrls(
+        withSpec(nginx, {
+          interfaces: [{ name: "h", port: 1, ingress: { rules: [{ host: "b.io", path: "/api", tls: false }] } }]
+        })
+      )
+    ).toEqual(["http://b.io/api"]);
   });
 
   it("finds the running rollout", () => {
-    const rollouts = [{ id: "b", endDate: "2026-01-01 00:00:00.000Z" }, { id: "a", endDate: "" }] as RolloutRecord[];
+    const rollouts = [
+      { id: "b", endDate: "2026-01-01 00:00:00.000Z" },
+      { id: "a", endDate: "" }
+    ] as RolloutRecord[];
     expect(runningRollout(rollouts)?.id).toBe("a");
     expect(runningRollout([rollouts[0]])).toBeUndefined();
   });
@@ -81,7 +94,12 @@ describe("validation helpers", () => {
         { name: "", value: "x" },
         { name: "GOOD", value: "again" }
       ])
-    ).toEqual(["", expect.stringContaining("not starting with a digit"), "A name is required.", '"GOOD" is already defined above.']);
+    ).toEqual([
+      "",
+      expect.stringContaining("not starting with a digit"),
+      "A name is required.",
+      '"GOOD" is already defined above.'
+    ]);
   });
 
   it("checks DNS labels for volume and interface names", () => {

@@ -23,10 +23,20 @@ describe("errors", () => {
   it("keeps PocketBase's message and per-field errors", () => {
     const problem = describeError({
       status: 400,
-      response: { status: 400, message: "The manifest is invalid.", data: { "manifest.spec.image.tag": { code: "x", message: "Must be an image tag." } } }
+      response: {
+        status: 400,
+        message: "The manifest is invalid.",
+        data: { "manifest.spec.image.tag": { code: "x", message: "Must be an image tag." } }
+      }
     });
-    expect(problem).toEqual({ status: 400, message: "The manifest is invalid.", fields: { "manifest.spec.image.tag": "Must be an image tag." } });
-    expect(problemText(problem, "Could not save")).toBe("Could not save: The manifest is invalid. image tag: Must be an image tag.");
+    expect(problem).toEqual({
+      status: 400,
+      message: "The manifest is invalid.",
+      fields: { "manifest.spec.image.tag": "Must be an image tag." }
+    });
+    expect(problemText(problem, "Could not save")).toBe(
+      "Could not save: The manifest is invalid. image tag: Must be an image tag."
+    );
   });
 
   it("explains failures without a server answer", () => {
@@ -45,7 +55,9 @@ describe("errors", () => {
       }
       throw new Error("loadFailure returned");
     };
-    expect(pageError({ status: 404, response: { status: 404, message: "The requested resource wasn't found." } })).toEqual({
+    expect(
+      pageError({ status: 404, response: { status: 404, message: "The requested resource wasn't found." } })
+    ).toEqual({
       status: 404,
       message: "This project does not exist, or it is not yours."
     });
@@ -53,7 +65,10 @@ describe("errors", () => {
       status: 403,
       message: "Only superusers can do that."
     });
-    expect(pageError({ status: 0, response: {} })).toEqual({ status: 500, message: expect.stringMatching(/could not be reached/) });
+    expect(pageError({ status: 0, response: {} })).toEqual({
+      status: 500,
+      message: expect.stringMatching(/could not be reached/)
+    });
     expect(pageError(new Error("boom"))).toEqual({ status: 500, message: "boom" });
   });
 
@@ -103,7 +118,8 @@ describe("format", () => {
 });
 
 describe("blueprints", () => {
-  const b = (id: string, owner: string, users: string[], isPrivate: boolean) => ({ id, owner, users, private: isPrivate }) as BlueprintRecord;
+  const b = (id: string, owner: string, users: string[], isPrivate: boolean) =>
+    ({ id, owner, users, private: isPrivate }) as BlueprintRecord;
 
   it("groups into mine, shared with me and community", () => {
     const all = [b("1", "me", [], true), b("2", "x", ["me"], true), b("3", "x", [], false), b("4", "x", [], true)];

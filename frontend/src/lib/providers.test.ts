@@ -29,7 +29,12 @@ describe("offeredProviders", () => {
   });
 
   it("leaves out providers the UI has no button for, duplicates, and a disabled list", () => {
-    const odd = { oauth2: { enabled: true, providers: [provider("google"), provider("github"), provider("github"), provider("toString")] } };
+    const odd = {
+      oauth2: {
+        enabled: true,
+        providers: [provider("google"), provider("github"), provider("github"), provider("toString")]
+      }
+    };
     expect(offeredProviders(odd)).toEqual([{ name: "github", title: "GitHub" }]);
     expect(offeredProviders({ oauth2: { enabled: false, providers: [provider("github")] } })).toEqual([]);
   });

@@ -71,7 +71,11 @@ describe("saving a spec change as a rollout", () => {
   it("keeps the edits and shows the refused fields when the API says no", async () => {
     const refusal = {
       status: 400,
-      response: { status: 400, message: "The manifest is invalid.", data: { "manifest.spec.image.tag": { code: "x", message: "Must be an image tag." } } }
+      response: {
+        status: 400,
+        message: "The manifest is invalid.",
+        data: { "manifest.spec.image.tag": { code: "x", message: "Must be an image tag." } }
+      }
     };
     const { target } = deploymentWith(running, refusal);
     const { state, resets } = form();
@@ -79,7 +83,10 @@ describe("saving a spec change as a rollout", () => {
     expect(resets).toEqual([]);
     expect(state.fields).toEqual({ "manifest.spec.image.tag": "Must be an image tag." });
     expect(state.busy).toBe(false);
-    expect(lastToast()).toMatchObject({ kind: "error", text: "Could not save image: The manifest is invalid. image tag: Must be an image tag." });
+    expect(lastToast()).toMatchObject({
+      kind: "error",
+      text: "Could not save image: The manifest is invalid. image tag: Must be an image tag."
+    });
   });
 
   it("keeps the edits when the failure names no field", async () => {

@@ -25,12 +25,21 @@ export interface SpecForm extends FormState {
  * Rolls out `patch` and says so in a toast. On success the form holds the rolled-out manifest; on failure
  * it keeps the user's edits and shows the fields PocketBase refused. `what` names the part ("Image").
  */
-export async function saveSpec(target: RolloutTarget, form: SpecForm, patch: Partial<ManifestSpec>, what: string): Promise<void> {
+export async function saveSpec(
+  target: RolloutTarget,
+  form: SpecForm,
+  patch: Partial<ManifestSpec>,
+  what: string
+): Promise<void> {
   if (!target.baseManifest || form.busy) return;
   const manifest = withSpec(target.baseManifest, patch);
-  const saved = await submit(form, async () => {
-    if (await target.deploy(manifest)) toast.success(`${what} saved: a new rollout started.`);
-    else toast.info("Nothing changed, so nothing was rolled out.");
-  }, `Could not save ${what.toLowerCase()}`);
+  const saved = await submit(
+    form,
+    async () => {
+      if (await target.deploy(manifest)) toast.success(`${what} saved: a new rollout started.`);
+      else toast.info("Nothing changed, so nothing was rolled out.");
+    },
+    `Could not save ${what.toLowerCase()}`
+  );
   if (saved) form.reset(manifest);
 }

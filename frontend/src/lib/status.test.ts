@@ -6,10 +6,22 @@ function pod(status: Record<string, unknown>, extra: Partial<KubeObject["metadat
   return { metadata: { name: "p", ...extra }, status };
 }
 
-const running = pod({ phase: "Running", containerStatuses: [{ ready: true, restartCount: 0, state: { running: {} } }] });
-const pulling = pod({ phase: "Pending", containerStatuses: [{ ready: false, state: { waiting: { reason: "ContainerCreating" } } }] });
-const backoff = pod({ phase: "Pending", containerStatuses: [{ ready: false, state: { waiting: { reason: "ImagePullBackOff" } } }] });
-const crashing = pod({ phase: "Running", containerStatuses: [{ ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }] });
+const running = pod({
+  phase: "Running",
+  containerStatuses: [{ ready: true, restartCount: 0, state: { running: {} } }]
+});
+const pulling = pod({
+  phase: "Pending",
+  containerStatuses: [{ ready: false, state: { waiting: { reason: "ContainerCreating" } } }]
+});
+const backoff = pod({
+  phase: "Pending",
+  containerStatuses: [{ ready: false, state: { waiting: { reason: "ImagePullBackOff" } } }]
+});
+const crashing = pod({
+  phase: "Running",
+  containerStatuses: [{ ready: false, state: { waiting: { reason: "CrashLoopBackOff" } } }]
+});
 
 describe("podHealth", () => {
   it("maps phases and container states to health", () => {
@@ -23,7 +35,10 @@ describe("podHealth", () => {
   });
 
   it("reports an unschedulable pod", () => {
-    const unschedulable = pod({ phase: "Pending", conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }] });
+    const unschedulable = pod({
+      phase: "Pending",
+      conditions: [{ type: "PodScheduled", status: "False", reason: "Unschedulable" }]
+    });
     expect(podHealth(unschedulable)).toEqual({ health: "progress", label: "Unschedulable" });
   });
 });
@@ -39,15 +54,25 @@ describe("objectHealth", () => {
     expect(objectHealth("deployment", d(2, 1))).toEqual({ health: "progress", label: "1/2 ready" });
     expect(objectHealth("deployment", d(1, 1, 1, 2)).health).toBe("progress"); // an old pod still terminating
     expect(objectHealth("deployment", d(0, 0, 0, 0))).toEqual({ health: "idle", label: "Scaled to zero" });
-    const failed = { metadata: { name: "d" }, spec: { replicas: 1 }, status: { conditions: [{ type: "ReplicaFailure", status: "True", reason: "FailedCreate" }] } };
+    const failed = {
+      metadata: { name: "d" },
+      spec: { replicas: 1 },
+      status: { conditions: [{ type: "ReplicaFailure", status: "True", reason: "FailedCreate" }] }
+    };
     expect(objectHealth("deployment", failed)).toEqual({ health: "error", label: "FailedCreate" });
   });
 
   it("knows claims, jobs, ingresses and old replica sets", () => {
     expect(objectHealth("pvc", { metadata: { name: "c" }, status: { phase: "Bound" } }).health).toBe("ok");
     expect(objectHealth("pvc", { metadata: { name: "c" }, status: { phase: "Pending" } }).health).toBe("progress");
-    expect(objectHealth("job", { metadata: { name: "j" }, status: { conditions: [{ type: "Failed", status: "True" }] } }).health).toBe("error");
-    expect(objectHealth("ingress", { metadata: { name: "i" }, status: { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } } }).label).toBe("Operational");
+    expect(
+      objectHealth("job", { metadata: { name: "j" }, status: { conditions: [{ type: "Failed", status: "True" }] } })
+        .health
+    ).toBe("error");
+    expect(
+      objectHealth("ingress", { metadata: { name: "i" }, status: { loadBalancer: { ingress: [{ ip: "1.2.3.4" }] } } })
+        .label
+    ).toBe("Operational");
     expect(objectHealth("replicaset", { metadata: { name: "r" }, spec: { replicas: 0 } }).health).toBe("idle");
   });
 });
@@ -65,7 +90,10 @@ describe("rolloutIndicator", () => {
   });
 
   it("says in progress while the cluster still runs the previous rollout or pods start", () => {
-    expect(rolloutIndicator(rollout, deployment("r1", 1), [running])).toMatchObject({ state: "progress", title: "Rollout in progress" });
+    expect(rolloutIndicator(rollout, deployment("r1", 1), [running])).toMatchObject({
+      state: "progress",
+      title: "Rollout in progress"
+    });
     expect(rolloutIndicator(rollout, deployment("r2", 0), [pulling]).state).toBe("progress");
     expect(rolloutIndicator(rollout, undefined, []).state).toBe("progress");
   });
@@ -76,7 +104,13 @@ describe("rolloutIndicator", () => {
     expect(failed.title).toBe("Rollout failed: ImagePullBackOff");
     expect(failed.detail).toMatch(/Image page/);
     const fromStatus = rolloutIndicator(rollout, undefined, [], {
-      deployment: { replicas: 1, podNames: [], status: "Error", reason: "CrashLoopBackOff", resources: { requestSum: { cpu: "0", memory: "0" }, limitSum: { cpu: "0", memory: "0" } } }
+      deployment: {
+        replicas: 1,
+        podNames: [],
+        status: "Error",
+        reason: "CrashLoopBackOff",
+        resources: { requestSum: { cpu: "0", memory: "0" }, limitSum: { cpu: "0", memory: "0" } }
+      }
     });
     expect(fromStatus.title).toBe("Rollout failed: CrashLoopBackOff");
   });

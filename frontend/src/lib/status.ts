@@ -111,20 +111,26 @@ export function objectHealth(kind: string, object: KubeObject): HealthView {
       return { health: phase === "Bound" ? "ok" : phase === "Lost" ? "error" : "progress", label: phase };
     }
     case "job": {
-      if (conditions(object).some((c) => c.type === "Failed" && c.status === "True")) return { health: "error", label: "Failed" };
+      if (conditions(object).some((c) => c.type === "Failed" && c.status === "True"))
+        return { health: "error", label: "Failed" };
       if (conditions(object).some((c) => c.type === "Complete" && c.status === "True") || status.succeeded)
         return { health: "ok", label: "Completed" };
       return { health: "progress", label: status.active ? "Running" : "Pending" };
     }
     case "cronjob":
-      return spec.suspend ? { health: "idle", label: "Suspended" } : { health: "ok", label: spec.schedule ?? "Scheduled" };
+      return spec.suspend
+        ? { health: "idle", label: "Suspended" }
+        : { health: "ok", label: spec.schedule ?? "Scheduled" };
     case "ingress": {
       const address = (status.loadBalancer?.ingress ?? []).length > 0;
       return { health: address ? "ok" : "progress", label: address ? "Operational" : "Waiting for address" };
     }
     case "hpa": {
       const current = status.currentReplicas ?? 0;
-      return { health: "ok", label: `${current} replica${current === 1 ? "" : "s"} (${spec.minReplicas ?? 1}–${spec.maxReplicas})` };
+      return {
+        health: "ok",
+        label: `${current} replica${current === 1 ? "" : "s"} (${spec.minReplicas ?? 1}–${spec.maxReplicas})`
+      };
     }
     case "service": {
       const ports = (spec.ports ?? []).map((p: { port: number }) => p.port).join(", ");
@@ -165,7 +171,8 @@ export function rolloutIndicator(
 ): RolloutIndicator {
   if (!running) return { state: "stopped", title: "Not running", detail: "No rollout is active." };
   const failing = pods.map(podHealth).find((h) => h.health === "error");
-  if (failing) return { state: "failed", title: `Rollout failed: ${failing.label}`, detail: failureHint(failing.label) };
+  if (failing)
+    return { state: "failed", title: `Rollout failed: ${failing.label}`, detail: failureHint(failing.label) };
   if (deployment) {
     const failure = deploymentFailure(deployment);
     if (failure) return { state: "failed", title: `Rollout failed: ${failure}`, detail: failureHint(failure) };
@@ -182,7 +189,11 @@ export function rolloutIndicator(
   }
   const verdict = status?.deployment;
   if (verdict?.status === "Error")
-    return { state: "failed", title: `Rollout failed: ${verdict.reason ?? "Error"}`, detail: failureHint(verdict.reason ?? "") };
+    return {
+      state: "failed",
+      title: `Rollout failed: ${verdict.reason ?? "Error"}`,
+      detail: failureHint(verdict.reason ?? "")
+    };
   if (verdict?.status === "OK") return { state: "running", title: "Running", detail: `${verdict.replicas} replica(s)` };
   if (verdict) return { state: "progress", title: "Rollout in progress", detail: verdict.reason ?? verdict.status };
   return { state: "progress", title: "Rollout in progress", detail: "Waiting for the cluster…" };
@@ -195,7 +206,8 @@ export function failureHint(reason: string): string {
   if (reason === "CrashLoopBackOff" || reason === "Error")
     return "The container keeps exiting: read its logs to see why.";
   if (reason === "OOMKilled") return "The container ran out of memory: raise the memory limit on the Scale page.";
-  if (reason === "CreateContainerConfigError") return "The container's configuration is invalid: check variables and secrets.";
+  if (reason === "CreateContainerConfigError")
+    return "The container's configuration is invalid: check variables and secrets.";
   if (reason === "Unschedulable") return "The cluster has no room for the pods: lower the CPU or memory requests.";
   if (reason === "ProgressDeadlineExceeded") return "The pods did not become ready in time.";
   return "See the events and logs for details.";
