@@ -6,7 +6,7 @@
 import { getContext, setContext } from "svelte";
 import { rolloutStatus } from "./api";
 import { LiveList } from "./collections.svelte";
-import { applyChange, type MapObject } from "./graph";
+import { applyChange, noObjects, type MapObjects } from "./graph";
 import { LiveSocket, type LiveState } from "./live";
 import { canonicalJson, runningRollout, sameManifest } from "./manifest";
 import { pb, userId } from "./pb";
@@ -34,7 +34,7 @@ export class DeploymentView implements RolloutTarget {
   deployment: DeploymentRecord;
   readonly rollouts: LiveList<RolloutRecord>;
   readonly autoUpdates: LiveList<AutoUpdateRecord>;
-  objects = $state.raw<Map<string, MapObject>>(new Map());
+  objects = $state.raw<MapObjects>(noObjects);
   liveState = $state<LiveState>("connecting");
   liveReason = $state("");
   status = $state<RolloutStatus | null>(null);
@@ -74,7 +74,7 @@ export class DeploymentView implements RolloutTarget {
       { projectId: this.project.id, deploymentId: this.deployment.id },
       {
         // Each (re)connection starts with every existing object as ADDED: begin from nothing.
-        onOpen: () => (this.objects = new Map()),
+        onOpen: () => (this.objects = noObjects),
         onMessage: (data) => {
           const change = JSON.parse(data) as LiveChange;
           this.objects = applyChange(this.objects, change);

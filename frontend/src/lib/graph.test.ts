@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyChange, buildGraph, edgePath, nodeId, type MapObject } from "./graph";
+import { applyChange, buildGraph, edgePath, noObjects, nodeId, type MapObject } from "./graph";
 import type { KubeObject } from "./types";
 
 const labels = { "one-click.dev/deploymentId": "dep", "one-click.dev/component": "deployment" };
@@ -213,7 +213,7 @@ describe("buildGraph with jobs, ConfigMaps and Secrets", () => {
 
 describe("applyChange", () => {
   it("adds, replaces and removes objects by kind and name", () => {
-    let map = new Map<string, MapObject>();
+    let map = noObjects;
     map = applyChange(map, {
       kind: "pod",
       status: "ADDED",

@@ -221,14 +221,20 @@ export function edgePath(from: GraphNode, to: GraphNode): string {
   return `M ${x1} ${y1} C ${c1} ${y1}, ${c2} ${y2}, ${x2} ${y2}`;
 }
 
+/** The objects of a deployment, keyed by kind/name: never changed in place, so a view re-renders on a new map. */
+export type MapObjects = ReadonlyMap<string, MapObject>;
+
+/** The map a live feed starts from (each (re)connection sends every object again). */
+export const noObjects: MapObjects = new Map();
+
 /**
  * The objects of a deployment as the live feed leaves them: applies one change to the map keyed by
- * kind/name (a DELETED change removes it).
+ * kind/name (a DELETED change removes it), as a new map.
  */
 export function applyChange(
-  objects: Map<string, MapObject>,
+  objects: MapObjects,
   change: { kind: string; status: string; object: KubeObject }
-): Map<string, MapObject> {
+): MapObjects {
   const id = nodeId(change.kind, change.object.metadata.name);
   const next = new Map(objects);
   if (change.status === "DELETED") next.delete(id);

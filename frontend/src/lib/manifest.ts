@@ -57,7 +57,7 @@ export function manifestFromBlueprint(manifest: Manifest): Manifest {
   const copy = cloneManifest(manifest);
   if (copy.spec.interfaces) {
     copy.spec.interfaces = copy.spec.interfaces.map((i) => {
-      const { ingress: _ignored, ...rest } = i;
+      const { ingress, ...rest } = i;
       return rest as Interface;
     });
   }

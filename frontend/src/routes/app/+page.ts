@@ -1,5 +1,6 @@
 import { redirect } from "@sveltejs/kit";
+import type { PageLoad } from "./$types";
 
-export function load(): never {
+export const load: PageLoad = () => {
   redirect(307, "/app/projects");
-}
+};

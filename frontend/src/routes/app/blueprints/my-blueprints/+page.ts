@@ -1,6 +1,7 @@
 import { redirect } from "@sveltejs/kit";
+import type { PageLoad } from "./$types";
 
 // The original One-Click's address of this list.
-export function load(): never {
+export const load: PageLoad = () => {
   redirect(307, "/app/blueprints?tab=mine");
-}
+};

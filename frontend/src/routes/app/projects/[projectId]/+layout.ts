@@ -1,8 +1,9 @@
 import { loadFailure } from "$lib/errors";
 import { pb } from "$lib/pb";
 import type { ProjectRecord } from "$lib/types";
+import type { LayoutLoad } from "./$types";
 
-export async function load({ params, depends }: { params: { projectId: string }; depends: (dep: string) => void }) {
+export const load: LayoutLoad = async ({ params, depends }) => {
   depends("app:project");
   try {
     const project = await pb.collection("projects").getOne<ProjectRecord>(params.projectId);
@@ -10,4 +11,4 @@ export async function load({ params, depends }: { params: { projectId: string };
   } catch (e) {
     loadFailure(e, "This project does not exist, or it is not yours.");
   }
-}
+};

@@ -1,16 +1,9 @@
 import { loadFailure } from "$lib/errors";
 import { pb } from "$lib/pb";
-import type { DeploymentRecord, ProjectRecord } from "$lib/types";
+import type { DeploymentRecord } from "$lib/types";
+import type { LayoutLoad } from "./$types";
 
-export async function load({
-  params,
-  parent,
-  depends
-}: {
-  params: { projectId: string; deploymentId: string };
-  parent: () => Promise<{ project: ProjectRecord }>;
-  depends: (dep: string) => void;
-}) {
+export const load: LayoutLoad = async ({ params, parent, depends }) => {
   depends("app:deployment");
   const { project } = await parent();
   try {
@@ -22,4 +15,4 @@ export async function load({
   } catch (e) {
     loadFailure(e, "This deployment does not exist, or it is not yours.");
   }
-}
+};
