@@ -1,11 +1,13 @@
-"""What request handlers of the edge need from the running service, reachable from ``request.app``."""
+"""What request handlers of the edge need from the running service, reachable from ``request.app``.
+
+Only what the context holds is named here (under ``TYPE_CHECKING``: nothing of it runs at import); handlers get
+the context through :func:`oneclick_edge.dependencies.edge_context`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from fastapi import Request
 
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.errors import ApiError
@@ -14,7 +16,7 @@ from oneclick_edge.settings import EdgeSettings
 if TYPE_CHECKING:
     from nats.aio.client import Client as NATS
 
-    from oneclick_edge.auth import Authenticator
+    from oneclick_edge.authenticator import Authenticator
     from oneclick_edge.live.hub import LiveHub
     from oneclick_edge.realtime import RealtimeBroker
 
@@ -25,7 +27,7 @@ class EdgeContext:
     rpc: RpcClient
     instance: str
     version: str
-    # Verifies tokens (oneclick_edge.auth); None only in tests that exercise no authenticated route.
+    # Verifies tokens (oneclick_edge.authenticator); None only in tests that exercise no authenticated route.
     authenticator: Authenticator | None = None
     # The replica's NATS connection, for live subjects; None in tests of plain HTTP routes.
     nc: NATS | None = None
@@ -38,8 +40,3 @@ class EdgeContext:
             raise ApiError.unavailable("Realtime is not available.")
         return self.realtime
 
-
-async def edge_context(request: Request) -> EdgeContext:
-    # async on purpose: FastAPI runs plain-def dependencies in a worker thread, a hop on every request.
-    context: EdgeContext = request.app.state.edge
-    return context

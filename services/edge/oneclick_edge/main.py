@@ -5,7 +5,7 @@ from __future__ import annotations
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
 from oneclick_core.serving import AsgiServer
 from oneclick_edge.app import create_app
-from oneclick_edge.auth import Authenticator
+from oneclick_edge.authenticator import Authenticator
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.live.hub import LiveHub
 from oneclick_edge.live.settings import LiveSettings

@@ -53,7 +53,7 @@ from oneclick_core.contracts.records import (
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
 from oneclick_core.search.fields import parse_fields, pick_fields
-from oneclick_edge.auth import Authenticator, Principal
+from oneclick_edge.authenticator import Authenticator, Principal
 from oneclick_edge.caps import ConnectionCap, Slot, too_many_connections
 
 log = get_logger(__name__)

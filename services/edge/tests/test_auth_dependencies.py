@@ -26,8 +26,9 @@ from oneclick_core.contracts.auth import (
 )
 from oneclick_core.tokens import AuthCollectionName
 from oneclick_edge.app import create_app
-from oneclick_edge.auth import Authenticator, Principal, browser_auth, optional_auth, require_superuser
+from oneclick_edge.authenticator import Authenticator, Principal
 from oneclick_edge.context import EdgeContext
+from oneclick_edge.dependencies import browser_auth, optional_auth, require_superuser
 from oneclick_edge.settings import EdgeSettings
 from oneclick_testing.services import ServiceGroup
 

@@ -20,7 +20,8 @@ from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.contracts.rpc import RpcMethod
 from oneclick_core.errors import ApiError
 from oneclick_edge.app import create_app
-from oneclick_edge.context import EdgeContext, edge_context
+from oneclick_edge.context import EdgeContext
+from oneclick_edge.dependencies import edge_context
 from oneclick_edge.settings import EdgeSettings
 
 

@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from oneclick_core.contracts.rpc import SERVICES, PingRequest, PingResponse, ping
 from oneclick_core.errors import ApiError
-from oneclick_edge.context import EdgeContext, edge_context
+from oneclick_edge.context import EdgeContext
+from oneclick_edge.dependencies import edge_context
 
 router = APIRouter()
 

@@ -24,10 +24,12 @@ from pydantic import ValidationError
 from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, DeploymentRef, ProjectAccessRequest
 from oneclick_core.errors import ApiError
 from oneclick_core.logs import get_logger
-from oneclick_edge.auth import Principal, authenticator_of, pb_auth_cookie_token
+from oneclick_edge.authenticator import Principal
 from oneclick_edge.caps import TOO_MANY_CONNECTIONS
 from oneclick_edge.characters import message_refusal
 from oneclick_edge.context import EdgeContext
+from oneclick_edge.credentials import pb_auth_cookie_token
+from oneclick_edge.dependencies import authenticator_of
 from oneclick_edge.live.hub import LiveHub
 from oneclick_edge.live.queues import LogUnavailable, SlowClient
 from oneclick_edge.live.requests import LiveRequest
