@@ -14,13 +14,13 @@ PYTEST_JOBS ?= 2
 PYTEST := $(BIN)/pytest -n $(PYTEST_JOBS) --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help install runtime-install sdk-install frontend run test test-fast lint format typecheck catalog bench clean clean-state
+.PHONY: help install runtime-install sdk-install frontend frontend-lint run test test-fast lint format typecheck catalog bench clean clean-state
 
 help:
 	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
 	@echo "make test       install what is missing, then run the whole test suite"
 	@echo "make frontend   build the web UI (npm ci + npm run build in frontend/)"
-	@echo "make lint       ruff and mypy"
+	@echo "make lint       ruff and mypy; svelte-check, eslint and prettier --check for the web UI"
 	@echo "make catalog    regenerate docs/events.md from the event and RPC models"
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make clean      remove the environment; make clean-state removes .oneclick/ (embedded data)"
@@ -80,7 +80,15 @@ test: install sdk-install frontend
 test-fast: install sdk-install frontend
 	$(PYTEST) -m "not e2e and not reliability" $(PYTEST_ARGS)
 
-lint: install
+# The web UI's checks (the scripts of frontend/package.json): svelte-check (types), ESLint, Prettier (formatting;
+# `npm run format` in frontend/ formats). Without npm, make says so and goes on; the lint tests then skip.
+frontend-lint:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(FRONTEND_DIR)/node_modules/.installed \
+		&& cd $(FRONTEND_DIR) && npm run --silent check && npm run --silent lint && npm run --silent format:check; \
+	else echo "npm not found: the web UI is not linted (svelte-check, eslint, prettier)"; fi
+
+lint: install frontend-lint
 	$(BIN)/ruff check .
 	$(BIN)/mypy libs services
 
