@@ -42,10 +42,12 @@ from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.executor import ROLLOUT_APPLIED
 from oneclick_core.contracts.records import record_event
+from oneclick_core.kinds import SERVICE_ACCOUNT
 from oneclick_core.tenancy import TenancyPolicy
+from oneclick_kube.paths import resource_path
 from oneclick_manifest.model import validate_manifest
 from oneclick_manifest.naming import ROLLOUT_ID_LABEL
-from oneclick_manifest.rendering import SERVICE_ACCOUNT, owned_types, project_types, render
+from oneclick_manifest.rendering import owned_types, project_types, render
 from oneclick_testing.platform import Platform, User
 from oneclick_testing.waiting import eventually
 
@@ -67,8 +69,7 @@ class ClusterWatch:
     async def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=None))
         for kind in (*project_types(), SERVICE_ACCOUNT, *owned_types()):
-            base = "/api/v1" if kind.api_version == "v1" else f"/apis/{kind.api_version}"
-            self._tasks.append(asyncio.create_task(self._watch(kind.kind, f"{self.kubesim.url}{base}/{kind.plural}")))
+            self._tasks.append(asyncio.create_task(self._watch(kind.kind, f"{self.kubesim.url}{resource_path(kind)}")))
 
     async def _watch(self, kind: str, url: str) -> None:
         assert self._session is not None

@@ -7,13 +7,16 @@ Server-side apply of an object that may not exist yet needs ``create`` as well a
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from itertools import product
 
 import pytest
 
+import oneclick_k8s_executor
 from oneclick_core.contracts.streaming import LIVE_KINDS
-from oneclick_k8s_executor import applying
-from oneclick_manifest.rendering import ROLLOUT, SERVICE_ACCOUNT, ObjectType, owned_types, project_types
+from oneclick_core.kinds import ROLLOUT, SERVICE_ACCOUNT, ObjectType
+from oneclick_manifest.rendering import owned_types, project_types
 
 from .kustomize import KUBERNETES, Json, find, one, render, render_with_components
 
@@ -89,8 +92,18 @@ STREAMING = rows(
 
 
 def _group_resource(kind: ObjectType) -> tuple[str, str]:
-    group = kind.api_version.rsplit("/", 1)[0] if "/" in kind.api_version else ""
-    return group, kind.plural
+    return kind.group, kind.plural
+
+
+def _executor_kinds() -> set[ObjectType]:
+    """Every kind a module of the executor names (imports or builds), so a grant for anything else stands out."""
+    kinds: set[ObjectType] = set()
+    for module in pkgutil.iter_modules(oneclick_k8s_executor.__path__, f"{oneclick_k8s_executor.__name__}."):
+        namespace = vars(importlib.import_module(module.name))
+        kinds |= {value for value in namespace.values() if isinstance(value, ObjectType)}
+        kinds |= {kind for value in namespace.values() if isinstance(value, dict)
+                  for kind in value.values() if isinstance(kind, ObjectType)}
+    return kinds
 
 
 def granted(objects: list[Json], service_account: str) -> set[Permission]:
@@ -143,13 +156,13 @@ def test_executor_table_covers_what_the_manifest_renders_and_prunes() -> None:
 
 
 def test_executor_table_names_only_kinds_the_executor_knows() -> None:
-    known = {_group_resource(kind) for kind in applying.KNOWN_TYPES.values()}
-    known |= {_group_resource(value) for value in vars(applying).values() if isinstance(value, ObjectType)}
+    known = {_group_resource(kind) for kind in _executor_kinds()}
     for group, resource, _ in EXECUTOR_NATIVE | EXECUTOR_OPERATOR:
         assert (group, resource) in known, f"the executor has no {group}/{resource}"
 
 
 def test_streaming_table_is_list_and_watch_of_the_live_kinds_plus_pod_logs() -> None:
-    expected = {(kind.group, kind.plural, verb) for kind in LIVE_KINDS for verb in ("list", "watch")}
+    expected = {(kind.object_type.group, kind.object_type.plural, verb) for kind in LIVE_KINDS
+                for verb in ("list", "watch")}
     expected |= {("", "pods", "get"), ("", "pods/log", "get")}
     assert expected == STREAMING

@@ -24,7 +24,8 @@ from .live import Cluster, LiveSocket, pod_phase, project_with_deployment, wait_
 
 # Hundreds of viewers are one user's tabs here, beyond the per-user cap on live connections (test_connection_caps).
 MANY_TABS = {**EDGE_ENV, "ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER": "1000"}
-WATCHED_RESOURCES = {kind.plural + (f".{kind.group}" if kind.group else "") for kind in LIVE_KINDS}
+WATCHED_RESOURCES = {kind.object_type.plural + (f".{kind.object_type.group}" if kind.object_type.group else "")
+                     for kind in LIVE_KINDS}
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,11 @@ import orjson
 
 import podsecurity
 from oneclick_core.errors import field_error
+from oneclick_core.kinds import CRONJOB, DEPLOYMENT, SECRET
 from oneclick_core.tenancy import COUNTED_RESOURCES, QUOTA_RESOURCES, TenancyPolicy, matches_key
 from oneclick_manifest.model import IngressSpec, RolloutManifest, RolloutSpec
 from oneclick_manifest.quantities import QuantityError, parse_quantity
-from oneclick_manifest.rendering import CRONJOB, DEPLOYMENT, SECRET, Object, render, render_rollout_resource
+from oneclick_manifest.rendering import Object, render, render_rollout_resource
 
 FieldErrors = dict[str, dict[str, str]]
 Usage = dict[str, Decimal]

@@ -15,9 +15,25 @@ import copy
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any, NamedTuple
+from typing import Any
 
 from oneclick_core.ids import is_record_id
+from oneclick_core.kinds import (
+    CRONJOB,
+    DEPLOYMENT,
+    HORIZONTAL_POD_AUTOSCALER,
+    INGRESS,
+    LIMIT_RANGE,
+    NAMESPACE,
+    NETWORK_POLICY,
+    PERSISTENT_VOLUME_CLAIM,
+    RESOURCE_QUOTA,
+    ROLLOUT,
+    SECRET,
+    SERVICE,
+    SERVICE_ACCOUNT,
+    ObjectType,
+)
 from oneclick_core.tenancy import PodSecurityLevel, TenancyPolicy
 from oneclick_manifest import naming
 from oneclick_manifest.model import (
@@ -35,29 +51,6 @@ from oneclick_manifest.model import (
 )
 
 Object = dict[str, Any]
-
-
-class ObjectType(NamedTuple):
-    """A kind of object, with the plural its REST path uses."""
-
-    api_version: str
-    kind: str
-    plural: str
-
-
-NAMESPACE = ObjectType("v1", "Namespace", "namespaces")
-SERVICE_ACCOUNT = ObjectType("v1", "ServiceAccount", "serviceaccounts")
-SECRET = ObjectType("v1", "Secret", "secrets")
-PERSISTENT_VOLUME_CLAIM = ObjectType("v1", "PersistentVolumeClaim", "persistentvolumeclaims")
-DEPLOYMENT = ObjectType("apps/v1", "Deployment", "deployments")
-SERVICE = ObjectType("v1", "Service", "services")
-INGRESS = ObjectType("networking.k8s.io/v1", "Ingress", "ingresses")
-HORIZONTAL_POD_AUTOSCALER = ObjectType("autoscaling/v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers")
-CRONJOB = ObjectType("batch/v1", "CronJob", "cronjobs")
-ROLLOUT = ObjectType("one-click.dev/v1alpha1", "Rollout", "rollouts")
-RESOURCE_QUOTA = ObjectType("v1", "ResourceQuota", "resourcequotas")
-LIMIT_RANGE = ObjectType("v1", "LimitRange", "limitranges")
-NETWORK_POLICY = ObjectType("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies")
 
 # The project's guardrail objects, one of each per namespace.
 QUOTA_NAME = "one-click-quota"

@@ -1,4 +1,5 @@
-"""What both ways of putting a rollout into the cluster share: their interface, outcomes and object paths."""
+"""What both ways of putting a rollout into the cluster share: their interface, outcomes and the paths of the
+objects they render."""
 
 from __future__ import annotations
 
@@ -8,29 +9,17 @@ from typing import Protocol
 from oneclick_core.contracts.executor import ExecutorMode
 from oneclick_core.contracts.records import Owner
 from oneclick_core.ids import is_record_id
+from oneclick_core.kinds import NAMESPACE, ROLLOUT, SERVICE_ACCOUNT, ObjectType
 from oneclick_core.tenancy import TenancyPolicy
-from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError, resource_path
 from oneclick_k8s_executor.locking import Held
+from oneclick_kube.client import JsonObject, Kube
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 from oneclick_manifest import naming
 from oneclick_manifest.model import RolloutManifest
-from oneclick_manifest.rendering import (
-    NAMESPACE,
-    ROLLOUT,
-    SERVICE_ACCOUNT,
-    ObjectType,
-    owned_types,
-    project_types,
-    render_project,
-)
+from oneclick_manifest.rendering import owned_types, project_types, render_project
 
-# Kinds the executor reads or acts on besides what it renders.
-POD = ObjectType("v1", "Pod", "pods")
-JOB = ObjectType("batch/v1", "Job", "jobs")
-EVENT = ObjectType("v1", "Event", "events")
-POD_METRICS = ObjectType("metrics.k8s.io/v1beta1", "PodMetrics", "pods")
-STORAGE_CLASS = ObjectType("storage.k8s.io/v1", "StorageClass", "storageclasses")
-INGRESS_CLASS = ObjectType("networking.k8s.io/v1", "IngressClass", "ingressclasses")
-
+# The kinds the executor writes, by (apiVersion, kind): how a rendered object finds its REST path.
 KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
     (t.api_version, t.kind): t for t in (*project_types(), SERVICE_ACCOUNT, *owned_types(), ROLLOUT)}
 
@@ -149,12 +138,4 @@ def object_ref(obj: JsonObject) -> str:
 def object_path(obj: JsonObject) -> str:
     kind = object_type(obj)
     namespace = None if kind is NAMESPACE else obj["metadata"]["namespace"]
-    return resource_path(kind.api_version, kind.plural, namespace, obj["metadata"]["name"])
-
-
-def collection_path(kind: ObjectType, namespace: str | None) -> str:
-    return resource_path(kind.api_version, kind.plural, namespace)
-
-
-def named_path(kind: ObjectType, namespace: str | None, name: str) -> str:
-    return resource_path(kind.api_version, kind.plural, namespace, name)
+    return resource_path(kind, namespace, obj["metadata"]["name"])

@@ -19,19 +19,12 @@ from oneclick_core.contracts.executor import (
     PodRef,
 )
 from oneclick_core.errors import ApiError
+from oneclick_core.kinds import EVENT, INGRESS_CLASS, JOB, POD, POD_METRICS, STORAGE_CLASS
 from oneclick_core.logs import get_logger
-from oneclick_k8s_executor.applying import (
-    EVENT,
-    INGRESS_CLASS,
-    JOB,
-    POD,
-    POD_METRICS,
-    STORAGE_CLASS,
-    ApplyMode,
-    collection_path,
-    named_path,
-)
-from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
+from oneclick_k8s_executor.applying import ApplyMode
+from oneclick_kube.client import JsonObject, Kube
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 from oneclick_manifest import naming
 from oneclick_manifest.status import events_view, metrics_view
 
@@ -80,7 +73,7 @@ class Handlers:
 
         async def read() -> list[JsonObject]:
             try:
-                return await kube.list(collection_path(POD_METRICS, request.project),
+                return await kube.list(resource_path(POD_METRICS, request.project),
                                        labels=mode.pod_selector(request.project, request.deployment))
             except KubeError as exc:
                 if exc.status == 404:  # no metrics-server in this cluster: nothing to show, not an error
@@ -91,7 +84,7 @@ class Handlers:
 
     async def events(self, request: DeploymentTarget) -> ClusterView:
         kube, _ = self._cluster()
-        items = await answered(lambda: kube.list(collection_path(EVENT, request.project)))
+        items = await answered(lambda: kube.list(resource_path(EVENT, request.project)))
         # Events of every object of the deployment (all carry its id in their names: the Deployment, its
         # ReplicaSets and pods, claims, services, ingresses, cron jobs), oldest first.
         related = [event for event in items if request.deployment in _involved_name(event)]
@@ -100,14 +93,14 @@ class Handlers:
 
     async def cluster_info(self, _: ClusterInfoRequest) -> ClusterInfo:
         kube, _mode = self._cluster()
-        storage = await answered(lambda: kube.list(collection_path(STORAGE_CLASS, None)))
-        ingress = await answered(lambda: kube.list(collection_path(INGRESS_CLASS, None)))
+        storage = await answered(lambda: kube.list(resource_path(STORAGE_CLASS)))
+        ingress = await answered(lambda: kube.list(resource_path(INGRESS_CLASS)))
         return ClusterInfo(storageClasses=[_name(item) for item in storage],
                            ingressClasses=[_name(item) for item in ingress])
 
     async def delete_pod(self, request: PodRef) -> ActionDone:
         kube, _ = self._cluster()
-        path = named_path(POD, request.project, request.pod)
+        path = resource_path(POD, request.project, request.pod)
         pod = await answered(lambda: kube.get(path))
         if pod is None or not _of_project(pod, request.project) or naming.DEPLOYMENT_ID_LABEL not in _labels(pod):
             raise ApiError.not_found()
@@ -117,16 +110,16 @@ class Handlers:
 
     async def delete_job(self, request: JobRef) -> ActionDone:
         kube, _ = self._cluster()
-        path = named_path(JOB, request.project, request.job)
+        path = resource_path(JOB, request.project, request.job)
         job = await answered(lambda: kube.get(path))
         if job is None or not _of_project(job, request.project):
             raise ApiError.not_found()
 
         async def delete() -> None:
             # As the original: the job's pods first, then the job itself in the foreground.
-            for pod in await kube.list(collection_path(POD, request.project),
+            for pod in await kube.list(resource_path(POD, request.project),
                                        labels=f"{JOB_NAME_LABEL}={request.job}"):
-                await kube.delete(named_path(POD, request.project, _name(pod)))
+                await kube.delete(resource_path(POD, request.project, _name(pod)))
             await kube.delete(path, propagation="Foreground")
 
         await answered(delete)

@@ -16,7 +16,6 @@ from oneclick_core.logs import get_logger
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
 from oneclick_k8s_executor.applying import ApplyMode
 from oneclick_k8s_executor.handlers import Handlers
-from oneclick_k8s_executor.kube import Kube
 from oneclick_k8s_executor.locking import ProjectLocks, locks_bucket
 from oneclick_k8s_executor.metrics import ExecutorMetrics
 from oneclick_k8s_executor.native import NativeMode
@@ -25,13 +24,14 @@ from oneclick_k8s_executor.reconciling import Reconciler, consumer_options
 from oneclick_k8s_executor.resyncing import LEASE_NAME as RESYNC_LEASE
 from oneclick_k8s_executor.resyncing import Resync
 from oneclick_k8s_executor.settings import ExecutorSettings
+from oneclick_kube.client import Kube, KubeSettings
 
 log = get_logger(__name__)
 
 
 async def setup(runtime: ServiceRuntime[ExecutorSettings]) -> None:
     settings = runtime.settings
-    kube = await Kube.connect(settings)
+    kube = await Kube.connect(KubeSettings(settings.effective_kubeconfig(), timeout=settings.kubernetes_timeout))
     mode: ApplyMode | None = None
     if kube is not None:
         runtime.on_shutdown(kube.close)

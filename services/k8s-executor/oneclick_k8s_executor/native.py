@@ -12,31 +12,27 @@ import asyncio
 import copy
 
 from oneclick_core.contracts.executor import ExecutorMode
+from oneclick_core.kinds import DEPLOYMENT, INGRESS, PERSISTENT_VOLUME_CLAIM, POD, SERVICE
 from oneclick_core.logs import get_logger
 from oneclick_k8s_executor.applying import (
-    POD,
     Applied,
     ProjectTarget,
     Rejected,
     RolloutTarget,
     apply_project,
-    collection_path,
     content,
     labelled_pair,
-    named_path,
     object_path,
     object_ref,
     object_type,
 )
-from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
 from oneclick_k8s_executor.locking import Held
+from oneclick_kube.client import JsonObject, Kube
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 from oneclick_manifest.naming import DEPLOYMENT_ID_LABEL, MANAGED_BY, MANAGED_BY_LABEL, PROJECT_ID_LABEL
 from oneclick_manifest.quantities import QuantityError, parse_quantity
 from oneclick_manifest.rendering import (
-    DEPLOYMENT,
-    INGRESS,
-    PERSISTENT_VOLUME_CLAIM,
-    SERVICE,
     deployment_selector,
     owned_types,
     pod_selector,
@@ -94,7 +90,7 @@ class NativeMode:
         labels = f"{PROJECT_ID_LABEL},{DEPLOYMENT_ID_LABEL},{MANAGED_BY_LABEL}={MANAGED_BY}"
         found: set[tuple[str, str]] = set()
         for kind in owned_types():
-            for item in await self._kube.list(collection_path(kind, None), labels=labels):
+            for item in await self._kube.list(resource_path(kind), labels=labels):
                 pair = labelled_pair(item)
                 if pair is not None:
                     found.add(pair)
@@ -103,11 +99,11 @@ class NativeMode:
     async def status(self, project: str, deployment: str) -> JsonObject:
         selector = deployment_selector(project, deployment)
         found, pods, services, ingresses, claims = await asyncio.gather(
-            self._kube.get(named_path(DEPLOYMENT, project, deployment)),
-            self._kube.list(collection_path(POD, project), labels=pod_selector(project, deployment)),
-            self._kube.list(collection_path(SERVICE, project), labels=selector),
-            self._kube.list(collection_path(INGRESS, project), labels=selector),
-            self._kube.list(collection_path(PERSISTENT_VOLUME_CLAIM, project), labels=selector),
+            self._kube.get(resource_path(DEPLOYMENT, project, deployment)),
+            self._kube.list(resource_path(POD, project), labels=pod_selector(project, deployment)),
+            self._kube.list(resource_path(SERVICE, project), labels=selector),
+            self._kube.list(resource_path(INGRESS, project), labels=selector),
+            self._kube.list(resource_path(PERSISTENT_VOLUME_CLAIM, project), labels=selector),
         )
         return rollout_status(found, _by_name(pods), _by_name(services), _by_name(ingresses),
                               _by_name(claims)).to_json()
@@ -139,7 +135,7 @@ class NativeMode:
         for kind in owned_types():
             if keep_claims and kind is PERSISTENT_VOLUME_CLAIM:
                 continue
-            for item in await self._kube.list(collection_path(kind, project), labels=selector):
+            for item in await self._kube.list(resource_path(kind, project), labels=selector):
                 item.setdefault("apiVersion", kind.api_version)
                 item.setdefault("kind", kind.kind)
                 owned[object_ref(item)] = item
@@ -152,7 +148,7 @@ class NativeMode:
                 continue
             held.check()
             # Background: the Deployment's ReplicaSets and pods, the CronJob's Jobs go with it.
-            if await self._kube.delete(named_path(object_type(item), project, item["metadata"]["name"]),
+            if await self._kube.delete(resource_path(object_type(item), project, item["metadata"]["name"]),
                                        propagation="Background"):
                 deleted.append(object_ref(item))
         if deleted:

@@ -7,22 +7,23 @@ delete it when the deployment has no running rollout. The operator makes and rem
 from __future__ import annotations
 
 from oneclick_core.contracts.executor import ExecutorMode
+from oneclick_core.kinds import ROLLOUT
 from oneclick_k8s_executor.applying import (
     Applied,
     ProjectTarget,
     Rejected,
     RolloutTarget,
     apply_project,
-    collection_path,
     labelled_pair,
-    named_path,
     object_path,
     object_ref,
 )
-from oneclick_k8s_executor.kube import JsonObject, Kube, KubeError
 from oneclick_k8s_executor.locking import Held
+from oneclick_kube.client import JsonObject, Kube
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 from oneclick_manifest import naming
-from oneclick_manifest.rendering import ROLLOUT, render_project, render_rollout_resource, selector
+from oneclick_manifest.rendering import render_project, render_rollout_resource, selector
 from oneclick_manifest.status import rollout_status
 
 
@@ -46,7 +47,7 @@ class OperatorMode:
             existing = await self._kube.get(object_path(resource))
             changed = [ref]
             if existing is None:
-                await self._kube.create(collection_path(ROLLOUT, target.project), resource)
+                await self._kube.create(resource_path(ROLLOUT, target.project), resource)
             elif _matches(existing, resource):
                 # Already what records holds: no write, so the operator is not woken up for nothing (a resync
                 # reconciles every deployment periodically).
@@ -66,12 +67,12 @@ class OperatorMode:
     async def remove(self, project: str, deployment: str, *, keep_claims: bool, held: Held) -> list[str]:
         # The operator owns the native objects (claims included) and removes them with the Rollout.
         held.check()
-        if await self._kube.delete(named_path(ROLLOUT, project, deployment)):
+        if await self._kube.delete(resource_path(ROLLOUT, project, deployment)):
             return [f"{ROLLOUT.kind}/{deployment}"]
         return []
 
     async def status(self, project: str, deployment: str) -> JsonObject:
-        resource = await self._kube.get(named_path(ROLLOUT, project, deployment))
+        resource = await self._kube.get(resource_path(ROLLOUT, project, deployment))
         status = (resource or {}).get("status")
         if isinstance(status, dict) and status:
             return status
@@ -82,7 +83,7 @@ class OperatorMode:
         # The Rollout is named after its deployment; anything else carrying the labels is not one of ours.
         labels = f"{naming.PROJECT_ID_LABEL},{naming.DEPLOYMENT_ID_LABEL}"
         found: set[tuple[str, str]] = set()
-        for item in await self._kube.list(collection_path(ROLLOUT, None), labels=labels):
+        for item in await self._kube.list(resource_path(ROLLOUT), labels=labels):
             pair = labelled_pair(item)
             if pair is not None and item["metadata"].get("name") == pair[1]:
                 found.add(pair)

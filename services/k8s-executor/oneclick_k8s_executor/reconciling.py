@@ -40,15 +40,17 @@ from oneclick_core.contracts.records import (
     record_event,
 )
 from oneclick_core.ids import is_record_id
+from oneclick_core.kinds import NAMESPACE
 from oneclick_core.logs import get_logger
 from oneclick_core.tracing import current_traceparent
-from oneclick_k8s_executor.applying import ApplyMode, ProjectTarget, Rejected, RolloutTarget, named_path
-from oneclick_k8s_executor.kube import Kube
+from oneclick_k8s_executor.applying import ApplyMode, ProjectTarget, Rejected, RolloutTarget
 from oneclick_k8s_executor.locking import Held, ProjectLocks
 from oneclick_k8s_executor.settings import ExecutorSettings
+from oneclick_kube.client import Kube
+from oneclick_kube.paths import resource_path
 from oneclick_manifest.guardrails import policy_errors
 from oneclick_manifest.model import RolloutManifest
-from oneclick_manifest.rendering import NAMESPACE, render
+from oneclick_manifest.rendering import render
 
 log = get_logger(__name__)
 
@@ -120,7 +122,7 @@ class Reconciler:
         async with self._locks.hold(project) as held:
             held.check()
             # Everything of the project lives in its namespace; deleting it removes all (claims included).
-            deleted = await self._kube.delete(named_path(NAMESPACE, None, project))
+            deleted = await self._kube.delete(resource_path(NAMESPACE, None, project))
             log.info("project.namespace_deleted", project=project, existed=deleted)
 
     async def reconcile_project(self, project: str) -> None:
@@ -150,7 +152,7 @@ class Reconciler:
             state = await self._records.call(PROJECT_POLICY, ProjectPolicyRequest(project=project))
             if not state.exists or state.policy is None or state.owner is None:
                 return []
-            if await self._kube.get(named_path(NAMESPACE, None, project)) is None:
+            if await self._kube.get(resource_path(NAMESPACE, None, project)) is None:
                 return []
             changed = await self._mode.apply_project(ProjectTarget(project, state.owner, state.policy), held)
             if changed:

@@ -27,14 +27,16 @@ from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.records import INDEX, IndexItem, IndexRequest
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import is_record_id
+from oneclick_core.kinds import NAMESPACE
 from oneclick_core.logs import get_logger
-from oneclick_k8s_executor.applying import ApplyMode, Rejected, collection_path
-from oneclick_k8s_executor.kube import Kube, KubeError
+from oneclick_k8s_executor.applying import ApplyMode, Rejected
 from oneclick_k8s_executor.locking import LockBusy, LockLost
 from oneclick_k8s_executor.metrics import ExecutorMetrics
 from oneclick_k8s_executor.reconciling import Reconciled, Reconciler
+from oneclick_kube.client import Kube
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 from oneclick_manifest import naming
-from oneclick_manifest.rendering import NAMESPACE
 
 log = get_logger(__name__)
 
@@ -199,7 +201,7 @@ class Resync:
 
     async def _project_namespaces(self) -> set[str]:
         found: set[str] = set()
-        for item in await self._kube.list(collection_path(NAMESPACE, None), labels=PROJECT_NAMESPACES):
+        for item in await self._kube.list(resource_path(NAMESPACE), labels=PROJECT_NAMESPACES):
             metadata = item.get("metadata") or {}
             name = metadata.get("name")
             labelled = (metadata.get("labels") or {}).get(naming.PROJECT_ID_LABEL)

@@ -33,7 +33,7 @@ from oneclick_core.contracts.streaming import (
     replica_key,
 )
 from oneclick_core.logs import get_logger
-from oneclick_streaming.kube import KubeApi
+from oneclick_kube.client import Kube
 from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.session import LogKey, NamespaceSession
 from oneclick_streaming.settings import StreamingSettings
@@ -49,7 +49,7 @@ def owner_of(namespace: str, replicas: Iterable[str]) -> str:
 
 
 class Coordinator:
-    def __init__(self, nc: NATS, js: JetStreamContext, kube: KubeApi, settings: StreamingSettings,
+    def __init__(self, nc: NATS, js: JetStreamContext, kube: Kube, settings: StreamingSettings,
                  metrics: StreamingMetrics) -> None:
         self._nc = nc
         self._metrics = metrics

@@ -12,12 +12,13 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-import aiohttp
 import orjson
 
 from oneclick_core.contracts.streaming import SECRET_KIND, ChangeType, LiveKind
 from oneclick_core.logs import get_logger
-from oneclick_streaming.kube import KubeApi, KubeError
+from oneclick_kube.client import Kube, read_timeout
+from oneclick_kube.errors import KubeError
+from oneclick_kube.paths import resource_path
 
 log = get_logger(__name__)
 
@@ -25,6 +26,7 @@ JSON = dict[str, Any]
 ChangeHandler = Callable[[LiveKind, ChangeType, JSON], Awaitable[None]]
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
 _RETRY_FIRST, _RETRY_MAX = 0.2, 5.0
+_LIST_READ_TIMEOUT = 60  # seconds a list may stay silent (a namespace's objects come in one answer)
 
 
 class Gone(Exception):
@@ -42,13 +44,13 @@ def clean(kind: LiveKind, obj: JSON) -> JSON:
             metadata["annotations"] = annotations
         else:
             metadata.pop("annotations", None)
-        cleaned: JSON = {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": metadata}
+        cleaned: JSON = {"apiVersion": kind.object_type.api_version, "kind": kind.kind, "metadata": metadata}
         if isinstance(obj.get("type"), str):
             cleaned["type"] = obj["type"]
         return cleaned
     # List items carry no apiVersion/kind (the list does); make every object say what it is.
-    return {**obj, "apiVersion": obj.get("apiVersion") or kind.api_version, "kind": obj.get("kind") or kind.kind,
-            "metadata": metadata}
+    return {**obj, "apiVersion": obj.get("apiVersion") or kind.object_type.api_version,
+            "kind": obj.get("kind") or kind.kind, "metadata": metadata}
 
 
 def _name(obj: JSON) -> str:
@@ -60,11 +62,14 @@ def _version(obj: JSON) -> str:
 
 
 class Informer:
-    def __init__(self, kube: KubeApi, kind: LiveKind, namespace: str, on_change: ChangeHandler,
+    def __init__(self, kube: Kube, kind: LiveKind, namespace: str, on_change: ChangeHandler,
                  *, watch_timeout: int, relisted: Callable[[], None] = lambda: None) -> None:
         self.kube = kube
         self.kind = kind
         self.namespace = namespace
+        self._path = resource_path(kind.object_type, namespace)
+        # Secrets are read as metadata only, so their values never reach this process from a real API server.
+        self._metadata_only = kind is SECRET_KIND
         self.cache: dict[str, JSON] = {}
         self.synced = asyncio.Event()
         self._on_change = on_change
@@ -87,15 +92,15 @@ class Informer:
             except Exception as exc:  # the API server or the network: watch again from where we were
                 failures += 1
                 delay = min(_RETRY_MAX, _RETRY_FIRST * 2 ** (failures - 1))
-                expected = isinstance(exc, KubeError | aiohttp.ClientError | TimeoutError | OSError
-                                      | orjson.JSONDecodeError)
+                expected = isinstance(exc, KubeError | orjson.JSONDecodeError)  # the client's failures, a bad line
                 (log.warning if expected else log.exception)(
                     "informer.retry", kind=self.kind.name, namespace=self.namespace, error=repr(exc),
                     resume_from=self._resource_version, delay=delay)
                 await asyncio.sleep(delay)
 
     async def _relist(self) -> None:
-        items, resource_version = await self.kube.list(self.kind, self.namespace)
+        items, resource_version = await self.kube.list_with_version(
+            self._path, metadata_only=self._metadata_only, timeout=read_timeout(_LIST_READ_TIMEOUT))
         fresh = {_name(item): clean(self.kind, item) for item in items}
         for name, obj in fresh.items():
             old = self.cache.get(name)
@@ -122,12 +127,13 @@ class Informer:
 
     async def _follow(self) -> None:
         assert self._resource_version is not None
-        async for event_type, obj in self.kube.watch(self.kind, self.namespace, self._resource_version,
-                                                     self._watch_timeout):
+        async for event_type, obj in self.kube.watch(self._path, self._resource_version,
+                                                     timeout_seconds=self._watch_timeout,
+                                                     metadata_only=self._metadata_only):
             if event_type == "ERROR":
                 if obj.get("code") == 410:
                     raise Gone
-                raise KubeError(int(obj.get("code") or 500), orjson.dumps(obj))
+                raise KubeError.from_status(int(obj.get("code") or 500), obj)
             version = _version(obj)
             if event_type == "BOOKMARK":
                 self._resource_version = version or self._resource_version

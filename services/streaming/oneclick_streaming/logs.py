@@ -8,15 +8,16 @@ has already seen; it ends for good when the pod is gone.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections import deque
 from collections.abc import Awaitable, Callable
 
-import aiohttp
-
 from oneclick_core.contracts.streaming import LogLine, LogLines, LogTail
+from oneclick_core.kinds import POD
 from oneclick_core.logs import get_logger
-from oneclick_streaming.kube import KubeApi, KubeError, nanos_to_datetime
+from oneclick_kube.client import Kube, read_timeout
+from oneclick_kube.errors import KubeError
+from oneclick_kube.loglines import nanos_to_datetime
+from oneclick_kube.paths import resource_path
 
 log = get_logger(__name__)
 
@@ -24,10 +25,11 @@ Publish = Callable[[LogLines], Awaitable[None]]
 _BATCH_WINDOW = 0.02  # seconds lines are gathered before they are published together
 _BATCH_MAX = 500
 _RETRY_FIRST, _RETRY_MAX = 0.25, 5.0
+_POD_READ_TIMEOUT = 30  # seconds the check whether the pod still exists may stay silent
 
 
 class LogFollower:
-    def __init__(self, kube: KubeApi, namespace: str, pod: str, container: str, epoch: str, *, tail: int,
+    def __init__(self, kube: Kube, namespace: str, pod: str, container: str, epoch: str, *, tail: int,
                  publish: Publish) -> None:
         self.kube = kube
         self.namespace = namespace
@@ -61,12 +63,14 @@ class LogFollower:
                     if exc.status == 404:
                         await self._end()
                         return
-                    # 400: the container is waiting to start (or crashed before writing anything).
-                    self.waiting = exc.message
                     failures += 1
-                except Exception as exc:  # the network or the API server: follow again from the last line
-                    log.warning("logs.follow_failed", namespace=self.namespace, pod=self.pod, error=repr(exc))
+                    if exc.status:  # 400: the container is waiting to start (or crashed before writing anything).
+                        self.waiting = exc.message
+                    else:  # 0: the API did not answer
+                        self._retrying(exc)
+                except Exception as exc:  # publishing the lines, say
                     failures += 1
+                    self._retrying(exc)
                 self.ready.set()
                 await self._flush()
                 if await self._pod_gone():
@@ -76,6 +80,10 @@ class LogFollower:
         finally:
             if self._flush_task is not None:
                 self._flush_task.cancel()
+
+    def _retrying(self, exc: Exception) -> None:
+        """The network, the API server or publishing failed: the next attempt follows from the last line."""
+        log.warning("logs.follow_failed", namespace=self.namespace, pod=self.pod, error=repr(exc))
 
     async def _follow(self) -> None:
         since = nanos_to_datetime(self._last_ts) if self._last_ts else None
@@ -116,9 +124,9 @@ class LogFollower:
                                      ended=True))
 
     async def _pod_gone(self) -> bool:
-        with contextlib.suppress(aiohttp.ClientError, TimeoutError, OSError):
-            try:
-                await self.kube.pod(self.namespace, self.pod)
-            except KubeError as exc:
-                return exc.status == 404
-        return False
+        try:
+            pod = await self.kube.get(resource_path(POD, self.namespace, self.pod),
+                                      timeout=read_timeout(_POD_READ_TIMEOUT))
+        except KubeError:  # unreachable or refused: only a 404 says it is gone
+            return False
+        return pod is None

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from oneclick_core.contracts.streaming import LOG_TAIL, SNAPSHOT
 from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
+from oneclick_kube.client import Kube, KubeSettings
 from oneclick_streaming.coordinator import Coordinator
 from oneclick_streaming.handlers import Handlers
-from oneclick_streaming.kube import KubeApi
 from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.settings import StreamingSettings
 
@@ -19,7 +19,13 @@ _PATIENCE_MARGIN = 0.5
 
 async def setup(runtime: ServiceRuntime[StreamingSettings]) -> None:
     settings = runtime.settings
-    kube = await KubeApi.connect(settings)
+    # Every watch and log follow holds a connection for as long as it runs, hence the larger pool; no overall
+    # timeout, each read sets its own.
+    kube = await Kube.connect(KubeSettings(settings.effective_kubeconfig(),
+                                           connections=settings.streaming_kube_connections))
+    if kube is None:  # nothing to watch: the service cannot start (the executor, unlike it, has work without one)
+        raise RuntimeError("streaming needs a Kubernetes cluster: set KUBECONFIG (or LOCAL=true and "
+                           "LOCAL_KUBECONFIG_FILE), or run it inside a cluster")
     runtime.on_shutdown(kube.close)
     coordinator = Coordinator(runtime.nc, runtime.js, kube, settings, StreamingMetrics.create(runtime.registry))
     runtime.add_worker("coordinator", coordinator.run, coordinator.stop)

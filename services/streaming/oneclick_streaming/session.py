@@ -41,8 +41,8 @@ from oneclick_core.contracts.streaming import (
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import new_event_id
 from oneclick_core.logs import get_logger
+from oneclick_kube.client import Kube
 from oneclick_streaming.informer import Informer
-from oneclick_streaming.kube import KubeApi
 from oneclick_streaming.logs import LogFollower
 from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.settings import StreamingSettings
@@ -61,7 +61,7 @@ def object_key(kind: str, name: str) -> str:
 
 
 class NamespaceSession:
-    def __init__(self, namespace: str, kube: KubeApi, nc: NATS, settings: StreamingSettings, replica: str,
+    def __init__(self, namespace: str, kube: Kube, nc: NATS, settings: StreamingSettings, replica: str,
                  metrics: StreamingMetrics) -> None:
         self.namespace = namespace
         self._metrics = metrics

@@ -11,9 +11,9 @@ import pytest
 
 from kubesim.testing import KubesimProcess
 from oneclick_core.contracts.streaming import KINDS_BY_NAME, ChangeType, LiveKind
+from oneclick_kube.client import JsonObject, Kube, KubeSettings, Timeout
+from oneclick_kube.errors import KubeError
 from oneclick_streaming.informer import Informer
-from oneclick_streaming.kube import KubeApi, KubeError
-from oneclick_streaming.settings import StreamingSettings
 from oneclick_testing.waiting import eventually
 
 CONFIGMAPS = KINDS_BY_NAME["configmap"]
@@ -28,8 +28,9 @@ def kubesim() -> Iterator[KubesimProcess]:
 
 
 @pytest.fixture
-async def kube(kubesim: KubesimProcess) -> AsyncIterator[KubeApi]:
-    api = await KubeApi.connect(StreamingSettings(kubeconfig=kubesim.kubeconfig))
+async def kube(kubesim: KubesimProcess) -> AsyncIterator[Kube]:
+    api = await Kube.connect(KubeSettings(kubesim.kubeconfig))
+    assert api is not None
     yield api
     await api.close()
 
@@ -58,7 +59,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_resume_after_a_broken_watch_and_relist_after_410(kubesim: KubesimProcess, kube: KubeApi) -> None:
+async def test_resume_after_a_broken_watch_and_relist_after_410(kubesim: KubesimProcess, kube: Kube) -> None:
     namespace = "informer-a"
     kubesim.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     _configmap(kubesim, namespace, "first")
@@ -97,7 +98,7 @@ async def test_resume_after_a_broken_watch_and_relist_after_410(kubesim: Kubesim
     await _stop(task)
 
 
-async def test_bookmarks_move_the_resource_version_without_changes(kubesim: KubesimProcess, kube: KubeApi) -> None:
+async def test_bookmarks_move_the_resource_version_without_changes(kubesim: KubesimProcess, kube: Kube) -> None:
     namespace = "informer-b"
     kubesim.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     recorder = Recorder()
@@ -115,25 +116,27 @@ class RefusingWatches:
     """The Kubernetes API as an informer sees it, answering the first watch with an HTTP 410 status (as API
     servers without a watch cache do) instead of kubesim's ERROR event inside the stream."""
 
-    def __init__(self, kube: KubeApi) -> None:
+    def __init__(self, kube: Kube) -> None:
         self.kube = kube
         self.lists = 0
         self.refused = 0
 
-    async def list(self, kind: LiveKind, namespace: str) -> tuple[list[dict[str, Any]], str]:
+    async def list_with_version(self, path: str, *, metadata_only: bool,
+                                timeout: Timeout) -> tuple[list[JsonObject], str]:
         self.lists += 1
-        return await self.kube.list(kind, namespace)
+        return await self.kube.list_with_version(path, metadata_only=metadata_only, timeout=timeout)
 
-    async def watch(self, kind: LiveKind, namespace: str, resource_version: str,
-                    timeout_seconds: int) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+    async def watch(self, path: str, resource_version: str, *, timeout_seconds: int,
+                    metadata_only: bool) -> AsyncIterator[tuple[str, JsonObject]]:
         if not self.refused:
             self.refused += 1
-            raise KubeError(410, b'{"kind":"Status","reason":"Expired","code":410,"message":"too old"}')
-        async for event in self.kube.watch(kind, namespace, resource_version, timeout_seconds):
+            raise KubeError.from_response(410, b'{"kind":"Status","reason":"Expired","code":410,"message":"too old"}')
+        async for event in self.kube.watch(path, resource_version, timeout_seconds=timeout_seconds,
+                                           metadata_only=metadata_only):
             yield event
 
 
-async def test_an_http_410_on_the_watch_request_relists(kubesim: KubesimProcess, kube: KubeApi) -> None:
+async def test_an_http_410_on_the_watch_request_relists(kubesim: KubesimProcess, kube: Kube) -> None:
     namespace = "informer-c"
     kubesim.request("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
     _configmap(kubesim, namespace, "before")

@@ -1,4 +1,5 @@
-"""Pure logic of the streaming service: what may be cached and sent, log timestamps, who serves a namespace."""
+"""Pure logic of the streaming service: what may be cached and sent, who serves a namespace (log timestamps:
+libs/kube/tests)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ from collections import Counter
 from oneclick_core.contracts.streaming import KINDS_BY_NAME, SECRET_KIND
 from oneclick_streaming.coordinator import owner_of
 from oneclick_streaming.informer import LAST_APPLIED, clean
-from oneclick_streaming.kube import parse_nanos, split_timestamp
 
 
 def test_a_secret_keeps_only_its_metadata() -> None:
@@ -27,15 +27,6 @@ def test_other_objects_lose_managed_fields_and_say_what_they_are() -> None:
     assert clean(KINDS_BY_NAME["pod"], pod) == {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
                                                 "spec": {"containers": []}}
     assert clean(KINDS_BY_NAME["hpa"], {"metadata": {}})["apiVersion"] == "autoscaling/v2"
-
-
-def test_log_timestamps_keep_nanoseconds_however_kubernetes_trims_them() -> None:
-    assert parse_nanos("2024-05-01T10:00:00Z") == 1714557600 * 10**9
-    assert parse_nanos("2024-05-01T10:00:00.5Z") == 1714557600 * 10**9 + 500_000_000
-    assert parse_nanos("2024-05-01T10:00:00.123456789Z") == 1714557600 * 10**9 + 123_456_789
-    assert parse_nanos("2024-05-01T10:00:00.5Z") > parse_nanos("2024-05-01T10:00:00.12Z")
-    assert split_timestamp("2024-05-01T10:00:00.1Z GET / 200") == (1714557600 * 10**9 + 100_000_000, "GET / 200")
-    assert split_timestamp("garbage") == (0, "")
 
 
 def test_namespaces_are_split_between_replicas_and_move_only_with_their_replica() -> None:

@@ -30,8 +30,11 @@ from nats.js.errors import BucketNotFoundError
 from nats.js.kv import KeyValue
 from pydantic import BaseModel, Field
 
+# The kinds module by name: this contract's SERVICE is the streaming service, not the Kubernetes kind.
+from oneclick_core import kinds
 from oneclick_core.contracts.envelope import LIVE_SUBJECT_PREFIX
 from oneclick_core.contracts.rpc import RpcMethod
+from oneclick_core.kinds import ObjectType
 
 SERVICE = "streaming"
 LIVE_BUCKET = "oneclick-live"
@@ -54,38 +57,32 @@ class LiveKind:
     """A kind of Kubernetes object the live views show, under One-Click's name for it."""
 
     name: str  # One-Click's name in WebSocket messages (``pod``, ``pvc``, ``sa``, ...)
-    group: str
-    version: str
-    plural: str
-    kind: str  # the Kubernetes kind (``Pod``), as in an Event's involvedObject.kind
+    object_type: ObjectType
 
     @property
-    def api_version(self) -> str:
-        return f"{self.group}/{self.version}" if self.group else self.version
-
-    def path(self, namespace: str) -> str:
-        base = f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
-        return f"{base}/namespaces/{namespace}/{self.plural}"
+    def kind(self) -> str:
+        """The Kubernetes kind (``Pod``), as in an Event's involvedObject.kind."""
+        return self.object_type.kind
 
 
-EVENT_KIND = LiveKind("event", "", "v1", "events", "Event")
-SECRET_KIND = LiveKind("secret", "", "v1", "secrets", "Secret")
+EVENT_KIND = LiveKind("event", kinds.EVENT)
+SECRET_KIND = LiveKind("secret", kinds.SECRET)
 
 # The original's kind names first (``pv`` is left out: PersistentVolumes are cluster-scoped, carry no
 # One-Click labels and were never shown); Deployments, ReplicaSets and HPAs are new.
 MAP_KINDS: tuple[LiveKind, ...] = (
-    LiveKind("pod", "", "v1", "pods", "Pod"),
-    LiveKind("service", "", "v1", "services", "Service"),
-    LiveKind("ingress", "networking.k8s.io", "v1", "ingresses", "Ingress"),
-    LiveKind("configmap", "", "v1", "configmaps", "ConfigMap"),
+    LiveKind("pod", kinds.POD),
+    LiveKind("service", kinds.SERVICE),
+    LiveKind("ingress", kinds.INGRESS),
+    LiveKind("configmap", kinds.CONFIG_MAP),
     SECRET_KIND,
-    LiveKind("pvc", "", "v1", "persistentvolumeclaims", "PersistentVolumeClaim"),
-    LiveKind("sa", "", "v1", "serviceaccounts", "ServiceAccount"),
-    LiveKind("deployment", "apps", "v1", "deployments", "Deployment"),
-    LiveKind("replicaset", "apps", "v1", "replicasets", "ReplicaSet"),
-    LiveKind("job", "batch", "v1", "jobs", "Job"),
-    LiveKind("cronjob", "batch", "v1", "cronjobs", "CronJob"),
-    LiveKind("hpa", "autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler"),
+    LiveKind("pvc", kinds.PERSISTENT_VOLUME_CLAIM),
+    LiveKind("sa", kinds.SERVICE_ACCOUNT),
+    LiveKind("deployment", kinds.DEPLOYMENT),
+    LiveKind("replicaset", kinds.REPLICA_SET),
+    LiveKind("job", kinds.JOB),
+    LiveKind("cronjob", kinds.CRONJOB),
+    LiveKind("hpa", kinds.HORIZONTAL_POD_AUTOSCALER),
 )
 LIVE_KINDS: tuple[LiveKind, ...] = (*MAP_KINDS, EVENT_KIND)
 KINDS_BY_NAME: dict[str, LiveKind] = {kind.name: kind for kind in LIVE_KINDS}
