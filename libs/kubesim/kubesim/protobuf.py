@@ -130,12 +130,12 @@ def _special(kind: str, raw: bytes) -> Any:
     raise ProtobufError(f"unknown special message {kind}")
 
 
-_SPECIAL = frozenset({"meta.Time", "meta.MicroTime", "res.Quantity", "meta.Duration", "intstr.IntOrString",
+SPECIAL = frozenset({"meta.Time", "meta.MicroTime", "res.Quantity", "meta.Duration", "intstr.IntOrString",
                       "rt.RawExtension", "meta.FieldsV1"})
 
 
 def _value(kind: str, raw: Any) -> Any:
-    if kind in _SPECIAL:
+    if kind in SPECIAL:
         return _special(kind, bytes(raw))
     if kind in FIELDS:
         return decode_message(kind, bytes(raw))
