@@ -1,6 +1,6 @@
 """Applying the updater's ``autoupdate.tag_found``: the running rollout is replaced by one with the new tag.
 
-The new rollout is created exactly as a user's would be (:func:`writing.create`, the deployment's owner
+The new rollout is created exactly as a user's would be (:func:`changing.create`, the deployment's owner
 as the actor): the running rollout ends in the same transaction, the events go out through the outbox,
 the executor applies it and the UI shows it. Only the image tag differs from the running manifest,
 which is read here in full (secrets included) and never leaves the transaction.
@@ -25,8 +25,8 @@ from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_core.errors import ApiError
 from oneclick_core.inbox import claim
 from oneclick_core.logs import get_logger
-from oneclick_records import writing
-from oneclick_records.model import ROLLOUTS
+from oneclick_records import changing
+from oneclick_records.collections.rollouts import ROLLOUTS
 
 log = get_logger(__name__)
 
@@ -75,7 +75,7 @@ class AutoUpdating:
         manifest["spec"]["image"]["tag"] = found.tag
         owner = Actor(id=deployment["user"], collection="users")
         try:
-            record = await writing.create(conn, ROLLOUTS, owner, {
+            record = await changing.create(conn, ROLLOUTS, owner, {
                 "manifest": manifest, "project": deployment["project"], "deployment": found.deployment}, [])
         except ApiError as exc:
             if exc.status == 400:

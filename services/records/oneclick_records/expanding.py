@@ -3,8 +3,9 @@ target collection's view rule, fetched with one query per relation and level (ne
 
 Relations the actor may not see, or that point nowhere, are left out silently, as PocketBase does. Users
 come from the read-model and obey the users collection's rule like any other target: oneself only (superusers:
-everyone), whoever the relation names. Expanded records are shown as the actor may read them
-(:func:`~oneclick_core.contracts.records.seen_by`): ``expand=blueprint`` lists no one else's subscribers.
+everyone), whoever the relation names, and never a deleted account (its ``exists_rule``). Expanded records are
+shown as the actor may read them (the target's ``seen_by``): ``expand=blueprint`` lists no one else's
+subscribers, ``expand=user`` no one else's hidden email.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from typing import Any
 import asyncpg
 
 from oneclick_core.contracts.auth import Actor
-from oneclick_core.contracts.records import JsonObject, seen_by
+from oneclick_core.contracts.records import JsonObject
 from oneclick_records.access import Params, can_view
-from oneclick_records.model import ALL_COLLECTIONS, USERS, Collection, Kind
-from oneclick_records.serializing import to_record, user_for
+from oneclick_records.declaring import Collection, Kind
+from oneclick_records.model import ALL_COLLECTIONS
+from oneclick_records.serializing import to_record
 
 
 async def expand(conn: asyncpg.Connection, collection: Collection, records: list[JsonObject],
@@ -60,10 +62,6 @@ async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], ac
                  ) -> Mapping[str, JsonObject]:
     params = Params(sorted(ids))
     rule = can_view(target, actor, params)
-    condition = "NOT t.deleted AND " if target is USERS else ""
-    rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE {condition}t.id = ANY ($1) AND {rule}",
-                            *params.values)
-    records = {row["id"]: seen_by(target.name, to_record(target, row), actor) for row in rows}
-    if target is USERS:
-        records = {i: user_for(actor.id, r, superuser=actor.is_superuser) for i, r in records.items()}
-    return records
+    rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE {target.exists_sql()} AND t.id = ANY ($1) "
+                            f"AND {rule}", *params.values)
+    return {row["id"]: target.seen_by(to_record(target, row), actor) for row in rows}

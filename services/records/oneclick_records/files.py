@@ -10,7 +10,7 @@ import asyncpg
 
 from oneclick_core.contracts.auth import FileUpload
 from oneclick_core.errors import field_error
-from oneclick_records.model import Collection
+from oneclick_records.declaring import Collection
 
 MAX_FILE_BYTES = 5 * 1024 * 1024  # PocketBase's default maxSize of a file field
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/svg+xml"})

@@ -1,4 +1,8 @@
-"""RPC handlers: each opens a connection (and a transaction for writes) and calls the matching operation."""
+"""RPC handlers: each opens a connection (and a transaction for writes) and calls the matching operation.
+
+A write goes on to :mod:`~oneclick_records.changing` (the collection's hooks around the generic write); reads to
+:mod:`~oneclick_records.querying`; the answer leaves as the actor may read it (``present``).
+"""
 
 from __future__ import annotations
 
@@ -8,23 +12,19 @@ from oneclick_core.contracts import records as rpc
 from oneclick_core.contracts.auth import FileContent
 from oneclick_core.errors import ApiError
 from oneclick_core.search.schema import Schema
-from oneclick_records import writing
-from oneclick_records.blueprints import leave_blueprint, refuse_users_on_create, share_blueprint
-from oneclick_records.model import BLUEPRINTS, PROJECTS, search_schema
-from oneclick_records.querying import (
-    collection_named,
-    deployment_access,
-    file_of,
-    list_records,
-    present,
-    view_record,
-)
+from oneclick_records import changing
+from oneclick_records.collections.blueprints import BLUEPRINTS, leave_blueprint, share_blueprint
+from oneclick_records.collections.deployments import deployment_access
+from oneclick_records.collections.projects import PROJECTS
+from oneclick_records.declaring import UserDirectory
+from oneclick_records.model import search_schema
+from oneclick_records.querying import collection_named, file_of, list_records, present, view_record
 from oneclick_records.reconciling import deployment_state, index_page, project_policy
 from oneclick_records.tenancy import Tenancy
 
 
 class RecordHandlers:
-    def __init__(self, pool: asyncpg.Pool, users: writing.UserDirectory, tenancy: Tenancy,
+    def __init__(self, pool: asyncpg.Pool, users: UserDirectory, tenancy: Tenancy,
                  schema: Schema | None = None) -> None:
         self._pool = pool
         self._users = users
@@ -45,12 +45,10 @@ class RecordHandlers:
 
     async def create(self, request: rpc.CreateRequest) -> rpc.RecordResult:
         collection = collection_named(request.collection)
-        if collection is BLUEPRINTS:
-            refuse_users_on_create(request.actor, request.data, writing.CREATE_FAILED)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                record = await writing.create(conn, collection, request.actor, request.data, request.files,
-                                              users=self._users, tenancy=self._tenancy)
+                record = await changing.create(conn, collection, request.actor, request.data, request.files,
+                                               users=self._users, tenancy=self._tenancy)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 
@@ -58,15 +56,15 @@ class RecordHandlers:
         collection = collection_named(request.collection)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                record = await writing.update(conn, collection, request.id, request.actor, request.data,
-                                              request.files, users=self._users, tenancy=self._tenancy)
+                record = await changing.update(conn, collection, request.id, request.actor, request.data,
+                                               request.files, users=self._users, tenancy=self._tenancy)
             return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
                                                          request.expand, request.fields))
 
     async def delete(self, request: rpc.DeleteRequest) -> rpc.Deleted:
         collection = collection_named(request.collection)
         async with self._pool.acquire() as conn, conn.transaction():
-            await writing.delete(conn, collection, request.id, request.actor)
+            await changing.delete(conn, collection, request.id, request.actor)
         return rpc.Deleted()
 
     async def get_file(self, request: rpc.FileRequest) -> FileContent:

@@ -9,23 +9,16 @@ from typing import Literal
 
 import asyncpg
 
-from oneclick_core.contracts.records import Audience, JsonObject, RecordChange, record_event
+from oneclick_core.contracts.records import JsonObject, RecordChange, record_event
 from oneclick_core.outbox import enqueue
 from oneclick_core.tracing import current_traceparent
 from oneclick_manifest.redaction import redact_manifest
-from oneclick_records.model import BLUEPRINTS, DEPLOYMENTS, PROJECTS, Collection
+from oneclick_records.declaring import Collection
 
 SCHEMA = "records"
 SOURCE = "records"
 
 Action = Literal["create", "update", "delete"]
-
-
-def audience_of(collection: Collection, record: JsonObject) -> Audience:
-    owner = record.get(collection.owner_field)
-    if collection is BLUEPRINTS:
-        return Audience(owner=owner, users=list(record.get("users") or []), public=not record.get("private"))
-    return Audience(owner=owner)
 
 
 def redacted(record: JsonObject) -> JsonObject:
@@ -37,14 +30,10 @@ def redacted(record: JsonObject) -> JsonObject:
 
 def change_of(collection: Collection, action: Action, record: JsonObject, changed: list[str] | None = None
               ) -> RecordChange:
-    if collection is PROJECTS:
-        project, deployment = record["id"], None
-    elif collection is DEPLOYMENTS:
-        project, deployment = record.get("project"), record["id"]
-    else:
-        project, deployment = record.get("project"), record.get("deployment")
+    project = record.get(collection.project_field) if collection.project_field else None
+    deployment = record.get(collection.deployment_field) if collection.deployment_field else None
     return RecordChange(collection=collection.name, action=action, record=redacted(record),
-                        changed=sorted(changed or []), audience=audience_of(collection, record),
+                        changed=sorted(changed or []), audience=collection.audience(record),
                         project=project or None, deployment=deployment or None)
 
 

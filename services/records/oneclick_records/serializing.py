@@ -8,7 +8,7 @@ from typing import Any
 
 from oneclick_core.contracts.records import JsonObject
 from oneclick_core.timestamps import format_pb
-from oneclick_records.model import USERS, Collection, Kind
+from oneclick_records.declaring import Collection, Kind
 
 
 def pb_date(value: datetime | None) -> str:
@@ -32,13 +32,3 @@ def to_record(collection: Collection, row: Mapping[str, Any]) -> JsonObject:
         record[field.name] = value
     return record
 
-
-def user_for(viewer_id: str | None, record: JsonObject, *, superuser: bool = False) -> JsonObject:
-    """A users record as ``viewer`` may read it: the email only for oneself or when made visible."""
-    if superuser or record["id"] == viewer_id or record.get("emailVisibility"):
-        return record
-    return {**record, "email": ""}
-
-
-def is_users(collection: Collection) -> bool:
-    return collection is USERS

@@ -9,7 +9,7 @@ and are each harmless to repeat, so a crash anywhere resumes on the redelivery:
 
 1. the row becomes a tombstone: marked deleted, personal fields cleared (the row itself stays, so a
    late ``user.updated`` cannot bring the account back, and every later write naming it is refused);
-2. every record the user owns is deleted through :func:`writing.delete` with the user as the actor, one
+2. every record the user owns is deleted through :func:`changing.delete` with the user as the actor, one
    transaction per record with its cascades — projects first, so the project's deployments, rollouts
    and autoUpdates go with it and ``project.deleted`` makes the executor delete the namespace, exactly
    as when the user deletes a project; then whatever the user owns elsewhere, and their blueprints;
@@ -37,9 +37,13 @@ from oneclick_core.errors import ApiError
 from oneclick_core.inbox import claim, claimed
 from oneclick_core.logs import get_logger
 from oneclick_core.timestamps import parse_pb
-from oneclick_records import writing
-from oneclick_records.blueprints import unshare_blueprint
-from oneclick_records.model import AUTO_UPDATES, BLUEPRINTS, DEPLOYMENTS, PROJECTS, ROLLOUTS, Collection
+from oneclick_records import changing
+from oneclick_records.collections.autoupdates import AUTO_UPDATES
+from oneclick_records.collections.blueprints import BLUEPRINTS, unshare_blueprint
+from oneclick_records.collections.deployments import DEPLOYMENTS
+from oneclick_records.collections.projects import PROJECTS
+from oneclick_records.collections.rollouts import ROLLOUTS
+from oneclick_records.declaring import Collection
 from oneclick_records.userlocks import lock_for_deletion
 
 log = get_logger(__name__)
@@ -127,7 +131,7 @@ class UsersReadModel:
                 tried.add(record_id)
                 try:
                     async with self._pool.acquire() as conn, conn.transaction():
-                        await writing.delete(conn, collection, record_id, owner)
+                        await changing.delete(conn, collection, record_id, owner)
                     deleted += 1
                 except ApiError as exc:
                     if exc.status != 404:
