@@ -9,7 +9,7 @@ cannot interleave with another write: concurrent creates never overshoot a quota
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
@@ -17,9 +17,6 @@ from kubesim import limit_ranger, pod_security, quota, status
 from kubesim.resources import ResourceType
 from kubesim.status import ApiError
 from kubesim.store import Change, Store
-
-if TYPE_CHECKING:
-    from kubesim.apiserver import WriteOptions
 
 JSON = dict[str, Any]
 
@@ -56,16 +53,17 @@ class Admission:
             namespace = str(obj["metadata"].get("namespace") or "")
             limit_ranger.mutate_pod(obj, self._in_namespace(quota.LIMIT_RANGES, namespace))
 
-    def validate(self, rt: ResourceType, obj: JSON, old: JSON | None, opts: WriteOptions,
+    def validate(self, rt: ResourceType, obj: JSON, old: JSON | None, warnings: list[str],
                  subresource: str = "") -> None:
-        """Validating admission; raises the refusal, adds warnings to ``opts.warnings``."""
+        """Validating admission; raises the refusal, adds warnings to ``warnings`` (the write's, which the HTTP
+        layer sends as ``Warning`` headers)."""
         if subresource:
             return
         meta = obj.get("metadata") or {}
         name = str(meta.get("name") or "")
         namespace = str(meta.get("namespace") or "")
         if rt.key == "/namespaces":
-            self._namespace(obj, old, opts)
+            self._namespace(obj, old, warnings)
             return
         if not rt.namespaced or not namespace:
             return
@@ -81,14 +79,14 @@ class Admission:
                 if problem:
                     raise status.forbidden(rt.plural, rt.group, name, problem)
         if rt.key == quota.PODS or rt.key in pod_security.TEMPLATE_RESOURCES:
-            self._pod_security(rt, obj, old, namespace, name, opts)
+            self._pod_security(rt, obj, old, namespace, name, warnings)
         if self.usage.has_quota(namespace) and quota.handles(rt.key, "update" if old is not None else "create", ""):
             problem = quota.check(rt.key, obj, old, self._in_namespace(quota.QUOTAS, namespace), self.usage)
             if problem:
                 raise status.forbidden(rt.plural, rt.group, name, problem)
 
     def _pod_security(self, rt: ResourceType, obj: JSON, old: JSON | None, namespace: str, name: str,
-                      opts: WriteOptions) -> None:
+                      warnings: list[str]) -> None:
         ns = self.store.get("/namespaces", "", namespace)
         labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
         policy, _ = pod_security.namespace_policy(labels)
@@ -97,14 +95,14 @@ class Admission:
         if rt.key == quota.PODS:
             if old is not None and not pod_security.significant_pod_update(obj, old):
                 return
-            refusal, warnings = pod_security.check_pod(policy, obj.get("metadata"), obj.get("spec") or {})
+            refusal, found = pod_security.check_pod(policy, obj.get("metadata"), obj.get("spec") or {})
             if refusal:
                 raise status.forbidden(rt.plural, rt.group, name, refusal)
         else:
-            warnings = pod_security.check_template(policy, obj)
-        opts.warnings.extend(warnings)
+            found = pod_security.check_template(policy, obj)
+        warnings.extend(found)
 
-    def _namespace(self, obj: JSON, old: JSON | None, opts: WriteOptions) -> None:
+    def _namespace(self, obj: JSON, old: JSON | None, warnings: list[str]) -> None:
         labels = (obj.get("metadata") or {}).get("labels") or {}
         old_labels = ((old.get("metadata") or {}).get("labels") or {}) if old is not None else None
         causes = pod_security.namespace_label_causes(labels, old_labels)
@@ -114,7 +112,7 @@ class Admission:
         if old_labels is not None:
             # Read lazily: the pods are only looked at when the enforce level became stricter.
             pods = (self.store.get(quota.PODS, name, pod_name) for pod_name in self.usage.pod_names(name))
-            opts.warnings.extend(pod_security.namespace_update_warnings(
+            warnings.extend(pod_security.namespace_update_warnings(
                 name, labels, old_labels, (p for p in pods if p is not None)))
 
 

@@ -330,7 +330,7 @@ class ApiServer:
             strategy.validate(obj, None, self)
         if causes:
             raise status.invalid(rt.kind, rt.group, name, causes)
-        self.admission.validate(rt, obj, None, opts)
+        self.admission.validate(rt, obj, None, opts.warnings)
         if self.store.get(rt.key, namespace if rt.namespaced else "", name) is not None:
             raise status.already_exists(rt.plural, rt.group, name)
         if not prepared:
@@ -501,7 +501,7 @@ class ApiServer:
             if causes:
                 raise status.invalid(rt.kind, rt.group, name, causes)
         if validate and not subresource:
-            self.admission.validate(rt, new, old, opts)
+            self.admission.validate(rt, new, old, opts.warnings)
         if (rt.has_generation or rt.custom) and _spec_changed(rt, old, new):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         if record:

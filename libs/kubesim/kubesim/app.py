@@ -115,6 +115,13 @@ def error_response(error: ApiError) -> Response:
     return response
 
 
+def _log_response(output: bytes | AsyncIterator[bytes]) -> Response:
+    """A pod's log as plain text: all of it, or streamed as the container writes it (``follow``)."""
+    if isinstance(output, bytes):
+        return Response(output, media_type="text/plain")
+    return StreamingResponse(output, media_type="text/plain")
+
+
 def _bool(value: str | None) -> bool:
     return value is not None and value.lower() in ("true", "1", "yes")
 
@@ -286,7 +293,7 @@ class Api:
         if method in ("GET", "HEAD"):
             if sub == "log":
                 self.cluster.stats.count("get", stats_name)
-                return await self.cluster.logs.response(namespace, name, request.query_params)
+                return _log_response(self.cluster.logs.read(namespace, name, request.query_params))
             self.cluster.stats.count("get", stats_name)
             if sub == "scale":
                 return json_response(api.get_scale(rt, namespace, name))

@@ -1,4 +1,7 @@
-"""One emulated cluster: store, API semantics, controllers, logs, metrics, and its snapshot on disk."""
+"""One emulated cluster: store, API semantics, controllers, logs, metrics, and its snapshot on disk.
+
+A ``Cluster`` is what its controllers see of it through ``controllers.base.Context``; nothing it assembles
+imports this module."""
 
 from __future__ import annotations
 
@@ -10,10 +13,21 @@ from typing import Any
 
 from kubesim import bootstrap, clock, snapshot
 from kubesim.apiserver import ApiServer, WriteOptions
+from kubesim.controllers import (
+    deployments,
+    garbage,
+    hpa,
+    jobs,
+    namespaces,
+    quota,
+    services,
+    statefulsets,
+    volumes,
+)
 from kubesim.controllers.base import Controller, ControllerManager
 from kubesim.controllers.crds import CRD_KEY, CrdController, on_crd_change, sync_registry
 from kubesim.controllers.events import EventReaper, EventRecorder
-from kubesim.controllers.pods import Kubelet
+from kubesim.controllers.kubelet.kubelet import Kubelet
 from kubesim.logs import Logs
 from kubesim.metrics import Metrics
 from kubesim.names import NameSource
@@ -25,7 +39,6 @@ from kubesim.timings import Timings
 
 JSON = dict[str, Any]
 log = logging.getLogger("kubesim")
-SYSTEM = WriteOptions(field_manager="kube-apiserver")
 
 
 class Cluster:
@@ -38,40 +51,28 @@ class Cluster:
         self.api = ApiServer(self.store, self.registry, self.names)
         self.events = EventRecorder(self.api)
         self.stats = Stats()
-        self.logs = Logs(self)
-        self.metrics = Metrics(self)
+        self.metrics = Metrics(self.store)
         self.api.virtual["metrics.k8s.io/pods"] = self.metrics.pods
         self.api.virtual["metrics.k8s.io/nodes"] = self.metrics.nodes
         self.state_file = state_file
         self.store.add_listener(lambda change: on_crd_change(self.registry, change))
-        self.kubelet: Kubelet | None = None
+        # Set when shutting down: long-running responses (log follows) end instead of holding the server up.
+        self.stopping = asyncio.Event()
+        self.kubelet = Kubelet(self)
+        self.logs = Logs(self.api, timings.log_interval, self.stopping, self.kubelet.instance_times)
         self.controllers = ControllerManager(self._controllers())
         self.store.add_listener(self.controllers.on_change)
         self._snapshot_task: asyncio.Task[None] | None = None
         self._saved_rv = -1
-        # Set when shutting down: long-running responses (log follows) end instead of holding the server up.
-        self.stopping = asyncio.Event()
 
     def _controllers(self) -> list[Controller]:
-        from kubesim.controllers import (
-            deployments,
-            garbage,
-            hpa,
-            jobs,
-            namespaces,
-            quota,
-            services,
-            statefulsets,
-            volumes,
-        )
-
         return [
             CrdController(self),
             EventReaper(self),
             namespaces.NamespaceController(self),
             namespaces.ServiceAccountController(self),
             garbage.GarbageCollector(self),
-            self._kubelet(),
+            self.kubelet,
             deployments.DeploymentController(self),
             deployments.ReplicaSetController(self),
             statefulsets.StatefulSetController(self),
@@ -87,10 +88,6 @@ class Cluster:
             quota.ResourceQuotaController(self),
         ]
 
-    def _kubelet(self) -> Kubelet:
-        self.kubelet = Kubelet(self)
-        return self.kubelet
-
     # --- contents -------------------------------------------------------------------------------------------
 
     def bootstrap(self) -> None:
@@ -102,7 +99,7 @@ class Cluster:
             meta = obj["metadata"]
             if self.store.get(rt.key, meta.get("namespace", ""), meta["name"]) is None:
                 try:
-                    self.api.create(rt, meta.get("namespace", ""), obj, SYSTEM)
+                    self.api.create(rt, meta.get("namespace", ""), obj, WriteOptions(field_manager="kube-apiserver"))
                 except ApiError as exc:
                     log.warning("bootstrap: creating %s %s failed: %s", plural, meta["name"], exc)
 

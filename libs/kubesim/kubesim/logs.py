@@ -1,24 +1,23 @@
 """Synthetic container logs: deterministic lines per container instance, one every ``log_interval`` seconds while
-the container runs; ``follow`` streams new lines as they are due."""
+the container runs; ``follow`` streams new lines as they are due. What a log request reads is bytes, or a stream of
+them when following; ``app.py`` turns that into the HTTP response."""
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
-
-from starlette.responses import Response, StreamingResponse
+from typing import Any
 
 from kubesim import clock, status
+from kubesim.apiserver import ApiServer
 from kubesim.names import stable_fraction
 from kubesim.status import ApiError
 
-if TYPE_CHECKING:
-    from kubesim.cluster import Cluster
-
 JSON = dict[str, Any]
+# (pod uid, container, previous) -> exact (start, end) of that instance when the kubelet ran it, else None.
+InstanceTimes = Callable[[str, str, bool], "tuple[float, float | None] | None"]
 
 _PATHS = ("/", "/healthz", "/api/items", "/api/items/42", "/login", "/static/app.js", "/metrics", "/api/users/me")
 _METHODS = ("GET", "GET", "GET", "POST", "GET", "PUT", "GET", "DELETE")
@@ -86,15 +85,17 @@ def _bool_param(query: Mapping[str, str], name: str) -> bool:
 
 
 class Logs:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
+    """Reads pods through ``api``; ``stopping`` set ends every follow (the server is shutting down)."""
 
-    @property
-    def interval(self) -> float:
-        return self.cluster.timings.log_interval
+    def __init__(self, api: ApiServer, interval: float, stopping: asyncio.Event,
+                 instance_times: InstanceTimes) -> None:
+        self.api = api
+        self.interval = interval
+        self.stopping = stopping
+        self.instance_times = instance_times
 
     def _pod(self, namespace: str, name: str) -> JSON:
-        return self.cluster.api.get(self.cluster.api.rt("", "pods"), namespace, name)
+        return self.api.get(self.api.rt("", "pods"), namespace, name)
 
     def _parse(self, pod: JSON, query: Mapping[str, str]) -> Query:
         spec = pod.get("spec") or {}
@@ -139,8 +140,7 @@ class Logs:
 
     def instance_of(self, pod: JSON, container: str, previous: bool) -> Instance:
         instance = self._instance_from_status(pod, container, previous)
-        kubelet = self.cluster.kubelet
-        exact = kubelet.instance_times(str(pod["metadata"].get("uid")), container, previous) if kubelet else None
+        exact = self.instance_times(str(pod["metadata"].get("uid")), container, previous)
         # Statuses carry whole seconds; the kubelet knows the exact times of the instances it ran.
         if exact is not None and abs(exact[0] - instance.start) < 1.5:
             instance.start = exact[0]
@@ -228,7 +228,9 @@ class Logs:
     def _format(ts: float, text: str, timestamps: bool) -> bytes:
         return ((clock.rfc3339_nano(ts) + " " if timestamps else "") + text + "\n").encode()
 
-    async def response(self, namespace: str, name: str, query: Mapping[str, str]) -> Response:
+    def read(self, namespace: str, name: str, query: Mapping[str, str]) -> bytes | AsyncIterator[bytes]:
+        """What a ``pods/log`` request with ``query`` reads: the lines so far, or (following a running container)
+        a stream that goes on with each new line."""
         pod = self._pod(namespace, name)
         q = self._parse(pod, query)
         instance = self.instance_of(pod, q.container, q.previous)
@@ -245,9 +247,8 @@ class Logs:
             body = b"".join(backlog)
             if q.limit_bytes is not None:
                 body = body[: max(0, q.limit_bytes)]
-            return Response(body, media_type="text/plain")
-        return StreamingResponse(self._follow(namespace, name, q, instance, backlog, last + 1),
-                                 media_type="text/plain")
+            return body
+        return self._follow(namespace, name, q, instance, backlog, last + 1)
 
     async def _follow(self, namespace: str, name: str, q: Query, instance: Instance, backlog: list[bytes],
                       next_index: int) -> AsyncIterator[bytes]:
@@ -263,18 +264,18 @@ class Logs:
 
         if backlog:
             yield clip(b"".join(backlog))
-        rt = self.cluster.api.rt("", "pods")
+        rt = self.api.rt("", "pods")
         while limit is None or sent < limit:
             due = instance.start + next_index * self.interval
             delay = due - clock.now()
             if delay > 0:
                 try:
-                    await asyncio.wait_for(self.cluster.stopping.wait(), timeout=min(delay, 1.0))
+                    await asyncio.wait_for(self.stopping.wait(), timeout=min(delay, 1.0))
                 except TimeoutError:
                     pass
-            if self.cluster.stopping.is_set():
+            if self.stopping.is_set():
                 break
-            pod_now = self.cluster.store.get(rt.key, namespace, name)
+            pod_now = self.api.store.get(rt.key, namespace, name)
             if pod_now is None:
                 break
             current = self._current(pod_now, q.container)

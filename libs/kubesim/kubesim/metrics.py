@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubesim import clock, quantity
 from kubesim.names import stable_fraction
 from kubesim.resources import ResourceType
-
-if TYPE_CHECKING:
-    from kubesim.cluster import Cluster
+from kubesim.store import Store
 
 JSON = dict[str, Any]
 WINDOW_SECONDS = 15
@@ -44,25 +42,29 @@ def _running(pod: JSON) -> bool:
     return status.get("phase") == "Running" and not (pod.get("metadata") or {}).get("deletionTimestamp")
 
 
-class Metrics:
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
+def pod_usage(pod: JSON, at: float | None = None) -> dict[str, tuple[int, int]]:
+    """(CPU nanocores, memory bytes) of each running container of ``pod`` at ``at`` (now by default)."""
+    at = clock.now() if at is None else at
+    running = {cs.get("name") for cs in (pod.get("status") or {}).get("containerStatuses") or []
+               if (cs.get("state") or {}).get("running")}
+    uid = str(pod["metadata"].get("uid"))
+    return {str(c["name"]): container_usage(uid, c, at)
+            for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") in running}
 
-    def pod_usage(self, pod: JSON, at: float | None = None) -> dict[str, tuple[int, int]]:
-        at = clock.now() if at is None else at
-        running = {cs.get("name") for cs in (pod.get("status") or {}).get("containerStatuses") or []
-                   if (cs.get("state") or {}).get("running")}
-        uid = str(pod["metadata"].get("uid"))
-        return {str(c["name"]): container_usage(uid, c, at)
-                for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") in running}
+
+class Metrics:
+    """The ``metrics.k8s.io`` listers the API server serves as virtual resources."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
 
     def pods(self, rt: ResourceType, namespace: str | None) -> list[JSON]:
         now = clock.now()
         out = []
-        for pod in self.cluster.store.list("/pods", namespace):
+        for pod in self.store.list("/pods", namespace):
             if not _running(pod):
                 continue
-            usage = self.pod_usage(pod, now)
+            usage = pod_usage(pod, now)
             if not usage:
                 continue
             meta = pod["metadata"]
@@ -80,13 +82,13 @@ class Metrics:
     def nodes(self, rt: ResourceType, namespace: str | None) -> list[JSON]:
         now = clock.now()
         out = []
-        for node in self.cluster.store.list("/nodes"):
+        for node in self.store.list("/nodes"):
             node_name = node["metadata"]["name"]
             cpu = int(250_000_000 * (1 + 0.1 * math.sin(now / 60)))
             memory = int(1.2 * (1 << 30))
-            for pod in self.cluster.store.list("/pods"):
+            for pod in self.store.list("/pods"):
                 if (pod.get("spec") or {}).get("nodeName") == node_name and _running(pod):
-                    for c_cpu, c_mem in self.pod_usage(pod, now).values():
+                    for c_cpu, c_mem in pod_usage(pod, now).values():
                         cpu += c_cpu
                         memory += c_mem
             out.append({
@@ -97,14 +99,3 @@ class Metrics:
                 "usage": {"cpu": quantity.format_cpu_nanos(cpu), "memory": f"{memory // 1024}Ki"},
             })
         return out
-
-    def pod_cpu_utilization(self, pod: JSON) -> tuple[int, int] | None:
-        """(usage millicores, requested millicores) summed over a running pod's containers."""
-        if not _running(pod):
-            return None
-        usage = self.pod_usage(pod)
-        requested = 0
-        for c in (pod.get("spec") or {}).get("containers") or []:
-            requests = (c.get("resources") or {}).get("requests") or {}
-            requested += quantity.cpu_millis(requests.get("cpu"))
-        return sum(cpu for cpu, _ in usage.values()) // 1_000_000, requested

@@ -31,6 +31,11 @@ class Timings:
     spec_seconds_scale: float
     snapshot_interval: float  # periodic state snapshot (besides the one at shutdown)
 
+    def backoff(self, failures: int) -> float:
+        """The delay after ``failures`` consecutive failures: ``backoff_base`` after the first, doubling with each
+        one after it, at most ``backoff_max`` (the kubelet's and controllers' exponential back-off)."""
+        return float(min(self.backoff_max, self.backoff_base * 2 ** min(max(0, failures - 1), 30)))
+
     def with_overrides(self, **changes: float) -> Timings:
         return replace(self, **changes)  # type: ignore[arg-type]
 

@@ -9,7 +9,7 @@ import pytest
 
 from kubesim import clock, protobuf, quantity
 from kubesim.controllers.jobs import job_name, most_recent_schedule, next_schedule
-from kubesim.controllers.pods import image_behaviour, normalize_image
+from kubesim.controllers.kubelet.images import image_behaviour, normalize_image
 from kubesim.logs import line_text
 
 

@@ -1,46 +1,59 @@
-"""The controller loop: a de-duplicating work queue with delayed re-queues, one asyncio task per controller."""
+"""The controller loop: what a controller may use of its cluster (``Context``), a de-duplicating work queue with
+delayed re-queues, and one asyncio task per controller."""
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import heapq
 import itertools
 import logging
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from kubesim.store import Change
+from kubesim.controllers.objects import object_key
 
 if TYPE_CHECKING:
-    from kubesim.cluster import Cluster
+    from kubesim.apiserver import ApiServer
+    from kubesim.names import NameSource
+    from kubesim.resources import Registry
+    from kubesim.store import Change, Store
+    from kubesim.timings import Timings
 
 JSON = dict[str, Any]
 log = logging.getLogger("kubesim.controllers")
 
 
-def object_key(obj: JSON) -> str:
-    meta = obj.get("metadata") or {}
-    namespace = meta.get("namespace") or ""
-    return f"{namespace}/{meta.get('name')}" if namespace else str(meta.get("name"))
+class EventSink(Protocol):
+    """Where controllers record Kubernetes events (``events.EventRecorder``)."""
+
+    def record(self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "",
+               field_path: str = "") -> None: ...
 
 
-def split_key(key: str) -> tuple[str, str]:
-    namespace, _, name = key.rpartition("/")
-    return namespace, name
+class Context(Protocol):
+    """What a controller may use of the cluster it runs in; ``cluster.Cluster`` is one. Controllers read through
+    the store, write through the API server (with its semantics, minus HTTP), and take their pace from the
+    timings; work reaches them through their own queue, fed by the ``ControllerManager``."""
 
+    @property
+    def api(self) -> ApiServer: ...
 
-def controller_of(obj: JSON) -> JSON | None:
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or []:
-        if ref.get("controller"):
-            return dict(ref)
-    return None
+    @property
+    def store(self) -> Store: ...
 
+    @property
+    def registry(self) -> Registry: ...
 
-def owner_ref(owner: JSON, *, controller: bool = True) -> JSON:
-    meta = owner["metadata"]
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta["name"], "uid": meta["uid"],
-            "controller": controller, "blockOwnerDeletion": True}
+    @property
+    def timings(self) -> Timings: ...
+
+    @property
+    def events(self) -> EventSink: ...
+
+    @property
+    def names(self) -> NameSource: ...
 
 
 class WorkQueue:
@@ -97,27 +110,46 @@ class WorkQueue:
 
 
 class Controller:
-    """Subclasses set ``name`` and ``watches`` (storage keys, ``*`` for all) and implement ``reconcile``."""
+    """Subclasses set ``name``, ``component`` and ``watches`` (storage keys, ``*`` for all) and implement
+    ``reconcile``."""
 
     name = "controller"
+    # Who the controller's events and writes come from, as the real component names itself.
+    component = "kube-controller-manager"
     watches: tuple[str, ...] = ()
     # Also reconcile every key once at start (objects restored from a snapshot need attention).
     resync_on_start: tuple[str, ...] = ()
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
-        self.api = cluster.api
-        self.store = cluster.store
+    def __init__(self, context: Context) -> None:
+        self.context = context
+        self.api = context.api
+        self.store = context.store
+        self.timings = context.timings
         self.queue = WorkQueue()
         self._failures: dict[str, int] = {}
+
+    def event(self, obj: JSON, type_: str, reason: str, message: str, *, component: str = "", host: str = "",
+              field_path: str = "") -> None:
+        """Record an event about ``obj`` from this controller (or from ``component``)."""
+        self.context.events.record(obj, type_, reason, message, component or self.component, host=host,
+                                   field_path=field_path)
+
+    def write_status(self, resource: str, obj: JSON, status: JSON) -> None:
+        """Store ``status`` as ``obj``'s status subresource (``resource`` is its storage key), unless it is the
+        status ``obj`` has: an unchanged write would only cost watchers an event."""
+        if (obj.get("status") or {}) == status:
+            return
+        updated = copy.deepcopy(obj)
+        updated["status"] = status
+        group, _, plural = resource.partition("/")
+        self.api.write(self.api.rt(group, plural), updated, self.component, "status")
 
     def backoff(self, key: str) -> float:
         """Seconds until ``key``, whose last attempt failed, is tried again: doubling with every consecutive failure up
         to a cap, like client-go's per-item rate limiter, so a refused create never becomes a hot loop."""
-        failures = self._failures.get(key, 0)
-        self._failures[key] = failures + 1
-        timings = self.cluster.timings
-        return float(min(timings.backoff_max, timings.backoff_base * 2 ** min(failures, 30)))
+        failures = self._failures.get(key, 0) + 1
+        self._failures[key] = failures
+        return self.timings.backoff(failures)
 
     def forget(self, key: str) -> None:
         """``key`` succeeded (or is gone): its next failure starts the back-off afresh."""

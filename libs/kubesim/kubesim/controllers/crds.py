@@ -8,7 +8,8 @@ from typing import Any
 
 from kubesim import clock
 from kubesim.apiserver import DeleteOptions, WriteOptions
-from kubesim.controllers.base import Controller, split_key
+from kubesim.controllers.base import Controller
+from kubesim.controllers.objects import conditions_by_type, split_key, transition_time
 from kubesim.resources import (
     STANDARD_VERBS,
     STATUS,
@@ -84,12 +85,12 @@ def on_crd_change(registry: Registry, change: Change) -> None:
 
 class CrdController(Controller):
     name = "apiextensions"
+    component = MANAGER
     watches = (CRD_KEY,)
     resync_on_start = (CRD_KEY,)
 
     def reconcile(self, key: str) -> float | None:
         _, name = split_key(key)
-        rt = self.api.rt("apiextensions.k8s.io", "customresourcedefinitions")
         crd = self.store.get(CRD_KEY, "", name)
         if crd is None:
             return None
@@ -99,39 +100,39 @@ class CrdController(Controller):
         if CLEANUP_FINALIZER not in (meta.get("finalizers") or []):
             updated = copy.deepcopy(crd)
             updated["metadata"].setdefault("finalizers", []).append(CLEANUP_FINALIZER)
-            self.api.write(rt, updated, MANAGER)
+            self.api.write(self.api.rt("apiextensions.k8s.io", "customresourcedefinitions"), updated, MANAGER)
             crd = self.store.get(CRD_KEY, "", name) or crd
+        self.write_status(CRD_KEY, crd, self._status(crd))
+        return None
+
+    @staticmethod
+    def _status(crd: JSON) -> JSON:
+        """Names accepted and established (kubesim has no conflicting names to report), stored versions."""
         spec = crd.get("spec") or {}
         names = spec.get("names") or {}
         stamp = clock.rfc3339(clock.now())
-        existing = {c.get("type"): c for c in (crd.get("status") or {}).get("conditions") or []}
+        existing = conditions_by_type(crd)
 
         def condition(kind: str, reason: str, message: str) -> JSON:
-            before = existing.get(kind)
-            since = before.get("lastTransitionTime") if before and before.get("status") == "True" else stamp
-            return {"type": kind, "status": "True", "lastTransitionTime": since, "reason": reason,
+            return {"type": kind, "status": "True",
+                    "lastTransitionTime": transition_time(existing, kind, "True", stamp), "reason": reason,
                     "message": message}
 
         accepted = dict(names)
         accepted.setdefault("singular", str(names.get("kind", "")).lower())
-        new_status = {
+        return {
             "conditions": [condition("NamesAccepted", "NoConflicts", "no conflicts found"),
                            condition("Established", "InitialNamesAccepted", "the initial names have been accepted")],
             "acceptedNames": accepted,
             "storedVersions": sorted({str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")}
                                      | set((crd.get("status") or {}).get("storedVersions") or [])),
         }
-        if crd.get("status") != new_status:
-            updated = copy.deepcopy(crd)
-            updated["status"] = new_status
-            self.api.write(rt, updated, MANAGER, "status")
-        return None
 
     def _clean_up(self, crd: JSON) -> float | None:
         spec = crd.get("spec") or {}
         group = str(spec.get("group") or "")
         plural = str((spec.get("names") or {}).get("plural") or "")
-        storage = self.cluster.registry.storage_type(group, plural)
+        storage = self.context.registry.storage_type(group, plural)
         remaining = 0
         if storage is not None:
             for obj in self.store.list(storage.key):

@@ -5,14 +5,28 @@ them; ReplicaSets keeping their pod count."""
 from __future__ import annotations
 
 import copy
-import math
+from dataclasses import dataclass
 from typing import Any
 
 from kubesim import clock
 from kubesim.apiserver import DeleteOptions, WriteOptions
-from kubesim.controllers.base import Controller, controller_of, object_key, owner_ref, split_key
+from kubesim.controllers.base import Controller
 from kubesim.controllers.events import NORMAL, WARNING
+from kubesim.controllers.objects import (
+    active,
+    conditions_by_type,
+    controlled,
+    controller_of,
+    object_key,
+    owner_keys,
+    owner_ref,
+    pod_ready,
+    ready_since,
+    split_key,
+)
+from kubesim.intstr import scaled_value
 from kubesim.names import template_hash
+from kubesim.resources import ResourceType
 from kubesim.selectors import from_object
 from kubesim.status import ApiError
 from kubesim.store import Change
@@ -30,42 +44,15 @@ MAX_REPLICAS = "deployment.kubernetes.io/max-replicas"
 REPLICA_FAILURE = "ReplicaFailure"
 
 
-def resolve(value: Any, total: int, round_up: bool) -> int:
-    if isinstance(value, int):
-        return value
-    text = str(value)
-    if text.endswith("%"):
-        fraction = int(text[:-1]) * total / 100
-        return math.ceil(fraction) if round_up else math.floor(fraction)
-    return int(text)
-
-
 def surge_and_unavailable(deployment: JSON) -> tuple[int, int]:
     spec = deployment.get("spec") or {}
     replicas = int(spec.get("replicas", 1))
     rolling = (spec.get("strategy") or {}).get("rollingUpdate") or {}
-    surge = resolve(rolling.get("maxSurge", "25%"), replicas, True)
-    unavailable = resolve(rolling.get("maxUnavailable", "25%"), replicas, False)
+    surge = scaled_value(rolling.get("maxSurge", "25%"), replicas, True)
+    unavailable = scaled_value(rolling.get("maxUnavailable", "25%"), replicas, False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, min(unavailable, replicas)
-
-
-def pod_ready(pod: JSON) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
-
-
-def ready_since(pod: JSON) -> float | None:
-    for c in (pod.get("status") or {}).get("conditions") or []:
-        if c.get("type") == "Ready" and c.get("status") == "True":
-            return clock.parse_time(c.get("lastTransitionTime"))
-    return None
-
-
-def active(pod: JSON) -> bool:
-    return not pod["metadata"].get("deletionTimestamp") and \
-        (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
 
 
 def _template_without_hash(template: JSON) -> JSON:
@@ -85,23 +72,17 @@ def _revision(rs: JSON) -> int:
 
 class ReplicaSetController(Controller):
     name = "replicaset"
+    component = REPLICASET_CONTROLLER
     watches = ("apps/replicasets", "/pods")
     resync_on_start = ("apps/replicasets",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "apps/replicasets":
             return [object_key(change.obj)]
-        keys = []
-        for obj in (change.obj, change.old):
-            ref = controller_of(obj) if obj else None
-            if ref and ref.get("kind") == "ReplicaSet":
-                keys.append(f"{change.obj['metadata'].get('namespace')}/{ref['name']}")
-        return keys
+        return owner_keys(change, "ReplicaSet", old_too=True)
 
     def owned_pods(self, rs: JSON) -> list[JSON]:
-        uid = rs["metadata"]["uid"]
-        return [pod for resource, pod in self.store.dependents(uid) if resource == "/pods"
-                and (controller_of(pod) or {}).get("uid") == uid]
+        return controlled(self.store, rs, "/pods")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -147,11 +128,9 @@ class ReplicaSetController(Controller):
                 created = self.api.create(pods_rt, namespace, pod,
                                           WriteOptions(field_manager="kube-controller-manager"))
             except ApiError as exc:
-                self.cluster.events.record(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}",
-                                           REPLICASET_CONTROLLER)
+                self.event(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}")
                 return self.backoff(key), exc.message
-            self.cluster.events.record(rs, NORMAL, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}",
-                                       REPLICASET_CONTROLLER)
+            self.event(rs, NORMAL, "SuccessfulCreate", f"Created pod: {created['metadata']['name']}")
         self.forget(key)
         # More than a burst missing: the next sync creates more (after other work had its turn).
         return (0.0 if missing > BURST_REPLICAS else None), None
@@ -172,12 +151,11 @@ class ReplicaSetController(Controller):
                                 WriteOptions(field_manager="kube-controller-manager"))
             except ApiError:
                 continue
-            self.cluster.events.record(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                       REPLICASET_CONTROLLER)
+            self.event(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
 
     def _status(self, rs: JSON, alive: list[JSON], requeue: float | None, failure: str | None) -> float | None:
         spec = rs.get("spec") or {}
-        min_ready = float(spec.get("minReadySeconds") or 0) * self.cluster.timings.spec_seconds_scale
+        min_ready = float(spec.get("minReadySeconds") or 0) * self.timings.spec_seconds_scale
         now = clock.now()
         labels = from_object(spec.get("selector"))
         ready = [p for p in alive if pod_ready(p)]
@@ -204,34 +182,27 @@ class ReplicaSetController(Controller):
                                            "message": failure})
         if conditions:
             status["conditions"] = conditions
-        if (rs.get("status") or {}) != status:
-            updated = copy.deepcopy(rs)
-            updated["status"] = status
-            self.api.write(self.api.rt("apps", "replicasets"), updated, REPLICASET_CONTROLLER, "status")
+        self.write_status("apps/replicasets", rs, status)
         return requeue
 
 
 class DeploymentController(Controller):
     name = "deployment"
+    component = DEPLOYMENT_CONTROLLER
     watches = ("apps/deployments", "apps/replicasets")
     resync_on_start = ("apps/deployments",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "apps/deployments":
             return [object_key(change.obj)]
-        ref = controller_of(change.obj)
-        if ref and ref.get("kind") == "Deployment":
-            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
-        return []
+        return owner_keys(change, "Deployment")
 
     @property
-    def rs_rt(self) -> Any:
+    def rs_rt(self) -> ResourceType:
         return self.api.rt("apps", "replicasets")
 
     def owned(self, deployment: JSON) -> list[JSON]:
-        uid = deployment["metadata"]["uid"]
-        return [rs for resource, rs in self.store.dependents(uid) if resource == "apps/replicasets"
-                and (controller_of(rs) or {}).get("uid") == uid]
+        return controlled(self.store, deployment, "apps/replicasets")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -310,9 +281,8 @@ class DeploymentController(Controller):
                 if existing is not None and (controller_of(existing) or {}).get("uid") == \
                         deployment["metadata"]["uid"]:
                     return existing
-                bumped = copy.deepcopy(deployment)
-                bumped.setdefault("status", {})["collisionCount"] = collision + 1
-                self.api.write(self.api.rt("apps", "deployments"), bumped, DEPLOYMENT_CONTROLLER, "status")
+                self.write_status("apps/deployments", deployment,
+                                  {**(deployment.get("status") or {}), "collisionCount": collision + 1})
             return None
         if initial > 0:
             self._scaled_event(deployment, created, 0, initial)
@@ -333,9 +303,8 @@ class DeploymentController(Controller):
 
     def _scaled_event(self, deployment: JSON, rs: JSON, before: int, after: int) -> None:
         direction = "up" if after > before else "down"
-        self.cluster.events.record(deployment, NORMAL, "ScalingReplicaSet",
-                                   f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}",
-                                   DEPLOYMENT_CONTROLLER)
+        self.event(deployment, NORMAL, "ScalingReplicaSet",
+                   f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}")
 
     def _scale(self, deployment: JSON, rs: JSON, replicas: int) -> JSON:
         current = int((rs.get("spec") or {}).get("replicas", 0))
@@ -440,100 +409,126 @@ class DeploymentController(Controller):
 
     def _sync_status(self, deployment: JSON, new_rs: JSON | None, old_rs: list[JSON],
                      created_new: bool) -> float | None:
+        """Counts and conditions as ``kubectl rollout status`` reads them; seconds until the progress deadline
+        needs checking, or None."""
         spec = deployment["spec"]
         replicas = int(spec.get("replicas", 1))
+        counts = _Counts.of(new_rs, old_rs)
+        conditions = _Conditions(deployment)
+        _, max_unavailable = surge_and_unavailable(deployment)
+        if counts.available >= replicas - max_unavailable:
+            available = conditions("Available", True, "MinimumReplicasAvailable",
+                                   "Deployment has minimum availability.")
+        else:
+            available = conditions("Available", False, "MinimumReplicasUnavailable",
+                                   "Deployment does not have minimum availability.")
+        progressing, requeue = self._progressing(deployment, new_rs, counts, created_new, conditions)
+        status: JSON = {"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": counts.total,
+                        "updatedReplicas": counts.updated, "readyReplicas": counts.ready,
+                        "availableReplicas": counts.available}
+        unavailable = max(0, replicas - counts.available)
+        if unavailable:
+            status["unavailableReplicas"] = unavailable
+        status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
+        status["conditions"] = [available, progressing, *_replica_failure(([new_rs] if new_rs else []) + old_rs)]
+        old_status = deployment.get("status") or {}
+        if old_status.get("collisionCount"):
+            status["collisionCount"] = old_status["collisionCount"]
+        self.write_status("apps/deployments", deployment, status)
+        return requeue
+
+    def _progressing(self, deployment: JSON, new_rs: JSON | None, counts: _Counts, created_new: bool,
+                     conditions: _Conditions) -> tuple[JSON, float | None]:
+        """The Progressing condition, and when to look again for the progress deadline."""
+        spec = deployment["spec"]
+        replicas = int(spec.get("replicas", 1))
+        rs_name = new_rs["metadata"]["name"] if new_rs else ""
+        if spec.get("paused"):
+            return conditions("Progressing", True, "DeploymentPaused", "Deployment is paused") | {
+                "status": "Unknown"}, None
+        if new_rs is not None and counts.updated == replicas and counts.available >= replicas and \
+                counts.total == replicas and counts.new_available >= replicas:
+            return conditions("Progressing", True, "NewReplicaSetAvailable",
+                              f'ReplicaSet "{rs_name}" has successfully progressed.'), None
+        if created_new:
+            return conditions("Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"',
+                              progress=True), None
+        before = conditions.previous.get("Progressing")
+        deadline = spec.get("progressDeadlineSeconds")
+        scaled_deadline = float(deadline) * self.timings.spec_seconds_scale if deadline is not None else None
+        if counts.progressed(deployment) or before is None or before.get("reason") == "NewReplicaSetAvailable":
+            return conditions("Progressing", True, "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
+                              progress=True), (scaled_deadline + 0.01 if scaled_deadline is not None else None)
+        now = clock.now()
+        last_update = clock.parse_time(before.get("lastUpdateTime")) or now
+        timed_out = before.get("reason") == "ProgressDeadlineExceeded"
+        if timed_out or (scaled_deadline is not None and now - last_update > scaled_deadline):
+            if not timed_out:
+                self.event(deployment, WARNING, "ProgressDeadlineExceeded",
+                           f'ReplicaSet "{rs_name}" has timed out progressing.')
+            return conditions("Progressing", False, "ProgressDeadlineExceeded",
+                              f'ReplicaSet "{rs_name}" has timed out progressing.'), None
+        requeue = max(0.01, scaled_deadline - (now - last_update) + 0.01) if scaled_deadline is not None else None
+        return dict(before), requeue
+
+
+@dataclass(frozen=True)
+class _Counts:
+    """A Deployment's pod counts, summed over its ReplicaSets' statuses."""
+
+    total: int
+    updated: int
+    ready: int
+    available: int
+    new_available: int
+
+    @staticmethod
+    def of(new_rs: JSON | None, old_rs: list[JSON]) -> _Counts:
         all_rs = ([new_rs] if new_rs else []) + old_rs
 
         def stat(rs: JSON, key: str) -> int:
             return int((rs.get("status") or {}).get(key, 0))
 
-        total = sum(stat(rs, "replicas") for rs in all_rs)
-        updated = stat(new_rs, "replicas") if new_rs else 0
-        ready = sum(stat(rs, "readyReplicas") for rs in all_rs)
-        available = sum(stat(rs, "availableReplicas") for rs in all_rs)
-        _, max_unavailable = surge_and_unavailable(deployment)
-        now = clock.now()
-        stamp = clock.rfc3339(now)
-        previous = {c.get("type"): c for c in (deployment.get("status") or {}).get("conditions") or []}
+        return _Counts(total=sum(stat(rs, "replicas") for rs in all_rs),
+                       updated=stat(new_rs, "replicas") if new_rs else 0,
+                       ready=sum(stat(rs, "readyReplicas") for rs in all_rs),
+                       available=sum(stat(rs, "availableReplicas") for rs in all_rs),
+                       new_available=stat(new_rs, "availableReplicas") if new_rs else 0)
 
-        def condition(kind: str, ok: bool, reason: str, message: str, progress: bool = False) -> JSON:
-            before = previous.get(kind)
-            value = "True" if ok else "False"
-            changed = before is None or before.get("status") != value
-            same_reason = before is not None and before.get("reason") == reason and not changed
-            return {"type": kind, "status": value,
-                    "lastUpdateTime": before.get("lastUpdateTime", stamp) if same_reason and before and not progress
-                    else stamp,
-                    "lastTransitionTime": stamp if changed or before is None else before.get("lastTransitionTime"),
-                    "reason": reason, "message": message}
+    def progressed(self, deployment: JSON) -> bool:
+        """Whether the counts moved since the Deployment's status was written."""
+        old = deployment.get("status") or {}
+        return (old.get("updatedReplicas"), old.get("readyReplicas"), old.get("availableReplicas"),
+                old.get("replicas")) != (self.updated, self.ready, self.available, self.total)
 
-        conditions = []
-        if available >= replicas - max_unavailable:
-            conditions.append(condition("Available", True, "MinimumReplicasAvailable",
-                                        "Deployment has minimum availability."))
-        else:
-            conditions.append(condition("Available", False, "MinimumReplicasUnavailable",
-                                        "Deployment does not have minimum availability."))
-        rs_name = new_rs["metadata"]["name"] if new_rs else ""
-        complete = new_rs is not None and updated == replicas and available >= replicas and total == replicas \
-            and stat(new_rs, "availableReplicas") >= replicas
-        old_status = deployment.get("status") or {}
-        progressed = (old_status.get("updatedReplicas"), old_status.get("readyReplicas"),
-                      old_status.get("availableReplicas"), old_status.get("replicas")) != \
-            (updated, ready, available, total)
-        before_progress = previous.get("Progressing")
-        deadline = spec.get("progressDeadlineSeconds")
-        requeue: float | None = None
-        if spec.get("paused"):
-            conditions.append(condition("Progressing", True, "DeploymentPaused", "Deployment is paused")
-                              | {"status": "Unknown"})
-        elif complete:
-            conditions.append(condition("Progressing", True, "NewReplicaSetAvailable",
-                                        f'ReplicaSet "{rs_name}" has successfully progressed.'))
-        elif created_new:
-            conditions.append(condition("Progressing", True, "NewReplicaSetCreated",
-                                        f'Created new replica set "{rs_name}"', progress=True))
-        else:
-            last_update = clock.parse_time((before_progress or {}).get("lastUpdateTime")) or now
-            timed_out = (before_progress or {}).get("reason") == "ProgressDeadlineExceeded"
-            scaled_deadline = float(deadline) * self.cluster.timings.spec_seconds_scale \
-                if deadline is not None else None
-            if progressed or before_progress is None or (before_progress.get("reason") == "NewReplicaSetAvailable"):
-                conditions.append(condition("Progressing", True, "ReplicaSetUpdated",
-                                            f'ReplicaSet "{rs_name}" is progressing.', progress=True))
-                if scaled_deadline is not None:
-                    requeue = scaled_deadline + 0.01
-            elif timed_out or (scaled_deadline is not None and now - last_update > scaled_deadline):
-                if not timed_out:
-                    self.cluster.events.record(deployment, WARNING, "ProgressDeadlineExceeded",
-                                               f'ReplicaSet "{rs_name}" has timed out progressing.',
-                                               DEPLOYMENT_CONTROLLER)
-                conditions.append(condition("Progressing", False, "ProgressDeadlineExceeded",
-                                            f'ReplicaSet "{rs_name}" has timed out progressing.'))
-            else:
-                conditions.append(dict(before_progress))
-                if scaled_deadline is not None:
-                    requeue = max(0.01, scaled_deadline - (now - last_update) + 0.01)
-        # A ReplicaSet's ReplicaFailure (the new one's first) becomes the Deployment's.
-        failures = [c for rs in all_rs for c in (rs.get("status") or {}).get("conditions") or []
-                    if c.get("type") == REPLICA_FAILURE and c.get("status") == "True"]
-        if failures:
-            failed = failures[0]
-            conditions.append({"type": REPLICA_FAILURE, "status": "True",
-                               "lastUpdateTime": failed.get("lastTransitionTime"),
-                               "lastTransitionTime": failed.get("lastTransitionTime"),
-                               "reason": failed.get("reason"), "message": failed.get("message")})
-        status: JSON = {"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": total,
-                        "updatedReplicas": updated, "readyReplicas": ready, "availableReplicas": available}
-        unavailable = max(0, replicas - available)
-        if unavailable:
-            status["unavailableReplicas"] = unavailable
-        status = {k: v for k, v in status.items() if v or k == "observedGeneration"}
-        status["conditions"] = conditions
-        if old_status.get("collisionCount"):
-            status["collisionCount"] = old_status["collisionCount"]
-        if old_status != status:
-            new_obj = copy.deepcopy(deployment)
-            new_obj["status"] = status
-            self.api.write(self.api.rt("apps", "deployments"), new_obj, DEPLOYMENT_CONTROLLER, "status")
-        return requeue
+
+class _Conditions:
+    """Deployment conditions as the controller writes them: ``lastTransitionTime`` moves when the status changes,
+    ``lastUpdateTime`` also when the reason changes or (``progress``) whenever the rollout made progress."""
+
+    def __init__(self, deployment: JSON) -> None:
+        self.previous = conditions_by_type(deployment)
+        self.stamp = clock.rfc3339(clock.now())
+
+    def __call__(self, kind: str, ok: bool, reason: str, message: str, progress: bool = False) -> JSON:
+        before = self.previous.get(kind)
+        value = "True" if ok else "False"
+        changed = before is None or before.get("status") != value
+        same_reason = before is not None and before.get("reason") == reason and not changed
+        return {"type": kind, "status": value,
+                "lastUpdateTime": before.get("lastUpdateTime", self.stamp) if same_reason and before and not progress
+                else self.stamp,
+                "lastTransitionTime": self.stamp if changed or before is None else before.get("lastTransitionTime"),
+                "reason": reason, "message": message}
+
+
+def _replica_failure(all_rs: list[JSON]) -> list[JSON]:
+    """A ReplicaSet's ReplicaFailure (the new one's first) becomes the Deployment's."""
+    failures = [c for rs in all_rs for c in (rs.get("status") or {}).get("conditions") or []
+                if c.get("type") == REPLICA_FAILURE and c.get("status") == "True"]
+    if not failures:
+        return []
+    failed = failures[0]
+    return [{"type": REPLICA_FAILURE, "status": "True", "lastUpdateTime": failed.get("lastTransitionTime"),
+             "lastTransitionTime": failed.get("lastTransitionTime"), "reason": failed.get("reason"),
+             "message": failed.get("message")}]

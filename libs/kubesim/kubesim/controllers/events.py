@@ -6,15 +6,12 @@ import copy
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubesim import clock
 from kubesim.apiserver import ApiServer, WriteOptions
 from kubesim.controllers.base import Controller
 from kubesim.status import ApiError
-
-if TYPE_CHECKING:
-    from kubesim.cluster import Cluster
 
 JSON = dict[str, Any]
 log = logging.getLogger("kubesim.events")
@@ -103,14 +100,11 @@ class EventReaper(Controller):
 
     name = "event-ttl"
 
-    def __init__(self, cluster: Cluster) -> None:
-        super().__init__(cluster)
-
     def start_keys(self) -> list[str]:
         return ["reap"]
 
     def reconcile(self, key: str) -> float | None:
-        ttl = self.cluster.timings.event_ttl
+        ttl = self.timings.event_ttl
         rt = self.api.rt("", "events")
         cutoff = clock.now() - ttl
         for event in self.store.list(rt.key):

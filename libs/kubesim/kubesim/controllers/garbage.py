@@ -14,7 +14,6 @@ from kubesim.store import Change
 
 JSON = dict[str, Any]
 MANAGER = "generic-garbage-collector"
-OPTS = WriteOptions(field_manager=MANAGER)
 
 
 def _key(action: str, resource: str, obj: JSON) -> str:
@@ -24,6 +23,7 @@ def _key(action: str, resource: str, obj: JSON) -> str:
 
 class GarbageCollector(Controller):
     name = "garbage-collector"
+    component = MANAGER
     watches = ("*",)
 
     def keys_for(self, change: Change) -> list[str]:
@@ -45,7 +45,7 @@ class GarbageCollector(Controller):
 
     def _rt(self, resource: str) -> ResourceType | None:
         group, _, plural = resource.partition("/")
-        return self.cluster.registry.storage_type(group, plural)
+        return self.context.registry.storage_type(group, plural)
 
     def _delete(self, resource: str, obj: JSON, policy: str = "Background") -> None:
         rt = self._rt(resource)
@@ -54,7 +54,8 @@ class GarbageCollector(Controller):
         meta = obj["metadata"]
         try:
             self.api.delete(rt, str(meta.get("namespace") or ""), str(meta["name"]),
-                            DeleteOptions(propagation=policy, uid=meta.get("uid")), OPTS)
+                            DeleteOptions(propagation=policy, uid=meta.get("uid")),
+                            WriteOptions(field_manager=MANAGER))
         except ApiError:
             pass
 

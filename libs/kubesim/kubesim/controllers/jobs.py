@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,8 +14,9 @@ from croniter import croniter
 
 from kubesim import clock
 from kubesim.apiserver import DeleteOptions, WriteOptions
-from kubesim.controllers.base import Controller, controller_of, object_key, owner_ref, split_key
+from kubesim.controllers.base import Controller
 from kubesim.controllers.events import NORMAL, WARNING
+from kubesim.controllers.objects import controlled, object_key, owner_keys, owner_ref, pod_ready, split_key
 from kubesim.status import ApiError
 from kubesim.store import Change
 from kubesim.strategies import every_interval
@@ -34,18 +36,46 @@ def finished(job: JSON) -> str | None:
     return None
 
 
+@dataclass
+class _Pods:
+    """A Job's pods by outcome, and its counts (which never go down: the status remembers removed pods)."""
+
+    all: list[JSON]
+    failed_pods: list[JSON]
+    active: list[JSON]
+    succeeded: int
+    failed: int
+
+    @staticmethod
+    def of(pods: list[JSON], status: JSON) -> _Pods:
+        def phase(p: JSON) -> Any:
+            return (p.get("status") or {}).get("phase")
+
+        failed_pods = [p for p in pods if phase(p) == "Failed"]
+        return _Pods(all=pods, failed_pods=failed_pods,
+                     active=[p for p in pods if phase(p) not in ("Succeeded", "Failed")
+                             and not p["metadata"].get("deletionTimestamp")],
+                     succeeded=max(int(status.get("succeeded") or 0), sum(1 for p in pods if phase(p) == "Succeeded")),
+                     failed=max(int(status.get("failed") or 0), len(failed_pods)))
+
+
+def _finish(kind: str, reason: str, message: str, stamp: str) -> list[JSON]:
+    """The two conditions a finished Job gets: the criterion it met, then Complete or Failed."""
+    first = "SuccessCriteriaMet" if kind == "Complete" else "FailureTarget"
+    return [{"type": condition, "status": "True", "lastProbeTime": stamp, "lastTransitionTime": stamp,
+             "reason": reason, "message": message} for condition in (first, kind)]
+
+
 class JobController(Controller):
     name = "job"
+    component = JOB_CONTROLLER
     watches = ("batch/jobs", "/pods")
     resync_on_start = ("batch/jobs",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "batch/jobs":
             return [object_key(change.obj)]
-        ref = controller_of(change.obj)
-        if ref and ref.get("kind") == "Job":
-            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
-        return []
+        return owner_keys(change, "Job")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -53,96 +83,88 @@ class JobController(Controller):
         if job is None or job["metadata"].get("deletionTimestamp"):
             self.forget(key)
             return None
-        t = self.cluster.timings
+        now = clock.now()
+        if finished(job):
+            return self._ttl(job, now)
         spec = job.get("spec") or {}
         status = copy.deepcopy(job.get("status") or {})
-        now = clock.now()
-        uid = job["metadata"]["uid"]
-        pods = [p for r, p in self.store.dependents(uid) if r == "/pods" and (controller_of(p) or {}).get("uid") == uid]
-        done = finished(job)
-        if done:
-            return self._ttl(job, now)
         if not status.get("startTime") and not spec.get("suspend"):
             status["startTime"] = clock.rfc3339(now)
-        succeeded_pods = [p for p in pods if (p.get("status") or {}).get("phase") == "Succeeded"]
-        failed_pods = [p for p in pods if (p.get("status") or {}).get("phase") == "Failed"]
-        active = [p for p in pods if (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
-                  and not p["metadata"].get("deletionTimestamp")]
-        succeeded = max(int(status.get("succeeded") or 0), len(succeeded_pods))
-        failed = max(int(status.get("failed") or 0), len(failed_pods))
-        completions = spec.get("completions")
-        parallelism = int(spec.get("parallelism", 1))
-        backoff_limit = int(spec.get("backoffLimit", 6))
+        pods = _Pods.of(controlled(self.store, job, "/pods"), status)
         conditions = list(status.get("conditions") or [])
         stamp = clock.rfc3339(now)
+        completions = spec.get("completions")
         requeue: float | None = None
-        deadline = spec.get("activeDeadlineSeconds")
-        started = clock.parse_time(status.get("startTime"))
-        failure: tuple[str, str] | None = None
-        if failed > backoff_limit:
-            failure = ("BackoffLimitExceeded", "Job has reached the specified backoff limit")
-        elif deadline is not None and started is not None and \
-                now - started >= float(deadline) * t.spec_seconds_scale:
-            failure = ("DeadlineExceeded", "Job was active longer than specified deadline")
+        failure = self._failure(spec, status, pods.failed, now)
         if failure is not None:
-            self._kill(active)
-            conditions += [{"type": "FailureTarget", "status": "True", "lastProbeTime": stamp,
-                            "lastTransitionTime": stamp, "reason": failure[0], "message": failure[1]},
-                           {"type": "Failed", "status": "True", "lastProbeTime": stamp, "lastTransitionTime": stamp,
-                            "reason": failure[0], "message": failure[1]}]
-            self.cluster.events.record(job, WARNING, failure[0], failure[1], JOB_CONTROLLER)
-            active = []
-        elif (completions is not None and succeeded >= int(completions)) or \
-                (completions is None and succeeded > 0 and not active):
-            self._kill(active)
-            conditions += [{"type": "SuccessCriteriaMet", "status": "True", "lastProbeTime": stamp,
-                            "lastTransitionTime": stamp, "reason": "CompletionsReached",
-                            "message": "Reached expected number of succeeded pods"},
-                           {"type": "Complete", "status": "True", "lastProbeTime": stamp,
-                            "lastTransitionTime": stamp, "reason": "CompletionsReached",
-                            "message": "Reached expected number of succeeded pods"}]
+            self._kill(pods.active)
+            conditions += _finish("Failed", *failure, stamp)
+            self.event(job, WARNING, *failure)
+            pods.active = []
+        elif (completions is not None and pods.succeeded >= int(completions)) or \
+                (completions is None and pods.succeeded > 0 and not pods.active):
+            self._kill(pods.active)
+            conditions += _finish("Complete", "CompletionsReached", "Reached expected number of succeeded pods", stamp)
             status["completionTime"] = stamp
-            self.cluster.events.record(job, NORMAL, "Completed", "Job completed", JOB_CONTROLLER)
-            active = []
+            self.event(job, NORMAL, "Completed", "Job completed")
+            pods.active = []
         elif spec.get("suspend"):
-            self._kill(active)
-            active = []
+            self._kill(pods.active)
+            pods.active = []
         else:
-            remaining = (int(completions) - succeeded) if completions is not None else parallelism
-            want = max(0, min(parallelism, remaining))
-            missing = want - len(active)
-            if missing > 0:
-                # Failed pods are replaced after a back-off, like the job controller's exponential delay.
-                last_failure = max((clock.parse_time(self._finished_at(p)) or 0.0 for p in failed_pods), default=0.0)
-                wait = last_failure + min(t.backoff_max, t.backoff_base * (2 ** max(0, failed - 1))) - now \
-                    if failed else 0.0
-                if wait > 0:
-                    requeue = wait
-                else:
-                    created = self._create(job, missing, succeeded + len(active))
-                    active += created
-                    if len(created) < missing:
-                        # A pod was refused (quota, Pod Security, ...): try again after a growing back-off.
-                        requeue = self.backoff(key)
-                    else:
-                        self.forget(key)
-            if deadline is not None and started is not None:
-                left = float(deadline) * t.spec_seconds_scale - (now - started)
-                requeue = left if requeue is None else min(requeue, left)
-        ready = sum(1 for p in active if any(c.get("type") == "Ready" and c.get("status") == "True"
-                                             for c in (p.get("status") or {}).get("conditions") or []))
-        status.update({"active": len(active), "succeeded": succeeded, "failed": failed, "ready": ready,
-                       "terminating": sum(1 for p in pods if p["metadata"].get("deletionTimestamp")),
+            requeue = self._run(job, key, pods, status, now)
+        status.update({"active": len(pods.active), "succeeded": pods.succeeded, "failed": pods.failed,
+                       "ready": sum(1 for p in pods.active if pod_ready(p)),
+                       "terminating": sum(1 for p in pods.all if p["metadata"].get("deletionTimestamp")),
                        "uncountedTerminatedPods": {}})
         for key_name in ("active", "succeeded", "failed", "terminating"):
             if not status[key_name]:
                 del status[key_name]
         if conditions:
             status["conditions"] = conditions
-        if status != (job.get("status") or {}):
-            updated = copy.deepcopy(job)
-            updated["status"] = status
-            self.api.write(self.api.rt("batch", "jobs"), updated, JOB_CONTROLLER, "status")
+        self.write_status("batch/jobs", job, status)
+        return requeue
+
+    def _failure(self, spec: JSON, status: JSON, failed: int, now: float) -> tuple[str, str] | None:
+        """(reason, message) when the Job has failed: too many failed pods, or active past its deadline."""
+        if failed > int(spec.get("backoffLimit", 6)):
+            return "BackoffLimitExceeded", "Job has reached the specified backoff limit"
+        deadline = spec.get("activeDeadlineSeconds")
+        started = clock.parse_time(status.get("startTime"))
+        if deadline is not None and started is not None and \
+                now - started >= float(deadline) * self.timings.spec_seconds_scale:
+            return "DeadlineExceeded", "Job was active longer than specified deadline"
+        return None
+
+    def _run(self, job: JSON, key: str, pods: _Pods, status: JSON, now: float) -> float | None:
+        """Keep ``parallelism`` pods running until enough succeeded (failed ones replaced after a back-off); when
+        to look again."""
+        spec = job.get("spec") or {}
+        completions = spec.get("completions")
+        parallelism = int(spec.get("parallelism", 1))
+        remaining = (int(completions) - pods.succeeded) if completions is not None else parallelism
+        missing = max(0, min(parallelism, remaining)) - len(pods.active)
+        requeue: float | None = None
+        if missing > 0:
+            # Failed pods are replaced after a back-off, like the job controller's exponential delay.
+            last_failure = max((clock.parse_time(self._finished_at(p)) or 0.0 for p in pods.failed_pods),
+                               default=0.0)
+            wait = last_failure + self.timings.backoff(pods.failed) - now if pods.failed else 0.0
+            if wait > 0:
+                requeue = wait
+            else:
+                created = self._create(job, missing, pods.succeeded + len(pods.active))
+                pods.active += created
+                if len(created) < missing:
+                    # A pod was refused (quota, Pod Security, ...): try again after a growing back-off.
+                    requeue = self.backoff(key)
+                else:
+                    self.forget(key)
+        deadline = spec.get("activeDeadlineSeconds")
+        started = clock.parse_time(status.get("startTime"))
+        if deadline is not None and started is not None:
+            left = float(deadline) * self.timings.spec_seconds_scale - (now - started)
+            requeue = left if requeue is None else min(requeue, left)
         return requeue
 
     @staticmethod
@@ -174,11 +196,9 @@ class JobController(Controller):
                 made = self.api.create(self.api.rt("", "pods"), namespace, pod,
                                        WriteOptions(field_manager="kube-controller-manager"))
             except ApiError as exc:
-                self.cluster.events.record(job, WARNING, "FailedCreate", f"Error creating: {exc.message}",
-                                           JOB_CONTROLLER)
+                self.event(job, WARNING, "FailedCreate", f"Error creating: {exc.message}")
                 break
-            self.cluster.events.record(job, NORMAL, "SuccessfulCreate", f"Created pod: {made['metadata']['name']}",
-                                       JOB_CONTROLLER)
+            self.event(job, NORMAL, "SuccessfulCreate", f"Created pod: {made['metadata']['name']}")
             created.append(made)
         return created
 
@@ -198,7 +218,7 @@ class JobController(Controller):
         if finished_at is None:
             finished_at = max((clock.parse_time(c.get("lastTransitionTime")) or 0.0
                                for c in (job.get("status") or {}).get("conditions") or []), default=now)
-        due = finished_at + float(ttl) * self.cluster.timings.spec_seconds_scale
+        due = finished_at + float(ttl) * self.timings.spec_seconds_scale
         if now < due:
             return due - now
         try:
@@ -261,18 +281,23 @@ def job_name(cronjob: str, scheduled: float) -> str:
     return f"{cronjob}-{int(scheduled // 60)}"
 
 
+def _job_ref(job: JSON) -> JSON:
+    """A Job as a CronJob's ``status.active`` lists it."""
+    meta = job["metadata"]
+    return {"kind": "Job", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"],
+            "apiVersion": "batch/v1", "resourceVersion": meta["resourceVersion"]}
+
+
 class CronJobController(Controller):
     name = "cronjob"
+    component = CRONJOB_CONTROLLER
     watches = ("batch/cronjobs", "batch/jobs")
     resync_on_start = ("batch/cronjobs",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "batch/cronjobs":
             return [] if change.type == "DELETED" else [object_key(change.obj)]
-        ref = controller_of(change.obj)
-        if ref and ref.get("kind") == "CronJob":
-            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
-        return []
+        return owner_keys(change, "CronJob")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -282,74 +307,80 @@ class CronJobController(Controller):
         spec = cronjob.get("spec") or {}
         status = copy.deepcopy(cronjob.get("status") or {})
         now = clock.now()
-        uid = cronjob["metadata"]["uid"]
-        jobs = [j for r, j in self.store.dependents(uid) if r == "batch/jobs" and
-                (controller_of(j) or {}).get("uid") == uid]
-        active_refs = []
-        for job in jobs:
-            result = finished(job)
-            if result is None:
-                active_refs.append({"kind": "Job", "namespace": namespace, "name": job["metadata"]["name"],
-                                    "uid": job["metadata"]["uid"], "apiVersion": "batch/v1",
-                                    "resourceVersion": job["metadata"]["resourceVersion"]})
-            else:
-                was_active = any(ref.get("uid") == job["metadata"]["uid"] for ref in status.get("active") or [])
-                if was_active:
-                    self.cluster.events.record(cronjob, NORMAL, "SawCompletedJob",
-                                               f"Saw completed job: {job['metadata']['name']}, status: {result}",
-                                               CRONJOB_CONTROLLER)
-                if result == "Complete":
-                    completed = (job.get("status") or {}).get("completionTime")
-                    if completed and (not status.get("lastSuccessfulTime") or
-                                      str(completed) > str(status["lastSuccessfulTime"])):
-                        status["lastSuccessfulTime"] = completed
+        jobs = controlled(self.store, cronjob, "batch/jobs")
+        active_refs = self._observe(cronjob, jobs, status)
         self._history(cronjob, jobs)
-        requeue = self.cluster.timings.cron_tick
+        requeue = self.timings.cron_tick
         if not spec.get("suspend"):
-            last = clock.parse_time(status.get("lastScheduleTime")) or \
-                clock.parse_time(cronjob["metadata"].get("creationTimestamp")) or now
-            try:
-                scheduled, missed = most_recent_schedule(str(spec.get("schedule")), spec.get("timeZone"), last, now)
-                # Counted from the last run, not from now: ``@every`` schedules run on that grid.
-                upcoming = next_schedule(str(spec.get("schedule")), spec.get("timeZone"),
-                                         scheduled if scheduled is not None else last)
-                if upcoming <= now:
-                    upcoming = next_schedule(str(spec.get("schedule")), spec.get("timeZone"), now)
-            except (ValueError, KeyError) as exc:
-                self.cluster.events.record(cronjob, WARNING, "UnparseableSchedule",
-                                           f"unparseable schedule: {spec.get('schedule')!r} : {exc}",
-                                           CRONJOB_CONTROLLER)
+            due = self._due(cronjob, status, now)
+            if due is None:
                 return None
+            scheduled, missed, upcoming = due
             requeue = max(0.05, min(requeue, upcoming - now + 0.01))
             if missed > MAX_MISSED:
-                self.cluster.events.record(cronjob, WARNING, "TooManyMissedTimes",
-                                           "too many missed start times. Set or decrease .spec.startingDeadlineSeconds "
-                                           "or check clock skew", CRONJOB_CONTROLLER)
+                self.event(cronjob, WARNING, "TooManyMissedTimes", "too many missed start times. Set or decrease "
+                                                                   ".spec.startingDeadlineSeconds or check clock skew")
             deadline = spec.get("startingDeadlineSeconds")
             if scheduled is not None and (deadline is None or now - scheduled <= float(deadline)):
-                policy = spec.get("concurrencyPolicy", "Allow")
-                if policy == "Forbid" and active_refs:
-                    pass
-                else:
-                    if policy == "Replace":
-                        for ref in active_refs:
-                            self._delete_job(cronjob, str(ref["name"]))
-                        active_refs = []
-                    made = self._create_job(cronjob, scheduled)
-                    if made is not None:
-                        active_refs.append({"kind": "Job", "namespace": namespace, "name": made["metadata"]["name"],
-                                            "uid": made["metadata"]["uid"], "apiVersion": "batch/v1",
-                                            "resourceVersion": made["metadata"]["resourceVersion"]})
-                    status["lastScheduleTime"] = clock.rfc3339(scheduled)
+                active_refs = self._start(cronjob, scheduled, active_refs, status)
         if active_refs:
             status["active"] = active_refs
         else:
             status.pop("active", None)
-        if status != (cronjob.get("status") or {}):
-            updated = copy.deepcopy(cronjob)
-            updated["status"] = status
-            self.api.write(self.api.rt("batch", "cronjobs"), updated, CRONJOB_CONTROLLER, "status")
+        self.write_status("batch/cronjobs", cronjob, status)
         return requeue
+
+    def _observe(self, cronjob: JSON, jobs: list[JSON], status: JSON) -> list[JSON]:
+        """The Jobs still running (as ``status.active`` lists them); finished ones that were active are reported,
+        and the latest success goes into ``status.lastSuccessfulTime``."""
+        active_refs = []
+        for job in jobs:
+            result = finished(job)
+            if result is None:
+                active_refs.append(_job_ref(job))
+                continue
+            if any(ref.get("uid") == job["metadata"]["uid"] for ref in status.get("active") or []):
+                self.event(cronjob, NORMAL, "SawCompletedJob",
+                           f"Saw completed job: {job['metadata']['name']}, status: {result}")
+            completed = (job.get("status") or {}).get("completionTime")
+            if result == "Complete" and completed and (not status.get("lastSuccessfulTime") or
+                                                       str(completed) > str(status["lastSuccessfulTime"])):
+                status["lastSuccessfulTime"] = completed
+        return active_refs
+
+    def _due(self, cronjob: JSON, status: JSON, now: float) -> tuple[float | None, int, float] | None:
+        """(the latest scheduled time not run yet, how many were missed, the next one); None for a schedule that
+        cannot be read (an event says so)."""
+        spec = cronjob.get("spec") or {}
+        schedule, zone = str(spec.get("schedule")), spec.get("timeZone")
+        last = clock.parse_time(status.get("lastScheduleTime")) or \
+            clock.parse_time(cronjob["metadata"].get("creationTimestamp")) or now
+        try:
+            scheduled, missed = most_recent_schedule(schedule, zone, last, now)
+            # Counted from the last run, not from now: ``@every`` schedules run on that grid.
+            upcoming = next_schedule(schedule, zone, scheduled if scheduled is not None else last)
+            if upcoming <= now:
+                upcoming = next_schedule(schedule, zone, now)
+        except (ValueError, KeyError) as exc:
+            self.event(cronjob, WARNING, "UnparseableSchedule", f"unparseable schedule: {spec.get('schedule')!r} : "
+                                                                f"{exc}")
+            return None
+        return scheduled, missed, upcoming
+
+    def _start(self, cronjob: JSON, scheduled: float, active_refs: list[JSON], status: JSON) -> list[JSON]:
+        """Run the Job scheduled at ``scheduled`` as the concurrency policy allows; the active Jobs after that."""
+        policy = (cronjob.get("spec") or {}).get("concurrencyPolicy", "Allow")
+        if policy == "Forbid" and active_refs:
+            return active_refs
+        if policy == "Replace":
+            for ref in active_refs:
+                self._delete_job(cronjob, str(ref["name"]))
+            active_refs = []
+        made = self._create_job(cronjob, scheduled)
+        if made is not None:
+            active_refs.append(_job_ref(made))
+        status["lastScheduleTime"] = clock.rfc3339(scheduled)
+        return active_refs
 
     def _create_job(self, cronjob: JSON, scheduled: float) -> JSON | None:
         template = copy.deepcopy((cronjob.get("spec") or {}).get("jobTemplate") or {})
@@ -368,10 +399,9 @@ class CronJobController(Controller):
         except ApiError as exc:
             if exc.code == 409:
                 return None
-            self.cluster.events.record(cronjob, WARNING, "FailedCreate", f"Error creating job: {exc.message}",
-                                       CRONJOB_CONTROLLER)
+            self.event(cronjob, WARNING, "FailedCreate", f"Error creating job: {exc.message}")
             return None
-        self.cluster.events.record(cronjob, NORMAL, "SuccessfulCreate", f"Created job {name}", CRONJOB_CONTROLLER)
+        self.event(cronjob, NORMAL, "SuccessfulCreate", f"Created job {name}")
         return made
 
     def _delete_job(self, cronjob: JSON, name: str) -> None:
@@ -380,7 +410,7 @@ class CronJobController(Controller):
                             DeleteOptions(propagation="Background"), WriteOptions(field_manager=CRONJOB_CONTROLLER))
         except ApiError:
             return
-        self.cluster.events.record(cronjob, NORMAL, "SuccessfulDelete", f"Deleted job {name}", CRONJOB_CONTROLLER)
+        self.event(cronjob, NORMAL, "SuccessfulDelete", f"Deleted job {name}")
 
     def _history(self, cronjob: JSON, jobs: list[JSON]) -> None:
         spec = cronjob.get("spec") or {}

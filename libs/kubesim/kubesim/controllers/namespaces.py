@@ -3,17 +3,14 @@
 
 from __future__ import annotations
 
-import copy
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from kubesim import clock
 from kubesim.apiserver import DeleteOptions, WriteOptions
-from kubesim.controllers.base import Controller, split_key
+from kubesim.controllers.base import Context, Controller
+from kubesim.controllers.objects import conditions_by_type, split_key, transition_time
 from kubesim.status import ApiError
 from kubesim.store import Change
-
-if TYPE_CHECKING:
-    from kubesim.cluster import Cluster
 
 JSON = dict[str, Any]
 MANAGER = "kube-controller-manager"
@@ -35,8 +32,9 @@ class NamespaceController(Controller):
         if ns is None or not ns["metadata"].get("deletionTimestamp"):
             return None
         remaining: dict[str, int] = {}
-        for rt in self.cluster.registry:
-            if not rt.namespaced or rt.virtual or self.cluster.registry.storage_type(rt.group, rt.plural) is not rt:
+        registry = self.context.registry
+        for rt in registry:
+            if not rt.namespaced or rt.virtual or registry.storage_type(rt.group, rt.plural) is not rt:
                 continue
             for obj in self.store.list(rt.key, key):
                 remaining[rt.qualified] = remaining.get(rt.qualified, 0) + 1
@@ -75,17 +73,11 @@ class NamespaceController(Controller):
              "message": "All content-preserving finalizers finished"},
         ]
         status = ns.get("status") or {}
-        previous = {c.get("type"): c for c in status.get("conditions") or []}
-        conditions = []
-        for condition in wanted:
-            before = previous.get(condition["type"])
-            same = before is not None and before.get("status") == condition["status"]
-            conditions.append({**condition, "lastTransitionTime": before.get("lastTransitionTime") if same and before
-                               else stamp})
+        previous = conditions_by_type(ns)
+        conditions = [{**c, "lastTransitionTime": transition_time(previous, c["type"], c["status"], stamp)}
+                      for c in wanted]
         if status.get("conditions") != conditions:
-            updated = copy.deepcopy(ns)
-            updated["status"] = {**status, "phase": "Terminating", "conditions": conditions}
-            self.api.write(self.api.rt("", "namespaces"), updated, MANAGER, "status")
+            self.write_status("/namespaces", ns, {**status, "phase": "Terminating", "conditions": conditions})
 
 
 class ServiceAccountController(Controller):
@@ -95,8 +87,8 @@ class ServiceAccountController(Controller):
     watches = ("/namespaces", "/serviceaccounts", "/configmaps")
     resync_on_start = ("/namespaces",)
 
-    def __init__(self, cluster: Cluster) -> None:
-        super().__init__(cluster)
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
         self._ca_pem: str | None = None
 
     def keys_for(self, change: Change) -> list[str]:

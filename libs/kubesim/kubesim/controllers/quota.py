@@ -3,7 +3,6 @@ usage admission tracks, so ``kubectl describe quota`` shows what the namespace u
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable
 
 from kubesim import quota
@@ -17,6 +16,7 @@ class ResourceQuotaController(Controller):
     """Keyed by namespace: any write in a namespace that has quotas may change what they count."""
 
     name = "resourcequota"
+    component = QUOTA_CONTROLLER
     watches = ("*",)
 
     def keys_for(self, change: Change) -> Iterable[str]:
@@ -30,14 +30,9 @@ class ResourceQuotaController(Controller):
 
     def reconcile(self, key: str) -> float | None:
         usage = self.api.admission.usage
-        rt = self.api.rt("", "resourcequotas")
         for name in usage.names(quota.QUOTAS, key):
             current = self.store.get(quota.QUOTAS, key, name)
             if current is None or current["metadata"].get("deletionTimestamp"):
                 continue
-            wanted = quota.status_of(current, usage)
-            if (current.get("status") or {}) != wanted:
-                updated = copy.deepcopy(current)
-                updated["status"] = wanted
-                self.api.write(rt, updated, QUOTA_CONTROLLER, "status")
+            self.write_status(quota.QUOTAS, current, quota.status_of(current, usage))
         return None

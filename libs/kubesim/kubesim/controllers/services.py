@@ -8,8 +8,9 @@ import ipaddress
 from typing import Any
 
 from kubesim.apiserver import WriteOptions
-from kubesim.controllers.base import Controller, object_key, split_key
+from kubesim.controllers.base import Context, Controller
 from kubesim.controllers.events import NORMAL
+from kubesim.controllers.objects import object_key, pod_ready, split_key
 from kubesim.selectors import from_map
 from kubesim.status import ApiError
 from kubesim.store import Change
@@ -18,11 +19,6 @@ JSON = dict[str, Any]
 ENDPOINT_CONTROLLER = "endpoint-controller"
 LB_POOL = ipaddress.ip_network("172.18.255.0/24")
 INGRESS_ADDRESS = "127.0.0.1"
-
-
-def _ready(pod: JSON) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def _target_port(port: JSON, pod: JSON) -> int | None:
@@ -41,6 +37,7 @@ def _target_port(port: JSON, pod: JSON) -> int | None:
 
 class EndpointsController(Controller):
     name = "endpoints"
+    component = ENDPOINT_CONTROLLER
     watches = ("/services", "/pods", "/endpoints")
     resync_on_start = ("/services",)
 
@@ -62,57 +59,17 @@ class EndpointsController(Controller):
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
         svc = self.store.get("/services", namespace, name)
-        ep_rt = self.api.rt("", "endpoints")
         existing = self.store.get("/endpoints", namespace, name)
         if svc is None or not (svc.get("spec") or {}).get("selector"):
             if svc is None and existing is not None and \
                     (existing["metadata"].get("labels") or {}).get("endpointslice.kubernetes.io/skip-mirror") is None:
                 self.store.remove("/endpoints", namespace, name)
             return None
-        spec = svc["spec"]
-        selector = from_map(spec["selector"])
-        pods = [p for p in self.store.list("/pods", namespace) if selector.matches(p["metadata"].get("labels"))
-                and (p.get("status") or {}).get("podIP") and not p["metadata"].get("deletionTimestamp")
-                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
-        subsets: dict[str, JSON] = {}
-        for pod in pods:
-            ports = []
-            for port in spec.get("ports") or []:
-                number = _target_port(port, pod)
-                if number is None:
-                    continue
-                entry = {"port": number, "protocol": port.get("protocol", "TCP")}
-                if port.get("name"):
-                    entry["name"] = port["name"]
-                if port.get("appProtocol"):
-                    entry["appProtocol"] = port["appProtocol"]
-                ports.append(entry)
-            signature = repr(ports)
-            subset = subsets.setdefault(signature, {"ports": ports})
-            address = {"ip": pod["status"]["podIP"], "nodeName": (pod.get("spec") or {}).get("nodeName"),
-                       "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"],
-                                     "uid": pod["metadata"]["uid"]}}
-            bucket = "addresses" if _ready(pod) else "notReadyAddresses"
-            subset.setdefault(bucket, []).append(address)
-        ordered = []
-        for subset in subsets.values():
-            out = {}
-            for bucket in ("addresses", "notReadyAddresses"):
-                if subset.get(bucket):
-                    out[bucket] = sorted(subset[bucket], key=lambda a: a["ip"])
-            out["ports"] = subset["ports"]
-            ordered.append(out)
-        body: JSON = {"apiVersion": "v1", "kind": "Endpoints",
-                      "metadata": {"name": name, "namespace": namespace,
-                                   "labels": dict(svc["metadata"].get("labels") or {})}}
-        if ordered:
-            body["subsets"] = ordered
-        if not body["metadata"]["labels"]:
-            del body["metadata"]["labels"]
-        opts = WriteOptions(field_manager=ENDPOINT_CONTROLLER)
+        body = endpoints_of(svc, self._selected_pods(svc))
+        ep_rt = self.api.rt("", "endpoints")
         try:
             if existing is None:
-                self.api.create(ep_rt, namespace, body, opts)
+                self.api.create(ep_rt, namespace, body, WriteOptions(field_manager=ENDPOINT_CONTROLLER))
             else:
                 updated = copy.deepcopy(existing)
                 updated.pop("subsets", None)
@@ -124,14 +81,67 @@ class EndpointsController(Controller):
             return 0.5
         return None
 
+    def _selected_pods(self, svc: JSON) -> list[JSON]:
+        """The service's pods that have an address and are neither finished nor being deleted."""
+        selector = from_map(svc["spec"]["selector"])
+        return [p for p in self.store.list("/pods", svc["metadata"]["namespace"])
+                if selector.matches(p["metadata"].get("labels")) and (p.get("status") or {}).get("podIP")
+                and not p["metadata"].get("deletionTimestamp")
+                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+
+
+def endpoints_of(svc: JSON, pods: list[JSON]) -> JSON:
+    """The Endpoints object of ``svc`` for ``pods``: one subset per distinct set of resolved ports, ready pods as
+    ``addresses`` and the others as ``notReadyAddresses``, sorted by IP."""
+    namespace, name = svc["metadata"]["namespace"], svc["metadata"]["name"]
+    subsets: dict[str, JSON] = {}
+    for pod in pods:
+        ports = _endpoint_ports(svc["spec"].get("ports") or [], pod)
+        subset = subsets.setdefault(repr(ports), {"ports": ports})
+        address = {"ip": pod["status"]["podIP"], "nodeName": (pod.get("spec") or {}).get("nodeName"),
+                   "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"],
+                                 "uid": pod["metadata"]["uid"]}}
+        subset.setdefault("addresses" if pod_ready(pod) else "notReadyAddresses", []).append(address)
+    ordered = []
+    for subset in subsets.values():
+        out = {bucket: sorted(subset[bucket], key=lambda a: a["ip"])
+               for bucket in ("addresses", "notReadyAddresses") if subset.get(bucket)}
+        out["ports"] = subset["ports"]
+        ordered.append(out)
+    body: JSON = {"apiVersion": "v1", "kind": "Endpoints",
+                  "metadata": {"name": name, "namespace": namespace,
+                               "labels": dict(svc["metadata"].get("labels") or {})}}
+    if ordered:
+        body["subsets"] = ordered
+    if not body["metadata"]["labels"]:
+        del body["metadata"]["labels"]
+    return body
+
+
+def _endpoint_ports(service_ports: list[JSON], pod: JSON) -> list[JSON]:
+    """The service's ports as this pod serves them (named target ports resolved; unresolvable ones left out)."""
+    ports = []
+    for port in service_ports:
+        number = _target_port(port, pod)
+        if number is None:
+            continue
+        entry = {"port": number, "protocol": port.get("protocol", "TCP")}
+        if port.get("name"):
+            entry["name"] = port["name"]
+        if port.get("appProtocol"):
+            entry["appProtocol"] = port["appProtocol"]
+        ports.append(entry)
+    return ports
+
 
 class LoadBalancerController(Controller):
     name = "service-lb"
+    component = "service-controller"
     watches = ("/services",)
     resync_on_start = ("/services",)
 
-    def __init__(self, cluster: Any) -> None:
-        super().__init__(cluster)
+    def __init__(self, context: Context) -> None:
+        super().__init__(context)
         self._next = 200
 
     def reconcile(self, key: str) -> float | None:
@@ -142,7 +152,7 @@ class LoadBalancerController(Controller):
         ingress = ((svc.get("status") or {}).get("loadBalancer") or {}).get("ingress")
         if ingress:
             return None
-        self.cluster.events.record(svc, NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer", "service-controller")
+        self.event(svc, NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer")
         used = {i.get("ip") for s in self.store.list("/services")
                 for i in ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []}
         address = ""
@@ -152,10 +162,8 @@ class LoadBalancerController(Controller):
             if candidate not in used:
                 address = candidate
                 break
-        updated = copy.deepcopy(svc)
-        updated["status"] = {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}}
-        self.api.write(self.api.rt("", "services"), updated, "service-controller", "status")
-        self.cluster.events.record(svc, NORMAL, "EnsuredLoadBalancer", "Ensured load balancer", "service-controller")
+        self.write_status("/services", svc, {"loadBalancer": {"ingress": [{"ip": address, "ipMode": "VIP"}]}})
+        self.event(svc, NORMAL, "EnsuredLoadBalancer", "Ensured load balancer")
         return None
 
 
@@ -163,6 +171,7 @@ class IngressController(Controller):
     """What ingress-nginx does for Ingresses of its classes: publish an address."""
 
     name = "ingress-nginx"
+    component = "nginx-ingress-controller"
     watches = ("networking.k8s.io/ingresses", "networking.k8s.io/ingressclasses")
     resync_on_start = ("networking.k8s.io/ingresses",)
 
@@ -188,11 +197,7 @@ class IngressController(Controller):
             (ingress_class.get("spec") or {}).get("controller") == "k8s.io/ingress-nginx"
         wanted = {"loadBalancer": {"ingress": [{"ip": INGRESS_ADDRESS}]}} if served else {"loadBalancer": {}}
         first_sync = served and (ingress.get("status") or {}) != wanted
-        if (ingress.get("status") or {}) != wanted:
-            updated = copy.deepcopy(ingress)
-            updated["status"] = wanted
-            self.api.write(self.api.rt("networking.k8s.io", "ingresses"), updated, "nginx-ingress-controller",
-                           "status")
+        self.write_status("networking.k8s.io/ingresses", ingress, wanted)
         if first_sync:
-            self.cluster.events.record(ingress, NORMAL, "Sync", "Scheduled for sync", "nginx-ingress-controller")
+            self.event(ingress, NORMAL, "Sync", "Scheduled for sync")
         return None

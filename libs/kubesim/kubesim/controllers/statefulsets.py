@@ -8,9 +8,9 @@ from typing import Any
 
 from kubesim import bootstrap
 from kubesim.apiserver import DeleteOptions, WriteOptions
-from kubesim.controllers.base import Controller, controller_of, object_key, owner_ref, split_key
-from kubesim.controllers.deployments import active, pod_ready
+from kubesim.controllers.base import Controller
 from kubesim.controllers.events import NORMAL, WARNING
+from kubesim.controllers.objects import active, controlled, object_key, owner_keys, owner_ref, pod_ready, split_key
 from kubesim.names import template_hash
 from kubesim.status import ApiError
 from kubesim.store import Change
@@ -21,23 +21,22 @@ DS_CONTROLLER = "daemonset-controller"
 REVISION_LABEL = "controller-revision-hash"
 
 
-def _owned_pods(store: Any, owner: JSON) -> list[JSON]:
-    uid = owner["metadata"]["uid"]
-    return [p for r, p in store.dependents(uid) if r == "/pods" and (controller_of(p) or {}).get("uid") == uid]
+def _as_manager() -> WriteOptions:
+    """Pods and claims are created and deleted as the controller manager (options of their own: admission adds
+    its warnings to them)."""
+    return WriteOptions(field_manager="kube-controller-manager")
 
 
 class StatefulSetController(Controller):
     name = "statefulset"
+    component = STS_CONTROLLER
     watches = ("apps/statefulsets", "/pods")
     resync_on_start = ("apps/statefulsets",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "apps/statefulsets":
             return [object_key(change.obj)]
-        ref = controller_of(change.obj)
-        if ref and ref.get("kind") == "StatefulSet":
-            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
-        return []
+        return owner_keys(change, "StatefulSet")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -49,7 +48,7 @@ class StatefulSetController(Controller):
         replicas = int(spec.get("replicas", 1))
         revision = f"{name}-{template_hash(spec.get('template') or {})[:10]}"
         parallel = spec.get("podManagementPolicy") == "Parallel"
-        pods = {p["metadata"]["name"]: p for p in _owned_pods(self.store, sts)}
+        pods = {p["metadata"]["name"]: p for p in controlled(self.store, sts, "/pods")}
         healthy_so_far = True
         refused = False
         for ordinal in range(replicas):
@@ -97,9 +96,10 @@ class StatefulSetController(Controller):
             return -1
 
     def _create(self, sts: JSON, ordinal: int, revision: str) -> bool:
+        """Create the pod of ``ordinal`` and the claims of its volume claim templates; False when one was
+        refused (an event says why)."""
         spec = sts["spec"]
-        namespace = sts["metadata"]["namespace"]
-        name = sts["metadata"]["name"]
+        namespace, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
         pod_name = f"{name}-{ordinal}"
         template = copy.deepcopy(spec.get("template") or {})
         pod_spec = copy.deepcopy(template.get("spec") or {})
@@ -107,26 +107,12 @@ class StatefulSetController(Controller):
         if spec.get("serviceName"):
             pod_spec["subdomain"] = spec["serviceName"]
         volumes = pod_spec.setdefault("volumes", [])
-        opts = WriteOptions(field_manager="kube-controller-manager")
         for claim in spec.get("volumeClaimTemplates") or []:
             claim_name = f"{claim['metadata']['name']}-{pod_name}"
             if not any(v.get("name") == claim["metadata"]["name"] for v in volumes):
                 volumes.append({"name": claim["metadata"]["name"], "persistentVolumeClaim": {"claimName": claim_name}})
-            if self.store.get("/persistentvolumeclaims", namespace, claim_name) is None:
-                labels = dict(((spec.get("selector") or {}).get("matchLabels")) or {})
-                pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-                       "metadata": {"name": claim_name, "namespace": namespace, "labels": labels},
-                       "spec": copy.deepcopy(claim.get("spec") or {})}
-                try:
-                    self.api.create(self.api.rt("", "persistentvolumeclaims"), namespace, pvc, opts)
-                    self.cluster.events.record(sts, NORMAL, "SuccessfulCreate",
-                                               f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name} "
-                                               f"success", STS_CONTROLLER)
-                except ApiError as exc:
-                    self.cluster.events.record(sts, WARNING, "FailedCreate",
-                                               f"create Claim {claim_name} for Pod {pod_name} in StatefulSet {name} "
-                                               f"failed error: {exc.message}", STS_CONTROLLER)
-                    return False
+            if not self._claim(sts, claim, claim_name, pod_name):
+                return False
         if not volumes:
             del pod_spec["volumes"]
         labels = dict((template.get("metadata") or {}).get("labels") or {})
@@ -139,28 +125,44 @@ class StatefulSetController(Controller):
                                if (template.get("metadata") or {}).get("annotations") else {})},
                "spec": pod_spec}
         try:
-            self.api.create(self.api.rt("", "pods"), namespace, pod, opts)
+            self.api.create(self.api.rt("", "pods"), namespace, pod, _as_manager())
         except ApiError as exc:
-            self.cluster.events.record(sts, WARNING, "FailedCreate",
-                                       f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
-                                       STS_CONTROLLER)
+            self.event(sts, WARNING, "FailedCreate",
+                       f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}")
             return False
-        self.cluster.events.record(sts, NORMAL, "SuccessfulCreate",
-                                   f"create Pod {pod_name} in StatefulSet {name} successful", STS_CONTROLLER)
+        self.event(sts, NORMAL, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {name} successful")
+        return True
+
+    def _claim(self, sts: JSON, claim: JSON, claim_name: str, pod_name: str) -> bool:
+        """Create a pod's claim from its template unless it exists; False when that was refused."""
+        namespace, name = sts["metadata"]["namespace"], sts["metadata"]["name"]
+        if self.store.get("/persistentvolumeclaims", namespace, claim_name) is not None:
+            return True
+        labels = dict(((sts["spec"].get("selector") or {}).get("matchLabels")) or {})
+        pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+               "metadata": {"name": claim_name, "namespace": namespace, "labels": labels},
+               "spec": copy.deepcopy(claim.get("spec") or {})}
+        try:
+            self.api.create(self.api.rt("", "persistentvolumeclaims"), namespace, pvc, _as_manager())
+        except ApiError as exc:
+            self.event(sts, WARNING, "FailedCreate", f"create Claim {claim_name} for Pod {pod_name} in StatefulSet "
+                                                     f"{name} failed error: {exc.message}")
+            return False
+        self.event(sts, NORMAL, "SuccessfulCreate",
+                   f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name} success")
         return True
 
     def _delete(self, sts: JSON, pod: JSON) -> None:
         try:
             self.api.delete(self.api.rt("", "pods"), pod["metadata"]["namespace"], pod["metadata"]["name"],
-                            DeleteOptions(), WriteOptions(field_manager="kube-controller-manager"))
+                            DeleteOptions(), _as_manager())
         except ApiError:
             return
-        self.cluster.events.record(sts, NORMAL, "SuccessfulDelete",
-                                   f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} "
-                                   f"successful", STS_CONTROLLER)
+        self.event(sts, NORMAL, "SuccessfulDelete",
+                   f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful")
 
     def _status(self, sts: JSON, revision: str) -> None:
-        pods = [p for p in _owned_pods(self.store, sts) if not p["metadata"].get("deletionTimestamp")]
+        pods = [p for p in controlled(self.store, sts, "/pods") if not p["metadata"].get("deletionTimestamp")]
         updated = [p for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision]
         ready = [p for p in pods if pod_ready(p)]
         replicas = int(sts["spec"].get("replicas", 1))
@@ -175,24 +177,19 @@ class StatefulSetController(Controller):
                         "currentRevision": current_revision, "updateRevision": revision, "collisionCount": 0}
         status = {k: v for k, v in status.items() if v or k in ("replicas", "availableReplicas", "observedGeneration",
                                                                 "collisionCount")}
-        if old_status != status:
-            new = copy.deepcopy(sts)
-            new["status"] = status
-            self.api.write(self.api.rt("apps", "statefulsets"), new, STS_CONTROLLER, "status")
+        self.write_status("apps/statefulsets", sts, status)
 
 
 class DaemonSetController(Controller):
     name = "daemonset"
+    component = DS_CONTROLLER
     watches = ("apps/daemonsets", "/pods")
     resync_on_start = ("apps/daemonsets",)
 
     def keys_for(self, change: Change) -> list[str]:
         if change.resource == "apps/daemonsets":
             return [object_key(change.obj)]
-        ref = controller_of(change.obj)
-        if ref and ref.get("kind") == "DaemonSet":
-            return [f"{change.obj['metadata'].get('namespace')}/{ref['name']}"]
-        return []
+        return owner_keys(change, "DaemonSet")
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -200,56 +197,55 @@ class DaemonSetController(Controller):
         if ds is None or ds["metadata"].get("deletionTimestamp"):
             self.forget(key)
             return None
-        spec = ds.get("spec") or {}
-        template = spec.get("template") or {}
+        template = (ds.get("spec") or {}).get("template") or {}
         revision = template_hash(template)[:10]
         node = self.store.get("/nodes", "", bootstrap.NODE_NAME)
         selector = (template.get("spec") or {}).get("nodeSelector") or {}
         labels = (node or {}).get("metadata", {}).get("labels") or {}
         wanted = node is not None and all(labels.get(k) == v for k, v in selector.items())
-        pods = [p for p in _owned_pods(self.store, ds) if not p["metadata"].get("deletionTimestamp")]
-        opts = WriteOptions(field_manager="kube-controller-manager")
-        outdated = [p for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision]
-        for pod in outdated if wanted else pods:
-            try:
-                self.api.delete(self.api.rt("", "pods"), namespace, pod["metadata"]["name"], DeleteOptions(), opts)
-                self.cluster.events.record(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}",
-                                           DS_CONTROLLER)
-            except ApiError:
-                pass
-        current = [p for p in pods if p not in outdated]
-        requeue: float | None = None
-        if wanted and not current and not outdated:
-            pod_labels = dict((template.get("metadata") or {}).get("labels") or {})
-            pod_labels[REVISION_LABEL] = revision
-            pod_spec = copy.deepcopy(template.get("spec") or {})
-            pod_spec["nodeName"] = bootstrap.NODE_NAME
-            pod = {"apiVersion": "v1", "kind": "Pod",
-                   "metadata": {"generateName": f"{name}-", "namespace": namespace, "labels": pod_labels,
-                                "ownerReferences": [owner_ref(ds)]},
-                   "spec": pod_spec}
-            try:
-                made = self.api.create(self.api.rt("", "pods"), namespace, pod, opts)
-                self.cluster.events.record(ds, NORMAL, "SuccessfulCreate", f"Created pod: {made['metadata']['name']}",
-                                           DS_CONTROLLER)
-                self.forget(key)
-            except ApiError as exc:
-                self.cluster.events.record(ds, WARNING, "FailedCreate", f"Error creating: {exc.message}",
-                                           DS_CONTROLLER)
-                requeue = self.backoff(key)
-        pods = [p for p in _owned_pods(self.store, ds) if not p["metadata"].get("deletionTimestamp")]
+        requeue = self._sync_pod(ds, key, revision, wanted)
+        pods = [p for p in controlled(self.store, ds, "/pods") if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in pods if pod_ready(p))
         updated = sum(1 for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision)
         status = {"currentNumberScheduled": len(pods), "numberMisscheduled": 0,
                   "desiredNumberScheduled": 1 if wanted else 0, "numberReady": ready,
                   "observedGeneration": ds["metadata"].get("generation", 1), "updatedNumberScheduled": updated,
                   "numberAvailable": ready}
-        if not wanted or ready < 1:
-            status["numberUnavailable"] = (1 if wanted else 0) - ready if wanted else 0
-            if not status["numberUnavailable"]:
-                del status["numberUnavailable"]
-        if (ds.get("status") or {}) != status:
-            new = copy.deepcopy(ds)
-            new["status"] = status
-            self.api.write(self.api.rt("apps", "daemonsets"), new, DS_CONTROLLER, "status")
+        if wanted and ready < 1:
+            status["numberUnavailable"] = 1 - ready
+        self.write_status("apps/daemonsets", ds, status)
         return requeue
+
+    def _sync_pod(self, ds: JSON, key: str, revision: str, wanted: bool) -> float | None:
+        """One pod of the current template on the node when it is wanted there, none otherwise; when to try
+        again after a refused create."""
+        namespace, name = ds["metadata"]["namespace"], ds["metadata"]["name"]
+        template = (ds.get("spec") or {}).get("template") or {}
+        pods = [p for p in controlled(self.store, ds, "/pods") if not p["metadata"].get("deletionTimestamp")]
+        outdated = [p for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision]
+        for pod in outdated if wanted else pods:
+            try:
+                self.api.delete(self.api.rt("", "pods"), namespace, pod["metadata"]["name"], DeleteOptions(),
+                                _as_manager())
+                self.event(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
+            except ApiError:
+                pass
+        current = [p for p in pods if p not in outdated]
+        if not wanted or current or outdated:
+            return None
+        pod_labels = dict((template.get("metadata") or {}).get("labels") or {})
+        pod_labels[REVISION_LABEL] = revision
+        pod_spec = copy.deepcopy(template.get("spec") or {})
+        pod_spec["nodeName"] = bootstrap.NODE_NAME
+        pod = {"apiVersion": "v1", "kind": "Pod",
+               "metadata": {"generateName": f"{name}-", "namespace": namespace, "labels": pod_labels,
+                            "ownerReferences": [owner_ref(ds)]},
+               "spec": pod_spec}
+        try:
+            made = self.api.create(self.api.rt("", "pods"), namespace, pod, _as_manager())
+        except ApiError as exc:
+            self.event(ds, WARNING, "FailedCreate", f"Error creating: {exc.message}")
+            return self.backoff(key)
+        self.event(ds, NORMAL, "SuccessfulCreate", f"Created pod: {made['metadata']['name']}")
+        self.forget(key)
+        return None

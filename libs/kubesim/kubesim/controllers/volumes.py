@@ -8,9 +8,10 @@ import copy
 from typing import Any
 
 from kubesim import bootstrap, clock
-from kubesim.apiserver import WriteOptions
-from kubesim.controllers.base import Controller, object_key, split_key
-from kubesim.controllers.events import NORMAL
+from kubesim.apiserver import DeleteOptions, WriteOptions
+from kubesim.controllers.base import Controller
+from kubesim.controllers.events import NORMAL, WARNING
+from kubesim.controllers.objects import object_key, split_key
 from kubesim.status import ApiError
 from kubesim.store import Change
 
@@ -21,6 +22,7 @@ SELECTED_NODE = "volume.kubernetes.io/selected-node"
 
 class VolumeController(Controller):
     name = "persistentvolume"
+    component = PV_CONTROLLER
     watches = ("/persistentvolumeclaims", "/persistentvolumes")
     resync_on_start = ("/persistentvolumeclaims", "/persistentvolumes")
 
@@ -53,29 +55,26 @@ class VolumeController(Controller):
         if spec.get("volumeName"):
             return self._bind(pvc, str(spec["volumeName"]))
         if not class_name:
-            self.cluster.events.record(pvc, NORMAL, "FailedBinding",
-                                       "no persistent volumes available for this claim and no storage class is set",
-                                       PV_CONTROLLER)
+            self.event(pvc, NORMAL, "FailedBinding",
+                       "no persistent volumes available for this claim and no storage class is set")
             return None
         sc = self.store.get("storage.k8s.io/storageclasses", "", str(class_name))
         if sc is None:
-            self.cluster.events.record(pvc, "Warning", "ProvisioningFailed",
-                                       f'storageclass.storage.k8s.io "{class_name}" not found', PV_CONTROLLER)
+            self.event(pvc, WARNING, "ProvisioningFailed", f'storageclass.storage.k8s.io "{class_name}" not found')
             return None
         annotations = pvc["metadata"].get("annotations") or {}
         if sc.get("volumeBindingMode") == "WaitForFirstConsumer" and SELECTED_NODE not in annotations:
-            self.cluster.events.record(pvc, NORMAL, "WaitForFirstConsumer",
-                                       "waiting for first consumer to be created before binding", PV_CONTROLLER)
+            self.event(pvc, NORMAL, "WaitForFirstConsumer",
+                       "waiting for first consumer to be created before binding")
             return None
         return self._provision(pvc, sc)
 
     def _provision(self, pvc: JSON, sc: JSON) -> float | None:
         provisioner = str(sc.get("provisioner"))
-        self.cluster.events.record(pvc, NORMAL, "ExternalProvisioning",
-                                   f"Waiting for a volume to be created either by the external provisioner "
-                                   f"'{provisioner}' or manually by the system administrator. If volume creation is "
-                                   f"delayed, please verify that your external provisioner is running and correctly "
-                                   f"registered.", PV_CONTROLLER)
+        self.event(pvc, NORMAL, "ExternalProvisioning",
+                   f"Waiting for a volume to be created either by the external provisioner '{provisioner}' or "
+                   f"manually by the system administrator. If volume creation is delayed, please verify that your "
+                   f"external provisioner is running and correctly registered.")
         spec = pvc.get("spec") or {}
         volume_name = f"pvc-{pvc['metadata']['uid']}"
         storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage", "1Gi")
@@ -102,20 +101,17 @@ class VolumeController(Controller):
                 self.api.create(pv_rt, "", pv, WriteOptions(field_manager=PV_CONTROLLER))
             except ApiError:
                 return 1.0
-        self.cluster.events.record(pvc, NORMAL, "ProvisioningSucceeded",
-                                   f"Successfully provisioned volume {volume_name}", provisioner)
+        self.event(pvc, NORMAL, "ProvisioningSucceeded", f"Successfully provisioned volume {volume_name}",
+                   component=provisioner)
         return self._bind(pvc, volume_name)
 
     def _bind(self, pvc: JSON, volume_name: str) -> float | None:
         pv = self.store.get("/persistentvolumes", "", volume_name)
         if pv is None:
             return 1.0
-        pv_rt = self.api.rt("", "persistentvolumes")
-        pvc_rt = self.api.rt("", "persistentvolumeclaims")
         if (pv.get("status") or {}).get("phase") != "Bound":
-            bound_pv = copy.deepcopy(pv)
-            bound_pv["status"] = {"phase": "Bound", "lastPhaseTransitionTime": clock.rfc3339(clock.now())}
-            self.api.write(pv_rt, bound_pv, PV_CONTROLLER, "status")
+            self.write_status("/persistentvolumes", pv,
+                              {"phase": "Bound", "lastPhaseTransitionTime": clock.rfc3339(clock.now())})
         claim = copy.deepcopy(pvc)
         claim["spec"]["volumeName"] = volume_name
         claim["metadata"].setdefault("annotations", {}).update({
@@ -127,11 +123,10 @@ class VolumeController(Controller):
         claim["metadata"].setdefault("finalizers", [])
         if "kubernetes.io/pvc-protection" not in claim["metadata"]["finalizers"]:
             claim["metadata"]["finalizers"].append("kubernetes.io/pvc-protection")
-        stored = self.api.write(pvc_rt, claim, PV_CONTROLLER)
-        bound = copy.deepcopy(stored)
-        bound["status"] = {"phase": "Bound", "accessModes": list((pv.get("spec") or {}).get("accessModes") or []),
-                           "capacity": dict((pv.get("spec") or {}).get("capacity") or {})}
-        self.api.write(pvc_rt, bound, PV_CONTROLLER, "status")
+        stored = self.api.write(self.api.rt("", "persistentvolumeclaims"), claim, PV_CONTROLLER)
+        self.write_status("/persistentvolumeclaims", stored, {
+            "phase": "Bound", "accessModes": list((pv.get("spec") or {}).get("accessModes") or []),
+            "capacity": dict((pv.get("spec") or {}).get("capacity") or {})})
         return None
 
     def _volume(self, name: str) -> float | None:
@@ -149,26 +144,20 @@ class VolumeController(Controller):
             return None
         if not claim_ref:
             if (pv.get("status") or {}).get("phase") in (None, "Pending"):
-                updated = copy.deepcopy(pv)
-                updated["status"] = {"phase": "Available"}
-                self.api.write(pv_rt, updated, PV_CONTROLLER, "status")
+                self.write_status("/persistentvolumes", pv, {"phase": "Available"})
             return None
         claim = self.store.get("/persistentvolumeclaims", str(claim_ref.get("namespace")), str(claim_ref.get("name")))
         if claim is not None and claim["metadata"].get("uid") == claim_ref.get("uid"):
             return None
         # The claim is gone: the volume is released, and deleted under the Delete reclaim policy.
         if spec.get("persistentVolumeReclaimPolicy", "Retain") == "Delete":
-            from kubesim.apiserver import DeleteOptions
-
             try:
                 self.api.delete(pv_rt, "", name, DeleteOptions(), WriteOptions(field_manager=PV_CONTROLLER))
             except ApiError:
                 pass
             return None
         if (pv.get("status") or {}).get("phase") != "Released":
-            updated = copy.deepcopy(pv)
-            updated["status"] = {"phase": "Released"}
-            self.api.write(pv_rt, updated, PV_CONTROLLER, "status")
+            self.write_status("/persistentvolumes", pv, {"phase": "Released"})
         return None
 
 
@@ -176,6 +165,7 @@ class PvcProtection(Controller):
     """Claims in use by a pod keep their ``kubernetes.io/pvc-protection`` finalizer until no pod uses them."""
 
     name = "pvc-protection"
+    component = "pvc-protection-controller"
     watches = ("/persistentvolumeclaims", "/pods")
 
     def keys_for(self, change: Change) -> list[str]:
