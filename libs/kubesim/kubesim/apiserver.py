@@ -30,7 +30,8 @@ from kubesim.selectors import (
 )
 from kubesim.status import ApiError, Cause
 from kubesim.store import Store
-from kubesim.strategies import Strategy, strategy_for
+from kubesim.strategies.base import Strategy
+from kubesim.strategies.registry import strategy_for
 
 JSON = dict[str, Any]
 

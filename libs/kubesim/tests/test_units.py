@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from kubesim import clock, protobuf, quantity
-from kubesim.controllers.jobs import job_name, most_recent_schedule, next_schedule
+from kubesim.controllers.jobs import job_name
 from kubesim.controllers.kubelet.images import image_behaviour, normalize_image
+from kubesim.cron import most_recent_schedule, next_schedule
 from kubesim.logs import line_text
 
 

@@ -4,28 +4,22 @@ ttlSecondsAfterFinished); CronJobs create Jobs on their schedule and keep their 
 from __future__ import annotations
 
 import copy
-import math
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from croniter import croniter
 
 from kubesim import clock
 from kubesim.apiserver import DeleteOptions, WriteOptions
 from kubesim.controllers.base import Controller
 from kubesim.controllers.events import NORMAL, WARNING
 from kubesim.controllers.objects import controlled, object_key, owner_keys, owner_ref, pod_ready, split_key
+from kubesim.cron import MAX_MISSED, most_recent_schedule, next_schedule
 from kubesim.status import ApiError
 from kubesim.store import Change
-from kubesim.strategies import every_interval
 
 JSON = dict[str, Any]
 JOB_CONTROLLER = "job-controller"
 CRONJOB_CONTROLLER = "cronjob-controller"
 SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
-MAX_MISSED = 100
 
 
 def finished(job: JSON) -> str | None:
@@ -231,49 +225,6 @@ class JobController(Controller):
 
 
 # --- CronJobs -----------------------------------------------------------------------------------------------------
-
-
-def _zone(name: str | None) -> Any:
-    if not name:
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return UTC
-
-
-def most_recent_schedule(schedule: str, time_zone: str | None, earliest: float, now: float) -> tuple[float | None, int]:
-    """The latest scheduled time in (earliest, now] and how many were missed in that window."""
-    interval = every_interval(schedule)
-    if interval is not None:
-        # robfig/cron's constant delay: the next run is the whole second of the previous one plus the delay.
-        first = math.floor(earliest) + interval
-        if first > now:
-            return None, 0
-        count = int((now - first) // interval) + 1
-        return first + (count - 1) * interval, min(count, MAX_MISSED + 1)
-    zone = _zone(time_zone)
-    start = datetime.fromtimestamp(earliest, zone)
-    itr = croniter(schedule, start)
-    latest: float | None = None
-    missed = 0
-    while True:
-        candidate = float(itr.get_next(float))
-        if candidate > now:
-            break
-        latest = candidate
-        missed += 1
-        if missed > MAX_MISSED:
-            break
-    return latest, missed
-
-
-def next_schedule(schedule: str, time_zone: str | None, after: float) -> float:
-    interval = every_interval(schedule)
-    if interval is not None:
-        return math.floor(after) + interval
-    zone = _zone(time_zone)
-    return float(croniter(schedule, datetime.fromtimestamp(after, zone)).get_next(float))
 
 
 def job_name(cronjob: str, scheduled: float) -> str:
