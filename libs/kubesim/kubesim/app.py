@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import logging
-import random
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -18,19 +16,21 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from kubesim import discovery, openapi, protobuf, status, tables
+from kubesim import discovery, openapi, protobuf, status, tables, watching
 from kubesim.apiserver import (
     APPLY_PATCH,
     JSON_PATCH,
     MERGE_PATCH,
     PATCH_TYPES,
     STRATEGIC_PATCH,
+    ApiServer,
     DeleteOptions,
     ListOptions,
     WriteOptions,
 )
+from kubesim.query import flag, integer
 from kubesim.resources import ResourceType
-from kubesim.selectors import SelectorError, check_fields, object_matches, parse_field_selector, parse_label_selector
+from kubesim.selectors import object_matches
 from kubesim.status import ApiError
 from kubesim.store import TooOld
 
@@ -122,19 +122,6 @@ def _log_response(output: bytes | AsyncIterator[bytes]) -> Response:
     return StreamingResponse(output, media_type="text/plain")
 
 
-def _bool(value: str | None) -> bool:
-    return value is not None and value.lower() in ("true", "1", "yes")
-
-
-def _int(value: str | None, name: str) -> int | None:
-    if value is None or value == "":
-        return None
-    try:
-        return int(value)
-    except ValueError:
-        raise status.bad_request(f"invalid value for {name}: {value!r}") from None
-
-
 @dataclass
 class Target:
     rt: ResourceType
@@ -148,8 +135,7 @@ class Api:
         self.cluster = cluster
         self.token = token
         self.server_address = "127.0.0.1:0"
-        # Encoded watch events, shared by every watcher of the same resource: (type, resource, rv, version).
-        self._encoded: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
+        self._encoded: watching.EncodedEvents = OrderedDict()
 
     # --- entry point ----------------------------------------------------------------------------------------
 
@@ -173,57 +159,51 @@ class Api:
             raise status.unauthorized()
 
     async def _route(self, request: Request, path: str) -> Response:
+        fixed = self._fixed(request, path)
+        if fixed is not None:
+            return fixed
+        registry = self.cluster.registry
+        parts = path.strip("/").split("/")
+        if parts[0] == "api" and len(parts) >= 2:
+            group, version, rest = "", parts[1], parts[2:]
+        elif parts[0] == "apis" and len(parts) >= 2:
+            if len(parts) == 2:
+                return _found(discovery.api_group(registry, parts[1]))
+            group, version, rest = parts[1], parts[2], parts[3:]
+        else:
+            raise status.page_not_found()
+        if not rest:
+            return _found(discovery.resource_list(registry, group, version))
+        return await self._serve(request, self._target(group, version, rest))
+
+    def _fixed(self, request: Request, path: str) -> Response | None:
+        """The paths outside the resource tree: health, version, stats, OpenAPI and the discovery roots."""
         registry = self.cluster.registry
         if path in ("/healthz", "/livez", "/readyz"):
             return PlainTextResponse("ok")
         if path == "/version":
             return json_response(discovery.version())
         if path == "/kubesim/stats":
-            if request.method == "DELETE" or _bool(request.query_params.get("reset")):
+            if request.method == "DELETE" or flag(request.query_params.get("reset")):
                 self.cluster.stats.reset()
             return json_response(self.cluster.stats.render(self.cluster.store))
         if path == "/openapi/v3":
-            return json_response(openapi.index(self.cluster.registry))
+            return json_response(openapi.index(registry))
         if path.startswith("/openapi/v3/"):
             prefix = path[len("/openapi/v3/"):].split("/")
             group, version = ("", prefix[1]) if prefix[0] == "api" and len(prefix) == 2 else \
                 (prefix[1], prefix[2]) if prefix[0] == "apis" and len(prefix) == 3 else ("", "")
-            doc = openapi.document(self.cluster.registry, group, version) if version else None
-            if doc is None:
-                raise status.page_not_found()
-            return json_response(doc)
+            return _found(openapi.document(registry, group, version) if version else None)
         if path.startswith("/openapi/"):
             raise status.page_not_found()
-        accept = request.headers.get("accept", "")
-        if path == "/api":
-            if negotiate(accept).mode == "aggregated":
-                return json_response(discovery.aggregated(registry, legacy=True),
+        if path in ("/api", "/apis"):
+            legacy = path == "/api"
+            if negotiate(request.headers.get("accept", "")).mode == "aggregated":
+                return json_response(discovery.aggregated(registry, legacy=legacy),
                                      media_type=discovery.AGGREGATED_MEDIA)
-            return json_response(discovery.api_versions(self.server_address))
-        if path == "/apis":
-            if negotiate(accept).mode == "aggregated":
-                return json_response(discovery.aggregated(registry, legacy=False),
-                                     media_type=discovery.AGGREGATED_MEDIA)
-            return json_response(discovery.api_groups(registry))
-        parts = path.strip("/").split("/")
-        if parts[0] == "api" and len(parts) >= 2:
-            group, version, rest = "", parts[1], parts[2:]
-        elif parts[0] == "apis" and len(parts) >= 2:
-            if len(parts) == 2:
-                group_doc = discovery.api_group(registry, parts[1])
-                if group_doc is None:
-                    raise status.page_not_found()
-                return json_response(group_doc)
-            group, version, rest = parts[1], parts[2], parts[3:]
-        else:
-            raise status.page_not_found()
-        if not rest:
-            doc = discovery.resource_list(registry, group, version)
-            if doc is None:
-                raise status.page_not_found()
-            return json_response(doc)
-        target = self._target(group, version, rest)
-        return await self._serve(request, target)
+            return json_response(discovery.api_versions(self.server_address) if legacy
+                                 else discovery.api_groups(registry))
+        return None
 
     def _target(self, group: str, version: str, rest: list[str]) -> Target:
         registry = self.cluster.registry
@@ -275,79 +255,90 @@ class Api:
             if value != "All":
                 raise status.bad_request(f"unsupported dryRun value {value!r}; only All is supported")
         return WriteOptions(dry_run=bool(dry_run), field_manager=query.get("fieldManager", ""),
-                            force=_bool(query.get("force")), user_agent=request.headers.get("user-agent", ""))
+                            force=flag(query.get("force")), user_agent=request.headers.get("user-agent", ""))
 
     # --- serving a resource request ------------------------------------------------------------------------
 
     async def _serve(self, request: Request, target: Target) -> Response:
-        method = request.method
         rt, sub = target.rt, target.subresource
-        stats_name = rt.qualified + (f"/{sub}" if sub else "")
         if sub and rt.subresource(sub) is None:
             raise status.page_not_found()
+        stats_name = rt.qualified + (f"/{sub}" if sub else "")
         if target.name is None:
             return await self._collection(request, target, stats_name)
-        name = target.name
-        namespace = target.namespace or ""
-        api = self.cluster.api
-        if method in ("GET", "HEAD"):
-            if sub == "log":
-                self.cluster.stats.count("get", stats_name)
-                return _log_response(self.cluster.logs.read(namespace, name, request.query_params))
-            self.cluster.stats.count("get", stats_name)
-            if sub == "scale":
-                return json_response(api.get_scale(rt, namespace, name))
-            obj = api.get(rt, namespace, name)
-            return self._render_one(request, rt, obj)
-        if method == "PUT":
-            self.cluster.stats.count("update", stats_name)
-            body = await self._body(request)
-            opts = self._write_options(request)
-            if sub == "scale":
-                return json_response(api.update_scale(rt, namespace, name, body, opts))
-            if sub == "finalize":
-                return json_response(api.finalize_namespace(name, body, opts))
-            if sub not in ("", "status"):
-                raise status.method_not_allowed()
-            return with_warnings(json_response(api.update(rt, namespace, name, body, opts, sub)), opts)
-        if method == "PATCH":
-            self.cluster.stats.count("patch", stats_name)
-            content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            if content_type not in PATCH_TYPES:
-                allowed = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] if rt.custom else list(PATCH_TYPES)
-                raise status.unsupported_media_type(content_type, allowed)
-            if content_type == STRATEGIC_PATCH and rt.custom:
-                raise status.unsupported_media_type(content_type, [JSON_PATCH, MERGE_PATCH, APPLY_PATCH])
-            body = await self._body(request)
-            opts = self._write_options(request)
-            if sub == "scale":
-                return json_response(api.update_scale(rt, namespace, name, body, opts, patch_type=content_type))
-            if sub not in ("", "status"):
-                raise status.method_not_allowed()
-            return with_warnings(json_response(api.patch(rt, namespace, name, content_type, body, opts, sub)), opts)
-        if method == "DELETE":
-            if sub:
-                raise status.method_not_allowed()
-            self.cluster.stats.count("delete", stats_name)
-            body = await self._body(request)
-            result, code = api.delete(rt, namespace, name, self._delete_options(request, body),
-                                      self._write_options(request))
-            return json_response(result, code)
-        if method == "POST":
-            self.cluster.stats.count("create", stats_name)
-            body = await self._body(request)
-            opts = self._write_options(request)
-            if rt.key == "/pods" and sub == "eviction":
-                grace = ((body or {}).get("deleteOptions") or {}).get("gracePeriodSeconds")
-                api.delete(rt, namespace, name, DeleteOptions(grace_period=grace), opts)
-                return json_response(status.success(), 201)
-            if rt.key == "/pods" and sub == "binding":
-                node = ((body or {}).get("target") or {}).get("name")
-                if not node:
-                    raise status.bad_request("binding target name is required")
-                return json_response(api.bind(namespace, name, str(node), opts), 201)
+        method = "GET" if request.method == "HEAD" else request.method
+        verbs: dict[str, tuple[str, Callable[[Request, Target], Awaitable[Response]]]] = {
+            "GET": ("get", self._get), "PUT": ("update", self._put), "PATCH": ("patch", self._patch),
+            "DELETE": ("delete", self._delete), "POST": ("create", self._post)}
+        if method not in verbs:
             raise status.method_not_allowed()
+        verb, serve = verbs[method]
+        if method == "DELETE" and sub:
+            raise status.method_not_allowed()
+        self.cluster.stats.count(verb, stats_name)
+        return await serve(request, target)
+
+    async def _get(self, request: Request, target: Target) -> Response:
+        api, rt, namespace, name = self.cluster.api, target.rt, target.namespace or "", str(target.name)
+        if target.subresource == "log":
+            return _log_response(self.cluster.logs.read(namespace, name, request.query_params))
+        if target.subresource == "scale":
+            return json_response(api.get_scale(rt, namespace, name))
+        return self._render_one(request, rt, api.get(rt, namespace, name))
+
+    async def _put(self, request: Request, target: Target) -> Response:
+        api, rt, namespace, name, sub = self._parts(target)
+        body = await self._body(request)
+        opts = self._write_options(request)
+        if sub == "scale":
+            return json_response(api.update_scale(rt, namespace, name, body, opts))
+        if sub == "finalize":
+            return json_response(api.finalize_namespace(name, body, opts))
+        if sub not in ("", "status"):
+            raise status.method_not_allowed()
+        return with_warnings(json_response(api.update(rt, namespace, name, body, opts, sub)), opts)
+
+    async def _patch(self, request: Request, target: Target) -> Response:
+        api, rt, namespace, name, sub = self._parts(target)
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type not in PATCH_TYPES:
+            allowed = [JSON_PATCH, MERGE_PATCH, APPLY_PATCH] if rt.custom else list(PATCH_TYPES)
+            raise status.unsupported_media_type(content_type, allowed)
+        if content_type == STRATEGIC_PATCH and rt.custom:
+            raise status.unsupported_media_type(content_type, [JSON_PATCH, MERGE_PATCH, APPLY_PATCH])
+        body = await self._body(request)
+        opts = self._write_options(request)
+        if sub == "scale":
+            return json_response(api.update_scale(rt, namespace, name, body, opts, patch_type=content_type))
+        if sub not in ("", "status"):
+            raise status.method_not_allowed()
+        return with_warnings(json_response(api.patch(rt, namespace, name, content_type, body, opts, sub)), opts)
+
+    async def _delete(self, request: Request, target: Target) -> Response:
+        api, rt, namespace, name, _ = self._parts(target)
+        body = await self._body(request)
+        result, code = api.delete(rt, namespace, name, self._delete_options(request, body),
+                                  self._write_options(request))
+        return json_response(result, code)
+
+    async def _post(self, request: Request, target: Target) -> Response:
+        """The pod subresources that take a POST: eviction and binding."""
+        api, rt, namespace, name, sub = self._parts(target)
+        body = await self._body(request)
+        opts = self._write_options(request)
+        if rt.key == "/pods" and sub == "eviction":
+            grace = ((body or {}).get("deleteOptions") or {}).get("gracePeriodSeconds")
+            api.delete(rt, namespace, name, DeleteOptions(grace_period=grace), opts)
+            return json_response(status.success(), 201)
+        if rt.key == "/pods" and sub == "binding":
+            node = ((body or {}).get("target") or {}).get("name")
+            if not node:
+                raise status.bad_request("binding target name is required")
+            return json_response(api.bind(namespace, name, str(node), opts), 201)
         raise status.method_not_allowed()
+
+    def _parts(self, target: Target) -> tuple[ApiServer, ResourceType, str, str, str]:
+        return self.cluster.api, target.rt, target.namespace or "", str(target.name), target.subresource
 
     @staticmethod
     def _delete_options(request: Request, body: Any) -> DeleteOptions:
@@ -356,10 +347,10 @@ class Api:
         preconditions = body.get("preconditions") or {}
         grace = body.get("gracePeriodSeconds")
         if grace is None:
-            grace = _int(query.get("gracePeriodSeconds"), "gracePeriodSeconds")
+            grace = integer(query.get("gracePeriodSeconds"), "gracePeriodSeconds")
         orphan = body.get("orphanDependents")
         if orphan is None and query.get("orphanDependents") is not None:
-            orphan = _bool(query.get("orphanDependents"))
+            orphan = flag(query.get("orphanDependents"))
         return DeleteOptions(propagation=body.get("propagationPolicy") or query.get("propagationPolicy"),
                              orphan_dependents=orphan, grace_period=grace,
                              uid=preconditions.get("uid"), resource_version=preconditions.get("resourceVersion"))
@@ -372,7 +363,7 @@ class Api:
         if target.subresource:
             raise status.page_not_found()
         if method in ("GET", "HEAD"):
-            if _bool(query.get("watch")):
+            if flag(query.get("watch")):
                 self.cluster.stats.count("watch", stats_name)
                 if "watch" not in rt.verbs:
                     raise status.method_not_allowed()
@@ -382,7 +373,7 @@ class Api:
                 raise status.method_not_allowed()
             options = ListOptions(label_selector=query.get("labelSelector"),
                                   field_selector=query.get("fieldSelector"),
-                                  limit=_int(query.get("limit"), "limit") or 0,
+                                  limit=integer(query.get("limit"), "limit") or 0,
                                   continue_token=query.get("continue"))
             listed = api.list(rt, namespace, options)
             return self._render_list(request, rt, listed)
@@ -438,108 +429,32 @@ class Api:
     # --- watch ----------------------------------------------------------------------------------------------
 
     def _watch(self, request: Request, rt: ResourceType, namespace: str | None) -> Response:
-        query = request.query_params
-        negotiated = negotiate(request.headers.get("accept", ""))
-        try:
-            labels = parse_label_selector(query.get("labelSelector"))
-            fields = parse_field_selector(query.get("fieldSelector"))
-            check_fields(rt.kind, fields)
-        except SelectorError as exc:
-            raise status.bad_request(str(exc)) from None
-        rv_text = query.get("resourceVersion") or ""
-        since: int | None
-        if rv_text in ("", "0"):
-            since = None
-        else:
-            try:
-                since = int(rv_text)
-            except ValueError:
-                raise status.bad_request(f"invalid resource version: {rv_text!r}") from None
-        bookmarks = _bool(query.get("allowWatchBookmarks"))
-        send_initial = _bool(query.get("sendInitialEvents"))
-        if send_initial and since is not None:
-            raise status.invalid("ListOptions", "meta.k8s.io", "", [status.Cause(
-                "FieldValueForbidden", "Forbidden: sendInitialEvents is forbidden for watch unless the "
-                "resourceVersion is empty or 0", "sendInitialEvents")])
-        timeout = _int(query.get("timeoutSeconds"), "timeoutSeconds")
-        if timeout is None:
-            # Like --min-request-timeout: open-ended watches end after 30-60 minutes.
-            timeout = int(1800 * (1 + random.random()))
+        params = watching.WatchParams.parse(rt.kind, request.query_params)
         kind = rt.kind
-        label = rt.qualified
 
         def predicate(obj: JSON) -> bool:
-            return object_matches(kind, obj, labels, fields)
+            return object_matches(kind, obj, params.labels, params.fields)
 
         store = self.cluster.store
         try:
-            watcher = store.watch(rt.key, namespace, predicate, since=since, label=label)
+            watcher = store.watch(rt.key, namespace, predicate, since=params.since, label=rt.qualified)
         except TooOld as exc:
-            error = status.gone(str(exc)).to_status()
-            line = _dumps({"type": "ERROR", "object": error}) + b"\n"
-            return Response(line, media_type="application/json")
-        self.cluster.stats.watches_opened[label] += 1
-        bookmark_interval = self.cluster.timings.bookmark_interval
-        table_mode = negotiated.mode == "table"
-        include = query.get("includeObject", "Metadata")
-        initial_end_pending = send_initial and bookmarks
+            return Response(watching.expired(str(exc)), media_type="application/json")
+        self.cluster.stats.watches_opened[rt.qualified] += 1
+        negotiated = negotiate(request.headers.get("accept", ""))
+        encoder = watching.EventEncoder(self.cluster.api, rt, self._encoded,
+                                        table_version=negotiated.api_version if negotiated.mode == "table" else "",
+                                        include=request.query_params.get("includeObject", "Metadata"))
+        return StreamingResponse(watching.stream(store, watcher, encoder, params,
+                                                 self.cluster.timings.bookmark_interval),
+                                 media_type="application/json", headers={"Cache-Control": "no-cache, private"})
 
-        def encode(event_type: str, obj: JSON) -> bytes:
-            if table_mode and event_type != "BOOKMARK":
-                obj = tables.table(rt, [self.cluster.api.as_version(obj, rt)],
-                                   {"resourceVersion": obj["metadata"].get("resourceVersion", "")}, include,
-                                   api_version=negotiated.api_version)
-                return _dumps({"type": event_type, "object": obj}) + b"\n"
-            if event_type == "BOOKMARK":
-                return _dumps({"type": event_type, "object": obj}) + b"\n"
-            # Every write has its own resourceVersion, so this key names one encoding of one event.
-            key = (event_type, rt.key, str(obj["metadata"].get("resourceVersion", "")), rt.api_version)
-            line = self._encoded.get(key)
-            if line is None:
-                line = _dumps({"type": event_type, "object": self.cluster.api.as_version(obj, rt)}) + b"\n"
-                self._encoded[key] = line
-                if len(self._encoded) > 4096:
-                    self._encoded.popitem(last=False)
-            return line
 
-        def bookmark(initial_end: bool = False) -> bytes:
-            meta: JSON = {"resourceVersion": str(store.resource_version)}
-            if initial_end:
-                meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-            return encode("BOOKMARK", {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": meta})
-
-        async def stream() -> AsyncIterator[bytes]:
-            nonlocal initial_end_pending
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + timeout
-            try:
-                while True:
-                    watcher.wake.clear()
-                    chunk = []
-                    while watcher.events:
-                        event_type, obj = watcher.events.popleft()
-                        chunk.append(encode(event_type, obj))
-                    if initial_end_pending:
-                        chunk.append(bookmark(initial_end=True))
-                        initial_end_pending = False
-                    if chunk:
-                        yield b"".join(chunk)
-                    if watcher.closed:
-                        break
-                    remaining = deadline - loop.time()
-                    if remaining <= 0:
-                        break
-                    wait = min(remaining, bookmark_interval) if bookmarks else remaining
-                    try:
-                        await asyncio.wait_for(watcher.wake.wait(), timeout=wait)
-                    except TimeoutError:
-                        if bookmarks and not watcher.events and loop.time() < deadline:
-                            yield bookmark()
-            finally:
-                store.unwatch(watcher)
-
-        return StreamingResponse(stream(), media_type="application/json",
-                                 headers={"Cache-Control": "no-cache, private"})
+def _found(document: JSON | None) -> Response:
+    """A discovery or OpenAPI document, or 404 when there is none for the path."""
+    if document is None:
+        raise status.page_not_found()
+    return json_response(document)
 
 
 def create_app(cluster: Cluster, token: str | None = None) -> tuple[Starlette, Api]:

@@ -13,6 +13,7 @@ from typing import Any
 from kubesim import clock, status
 from kubesim.apiserver import ApiServer
 from kubesim.names import stable_fraction
+from kubesim.query import integer
 from kubesim.status import ApiError
 
 JSON = dict[str, Any]
@@ -71,13 +72,7 @@ class Query:
 
 
 def _int_param(query: Mapping[str, str], name: str) -> int | None:
-    value = query.get(name)
-    if value in (None, ""):
-        return None
-    try:
-        return int(str(value))
-    except ValueError:
-        raise status.bad_request(f"invalid value for {name}: {value!r}") from None
+    return integer(query.get(name), name)
 
 
 def _bool_param(query: Mapping[str, str], name: str) -> bool:
