@@ -280,44 +280,14 @@ class ApiServer:
 
     def create(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions,
                *, prepared: bool = False) -> JSON:
+        """Create an object (``prepared``: server-side apply has built it, managed fields included)."""
         if rt.virtual or "create" not in rt.verbs:
             raise status.method_not_allowed()
         obj = self._decode(rt, body)
-        meta = obj["metadata"]
-        if rt.namespaced:
-            body_ns = meta.get("namespace")
-            if body_ns and namespace and body_ns != namespace:
-                raise status.bad_request("the namespace of the provided object does not match the namespace sent "
-                                         "on the request")
-            namespace = str(body_ns or namespace or "")
-            if not namespace:
-                raise status.bad_request("the server could not find the requested resource (namespace required)")
-            meta["namespace"] = namespace
-        else:
-            meta.pop("namespace", None)
-        if not meta.get("name"):
-            if meta.get("generateName"):
-                meta["name"] = str(meta["generateName"])[:58] + self.names.suffix()
-            else:
-                raise status.invalid(rt.kind, rt.group, "", [validation.required(
-                    "metadata.name", "name or generateName is required")])
-        name = str(meta["name"])
-        if rt.namespaced:
-            self._check_namespace(rt, namespace, name)
-        if meta.get("resourceVersion"):
-            raise status.bad_request("resourceVersion should not be set on objects to be created")
+        namespace, name = self._placement(rt, namespace, obj["metadata"])
         strategy = self.strategy(rt)
         ts = clock.now()
-        meta["uid"] = self.names.uid()
-        meta["creationTimestamp"] = clock.rfc3339(ts)
-        for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
-            meta.pop(key, None)
-        if rt.has_generation or rt.custom:
-            meta["generation"] = 1
-        else:
-            meta.pop("generation", None)
-        if not prepared:
-            meta.pop("managedFields", None)
+        self._new_metadata(rt, obj["metadata"], ts, prepared)
         strategy.default(obj, self)
         self.admission.mutate(rt, obj, None)
         if rt.has_status():
@@ -327,7 +297,7 @@ class ApiServer:
             elif initial is not None:
                 obj["status"] = initial
         strategy.prepare_create(obj, self)
-        causes = validation.metadata(meta, name_rule=strategy.name_rule, namespaced=rt.namespaced) + \
+        causes = validation.metadata(obj["metadata"], name_rule=strategy.name_rule, namespaced=rt.namespaced) + \
             strategy.validate(obj, None, self)
         if causes:
             raise status.invalid(rt.kind, rt.group, name, causes)
@@ -341,6 +311,45 @@ class ApiServer:
             return obj
         stored = self.store.put(rt.key, self._storage(rt, obj))
         return self.as_version(stored, rt)
+
+    def _placement(self, rt: ResourceType, namespace: str, meta: JSON) -> tuple[str, str]:
+        """(namespace, name) of an object to create: the namespace from the URL or the body (which must agree and
+        be active), the name given or generated."""
+        if rt.namespaced:
+            body_ns = meta.get("namespace")
+            if body_ns and namespace and body_ns != namespace:
+                raise status.bad_request("the namespace of the provided object does not match the namespace sent "
+                                         "on the request")
+            namespace = str(body_ns or namespace or "")
+            if not namespace:
+                raise status.bad_request("the server could not find the requested resource (namespace required)")
+            meta["namespace"] = namespace
+        else:
+            meta.pop("namespace", None)
+        if not meta.get("name"):
+            if not meta.get("generateName"):
+                raise status.invalid(rt.kind, rt.group, "", [validation.required(
+                    "metadata.name", "name or generateName is required")])
+            meta["name"] = str(meta["generateName"])[:58] + self.names.suffix()
+        name = str(meta["name"])
+        if rt.namespaced:
+            self._check_namespace(rt, namespace, name)
+        if meta.get("resourceVersion"):
+            raise status.bad_request("resourceVersion should not be set on objects to be created")
+        return namespace, name
+
+    def _new_metadata(self, rt: ResourceType, meta: JSON, ts: float, prepared: bool) -> None:
+        """What the server sets on a new object's metadata, and what a client may not."""
+        meta["uid"] = self.names.uid()
+        meta["creationTimestamp"] = clock.rfc3339(ts)
+        for key in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
+            meta.pop(key, None)
+        if rt.has_generation or rt.custom:
+            meta["generation"] = 1
+        else:
+            meta.pop("generation", None)
+        if not prepared:
+            meta.pop("managedFields", None)
 
     # --- update / patch / apply -----------------------------------------------------------------------------
 
@@ -555,53 +564,26 @@ class ApiServer:
 
     def delete(self, rt: ResourceType, namespace: str, name: str, options: DeleteOptions,
                opts: WriteOptions) -> tuple[JSON, int]:
+        """Delete an object, or start its deletion (finalizers, a pod's grace period, propagation by the garbage
+        collector); (what the API server answers, status code)."""
         if "delete" not in rt.verbs:
             raise status.method_not_allowed()
         old = self._existing(rt, namespace, name)
-        old_meta = old["metadata"]
-        if options.uid and options.uid != old_meta.get("uid"):
-            raise status.conflict(rt.plural, rt.group, name,
-                                  f"Precondition failed: UID in precondition: {options.uid}, UID in object meta: "
-                                  f"{old_meta.get('uid')}")
-        if options.resource_version and options.resource_version != old_meta.get("resourceVersion"):
-            raise status.conflict(rt.plural, rt.group, name,
-                                  f"Precondition failed: ResourceVersion in precondition: {options.resource_version}, "
-                                  f"ResourceVersion in object meta: {old_meta.get('resourceVersion')}")
-        policy = options.propagation
-        if policy is None and options.orphan_dependents is not None:
-            policy = "Orphan" if options.orphan_dependents else "Foreground"
-        if policy is None:
-            policy = rt.default_propagation
-        if policy not in ("Orphan", "Foreground", "Background"):
-            raise status.invalid("DeleteOptions", "", "", [validation.not_supported(
-                "propagationPolicy", policy, ["Background", "Foreground", "Orphan"])])
+        _check_preconditions(rt, name, old["metadata"], options)
+        policy = _propagation(rt, options)
         obj = copy.deepcopy(old)
         meta = obj["metadata"]
-        finalizers = list(meta.get("finalizers") or [])
-        ts = clock.now()
         grace = self._grace_period(rt, obj, options)
-
         if meta.get("deletionTimestamp"):
-            # Deleting again: only a shorter grace period for a pod changes anything.
-            if rt.key == "/pods" and grace is not None and grace < int(meta.get("deletionGracePeriodSeconds") or 0):
-                meta["deletionGracePeriodSeconds"] = grace
-                meta["deletionTimestamp"] = clock.rfc3339(ts + grace)
-                if opts.dry_run:
-                    return obj, 200
-                if self._deletion_complete(rt, obj):
-                    removed = self._remove(rt, obj)
-                    return removed, 200
-                return self.as_version(self.store.put(rt.key, obj), rt), 200
-            return self.as_version(old, rt), 202 if policy == "Foreground" else 200
-
+            return self._delete_again(rt, obj, old, grace, policy, opts)
+        finalizers = list(meta.get("finalizers") or [])
         if policy == "Orphan" and "orphan" not in finalizers:
             finalizers.append("orphan")
         elif policy == "Foreground" and "foregroundDeletion" not in finalizers:
             finalizers.append("foregroundDeletion")
-        pending_grace = grace is not None and grace > 0
         namespace_pending = rt.key == "/namespaces" and bool((obj.get("spec") or {}).get("finalizers"))
-        if finalizers or pending_grace or namespace_pending:
-            meta["deletionTimestamp"] = clock.rfc3339(ts + (grace or 0))
+        if finalizers or (grace is not None and grace > 0) or namespace_pending:
+            meta["deletionTimestamp"] = clock.rfc3339(clock.now() + (grace or 0))
             meta["deletionGracePeriodSeconds"] = grace or 0
             if finalizers:
                 meta["finalizers"] = finalizers
@@ -619,7 +601,21 @@ class ApiServer:
         final = self._remove(rt, obj)
         if rt.return_deleted_object:
             return final, 200
-        return status.success(name, rt.group, rt.plural, str(old_meta.get("uid") or "")), 200
+        return status.success(name, rt.group, rt.plural, str(old["metadata"].get("uid") or "")), 200
+
+    def _delete_again(self, rt: ResourceType, obj: JSON, old: JSON, grace: int | None, policy: str,
+                      opts: WriteOptions) -> tuple[JSON, int]:
+        """Deleting what is being deleted: only a shorter grace period for a pod changes anything."""
+        meta = obj["metadata"]
+        if rt.key != "/pods" or grace is None or grace >= int(meta.get("deletionGracePeriodSeconds") or 0):
+            return self.as_version(old, rt), 202 if policy == "Foreground" else 200
+        meta["deletionGracePeriodSeconds"] = grace
+        meta["deletionTimestamp"] = clock.rfc3339(clock.now() + grace)
+        if opts.dry_run:
+            return obj, 200
+        if self._deletion_complete(rt, obj):
+            return self._remove(rt, obj), 200
+        return self.as_version(self.store.put(rt.key, obj), rt), 200
 
     def _grace_period(self, rt: ResourceType, obj: JSON, options: DeleteOptions) -> int | None:
         if rt.key != "/pods":
@@ -747,6 +743,29 @@ class ApiServer:
         new["spec"]["nodeName"] = node
         self._commit(rt, old, new, opts, "binding", validate=False)
         return status.success()
+
+
+def _check_preconditions(rt: ResourceType, name: str, meta: JSON, options: DeleteOptions) -> None:
+    if options.uid and options.uid != meta.get("uid"):
+        raise status.conflict(rt.plural, rt.group, name, f"Precondition failed: UID in precondition: {options.uid}, "
+                                                         f"UID in object meta: {meta.get('uid')}")
+    if options.resource_version and options.resource_version != meta.get("resourceVersion"):
+        raise status.conflict(rt.plural, rt.group, name,
+                              f"Precondition failed: ResourceVersion in precondition: {options.resource_version}, "
+                              f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+
+
+def _propagation(rt: ResourceType, options: DeleteOptions) -> str:
+    """The propagation policy: asked for, implied by ``orphanDependents``, or the resource's default."""
+    policy = options.propagation
+    if policy is None and options.orphan_dependents is not None:
+        policy = "Orphan" if options.orphan_dependents else "Foreground"
+    if policy is None:
+        policy = rt.default_propagation
+    if policy not in ("Orphan", "Foreground", "Background"):
+        raise status.invalid("DeleteOptions", "", "", [validation.not_supported(
+            "propagationPolicy", policy, ["Background", "Foreground", "Orphan"])])
+    return policy
 
 
 def _without_nulls(value: Any) -> Any:

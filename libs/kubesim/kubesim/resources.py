@@ -110,6 +110,8 @@ ALL = ("all",)
 
 
 def builtin_types() -> list[ResourceType]:
+    """Every built-in resource kubesim serves. Long because it is a table, one entry a resource type, read top to
+    bottom like the API server's discovery; splitting it would only scatter the table."""
     return [
         _t("", "v1", "namespaces", "Namespace", False, short=("ns",), returns_object=True, verbs=NAMESPACE_VERBS,
            subresources=(STATUS, Subresource("finalize", ("update",)))),

@@ -127,70 +127,74 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     """Parse the ``labelSelector`` query parameter syntax."""
     if text is None or not text.strip():
         return EVERYTHING
-    tokens = _tokenize(text)
-    requirements: list[Requirement] = []
-    i = 0
+    return _LabelParser(_tokenize(text)).selector()
 
-    def need(what: str) -> str:
-        nonlocal i
-        if i >= len(tokens):
+
+class _LabelParser:
+    """A recursive-descent reader of label selector tokens (apimachinery's ``labels.Parse``, errors included)."""
+
+    def __init__(self, tokens: list[str]) -> None:
+        self.tokens = tokens
+        self.i = 0
+
+    def need(self, what: str) -> str:
+        if self.i >= len(self.tokens):
             raise SelectorError(f"unable to parse requirement: found '', expected: {what}")
-        token = tokens[i]
-        i += 1
+        token = self.tokens[self.i]
+        self.i += 1
         return token
 
-    while i < len(tokens):
-        token = need("key")
+    def at_end_of_requirement(self) -> bool:
+        return self.i >= len(self.tokens) or self.tokens[self.i] == ","
+
+    def selector(self) -> LabelSelector:
+        requirements: list[Requirement] = []
+        while self.i < len(self.tokens):
+            requirements.append(self.requirement())
+            if self.i < len(self.tokens):
+                if self.tokens[self.i] != ",":
+                    raise SelectorError(f"unable to parse requirement: found '{self.tokens[self.i]}', expected: ','")
+                self.i += 1
+        return LabelSelector(tuple(requirements))
+
+    def requirement(self) -> Requirement:
+        token = self.need("key")
         if token == "!":
-            key = need("identifier after '!'")
+            key = self.need("identifier after '!'")
             _check_key(key)
-            requirements.append(Requirement(key, "!"))
-        else:
-            key = token
-            _check_key(key)
-            if i >= len(tokens) or tokens[i] == ",":
-                requirements.append(Requirement(key, "exists"))
-            else:
-                op = need("operator")
-                if op in ("=", "=="):
-                    value = tokens[i] if i < len(tokens) and tokens[i] != "," else ""
-                    if value:
-                        i += 1
-                    _check_value(value)
-                    requirements.append(Requirement(key, "=", (value,)))
-                elif op == "!=":
-                    value = tokens[i] if i < len(tokens) and tokens[i] != "," else ""
-                    if value:
-                        i += 1
-                    _check_value(value)
-                    requirements.append(Requirement(key, "!=", (value,)))
-                elif op in ("in", "notin"):
-                    if need("'('") != "(":
-                        raise SelectorError(f"unable to parse requirement: found '{tokens[i - 1]}', expected: '('")
-                    values: list[str] = []
-                    while True:
-                        tok = need("values or ')'")
-                        if tok == ")":
-                            break
-                        if tok == ",":
-                            continue
-                        _check_value(tok)
-                        values.append(tok)
-                    requirements.append(Requirement(key, op, tuple(values)))
-                elif op in (">", "<"):
-                    bound = need("integer")
-                    if not re.fullmatch(r"-?\d+", bound):
-                        raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value "
-                                            f"must be an integer: {bound!r}")
-                    requirements.append(Requirement(key, "gt" if op == ">" else "lt", (bound,)))
-                else:
-                    raise SelectorError(f"unable to parse requirement: found '{op}', expected: in, notin, =, ==, "
-                                        f"!=, gt, lt")
-        if i < len(tokens):
-            if tokens[i] != ",":
-                raise SelectorError(f"unable to parse requirement: found '{tokens[i]}', expected: ','")
-            i += 1
-    return LabelSelector(tuple(requirements))
+            return Requirement(key, "!")
+        _check_key(token)
+        if self.at_end_of_requirement():
+            return Requirement(token, "exists")
+        op = self.need("operator")
+        if op in ("=", "==", "!="):
+            value = "" if self.at_end_of_requirement() else self.tokens[self.i]
+            if value:
+                self.i += 1
+            _check_value(value)
+            return Requirement(token, "!=" if op == "!=" else "=", (value,))
+        if op in ("in", "notin"):
+            return Requirement(token, op, self.values())
+        if op in (">", "<"):
+            bound = self.need("integer")
+            if not re.fullmatch(r"-?\d+", bound):
+                raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
+                                    f"integer: {bound!r}")
+            return Requirement(token, "gt" if op == ">" else "lt", (bound,))
+        raise SelectorError(f"unable to parse requirement: found '{op}', expected: in, notin, =, ==, !=, gt, lt")
+
+    def values(self) -> tuple[str, ...]:
+        """The parenthesised value list of ``in`` and ``notin``."""
+        if self.need("'('") != "(":
+            raise SelectorError(f"unable to parse requirement: found '{self.tokens[self.i - 1]}', expected: '('")
+        values: list[str] = []
+        while True:
+            token = self.need("values or ')'")
+            if token == ")":
+                return tuple(values)
+            if token != ",":
+                _check_value(token)
+                values.append(token)
 
 
 def _check_key(key: str) -> None:

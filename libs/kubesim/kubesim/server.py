@@ -56,7 +56,29 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _tls_files(options: ServeOptions, tls_dir: Path) -> tuple[dict[str, str], bytes | None]:
+    """With ``--tls``: a fresh CA and serving certificate written into ``tls_dir``; (uvicorn's ssl options, the CA
+    for the kubeconfig)."""
+    if not options.tls:
+        return {}, None
+    certs = tls_certs.generate(options.host)
+    cert_path, key_path = tls_dir / "server.crt", tls_dir / "server.key"
+    cert_path.write_bytes(certs.cert_pem + certs.ca_pem)
+    key_path.write_bytes(certs.key_pem)
+    key_path.chmod(0o600)
+    return {"ssl_certfile": str(cert_path), "ssl_keyfile": str(key_path)}, certs.ca_pem
+
+
+def _url(options: ServeOptions, port: int) -> str:
+    """Where clients reach the server: a wildcard address is where we listen, not where clients connect."""
+    scheme = "https" if options.tls else "http"
+    reachable = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(options.host, options.host)
+    host = f"[{reachable}]" if ":" in reachable else reachable
+    return f"{scheme}://{host}:{port}"
+
+
 async def serve(timings: Timings, options: ServeOptions) -> None:
+    """Serve until SIGTERM or SIGINT; the kubeconfig is written once the server accepts connections."""
     cluster = Cluster(timings, history_size=options.watch_history, seed=options.seed,
                       state_file=options.state_file)
     sock = bind(options.host, options.port)
@@ -65,16 +87,7 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
     app, api = create_app(cluster, options.token)
     api.server_address = f"{options.host}:{port}"
     with tempfile.TemporaryDirectory(prefix="kubesim-tls-") as tls_dir:
-        ssl_files: dict[str, str] = {}
-        ca_pem: bytes | None = None
-        if options.tls:
-            certs = tls_certs.generate(options.host)
-            cert_path, key_path = Path(tls_dir) / "server.crt", Path(tls_dir) / "server.key"
-            cert_path.write_bytes(certs.cert_pem + certs.ca_pem)
-            key_path.write_bytes(certs.key_pem)
-            key_path.chmod(0o600)
-            ssl_files = {"ssl_certfile": str(cert_path), "ssl_keyfile": str(key_path)}
-            ca_pem = certs.ca_pem
+        ssl_files, ca_pem = _tls_files(options, Path(tls_dir))
         config = uvicorn.Config(app, log_level=options.log_level, access_log=False, lifespan="off",
                                 timeout_graceful_shutdown=1, ws="none", http="h11", server_header=False,
                                 **ssl_files)  # type: ignore[arg-type]
@@ -95,11 +108,7 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
                     await serving
                     raise RuntimeError("the HTTP server stopped while starting")
                 await asyncio.sleep(0.01)
-            scheme = "https" if options.tls else "http"
-            # A wildcard address is where we listen, not where clients connect.
-            reachable = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(options.host, options.host)
-            host = f"[{reachable}]" if ":" in reachable else reachable
-            url = f"{scheme}://{host}:{port}"
+            url = _url(options, port)
             if options.kubeconfig is not None:
                 kubeconfig_file.write(options.kubeconfig,
                                       kubeconfig_file.render(url, ca_pem=ca_pem, token=options.token))

@@ -141,62 +141,17 @@ def resources(res: Mapping[str, Any] | None, field: str) -> list[Cause]:
 
 def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Always", "OnFailure", "Never"),
              claim_templates: tuple[str, ...] = ()) -> list[Cause]:
+    """A pod spec (of a pod or a template at ``field``): containers, restart policy, volumes."""
     causes: list[Cause] = []
     if not isinstance(spec, dict):
         return [required(field)]
-    containers = spec.get("containers")
-    if not containers:
+    if not spec.get("containers"):
         causes.append(required(f"{field}.containers"))
     seen: set[str] = set()
     volumes = {v.get("name") for v in spec.get("volumes") or [] if isinstance(v, dict)} | set(claim_templates)
     for list_name in ("initContainers", "containers"):
         for i, container in enumerate(spec.get(list_name) or []):
-            path = f"{field}.{list_name}[{i}]"
-            if not isinstance(container, dict):
-                causes.append(invalid_value(path, container, "must be an object"))
-                continue
-            name = container.get("name")
-            if not name:
-                causes.append(required(f"{path}.name"))
-            else:
-                causes += dns1123_label(str(name), f"{path}.name")
-                if name in seen:
-                    causes.append(duplicate(f"{path}.name", name))
-                seen.add(str(name))
-            image = container.get("image")
-            if not image or not str(image).strip():
-                causes.append(required(f"{path}.image"))
-            port_names: set[str] = set()
-            for j, port in enumerate(container.get("ports") or []):
-                number = port.get("containerPort")
-                if not isinstance(number, int) or not 0 < number < 65536:
-                    causes.append(invalid_value(f"{path}.ports[{j}].containerPort", number,
-                                                "must be between 1 and 65535, inclusive"))
-                if port.get("name"):
-                    if port["name"] in port_names:
-                        causes.append(duplicate(f"{path}.ports[{j}].name", port["name"]))
-                    port_names.add(port["name"])
-                if port.get("protocol") not in (None, "TCP", "UDP", "SCTP"):
-                    causes.append(not_supported(f"{path}.ports[{j}].protocol", port.get("protocol"),
-                                                ["SCTP", "TCP", "UDP"]))
-            for j, env in enumerate(container.get("env") or []):
-                if not env.get("name"):
-                    causes.append(required(f"{path}.env[{j}].name"))
-                elif not _ENV_NAME.match(str(env["name"])):
-                    causes.append(invalid_value(f"{path}.env[{j}].name", env["name"],
-                                                "a valid environment variable name must consist of alphabetic "
-                                                "characters, digits, '_', '-', or '.', and must not start with a "
-                                                "digit"))
-            for j, mount in enumerate(container.get("volumeMounts") or []):
-                if mount.get("name") not in volumes:
-                    causes.append(Cause("FieldValueNotFound", f'Not found: "{mount.get("name")}"',
-                                        f"{path}.volumeMounts[{j}].name"))
-                if not mount.get("mountPath"):
-                    causes.append(required(f"{path}.volumeMounts[{j}].mountPath"))
-            causes += resources(container.get("resources"), f"{path}.resources")
-            policy = container.get("imagePullPolicy")
-            if policy not in (None, "Always", "IfNotPresent", "Never"):
-                causes.append(not_supported(f"{path}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"]))
+            causes += _container(container, f"{field}.{list_name}[{i}]", seen, volumes)
     restart = spec.get("restartPolicy")
     if restart is not None and restart not in allowed_restart:
         causes.append(not_supported(f"{field}.restartPolicy", restart, list(allowed_restart)))
@@ -208,6 +163,60 @@ def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Alwa
         elif name in seen_volumes:
             causes.append(duplicate(f"{field}.volumes[{i}].name", name))
         seen_volumes.add(str(name))
+    return causes
+
+
+def _container(container: Any, path: str, seen: set[str], volumes: set[Any]) -> list[Cause]:
+    """One container; ``seen`` collects the names (unique across init and main containers)."""
+    if not isinstance(container, dict):
+        return [invalid_value(path, container, "must be an object")]
+    causes: list[Cause] = []
+    name = container.get("name")
+    if not name:
+        causes.append(required(f"{path}.name"))
+    else:
+        causes += dns1123_label(str(name), f"{path}.name")
+        if name in seen:
+            causes.append(duplicate(f"{path}.name", name))
+        seen.add(str(name))
+    image = container.get("image")
+    if not image or not str(image).strip():
+        causes.append(required(f"{path}.image"))
+    causes += _container_ports(container.get("ports") or [], path)
+    for j, env in enumerate(container.get("env") or []):
+        if not env.get("name"):
+            causes.append(required(f"{path}.env[{j}].name"))
+        elif not _ENV_NAME.match(str(env["name"])):
+            causes.append(invalid_value(f"{path}.env[{j}].name", env["name"],
+                                        "a valid environment variable name must consist of alphabetic characters, "
+                                        "digits, '_', '-', or '.', and must not start with a digit"))
+    for j, mount in enumerate(container.get("volumeMounts") or []):
+        if mount.get("name") not in volumes:
+            causes.append(Cause("FieldValueNotFound", f'Not found: "{mount.get("name")}"',
+                                f"{path}.volumeMounts[{j}].name"))
+        if not mount.get("mountPath"):
+            causes.append(required(f"{path}.volumeMounts[{j}].mountPath"))
+    causes += resources(container.get("resources"), f"{path}.resources")
+    policy = container.get("imagePullPolicy")
+    if policy not in (None, "Always", "IfNotPresent", "Never"):
+        causes.append(not_supported(f"{path}.imagePullPolicy", policy, ["Always", "IfNotPresent", "Never"]))
+    return causes
+
+
+def _container_ports(ports: list[JSON], path: str) -> list[Cause]:
+    causes: list[Cause] = []
+    port_names: set[str] = set()
+    for j, port in enumerate(ports):
+        number = port.get("containerPort")
+        if not isinstance(number, int) or not 0 < number < 65536:
+            causes.append(invalid_value(f"{path}.ports[{j}].containerPort", number,
+                                        "must be between 1 and 65535, inclusive"))
+        if port.get("name"):
+            if port["name"] in port_names:
+                causes.append(duplicate(f"{path}.ports[{j}].name", port["name"]))
+            port_names.add(port["name"])
+        if port.get("protocol") not in (None, "TCP", "UDP", "SCTP"):
+            causes.append(not_supported(f"{path}.ports[{j}].protocol", port.get("protocol"), ["SCTP", "TCP", "UDP"]))
     return causes
 
 

@@ -63,6 +63,14 @@ def _template_without_hash(template: JSON) -> JSON:
     return out
 
 
+def _spec_replicas(rs: JSON) -> int:
+    return int((rs.get("spec") or {}).get("replicas", 0))
+
+
+def _available(rs: JSON) -> int:
+    return int((rs.get("status") or {}).get("availableReplicas", 0))
+
+
 def _revision(rs: JSON) -> int:
     try:
         return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0"))
@@ -258,10 +266,10 @@ class DeploymentController(Controller):
         selector.setdefault("matchLabels", {})[HASH_LABEL] = pod_hash
         replicas = int(spec.get("replicas", 1))
         if (spec.get("strategy") or {}).get("type") == "Recreate":
-            initial = 0 if any(int((rs.get("spec") or {}).get("replicas", 0)) for rs in old_rs) else replicas
+            initial = 0 if any(_spec_replicas(rs) for rs in old_rs) else replicas
         else:
             surge, _ = surge_and_unavailable(deployment)
-            current = sum(int((rs.get("spec") or {}).get("replicas", 0)) for rs in old_rs)
+            current = sum(_spec_replicas(rs) for rs in old_rs)
             initial = max(0, min(replicas, replicas + surge - current))
         namespace = deployment["metadata"]["namespace"]
         name = f"{deployment['metadata']['name']}-{pod_hash}"
@@ -307,7 +315,7 @@ class DeploymentController(Controller):
                    f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}")
 
     def _scale(self, deployment: JSON, rs: JSON, replicas: int) -> JSON:
-        current = int((rs.get("spec") or {}).get("replicas", 0))
+        current = _spec_replicas(rs)
         desired = int(deployment["spec"].get("replicas", 1))
         surge, _ = surge_and_unavailable(deployment)
         annotations = rs["metadata"].get("annotations") or {}
@@ -325,7 +333,7 @@ class DeploymentController(Controller):
     def _recreate(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> bool:
         """Scale old ReplicaSets to zero; scale the new one up once no old pod is left (True then)."""
         for rs in old_rs:
-            if int((rs.get("spec") or {}).get("replicas", 0)) > 0:
+            if _spec_replicas(rs) > 0:
                 self._scale(deployment, rs, 0)
         still_running = any(active(p) or p["metadata"].get("deletionTimestamp")
                             for rs in old_rs for resource, p in self.store.dependents(rs["metadata"]["uid"])
@@ -336,53 +344,44 @@ class DeploymentController(Controller):
         return True
 
     def _rolling(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON]) -> None:
+        """One step of a rolling update: the new ReplicaSet up as far as maxSurge allows, then old ones down as far
+        as maxUnavailable allows."""
         replicas = int(deployment["spec"].get("replicas", 1))
         surge, max_unavailable = surge_and_unavailable(deployment)
-
-        def spec_replicas(rs: JSON) -> int:
-            return int((rs.get("spec") or {}).get("replicas", 0))
-
-        def available(rs: JSON) -> int:
-            return int((rs.get("status") or {}).get("availableReplicas", 0))
-
-        # Scale the new ReplicaSet up as far as maxSurge allows (or down to the desired count).
-        total = spec_replicas(new_rs) + sum(spec_replicas(rs) for rs in old_rs)
-        new_count = spec_replicas(new_rs)
+        total = _spec_replicas(new_rs) + sum(_spec_replicas(rs) for rs in old_rs)
+        new_count = _spec_replicas(new_rs)
         if new_count < replicas:
             allowed = replicas + surge - total
             if allowed > 0:
                 new_rs = self._scale(deployment, new_rs, min(replicas, new_count + allowed))
-        elif new_count > replicas:
-            new_rs = self._scale(deployment, new_rs, replicas)
         else:
-            new_rs = self._scale(deployment, new_rs, new_count)
+            new_rs = self._scale(deployment, new_rs, min(new_count, replicas))
+        if any(_spec_replicas(rs) > 0 for rs in old_rs):
+            self._scale_old_down(deployment, new_rs, old_rs, replicas - max_unavailable)
 
-        # Scale old ReplicaSets down without going below replicas - maxUnavailable available pods.
-        old_active = [rs for rs in old_rs if spec_replicas(rs) > 0]
-        if not old_active:
-            return
-        min_available = replicas - max_unavailable
-        total = spec_replicas(new_rs) + sum(spec_replicas(rs) for rs in old_rs)
-        new_unavailable = spec_replicas(new_rs) - available(new_rs)
-        budget = total - min_available - new_unavailable
+    def _scale_old_down(self, deployment: JSON, new_rs: JSON, old_rs: list[JSON], min_available: int) -> None:
+        """Scale old ReplicaSets down without going below ``min_available`` available pods: unhealthy old replicas
+        first (removing them costs no availability), then the oldest ReplicaSets' available ones."""
+        total = _spec_replicas(new_rs) + sum(_spec_replicas(rs) for rs in old_rs)
+        budget = total - min_available - (_spec_replicas(new_rs) - _available(new_rs))
         if budget <= 0:
             return
-        # Unhealthy old replicas go first: removing them costs no availability.
-        for rs in sorted(old_active, key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0):
-            unhealthy = spec_replicas(rs) - available(rs)
+        by_age = sorted((rs for rs in old_rs if _spec_replicas(rs) > 0),
+                        key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0)
+        for rs in by_age:
+            unhealthy = _spec_replicas(rs) - _available(rs)
             if unhealthy <= 0 or budget <= 0:
                 continue
             cut = min(unhealthy, budget)
-            self._scale(deployment, rs, spec_replicas(rs) - cut)
+            self._scale(deployment, rs, _spec_replicas(rs) - cut)
             budget -= cut
         old_rs = [self.store.get("apps/replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
                   for rs in old_rs]
-        total_available = available(new_rs) + sum(available(rs) for rs in old_rs)
-        can_remove = total_available - min_available
+        can_remove = _available(new_rs) + sum(_available(rs) for rs in old_rs) - min_available
         for rs in sorted(old_rs, key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0):
             if can_remove <= 0:
                 break
-            count = spec_replicas(rs)
+            count = _spec_replicas(rs)
             if count <= 0:
                 continue
             cut = min(count, can_remove)
@@ -392,7 +391,7 @@ class DeploymentController(Controller):
     def _cleanup(self, deployment: JSON, new_rs: JSON) -> None:
         limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
         candidates = [rs for rs in self.owned(deployment) if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]
-                      and int((rs.get("spec") or {}).get("replicas", 0)) == 0
+                      and _spec_replicas(rs) == 0
                       and int((rs.get("status") or {}).get("replicas", 0)) == 0
                       and not rs["metadata"].get("deletionTimestamp")]
         excess = len(candidates) - limit

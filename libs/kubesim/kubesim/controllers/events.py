@@ -39,6 +39,7 @@ class EventRecorder:
 
     def record(self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "",
                field_path: str = "") -> None:
+        """Record an event about ``obj``: a repeat of an event counts up on it, similar messages are combined."""
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "default")
         involved: JSON = {"kind": obj.get("kind"), "namespace": meta.get("namespace") or "",
@@ -48,33 +49,12 @@ class EventRecorder:
             del involved["namespace"]
         if field_path:
             involved["fieldPath"] = field_path
-        rt = self.api.rt("", "events")
         now = clock.now()
+        source = (namespace, str(meta.get("uid")), type_, reason, component, host)
+        message, key = self._aggregate(source, message, field_path, now)
         stamp = clock.rfc3339(now)
-        similar_key = (namespace, str(meta.get("uid")), type_, reason, component, host)
-        similar = self._similar.get(similar_key)
-        if similar is None or now - similar.last > AGGREGATE_WINDOW:
-            similar = self._similar[similar_key] = _Similar()
-            if len(self._similar) > 50000:
-                self._similar = {similar_key: similar}
-        similar.messages.add(message)
-        similar.last = now
-        key = (namespace, str(meta.get("uid")), field_path, type_, reason, message, component, host)
-        if len(similar.messages) >= AGGREGATE_AFTER:
-            similar.messages.pop()
-            message = COMBINED + message
-            key = (namespace, str(meta.get("uid")), "", type_, reason, COMBINED, component, host)
-        existing_name = self._names.get(key)
-        if existing_name is not None:
-            existing = self.api.store.get(rt.key, namespace, existing_name)
-            if existing is not None:
-                updated = copy.deepcopy(existing)
-                updated["count"] = int(updated.get("count") or 1) + 1
-                updated["lastTimestamp"] = stamp
-                updated["involvedObject"] = involved
-                updated["message"] = message
-                self.api.write(rt, updated, component)
-                return
+        if self._repeat(key, namespace, involved, message, stamp, component):
+            return
         name = f"{meta.get('name')}.{time.time_ns():x}"
         event: JSON = {
             "apiVersion": "v1", "kind": "Event",
@@ -85,7 +65,7 @@ class EventRecorder:
             "eventTime": None, "reportingComponent": component, "reportingInstance": host,
         }
         try:
-            self.api.create(rt, namespace, event, WriteOptions(field_manager=component))
+            self.api.create(self.api.rt("", "events"), namespace, event, WriteOptions(field_manager=component))
         except ApiError as exc:
             # Events into a terminating namespace are refused; real components drop them too.
             log.debug("event %s/%s dropped: %s", namespace, reason, exc)
@@ -93,6 +73,39 @@ class EventRecorder:
         self._names[key] = name
         if len(self._names) > 50000:
             self._names.clear()
+
+    def _aggregate(self, source: tuple[str, ...], message: str, field_path: str,
+                   now: float) -> tuple[str, tuple[str, ...]]:
+        """(the message to record, the key of the event it goes to): the message itself, or from the
+        ``AGGREGATE_AFTER``th distinct message of one source within the window, the combined one."""
+        similar = self._similar.get(source)
+        if similar is None or now - similar.last > AGGREGATE_WINDOW:
+            similar = self._similar[source] = _Similar()
+            if len(self._similar) > 50000:
+                self._similar = {source: similar}
+        similar.messages.add(message)
+        similar.last = now
+        namespace, uid, type_, reason, component, host = source
+        if len(similar.messages) >= AGGREGATE_AFTER:
+            similar.messages.pop()
+            return COMBINED + message, (namespace, uid, "", type_, reason, COMBINED, component, host)
+        return message, (namespace, uid, field_path, type_, reason, message, component, host)
+
+    def _repeat(self, key: tuple[str, ...], namespace: str, involved: JSON, message: str, stamp: str,
+                component: str) -> bool:
+        """Count the event up if it happened before (and is still there); whether it did."""
+        existing_name = self._names.get(key)
+        rt = self.api.rt("", "events")
+        existing = self.api.store.get(rt.key, namespace, existing_name) if existing_name is not None else None
+        if existing is None:
+            return False
+        updated = copy.deepcopy(existing)
+        updated["count"] = int(updated.get("count") or 1) + 1
+        updated["lastTimestamp"] = stamp
+        updated["involvedObject"] = involved
+        updated["message"] = message
+        self.api.write(rt, updated, component)
+        return True
 
 
 class EventReaper(Controller):
