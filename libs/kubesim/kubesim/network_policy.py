@@ -12,8 +12,8 @@ from kubesim.status import Cause
 
 JSON = dict[str, Any]
 
-PROTOCOLS = ["TCP", "UDP", "SCTP"]
-POLICY_TYPES = ["Ingress", "Egress"]
+PROTOCOLS = ("TCP", "UDP", "SCTP")
+POLICY_TYPES = ("Ingress", "Egress")
 _PORT_NAME_CHARSET = re.compile(r"^[-a-z0-9]+$")
 _PORT_NAME_LETTER = re.compile(r"[a-z]")
 

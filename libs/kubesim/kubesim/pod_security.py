@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import podsecurity
@@ -49,7 +50,7 @@ class Policy:
         return all(mode.level == "privileged" for mode in (self.enforce, self.audit, self.warn))
 
 
-_STRICTNESS = {"privileged": 0, "baseline": 1, "restricted": 2}
+_STRICTNESS = MappingProxyType({"privileged": 0, "baseline": 1, "restricted": 2})
 
 
 def namespace_policy(labels: Mapping[str, Any] | None) -> tuple[Policy, list[Cause]]:

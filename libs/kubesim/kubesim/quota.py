@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 from kubesim import validation
@@ -33,9 +34,9 @@ _MUST_SPECIFY = frozenset({"cpu", "memory", "requests.cpu", "requests.memory", "
 _CLAIM_SUFFIXES = (".storageclass.storage.k8s.io/requests.storage",
                    ".storageclass.storage.k8s.io/persistentvolumeclaims")
 # Object counts that also have a short name.
-_LEGACY_COUNTS = {"/configmaps": "configmaps", "/secrets": "secrets", "/replicationcontrollers":
-                  "replicationcontrollers", "/resourcequotas": "resourcequotas", SERVICES: "services",
-                  CLAIMS: "persistentvolumeclaims"}
+_LEGACY_COUNTS = MappingProxyType({
+    "/configmaps": "configmaps", "/secrets": "secrets", "/replicationcontrollers": "replicationcontrollers",
+    "/resourcequotas": "resourcequotas", SERVICES: "services", CLAIMS: "persistentvolumeclaims"})
 STANDARD_QUOTA_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "resourcequotas", "secrets",
                                       "configmaps", "persistentvolumeclaims", "services.nodeports",
                                       "services.loadbalancers", "cpu", "memory", "requests.cpu", "requests.memory",

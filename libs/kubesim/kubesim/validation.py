@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kubesim import quantity
@@ -26,7 +26,7 @@ def invalid_value(field: str, value: Any, detail: str) -> Cause:
     return Cause("FieldValueInvalid", f"Invalid value: {_render(value)}: {detail}", field)
 
 
-def not_supported(field: str, value: Any, allowed: list[str]) -> Cause:
+def not_supported(field: str, value: Any, allowed: Sequence[str]) -> Cause:
     quoted = ", ".join(f'"{a}"' for a in allowed)
     return Cause("FieldValueNotSupported", f"Unsupported value: {_render(value)}: supported values: {quoted}", field)
 
