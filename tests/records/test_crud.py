@@ -39,6 +39,28 @@ async def test_create_view_update_delete_a_project(platform: Platform) -> None:
     assert gone.json() == {"status": 404, "message": "The requested resource wasn't found.", "data": {}}
 
 
+async def test_a_replaced_or_cleared_avatar_leaves_no_bytes_behind(platform: Platform) -> None:
+    alice = await platform.new_user("alice")
+    made = await alice.client.post("/api/collections/projects/records", data={"name": "logo"},
+                                   files={"avatar": ("one.png", b"\x89PNG first", "image/png")})
+    assert made.status_code == 200, made.text
+    record = made.json()
+    first = record["avatar"]
+    replaced = await alice.client.patch(f"/api/collections/projects/records/{record['id']}",
+                                        files={"avatar": ("two.png", b"\x89PNG second", "image/png")})
+    assert replaced.status_code == 200, replaced.text
+    second = replaced.json()["avatar"]
+    cleared = await alice.client.patch(f"/api/collections/projects/records/{record['id']}", json={"avatar": ""})
+    assert cleared.status_code == 200, cleared.text
+    conn = await platform.database.connect()
+    try:
+        stored = await conn.fetch("SELECT name FROM records.files WHERE record_id = $1", record["id"])
+    finally:
+        await conn.close()
+    assert first != second
+    assert stored == []
+
+
 async def test_validation_errors_are_per_field_and_nothing_is_written(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     response = await alice.client.post("/api/collections/projects/records", json={"description": "no name"})

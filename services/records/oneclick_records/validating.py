@@ -238,9 +238,7 @@ class Draft:
     values: dict[str, Any]
     errors: FieldErrors
     uploads: list[NamedUpload]
-    # The file fields whose file the update replaces or clears. Known gap, kept as it was: files.forget matches
-    # stored file names, not field names, so the old file's bytes stay in ``files`` (unreachable: a file is
-    # served only under the name its record holds).
+    # The stored names of the files the update replaces or clears (their bytes go with the update).
     removed_files: list[str] = field(default_factory=list)
 
 
@@ -263,7 +261,7 @@ def changed_record(collection: Collection, current: JsonObject, data: Mapping[st
     values: dict[str, Any] = dict(submission.values)
     for name in submission.append | submission.prepend | submission.remove:
         values[name] = apply_modifiers(current.get(name) or [], submission, name)
-    removed = [f.name for f in collection.file_fields
+    removed = [current[f.name] for f in collection.file_fields
                if current.get(f.name) and ((f.name in values and values[f.name] != current[f.name])
                                            or any(u.field == f.name for u in uploads))]
     named = attach_files(collection, uploads, values, errors)

@@ -95,6 +95,17 @@ def test_an_update_reads_only_what_was_sent() -> None:
     assert changed_fields(DEPLOYMENTS, same.values, current) == ["name"]
 
 
+def test_an_update_names_the_stored_files_it_replaces_or_clears() -> None:
+    current = {"id": A, "name": "p", "description": "", "tags": "", "avatar": "old_abc123.png", "user": C,
+               "limits": None}
+    cleared = changed_record(PROJECTS, current, {"avatar": ""}, [])
+    assert cleared.removed_files == ["old_abc123.png"]
+    replaced = changed_record(PROJECTS, current, {}, [FileField(field="avatar", file=_png())])
+    assert replaced.removed_files == ["old_abc123.png"]
+    assert changed_record(PROJECTS, current, {"name": "q"}, []).removed_files == []
+    assert changed_record(PROJECTS, {**current, "avatar": ""}, {"avatar": ""}, []).removed_files == []
+
+
 def test_dates_compare_as_datetimes() -> None:
     current = {"endDate": "2024-05-01 10:00:00.000Z", "hide": False}
     moment = datetime(2024, 5, 1, 10, tzinfo=UTC)
