@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ import orjson
 
 from kubesim import clock, conversions, patching, status, validation
 from kubesim.admission import Admission, check_size
+from kubesim.allocations import ServiceAddresses
 from kubesim.names import NameSource
 from kubesim.resources import Registry, ResourceType
 from kubesim.selectors import (
@@ -79,22 +79,13 @@ Path = list[str]
 VirtualLister = Callable[[ResourceType, str | None], list[JSON]]
 
 
-@dataclass
-class Allocations:
-    cluster_ips: set[str] = field(default_factory=set)
-    node_ports: set[int] = field(default_factory=set)
-
-
-SERVICE_CIDR = ipaddress.ip_network("10.96.0.0/16")
-
-
 class ApiServer:
     def __init__(self, store: Store, registry: Registry, names: NameSource) -> None:
         self.store = store
         self.registry = registry
         self.names = names
         self._strategies: dict[str, Strategy] = {}
-        self._alloc = Allocations()
+        self.addresses = ServiceAddresses(names)
         self.virtual: dict[str, VirtualLister] = {}
         self.admission = Admission(store)
 
@@ -125,38 +116,16 @@ class ApiServer:
         return self.names.uid()
 
     def allocate_cluster_ip(self) -> str:
-        hosts = SERVICE_CIDR.num_addresses - 2
-        for _ in range(1000):
-            candidate = str(SERVICE_CIDR.network_address + 11 + int(self.names.hex(8), 16) % (hosts - 11))
-            if candidate not in self._alloc.cluster_ips:
-                self._alloc.cluster_ips.add(candidate)
-                return candidate
-        raise ApiError(500, "InternalError", "failed to allocate a serviceIP: range is full")
+        return self.addresses.cluster_ip()
 
     def allocate_node_port(self) -> int:
-        for _ in range(5000):
-            candidate = 30000 + int(self.names.hex(6), 16) % 2768
-            if candidate not in self._alloc.node_ports:
-                self._alloc.node_ports.add(candidate)
-                return candidate
-        raise ApiError(500, "InternalError", "failed to allocate a nodePort: range is full")
+        return self.addresses.node_port()
 
     def release_service(self, service: JSON) -> None:
-        spec = service.get("spec") or {}
-        self._alloc.cluster_ips.discard(str(spec.get("clusterIP")))
-        for port in spec.get("ports") or []:
-            if port.get("nodePort"):
-                self._alloc.node_ports.discard(int(port["nodePort"]))
+        self.addresses.release(service)
 
     def rebuild_allocations(self) -> None:
-        self._alloc = Allocations()
-        for svc in self.store.list("/services"):
-            spec = svc.get("spec") or {}
-            if spec.get("clusterIP") and spec["clusterIP"] != "None":
-                self._alloc.cluster_ips.add(str(spec["clusterIP"]))
-            for port in spec.get("ports") or []:
-                if port.get("nodePort"):
-                    self._alloc.node_ports.add(int(port["nodePort"]))
+        self.addresses.rebuild(self.store.list("/services"))
 
     # --- conversions between the stored version and the requested one ---------------------------------------
 
