@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from oneclick_core.serving import AsgiServer
+from oneclick_core.runtime.serving import AsgiServer
 
 CLIENT_ID = "local-client"
 CLIENT_SECRET = "local-secret"

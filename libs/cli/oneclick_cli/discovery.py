@@ -6,7 +6,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from oneclick_core.contracts.rpc import SERVICES
-from oneclick_core.runtime import ServiceSpec
+from oneclick_core.runtime.service import ServiceSpec
 
 GROUP = "oneclick.services"
 

@@ -15,11 +15,11 @@ from oneclick_core.bus.connection import connect
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.auth import CREATE_SUPERUSER, CreateSuperuserRequest
 from oneclick_core.contracts.catalog import render_markdown
-from oneclick_core.database import wait_for_database
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import configure_logging
-from oneclick_core.migrations import migrate
-from oneclick_core.runtime import run_service
+from oneclick_core.observability.logs import configure_logging
+from oneclick_core.runtime.database import wait_for_database
+from oneclick_core.runtime.migrations import migrate
+from oneclick_core.runtime.service import run_service
 from oneclick_core.settings import CoreSettings
 
 app = typer.Typer(help="One-Click: self-service deployments on Kubernetes.", no_args_is_help=True,

@@ -16,7 +16,7 @@ import nats
 
 from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer
 from oneclick_core.contracts.envelope import Envelope
-from oneclick_core.inbox import claim
+from oneclick_core.runtime.inbox import claim
 
 
 async def main(nats_url: str, database_url: str, durable: str, subject: str, name: str, pause: str) -> None:

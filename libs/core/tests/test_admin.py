@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 from prometheus_client import CollectorRegistry
 
-from oneclick_core.admin import admin_app
-from oneclick_core.metrics import BusMetrics
-from oneclick_core.serving import AsgiServer
+from oneclick_core.observability.metrics import BusMetrics
+from oneclick_core.runtime.admin import admin_app
+from oneclick_core.runtime.serving import AsgiServer
 
 
 async def test_admin_endpoints_over_http() -> None:

@@ -12,7 +12,7 @@ from nats.aio.client import Client as NATS
 
 from oneclick_core.bus.publishing import publish_event
 from oneclick_core.bus.streams import ensure_streams
-from oneclick_core.migrations import core_migrations, migrate
+from oneclick_core.runtime.migrations import core_migrations, migrate
 from oneclick_testing.infrastructure import Database
 
 from .events_for_tests import Ping, unique_spec

@@ -17,7 +17,7 @@ from oneclick_core.bus.consuming import ConsumerOptions, Delivery, EventConsumer
 from oneclick_core.bus.publishing import publish_envelope, publish_event
 from oneclick_core.bus.streams import DEAD_LETTER_STREAM, EVENTS_STREAM, drifted, ensure_streams, platform_streams
 from oneclick_core.contracts.envelope import Envelope
-from oneclick_core.tracing import current_traceparent, new_traceparent
+from oneclick_core.observability.tracing import current_traceparent, new_traceparent
 from oneclick_testing.waiting import eventually
 
 from .events_for_tests import Ping, unique_spec

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.contracts.rpc import RpcMethod
 from oneclick_core.errors import ApiError
-from oneclick_core.tracing import current_traceparent, new_traceparent, parse_trace_id
+from oneclick_core.observability.tracing import current_traceparent, new_traceparent, parse_trace_id
 
 
 class Add(BaseModel):

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from oneclick_cli.embedded.postgres import EmbeddedPostgres
 from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.contracts.rpc import RpcMethod
-from oneclick_core.database import create_pool
 from oneclick_core.errors import ApiError
+from oneclick_core.runtime.database import create_pool
 from oneclick_core.storable import REFUSED_MESSAGE
 
 

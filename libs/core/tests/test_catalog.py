@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from oneclick_core.contracts.catalog import all_rpc_methods, render_markdown
 from oneclick_core.contracts.events import EVENTS
 from oneclick_core.contracts.rpc import SERVICES
-from oneclick_core.logs import SENSITIVE_KEYS
+from oneclick_core.observability.logs import SENSITIVE_KEYS
 
 CATALOG = Path(__file__).resolve().parents[3] / "docs" / "events.md"
 

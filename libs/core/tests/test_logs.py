@@ -3,7 +3,7 @@ import logging
 import orjson
 import pytest
 
-from oneclick_core.logs import bound_context, configure_logging, get_logger, redact
+from oneclick_core.observability.logs import bound_context, configure_logging, get_logger, redact
 
 
 def _json_lines(text: str) -> list[dict[str, object]]:

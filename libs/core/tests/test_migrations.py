@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from oneclick_core.migrations import Migration, MigrationError, core_migrations, migrate
+from oneclick_core.runtime.migrations import Migration, MigrationError, core_migrations, migrate
 from oneclick_testing.infrastructure import Database
 
 MIGRATIONS = [

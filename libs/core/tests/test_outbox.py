@@ -11,9 +11,9 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 
 from oneclick_core.bus.streams import EVENTS_STREAM, ensure_streams
-from oneclick_core.database import create_pool
-from oneclick_core.migrations import core_migrations, migrate
-from oneclick_core.outbox import OutboxRelay, enqueue
+from oneclick_core.runtime.database import create_pool
+from oneclick_core.runtime.migrations import core_migrations, migrate
+from oneclick_core.runtime.outbox import OutboxRelay, enqueue
 from oneclick_testing.infrastructure import Database
 from oneclick_testing.waiting import eventually
 

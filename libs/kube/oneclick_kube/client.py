@@ -22,7 +22,7 @@ import orjson
 from kubernetes_asyncio import client, config
 
 from oneclick_core.kinds import POD
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_kube.errors import KubeError
 from oneclick_kube.loglines import split_timestamp
 from oneclick_kube.paths import resource_path

@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from oneclick_auth import store
 from oneclick_auth.settings import AuthSettings
 from oneclick_core.contracts.auth import Jwks, JwksRequest, RotateKeysRequest
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.timestamps import utcnow
 from oneclick_core.tokens import SigningKey, TokenClaims, keys_from_jwks
 

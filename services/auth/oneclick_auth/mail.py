@@ -12,7 +12,7 @@ import ssl
 from email.message import EmailMessage
 
 from oneclick_auth.settings import AuthSettings
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -18,8 +18,8 @@ from oneclick_auth.recovery import Recovery
 from oneclick_auth.sessions import Sessions
 from oneclick_auth.settings import AuthSettings
 from oneclick_core.contracts import auth as contract
-from oneclick_core.migrations import Migration, core_migrations, load_migrations
-from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.migrations import Migration, core_migrations, load_migrations
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
 
 
 def migrations() -> list[Migration]:

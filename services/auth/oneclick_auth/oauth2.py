@@ -40,7 +40,7 @@ from oneclick_core.contracts.auth import (
 )
 from oneclick_core.errors import ApiError, field_error
 from oneclick_core.ids import new_record_id
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.storable import cleaned, cleaned_json, storable
 
 log = get_logger(__name__)

@@ -19,7 +19,7 @@ from oneclick_core.contracts.auth import (
     Empty,
 )
 from oneclick_core.errors import ApiError, field_error
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.tokens import USERS_COLLECTION_NAME, TokenClaims, TokenType
 
 log = get_logger(__name__)

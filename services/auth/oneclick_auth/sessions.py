@@ -24,7 +24,7 @@ from oneclick_core.contracts.auth import (
 )
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import new_record_id
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.tokens import SUPERUSERS_COLLECTION_NAME, USERS_COLLECTION_NAME
 
 log = get_logger(__name__)

@@ -15,9 +15,9 @@ import asyncpg
 
 from oneclick_core.contracts.auth import SuperuserRecord, UserEventData, UserRecord
 from oneclick_core.contracts.envelope import EventSpec
-from oneclick_core.outbox import enqueue
+from oneclick_core.observability.tracing import current_traceparent
+from oneclick_core.runtime.outbox import enqueue
 from oneclick_core.timestamps import format_pb
-from oneclick_core.tracing import current_traceparent
 
 SCHEMA = "auth"
 SOURCE = "auth"

@@ -48,7 +48,7 @@ from oneclick_core.contracts.auth import (
 )
 from oneclick_core.contracts.envelope import EVENT_SUBJECT_PREFIX, Envelope
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.tokens import (
     SUPERUSERS_COLLECTION_NAME,
     USERS_COLLECTION_NAME,

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from oneclick_core.errors import ApiError, field_error
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
-from oneclick_core.serving import AsgiServer
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.serving import AsgiServer
 from oneclick_edge.app import create_app
 from oneclick_edge.authenticator import Authenticator
 from oneclick_edge.context import EdgeContext

@@ -51,7 +51,7 @@ from oneclick_core.contracts.records import (
     seen_by,
 )
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.search.fields import parse_fields, pick_fields
 from oneclick_edge.authenticator import Authenticator, Principal
 from oneclick_edge.caps import ConnectionCap, Slot, too_many_connections

@@ -20,7 +20,7 @@ from oneclick_core.contracts.executor import (
 )
 from oneclick_core.errors import ApiError
 from oneclick_core.kinds import EVENT, INGRESS_CLASS, JOB, POD, POD_METRICS, STORAGE_CLASS
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_k8s_executor.applying import ApplyMode
 from oneclick_kube.client import JsonObject, Kube
 from oneclick_kube.errors import KubeError

@@ -12,8 +12,8 @@ from __future__ import annotations
 from oneclick_core.bus import leases
 from oneclick_core.bus.leases import LeaderElector, Lease
 from oneclick_core.contracts.executor import CLUSTER_INFO, DELETE_JOB, DELETE_POD, KUBE_EVENTS, METRICS, STATUS
-from oneclick_core.logs import get_logger
-from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.observability.logs import get_logger
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
 from oneclick_k8s_executor.applying import ApplyMode
 from oneclick_k8s_executor.handlers import Handlers
 from oneclick_k8s_executor.locking import ProjectLocks, locks_bucket

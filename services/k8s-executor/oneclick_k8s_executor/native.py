@@ -13,7 +13,7 @@ import copy
 
 from oneclick_core.contracts.executor import ExecutorMode
 from oneclick_core.kinds import DEPLOYMENT, INGRESS, PERSISTENT_VOLUME_CLAIM, POD, SERVICE
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_k8s_executor.applying import (
     Applied,
     ProjectTarget,

@@ -41,8 +41,8 @@ from oneclick_core.contracts.records import (
 )
 from oneclick_core.ids import is_record_id
 from oneclick_core.kinds import NAMESPACE
-from oneclick_core.logs import get_logger
-from oneclick_core.tracing import current_traceparent
+from oneclick_core.observability.logs import get_logger
+from oneclick_core.observability.tracing import current_traceparent
 from oneclick_k8s_executor.applying import ApplyMode, ProjectTarget, Rejected, RolloutTarget
 from oneclick_k8s_executor.locking import Held, ProjectLocks
 from oneclick_k8s_executor.settings import ExecutorSettings

@@ -28,7 +28,7 @@ from oneclick_core.contracts.records import INDEX, IndexItem, IndexRequest
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import is_record_id
 from oneclick_core.kinds import NAMESPACE
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_k8s_executor.applying import ApplyMode, Rejected
 from oneclick_k8s_executor.locking import LockBusy, LockLost
 from oneclick_k8s_executor.metrics import ExecutorMetrics

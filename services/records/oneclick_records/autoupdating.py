@@ -23,8 +23,8 @@ from oneclick_core.contracts.auth import Actor
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.updater import TAG_FOUND, TagFound
 from oneclick_core.errors import ApiError
-from oneclick_core.inbox import claim
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
+from oneclick_core.runtime.inbox import claim
 from oneclick_records import changing
 from oneclick_records.collections.rollouts import ROLLOUTS
 

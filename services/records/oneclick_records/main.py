@@ -5,8 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 from oneclick_core.contracts import records as rpc
-from oneclick_core.migrations import Migration, core_migrations, load_migrations
-from oneclick_core.runtime import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.migrations import Migration, core_migrations, load_migrations
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
 from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
 from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers

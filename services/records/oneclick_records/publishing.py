@@ -10,8 +10,8 @@ from typing import Literal
 import asyncpg
 
 from oneclick_core.contracts.records import JsonObject, RecordChange, record_event
-from oneclick_core.outbox import enqueue
-from oneclick_core.tracing import current_traceparent
+from oneclick_core.observability.tracing import current_traceparent
+from oneclick_core.runtime.outbox import enqueue
 from oneclick_manifest.redaction import redact_manifest
 from oneclick_records.declaring import Collection
 

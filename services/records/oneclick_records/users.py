@@ -34,8 +34,8 @@ from oneclick_core.contracts.auth import (
 )
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.errors import ApiError
-from oneclick_core.inbox import claim, claimed
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
+from oneclick_core.runtime.inbox import claim, claimed
 from oneclick_core.timestamps import parse_pb
 from oneclick_records import changing
 from oneclick_records.collections.autoupdates import AUTO_UPDATES

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from oneclick_core.migrations import migrate
+from oneclick_core.runtime.migrations import migrate
 from oneclick_records.main import migrations
 from oneclick_testing.infrastructure import Database
 

@@ -32,7 +32,7 @@ from oneclick_core.contracts.streaming import (
     live_bucket,
     replica_key,
 )
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_kube.client import Kube
 from oneclick_streaming.metrics import StreamingMetrics
 from oneclick_streaming.session import LogKey, NamespaceSession

@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from oneclick_core.contracts.streaming import SECRET_KIND, ChangeType, LiveKind
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_kube.client import Kube, read_timeout
 from oneclick_kube.errors import KubeError
 from oneclick_kube.paths import resource_path

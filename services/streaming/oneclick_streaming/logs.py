@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from oneclick_core.contracts.streaming import LogLine, LogLines, LogTail
 from oneclick_core.kinds import POD
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_kube.client import Kube, read_timeout
 from oneclick_kube.errors import KubeError
 from oneclick_kube.loglines import nanos_to_datetime

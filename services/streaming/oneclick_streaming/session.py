@@ -40,7 +40,7 @@ from oneclick_core.contracts.streaming import (
 )
 from oneclick_core.errors import ApiError
 from oneclick_core.ids import new_event_id
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_kube.client import Kube
 from oneclick_streaming.informer import Informer
 from oneclick_streaming.logs import LogFollower

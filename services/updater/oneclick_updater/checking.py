@@ -21,11 +21,11 @@ from pydantic import ValidationError
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.records import DEPLOYMENT_STATE, DeploymentStateRequest, RunningRollout
 from oneclick_core.contracts.updater import TAG_FOUND, CheckResult, Outcome, TagFound, Trigger
-from oneclick_core.inbox import claim
-from oneclick_core.logs import get_logger
-from oneclick_core.outbox import enqueue
+from oneclick_core.observability.logs import get_logger
+from oneclick_core.observability.tracing import current_traceparent
+from oneclick_core.runtime.inbox import claim
+from oneclick_core.runtime.outbox import enqueue
 from oneclick_core.timestamps import format_pb, utcnow
-from oneclick_core.tracing import current_traceparent
 from oneclick_manifest.model import ImageSpec
 from oneclick_updater import store
 from oneclick_updater.listings import SharedListings

@@ -21,7 +21,7 @@ from datetime import datetime
 import asyncpg
 import orjson
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_updater.metrics import UpdaterMetrics
 from oneclick_updater.registry import REGISTRY_UNREACHABLE, Credentials, RegistryClient, RegistryError, Repository
 

@@ -31,7 +31,7 @@ import httpx
 import orjson
 import re2
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.storable import storable
 from oneclick_updater.addresses import AddressPolicy
 from oneclick_updater.egress import AddressRefused, HostNotFound, from_public_address, guarded_client

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import asyncpg
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.timestamps import utcnow
 from oneclick_updater import store
 from oneclick_updater.due_times import next_tick

@@ -10,7 +10,7 @@ import asyncpg
 
 from oneclick_core.autoupdates import parse_interval
 from oneclick_core.contracts.records import JsonObject
-from oneclick_core.inbox import forget_older_than
+from oneclick_core.runtime.inbox import forget_older_than
 from oneclick_core.timestamps import parse_pb
 from oneclick_updater.due_times import next_due
 from oneclick_updater.webhooks import new_secret

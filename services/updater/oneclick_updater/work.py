@@ -18,8 +18,8 @@ from pydantic import BaseModel
 
 from oneclick_core.bus.consuming import ConsumerOptions
 from oneclick_core.contracts.envelope import Envelope
-from oneclick_core.outbox import enqueue
-from oneclick_core.tracing import current_traceparent
+from oneclick_core.observability.tracing import current_traceparent
+from oneclick_core.runtime.outbox import enqueue
 
 WORK_STREAM = "ONECLICK_UPDATER_WORK"
 CHECK_SUBJECT = "oneclick.work.updater.check"

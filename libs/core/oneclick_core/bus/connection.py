@@ -9,7 +9,7 @@ from typing import Any
 import nats
 from nats.aio.client import Client as NATS
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_core.settings import CoreSettings
 
 log = get_logger(__name__)

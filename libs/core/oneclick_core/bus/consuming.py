@@ -2,7 +2,7 @@
 
 Replicas of a service bind to the same durable consumer and compete for messages; a replica that dies
 holding a message without acking it makes JetStream redeliver it after ``ack_wait`` to another one.
-Handlers must therefore be idempotent (see :mod:`oneclick_core.inbox`).
+Handlers must therefore be idempotent (see :mod:`oneclick_core.runtime.inbox`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from pydantic import ValidationError
 from oneclick_core.bus.publishing import MSG_ID_HEADER
 from oneclick_core.bus.streams import EVENTS_STREAM
 from oneclick_core.contracts.envelope import DEAD_LETTER_SUBJECT_PREFIX, Envelope
-from oneclick_core.logs import bound_context, get_logger
-from oneclick_core.metrics import BusMetrics
-from oneclick_core.tracing import current_traceparent, parse_trace_id
+from oneclick_core.observability.logs import bound_context, get_logger
+from oneclick_core.observability.metrics import BusMetrics
+from oneclick_core.observability.tracing import current_traceparent, parse_trace_id
 
 log = get_logger(__name__)
 

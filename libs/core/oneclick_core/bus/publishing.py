@@ -9,7 +9,7 @@ from nats.js import JetStreamContext
 from pydantic import BaseModel
 
 from oneclick_core.contracts.envelope import Envelope, EventSpec
-from oneclick_core.tracing import current_traceparent
+from oneclick_core.observability.tracing import current_traceparent
 
 MSG_ID_HEADER = "Nats-Msg-Id"
 P = TypeVar("P", bound=BaseModel)

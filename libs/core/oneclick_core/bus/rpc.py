@@ -22,12 +22,12 @@ from pydantic import BaseModel, ValidationError
 
 from oneclick_core.contracts.envelope import RPC_SUBJECT_PREFIX
 from oneclick_core.contracts.rpc import RpcMethod
-from oneclick_core.database import DATABASE_UNAVAILABLE
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import bound_context, get_logger
-from oneclick_core.metrics import BusMetrics
+from oneclick_core.observability.logs import bound_context, get_logger
+from oneclick_core.observability.metrics import BusMetrics
+from oneclick_core.observability.tracing import child_traceparent, current_traceparent, parse_trace_id
+from oneclick_core.runtime.database import DATABASE_UNAVAILABLE
 from oneclick_core.storable import invalid_characters
-from oneclick_core.tracing import child_traceparent, current_traceparent, parse_trace_id
 
 log = get_logger(__name__)
 

@@ -20,7 +20,7 @@ import contextlib
 import nats.errors
 from nats.aio.client import Client as NATS
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -39,7 +39,7 @@ from oneclick_core.contracts.streaming import (
     status_subject,
 )
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_edge.live.changes import JSON, Change
 from oneclick_edge.live.settings import LiveSettings
 

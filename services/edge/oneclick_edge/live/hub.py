@@ -20,7 +20,7 @@ from nats.js.kv import KeyValue
 
 from oneclick_core.bus.rpc import RpcClient
 from oneclick_core.contracts.streaming import LiveInterest, LogTarget, interest_key, live_bucket
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_edge.caps import ConnectionCap
 from oneclick_edge.live.feed import LogView, NamespaceFeed
 from oneclick_edge.live.settings import LiveSettings

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 
 from oneclick_core.contracts.records import DEPLOYMENT_ACCESS, PROJECT_ACCESS, DeploymentRef, ProjectAccessRequest
 from oneclick_core.errors import ApiError
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 from oneclick_edge.authenticator import Principal
 from oneclick_edge.caps import TOO_MANY_CONNECTIONS
 from oneclick_edge.characters import message_refusal

@@ -8,7 +8,7 @@ from typing import Any
 import asyncpg
 import orjson
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -21,20 +21,20 @@ from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry
 
-from oneclick_core.admin import admin_app
 from oneclick_core.bus.connection import connect
 from oneclick_core.bus.consuming import ConsumerOptions, EventConsumer, EventHandler
 from oneclick_core.bus.rpc import RpcClient, RpcServer
 from oneclick_core.bus.streams import ensure_streams
 from oneclick_core.bus.watchdog import ConnectionWatchdog
 from oneclick_core.contracts.rpc import PingRequest, PingResponse, ping
-from oneclick_core.database import create_pool, wait_for_database
-from oneclick_core.database import ping as ping_database
-from oneclick_core.logs import configure_logging, get_logger
-from oneclick_core.metrics import BusMetrics
-from oneclick_core.migrations import Migration, migrate
-from oneclick_core.outbox import OutboxRelay
-from oneclick_core.serving import AsgiServer
+from oneclick_core.observability.logs import configure_logging, get_logger
+from oneclick_core.observability.metrics import BusMetrics
+from oneclick_core.runtime.admin import admin_app
+from oneclick_core.runtime.database import create_pool, wait_for_database
+from oneclick_core.runtime.database import ping as ping_database
+from oneclick_core.runtime.migrations import Migration, migrate
+from oneclick_core.runtime.outbox import OutboxRelay
+from oneclick_core.runtime.serving import AsgiServer
 from oneclick_core.settings import CoreSettings
 from oneclick_core.timestamps import utcnow
 

@@ -17,7 +17,7 @@ from nats.js import JetStreamContext
 
 from oneclick_core.bus.publishing import publish_envelope
 from oneclick_core.contracts.envelope import Envelope
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -14,7 +14,7 @@ from importlib import resources
 
 import asyncpg
 
-from oneclick_core.logs import get_logger
+from oneclick_core.observability.logs import get_logger
 
 log = get_logger(__name__)
 
@@ -47,7 +47,7 @@ def load_migrations(package: str, prefix: str = "") -> list[Migration]:
 
 def core_migrations(*names: str) -> list[Migration]:
     """Shared tables a service opts into, e.g. ``core_migrations("event_inbox", "event_outbox")``."""
-    available = {m.id.split("_", 1)[1]: m for m in load_migrations("oneclick_core.sql")}
+    available = {m.id.split("_", 1)[1]: m for m in load_migrations("oneclick_core.runtime.sql")}
     missing = [n for n in names if n not in available]
     if missing:
         raise MigrationError(f"unknown core migrations: {missing}")
