@@ -20,7 +20,8 @@ help:
 	@echo "make run        install what is missing, then start every service on http://127.0.0.1:8090"
 	@echo "make test       install what is missing, then run the whole test suite"
 	@echo "make frontend   build the web UI (npm ci + npm run build in frontend/)"
-	@echo "make lint       ruff and mypy; svelte-check, eslint and prettier --check for the web UI"
+	@echo "make lint       ruff (check, format --check) and mypy; svelte-check, eslint and prettier --check for the web UI"
+	@echo "make format     ruff format (and its lint fixes) for Python, prettier for the web UI"
 	@echo "make catalog    regenerate docs/events.md from the event and RPC models"
 	@echo "make bench      run the benchmarks in bench/"
 	@echo "make clean      remove the environment; make clean-state removes .oneclick/ (embedded data)"
@@ -90,10 +91,16 @@ frontend-lint:
 
 lint: install frontend-lint
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs services
 
+# The formatters: ruff for Python (and its fixable lint findings), prettier for the web UI.
 format: install
 	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(FRONTEND_DIR)/node_modules/.installed && cd $(FRONTEND_DIR) && npm run --silent format; \
+	fi
 
 catalog: install
 	$(BIN)/oneclick catalog

@@ -45,10 +45,14 @@ async def measure(bench: Stack) -> dict[str, Any]:
         await cluster.deployment(project, deployment)
         await eventually(lambda: cluster.running_pods(project, deployment), message="the pod running")
         pods = await cluster.running_pods(project, deployment)
-        sockets = [{"path": "/ws/k8s/rollouts", "token": user.token,
-                    "request": {"projectId": project, "deploymentId": deployment}}] * viewers
-        opened = await clients.start(platform.url.replace("http://", "ws://"), sockets, marker=MARKER,
-                                     processes=2)
+        sockets = [
+            {
+                "path": "/ws/k8s/rollouts",
+                "token": user.token,
+                "request": {"projectId": project, "deploymentId": deployment},
+            }
+        ] * viewers
+        opened = await clients.start(platform.url.replace("http://", "ws://"), sockets, marker=MARKER, processes=2)
         if opened["failed"]:
             raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
         print(f"  {opened['opened']} viewers connected, {await clients.ready()} have the map", flush=True)
@@ -58,8 +62,12 @@ async def measure(bench: Stack) -> dict[str, Any]:
         for n in range(changes):
             value = str(n)
             sent[value] = time.monotonic()
-            await cluster.request("PATCH", f"/api/v1/namespaces/{project}/pods/{pods[0]}",
-                                  {"metadata": {"annotations": {MARKER: value}}}, patch=True)
+            await cluster.request(
+                "PATCH",
+                f"/api/v1/namespaces/{project}/pods/{pods[0]}",
+                {"metadata": {"annotations": {MARKER: value}}},
+                patch=True,
+            )
             # A viewer that never gets the change counts as not delivered.
             with contextlib.suppress(AssertionError):
                 await eventually(lambda v=value: _all_seen(clients, v, viewers), timeout=60, interval=0.05)
@@ -67,12 +75,20 @@ async def measure(bench: Stack) -> dict[str, Any]:
     finally:
         await clients.close()
         await cluster.close()
-    latencies = [socket["seen"][value] - at for value, at in sent.items() for socket in received
-                 if value in socket["seen"]]
+    latencies = [
+        socket["seen"][value] - at for value, at in sent.items() for socket in received if value in socket["seen"]
+    ]
     last = [max(socket["seen"].get(value, at) for socket in received) - at for value, at in sent.items()]
-    return {"viewers": viewers, "changes": changes, "delivered": len(latencies), "expected": viewers * changes,
-            "latency": spread(latencies), "until_every_viewer": spread(last), "kube_watches": kube_watches,
-            "original_design_kube_watches": viewers * ORIGINAL_PER_MAP}
+    return {
+        "viewers": viewers,
+        "changes": changes,
+        "delivered": len(latencies),
+        "expected": viewers * changes,
+        "latency": spread(latencies),
+        "until_every_viewer": spread(last),
+        "kube_watches": kube_watches,
+        "original_design_kube_watches": viewers * ORIGINAL_PER_MAP,
+    }
 
 
 async def _standalone() -> dict[str, Any]:
@@ -83,14 +99,50 @@ async def _standalone() -> dict[str, Any]:
 def show(figures: dict[str, Any]) -> None:
     latency, last = figures["latency"], figures["until_every_viewer"]
     print()
-    print(table(["viewers", "changes", "frames delivered / expected", "p50 ms", "p95 ms", "p99 ms", "max ms",
-                 "until the last viewer, p50 ms"],
-                [[figures["viewers"], figures["changes"], f"{figures['delivered']} / {figures['expected']}",
-                  ms(latency["p50"]), ms(latency["p95"]), ms(latency["p99"]), ms(latency["max"]), ms(last["p50"])]]))
-    print(table(["Kubernetes watches while they view", "ours", f"original design ({ORIGINAL_PER_MAP} per map socket)",
-                 "ours / original"],
-                [["", figures["kube_watches"], figures["original_design_kube_watches"],
-                  ratio(figures["kube_watches"], figures["original_design_kube_watches"])]]))
+    print(
+        table(
+            [
+                "viewers",
+                "changes",
+                "frames delivered / expected",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "max ms",
+                "until the last viewer, p50 ms",
+            ],
+            [
+                [
+                    figures["viewers"],
+                    figures["changes"],
+                    f"{figures['delivered']} / {figures['expected']}",
+                    ms(latency["p50"]),
+                    ms(latency["p95"]),
+                    ms(latency["p99"]),
+                    ms(latency["max"]),
+                    ms(last["p50"]),
+                ]
+            ],
+        )
+    )
+    print(
+        table(
+            [
+                "Kubernetes watches while they view",
+                "ours",
+                f"original design ({ORIGINAL_PER_MAP} per map socket)",
+                "ours / original",
+            ],
+            [
+                [
+                    "",
+                    figures["kube_watches"],
+                    figures["original_design_kube_watches"],
+                    ratio(figures["kube_watches"], figures["original_design_kube_watches"]),
+                ]
+            ],
+        )
+    )
     if quick():
         print("(quick run: sizes too small for the percentiles to mean much)")
 

@@ -40,8 +40,15 @@ from oneclick_edge.settings import EdgeSettings
 REPO = Path(__file__).resolve().parents[1]
 BUILD = REPO / "frontend" / "build"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BUDGET = 400 * 1024
 
 # Performance entries of the scripts and stylesheets the page fetched (module preloads count as links).
@@ -73,8 +80,12 @@ class _Server:
     def __init__(self) -> None:
         app = FastAPI()
         # The frontend handler needs only the settings; no request here reaches the API.
-        app.state.edge = EdgeContext(settings=EdgeSettings(frontend_dir=BUILD), rpc=None,  # type: ignore[arg-type]
-                                     instance="bench", version="bench")
+        app.state.edge = EdgeContext(
+            settings=EdgeSettings(frontend_dir=BUILD),
+            rpc=None,  # type: ignore[arg-type]
+            instance="bench",
+            version="bench",
+        )
         frontend.install(app)
 
         @app.api_route("/api/{path:path}", methods=["GET", "POST", "PATCH", "DELETE"])
@@ -83,8 +94,9 @@ class _Server:
             return JSONResponse({"status": 503, "message": "Service unavailable.", "data": {}}, status_code=503)
 
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="off"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        )
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def __enter__(self) -> str:
@@ -103,14 +115,31 @@ class _Server:
 
 def _signed_in_state() -> str:
     """localStorage content the PocketBase SDK reads as a valid session (it checks the token's expiry only)."""
+
     def part(value: dict[str, Any]) -> str:
         return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
 
-    token = ".".join([part({"alg": "EdDSA", "typ": "JWT"}),
-                      part({"id": "benchuser000000", "type": "auth", "collectionId": "_pb_users_auth_",
-                            "exp": int(time.time()) + 3600}), "c2lnbmF0dXJl"])
-    record = {"id": "benchuser000000", "collectionId": "_pb_users_auth_", "collectionName": "users",
-              "email": "bench@example.com", "name": "Bench"}
+    token = ".".join(
+        [
+            part({"alg": "EdDSA", "typ": "JWT"}),
+            part(
+                {
+                    "id": "benchuser000000",
+                    "type": "auth",
+                    "collectionId": "_pb_users_auth_",
+                    "exp": int(time.time()) + 3600,
+                }
+            ),
+            "c2lnbmF0dXJl",
+        ]
+    )
+    record = {
+        "id": "benchuser000000",
+        "collectionId": "_pb_users_auth_",
+        "collectionName": "users",
+        "email": "bench@example.com",
+        "name": "Bench",
+    }
     return json.dumps({"token": token, "record": record})
 
 
@@ -130,7 +159,8 @@ def _page_figures(base: str, path: str, signed_in: bool) -> dict[str, Any]:
     seen: dict[str, dict[str, Any]] = {entry["url"]: entry for entry in entries}
     files = [(_file_of(url), entry) for url, entry in seen.items()]
     return {
-        "page": path, "landed_on": final,
+        "page": path,
+        "landed_on": final,
         "js_files": sum(1 for f, _ in files if f.suffix == ".js"),
         "css_files": sum(1 for f, _ in files if f.suffix == ".css"),
         "transferred_bytes": sum(int(e["transferred"]) for _, e in files),
@@ -141,9 +171,15 @@ def _page_figures(base: str, path: str, signed_in: bool) -> dict[str, Any]:
 
 def _whole_app() -> dict[str, Any]:
     files = [f for f in (BUILD / "_app").rglob("*") if f.suffix in (".js", ".css")]
-    return {"page": "whole app", "landed_on": "-", "js_files": sum(1 for f in files if f.suffix == ".js"),
-            "css_files": sum(1 for f in files if f.suffix == ".css"), "transferred_bytes": None,
-            "raw_bytes": sum(f.stat().st_size for f in files), "gzip_bytes": sum(_gzip_size(f) for f in files)}
+    return {
+        "page": "whole app",
+        "landed_on": "-",
+        "js_files": sum(1 for f in files if f.suffix == ".js"),
+        "css_files": sum(1 for f in files if f.suffix == ".css"),
+        "transferred_bytes": None,
+        "raw_bytes": sum(f.stat().st_size for f in files),
+        "gzip_bytes": sum(_gzip_size(f) for f in files),
+    }
 
 
 def measure() -> dict[str, Any]:
@@ -160,11 +196,36 @@ def show(figures: dict[str, Any]) -> None:
     def kb(value: int | None) -> str:
         return "-" if value is None else f"{value / 1024:.1f}"
 
-    rows = [[p["page"], p["landed_on"], p["js_files"], p["css_files"], kb(p["raw_bytes"]), kb(p["transferred_bytes"]),
-             kb(p["gzip_bytes"]), f"{p['gzip_bytes'] / figures['budget_bytes'] * 100:.0f} %",
-             "yes" if p["within_budget"] else "NO"] for p in figures["pages"]]
-    print(table(["first load of", "landed on", "JS", "CSS", "raw KB", "transferred KB (br)", "gzip KB",
-                 "of 400 KB budget", "within"], rows))
+    rows = [
+        [
+            p["page"],
+            p["landed_on"],
+            p["js_files"],
+            p["css_files"],
+            kb(p["raw_bytes"]),
+            kb(p["transferred_bytes"]),
+            kb(p["gzip_bytes"]),
+            f"{p['gzip_bytes'] / figures['budget_bytes'] * 100:.0f} %",
+            "yes" if p["within_budget"] else "NO",
+        ]
+        for p in figures["pages"]
+    ]
+    print(
+        table(
+            [
+                "first load of",
+                "landed on",
+                "JS",
+                "CSS",
+                "raw KB",
+                "transferred KB (br)",
+                "gzip KB",
+                "of 400 KB budget",
+                "within",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:

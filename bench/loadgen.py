@@ -51,8 +51,9 @@ async def _run(plan: dict[str, Any]) -> dict[str, Any]:
                 request = requests[next(turn) % len(requests)]
                 started = time.perf_counter()
                 try:
-                    async with session.request(request["method"], request["path"], headers=request.get("headers"),
-                                               json=request.get("json")) as response:
+                    async with session.request(
+                        request["method"], request["path"], headers=request.get("headers"), json=request.get("json")
+                    ) as response:
                         await response.read()
                         status = str(response.status)
                 except (aiohttp.ClientError, TimeoutError) as exc:
@@ -70,16 +71,22 @@ async def _run(plan: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         elapsed = time.monotonic() - began
         cpu = {name: cpu_seconds(pids) - cpu[name] for name, pids in servers.items()}
-    return {"requests": len(latencies), "seconds": elapsed, "per_second": len(latencies) / elapsed,
-            "statuses": dict(statuses), "latency": spread(latencies), "server_cpu_seconds": sum(cpu.values()),
-            "cpu_seconds_by_process": cpu}
+    return {
+        "requests": len(latencies),
+        "seconds": elapsed,
+        "per_second": len(latencies) / elapsed,
+        "statuses": dict(statuses),
+        "latency": spread(latencies),
+        "server_cpu_seconds": sum(cpu.values()),
+        "cpu_seconds_by_process": cpu,
+    }
 
 
 async def generate_load(plan: dict[str, Any]) -> dict[str, Any]:
     """Run the generator in a child process and return what it measured."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bench.loadgen", cwd=REPO, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE)
+        sys.executable, "-m", "bench.loadgen", cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+    )
     out, _ = await child.communicate(json.dumps(plan).encode())
     if child.returncode != 0:
         raise RuntimeError(f"the load generator exited with {child.returncode}")

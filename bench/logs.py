@@ -46,15 +46,18 @@ async def _log_followers(bench: Stack) -> float:
     raise RuntimeError("streaming's /metrics has no oneclick_streaming_log_followers")
 
 
-async def _follow(bench: Stack, url: str, token: str, project: str, pod: str, followers: int, tail: int,
-                  window: float) -> dict[str, Any]:
+async def _follow(
+    bench: Stack, url: str, token: str, project: str, pod: str, followers: int, tail: int, window: float
+) -> dict[str, Any]:
     edge, streaming = bench.replicas("edge")[0], bench.replicas("streaming")[0]
     requests_before = _log_requests(bench)
     clients = Viewers()
     try:
-        opened = await clients.start(url, [{"path": "/ws/k8s/logs", "token": token,
-                                            "request": {"rolloutId": project, "podName": pod}}] * followers,
-                                     count_to=tail)
+        opened = await clients.start(
+            url,
+            [{"path": "/ws/k8s/logs", "token": token, "request": {"rolloutId": project, "podName": pod}}] * followers,
+            count_to=tail,
+        )
         if opened["failed"]:
             raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
 
@@ -74,13 +77,19 @@ async def _follow(bench: Stack, url: str, token: str, project: str, pod: str, fo
         await clients.close()
     elapsed = [(b["lines"] - a["lines"]) / window for a, b in zip(first, last, strict=True)]
     tails = [socket["counted"] - socket["sent"] for socket in first]
-    return {"followers": followers, "tail_lines": tail, "tail_seconds_median": statistics.median(tails),
-            "lines_per_second_per_follower_median": statistics.median(elapsed),
-            "lines_per_second_per_follower_min": min(elapsed), "lines_per_second_total": sum(elapsed),
-            "closed_early": sum(socket["close_code"] is not None for socket in last),
-            "edge_rss_mib_peak": max(edge_rss) / MIB, "edge_rss_mib_end": edge_rss[-1] / MIB,
-            "streaming_rss_mib_peak": max(streaming_rss) / MIB,
-            "kubernetes_log_streams_opened": _log_requests(bench) - requests_before}
+    return {
+        "followers": followers,
+        "tail_lines": tail,
+        "tail_seconds_median": statistics.median(tails),
+        "lines_per_second_per_follower_median": statistics.median(elapsed),
+        "lines_per_second_per_follower_min": min(elapsed),
+        "lines_per_second_total": sum(elapsed),
+        "closed_early": sum(socket["close_code"] is not None for socket in last),
+        "edge_rss_mib_peak": max(edge_rss) / MIB,
+        "edge_rss_mib_end": edge_rss[-1] / MIB,
+        "streaming_rss_mib_peak": max(streaming_rss) / MIB,
+        "kubernetes_log_streams_opened": _log_requests(bench) - requests_before,
+    }
 
 
 # Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
@@ -118,8 +127,7 @@ async def measure(bench: Stack) -> dict[str, Any]:
         many = await _follow(bench, url, user.token, project, pod, followers, tail, window)
     finally:
         await cluster.close()
-    return {"lines_written_per_second": LINES_PER_SECOND_WRITTEN, "edge_rss_mib_idle": idle, "one": one,
-            "many": many}
+    return {"lines_written_per_second": LINES_PER_SECOND_WRITTEN, "edge_rss_mib_idle": idle, "one": one, "many": many}
 
 
 async def _standalone() -> dict[str, Any]:
@@ -130,18 +138,37 @@ async def _standalone() -> dict[str, Any]:
 def show(figures: dict[str, Any]) -> None:
     rows = []
     for phase in (figures["one"], figures["many"]):
-        rows.append([phase["followers"], f"{phase['tail_seconds_median'] * 1000:.0f}",
-                     f"{phase['lines_per_second_per_follower_median']:.1f} (min "
-                     f"{phase['lines_per_second_per_follower_min']:.1f})",
-                     f"{phase['lines_per_second_total']:.0f}", phase["closed_early"],
-                     f"{figures['edge_rss_mib_idle']:.0f} → {phase['edge_rss_mib_peak']:.0f}",
-                     f"{phase['streaming_rss_mib_peak']:.0f}", phase["kubernetes_log_streams_opened"],
-                     phase["followers"]])
+        rows.append(
+            [
+                phase["followers"],
+                f"{phase['tail_seconds_median'] * 1000:.0f}",
+                f"{phase['lines_per_second_per_follower_median']:.1f} (min "
+                f"{phase['lines_per_second_per_follower_min']:.1f})",
+                f"{phase['lines_per_second_total']:.0f}",
+                phase["closed_early"],
+                f"{figures['edge_rss_mib_idle']:.0f} → {phase['edge_rss_mib_peak']:.0f}",
+                f"{phase['streaming_rss_mib_peak']:.0f}",
+                phase["kubernetes_log_streams_opened"],
+                phase["followers"],
+            ]
+        )
     print()
-    print(table(["followers", f"last {figures['many']['tail_lines']} lines in (median ms)",
-                 "lines/s per follower (median)", "lines/s delivered",
-                 "closed early", "edge RSS MiB idle → peak", "streaming RSS MiB", "Kubernetes log streams (ours)",
-                 "(original design)"], rows))
+    print(
+        table(
+            [
+                "followers",
+                f"last {figures['many']['tail_lines']} lines in (median ms)",
+                "lines/s per follower (median)",
+                "lines/s delivered",
+                "closed early",
+                "edge RSS MiB idle → peak",
+                "streaming RSS MiB",
+                "Kubernetes log streams (ours)",
+                "(original design)",
+            ],
+            rows,
+        )
+    )
     print(f"\nthe pod writes {LINES_PER_SECOND_WRITTEN} lines/s (kubesim fast timings), which bounds the steady rate")
 
 

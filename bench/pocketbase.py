@@ -39,8 +39,12 @@ def _field(field: Field, ids: dict[str, str]) -> dict[str, Any]:
     if field.kind is Kind.TEXT:
         spec.update(type="text", max=field.max_length)
     elif field.kind is Kind.RELATION:
-        spec.update(type="relation", collectionId=USERS_ID if field.target == "users" else ids[field.target],
-                    maxSelect=999 if field.multiple else 1, cascadeDelete=field.target != "users")
+        spec.update(
+            type="relation",
+            collectionId=USERS_ID if field.target == "users" else ids[field.target],
+            maxSelect=999 if field.multiple else 1,
+            cascadeDelete=field.target != "users",
+        )
     elif field.kind is Kind.FILE:
         spec.update(type="file", maxSelect=1, maxSize=5 << 20)
     else:
@@ -54,22 +58,32 @@ def _create_rule(collection: Collection) -> str:
         if field.target in ("projects", "deployments"):
             rule.append(f"{field.name}.user = {MINE}")
         elif field.target == "blueprints":
-            rule.append(f'({field.name} = "" || {field.name}.owner = {MINE} || {field.name}.private = false '
-                        f"|| {field.name}.users.id ?= {MINE})")
+            rule.append(
+                f'({field.name} = "" || {field.name}.owner = {MINE} || {field.name}.private = false '
+                f"|| {field.name}.users.id ?= {MINE})"
+            )
     return " && ".join(rule)
 
 
 def collection_definition(collection: Collection, ids: dict[str, str]) -> dict[str, Any]:
     owner = f"{collection.owner_field} = {MINE}"
-    see = (f"{owner} || users.id ?= {MINE} || private = false" if collection.name == "blueprints" else owner)
+    see = f"{owner} || users.id ?= {MINE} || private = false" if collection.name == "blueprints" else owner
     return {
-        "name": collection.name, "type": "base",
-        "fields": [*(_field(f, ids) for f in collection.fields),
-                   {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
-                   {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True}],
-        "indexes": [f"CREATE INDEX idx_{collection.name}_{n} ON {collection.name} {columns}"
-                    for n, columns in enumerate(INDEXES.get(collection.name, []))],
-        "listRule": see, "viewRule": see, "createRule": _create_rule(collection), "updateRule": owner,
+        "name": collection.name,
+        "type": "base",
+        "fields": [
+            *(_field(f, ids) for f in collection.fields),
+            {"name": "created", "type": "autodate", "onCreate": True, "onUpdate": False},
+            {"name": "updated", "type": "autodate", "onCreate": True, "onUpdate": True},
+        ],
+        "indexes": [
+            f"CREATE INDEX idx_{collection.name}_{n} ON {collection.name} {columns}"
+            for n, columns in enumerate(INDEXES.get(collection.name, []))
+        ],
+        "listRule": see,
+        "viewRule": see,
+        "createRule": _create_rule(collection),
+        "updateRule": owner,
         "deleteRule": owner,
     }
 
@@ -85,11 +99,16 @@ class PocketBase:
 
     def start(self) -> PocketBase:
         data = str(self.directory / "pb_data")
-        subprocess.run([str(BINARY), "superuser", "upsert", *SUPERUSER, "--dir", data], check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [str(BINARY), "superuser", "upsert", *SUPERUSER, "--dir", data], check=True, stdout=subprocess.DEVNULL
+        )
         with (self.directory / "pocketbase.log").open("ab") as log:
-            self.process = subprocess.Popen([str(BINARY), "serve", "--http", f"127.0.0.1:{self.port}", "--dir", data],
-                                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            self.process = subprocess.Popen(
+                [str(BINARY), "serve", "--http", f"127.0.0.1:{self.port}", "--dir", data],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
@@ -108,14 +127,17 @@ class PocketBase:
 
     async def create_collections(self) -> None:
         async with httpx.AsyncClient(base_url=self.url, timeout=30) as client:
-            login = await client.post("/api/collections/_superusers/auth-with-password",
-                                      json={"identity": SUPERUSER[0], "password": SUPERUSER[1]})
+            login = await client.post(
+                "/api/collections/_superusers/auth-with-password",
+                json={"identity": SUPERUSER[0], "password": SUPERUSER[1]},
+            )
             login.raise_for_status()
             headers = {"Authorization": login.json()["token"]}
             ids: dict[str, str] = {}
             for collection in COLLECTIONS.values():
-                created = await client.post("/api/collections", headers=headers,
-                                            json=collection_definition(collection, ids))
+                created = await client.post(
+                    "/api/collections", headers=headers, json=collection_definition(collection, ids)
+                )
                 if created.status_code != 200:
                     raise RuntimeError(f"PocketBase refused collection {collection.name}: {created.text}")
                 ids[collection.name] = created.json()["id"]

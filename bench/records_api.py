@@ -47,11 +47,14 @@ class Account:
 
 async def _sign_up(client: httpx.AsyncClient, name: str) -> Account:
     email = f"{name}-{secrets.token_hex(4)}@example.com"
-    created = await client.post("/api/collections/users/records", json={
-        "email": email, "password": PASSWORD, "passwordConfirm": PASSWORD, "name": name})
+    created = await client.post(
+        "/api/collections/users/records",
+        json={"email": email, "password": PASSWORD, "passwordConfirm": PASSWORD, "name": name},
+    )
     created.raise_for_status()
-    login = await client.post("/api/collections/users/auth-with-password",
-                              json={"identity": email, "password": PASSWORD})
+    login = await client.post(
+        "/api/collections/users/auth-with-password", json={"identity": email, "password": PASSWORD}
+    )
     login.raise_for_status()
     return Account(id=login.json()["record"]["id"], token=login.json()["token"])
 
@@ -63,8 +66,9 @@ async def _fill(url: str, users: int, projects: int, deployments: int) -> list[A
 
         async def create(account: Account, collection: str, **data: Any) -> str:
             async with slots:
-                response = await client.post(f"/api/collections/{collection}/records", json=data,
-                                             headers={"Authorization": account.token})
+                response = await client.post(
+                    f"/api/collections/{collection}/records", json=data, headers={"Authorization": account.token}
+                )
             if response.status_code != 200:
                 raise RuntimeError(f"creating {collection} at {url}: {response.status_code} {response.text}")
             return str(response.json()["id"])
@@ -73,9 +77,12 @@ async def _fill(url: str, users: int, projects: int, deployments: int) -> list[A
             for n in range(projects):
                 project = await create(account, "projects", name=f"project-{n}", user=account.id)
                 account.projects.append(project)
-                account.deployments += await asyncio.gather(*(
-                    create(account, "deployments", name=f"app-{n}-{d}", project=project, user=account.id)
-                    for d in range(deployments)))
+                account.deployments += await asyncio.gather(
+                    *(
+                        create(account, "deployments", name=f"app-{n}-{d}", project=project, user=account.id)
+                        for d in range(deployments)
+                    )
+                )
 
         accounts = [await _sign_up(client, f"user{n}") for n in range(users)]
         await asyncio.gather(*(fill(account) for account in accounts))
@@ -84,17 +91,27 @@ async def _fill(url: str, users: int, projects: int, deployments: int) -> list[A
 
 def _requests(operation: str, accounts: list[Account]) -> list[dict[str, Any]]:
     """The operation's requests, taking the users in turn."""
+
     def headers(account: Account) -> dict[str, str]:
         return {"Authorization": account.token}
 
     if operation == "list":
         return [{"method": "GET", "path": LIST, "headers": headers(a)} for a in accounts]
     if operation == "view":
-        per_user = [[{"method": "GET", "path": f"{COLLECTION}/{d}", "headers": headers(a)} for d in a.deployments]
-                    for a in accounts]
+        per_user = [
+            [{"method": "GET", "path": f"{COLLECTION}/{d}", "headers": headers(a)} for d in a.deployments]
+            for a in accounts
+        ]
         return [r for turn in itertools.zip_longest(*per_user) for r in turn if r is not None]
-    return [{"method": "POST", "path": COLLECTION, "headers": headers(a),
-             "json": {"name": "bench", "project": a.projects[0], "user": a.id}} for a in accounts]
+    return [
+        {
+            "method": "POST",
+            "path": COLLECTION,
+            "headers": headers(a),
+            "json": {"name": "bench", "project": a.projects[0], "user": a.id},
+        }
+        for a in accounts
+    ]
 
 
 @contextlib.asynccontextmanager
@@ -106,8 +123,10 @@ async def _servers(ours: Stack) -> AsyncIterator[dict[str, tuple[str, dict[str, 
     baseline = PocketBase(directory).start()
     try:
         await baseline.create_collections()
-        yield {"one-click": (platform.url, ours.server_pids(["edge", "auth", "records"])),
-               "pocketbase": (baseline.url, {"pocketbase": [baseline.pid]})}
+        yield {
+            "one-click": (platform.url, ours.server_pids(["edge", "auth", "records"])),
+            "pocketbase": (baseline.url, {"pocketbase": [baseline.pid]}),
+        }
     finally:
         baseline.stop()
 
@@ -122,19 +141,32 @@ async def measure(bench: Stack) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     async with _servers(bench) as servers:
         accounts = {server: await _fill(url, users, projects, deployments) for server, (url, _) in servers.items()}
-        print(f"  each server holds {users} users, {users * projects} projects, "
-              f"{users * projects * deployments} deployments", flush=True)
+        print(
+            f"  each server holds {users} users, {users * projects} projects, "
+            f"{users * projects * deployments} deployments",
+            flush=True,
+        )
         for concurrency in CONCURRENCY:
             for operation in OPERATIONS:
                 for server, (url, pids) in servers.items():
-                    figures = await generate_load({"base_url": url, "concurrency": concurrency, "seconds": seconds,
-                                                   "warmup": warmup, "servers": pids,
-                                                   "requests": _requests(operation, accounts[server])})
-                    results.append({"server": server, "operation": operation, "concurrency": concurrency,
-                                    **figures})
+                    figures = await generate_load(
+                        {
+                            "base_url": url,
+                            "concurrency": concurrency,
+                            "seconds": seconds,
+                            "warmup": warmup,
+                            "servers": pids,
+                            "requests": _requests(operation, accounts[server]),
+                        }
+                    )
+                    results.append({"server": server, "operation": operation, "concurrency": concurrency, **figures})
                     print(f"  {server} {operation} c={concurrency}: {figures['per_second']:.0f}/s", flush=True)
-    return {"users": users, "projects": users * projects, "deployments": users * projects * deployments,
-            "results": results}
+    return {
+        "users": users,
+        "projects": users * projects,
+        "deployments": users * projects * deployments,
+        "results": results,
+    }
 
 
 async def _standalone() -> dict[str, Any]:
@@ -153,29 +185,79 @@ def _cpu_ms(result: dict[str, Any]) -> float:
 def show(figures: dict[str, Any]) -> None:
     results = figures["results"]
     print()
-    print(table(["server", "operation", "concurrency", "requests/s", "p50 ms", "p95 ms", "p99 ms", "non-200",
-                 "server CPU ms/request"],
-                [[r["server"], r["operation"], r["concurrency"], f"{r['per_second']:.0f}", ms(r["latency"]["p50"]),
-                  ms(r["latency"]["p95"]), ms(r["latency"]["p99"]), _failures(r), f"{_cpu_ms(r):.2f}"]
-                 for r in results]))
+    print(
+        table(
+            [
+                "server",
+                "operation",
+                "concurrency",
+                "requests/s",
+                "p50 ms",
+                "p95 ms",
+                "p99 ms",
+                "non-200",
+                "server CPU ms/request",
+            ],
+            [
+                [
+                    r["server"],
+                    r["operation"],
+                    r["concurrency"],
+                    f"{r['per_second']:.0f}",
+                    ms(r["latency"]["p50"]),
+                    ms(r["latency"]["p95"]),
+                    ms(r["latency"]["p99"]),
+                    _failures(r),
+                    f"{_cpu_ms(r):.2f}",
+                ]
+                for r in results
+            ],
+        )
+    )
     by_key = {(r["server"], r["operation"], r["concurrency"]): r for r in results}
     rows = []
     for concurrency in sorted({r["concurrency"] for r in results}):
         for operation in OPERATIONS:
             ours, theirs = by_key[("one-click", operation, concurrency)], by_key[("pocketbase", operation, concurrency)]
-            rows.append([operation, concurrency, ratio(ours["per_second"], theirs["per_second"]),
-                         ratio(ours["latency"]["p50"], theirs["latency"]["p50"]),
-                         ratio(ours["latency"]["p99"], theirs["latency"]["p99"]),
-                         ratio(_cpu_ms(ours), _cpu_ms(theirs))])
+            rows.append(
+                [
+                    operation,
+                    concurrency,
+                    ratio(ours["per_second"], theirs["per_second"]),
+                    ratio(ours["latency"]["p50"], theirs["latency"]["p50"]),
+                    ratio(ours["latency"]["p99"], theirs["latency"]["p99"]),
+                    ratio(_cpu_ms(ours), _cpu_ms(theirs)),
+                ]
+            )
     ours = [r for r in results if r["server"] == "one-click"]
     names = list(ours[0]["cpu_seconds_by_process"])
     print()
-    print(table(["our CPU ms/request by process", *names], [
-        [f"{r['operation']} c={r['concurrency']}",
-         *(f"{r['cpu_seconds_by_process'][n] / max(r['requests'], 1) * 1000:.2f}" for n in names)] for r in ours]))
+    print(
+        table(
+            ["our CPU ms/request by process", *names],
+            [
+                [
+                    f"{r['operation']} c={r['concurrency']}",
+                    *(f"{r['cpu_seconds_by_process'][n] / max(r['requests'], 1) * 1000:.2f}" for n in names),
+                ]
+                for r in ours
+            ],
+        )
+    )
     print()
-    print(table(["operation", "concurrency", "requests/s ours/PocketBase", "p50 ours/PocketBase",
-                 "p99 ours/PocketBase", "CPU/request ours/PocketBase"], rows))
+    print(
+        table(
+            [
+                "operation",
+                "concurrency",
+                "requests/s ours/PocketBase",
+                "p50 ours/PocketBase",
+                "p99 ours/PocketBase",
+                "CPU/request ours/PocketBase",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:

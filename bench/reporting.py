@@ -60,8 +60,15 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
 def save(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}{'.quick' if quick() else ''}.json"
-    payload = {"benchmark": name, "when": datetime.now(UTC).isoformat(), "machine": platform.node(),
-               "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(), "quick": quick(), **figures}
+    payload = {
+        "benchmark": name,
+        "when": datetime.now(UTC).isoformat(),
+        "machine": platform.node(),
+        "cpus": os.cpu_count(),
+        "load_average_at_end": os.getloadavg(),
+        "quick": quick(),
+        **figures,
+    }
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 

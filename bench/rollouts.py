@@ -100,8 +100,9 @@ class ClusterWatch:
             async with asyncio.timeout(timeout), self._changed:
                 await self._changed.wait_for(lambda: self.applied_at(expected) is not None)
         except TimeoutError:
-            raise TimeoutError(f"objects of a rollout never appeared: "
-                               f"{[key for key in expected if key not in self.seen]}") from None
+            raise TimeoutError(
+                f"objects of a rollout never appeared: {[key for key in expected if key not in self.seen]}"
+            ) from None
         at = self.applied_at(expected)
         assert at is not None
         return at
@@ -125,8 +126,10 @@ class EventClock:
     async def start(self, nats_url: str) -> nats.NATS:
         nc = await nats.connect(nats_url, name="bench-rollouts")
         js = nc.jetstream()
-        for spec, seen, key in ((record_event("rollouts", "create"), self.created, "subject"),
-                                (ROLLOUT_APPLIED, self.applied, "rollout")):
+        for spec, seen, key in (
+            (record_event("rollouts", "create"), self.created, "subject"),
+            (ROLLOUT_APPLIED, self.applied, "rollout"),
+        ):
 
             async def note(msg: Msg, seen: dict[str, float] = seen, key: str = key) -> None:
                 now = time.monotonic()
@@ -134,17 +137,32 @@ class EventClock:
                 rollout = envelope.subject if key == "subject" else str(envelope.data.get(key, ""))
                 seen.setdefault(rollout, now)
 
-            await js.subscribe(spec.subject, stream=EVENTS_STREAM, ordered_consumer=True,
-                               deliver_policy=DeliverPolicy.NEW, cb=note)
+            await js.subscribe(
+                spec.subject, stream=EVENTS_STREAM, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW, cb=note
+            )
         return nc
 
 
 def _expected(manifest: dict[str, Any], user: User, project: str, deployment: str, rollout: str) -> list[Key]:
-    objects = render(validate_manifest(manifest), project_id=project, deployment_id=deployment, rollout_id=rollout,
-                     user_id=user.id, username=user.record.get("username", ""),
-                     display_name=user.record.get("name", ""), policy=TenancyPolicy())
-    return [(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"],
-             (o["metadata"].get("labels") or {}).get(ROLLOUT_ID_LABEL, "")) for o in objects]
+    objects = render(
+        validate_manifest(manifest),
+        project_id=project,
+        deployment_id=deployment,
+        rollout_id=rollout,
+        user_id=user.id,
+        username=user.record.get("username", ""),
+        display_name=user.record.get("name", ""),
+        policy=TenancyPolicy(),
+    )
+    return [
+        (
+            o["kind"],
+            o["metadata"].get("namespace", ""),
+            o["metadata"]["name"],
+            (o["metadata"].get("labels") or {}).get(ROLLOUT_ID_LABEL, ""),
+        )
+        for o in objects
+    ]
 
 
 async def _create(user: User, collection: str, **data: Any) -> dict[str, Any]:
@@ -172,9 +190,12 @@ async def _deployments(user: User, count: int, tag: str) -> list[tuple[str, str]
     found: list[tuple[str, str]] = []
     for start in range(0, count, DEPLOYMENTS_PER_PROJECT):
         project = await _create(user, "projects", name=f"{tag}-{start // DEPLOYMENTS_PER_PROJECT}")
-        made = await asyncio.gather(*(_create(user, "deployments", name=f"app-{n}", project=project["id"],
-                                              blueprint=NGINX_BLUEPRINT)
-                                      for n in range(start, min(count, start + DEPLOYMENTS_PER_PROJECT))))
+        made = await asyncio.gather(
+            *(
+                _create(user, "deployments", name=f"app-{n}", project=project["id"], blueprint=NGINX_BLUEPRINT)
+                for n in range(start, min(count, start + DEPLOYMENTS_PER_PROJECT))
+            )
+        )
         found += [(project["id"], deployment["id"]) for deployment in made]
     return found
 
@@ -184,8 +205,13 @@ async def _manifest(user: User) -> dict[str, Any]:
     response.raise_for_status()
     manifest: dict[str, Any] = copy.deepcopy(response.json()["manifest"])
     manifest["spec"]["secrets"] = [{"name": "API_KEY", "value": "bench-secret"}]
-    manifest["spec"]["interfaces"] = [{"name": "http", "port": 80, "ingress": {
-        "ingressClass": "nginx", "rules": [{"host": "app.example.com", "path": "/", "tls": False}]}}]
+    manifest["spec"]["interfaces"] = [
+        {
+            "name": "http",
+            "port": 80,
+            "ingress": {"ingressClass": "nginx", "rules": [{"host": "app.example.com", "path": "/", "tls": False}]},
+        }
+    ]
     return manifest
 
 
@@ -197,8 +223,18 @@ def _processes(bench: Stack) -> dict[str, list[int]]:
     return {**bench.server_pids(["edge", "records"]), **executors, "kubesim": [bench.kubesim.process.pid]}
 
 
-async def _load(bench: Stack, platform: Platform, user: User, watch: ClusterWatch, clock: EventClock, count: int, *,
-                concurrency: int, sequential: bool, tag: str) -> dict[str, Any]:
+async def _load(
+    bench: Stack,
+    platform: Platform,
+    user: User,
+    watch: ClusterWatch,
+    clock: EventClock,
+    count: int,
+    *,
+    concurrency: int,
+    sequential: bool,
+    tag: str,
+) -> dict[str, Any]:
     manifest = await _manifest(user)
     targets = await _deployments(user, count, tag)
     processes = _processes(bench)
@@ -228,11 +264,19 @@ async def _load(bench: Stack, platform: Platform, user: User, watch: ClusterWatc
     relay = [clock.created[i] - response for i, (response, _) in zip(ids, answered, strict=True)]
     executing = [at - clock.created[i] for i, at in zip(ids, applied, strict=True)]
     reporting = [clock.applied[i] - at for i, at in zip(ids, applied, strict=True)]
-    return {"rollouts": len(latencies), "latency": spread(latencies), "stages_seconds": {
-                "answer_to_created_event": spread(relay), "created_event_to_objects": spread(executing),
-                "objects_to_applied_event": spread(reporting)},
-            "cpu_seconds_by_process": cpu, "projects": sorted({project for project, _ in targets}),
-            "seconds_total": max(applied) - started, "applied_per_second": len(applied) / (max(applied) - started)}
+    return {
+        "rollouts": len(latencies),
+        "latency": spread(latencies),
+        "stages_seconds": {
+            "answer_to_created_event": spread(relay),
+            "created_event_to_objects": spread(executing),
+            "objects_to_applied_event": spread(reporting),
+        },
+        "cpu_seconds_by_process": cpu,
+        "projects": sorted({project for project, _ in targets}),
+        "seconds_total": max(applied) - started,
+        "applied_per_second": len(applied) / (max(applied) - started),
+    }
 
 
 @contextlib.asynccontextmanager
@@ -261,10 +305,21 @@ async def measure(bench: Stack) -> dict[str, Any]:
         for replicas in (1, 2):
             while len(bench.replicas("k8s-executor")) < replicas:
                 await bench.start("k8s-executor")
-            for load, count, concurrency, sequential in (("one at a time", one_by_one, 1, True),
-                                                         ("burst", burst, 8, False)):
-                figures = await _load(bench, platform, user, watch, clock, count, concurrency=concurrency,
-                                      sequential=sequential, tag=f"r{replicas}-{'seq' if sequential else 'burst'}")
+            for load, count, concurrency, sequential in (
+                ("one at a time", one_by_one, 1, True),
+                ("burst", burst, 8, False),
+            ):
+                figures = await _load(
+                    bench,
+                    platform,
+                    user,
+                    watch,
+                    clock,
+                    count,
+                    concurrency=concurrency,
+                    sequential=sequential,
+                    tag=f"r{replicas}-{'seq' if sequential else 'burst'}",
+                )
                 results.append({"executor_replicas": replicas, "load": load, **figures})
                 print(f"  {replicas} executor(s), {load}: p50 {ms(figures['latency']['p50'])} ms", flush=True)
                 assert bench.kubesim is not None
@@ -280,30 +335,79 @@ async def _standalone() -> dict[str, Any]:
 
 def show(figures: dict[str, Any]) -> None:
     results = figures["results"]
-    rows = [[r["executor_replicas"], r["load"], r["rollouts"], ms(r["latency"]["p50"]), ms(r["latency"]["p95"]),
-             ms(r["latency"]["p99"]), ms(r["latency"]["max"]), f"{r['applied_per_second']:.1f}"] for r in results]
+    rows = [
+        [
+            r["executor_replicas"],
+            r["load"],
+            r["rollouts"],
+            ms(r["latency"]["p50"]),
+            ms(r["latency"]["p95"]),
+            ms(r["latency"]["p99"]),
+            ms(r["latency"]["max"]),
+            f"{r['applied_per_second']:.1f}",
+        ]
+        for r in results
+    ]
     print()
     print(table(["executors", "load", "rollouts", "p50 ms", "p95 ms", "p99 ms", "max ms", "applied/s"], rows))
     print()
-    print(table(["executors", "load", "answer → rollout.created in stream (p50 / p99 ms)",
-                 "→ objects in cluster (p50 / p99 ms)", "→ rollout.applied (p50 / p99 ms)"], [
-        [r["executor_replicas"], r["load"],
-         *(f"{ms(r['stages_seconds'][stage]['p50'])} / {ms(r['stages_seconds'][stage]['p99'])}"
-           for stage in ("answer_to_created_event", "created_event_to_objects", "objects_to_applied_event"))]
-        for r in results]))
+    print(
+        table(
+            [
+                "executors",
+                "load",
+                "answer → rollout.created in stream (p50 / p99 ms)",
+                "→ objects in cluster (p50 / p99 ms)",
+                "→ rollout.applied (p50 / p99 ms)",
+            ],
+            [
+                [
+                    r["executor_replicas"],
+                    r["load"],
+                    *(
+                        f"{ms(r['stages_seconds'][stage]['p50'])} / {ms(r['stages_seconds'][stage]['p99'])}"
+                        for stage in ("answer_to_created_event", "created_event_to_objects", "objects_to_applied_event")
+                    ),
+                ]
+                for r in results
+            ],
+        )
+    )
     names = sorted({name for r in results for name in r["cpu_seconds_by_process"]})
     print()
-    print(table(["executors", "load", "seconds", *(f"{n} CPU s" for n in names)], [
-        [r["executor_replicas"], r["load"], f"{r['seconds_total']:.1f}",
-         *(f"{r['cpu_seconds_by_process'][n]:.1f}" if n in r["cpu_seconds_by_process"] else "-" for n in names)]
-        for r in results]))
+    print(
+        table(
+            ["executors", "load", "seconds", *(f"{n} CPU s" for n in names)],
+            [
+                [
+                    r["executor_replicas"],
+                    r["load"],
+                    f"{r['seconds_total']:.1f}",
+                    *(
+                        f"{r['cpu_seconds_by_process'][n]:.1f}" if n in r["cpu_seconds_by_process"] else "-"
+                        for n in names
+                    ),
+                ]
+                for r in results
+            ],
+        )
+    )
     by_key = {(r["executor_replicas"], r["load"]): r for r in results}
     print()
-    print(table(["load", "p50 2 vs 1 executor", "p99 2 vs 1 executor", "applied/s 2 vs 1 executor"], [
-        [load, ratio(by_key[(2, load)]["latency"]["p50"], by_key[(1, load)]["latency"]["p50"]),
-         ratio(by_key[(2, load)]["latency"]["p99"], by_key[(1, load)]["latency"]["p99"]),
-         ratio(by_key[(2, load)]["applied_per_second"], by_key[(1, load)]["applied_per_second"])]
-        for load in ("one at a time", "burst")]))
+    print(
+        table(
+            ["load", "p50 2 vs 1 executor", "p99 2 vs 1 executor", "applied/s 2 vs 1 executor"],
+            [
+                [
+                    load,
+                    ratio(by_key[(2, load)]["latency"]["p50"], by_key[(1, load)]["latency"]["p50"]),
+                    ratio(by_key[(2, load)]["latency"]["p99"], by_key[(1, load)]["latency"]["p99"]),
+                    ratio(by_key[(2, load)]["applied_per_second"], by_key[(1, load)]["applied_per_second"]),
+                ]
+                for load in ("one at a time", "burst")
+            ],
+        )
+    )
     if quick():
         print("(quick run: sizes too small for the percentiles to mean much)")
 

@@ -28,8 +28,10 @@ QUIET = {"ONECLICK_LOG_LEVEL": "warning", "ONECLICK_LOG_FORMAT": "json"}
 # phase starts from nothing rather than from what the last one left lingering.
 # The fan-out benchmarks' viewers are one user's many tabs, beyond the per-user cap on live connections.
 MANY_TABS = {"ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER": "100000"}
-SHORT_LINGER: Mapping[str, Mapping[str, str]] = {"streaming": {"ONECLICK_STREAMING_LINGER": "0.5"},
-                                                 "edge": {"ONECLICK_LIVE_LINGER": "0.2"}}
+SHORT_LINGER: Mapping[str, Mapping[str, str]] = {
+    "streaming": {"ONECLICK_STREAMING_LINGER": "0.5"},
+    "edge": {"ONECLICK_LIVE_LINGER": "0.2"},
+}
 
 
 @dataclass
@@ -59,15 +61,15 @@ class Stack:
         clients pointed at kubesim. Benchmarks sharing a stack share its platform; the stack closes it."""
         env = env or {}
         missing = [name for name in names if not self.replicas(name)]
-        started = [await self.group.start(name, env=self.settings(name, env.get(name)), wait=False)
-                   for name in missing]
+        started = [await self.group.start(name, env=self.settings(name, env.get(name)), wait=False) for name in missing]
         if self.shown is None:
             port = free_port()
             edge = {"ONECLICK_HTTP_PORT": str(port), **MANY_TABS, **env.get("edge", {})}
             started.append(await self.group.start("edge", env=edge, wait=False))
             url = f"http://127.0.0.1:{port}"
-            self.shown = Platform(services=self.group, url=url, database=self.database,
-                                  client=httpx.AsyncClient(base_url=url, timeout=15))
+            self.shown = Platform(
+                services=self.group, url=url, database=self.database, client=httpx.AsyncClient(base_url=url, timeout=15)
+            )
         await asyncio.gather(*(process.wait_ready() for process in started))
         return self.shown
 
@@ -76,8 +78,11 @@ class Stack:
 
     def server_pids(self, names: Sequence[str]) -> dict[str, list[int]]:
         """The processes serving a request, by name: ``names``' replicas, NATS and PostgreSQL."""
-        return {**{name: [p.pid for p in self.replicas(name)] for name in names}, "nats": [self.nats_pid],
-                "postgresql": [self.postgres_pid]}
+        return {
+            **{name: [p.pid for p in self.replicas(name)] for name in names},
+            "nats": [self.nats_pid],
+            "postgresql": [self.postgres_pid],
+        }
 
 
 @contextlib.asynccontextmanager
@@ -88,14 +93,23 @@ async def stack(name: str, *, kubesim: bool = False) -> AsyncIterator[Stack]:
         with running_nats() as nats_server, running_postgres() as postgres, contextlib.ExitStack() as cluster:
             simulator = None
             if kubesim:
-                simulator = cluster.enter_context(KubesimProcess(
-                    timings="fast", workdir=work / "kubesim", extra_args=["--log-level", "warning"]))
+                simulator = cluster.enter_context(
+                    KubesimProcess(timings="fast", workdir=work / "kubesim", extra_args=["--log-level", "warning"])
+                )
             database = await create_database(postgres.url)
-            group = ServiceGroup({"ONECLICK_NATS_URL": nats_server.url, "ONECLICK_DATABASE_URL": database.url,
-                                  **QUIET}, work)
+            group = ServiceGroup(
+                {"ONECLICK_NATS_URL": nats_server.url, "ONECLICK_DATABASE_URL": database.url, **QUIET}, work
+            )
             postmaster = int((postgres.data_dir / "postmaster.pid").read_text().split()[0])
-            parts = Stack(work=work, nats_url=nats_server.url, database=database, group=group, kubesim=simulator,
-                          nats_pid=nats_server.pid or 0, postgres_pid=postmaster)
+            parts = Stack(
+                work=work,
+                nats_url=nats_server.url,
+                database=database,
+                group=group,
+                kubesim=simulator,
+                nats_pid=nats_server.pid or 0,
+                postgres_pid=postmaster,
+            )
             try:
                 yield parts
             finally:

@@ -29,15 +29,27 @@ REPO = Path(__file__).resolve().parents[1]
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "TERM", "TMPDIR")
 # How this machine reaches the package registries (certificate bundles, proxies, pip's settings): a fresh
 # machine has them too, and without them the cold install cannot download anything.
-REGISTRY_ACCESS = ("SSL_CERT_", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "PIP_", "HTTP_PROXY", "HTTPS_PROXY",
-                   "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+REGISTRY_ACCESS = (
+    "SSL_CERT_",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 
 
-def _time_until_healthy(clone: Path, env: dict[str, str], port: int, timeout: float = 600,
-                        command: tuple[str, ...] = ("make", "run")) -> float:
+def _time_until_healthy(
+    clone: Path, env: dict[str, str], port: int, timeout: float = 600, command: tuple[str, ...] = ("make", "run")
+) -> float:
     started = time.monotonic()
-    process = subprocess.Popen(command, cwd=clone, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=clone, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         with httpx.Client(timeout=2) as client:
             while time.monotonic() - started < timeout:
@@ -68,8 +80,9 @@ def _quick() -> None:
         first = _time_until_healthy(REPO, env, port, command=(str(REPO / ".venv" / "bin" / "oneclick"), "dev"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    print(table(["oneclick dev → /api/health 200 (installed, empty state)", "seconds"],
-                [["first start", f"{first:.1f}"]]))
+    print(
+        table(["oneclick dev → /api/health 200 (installed, empty state)", "seconds"], [["first start", f"{first:.1f}"]])
+    )
     report("startup", {"installed_first_start_seconds": first})
 
 
@@ -89,10 +102,17 @@ def main() -> None:
         port = free_port()
         env = {k: v for k, v in os.environ.items() if k in PASSED_THROUGH or k.startswith(REGISTRY_ACCESS)}
         # No uv on the PATH, empty uv, pip and npm caches: what a fresh machine has.
-        env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
-                                      if not (Path(p) / "uv").exists() or p.startswith("/usr"))
-        env.update({"ONECLICK_HTTP_PORT": str(port), "UV_CACHE_DIR": str(work / "uv-cache"),
-                    "PIP_NO_CACHE_DIR": "1", "npm_config_cache": str(work / "npm-cache")})
+        env["PATH"] = os.pathsep.join(
+            p for p in env.get("PATH", "").split(os.pathsep) if not (Path(p) / "uv").exists() or p.startswith("/usr")
+        )
+        env.update(
+            {
+                "ONECLICK_HTTP_PORT": str(port),
+                "UV_CACHE_DIR": str(work / "uv-cache"),
+                "PIP_NO_CACHE_DIR": "1",
+                "npm_config_cache": str(work / "npm-cache"),
+            }
+        )
         cold = _time_until_healthy(clone, env, port)
         shutil.rmtree(clone / ".venv")
         shutil.rmtree(clone / ".oneclick")
@@ -102,8 +122,10 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     # The targets of the platform's first issue: a fresh clone healthy within 60 s including installs, a second
     # start within 10 s. Printed next to the figures, never asserted by a test.
-    rows = [["cold (download everything)", f"{cold:.1f}", "1.00", _against(cold, 60)],
-            ["fresh checkout, cached packages", f"{first:.1f}", f"{first / cold:.2f}", _against(first, 60)],
-            ["warm restart", f"{warm:.1f}", f"{warm / cold:.2f}", _against(warm, 10)]]
+    rows = [
+        ["cold (download everything)", f"{cold:.1f}", "1.00", _against(cold, 60)],
+        ["fresh checkout, cached packages", f"{first:.1f}", f"{first / cold:.2f}", _against(first, 60)],
+        ["warm restart", f"{warm:.1f}", f"{warm / cold:.2f}", _against(warm, 10)],
+    ]
     print(table(["make run → /api/health 200", "seconds", "ratio to cold", "target"], rows))
     report("startup", {"cold_seconds": cold, "fresh_checkout_seconds": first, "warm_seconds": warm})

@@ -43,18 +43,22 @@ async def _fleet(rpc: RpcClient, registry: Registry, auto_updates: int, reposito
         result = await rpc.call(CREATE, CreateRequest(collection=collection, actor=actor, data=data), timeout=30)
         return result.record
 
-    projects = [await create("projects", name=f"fleet-{n}")
-                for n in range(-(-auto_updates // DEPLOYMENTS_PER_PROJECT))]
+    projects = [await create("projects", name=f"fleet-{n}") for n in range(-(-auto_updates // DEPLOYMENTS_PER_PROJECT))]
     slots = asyncio.Semaphore(16)
 
     async def one(index: int) -> str:
         project = projects[index // DEPLOYMENTS_PER_PROJECT]
         async with slots:
             deployment = await create("deployments", name=f"app-{index}", project=project["id"])
-            await create("rollouts", project=project["id"], deployment=deployment["id"],
-                         manifest=manifest(registry.host, f"fleet/repo{index % repositories}", "1.0.0"))
-            auto = await create("autoUpdates", project=project["id"], deployment=deployment["id"], interval="1h",
-                                policy="semver")
+            await create(
+                "rollouts",
+                project=project["id"],
+                deployment=deployment["id"],
+                manifest=manifest(registry.host, f"fleet/repo{index % repositories}", "1.0.0"),
+            )
+            auto = await create(
+                "autoUpdates", project=project["id"], deployment=deployment["id"], interval="1h", policy="semver"
+            )
             return str(auto["id"])
 
     return list(await asyncio.gather(*(one(i) for i in range(auto_updates))))
@@ -83,16 +87,21 @@ async def _run(auto_updates: int, repositories: int) -> dict[str, Any]:
             for n in range(repositories):
                 await registry.push(f"fleet/repo{n}", "1.1.0")
             listed_before = registry.listings()
-            due = await db.fetchval("UPDATE updater.auto_updates SET next_run = now() WHERE id = ANY ($1) "
-                                    "RETURNING now()", ids)
+            due = await db.fetchval(
+                "UPDATE updater.auto_updates SET next_run = now() WHERE id = ANY ($1) RETURNING now()", ids
+            )
 
             async def all_checked_in_the_tick() -> bool:
                 return await db.fetchval("SELECT count(*) FROM updater.checks WHERE due_at >= $1", due) >= auto_updates
 
             async def all_replaced() -> bool:
-                return await db.fetchval(
-                    "SELECT count(*) FROM records.rollouts WHERE end_date IS NULL "
-                    "AND manifest->'spec'->'image'->>'tag' = '1.1.0'") >= auto_updates
+                return (
+                    await db.fetchval(
+                        "SELECT count(*) FROM records.rollouts WHERE end_date IS NULL "
+                        "AND manifest->'spec'->'image'->>'tag' = '1.1.0'"
+                    )
+                    >= auto_updates
+                )
 
             waiting = time.monotonic()
             await eventually(all_checked_in_the_tick, timeout=WAIT, interval=0.1, message="the tick's checks")
@@ -106,15 +115,21 @@ async def _run(auto_updates: int, repositories: int) -> dict[str, Any]:
             await nc.close()
             registry.stop()
     replicas = Counter(row["replica"] for row in rows)
-    return {"auto_updates": auto_updates, "repositories": repositories, "replicas": REPLICAS,
-            "checks_in_tick": len(rows), "tag_listings_served": listings,
-            # The original listed a repository's tags for every autoUpdate it checked.
-            "original_design_tag_listings": auto_updates,
-            "listings_fetched_by_checks": sum(1 for row in rows if row["fetched"]),
-            "checks_per_replica": dict(sorted(replicas.items())),
-            "outcomes": dict(Counter(row["outcome"] for row in rows)),
-            "seconds_creating_records": round(creating, 1), "seconds_until_all_checked": round(checking, 2),
-            "seconds_until_all_rollouts_replaced": round(replacing, 2)}
+    return {
+        "auto_updates": auto_updates,
+        "repositories": repositories,
+        "replicas": REPLICAS,
+        "checks_in_tick": len(rows),
+        "tag_listings_served": listings,
+        # The original listed a repository's tags for every autoUpdate it checked.
+        "original_design_tag_listings": auto_updates,
+        "listings_fetched_by_checks": sum(1 for row in rows if row["fetched"]),
+        "checks_per_replica": dict(sorted(replicas.items())),
+        "outcomes": dict(Counter(row["outcome"] for row in rows)),
+        "seconds_creating_records": round(creating, 1),
+        "seconds_until_all_checked": round(checking, 2),
+        "seconds_until_all_rollouts_replaced": round(replacing, 2),
+    }
 
 
 def main() -> None:
@@ -126,8 +141,17 @@ def main() -> None:
     print(table(["figure", "value"], [[key, value] for key, value in figures.items()]))
     verdict = "ok" if figures["tag_listings_served"] <= repositories else "TOO MANY"
     print()
-    print(table(["tag listings in one tick", "ours", "original design (one per autoUpdate)", "ours / original"],
-                [[f"{figures['auto_updates']} autoUpdates over {repositories} repositories",
-                  f"{figures['tag_listings_served']} ({verdict})", figures["original_design_tag_listings"],
-                  ratio(figures["tag_listings_served"], figures["original_design_tag_listings"])]]))
+    print(
+        table(
+            ["tag listings in one tick", "ours", "original design (one per autoUpdate)", "ours / original"],
+            [
+                [
+                    f"{figures['auto_updates']} autoUpdates over {repositories} repositories",
+                    f"{figures['tag_listings_served']} ({verdict})",
+                    figures["original_design_tag_listings"],
+                    ratio(figures["tag_listings_served"], figures["original_design_tag_listings"]),
+                ]
+            ],
+        )
+    )
     report("updater", figures)

@@ -51,11 +51,19 @@ class _Socket:
     settled: asyncio.Event = field(default_factory=asyncio.Event)  # a first frame came, or the socket ended
 
 
-async def _follow(session: aiohttp.ClientSession, url: str, spec: dict[str, Any], marker: str, count_to: int,
-                  state: _Socket, opened: asyncio.Future[bool]) -> None:
+async def _follow(
+    session: aiohttp.ClientSession,
+    url: str,
+    spec: dict[str, Any],
+    marker: str,
+    count_to: int,
+    state: _Socket,
+    opened: asyncio.Future[bool],
+) -> None:
     try:
-        async with session.ws_connect(f"{url}{spec['path']}?token={spec['token']}", max_msg_size=0,
-                                      autoping=True, heartbeat=None) as ws:
+        async with session.ws_connect(
+            f"{url}{spec['path']}?token={spec['token']}", max_msg_size=0, autoping=True, heartbeat=None
+        ) as ws:
             await ws.send_str(json.dumps(spec["request"]))
             state.sent = time.monotonic()
             opened.set_result(True)
@@ -104,10 +112,21 @@ async def _serve() -> None:
         specs = list(zip(plan["sockets"], states, strict=True))
         for start in range(0, len(specs), OPENING_AT_ONCE):
             batch = []
-            for spec, state in specs[start:start + OPENING_AT_ONCE]:
+            for spec, state in specs[start : start + OPENING_AT_ONCE]:
                 opened: asyncio.Future[bool] = loop.create_future()
-                tasks.append(asyncio.create_task(_follow(session, plan["url"], spec, plan.get("marker", ""),
-                                                         int(plan.get("count_to", 0)), state, opened)))
+                tasks.append(
+                    asyncio.create_task(
+                        _follow(
+                            session,
+                            plan["url"],
+                            spec,
+                            plan.get("marker", ""),
+                            int(plan.get("count_to", 0)),
+                            state,
+                            opened,
+                        )
+                    )
+                )
                 batch.append(opened)
             for outcome in await asyncio.gather(*batch, return_exceptions=True):
                 if isinstance(outcome, BaseException):
@@ -119,9 +138,24 @@ async def _serve() -> None:
                     await asyncio.wait_for(asyncio.gather(*(s.settled.wait() for s in states)), 120)
                 answer({"ready": sum(s.first is not None for s in states)})
             elif command == "report":
-                answer({"now": time.monotonic(), "sockets": [
-                    {"frames": s.frames, "lines": s.lines, "bytes": s.bytes, "sent": s.sent, "first": s.first,
-                     "counted": s.counted, "seen": s.seen, "close_code": s.close_code} for s in states]})
+                answer(
+                    {
+                        "now": time.monotonic(),
+                        "sockets": [
+                            {
+                                "frames": s.frames,
+                                "lines": s.lines,
+                                "bytes": s.bytes,
+                                "sent": s.sent,
+                                "first": s.first,
+                                "counted": s.counted,
+                                "seen": s.seen,
+                                "close_code": s.close_code,
+                            }
+                            for s in states
+                        ],
+                    }
+                )
             elif command.startswith("seen "):
                 value = command.removeprefix("seen ")
                 answer({"count": sum(value in s.seen for s in states)})
@@ -140,20 +174,31 @@ class Viewers:
     def __init__(self) -> None:
         self.children: list[asyncio.subprocess.Process] = []
 
-    async def start(self, url: str, sockets: list[dict[str, Any]], *, marker: str = "", count_to: int = 0,
-                    processes: int = 1) -> dict[str, Any]:
+    async def start(
+        self, url: str, sockets: list[dict[str, Any]], *, marker: str = "", count_to: int = 0, processes: int = 1
+    ) -> dict[str, Any]:
         shares = [sockets[index::processes] for index in range(processes)]
         for share in shares:
             child = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.viewers", cwd=REPO, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE, limit=1 << 28)
+                sys.executable,
+                "-m",
+                "bench.viewers",
+                cwd=REPO,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                limit=1 << 28,
+            )
             assert child.stdin is not None
-            child.stdin.write(json.dumps({"url": url, "marker": marker, "count_to": count_to,
-                                          "sockets": share}).encode() + b"\n")
+            child.stdin.write(
+                json.dumps({"url": url, "marker": marker, "count_to": count_to, "sockets": share}).encode() + b"\n"
+            )
             self.children.append(child)
         answers = [await self._read(child) for child in self.children]
-        return {"opened": sum(a["opened"] for a in answers), "failed": sum(a["failed"] for a in answers),
-                "errors": [e for a in answers for e in a["errors"]]}
+        return {
+            "opened": sum(a["opened"] for a in answers),
+            "failed": sum(a["failed"] for a in answers),
+            "errors": [e for a in answers for e in a["errors"]],
+        }
 
     async def _read(self, child: asyncio.subprocess.Process) -> dict[str, Any]:
         assert child.stdout is not None

@@ -43,31 +43,53 @@ async def steady_watches(kubesim: KubesimProcess, *, settle: float = 1.0) -> int
         last = now
 
 
-async def _scenario(platform: Platform, kubesim: KubesimProcess, user: User, targets: list[tuple[str, str]],
-                    viewers: int, baseline: int) -> dict[str, Any]:
+async def _scenario(
+    platform: Platform, kubesim: KubesimProcess, user: User, targets: list[tuple[str, str]], viewers: int, baseline: int
+) -> dict[str, Any]:
     sockets: list[dict[str, Any]] = []
     for index in range(viewers):
         project, deployment = targets[index % len(targets)]
-        sockets.append({"path": "/ws/k8s/rollouts", "token": user.token,
-                        "request": {"projectId": project, "deploymentId": deployment}})
-        sockets.append({"path": "/ws/k8s/events", "token": user.token,
-                        "request": {"rolloutId": project, "kind": "Deployment", "name": deployment}})
+        sockets.append(
+            {
+                "path": "/ws/k8s/rollouts",
+                "token": user.token,
+                "request": {"projectId": project, "deploymentId": deployment},
+            }
+        )
+        sockets.append(
+            {
+                "path": "/ws/k8s/events",
+                "token": user.token,
+                "request": {"rolloutId": project, "kind": "Deployment", "name": deployment},
+            }
+        )
     clients = Viewers()
     try:
-        opened = await clients.start(platform.url.replace("http://", "ws://"), sockets,
-                                     processes=2 if len(sockets) > 200 else 1)
+        opened = await clients.start(
+            platform.url.replace("http://", "ws://"), sockets, processes=2 if len(sockets) > 200 else 1
+        )
         if opened["failed"]:
             raise RuntimeError(f"{opened['failed']} sockets did not open: {opened['errors']}")
         ready = await clients.ready()
         ours = await steady_watches(kubesim) - baseline
     finally:
         await clients.close()
-    await eventually(lambda: _open_watches(kubesim) <= baseline, timeout=60, interval=0.2,
-                     message="the watches of the last scenario closed")
+    await eventually(
+        lambda: _open_watches(kubesim) <= baseline,
+        timeout=60,
+        interval=0.2,
+        message="the watches of the last scenario closed",
+    )
     original = viewers * (ORIGINAL_PER_MAP + ORIGINAL_PER_EVENTS)
-    return {"viewers": viewers, "projects": len({p for p, _ in targets[:viewers]}), "map_sockets": viewers,
-            "events_sockets": viewers, "sockets_with_frames": ready, "watches_ours": ours,
-            "watches_original": original}
+    return {
+        "viewers": viewers,
+        "projects": len({p for p, _ in targets[:viewers]}),
+        "map_sockets": viewers,
+        "events_sockets": viewers,
+        "sockets_with_frames": ready,
+        "watches_ours": ours,
+        "watches_original": original,
+    }
 
 
 # Quick runs of several benchmarks share one stack for this module's ``measure(bench)`` (``bench.__main__``).
@@ -92,11 +114,15 @@ async def measure(bench: Stack) -> dict[str, Any]:
                 if spread_over > viewers:
                     continue
                 result = await _scenario(platform, bench.kubesim, user, targets[:spread_over], viewers, baseline)
-                print(f"  {viewers} viewers over {spread_over} project(s): {result['watches_ours']} watches",
-                      flush=True)
+                print(
+                    f"  {viewers} viewers over {spread_over} project(s): {result['watches_ours']} watches", flush=True
+                )
                 results.append(result)
-        return {"original_per_map_socket": ORIGINAL_PER_MAP, "original_per_events_socket": ORIGINAL_PER_EVENTS,
-                "scenarios": results}
+        return {
+            "original_per_map_socket": ORIGINAL_PER_MAP,
+            "original_per_events_socket": ORIGINAL_PER_EVENTS,
+            "scenarios": results,
+        }
     finally:
         await cluster.close()
 
@@ -108,11 +134,30 @@ async def _standalone() -> dict[str, Any]:
 
 def show(figures: dict[str, Any]) -> None:
     results = figures["scenarios"]
-    rows = [[r["viewers"], r["projects"], r["map_sockets"] + r["events_sockets"], r["watches_ours"],
-             r["watches_original"], ratio(r["watches_ours"], r["watches_original"])] for r in results]
-    print(table(["viewers (map + events socket)", "projects", "sockets", "kubesim watches (ours)",
-                 f"original design ({ORIGINAL_PER_MAP}/map + {ORIGINAL_PER_EVENTS}/events)", "ours / original"],
-                rows))
+    rows = [
+        [
+            r["viewers"],
+            r["projects"],
+            r["map_sockets"] + r["events_sockets"],
+            r["watches_ours"],
+            r["watches_original"],
+            ratio(r["watches_ours"], r["watches_original"]),
+        ]
+        for r in results
+    ]
+    print(
+        table(
+            [
+                "viewers (map + events socket)",
+                "projects",
+                "sockets",
+                "kubesim watches (ours)",
+                f"original design ({ORIGINAL_PER_MAP}/map + {ORIGINAL_PER_EVENTS}/events)",
+                "ours / original",
+            ],
+            rows,
+        )
+    )
 
 
 def main() -> None:

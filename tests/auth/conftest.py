@@ -26,13 +26,14 @@ def auth_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def stack(nats_url: str, module_database: Database, module_log_dir: Path,
-                auth_env: dict[str, str]) -> AsyncIterator[Stack]:
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
+async def stack(
+    nats_url: str, module_database: Database, module_log_dir: Path, auth_env: dict[str, str]
+) -> AsyncIterator[Stack]:
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url}, module_log_dir)
     try:
-        url = await start_stack(group, auth_env={"ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
-                                                 "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1], **auth_env})
+        url = await start_stack(
+            group, auth_env={"ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1], **auth_env}
+        )
         async with httpx.AsyncClient(base_url=url, timeout=15) as client:
             yield Stack(group, url, client, module_database)
     finally:

@@ -112,19 +112,24 @@ class _ExchangeError(Exception):
 
 class GitHubLike(_LocalProvider[Profile]):
     def __init__(self) -> None:
-        super().__init__([
-            Route("/login/oauth/authorize", self._authorize),
-            Route("/login/oauth/access_token", self._access_token, methods=["POST"]),
-            Route("/user", self._user),
-            Route("/user/emails", self._emails),
-        ])
+        super().__init__(
+            [
+                Route("/login/oauth/authorize", self._authorize),
+                Route("/login/oauth/access_token", self._access_token, methods=["POST"]),
+                Route("/user", self._user),
+                Route("/user/emails", self._emails),
+            ]
+        )
 
     def settings(self) -> dict[str, str]:
-        return {"ONECLICK_OAUTH2_GITHUB_CLIENT_ID": CLIENT_ID, "ONECLICK_OAUTH2_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
-                "ONECLICK_OAUTH2_GITHUB_AUTH_URL": f"{self.url}/login/oauth/authorize",
-                "ONECLICK_OAUTH2_GITHUB_TOKEN_URL": f"{self.url}/login/oauth/access_token",
-                "ONECLICK_OAUTH2_GITHUB_USER_URL": f"{self.url}/user",
-                "ONECLICK_OAUTH2_GITHUB_EMAILS_URL": f"{self.url}/user/emails"}
+        return {
+            "ONECLICK_OAUTH2_GITHUB_CLIENT_ID": CLIENT_ID,
+            "ONECLICK_OAUTH2_GITHUB_CLIENT_SECRET": CLIENT_SECRET,
+            "ONECLICK_OAUTH2_GITHUB_AUTH_URL": f"{self.url}/login/oauth/authorize",
+            "ONECLICK_OAUTH2_GITHUB_TOKEN_URL": f"{self.url}/login/oauth/access_token",
+            "ONECLICK_OAUTH2_GITHUB_USER_URL": f"{self.url}/user",
+            "ONECLICK_OAUTH2_GITHUB_EMAILS_URL": f"{self.url}/user/emails",
+        }
 
     async def _authorize(self, request: Request) -> Response:
         query = request.query_params
@@ -150,8 +155,15 @@ class GitHubLike(_LocalProvider[Profile]):
         profile = self._profile(request)
         if profile is None:
             return JSONResponse({"message": "Bad credentials"}, status_code=401)
-        return JSONResponse({"id": profile.id, "login": profile.login, "name": profile.name, "email": profile.email,
-                             "avatar_url": f"{self.url}/avatars/{profile.id}"})
+        return JSONResponse(
+            {
+                "id": profile.id,
+                "login": profile.login,
+                "name": profile.name,
+                "email": profile.email,
+                "avatar_url": f"{self.url}/avatars/{profile.id}",
+            }
+        )
 
     async def _emails(self, request: Request) -> Response:
         profile = self._profile(request)
@@ -165,27 +177,35 @@ class MicrosoftLike(_LocalProvider[MicrosoftProfile]):
 
     def __init__(self) -> None:
         base = f"/{MICROSOFT_TENANT}/oauth2/v2.0"
-        super().__init__([
-            Route(f"{base}/authorize", self._authorize),
-            Route(f"{base}/token", self._token, methods=["POST"]),
-            Route("/v1.0/me", self._me),
-        ])
+        super().__init__(
+            [
+                Route(f"{base}/authorize", self._authorize),
+                Route(f"{base}/token", self._token, methods=["POST"]),
+                Route("/v1.0/me", self._me),
+            ]
+        )
         self.authorize_requests: list[dict[str, str]] = []
 
     def settings(self) -> dict[str, str]:
         base = f"{self.url}/{MICROSOFT_TENANT}/oauth2/v2.0"
-        return {"ONECLICK_OAUTH2_MICROSOFT_CLIENT_ID": CLIENT_ID,
-                "ONECLICK_OAUTH2_MICROSOFT_CLIENT_SECRET": CLIENT_SECRET,
-                "ONECLICK_OAUTH2_MICROSOFT_AUTH_URL": f"{base}/authorize",
-                "ONECLICK_OAUTH2_MICROSOFT_TOKEN_URL": f"{base}/token",
-                "ONECLICK_OAUTH2_MICROSOFT_USER_URL": f"{self.url}/v1.0/me"}
+        return {
+            "ONECLICK_OAUTH2_MICROSOFT_CLIENT_ID": CLIENT_ID,
+            "ONECLICK_OAUTH2_MICROSOFT_CLIENT_SECRET": CLIENT_SECRET,
+            "ONECLICK_OAUTH2_MICROSOFT_AUTH_URL": f"{base}/authorize",
+            "ONECLICK_OAUTH2_MICROSOFT_TOKEN_URL": f"{base}/token",
+            "ONECLICK_OAUTH2_MICROSOFT_USER_URL": f"{self.url}/v1.0/me",
+        }
 
     async def _authorize(self, request: Request) -> Response:
         query = request.query_params
         self.authorize_requests.append(dict(query))
         # The v2.0 endpoint insists on a scope; Graph's /me needs User.Read.
-        if (query.get("client_id") != CLIENT_ID or query.get("response_type") != "code"
-                or query.get("code_challenge_method") != "S256" or "User.Read" not in query.get("scope", "").split()):
+        if (
+            query.get("client_id") != CLIENT_ID
+            or query.get("response_type") != "code"
+            or query.get("code_challenge_method") != "S256"
+            or "User.Read" not in query.get("scope", "").split()
+        ):
             return JSONResponse({"error": "invalid_request"}, status_code=400)
         return self._grant_code(request)
 
@@ -198,26 +218,48 @@ class MicrosoftLike(_LocalProvider[MicrosoftProfile]):
             token = self._redeem(form)
         except _ExchangeError as exc:
             status = 401 if exc.code == "invalid_client" else 400
-            return JSONResponse({"error": exc.code, "error_description": exc.description or exc.code},
-                                status_code=status)
-        return JSONResponse({"token_type": "Bearer", "scope": "User.Read", "expires_in": 3599,
-                             "ext_expires_in": 3599, "access_token": token})
+            return JSONResponse(
+                {"error": exc.code, "error_description": exc.description or exc.code}, status_code=status
+            )
+        return JSONResponse(
+            {
+                "token_type": "Bearer",
+                "scope": "User.Read",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": token,
+            }
+        )
 
     async def _me(self, request: Request) -> Response:
         profile = self._profile(request)
         if profile is None:
-            return JSONResponse({"error": {"code": "InvalidAuthenticationToken",
-                                           "message": "Access token validation failure."}}, status_code=401)
+            return JSONResponse(
+                {"error": {"code": "InvalidAuthenticationToken", "message": "Access token validation failure."}},
+                status_code=401,
+            )
         given, _, surname = profile.displayName.partition(" ")
-        return JSONResponse({"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
-                             "businessPhones": [], "displayName": profile.displayName, "givenName": given,
-                             "surname": surname or None, "jobTitle": None, "mail": profile.mail,
-                             "mobilePhone": None, "officeLocation": None, "preferredLanguage": None,
-                             "userPrincipalName": profile.userPrincipalName, "id": profile.id})
+        return JSONResponse(
+            {
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users/$entity",
+                "businessPhones": [],
+                "displayName": profile.displayName,
+                "givenName": given,
+                "surname": surname or None,
+                "jobTitle": None,
+                "mail": profile.mail,
+                "mobilePhone": None,
+                "officeLocation": None,
+                "preferredLanguage": None,
+                "userPrincipalName": profile.userPrincipalName,
+                "id": profile.id,
+            }
+        )
 
 
-async def authorize_in_browser(client: httpx.AsyncClient, provider: _LocalProvider[P], info: dict[str, Any],
-                               profile: P, redirect: str) -> dict[str, str]:
+async def authorize_in_browser(
+    client: httpx.AsyncClient, provider: _LocalProvider[P], info: dict[str, Any], profile: P, redirect: str
+) -> dict[str, str]:
     """What the browser does: open authUrl + redirect, sign in at the provider, land on the redirect;
     returns the redirect's query (code, state)."""
     provider.signed_in = profile

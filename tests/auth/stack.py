@@ -25,26 +25,37 @@ class Stack:
     database: Database
 
     async def sign_up(self, email: str, password: str = PASSWORD, **fields: str) -> dict[str, object]:
-        response = await self.client.post("/api/collections/users/records", json={
-            "email": email, "password": password, "passwordConfirm": password, "name": email.split("@")[0],
-            **fields})
+        response = await self.client.post(
+            "/api/collections/users/records",
+            json={
+                "email": email,
+                "password": password,
+                "passwordConfirm": password,
+                "name": email.split("@")[0],
+                **fields,
+            },
+        )
         assert response.status_code == 200, response.text
         body: dict[str, object] = response.json()
         return body
 
     async def login(self, identity: str, password: str = PASSWORD) -> tuple[str, dict[str, object]]:
-        response = await self.client.post("/api/collections/users/auth-with-password",
-                                          json={"identity": identity, "password": password})
+        response = await self.client.post(
+            "/api/collections/users/auth-with-password", json={"identity": identity, "password": password}
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         return body["token"], body["record"]
 
 
-async def start_stack(services: ServiceGroup, auth_env: Mapping[str, str] | None = None,
-                      edge_env: Mapping[str, str] | None = None) -> str:
+async def start_stack(
+    services: ServiceGroup, auth_env: Mapping[str, str] | None = None, edge_env: Mapping[str, str] | None = None
+) -> str:
     port = free_port()
-    await asyncio.gather(services.start("auth", env={**FAST_HASHING, **(auth_env or {})}),
-                         services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **(edge_env or {})}))
+    await asyncio.gather(
+        services.start("auth", env={**FAST_HASHING, **(auth_env or {})}),
+        services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), **(edge_env or {})}),
+    )
     return f"http://127.0.0.1:{port}"
 
 
@@ -59,11 +70,26 @@ async def current_signing_key(database_url: str) -> SigningKey:
     return SigningKey.from_pem(row["kid"], bytes(row["private_key"]))
 
 
-def mint(key: SigningKey, user_id: str, *, lifetime: int = 3600, version: int = 1, token_type: str = "auth",
-         collection_id: str = USERS_COLLECTION_ID) -> str:
+def mint(
+    key: SigningKey,
+    user_id: str,
+    *,
+    lifetime: int = 3600,
+    version: int = 1,
+    token_type: str = "auth",
+    collection_id: str = USERS_COLLECTION_ID,
+) -> str:
     now = int(time.time())
-    return key.sign(TokenClaims(subject=user_id, collection_id=collection_id, type=token_type, issued_at=now,
-                                expires_at=now + lifetime, version=version))
+    return key.sign(
+        TokenClaims(
+            subject=user_id,
+            collection_id=collection_id,
+            type=token_type,
+            issued_at=now,
+            expires_at=now + lifetime,
+            version=version,
+        )
+    )
 
 
 def auth_header(token: str) -> dict[str, str]:

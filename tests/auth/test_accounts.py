@@ -18,10 +18,16 @@ from .stack import Stack, auth_header
 
 def _png() -> bytes:
     """A valid 1x1 PNG."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00")) + chunk(b"IEND", b""))
+
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00\x00\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -59,15 +65,17 @@ async def test_update_own_profile_and_field_errors(stack: Stack) -> None:
     user = await stack.sign_up("carol@example.com")
     token, _ = await stack.login("carol@example.com")
     path = f"/api/collections/users/records/{user['id']}"
-    updated = await stack.client.patch(path, json={"name": "Carol", "emailVisibility": True, "username": "carol_c"},
-                                       headers=auth_header(token))
+    updated = await stack.client.patch(
+        path, json={"name": "Carol", "emailVisibility": True, "username": "carol_c"}, headers=auth_header(token)
+    )
     assert updated.status_code == 200, updated.text
     body = updated.json()
     assert (body["name"], body["emailVisibility"], body["username"]) == ("Carol", True, "carol_c")
     assert body["updated"] >= user["updated"]
 
-    invalid = await stack.client.patch(path, json={"username": "no spaces", "verified": True,
-                                                   "email": "other@example.com"}, headers=auth_header(token))
+    invalid = await stack.client.patch(
+        path, json={"username": "no spaces", "verified": True, "email": "other@example.com"}, headers=auth_header(token)
+    )
     assert invalid.status_code == 400
     assert invalid.json()["message"] == "Failed to update record."
     assert set(invalid.json()["data"]) == {"username", "verified", "email"}
@@ -77,23 +85,31 @@ async def test_update_own_profile_and_field_errors(stack: Stack) -> None:
 
 
 async def test_password_change_needs_old_password_and_revokes_tokens_on_every_replica(
-        stack: Stack, second_edge: httpx.AsyncClient) -> None:
+    stack: Stack, second_edge: httpx.AsyncClient
+) -> None:
     user = await stack.sign_up("dave@example.com")
     token, _ = await stack.login("dave@example.com")
     path = f"/api/collections/users/records/{user['id']}"
     assert (await second_edge.get(path, headers=auth_header(token))).status_code == 200
 
-    missing_old = await stack.client.patch(path, json={"password": "new password 1", "passwordConfirm":
-                                                       "new password 1"}, headers=auth_header(token))
+    missing_old = await stack.client.patch(
+        path, json={"password": "new password 1", "passwordConfirm": "new password 1"}, headers=auth_header(token)
+    )
     assert missing_old.status_code == 400
     assert missing_old.json()["data"] == {"oldPassword": {"code": "validation_required", "message": "Cannot be blank."}}
-    wrong_old = await stack.client.patch(path, json={"oldPassword": "nope nope", "password": "new password 1",
-                                                     "passwordConfirm": "new password 1"}, headers=auth_header(token))
+    wrong_old = await stack.client.patch(
+        path,
+        json={"oldPassword": "nope nope", "password": "new password 1", "passwordConfirm": "new password 1"},
+        headers=auth_header(token),
+    )
     assert wrong_old.json()["data"]["oldPassword"]["code"] == "validation_invalid_old_password"
     assert (await stack.client.get(path, headers=auth_header(token))).status_code == 200  # still valid
 
-    changed = await stack.client.patch(path, json={"oldPassword": PASSWORD, "password": "new password 1",
-                                                   "passwordConfirm": "new password 1"}, headers=auth_header(token))
+    changed = await stack.client.patch(
+        path,
+        json={"oldPassword": PASSWORD, "password": "new password 1", "passwordConfirm": "new password 1"},
+        headers=auth_header(token),
+    )
     assert changed.status_code == 200, changed.text
     # The replica that made the change rejects the old token at once; the other once the event arrives.
     assert (await stack.client.get(path, headers=auth_header(token))).status_code == 401
@@ -102,8 +118,9 @@ async def test_password_change_needs_old_password_and_revokes_tokens_on_every_re
         return (await second_edge.get(path, headers=auth_header(token))).status_code == 401
 
     await eventually(rejected_on_second_replica, message="old token still accepted by the second edge")
-    old_login = await stack.client.post("/api/collections/users/auth-with-password",
-                                        json={"identity": "dave@example.com", "password": PASSWORD})
+    old_login = await stack.client.post(
+        "/api/collections/users/auth-with-password", json={"identity": "dave@example.com", "password": PASSWORD}
+    )
     assert old_login.status_code == 400
     new_token, _ = await stack.login("dave@example.com", "new password 1")
     assert (await second_edge.get(path, headers=auth_header(new_token))).status_code == 200
@@ -127,8 +144,9 @@ async def test_logout_all_and_delete_revoke_tokens(stack: Stack, second_edge: ht
         return (await second_edge.get(path, headers=auth_header(second))).status_code == 401
 
     await eventually(rejected_on_second_replica, message="deleted user's token still accepted by the second edge")
-    login = await stack.client.post("/api/collections/users/auth-with-password",
-                                    json={"identity": "erin@example.com", "password": PASSWORD})
+    login = await stack.client.post(
+        "/api/collections/users/auth-with-password", json={"identity": "erin@example.com", "password": PASSWORD}
+    )
     assert login.status_code == 400
 
 
@@ -141,8 +159,7 @@ async def test_auth_refresh_issues_a_new_token_for_the_same_user(stack: Stack) -
     assert set(refreshed.json()) == {"token", "record"}
     anonymous = await stack.client.post("/api/collections/users/auth-refresh")
     assert anonymous.status_code == 401
-    wrong_collection = await stack.client.post("/api/collections/_superusers/auth-refresh",
-                                               headers=auth_header(token))
+    wrong_collection = await stack.client.post("/api/collections/_superusers/auth-refresh", headers=auth_header(token))
     assert wrong_collection.status_code == 401
 
 
@@ -152,8 +169,9 @@ async def test_avatar_upload_is_served_to_its_owner_only(stack: Stack) -> None:
     token, _ = await stack.login("gina@example.com")
     other, _ = await stack.login("hank@example.com")
     path = f"/api/collections/users/records/{user['id']}"
-    uploaded = await stack.client.patch(path, files={"avatar": ("Me Photo.png", _png(), "image/png")},
-                                        data={"name": "Gina"}, headers=auth_header(token))
+    uploaded = await stack.client.patch(
+        path, files={"avatar": ("Me Photo.png", _png(), "image/png")}, data={"name": "Gina"}, headers=auth_header(token)
+    )
     assert uploaded.status_code == 200, uploaded.text
     filename = uploaded.json()["avatar"]
     assert filename.startswith("me_photo_")
@@ -166,16 +184,20 @@ async def test_avatar_upload_is_served_to_its_owner_only(stack: Stack) -> None:
     assert served.content == _png()
     assert served.headers["content-type"] == "image/png"
     assert served.headers["x-content-type-options"] == "nosniff"
-    by_collection_id = await stack.client.get(f"/api/files/_pb_users_auth_/{user['id']}/{filename}",
-                                              params={"token": token})
+    by_collection_id = await stack.client.get(
+        f"/api/files/_pb_users_auth_/{user['id']}/{filename}", params={"token": token}
+    )
     assert by_collection_id.status_code == 200
     assert (await stack.client.get(url)).status_code == 401
     assert (await stack.client.get(url, headers=auth_header(other))).status_code == 404
 
-    for name, content, claimed in (("evil.svg", b"<svg onload=alert(1)>", "image/svg+xml"),
-                                   ("evil.png", b"<html><script>alert(1)</script>", "image/png")):
-        not_an_image = await stack.client.patch(path, files={"avatar": (name, content, claimed)},
-                                                headers=auth_header(token))
+    for name, content, claimed in (
+        ("evil.svg", b"<svg onload=alert(1)>", "image/svg+xml"),
+        ("evil.png", b"<html><script>alert(1)</script>", "image/png"),
+    ):
+        not_an_image = await stack.client.patch(
+            path, files={"avatar": (name, content, claimed)}, headers=auth_header(token)
+        )
         assert not_an_image.status_code == 400
         assert not_an_image.json()["data"]["avatar"]["code"] == "validation_invalid_mime_type"
     removed = await stack.client.patch(path, json={"avatar": None}, headers=auth_header(token))
@@ -186,8 +208,9 @@ async def test_avatar_upload_is_served_to_its_owner_only(stack: Stack) -> None:
 async def test_superuser_login_works_and_user_login_does_not_grant_it(stack: Stack) -> None:
     user = await stack.sign_up("ivan@example.com")
     email, password = SUPERUSER
-    superuser = await stack.client.post("/api/collections/_superusers/auth-with-password",
-                                        json={"identity": email, "password": password})
+    superuser = await stack.client.post(
+        "/api/collections/_superusers/auth-with-password", json={"identity": email, "password": password}
+    )
     assert superuser.status_code == 200, superuser.text
     assert superuser.json()["record"]["collectionName"] == "_superusers"
     assert superuser.json()["record"]["email"] == email
@@ -195,29 +218,34 @@ async def test_superuser_login_works_and_user_login_does_not_grant_it(stack: Sta
     # A superuser sees and changes any user.
     seen = await stack.client.get(f"/api/collections/users/records/{user['id']}", headers=auth_header(root))
     assert seen.status_code == 200
-    verified = await stack.client.patch(f"/api/collections/users/records/{user['id']}", json={"verified": True},
-                                        headers=auth_header(root))
+    verified = await stack.client.patch(
+        f"/api/collections/users/records/{user['id']}", json={"verified": True}, headers=auth_header(root)
+    )
     assert verified.json()["verified"] is True
     legacy = await stack.client.post("/api/admins/auth-with-password", json={"identity": email, "password": password})
     assert legacy.status_code == 200
     assert set(legacy.json()) == {"token", "admin"}
 
     # A user's credentials do not open the superusers collection, nor the reverse.
-    as_superuser = await stack.client.post("/api/collections/_superusers/auth-with-password",
-                                           json={"identity": "ivan@example.com", "password": PASSWORD})
+    as_superuser = await stack.client.post(
+        "/api/collections/_superusers/auth-with-password", json={"identity": "ivan@example.com", "password": PASSWORD}
+    )
     assert as_superuser.status_code == 400
-    as_user = await stack.client.post("/api/collections/users/auth-with-password",
-                                      json={"identity": email, "password": password})
+    as_user = await stack.client.post(
+        "/api/collections/users/auth-with-password", json={"identity": email, "password": password}
+    )
     assert as_user.status_code == 400
     token, record = await stack.login("ivan@example.com")
     assert record["collectionName"] == "users"
     someone = await stack.sign_up("judy@example.com")
-    assert (await stack.client.get(f"/api/collections/users/records/{someone['id']}",
-                                   headers=auth_header(token))).status_code == 404
+    assert (
+        await stack.client.get(f"/api/collections/users/records/{someone['id']}", headers=auth_header(token))
+    ).status_code == 404
 
 
 async def test_unknown_collections_have_no_auth_routes(stack: Stack) -> None:
-    response = await stack.client.post("/api/collections/projects/auth-with-password",
-                                       json={"identity": "a@example.com", "password": PASSWORD})
+    response = await stack.client.post(
+        "/api/collections/projects/auth-with-password", json={"identity": "a@example.com", "password": PASSWORD}
+    )
     assert response.status_code == 404
     assert set(response.json()) == {"status", "message", "data"}

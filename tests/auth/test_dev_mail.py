@@ -20,8 +20,7 @@ from oneclick_testing.services import ServiceGroup
 async def test_links_are_logged_in_dev_mode_only(services: ServiceGroup, nc: NATS) -> None:
     dev = await services.start("auth", env={**FAST_HASHING, "ONECLICK_DEV": "true"})
     rpc = RpcClient(nc, "test")
-    await rpc.call(CREATE_USER, CreateUserRequest(email="dev@example.com", password=PASSWORD,
-                                                  passwordConfirm=PASSWORD))
+    await rpc.call(CREATE_USER, CreateUserRequest(email="dev@example.com", password=PASSWORD, passwordConfirm=PASSWORD))
     await rpc.call(REQUEST_PASSWORD_RESET, EmailRequest(email="dev@example.com"))
     lines = [json.loads(line) for line in dev.log_path.read_text().splitlines() if line.startswith("{")]
     [logged] = [line for line in lines if line.get("event") == "mail.dev_link"]

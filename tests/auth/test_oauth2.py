@@ -32,8 +32,9 @@ def auth_env(provider: GitHubLike) -> dict[str, str]:
 
 
 async def _github(stack: Stack) -> dict[str, Any]:
-    methods = (await stack.client.get("/api/collections/users/auth-methods",
-                                      params={"fields": "mfa,otp,password,oauth2"})).json()
+    methods = (
+        await stack.client.get("/api/collections/users/auth-methods", params={"fields": "mfa,otp,password,oauth2"})
+    ).json()
     [github] = methods["authProviders"]
     return dict(github)
 
@@ -43,13 +44,22 @@ async def _authorize(stack: Stack, provider: GitHubLike, info: dict[str, Any], p
 
 
 async def _finish(stack: Stack, info: dict[str, Any], code: str, **extra: Any) -> Any:
-    return await stack.client.post("/api/collections/users/auth-with-oauth2", json={
-        "provider": "github", "code": code, "codeVerifier": info["codeVerifier"], "redirectURL": REDIRECT, **extra})
+    return await stack.client.post(
+        "/api/collections/users/auth-with-oauth2",
+        json={
+            "provider": "github",
+            "code": code,
+            "codeVerifier": info["codeVerifier"],
+            "redirectURL": REDIRECT,
+            **extra,
+        },
+    )
 
 
 async def test_auth_methods_lists_the_enabled_provider_in_both_shapes(stack: Stack, provider: GitHubLike) -> None:
-    methods = (await stack.client.get("/api/collections/users/auth-methods",
-                                      params={"fields": "mfa,otp,password,oauth2"})).json()
+    methods = (
+        await stack.client.get("/api/collections/users/auth-methods", params={"fields": "mfa,otp,password,oauth2"})
+    ).json()
     assert methods["usernamePassword"] is True
     assert methods["emailPassword"] is True
     assert methods["password"] == {"enabled": True, "identityFields": ["email", "username"]}
@@ -72,9 +82,16 @@ async def test_auth_methods_lists_the_enabled_provider_in_both_shapes(stack: Sta
 
 
 async def test_new_user_is_created_then_signed_in_again(stack: Stack, provider: GitHubLike) -> None:
-    octo = Profile(id=101, login="octo-cat", name="Octo Cat", email=None,
-                   emails=[{"email": "old@octo.example", "primary": False, "verified": True},
-                           {"email": "octo@octo.example", "primary": True, "verified": True}])
+    octo = Profile(
+        id=101,
+        login="octo-cat",
+        name="Octo Cat",
+        email=None,
+        emails=[
+            {"email": "old@octo.example", "primary": False, "verified": True},
+            {"email": "octo@octo.example", "primary": True, "verified": True},
+        ],
+    )
     info = await _github(stack)
     landed = await _authorize(stack, provider, info, octo)
     assert landed["state"] == info["state"]
@@ -89,8 +106,9 @@ async def test_new_user_is_created_then_signed_in_again(stack: Stack, provider: 
     assert body["record"]["name"] == "Octo Cat"
     assert body["record"]["verified"] is True
     assert provider.token_requests[-1]["code_verifier"] == info["codeVerifier"]
-    own = await stack.client.get(f"/api/collections/users/records/{body['record']['id']}",
-                                 headers=auth_header(body["token"]))
+    own = await stack.client.get(
+        f"/api/collections/users/records/{body['record']['id']}", headers=auth_header(body["token"])
+    )
     assert own.status_code == 200
 
     again_info = await _github(stack)
@@ -124,16 +142,16 @@ async def test_pkce_mismatch_is_rejected(stack: Stack, provider: GitHubLike) -> 
     assert provider.token_requests[-1]["code_verifier"] == second["codeVerifier"]
 
 
-async def test_state_mismatch_and_unknown_or_reused_verifiers_are_rejected(stack: Stack,
-                                                                          provider: GitHubLike) -> None:
+async def test_state_mismatch_and_unknown_or_reused_verifiers_are_rejected(stack: Stack, provider: GitHubLike) -> None:
     mallory = Profile(id=404, login="mallory", name="Mallory", email="mallory@example.com")
     exchanges = len(provider.token_requests)
     info, other = await _github(stack), await _github(stack)
     landed = await _authorize(stack, provider, info, mallory)
     wrong_state = await _finish(stack, info, landed["code"], state=other["state"])
     assert wrong_state.status_code == 400
-    assert wrong_state.json()["data"] == {"state": {"code": "validation_invalid_state",
-                                                    "message": "The state does not match."}}
+    assert wrong_state.json()["data"] == {
+        "state": {"code": "validation_invalid_state", "message": "The state does not match."}
+    }
     # The verifier was consumed by that attempt: it cannot be tried again, even with the right state.
     reused = await _finish(stack, info, landed["code"], state=landed["state"])
     assert reused.status_code == 400

@@ -46,9 +46,16 @@ async def _sign_in(stack: Stack, microsoft: MicrosoftLike, profile: MicrosoftPro
     info = (await _providers(stack))["microsoft"]
     landed = await authorize_in_browser(stack.client, microsoft, info, profile, REDIRECT)
     assert landed["state"] == info["state"]
-    return await stack.client.post("/api/collections/users/auth-with-oauth2", json={
-        "provider": "microsoft", "code": landed["code"], "codeVerifier": info["codeVerifier"],
-        "redirectURL": REDIRECT, "state": landed["state"]})
+    return await stack.client.post(
+        "/api/collections/users/auth-with-oauth2",
+        json={
+            "provider": "microsoft",
+            "code": landed["code"],
+            "codeVerifier": info["codeVerifier"],
+            "redirectURL": REDIRECT,
+            "state": landed["state"],
+        },
+    )
 
 
 async def test_auth_methods_lists_microsoft_when_configured(stack: Stack, microsoft: MicrosoftLike) -> None:
@@ -67,10 +74,13 @@ async def test_auth_methods_lists_microsoft_when_configured(stack: Stack, micros
     assert query["state"] == [info["state"]]
 
 
-async def test_new_user_is_created_via_microsoft_then_signed_in_again(stack: Stack,
-                                                                     microsoft: MicrosoftLike) -> None:
-    ada = MicrosoftProfile(id="87d349ed-44d7-43e1-9a83-5f2406dee5bd", displayName="Ada Lovelace",
-                           mail="ada@contoso.example", userPrincipalName="ada@contoso.onmicrosoft.example")
+async def test_new_user_is_created_via_microsoft_then_signed_in_again(stack: Stack, microsoft: MicrosoftLike) -> None:
+    ada = MicrosoftProfile(
+        id="87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+        displayName="Ada Lovelace",
+        mail="ada@contoso.example",
+        userPrincipalName="ada@contoso.onmicrosoft.example",
+    )
     first = await _sign_in(stack, microsoft, ada)
     assert first.status_code == 200, first.text
     body = first.json()
@@ -92,19 +102,25 @@ async def test_new_user_is_created_via_microsoft_then_signed_in_again(stack: Sta
     assert own.status_code == 200
 
     # The identity is linked: the same Microsoft account signs in to the same user, even with a new address.
-    moved = MicrosoftProfile(id=ada.id, displayName="Ada King", mail="ada@lovelace.example",
-                             userPrincipalName=ada.userPrincipalName)
+    moved = MicrosoftProfile(
+        id=ada.id, displayName="Ada King", mail="ada@lovelace.example", userPrincipalName=ada.userPrincipalName
+    )
     again = await _sign_in(stack, microsoft, moved)
     assert again.status_code == 200, again.text
     assert again.json()["meta"]["isNew"] is False
     assert again.json()["record"]["id"] == record["id"]
 
 
-async def test_an_unverified_microsoft_address_never_takes_over_an_account(stack: Stack,
-                                                                            microsoft: MicrosoftLike) -> None:
+async def test_an_unverified_microsoft_address_never_takes_over_an_account(
+    stack: Stack, microsoft: MicrosoftLike
+) -> None:
     existing = await stack.sign_up("grace@navy.example")
-    impostor = MicrosoftProfile(id="f00dfeedf00dfeed", displayName="Not Grace", mail="grace@navy.example",
-                                userPrincipalName="not-grace@outlook.example")
+    impostor = MicrosoftProfile(
+        id="f00dfeedf00dfeed",
+        displayName="Not Grace",
+        mail="grace@navy.example",
+        userPrincipalName="not-grace@outlook.example",
+    )
     refused = await _sign_in(stack, microsoft, impostor)
     assert refused.status_code == 400
     assert refused.json()["data"]["email"]["code"] == "validation_invalid_email"
@@ -114,14 +130,24 @@ async def test_an_unverified_microsoft_address_never_takes_over_an_account(stack
 
 
 async def test_a_refused_code_exchange_fails_the_sign_in(stack: Stack, microsoft: MicrosoftLike) -> None:
-    mallory = MicrosoftProfile(id="0123456789abcdef", displayName="Mallory", mail="mallory@contoso.example",
-                               userPrincipalName="mallory@contoso.example")
+    mallory = MicrosoftProfile(
+        id="0123456789abcdef",
+        displayName="Mallory",
+        mail="mallory@contoso.example",
+        userPrincipalName="mallory@contoso.example",
+    )
     info = (await _providers(stack))["microsoft"]
     landed = await authorize_in_browser(stack.client, microsoft, info, mallory, REDIRECT)
     # The code was issued for REDIRECT; Microsoft refuses it for another redirect URI (400 invalid_grant).
-    wrong = await stack.client.post("/api/collections/users/auth-with-oauth2", json={
-        "provider": "microsoft", "code": landed["code"], "codeVerifier": info["codeVerifier"],
-        "redirectURL": "https://elsewhere.example/cb"})
+    wrong = await stack.client.post(
+        "/api/collections/users/auth-with-oauth2",
+        json={
+            "provider": "microsoft",
+            "code": landed["code"],
+            "codeVerifier": info["codeVerifier"],
+            "redirectURL": "https://elsewhere.example/cb",
+        },
+    )
     assert wrong.status_code == 400
     assert wrong.json()["message"] == "Failed to authenticate."
     assert microsoft.token_requests[-1]["redirect_uri"] == "https://elsewhere.example/cb"

@@ -25,9 +25,18 @@ class UnstorableGitHub(GitHubLike):
         profile = self._profile(request)
         if profile is None:
             return Response(status_code=401)
-        return Response(json.dumps({"id": profile.id, "login": profile.login, "name": profile.name,
-                                    "email": profile.email, "avatar_url": f"{self.url}/avatars/\x00{profile.id}"}),
-                        media_type="application/json")
+        return Response(
+            json.dumps(
+                {
+                    "id": profile.id,
+                    "login": profile.login,
+                    "name": profile.name,
+                    "email": profile.email,
+                    "avatar_url": f"{self.url}/avatars/\x00{profile.id}",
+                }
+            ),
+            media_type="application/json",
+        )
 
 
 @pytest.fixture(scope="module")
@@ -47,14 +56,22 @@ async def _sign_in(stack: Stack, provider: UnstorableGitHub, profile: Profile) -
     methods = (await stack.client.get("/api/collections/users/auth-methods")).json()
     [info] = methods["authProviders"]
     landed = await authorize_in_browser(stack.client, provider, info, profile, REDIRECT)
-    return await stack.client.post("/api/collections/users/auth-with-oauth2", json={
-        "provider": "github", "code": landed["code"], "codeVerifier": info["codeVerifier"],
-        "redirectURL": REDIRECT, "state": landed["state"]})
+    return await stack.client.post(
+        "/api/collections/users/auth-with-oauth2",
+        json={
+            "provider": "github",
+            "code": landed["code"],
+            "codeVerifier": info["codeVerifier"],
+            "redirectURL": REDIRECT,
+            "state": landed["state"],
+        },
+    )
 
 
 async def test_a_name_with_unstorable_characters_is_cleaned(stack: Stack, provider: UnstorableGitHub) -> None:
-    response = await _sign_in(stack, provider, Profile(id=901, login="nul\x00-cat", name="Nul\x00 Cat\ud800",
-                                                       email="nul-cat@example.com"))
+    response = await _sign_in(
+        stack, provider, Profile(id=901, login="nul\x00-cat", name="Nul\x00 Cat\ud800", email="nul-cat@example.com")
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["record"]["name"] == "Nul Cat"
@@ -64,8 +81,9 @@ async def test_a_name_with_unstorable_characters_is_cleaned(stack: Stack, provid
 
 
 @pytest.mark.parametrize("email", ["nul\x00@example.com", "\ud800@example.com"], ids=["nul", "surrogate"])
-async def test_an_email_with_unstorable_characters_is_refused(stack: Stack, provider: UnstorableGitHub,
-                                                              email: str) -> None:
+async def test_an_email_with_unstorable_characters_is_refused(
+    stack: Stack, provider: UnstorableGitHub, email: str
+) -> None:
     response = await _sign_in(stack, provider, Profile(id=902, login="nul-mail", name="Nul Mail", email=email))
     assert response.status_code == 400, response.text
     assert response.json()["message"] == "Failed to authenticate."

@@ -11,8 +11,19 @@ from .stack import Stack
 
 async def test_sign_up_then_sign_in_by_email_and_by_username(stack: Stack) -> None:
     record = await stack.sign_up("ada@example.com", username="ada_l")
-    assert set(record) == {"id", "collectionId", "collectionName", "created", "updated", "email",
-                           "emailVisibility", "username", "verified", "name", "avatar"}
+    assert set(record) == {
+        "id",
+        "collectionId",
+        "collectionName",
+        "created",
+        "updated",
+        "email",
+        "emailVisibility",
+        "username",
+        "verified",
+        "name",
+        "avatar",
+    }
     assert record["collectionName"] == "users"
     assert record["collectionId"] == "_pb_users_auth_"
     assert record["username"] == "ada_l"
@@ -35,8 +46,10 @@ async def test_sign_up_then_sign_in_by_email_and_by_username(stack: Stack) -> No
 
 
 async def test_sign_up_validation_errors_per_field(stack: Stack) -> None:
-    response = await stack.client.post("/api/collections/users/records", json={
-        "email": "not-an-email", "password": "short", "passwordConfirm": "different", "username": "a b"})
+    response = await stack.client.post(
+        "/api/collections/users/records",
+        json={"email": "not-an-email", "password": "short", "passwordConfirm": "different", "username": "a b"},
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["status"] == 400
@@ -53,16 +66,19 @@ async def test_sign_up_validation_errors_per_field(stack: Stack) -> None:
     assert set(empty.json()["data"]) == {"email", "password", "passwordConfirm"}
     assert empty.json()["data"]["email"]["code"] == "validation_required"
 
-    garbage = await stack.client.post("/api/collections/users/records", content=b"{not json",
-                                      headers={"content-type": "application/json"})
+    garbage = await stack.client.post(
+        "/api/collections/users/records", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert garbage.status_code == 400
     assert set(garbage.json()) == {"status", "message", "data"}
 
 
 async def test_duplicate_email_and_username_are_field_errors_and_nothing_is_written(stack: Stack) -> None:
     first = await stack.sign_up("grace@example.com", username="grace")
-    again = await stack.client.post("/api/collections/users/records", json={
-        "email": "Grace@Example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "username": "GRACE"})
+    again = await stack.client.post(
+        "/api/collections/users/records",
+        json={"email": "Grace@Example.com", "password": PASSWORD, "passwordConfirm": PASSWORD, "username": "GRACE"},
+    )
     assert again.status_code == 400
     assert again.json()["data"] == {
         "email": {"code": "validation_invalid_email", "message": "The email is invalid or already in use."},
@@ -75,10 +91,14 @@ async def test_duplicate_email_and_username_are_field_errors_and_nothing_is_writ
 
 async def test_wrong_password_and_unknown_user_get_the_same_answer(stack: Stack) -> None:
     await stack.sign_up("alan@example.com")
-    wrong = await stack.client.post("/api/collections/users/auth-with-password",
-                                    json={"identity": "alan@example.com", "password": "not the password"})
-    unknown = await stack.client.post("/api/collections/users/auth-with-password",
-                                      json={"identity": "nobody@example.com", "password": "not the password"})
+    wrong = await stack.client.post(
+        "/api/collections/users/auth-with-password",
+        json={"identity": "alan@example.com", "password": "not the password"},
+    )
+    unknown = await stack.client.post(
+        "/api/collections/users/auth-with-password",
+        json={"identity": "nobody@example.com", "password": "not the password"},
+    )
     assert wrong.status_code == unknown.status_code == 400
     assert wrong.json() == unknown.json() == {"status": 400, "message": "Failed to authenticate.", "data": {}}
 
@@ -89,11 +109,17 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(stack: Stack)
 
 async def test_public_routes_ignore_a_stale_token_the_client_still_holds(stack: Stack) -> None:
     stale = {"Authorization": "eyJhbGciOiJFZERTQSJ9.eyJleHAiOjF9.c2ln"}
-    signed_up = await stack.client.post("/api/collections/users/records", headers=stale, json={
-        "email": "stale@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD})
+    signed_up = await stack.client.post(
+        "/api/collections/users/records",
+        headers=stale,
+        json={"email": "stale@example.com", "password": PASSWORD, "passwordConfirm": PASSWORD},
+    )
     assert signed_up.status_code == 200, signed_up.text
-    logged_in = await stack.client.post("/api/collections/users/auth-with-password", headers=stale,
-                                        json={"identity": "stale@example.com", "password": PASSWORD})
+    logged_in = await stack.client.post(
+        "/api/collections/users/auth-with-password",
+        headers=stale,
+        json={"identity": "stale@example.com", "password": PASSWORD},
+    )
     assert logged_in.status_code == 200
     methods = await stack.client.get("/api/collections/users/auth-methods", headers=stale)
     assert methods.status_code == 200

@@ -21,17 +21,24 @@ from .stack import Stack, auth_header, start_stack
 
 async def _cli(services: ServiceGroup, *args: str) -> tuple[int, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "oneclick_cli", *args, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL,
-        env={**os.environ, "ONECLICK_NATS_URL": services.env["ONECLICK_NATS_URL"]})
+        sys.executable,
+        "-m",
+        "oneclick_cli",
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        stdin=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "ONECLICK_NATS_URL": services.env["ONECLICK_NATS_URL"]},
+    )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
     return process.returncode, output.decode()
 
 
 async def _superuser_login(client: httpx.AsyncClient, email: str, password: str) -> httpx.Response:
-    return await client.post("/api/collections/_superusers/auth-with-password",
-                             json={"identity": email, "password": password})
+    return await client.post(
+        "/api/collections/_superusers/auth-with-password", json={"identity": email, "password": password}
+    )
 
 
 async def test_first_start_explains_how_to_create_a_superuser_and_the_cli_does_it(services: ServiceGroup) -> None:

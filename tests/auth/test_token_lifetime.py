@@ -16,8 +16,7 @@ SUPERUSER_LIFETIME = 900
 
 @pytest.fixture(scope="module")
 def auth_env() -> dict[str, str]:
-    return {"ONECLICK_TOKEN_LIFETIME": str(USER_LIFETIME),
-            "ONECLICK_SUPERUSER_TOKEN_LIFETIME": str(SUPERUSER_LIFETIME)}
+    return {"ONECLICK_TOKEN_LIFETIME": str(USER_LIFETIME), "ONECLICK_SUPERUSER_TOKEN_LIFETIME": str(SUPERUSER_LIFETIME)}
 
 
 def _lifetime(token: str) -> int:
@@ -37,7 +36,8 @@ async def test_configured_lifetimes_set_exp(stack: Stack) -> None:
     assert _lifetime(refreshed.json()["token"]) == USER_LIFETIME
 
     email, password = SUPERUSER
-    root = await stack.client.post("/api/collections/_superusers/auth-with-password",
-                                   json={"identity": email, "password": password})
+    root = await stack.client.post(
+        "/api/collections/_superusers/auth-with-password", json={"identity": email, "password": password}
+    )
     assert root.status_code == 200, root.text
     assert _lifetime(root.json()["token"]) == SUPERUSER_LIFETIME

@@ -32,8 +32,9 @@ async def test_a_valid_token_works_raw_and_as_bearer(stack: Stack) -> None:
     user = await stack.sign_up("valid@example.com")
     token, _ = await stack.login("valid@example.com")
     assert await _me(stack, str(user["id"]), token) == 200
-    bearer = await stack.client.get(f"/api/collections/users/records/{user['id']}",
-                                    headers={"Authorization": f"Bearer {token}"})
+    bearer = await stack.client.get(
+        f"/api/collections/users/records/{user['id']}", headers={"Authorization": f"Bearer {token}"}
+    )
     assert bearer.status_code == 200
     assert bearer.json()["id"] == user["id"]
     missing = await stack.client.get(f"/api/collections/users/records/{user['id']}")
@@ -74,9 +75,11 @@ async def test_hs256_signed_with_the_public_key_is_rejected(stack: Stack) -> Non
     jwk = next(k for k in jwks["keys"] if k["kid"] == kid)
     public = jwt.algorithms.OKPAlgorithm.from_jwk(jwk)
     claims = jwt.decode(token, options={"verify_signature": False})
-    for secret in (public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
-                   public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
-                   orjson.dumps(jwk)):
+    for secret in (
+        public.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo),
+        public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw),
+        orjson.dumps(jwk),
+    ):
         signing_input = f"{_b64(orjson.dumps({'alg': 'HS256', 'typ': 'JWT', 'kid': kid}))}.{_b64(orjson.dumps(claims))}"
         signature = hmac.new(secret, signing_input.encode(), "sha256").digest()
         assert await _me(stack, str(user["id"]), f"{signing_input}.{_b64(signature)}") == 401
@@ -93,8 +96,7 @@ async def test_unknown_kid_is_rejected(stack: Stack) -> None:
 
 
 @pytest.mark.parametrize("token_type", ["passwordReset", "verification", "authRecord", "admin"])
-async def test_tokens_for_other_purposes_do_not_authenticate(stack: Stack,
-                                                             token_type: str) -> None:
+async def test_tokens_for_other_purposes_do_not_authenticate(stack: Stack, token_type: str) -> None:
     user = await stack.sign_up(f"{token_type.lower()}@example.com")
     key = await current_signing_key(stack.database.url)
     assert await _me(stack, str(user["id"]), mint(key, str(user["id"]), token_type=token_type)) == 401
@@ -111,6 +113,7 @@ async def test_a_user_token_claiming_superuser_collection_is_rejected(stack: Sta
 async def test_garbage_authorization_is_401(stack: Stack) -> None:
     user = await stack.sign_up("garbage@example.com")
     for junk in ("x", "a.b.c", "Bearer", "eyJhbGciOiJFZERTQSJ9.e30.AAAA"):
-        response = await stack.client.get(f"/api/collections/users/records/{user['id']}",
-                                          headers={"Authorization": junk})
+        response = await stack.client.get(
+            f"/api/collections/users/records/{user['id']}", headers={"Authorization": junk}
+        )
         assert response.status_code == 401, junk

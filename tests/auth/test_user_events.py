@@ -56,8 +56,11 @@ async def test_user_events_carry_no_secrets(stack: Stack, bus: NATS) -> None:
         first_hash = await _password_hash(stack, user_id)
         token, _ = await stack.login("quiet@example.com")
         path = f"/api/collections/users/records/{user_id}"
-        changed = await stack.client.patch(path, json={"oldPassword": PASSWORD, "password": NEW_PASSWORD,
-                                                       "passwordConfirm": NEW_PASSWORD}, headers=auth_header(token))
+        changed = await stack.client.patch(
+            path,
+            json={"oldPassword": PASSWORD, "password": NEW_PASSWORD, "passwordConfirm": NEW_PASSWORD},
+            headers=auth_header(token),
+        )
         assert changed.status_code == 200, changed.text
         second_hash = await _password_hash(stack, user_id)
         assert second_hash != first_hash
@@ -70,8 +73,9 @@ async def test_user_events_carry_no_secrets(stack: Stack, bus: NATS) -> None:
             envelopes = [Envelope.model_validate_json(m.data) for m in raw]
             return [e for e in envelopes if e.subject == user_id]
 
-        await eventually(lambda: any(e.type == USER_DELETED.type for e in mine()),
-                         message="user.deleted never published")
+        await eventually(
+            lambda: any(e.type == USER_DELETED.type for e in mine()), message="user.deleted never published"
+        )
     finally:
         await subscription.unsubscribe()
 
@@ -92,8 +96,12 @@ async def test_user_events_carry_no_secrets(stack: Stack, bus: NATS) -> None:
     assert versions[-1] > versions[0]  # the password change revoked the first tokens, by version only
 
     secrets = {
-        "old password": PASSWORD, "new password": NEW_PASSWORD, "first hash": first_hash,
-        "second hash": second_hash, "first token": token, "second token": new_token,
+        "old password": PASSWORD,
+        "new password": NEW_PASSWORD,
+        "first hash": first_hash,
+        "second hash": second_hash,
+        "first token": token,
+        "second token": new_token,
         "refreshed token": refreshed.json()["token"],
     }
     for kind in (token, new_token):

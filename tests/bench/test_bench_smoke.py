@@ -28,7 +28,11 @@ PLATFORM_BENCHMARKS = ["rollouts", "watches", "records_api", "fanout", "logs"]
 def _rollouts(figures: Figures) -> None:
     results = figures["results"]
     assert {(r["executor_replicas"], r["load"]) for r in results} == {
-        (1, "one at a time"), (1, "burst"), (2, "one at a time"), (2, "burst")}
+        (1, "one at a time"),
+        (1, "burst"),
+        (2, "one at a time"),
+        (2, "burst"),
+    }
     assert all(r["rollouts"] == r["latency"]["n"] > 0 for r in results)
 
 
@@ -89,8 +93,15 @@ def _frontend_size(figures: Figures) -> None:
 
 
 CHECKS: dict[str, Callable[[Figures], None]] = {
-    "rollouts": _rollouts, "watches": _watches, "records_api": _records_api, "fanout": _fanout, "logs": _logs,
-    "updater": _updater, "startup": _startup, "frontend_size": _frontend_size}
+    "rollouts": _rollouts,
+    "watches": _watches,
+    "records_api": _records_api,
+    "fanout": _fanout,
+    "logs": _logs,
+    "updater": _updater,
+    "startup": _startup,
+    "frontend_size": _frontend_size,
+}
 
 
 def _benchmarks() -> set[str]:
@@ -124,8 +135,9 @@ print(json.dumps(shared))
 def test_every_shared_benchmark_measures_a_given_stack() -> None:
     """``python -m bench --quick`` awaits ``measure(bench)`` of every benchmark it shares a stack with: each must
     be an ``async def measure(bench)`` (``frontend_size``'s synchronous ``measure()`` once was taken for one)."""
-    run = subprocess.run([sys.executable, "-c", SHARED_MEASURES], cwd=REPO, capture_output=True, text=True,
-                         timeout=120, check=False)
+    run = subprocess.run(
+        [sys.executable, "-c", SHARED_MEASURES], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+    )
     assert run.returncode == 0, run.stderr[-5000:]
     shared = json.loads(run.stdout)
     assert set(shared) == set(PLATFORM_BENCHMARKS)
@@ -134,20 +146,29 @@ def test_every_shared_benchmark_measures_a_given_stack() -> None:
 
 
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("names", [
-    pytest.param(PLATFORM_BENCHMARKS, id="platform-benchmarks"),
-    pytest.param(["updater"], id="updater"),
-    pytest.param(["startup"], id="startup"),
-    pytest.param(["frontend_size"], id="frontend-size"),
-])
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param(PLATFORM_BENCHMARKS, id="platform-benchmarks"),
+        pytest.param(["updater"], id="updater"),
+        pytest.param(["startup"], id="startup"),
+        pytest.param(["frontend_size"], id="frontend-size"),
+    ],
+)
 def test_benchmark_runs_in_quick_mode(names: list[str]) -> None:
     if "updater" in names and shutil.which("docker-registry") is None:
         pytest.skip("docker-registry is not installed (apt-get install -y docker-registry)")
     if "frontend_size" in names and not Path("/usr/bin/chromium").exists():
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
     started = time.time()
-    run = subprocess.run([sys.executable, "-m", "bench", "--quick", *names], cwd=REPO, capture_output=True,
-                         text=True, timeout=840, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    run = subprocess.run(
+        [sys.executable, "-m", "bench", "--quick", *names],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=840,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-5000:]
     for name in names:
         assert f"## {name}" in run.stdout

@@ -77,10 +77,15 @@ class BuildContext:
     @cached_property
     def files(self) -> list[str]:
         """Tracked and untracked (not git-ignored) files that the context keeps."""
-        listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
-                                cwd=self.root, check=True, capture_output=True).stdout.decode()
-        return sorted(path for path in listed.split("\0")
-                      if path and (self.root / path).is_file() and included(self.rules, path))
+        listed = subprocess.run(
+            ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+            cwd=self.root,
+            check=True,
+            capture_output=True,
+        ).stdout.decode()
+        return sorted(
+            path for path in listed.split("\0") if path and (self.root / path).is_file() and included(self.rules, path)
+        )
 
     def has(self, source: str) -> bool:
         """A COPY source (file or directory) that the context holds."""

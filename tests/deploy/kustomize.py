@@ -34,10 +34,16 @@ def render(directory: Path) -> list[Json]:
 def render_with_components(tmp: Path, overlay: str, components: list[str]) -> list[Json]:
     """An overlay plus extra components, the way a platform team would compose them."""
     tmp.mkdir(parents=True, exist_ok=True)
-    (tmp / "kustomization.yaml").write_text(yaml.safe_dump({
-        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
-        "resources": [os.path.relpath(KUBERNETES / "overlays" / overlay, tmp)],
-        "components": [os.path.relpath(KUBERNETES / "components" / name, tmp) for name in components]}))
+    (tmp / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": [os.path.relpath(KUBERNETES / "overlays" / overlay, tmp)],
+                "components": [os.path.relpath(KUBERNETES / "components" / name, tmp) for name in components],
+            }
+        )
+    )
     return render(tmp)
 
 
@@ -53,7 +59,11 @@ def one(objects: list[Json], kind: str, name: str) -> Json:
 
 def by_generated_name(objects: list[Json], kind: str, name: str) -> Json:
     """A generated ConfigMap/Secret carries a content hash suffix: ``name-<hash>``."""
-    found = [obj for obj in objects if obj["kind"] == kind
-             and (obj["metadata"]["name"] == name or obj["metadata"]["name"].rsplit("-", 1)[0] == name)]
+    found = [
+        obj
+        for obj in objects
+        if obj["kind"] == kind
+        and (obj["metadata"]["name"] == name or obj["metadata"]["name"].rsplit("-", 1)[0] == name)
+    ]
     assert len(found) == 1, f"{kind}/{name}: {[o['metadata']['name'] for o in found]}"
     return found[0]

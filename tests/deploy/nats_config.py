@@ -63,8 +63,13 @@ def load_users(path: Path = AUTH_CONF) -> dict[str, NatsUser]:
         permissions = entry.get("permissions")
         publish = tuple(permissions["publish"]["allow"]) if permissions else None
         subscribe = tuple(permissions["subscribe"]["allow"]) if permissions else None
-        users[entry["user"]] = NatsUser(entry["user"], entry["password"].removeprefix("$"), publish, subscribe,
-                                        bool(permissions and permissions.get("allow_responses")))
+        users[entry["user"]] = NatsUser(
+            entry["user"],
+            entry["password"].removeprefix("$"),
+            publish,
+            subscribe,
+            bool(permissions and permissions.get("allow_responses")),
+        )
     return users
 
 
@@ -88,12 +93,19 @@ def authorized_nats(root: Path) -> Iterator[AuthorizedNats]:
     port = free_port()
     (root / "nats.conf").write_text(
         f"host: 127.0.0.1\nport: {port}\nmax_payload: {MAX_PAYLOAD}\n"
-        f'jetstream {{ store_dir: "{root / "store"}" }}\ninclude ./auth.conf\n')
+        f'jetstream {{ store_dir: "{root / "store"}" }}\ninclude ./auth.conf\n'
+    )
     log = root / "nats.log"
     env = {user.password_variable: passwords[name] for name, user in users.items()}
-    process = subprocess.Popen([str(venv_binary("nats-server")), "-c", str(root / "nats.conf"), "-l", str(log)],
-                               env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, preexec_fn=die_with_parent(), process_group=0)
+    process = subprocess.Popen(
+        [str(venv_binary("nats-server")), "-c", str(root / "nats.conf"), "-l", str(log)],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=die_with_parent(),
+        process_group=0,
+    )
     try:
         wait_for_port("127.0.0.1", port, 20, process)
         yield AuthorizedNats(f"nats://127.0.0.1:{port}", log, passwords)

@@ -59,8 +59,12 @@ def rpc_calls(service: str) -> frozenset[str]:
         assert module.__file__ is not None
         tree = ast.parse(Path(module.__file__).read_text())
         for node in ast.walk(tree):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "call"
-                    and node.args):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "call"
+                and node.args
+            ):
                 continue
             try:
                 subjects |= _called(node.args[0], vars(module), service)

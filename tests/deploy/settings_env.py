@@ -53,8 +53,7 @@ def settings_classes(service: str) -> tuple[type[BaseSettings], ...]:
     found: list[type[BaseSettings]] = [spec.settings]
     for module in _package_modules(package):
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if (issubclass(value, BaseSettings) and value.__module__ == module.__name__
-                    and value not in found):
+            if issubclass(value, BaseSettings) and value.__module__ == module.__name__ and value not in found:
                 found.append(value)
     return tuple(found)
 

@@ -104,8 +104,10 @@ def test_variables_are_settings_the_service_reads_and_their_values_validate(comp
 
 def test_schema_owners_get_the_database_and_wait_for_it(compose: dict[str, Any]) -> None:
     postgres = compose["services"]["postgres"]["environment"]
-    expected = (f"postgresql://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}@postgres:5432/"
-                f"{postgres['POSTGRES_DB']}")
+    expected = (
+        f"postgresql://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}@postgres:5432/"
+        f"{postgres['POSTGRES_DB']}"
+    )
     for name in SERVICES:
         service = compose["services"][name]
         needs_database = load_service(name).schema is not None
@@ -168,6 +170,10 @@ def test_nats_has_jetstream_on_its_volume_and_room_for_record_files(compose: dic
     assert int(size.group(1)) * 1024 * 1024 >= MAX_PAYLOAD
     assert "8222" in " ".join(nats["healthcheck"]["test"])
     # The server itself accepts the file (the embedded nats-server binary of the same release line).
-    checked = subprocess.run([str(venv_binary("nats-server")), "-c", str(REPO / config_path), "-t"],
-                             capture_output=True, text=True, timeout=30)
+    checked = subprocess.run(
+        [str(venv_binary("nats-server")), "-c", str(REPO / config_path), "-t"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert checked.returncode == 0, checked.stderr

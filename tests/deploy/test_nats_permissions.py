@@ -34,20 +34,29 @@ RECORD_AGGREGATES = ("project", "deployment", "rollout", "blueprint", "autoupdat
 # Who publishes which domain event (the outbox of the owning service, or the executor's outcome events).
 EVENT_PUBLISHERS: dict[str, set[str]] = {
     "auth": {f"oneclick.events.user.{verb}" for verb in ("created", "updated", "deleted")},
-    "records": {f"oneclick.events.{aggregate}.{verb}" for aggregate in RECORD_AGGREGATES
-                for verb in ("created", "updated", "deleted")},
+    "records": {
+        f"oneclick.events.{aggregate}.{verb}"
+        for aggregate in RECORD_AGGREGATES
+        for verb in ("created", "updated", "deleted")
+    },
     "k8s-executor": {"oneclick.events.rollout.applied", "oneclick.events.rollout.failed"},
     "updater": {"oneclick.events.autoupdate.tag_found"},
     "edge": set(),
     "streaming": set(),
 }
 # What no service may ever do to the platform's streams (only operators, as the admin user).
-DESTRUCTIVE = ("$JS.API.STREAM.DELETE.ONECLICK_EVENTS", "$JS.API.STREAM.PURGE.ONECLICK_EVENTS",
-               "$JS.API.STREAM.MSG.DELETE.ONECLICK_EVENTS", "$JS.API.CONSUMER.DELETE.ONECLICK_EVENTS.k8s-executor",
-               "$JS.API.STREAM.DELETE.ONECLICK_DLQ", "$JS.API.STREAM.DELETE.KV_oneclick-locks")
+DESTRUCTIVE = (
+    "$JS.API.STREAM.DELETE.ONECLICK_EVENTS",
+    "$JS.API.STREAM.PURGE.ONECLICK_EVENTS",
+    "$JS.API.STREAM.MSG.DELETE.ONECLICK_EVENTS",
+    "$JS.API.CONSUMER.DELETE.ONECLICK_EVENTS.k8s-executor",
+    "$JS.API.STREAM.DELETE.ONECLICK_DLQ",
+    "$JS.API.STREAM.DELETE.KV_oneclick-locks",
+)
 
 
 # -- static --------------------------------------------------------------------------------------------------
+
 
 def test_one_user_per_service_plus_operators() -> None:
     users = load_users()
@@ -65,7 +74,8 @@ def test_rpc_permissions_are_exactly_the_calls_in_the_code(service: str) -> None
     may_call = {subject for subject in every_rpc_subject() if user.may_publish(subject)}
     assert may_call == set(rpc_calls(service)), (
         f"{service}: granted but not called {sorted(may_call - rpc_calls(service))}, "
-        f"called but not granted {sorted(rpc_calls(service) - may_call)}")
+        f"called but not granted {sorted(rpc_calls(service) - may_call)}"
+    )
     for subject in every_rpc_subject():
         owner = subject.split(".")[2]
         assert user.may_subscribe(subject) == (owner == service), f"{service} may take requests of {subject}?"
@@ -83,6 +93,7 @@ def test_event_subjects_belong_to_their_publisher(service: str) -> None:
 
 # -- live ----------------------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def secured_nats() -> Iterator[AuthorizedNats]:
     root = scratch_dir("oneclick-test-nats-auth-")
@@ -96,33 +107,47 @@ def kubesim(module_kubesim: KubesimProcess) -> KubesimProcess:
 
 
 @pytest.fixture(scope="module")
-async def platform(secured_nats: AuthorizedNats, module_database: Database, module_log_dir: Path,
-                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    env = {name: {"ONECLICK_NATS_USER": name, "ONECLICK_NATS_PASSWORD": secured_nats.passwords[name]}
-           for name in SERVICES}
-    async with running_platform(nats_url=secured_nats.url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=kubesim.kubeconfig, names=[n for n in SERVICES if n != "edge"],
-                                env=env) as started:
+async def platform(
+    secured_nats: AuthorizedNats, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    env = {
+        name: {"ONECLICK_NATS_USER": name, "ONECLICK_NATS_PASSWORD": secured_nats.passwords[name]} for name in SERVICES
+    }
+    async with running_platform(
+        nats_url=secured_nats.url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=kubesim.kubeconfig,
+        names=[n for n in SERVICES if n != "edge"],
+        env=env,
+    ) as started:
         yield started
 
 
-async def test_the_platform_works_with_each_service_as_its_own_user(platform: Platform, secured_nats: AuthorizedNats,
-                                                                     kubesim: KubesimProcess) -> None:
+async def test_the_platform_works_with_each_service_as_its_own_user(
+    platform: Platform, secured_nats: AuthorizedNats, kubesim: KubesimProcess
+) -> None:
     health = await platform.client.get("/api/health")
     assert health.status_code == 200, health.text
 
     alice = await platform.new_user("alice")
     project = (await alice.client.post("/api/collections/projects/records", json={"name": "shop"})).json()["id"]
-    deployment = (await alice.client.post("/api/collections/deployments/records", json={
-        "name": "web", "project": project, "blueprint": NGINX_BLUEPRINT})).json()["id"]
+    deployment = (
+        await alice.client.post(
+            "/api/collections/deployments/records",
+            json={"name": "web", "project": project, "blueprint": NGINX_BLUEPRINT},
+        )
+    ).json()["id"]
     manifest = (await alice.client.get(f"/pb/blueprints/{NGINX_BLUEPRINT}")).json()["manifest"]
 
     # A live view open before the rollout: edge interest in KV, streaming's lease, live subjects, snapshot.
     url = platform.url.replace("http://", "ws://") + f"/ws/k8s/deployments?token={alice.token}"
     async with connect(url, open_timeout=10) as socket:
         await socket.send(orjson.dumps({"projectId": project, "deploymentId": deployment}).decode())
-        rollout = await alice.client.post("/api/collections/rollouts/records", json={
-            "project": project, "deployment": deployment, "manifest": manifest})
+        rollout = await alice.client.post(
+            "/api/collections/rollouts/records",
+            json={"project": project, "deployment": deployment, "manifest": manifest},
+        )
         assert rollout.status_code == 200, rollout.text
         seen: set[str] = set()
         while "pod" not in seen:
@@ -133,8 +158,10 @@ async def test_the_platform_works_with_each_service_as_its_own_user(platform: Pl
     status = await alice.client.get(f"/rollouts/{project}/{rollout.json()['id']}/status")
     assert status.status_code == 200, status.text
     assert (await alice.client.get("/cluster-info")).status_code == 200
-    auto_update = await alice.client.post("/api/collections/autoUpdates/records", json={
-        "project": project, "deployment": deployment, "interval": "5m", "pattern": "^1\\.", "policy": "semver"})
+    auto_update = await alice.client.post(
+        "/api/collections/autoUpdates/records",
+        json={"project": project, "deployment": deployment, "interval": "5m", "pattern": "^1\\.", "policy": "semver"},
+    )
     assert auto_update.status_code == 200, auto_update.text
     assert (await alice.client.delete(f"/api/collections/projects/records/{project}")).status_code == 204
 
@@ -145,15 +172,19 @@ async def test_the_platform_works_with_each_service_as_its_own_user(platform: Pl
     assert secured_nats.violations() == []
 
 
-async def test_a_compromised_updater_cannot_call_the_executor(platform: Platform,
-                                                              secured_nats: AuthorizedNats) -> None:
+async def test_a_compromised_updater_cannot_call_the_executor(platform: Platform, secured_nats: AuthorizedNats) -> None:
     errors: list[str] = []
 
     async def record(error: Exception) -> None:
         errors.append(str(error))
 
-    updater = await nats.connect(secured_nats.url, user="updater", password=secured_nats.passwords["updater"],
-                                 error_cb=record, allow_reconnect=False)
+    updater = await nats.connect(
+        secured_nats.url,
+        user="updater",
+        password=secured_nats.passwords["updater"],
+        error_cb=record,
+        allow_reconnect=False,
+    )
     try:
         with pytest.raises((nats.errors.TimeoutError, nats.errors.NoRespondersError)):
             await updater.request("oneclick.rpc.k8s-executor.delete_pod", b'{"project":"p","pod":"x"}', timeout=1)

@@ -32,9 +32,21 @@ def as_role(url: str, role: str) -> str:
 def _run_roles_sql(database: Database) -> None:
     parts = urlsplit(database.url)
     variables = {"DBNAME": database.name, **{f"{name}_password": secrets.token_hex(8) for name in SCHEMA_OWNERS}}
-    command = [str(postgres_bin_dir() / "psql"), "--set", "ON_ERROR_STOP=1", "--host", str(parts.hostname),
-               "--port", str(parts.port), "--username", str(parts.username), "--dbname", database.name,
-               "--file", str(COMPONENT / "roles.sql")]
+    command = [
+        str(postgres_bin_dir() / "psql"),
+        "--set",
+        "ON_ERROR_STOP=1",
+        "--host",
+        str(parts.hostname),
+        "--port",
+        str(parts.port),
+        "--username",
+        str(parts.username),
+        "--dbname",
+        database.name,
+        "--file",
+        str(COMPONENT / "roles.sql"),
+    ]
     for key, value in variables.items():
         command[1:1] = ["--set", f"{key}={value}"]
     result = subprocess.run(command, capture_output=True, text=True, timeout=60)
@@ -42,14 +54,20 @@ def _run_roles_sql(database: Database) -> None:
 
 
 async def test_each_service_runs_as_its_own_role_confined_to_its_schema(
-        postgres_server: EmbeddedPostgres, services: ServiceGroup) -> None:
+    postgres_server: EmbeddedPostgres, services: ServiceGroup
+) -> None:
     database = await create_database(postgres_server.url)
     try:
         # Roles are cluster-wide: this test's database server must not have them yet (it runs once per session).
         await asyncio.to_thread(_run_roles_sql, database)
-        await asyncio.gather(*(services.start(name, env={
-            **FAST_HASHING, "ONECLICK_DATABASE_URL": as_role(database.url, f"oneclick_{name}")})
-            for name in SCHEMA_OWNERS))
+        await asyncio.gather(
+            *(
+                services.start(
+                    name, env={**FAST_HASHING, "ONECLICK_DATABASE_URL": as_role(database.url, f"oneclick_{name}")}
+                )
+                for name in SCHEMA_OWNERS
+            )
+        )
         for name in SCHEMA_OWNERS:
             conn = await asyncpg.connect(as_role(database.url, f"oneclick_{name}"))
             try:

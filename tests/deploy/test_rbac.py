@@ -101,8 +101,13 @@ def _executor_kinds() -> set[ObjectType]:
     for module in pkgutil.iter_modules(oneclick_k8s_executor.__path__, f"{oneclick_k8s_executor.__name__}."):
         namespace = vars(importlib.import_module(module.name))
         kinds |= {value for value in namespace.values() if isinstance(value, ObjectType)}
-        kinds |= {kind for value in namespace.values() if isinstance(value, dict)
-                  for kind in value.values() if isinstance(kind, ObjectType)}
+        kinds |= {
+            kind
+            for value in namespace.values()
+            if isinstance(value, dict)
+            for kind in value.values()
+            if isinstance(kind, ObjectType)
+        }
     return kinds
 
 
@@ -110,8 +115,10 @@ def granted(objects: list[Json], service_account: str) -> set[Permission]:
     """What the ClusterRoles and Roles bound to the ServiceAccount allow."""
     permissions: set[Permission] = set()
     for binding in find(objects, "ClusterRoleBinding") + find(objects, "RoleBinding"):
-        if not any(subject["kind"] == "ServiceAccount" and subject["name"] == service_account
-                   for subject in binding["subjects"]):
+        if not any(
+            subject["kind"] == "ServiceAccount" and subject["name"] == service_account
+            for subject in binding["subjects"]
+        ):
             continue
         role = one(objects, binding["roleRef"]["kind"], binding["roleRef"]["name"])
         for rule in role["rules"]:
@@ -122,8 +129,11 @@ def granted(objects: list[Json], service_account: str) -> set[Permission]:
 
 @pytest.fixture(scope="module")
 def installs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Json]]:
-    return {"dev": render(KUBERNETES / "overlays" / "dev"), "prod": render(KUBERNETES / "overlays" / "prod"),
-            "operator": render_with_components(tmp_path_factory.mktemp("operator"), "prod", ["operator-mode"])}
+    return {
+        "dev": render(KUBERNETES / "overlays" / "dev"),
+        "prod": render(KUBERNETES / "overlays" / "prod"),
+        "operator": render_with_components(tmp_path_factory.mktemp("operator"), "prod", ["operator-mode"]),
+    }
 
 
 @pytest.mark.parametrize("install", ["dev", "prod"])
@@ -162,7 +172,8 @@ def test_executor_table_names_only_kinds_the_executor_knows() -> None:
 
 
 def test_streaming_table_is_list_and_watch_of_the_live_kinds_plus_pod_logs() -> None:
-    expected = {(kind.object_type.group, kind.object_type.plural, verb) for kind in LIVE_KINDS
-                for verb in ("list", "watch")}
+    expected = {
+        (kind.object_type.group, kind.object_type.plural, verb) for kind in LIVE_KINDS for verb in ("list", "watch")
+    }
     expected |= {("", "pods", "get"), ("", "pods/log", "get")}
     assert expected == STREAMING

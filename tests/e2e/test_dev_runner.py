@@ -32,8 +32,16 @@ from oneclick_testing.waiting import eventually
 
 pytestmark = pytest.mark.e2e
 
-CONFIGURED = ("ONECLICK_NATS_URL", "ONECLICK_DATABASE_URL", "KUBECONFIG", "ONECLICK_KUBECONFIG", "LOCAL",
-              "ONECLICK_LOCAL", "ONECLICK_LOG_FORMAT", "ONECLICK_DEV")
+CONFIGURED = (
+    "ONECLICK_NATS_URL",
+    "ONECLICK_DATABASE_URL",
+    "KUBECONFIG",
+    "ONECLICK_KUBECONFIG",
+    "LOCAL",
+    "ONECLICK_LOCAL",
+    "ONECLICK_LOG_FORMAT",
+    "ONECLICK_DEV",
+)
 
 
 class DevRunner:
@@ -48,12 +56,22 @@ class DevRunner:
     async def start(self, configured: dict[str, str] | None = None) -> None:
         """Start ``oneclick dev``; ``configured`` is the only infrastructure configuration it sees."""
         env = {k: v for k, v in os.environ.items() if k not in CONFIGURED}
-        env.update({"ONECLICK_STATE_DIR": str(self.state_dir), "ONECLICK_HTTP_PORT": str(self.port),
-                    **(configured or {})})
+        env.update(
+            {"ONECLICK_STATE_DIR": str(self.state_dir), "ONECLICK_HTTP_PORT": str(self.port), **(configured or {})}
+        )
         self.lines = []
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "oneclick_cli", "dev", "--kubesim-timings", "fast", env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, stdin=asyncio.subprocess.DEVNULL)
+            sys.executable,
+            "-m",
+            "oneclick_cli",
+            "dev",
+            "--kubesim-timings",
+            "fast",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            stdin=asyncio.subprocess.DEVNULL,
+        )
         self._pump = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
@@ -191,8 +209,9 @@ async def test_dev_runner_lifecycle(runner: DevRunner) -> None:
     # Even a SIGKILLed runner leaves nothing behind: its children die with it.
     all_pids = [*(pid_of(s["instance"]) for s in services.values()), *children_of_state(runner.state_dir)]
     await runner.stop(signal.SIGKILL)
-    await eventually(lambda: not [pid for pid in all_pids if alive(pid)], timeout=60,
-                     message="processes outlived the killed runner")
+    await eventually(
+        lambda: not [pid for pid in all_pids if alive(pid)], timeout=60, message="processes outlived the killed runner"
+    )
 
     # ...and the next start recovers from the unclean stop.
     await runner.start()
@@ -206,10 +225,16 @@ async def test_dev_runner_lifecycle(runner: DevRunner) -> None:
 
 
 async def test_dev_runner_uses_configured_infrastructure_instead_of_embedded(
-        runner: DevRunner, module_nats_url: str, database: Database, module_kubesim: KubesimProcess) -> None:
+    runner: DevRunner, module_nats_url: str, database: Database, module_kubesim: KubesimProcess
+) -> None:
     # The test's own NATS, database and kubesim play the "external" infrastructure of a real deployment.
-    await runner.start({"ONECLICK_NATS_URL": module_nats_url, "ONECLICK_DATABASE_URL": database.url,
-                        "KUBECONFIG": str(module_kubesim.kubeconfig)})
+    await runner.start(
+        {
+            "ONECLICK_NATS_URL": module_nats_url,
+            "ONECLICK_DATABASE_URL": database.url,
+            "KUBECONFIG": str(module_kubesim.kubeconfig),
+        }
+    )
     services = await runner.wait_healthy()
     assert set(services) == set(SERVICES)
     assert {s["status"] for s in services.values()} == {"ok"}
@@ -231,9 +256,16 @@ async def test_dev_runner_uses_configured_infrastructure_instead_of_embedded(
             assert reply.ready
         # The executor talks to the given cluster: it lists a storage class only that cluster has.
         storage_class = f"external-{secrets.token_hex(4)}"
-        code, body = module_kubesim.request("POST", "/apis/storage.k8s.io/v1/storageclasses", {
-            "apiVersion": "storage.k8s.io/v1", "kind": "StorageClass", "metadata": {"name": storage_class},
-            "provisioner": "example.com/external"})
+        code, body = module_kubesim.request(
+            "POST",
+            "/apis/storage.k8s.io/v1/storageclasses",
+            {
+                "apiVersion": "storage.k8s.io/v1",
+                "kind": "StorageClass",
+                "metadata": {"name": storage_class},
+                "provisioner": "example.com/external",
+            },
+        )
         assert code == 201, body
         info = await rpc.call(CLUSTER_INFO, ClusterInfoRequest())
         assert storage_class in info.storageClasses

@@ -24,8 +24,11 @@ from oneclick_testing.platform import Platform, running_platform
 from .helpers import EventLog
 
 # Short enough that a killed executor's lock and unacknowledged events come back within a test.
-FAST_RECOVERY = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT": "3",
-                 "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]"}
+FAST_RECOVERY = {
+    "ONECLICK_EXECUTOR_LOCK_TTL": "2",
+    "ONECLICK_EXECUTOR_ACK_WAIT": "3",
+    "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]",
+}
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +52,21 @@ def executor_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess,
-                   executor_env: dict[str, str]) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=kubesim.kubeconfig, names=["auth", "records", "k8s-executor"],
-                                env={"k8s-executor": {**FAST_RECOVERY, **executor_env}}) as started:
+async def platform(
+    nats_url: str,
+    module_database: Database,
+    module_log_dir: Path,
+    kubesim: KubesimProcess,
+    executor_env: dict[str, str],
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=kubesim.kubeconfig,
+        names=["auth", "records", "k8s-executor"],
+        env={"k8s-executor": {**FAST_RECOVERY, **executor_env}},
+    ) as started:
         yield started
 
 
@@ -74,7 +87,8 @@ async def events(nats_url: str) -> AsyncIterator[EventLog]:
     await ensure_streams(js)
     log = EventLog()
     for spec in (ROLLOUT_APPLIED, ROLLOUT_FAILED):
-        await js.subscribe(spec.subject, stream=EVENTS_STREAM, ordered_consumer=True,
-                           deliver_policy=DeliverPolicy.ALL, cb=log.receive)
+        await js.subscribe(
+            spec.subject, stream=EVENTS_STREAM, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL, cb=log.receive
+        )
     yield log
     await nc.close()

@@ -19,6 +19,7 @@ Json = dict[str, Any]
 
 # -- records through the edge ----------------------------------------------------------------------------
 
+
 async def create(user: User, collection: str, **data: Any) -> Json:
     response = await user.client.post(f"/api/collections/{collection}/records", json=data)
     assert response.status_code == 200, response.text
@@ -65,19 +66,26 @@ async def start_rollout(user: User, project: Json, deployment: Json, manifest: J
 
 # -- the cluster ------------------------------------------------------------------------------------------
 
+
 class Cluster:
     """Reads kubesim over HTTP (raw paths: the tests check the API objects themselves)."""
 
     def __init__(self, api: client.ApiClient) -> None:
         self.api = api
 
-    async def request(self, method: str, path: str, body: Json | None = None,
-                      query: list[tuple[str, str]] | None = None) -> Json:
+    async def request(
+        self, method: str, path: str, body: Json | None = None, query: list[tuple[str, str]] | None = None
+    ) -> Json:
         result: Json = await self.api.call_api(
-            path, method, query_params=query or [], body=body,
+            path,
+            method,
+            query_params=query or [],
+            body=body,
             header_params={"Accept": "application/json", "Content-Type": "application/json"},
-            response_types_map={200: "object", 201: "object", 202: "object"}, auth_settings=["BearerToken"],
-            _return_http_data_only=True)
+            response_types_map={200: "object", 201: "object", 202: "object"},
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+        )
         return result
 
     async def get(self, path: str) -> Json | None:
@@ -118,6 +126,7 @@ def contains(live: Any, wanted: Any, path: str = "") -> list[str]:
 
 # -- events -----------------------------------------------------------------------------------------------
 
+
 @dataclass
 class EventLog:
     received: list[Envelope] = field(default_factory=list)
@@ -126,8 +135,11 @@ class EventLog:
         self.received.append(Envelope.model_validate_json(msg.data))
 
     def of(self, type_: str, rollout: str) -> list[Json]:
-        return [envelope.data for envelope in self.received if envelope.type == type_
-                and envelope.data.get("rollout") == rollout]
+        return [
+            envelope.data
+            for envelope in self.received
+            if envelope.type == type_ and envelope.data.get("rollout") == rollout
+        ]
 
     def applied(self, rollout: str) -> list[Json]:
         return self.of("oneclick.rollout.applied.v1", rollout)

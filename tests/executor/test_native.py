@@ -49,20 +49,38 @@ def full_spec(host: str = "") -> dict[str, Any]:
         "env": [{"name": "MODE", "value": "production"}],
         "secrets": [{"name": "API_KEY", "value": SECRET_VALUE}],
         "volumes": [{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
-        "interfaces": [{"name": "http", "port": 80, "ingress": {
-            "ingressClass": "nginx", "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
-            "rules": [{"host": host or unique_host("web"), "path": "/", "tls": True, "tlsSecretName": ""}]}}],
-        "cronjobs": [{"name": "cleanup", "schedule": "*/5 * * * *",
-                      "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
-                                "username": "", "password": ""},
-                      "command": ["sh", "-c", "echo cleanup"],
-                      "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
-                                    "limits": {"cpu": "50m", "memory": "32Mi"}}}],
+        "interfaces": [
+            {
+                "name": "http",
+                "port": 80,
+                "ingress": {
+                    "ingressClass": "nginx",
+                    "annotations": {"cert-manager.io/cluster-issuer": "letsencrypt"},
+                    "rules": [{"host": host or unique_host("web"), "path": "/", "tls": True, "tlsSecretName": ""}],
+                },
+            }
+        ],
+        "cronjobs": [
+            {
+                "name": "cleanup",
+                "schedule": "*/5 * * * *",
+                "image": {
+                    "registry": "docker.io",
+                    "repository": "library/busybox",
+                    "tag": "1.36",
+                    "username": "",
+                    "password": "",
+                },
+                "command": ["sh", "-c", "echo cleanup"],
+                "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
+            }
+        ],
     }
 
 
 async def test_first_rollout_creates_every_object_and_reports_ok(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -80,12 +98,30 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
     assert SECRET_VALUE not in str(events.received)
 
     # Every rendered object exists with what the renderer put into it.
-    expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
-                      user_id=alice.id, username=alice.record["username"], display_name="alice",
-                      policy=TenancyPolicy())
+    expected = render(
+        validate_manifest(manifest),
+        project_id=ns,
+        deployment_id=dep,
+        rollout_id=rollout["id"],
+        user_id=alice.id,
+        username=alice.record["username"],
+        display_name="alice",
+        policy=TenancyPolicy(),
+    )
     kinds = {obj["kind"] for obj in expected}
-    assert kinds == {"Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy", "ServiceAccount", "Secret",
-                     "PersistentVolumeClaim", "Deployment", "Service", "Ingress", "CronJob"}
+    assert kinds == {
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "ServiceAccount",
+        "Secret",
+        "PersistentVolumeClaim",
+        "Deployment",
+        "Service",
+        "Ingress",
+        "CronJob",
+    }
     for obj in expected:
         path = _path(obj)
         live = await cluster.get(path)
@@ -113,8 +149,9 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
         return status["status"] == "OK" and len(status["podNames"]) == 2
 
     await eventually(ok, message="status OK with two pods")
-    pods = await cluster.names(f"/api/v1/namespaces/{ns}/pods",
-                               f"one-click.dev/deploymentId={dep},one-click.dev/component=deployment")
+    pods = await cluster.names(
+        f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep},one-click.dev/component=deployment"
+    )
     status = (await alice.client.get(f"/pb/{ns}/{dep}/status")).json()
     assert set(status["deployment"]["podNames"]) == pods
     assert status["deployment"]["replicas"] == 2
@@ -145,12 +182,14 @@ async def test_first_rollout_creates_every_object_and_reports_ok(
 
 
 async def test_autoscaled_rollout_gets_an_hpa_instead_of_fixed_replicas(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
-    manifest = await nginx_manifest(alice, horizontalScale={
-        "minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70})
+    manifest = await nginx_manifest(
+        alice, horizontalScale={"minReplicas": 2, "maxReplicas": 5, "targetCPUUtilizationPercentage": 70}
+    )
     rollout = await start_rollout(alice, project, web, manifest)
     ns, dep = project["id"], web["id"]
     await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
@@ -184,18 +223,24 @@ def _path(obj: dict[str, Any]) -> str:
     return object_path(obj)
 
 
-
 def two_interfaces() -> list[dict[str, Any]]:
     return [
-        {"name": "http", "port": 80, "ingress": {"ingressClass": "nginx",
-                                                 "rules": [{"host": unique_host("web"), "path": "/"}]}},
-        {"name": "admin", "port": 8080, "ingress": {"ingressClass": "nginx",
-                                                    "rules": [{"host": unique_host("admin"), "path": "/"}]}},
+        {
+            "name": "http",
+            "port": 80,
+            "ingress": {"ingressClass": "nginx", "rules": [{"host": unique_host("web"), "path": "/"}]},
+        },
+        {
+            "name": "admin",
+            "port": 8080,
+            "ingress": {"ingressClass": "nginx", "rules": [{"host": unique_host("admin"), "path": "/"}]},
+        },
     ]
 
 
 async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -205,8 +250,9 @@ async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
     services = f"/api/v1/namespaces/{ns}/services"
     claims = f"/api/v1/namespaces/{ns}/persistentvolumeclaims"
     volumes = [{"name": "data", "mountPath": "/data", "size": "1Gi"}]
-    base = await nginx_manifest(alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2}, volumes=volumes,
-                                interfaces=two_interfaces())
+    base = await nginx_manifest(
+        alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2}, volumes=volumes, interfaces=two_interfaces()
+    )
     first = await start_rollout(alice, project, web, with_tag(base, "1.25"))
     await eventually(lambda: bool(events.applied(first["id"])), message="first rollout applied")
     await eventually(lambda: status_is(alice, ns, dep, "OK", pods=2), message="first rollout running")
@@ -217,8 +263,10 @@ async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
     only_http["spec"]["interfaces"] = base["spec"]["interfaces"][:1]
     second = await start_rollout(alice, project, web, only_http)
     await eventually(lambda: bool(events.applied(second["id"])), message="second rollout applied")
-    assert set(events.applied(second["id"])[0]["pruned"]) == {f"Service/admin-{dep}-svc",
-                                                               f"Ingress/admin-{dep}-ingress"}
+    assert set(events.applied(second["id"])[0]["pruned"]) == {
+        f"Service/admin-{dep}-svc",
+        f"Ingress/admin-{dep}-ingress",
+    }
     live = await cluster.get(deployment_path)
     assert live is not None
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.26"
@@ -249,8 +297,11 @@ async def test_new_rollouts_roll_prune_roll_back_end_and_delete(
     await update(alice, "rollouts", first["id"], endDate="2030-01-01 00:00:00.000Z")
 
     async def ended() -> bool:
-        return (await cluster.get(deployment_path) is None and not await cluster.names(services)
-                and not await cluster.names(ingresses))
+        return (
+            await cluster.get(deployment_path) is None
+            and not await cluster.names(services)
+            and not await cluster.names(ingresses)
+        )
 
     await eventually(ended, message="objects of the ended rollout removed")
     assert await cluster.names(claims) == {f"data-{dep}"}
@@ -289,16 +340,19 @@ async def owned_objects(cluster: Cluster, ns: str, dep: str) -> dict[str, set[st
     """The deployment's live objects (not already being deleted), by kind."""
     found: dict[str, set[str]] = {}
     for kind, path in OWNED_COLLECTIONS.items():
-        names = {item["metadata"]["name"]
-                 for item in await cluster.items(path.format(ns=ns), f"one-click.dev/deploymentId={dep}")
-                 if not item["metadata"].get("deletionTimestamp")}
+        names = {
+            item["metadata"]["name"]
+            for item in await cluster.items(path.format(ns=ns), f"one-click.dev/deploymentId={dep}")
+            if not item["metadata"].get("deletionTimestamp")
+        }
         if names:
             found[kind] = names
     return found
 
 
 async def test_deleting_the_running_rollout_removes_its_objects_and_keeps_its_volumes(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -307,8 +361,10 @@ async def test_deleting_the_running_rollout_removes_its_objects_and_keeps_its_vo
     await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
     before = await owned_objects(cluster, ns, dep)
     assert {"Deployment", "Service", "Ingress", "Secret", "CronJob", "PersistentVolumeClaim"} <= set(before)
-    await eventually(lambda: _has_pods(cluster, f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep}"),
-                     message="the deployment's pods exist")
+    await eventually(
+        lambda: _has_pods(cluster, f"/api/v1/namespaces/{ns}/pods", f"one-click.dev/deploymentId={dep}"),
+        message="the deployment's pods exist",
+    )
 
     # The record itself is deleted (not ended): nothing runs for the deployment any more.
     await delete(alice, "rollouts", rollout["id"])
@@ -328,7 +384,8 @@ async def test_deleting_the_running_rollout_removes_its_objects_and_keeps_its_vo
 
 
 async def test_live_objects_are_server_side_applied_by_the_one_click_field_manager(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -337,9 +394,16 @@ async def test_live_objects_are_server_side_applied_by_the_one_click_field_manag
     ns, dep = project["id"], web["id"]
     await eventually(lambda: bool(events.applied(rollout["id"])), message="rollout.applied")
 
-    expected = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout["id"],
-                      user_id=alice.id, username=alice.record["username"], display_name="alice",
-                      policy=TenancyPolicy())
+    expected = render(
+        validate_manifest(manifest),
+        project_id=ns,
+        deployment_id=dep,
+        rollout_id=rollout["id"],
+        user_id=alice.id,
+        username=alice.record["username"],
+        display_name="alice",
+        policy=TenancyPolicy(),
+    )
     for obj in expected:
         live = await cluster.get(_path(obj))
         assert live is not None, f"{obj['kind']}/{obj['metadata']['name']} missing"
@@ -358,7 +422,8 @@ async def test_live_objects_are_server_side_applied_by_the_one_click_field_manag
 
 
 async def test_hiding_a_rollout_makes_no_kubernetes_call(
-        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -367,8 +432,9 @@ async def test_hiding_a_rollout_makes_no_kubernetes_call(
     # A later event the executor handles with exactly one call (deleting a namespace) marks when the hide
     # update, published before it, has been handled: one executor handles events in order.
     marker = await create(alice, "projects", name="marker")
-    await cluster.request("POST", "/api/v1/namespaces",
-                          {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": marker["id"]}})
+    await cluster.request(
+        "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": marker["id"]}}
+    )
 
     kubesim.stats(reset=True)
     hidden = await update(alice, "rollouts", rollout["id"], hide=True)
@@ -388,7 +454,8 @@ async def test_hiding_a_rollout_makes_no_kubernetes_call(
 
 
 async def test_an_image_that_cannot_be_pulled_is_applied_and_shows_the_reason(
-        platform: Platform, events: EventLog) -> None:
+    platform: Platform, events: EventLog
+) -> None:
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
     manifest = await nginx_manifest(alice)
@@ -405,14 +472,18 @@ async def test_an_image_that_cannot_be_pulled_is_applied_and_shows_the_reason(
 
 
 async def test_an_object_the_api_rejects_is_rollout_failed_with_its_message(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
     ns, dep = project["id"], web["id"]
     secret = "do-not-leak-me"
-    manifest = await nginx_manifest(alice, volumes=[{"name": "data", "mountPath": "/data", "size": "1Gi"}],
-                                    secrets=[{"name": "TOKEN", "value": secret}])
+    manifest = await nginx_manifest(
+        alice,
+        volumes=[{"name": "data", "mountPath": "/data", "size": "1Gi"}],
+        secrets=[{"name": "TOKEN", "value": secret}],
+    )
     first = await start_rollout(alice, project, web, manifest)
     await eventually(lambda: bool(events.applied(first["id"])), message="first rollout applied")
 
@@ -444,8 +515,11 @@ async def test_an_object_the_api_rejects_is_rollout_failed_with_its_message(
 
 def logs_mention(platform: Platform, *texts: str) -> list[str]:
     """Service logs (every process of the platform) that contain any of ``texts``."""
-    return [process.label for process in platform.services.processes
-            if any(text in process.log_path.read_text(errors="replace") for text in texts)]
+    return [
+        process.label
+        for process in platform.services.processes
+        if any(text in process.log_path.read_text(errors="replace") for text in texts)
+    ]
 
 
 async def status_of(user: User, project: str, deployment: str) -> dict[str, Any]:
@@ -461,42 +535,58 @@ async def status_is(user: User, project: str, deployment: str, state: str, *, po
 
 
 async def test_another_user_gets_404_and_cannot_delete_pods_or_jobs_of_the_project(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     bob = await platform.new_user("bob")
     project, web = await project_with_deployment(alice)
     bobs_project, bobs_web = await project_with_deployment(bob, "bobs")
     ns, dep = project["id"], web["id"]
-    rollout = await start_rollout(alice, project, web, await nginx_manifest(
-        alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2}))
+    rollout = await start_rollout(
+        alice, project, web, await nginx_manifest(alice, horizontalScale={"minReplicas": 2, "maxReplicas": 2})
+    )
     await eventually(lambda: status_is(alice, ns, dep, "OK", pods=2), message="alice's pods running")
     pods = (await status_of(alice, ns, dep))["deployment"]["podNames"]
     pods_path = f"/api/v1/namespaces/{ns}/pods"
 
     for ref in (dep, rollout["id"]):
         for read in ("status", "metrics", "events"):
-            for path in (f"/rollouts/{ns}/{ref}/{read}", f"/pb/{ns}/{ref}/{read}",
-                         f"/rollouts/{bobs_project['id']}/{ref}/{read}"):
+            for path in (
+                f"/rollouts/{ns}/{ref}/{read}",
+                f"/pb/{ns}/{ref}/{read}",
+                f"/rollouts/{bobs_project['id']}/{ref}/{read}",
+            ):
                 response = await bob.client.get(path)
                 assert response.status_code == 404, (path, response.text)
-                assert response.json() == {"status": 404, "message": "The requested resource wasn't found.",
-                                           "data": {}}
+                assert response.json() == {"status": 404, "message": "The requested resource wasn't found.", "data": {}}
                 assert (await platform.client.get(path)).status_code == 401
     # Bob's own deployment under Alice's project, and Alice's under Bob's, are no way around it either.
     assert (await bob.client.get(f"/rollouts/{ns}/{bobs_web['id']}/status")).status_code == 404
     assert (await alice.client.get(f"/rollouts/{bobs_project['id']}/{dep}/status")).status_code == 404
 
     # Deleting Alice's pod: through her project (not his) or through his own project (wrong namespace).
-    for path in (f"/rollouts/{ns}/{pods[0]}", f"/pb/{ns}/pod/{pods[0]}",
-                 f"/rollouts/{bobs_project['id']}/{pods[0]}", f"/pb/{bobs_project['id']}/pod/{pods[0]}"):
+    for path in (
+        f"/rollouts/{ns}/{pods[0]}",
+        f"/pb/{ns}/pod/{pods[0]}",
+        f"/rollouts/{bobs_project['id']}/{pods[0]}",
+        f"/pb/{bobs_project['id']}/pod/{pods[0]}",
+    ):
         response = await bob.client.delete(path)
         assert response.status_code == 404, (path, response.text)
     assert await cluster.names(pods_path, f"one-click.dev/deploymentId={dep}") >= set(pods)
 
     # A pod in Alice's namespace that is not one of her deployments' is not hers to delete through One-Click.
-    await cluster.request("POST", pods_path, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stray"},
-                                              "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
+    await cluster.request(
+        "POST",
+        pods_path,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "stray"},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+        },
+    )
     assert (await alice.client.delete(f"/rollouts/{ns}/stray")).status_code == 404
     assert await cluster.get(f"{pods_path}/stray") is not None
 
@@ -514,12 +604,25 @@ async def test_another_user_gets_404_and_cannot_delete_pods_or_jobs_of_the_proje
 
     # Jobs: one of the project's (labelled as cron jobs' jobs are) and one that is not.
     jobs_path = f"/apis/batch/v1/namespaces/{ns}/jobs"
-    for name, labels in (("cleanup-1", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": dep}),
-                         ("foreign", {})):
-        await cluster.request("POST", jobs_path, {
-            "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": labels},
-            "spec": {"template": {"metadata": {"labels": labels}, "spec": {
-                "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}})
+    for name, labels in (
+        ("cleanup-1", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": dep}),
+        ("foreign", {}),
+    ):
+        await cluster.request(
+            "POST",
+            jobs_path,
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": name, "labels": labels},
+                "spec": {
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]},
+                    }
+                },
+            },
+        )
     await eventually(lambda: _has_pods(cluster, pods_path, "job-name=cleanup-1"), message="job pod created")
     assert (await bob.client.delete(f"/pb/{ns}/job/cleanup-1")).status_code == 404
     assert (await bob.client.delete(f"/pb/{bobs_project['id']}/job/cleanup-1")).status_code == 404
@@ -529,15 +632,17 @@ async def test_another_user_gets_404_and_cannot_delete_pods_or_jobs_of_the_proje
     assert done.json() == "Job deleted"
 
     async def job_and_pods_gone() -> bool:
-        return (await cluster.get(f"{jobs_path}/cleanup-1") is None
-                and not await _has_pods(cluster, pods_path, "job-name=cleanup-1"))
+        return await cluster.get(f"{jobs_path}/cleanup-1") is None and not await _has_pods(
+            cluster, pods_path, "job-name=cleanup-1"
+        )
 
     await eventually(job_and_pods_gone, message="job and its pods deleted")
     assert await cluster.get(f"{jobs_path}/foreign") is not None
 
 
 async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     """Deleting through encoded slashes, dot segments or another project's names: nothing outside the
     project named in the path is deleted, whether that other project is the caller's own or someone else's."""
     cluster = Cluster(kube)
@@ -551,8 +656,9 @@ async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
         await start_rollout(owner, proj, dep, await nginx_manifest(owner, **small))
     ns = project["id"]
     for owner, proj, dep in ((alice, project, web), (alice, other, other_web), (bob, bobs, bobs_web)):
-        await eventually(lambda o=owner, p=proj, d=dep: status_is(o, p["id"], d["id"], "OK", pods=1),
-                         message="pods running")
+        await eventually(
+            lambda o=owner, p=proj, d=dep: status_is(o, p["id"], d["id"], "OK", pods=1), message="pods running"
+        )
     victims: dict[str, str] = {}  # pod name -> its namespace
     for proj, dep in ((other, other_web), (bobs, bobs_web)):
         for pod in (await status_of(alice if proj is other else bob, proj["id"], dep["id"]))["deployment"]["podNames"]:
@@ -561,28 +667,47 @@ async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
     # A job in another project, labelled as that project's (as cron jobs' jobs are).
     victim_ns = other["id"]
     labels = {"one-click.dev/projectId": victim_ns, "one-click.dev/deploymentId": other_web["id"]}
-    await cluster.request("POST", f"/apis/batch/v1/namespaces/{victim_ns}/jobs", {
-        "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "victim-job", "labels": labels},
-        "spec": {"template": {"metadata": {"labels": labels}, "spec": {
-            "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}})
+    await cluster.request(
+        "POST",
+        f"/apis/batch/v1/namespaces/{victim_ns}/jobs",
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {"name": "victim-job", "labels": labels},
+            "spec": {
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]},
+                }
+            },
+        },
+    )
 
     # A pod outside the project that claims to be one of its deployments' by its labels: only the namespace
     # in the path keeps it out of reach, so a path that climbs out of the namespace must not get to it.
     decoy_labels = {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": web["id"]}
-    await cluster.request("POST", f"/api/v1/namespaces/{bobs['id']}/pods", {
-        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "decoy", "labels": decoy_labels},
-        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}})
+    await cluster.request(
+        "POST",
+        f"/api/v1/namespaces/{bobs['id']}/pods",
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "decoy", "labels": decoy_labels},
+            "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+        },
+    )
     victims["decoy"] = bobs["id"]
     # The project's namespace labelled like a deployment's object: a dot-segment pod name (``..``) that
     # reached the API as ``/api/v1/namespaces/<ns>/pods/..`` would find the namespace itself and delete it.
     await client.CoreV1Api(kube).patch_namespace(
-        ns, {"metadata": {"labels": {"one-click.dev/deploymentId": web["id"]}}})
+        ns, {"metadata": {"labels": {"one-click.dev/deploymentId": web["id"]}}}
+    )
     crafted: list[str] = []
     for pod, pod_ns in victims.items():
         crafted += [
-            pod,                                               # another project's pod, by its plain name
-            f"..%2F..%2F{pod_ns}%2Fpods%2F{pod}",              # encoded slashes climbing to its namespace
-            f"%2E%2E%2F%2E%2E%2F{pod_ns}%2Fpods%2F{pod}",      # ... with the dots encoded as well
+            pod,  # another project's pod, by its plain name
+            f"..%2F..%2F{pod_ns}%2Fpods%2F{pod}",  # encoded slashes climbing to its namespace
+            f"%2E%2E%2F%2E%2E%2F{pod_ns}%2Fpods%2F{pod}",  # ... with the dots encoded as well
             f"{own_pod}%2F..%2F..%2F..%2F{pod_ns}%2Fpods%2F{pod}",  # starting from a pod that is the caller's
         ]
     crafted += ["..", "%2E%2E", "%2E", "..%2F..%2F..%2F..%2Fapi%2Fv1%2Fnamespaces%2F" + victim_ns]
@@ -592,8 +717,13 @@ async def test_crafted_pod_and_job_names_never_reach_outside_the_project(
             # Refused one way or another (not found, bad request, or a route that does not exist): never done.
             assert response.status_code in (400, 404, 405), (path, response.status_code, response.text)
             assert response.text != '"Pod deleted"', path
-    for name in ("victim-job", "%2E%2E", "%2E", f"..%2F..%2F{victim_ns}%2Fjobs%2Fvictim-job",
-                 f"%2E%2E%2F%2E%2E%2F{victim_ns}%2Fjobs%2Fvictim-job"):
+    for name in (
+        "victim-job",
+        "%2E%2E",
+        "%2E",
+        f"..%2F..%2F{victim_ns}%2Fjobs%2Fvictim-job",
+        f"%2E%2E%2F%2E%2E%2F{victim_ns}%2Fjobs%2Fvictim-job",
+    ):
         response = await alice.client.delete(f"/pb/{ns}/job/{name}")
         assert response.status_code in (400, 404, 405), (name, response.status_code, response.text)
     # A dot segment that reaches the handlers as the name itself names no pod or job of the project: 404, as any
@@ -623,7 +753,8 @@ async def _has_pods(cluster: Cluster, path: str, labels: str) -> bool:
 
 
 async def test_a_rollout_made_while_the_api_is_unreachable_is_applied_once_it_is_back(
-        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog
+) -> None:
     """kubesim stopped, a rollout created, kubesim started again on the same port with its state: the
     executor's retries (backoff from ONECLICK_EXECUTOR_RETRY_BACKOFF) apply it with nobody asking again."""
     cluster = Cluster(kube)
@@ -639,8 +770,10 @@ async def test_a_rollout_made_while_the_api_is_unreachable_is_applied_once_it_is
 
         # The executor tried, could not reach the API and put the event back for later, more than once: the
         # backoff retrying, not a first attempt still under way.
-        await eventually(lambda: unreachable_retries(platform) >= before + 2,
-                         message="the executor retried the event while the API was down")
+        await eventually(
+            lambda: unreachable_retries(platform) >= before + 2,
+            message="the executor retried the event while the API was down",
+        )
         assert events.applied(rollout["id"]) == []
         assert events.failed(rollout["id"]) == []
     finally:
@@ -650,8 +783,9 @@ async def test_a_rollout_made_while_the_api_is_unreachable_is_applied_once_it_is
     assert kubesim.url == f"http://127.0.0.1:{port}"
 
     # No request to the platform from here on: the retries alone bring the rollout into the cluster.
-    await eventually(lambda: bool(events.applied(rollout["id"])), timeout=30,
-                     message="rollout.applied after the API came back")
+    await eventually(
+        lambda: bool(events.applied(rollout["id"])), timeout=30, message="rollout.applied after the API came back"
+    )
     live = await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}")
     assert live is not None
     assert live["metadata"]["labels"]["one-click.dev/rolloutId"] == rollout["id"]
@@ -663,9 +797,13 @@ async def test_a_rollout_made_while_the_api_is_unreachable_is_applied_once_it_is
 
 def unreachable_retries(platform: Platform) -> int:
     """Events the executors put back because the Kubernetes API could not be reached (their logs say so)."""
-    return sum(line.count('"consumer.handler_failed"') for process in platform.services.processes
-               if process.name == "k8s-executor"
-               for line in process.log_path.read_text(errors="replace").splitlines() if "Unreachable" in line)
+    return sum(
+        line.count('"consumer.handler_failed"')
+        for process in platform.services.processes
+        if process.name == "k8s-executor"
+        for line in process.log_path.read_text(errors="replace").splitlines()
+        if "Unreachable" in line
+    )
 
 
 # Last in the module: it kills the module's first executor (the others' tests need any one running).
@@ -674,7 +812,8 @@ TAGS = [f"1.{minor}" for minor in range(20, 28)]
 
 @pytest.mark.reliability
 async def test_sigkill_mid_burst_converges_to_the_latest_rollout_of_every_deployment(
-        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, events: EventLog
+) -> None:
     """Two executors compete for a burst of rollouts; one is SIGKILLed mid-way and another started after:
     the cluster ends up with the latest rollout of every deployment."""
     cluster = Cluster(kube)
@@ -730,8 +869,9 @@ FAST_RECOVERY_SECONDS = 4.0
 
 
 async def _second_deployment(user: User, project: dict[str, Any]) -> dict[str, Any]:
-    response = await user.client.post("/api/collections/deployments/records",
-                                      json={"name": "worker", "project": project["id"]})
+    response = await user.client.post(
+        "/api/collections/deployments/records", json={"name": "worker", "project": project["id"]}
+    )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body

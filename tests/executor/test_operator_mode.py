@@ -34,27 +34,41 @@ SECRET_VALUE = "operator-needs-this"
 @pytest.fixture(scope="module")
 def executor_env(kubesim: KubesimProcess) -> dict[str, str]:
     # One-Click's own switch to a local kubeconfig, instead of KUBECONFIG (an empty value means unset).
-    return {"ONECLICK_EXECUTOR_MODE": "operator", "KUBECONFIG": "", "LOCAL": "true",
-            "LOCAL_KUBECONFIG_FILE": str(kubesim.kubeconfig)}
+    return {
+        "ONECLICK_EXECUTOR_MODE": "operator",
+        "KUBECONFIG": "",
+        "LOCAL": "true",
+        "LOCAL_KUBECONFIG_FILE": str(kubesim.kubeconfig),
+    }
 
 
 async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_original_backend_did(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
     ns, dep = project["id"], web["id"]
     path = f"/apis/one-click.dev/v1alpha1/namespaces/{ns}/rollouts/{dep}"
     manifest = await nginx_manifest(alice, secrets=[{"name": "TOKEN", "value": SECRET_VALUE}])
-    manifest["metadata"] = {"name": "ignored", "namespace": "ignored", "labels": {"x": "y"},
-                            "annotations": {"team": "web"}}
+    manifest["metadata"] = {
+        "name": "ignored",
+        "namespace": "ignored",
+        "labels": {"x": "y"},
+        "annotations": {"team": "web"},
+    }
     first = await start_rollout(alice, project, web, manifest)
     await eventually(lambda: bool(events.applied(first["id"])), message="rollout.applied")
     applied = events.applied(first["id"])[0]
     assert applied["mode"] == "operator"
     # The namespace with its tenancy guardrails first, then the Rollout.
-    assert applied["objects"] == [f"Namespace/{ns}", "ResourceQuota/one-click-quota", "LimitRange/one-click-limits",
-                                  "NetworkPolicy/one-click-default", f"Rollout/{dep}"]
+    assert applied["objects"] == [
+        f"Namespace/{ns}",
+        "ResourceQuota/one-click-quota",
+        "LimitRange/one-click-limits",
+        "NetworkPolicy/one-click-default",
+        f"Rollout/{dep}",
+    ]
 
     resource = await cluster.get(path)
     assert resource is not None
@@ -63,8 +77,11 @@ async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_origin
     assert resource["metadata"]["name"] == dep
     assert resource["metadata"]["namespace"] == ns
     # Exactly the three labels, whatever the manifest had; its other metadata kept.
-    assert resource["metadata"]["labels"] == {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": dep,
-                                              "one-click.dev/rolloutId": first["id"]}
+    assert resource["metadata"]["labels"] == {
+        "one-click.dev/projectId": ns,
+        "one-click.dev/deploymentId": dep,
+        "one-click.dev/rolloutId": first["id"],
+    }
     assert resource["metadata"]["annotations"] == {"team": "web"}
     # The manifest's spec, secret values included (the operator needs them).
     assert contains(resource["spec"], manifest["spec"]) == []
@@ -76,8 +93,11 @@ async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_origin
     assert labels["one-click.dev/userId"] == alice.id
     assert labels["one-click.dev/username"] == alice.record["username"]
     assert labels["one-click.dev/displayName"] == "alice"
-    assert not [process.label for process in platform.services.processes
-                if SECRET_VALUE in process.log_path.read_text(errors="replace")]
+    assert not [
+        process.label
+        for process in platform.services.processes
+        if SECRET_VALUE in process.log_path.read_text(errors="replace")
+    ]
     # The operator makes the native objects, not the executor.
     assert await cluster.get(f"/apis/apps/v1/namespaces/{ns}/deployments/{dep}") is None
 
@@ -85,10 +105,18 @@ async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_origin
     status = await alice.client.get(f"/pb/{ns}/{dep}/status")
     assert status.status_code == 200
     assert status.json()["deployment"]["status"] == "Pending"
-    reported = {"deployment": {"replicas": 1, "podNames": [f"{dep}-abc-1"], "status": "OK",
-                               "resources": {"requestSum": {"cpu": "0.100", "memory": "268435456"},
-                                             "limitSum": {"cpu": "0.500", "memory": "536870912"}}},
-                "services": [{"name": f"http-{dep}-svc", "ports": [80], "status": "OK"}]}
+    reported = {
+        "deployment": {
+            "replicas": 1,
+            "podNames": [f"{dep}-abc-1"],
+            "status": "OK",
+            "resources": {
+                "requestSum": {"cpu": "0.100", "memory": "268435456"},
+                "limitSum": {"cpu": "0.500", "memory": "536870912"},
+            },
+        },
+        "services": [{"name": f"http-{dep}-svc", "ports": [80], "status": "OK"}],
+    }
     await cluster.request("PUT", f"{path}/status", {**resource, "status": reported})
     for url in (f"/pb/{ns}/{dep}/status", f"/rollouts/{ns}/{first['id']}/status"):
         response = await alice.client.get(url)
@@ -135,4 +163,3 @@ async def test_the_rollout_resource_is_created_updated_and_deleted_as_the_origin
         return await cluster.get(f"/api/v1/namespaces/{ns}") is None
 
     await eventually(namespace_gone, message="namespace deleted with the project")
-

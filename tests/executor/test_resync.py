@@ -38,8 +38,11 @@ def executor_env() -> dict[str, str]:
 
 
 def executors(platform: Platform) -> list[ServiceProcess]:
-    return [process for process in platform.services.processes
-            if process.name == "k8s-executor" and process.process is not None and process.process.poll() is None]
+    return [
+        process
+        for process in platform.services.processes
+        if process.name == "k8s-executor" and process.process is not None and process.process.poll() is None
+    ]
 
 
 async def metric(process: ServiceProcess, name: str, **labels: str) -> float:
@@ -54,14 +57,25 @@ async def metric(process: ServiceProcess, name: str, **labels: str) -> float:
 
 
 def logged(process: ServiceProcess, event: str, *needles: str) -> bool:
-    return any(event in line and all(needle in line for needle in needles)
-               for line in process.log_path.read_text(errors="replace").splitlines())
+    return any(
+        event in line and all(needle in line for needle in needles)
+        for line in process.log_path.read_text(errors="replace").splitlines()
+    )
 
 
-def rendered(manifest: dict[str, Any], ns: str, dep: str, rollout: str, user_id: str,
-             username: str) -> dict[str, dict[str, Any]]:
-    objects = render(validate_manifest(manifest), project_id=ns, deployment_id=dep, rollout_id=rollout,
-                     user_id=user_id, username=username, display_name=username, policy=TenancyPolicy())
+def rendered(
+    manifest: dict[str, Any], ns: str, dep: str, rollout: str, user_id: str, username: str
+) -> dict[str, dict[str, Any]]:
+    objects = render(
+        validate_manifest(manifest),
+        project_id=ns,
+        deployment_id=dep,
+        rollout_id=rollout,
+        user_id=user_id,
+        username=username,
+        display_name=username,
+        policy=TenancyPolicy(),
+    )
     return {f"{obj['kind']}/{obj['metadata']['name']}": obj for obj in objects}
 
 
@@ -71,7 +85,8 @@ def as_rendered(live: dict[str, Any] | None, wanted: dict[str, Any]) -> bool:
 
 
 async def test_drift_made_by_hand_is_corrected_by_the_resync(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice)
@@ -85,8 +100,10 @@ async def test_drift_made_by_hand_is_corrected_by_the_resync(
     service_path = f"/api/v1/namespaces/{ns}/services/{service_name}"
     [executor] = executors(platform)
     # A resync of the untouched deployment finds nothing to correct (a controller's status updates are no drift).
-    await eventually(lambda: _metric_above(executor, "oneclick_executor_resync_deployments_total", 0,
-                                           outcome="unchanged"), message="an unchanged deployment")
+    await eventually(
+        lambda: _metric_above(executor, "oneclick_executor_resync_deployments_total", 0, outcome="unchanged"),
+        message="an unchanged deployment",
+    )
     corrected_before = await metric(executor, "oneclick_executor_drift_corrected_total", kind="Deployment")
     original = await cluster.get(deployment_path)
     assert original is not None
@@ -98,10 +115,15 @@ async def test_drift_made_by_hand_is_corrected_by_the_resync(
     assert service is not None
     ports = [{**port, "targetPort": 8081} for port in service["spec"]["ports"]]
     patched = await kube.call_api(
-        service_path, "PATCH", body={"spec": {"ports": ports}},
+        service_path,
+        "PATCH",
+        body={"spec": {"ports": ports}},
         header_params={"Content-Type": "application/merge-patch+json", "Accept": "application/json"},
-        query_params=[("fieldManager", "kubectl-edit")], auth_settings=["BearerToken"],
-        response_types_map={200: "object"}, _return_http_data_only=True)
+        query_params=[("fieldManager", "kubectl-edit")],
+        auth_settings=["BearerToken"],
+        response_types_map={200: "object"},
+        _return_http_data_only=True,
+    )
     assert patched["spec"]["ports"][0]["targetPort"] == 8081
 
     async def back_as_rendered() -> bool:
@@ -111,14 +133,17 @@ async def test_drift_made_by_hand_is_corrected_by_the_resync(
         # A new object, not the deleted one still being removed.
         if live["metadata"]["uid"] == original["metadata"]["uid"]:
             return False
-        return as_rendered(live, objects[f"Deployment/{dep}"]) and \
-            as_rendered(await cluster.get(service_path), objects[f"Service/{service_name}"])
+        return as_rendered(live, objects[f"Deployment/{dep}"]) and as_rendered(
+            await cluster.get(service_path), objects[f"Service/{service_name}"]
+        )
 
     await eventually(back_as_rendered, timeout=30, message="Deployment and Service back as rendered")
     live_service = await cluster.get(service_path)
     assert live_service is not None
-    assert live_service["spec"]["ports"][0]["targetPort"] == objects[f"Service/{service_name}"]["spec"]["ports"][0][
-        "targetPort"]
+    assert (
+        live_service["spec"]["ports"][0]["targetPort"]
+        == objects[f"Service/{service_name}"]["spec"]["ports"][0]["targetPort"]
+    )
     # It was the resync that did it (no record changed, so no event was there to do it): counted and logged.
     assert await _leader(platform) is executor
     assert await metric(executor, "oneclick_executor_drift_corrected_total", kind="Deployment") > corrected_before
@@ -129,8 +154,8 @@ async def test_drift_made_by_hand_is_corrected_by_the_resync(
 
 
 async def test_an_event_the_executor_never_got_is_applied_by_the_resync(
-        platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, nats_url: str,
-        events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, kubesim: KubesimProcess, nats_url: str, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice, "lost")
@@ -168,13 +193,16 @@ async def test_an_event_the_executor_never_got_is_applied_by_the_resync(
     assert live["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:latest"
 
     restarted = await platform.services.start(
-        "k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **FAST_RECOVERY, **RESYNC})
+        "k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **FAST_RECOVERY, **RESYNC}
+    )
 
     async def latest_applied() -> bool:
         current = await cluster.get(deployment_path)
-        return current is not None and \
-            current["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.27" and \
-            current["metadata"]["labels"]["one-click.dev/rolloutId"] == latest["id"]
+        return (
+            current is not None
+            and current["spec"]["template"]["spec"]["containers"][0]["image"] == "docker.io/library/nginx:1.27"
+            and current["metadata"]["labels"]["one-click.dev/rolloutId"] == latest["id"]
+        )
 
     await eventually(latest_applied, timeout=30, message="the resync applied the latest rollout")
     await eventually(lambda: bool(events.applied(latest["id"])), message="rollout.applied of the latest rollout")
@@ -182,7 +210,8 @@ async def test_an_event_the_executor_never_got_is_applied_by_the_resync(
 
 
 async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
-        platform: Platform, kube: client.ApiClient, events: EventLog) -> None:
+    platform: Platform, kube: client.ApiClient, events: EventLog
+) -> None:
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
     project, web = await project_with_deployment(alice, "keeper")
@@ -192,14 +221,23 @@ async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
     managed = {"app.kubernetes.io/managed-by": "one-click"}
 
     async def namespace(name: str, labels: dict[str, str]) -> None:
-        await cluster.request("POST", "/api/v1/namespaces",
-                              body={"apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": {"name": name, "labels": labels}})
+        await cluster.request(
+            "POST",
+            "/api/v1/namespaces",
+            body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}},
+        )
 
     async def service(name: str, labels: dict[str, str]) -> None:
-        await cluster.request("POST", f"/api/v1/namespaces/{ns}/services", body={
-            "apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "labels": labels},
-            "spec": {"ports": [{"port": 80}], "selector": {"app": name}}})
+        await cluster.request(
+            "POST",
+            f"/api/v1/namespaces/{ns}/services",
+            body={
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name, "labels": labels},
+                "spec": {"ports": [{"port": 80}], "selector": {"app": name}},
+            },
+        )
 
     # A project namespace records does not know; namespaces One-Click did not make (no labels; the original
     # backend's, without managed-by) stay.
@@ -208,8 +246,9 @@ async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
     await namespace("legacyproject01", {"one-click.dev/projectId": "legacyproject01"})
     # In a live project: objects of a deployment records does not know go; a look-alike without
     # managed-by and an unlabelled Service stay.
-    await service("orphan-svc", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": ORPHAN_DEPLOYMENT,
-                                 **managed})
+    await service(
+        "orphan-svc", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": ORPHAN_DEPLOYMENT, **managed}
+    )
     await service("handmade-svc", {"one-click.dev/projectId": ns, "one-click.dev/deploymentId": ORPHAN_DEPLOYMENT})
     await service("plain-svc", {})
 
@@ -232,8 +271,7 @@ async def test_orphans_labelled_by_one_click_are_removed_and_nothing_else(
     assert await metric(leader, "oneclick_executor_orphans_removed_total", what="namespace") >= 1
     assert await metric(leader, "oneclick_executor_orphans_removed_total", what="deployment") >= 1
     await eventually(lambda: logged(leader, "resync.orphan_namespace_deleted", ORPHAN_PROJECT), message="logged")
-    await eventually(lambda: logged(leader, "resync.orphan_deployment_removed", ORPHAN_DEPLOYMENT),
-                     message="logged")
+    await eventually(lambda: logged(leader, "resync.orphan_deployment_removed", ORPHAN_DEPLOYMENT), message="logged")
 
 
 # Last in the module: it stops the leading executor.
@@ -270,9 +308,11 @@ async def _grew(process: ServiceProcess, before: float) -> bool:
 
 async def _leader(platform: Platform) -> ServiceProcess:
     """The one running replica that holds the resync lease (fails if none or several do)."""
+
     async def one_leader() -> ServiceProcess | None:
-        leading = [process for process in executors(platform)
-                   if await metric(process, "oneclick_executor_resync_leader") == 1]
+        leading = [
+            process for process in executors(platform) if await metric(process, "oneclick_executor_resync_leader") == 1
+        ]
         assert len(leading) <= 1, [process.label for process in leading]
         return leading[0] if leading else None
 
@@ -289,8 +329,13 @@ async def _leader(platform: Platform) -> ServiceProcess:
 
 
 async def test_an_executor_whose_records_knows_no_project_sweeps_nothing(
-        platform: Platform, kube: client.ApiClient, events: EventLog, kubesim: KubesimProcess,
-        database: Database, log_dir: Path) -> None:
+    platform: Platform,
+    kube: client.ApiClient,
+    events: EventLog,
+    kubesim: KubesimProcess,
+    database: Database,
+    log_dir: Path,
+) -> None:
     """records on an empty (or wrong) database: the resync must stop rather than delete every namespace."""
     cluster = Cluster(kube)
     alice = await platform.new_user("alice")
@@ -301,16 +346,18 @@ async def test_an_executor_whose_records_knows_no_project_sweeps_nothing(
 
     # A second records + executor on the same cluster, but a NATS and an empty database of their own.
     with running_nats() as other_nats:
-        group = ServiceGroup({"ONECLICK_NATS_URL": other_nats.url, "ONECLICK_DATABASE_URL": database.url},
-                             log_dir)
+        group = ServiceGroup({"ONECLICK_NATS_URL": other_nats.url, "ONECLICK_DATABASE_URL": database.url}, log_dir)
         try:
             _, executor = await asyncio.gather(
                 group.start("records"),
-                group.start("k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **RESYNC}))
+                group.start("k8s-executor", env={"KUBECONFIG": str(kubesim.kubeconfig), **RESYNC}),
+            )
 
             def refusals() -> int:
-                return sum("resync.aborted" in line and "knows no project" in line
-                           for line in executor.log_path.read_text(errors="replace").splitlines())
+                return sum(
+                    "resync.aborted" in line and "knows no project" in line
+                    for line in executor.log_path.read_text(errors="replace").splitlines()
+                )
 
             # Two runs: the refusal holds run after run, not only while the first one starts.
             await eventually(lambda: refusals() >= 2, timeout=60, message="two resyncs refused to sweep")

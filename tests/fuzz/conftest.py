@@ -37,12 +37,18 @@ def fuzz_log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="package")
-async def platform(nats_url: str, fuzz_database: Database, fuzz_log_dir: Path,
-                   kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=fuzz_database, log_dir=fuzz_log_dir, names=ALL_SERVICES,
-                                kubeconfig=kubesim_cluster.kubeconfig,
-                                # Fuzzed checks-now ask registries this machine may not reach.
-                                env={"updater": OFFLINE_UPDATER_ENV}) as started:
+async def platform(
+    nats_url: str, fuzz_database: Database, fuzz_log_dir: Path, kubesim_cluster: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=fuzz_database,
+        log_dir=fuzz_log_dir,
+        names=ALL_SERVICES,
+        kubeconfig=kubesim_cluster.kubeconfig,
+        # Fuzzed checks-now ask registries this machine may not reach.
+        env={"updater": OFFLINE_UPDATER_ENV},
+    ) as started:
         yield started
 
 

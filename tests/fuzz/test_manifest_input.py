@@ -29,15 +29,32 @@ MANIFEST: Json = rollout_manifest(
     env=[{"name": "MODE", "value": "production"}],
     secrets=[{"name": "API_KEY", "value": "s3cr3t"}],
     volumes=[{"name": "data", "mountPath": "/data", "size": "1Gi", "storageClass": ""}],
-    interfaces=[{"name": "http", "port": 80, "ingress": {"ingressClass": "nginx", "annotations": {},
-                                                          "rules": [{"host": "web.example.com", "path": "/",
-                                                                     "tls": True, "tlsSecretName": ""}]}}],
-    cronjobs=[{"name": "cleanup", "schedule": "*/5 * * * *",
-               "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36",
-                         "username": "", "password": ""},
-               "command": ["sh", "-c", "echo hi"],
-               "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
-                             "limits": {"cpu": "50m", "memory": "32Mi"}}}],
+    interfaces=[
+        {
+            "name": "http",
+            "port": 80,
+            "ingress": {
+                "ingressClass": "nginx",
+                "annotations": {},
+                "rules": [{"host": "web.example.com", "path": "/", "tls": True, "tlsSecretName": ""}],
+            },
+        }
+    ],
+    cronjobs=[
+        {
+            "name": "cleanup",
+            "schedule": "*/5 * * * *",
+            "image": {
+                "registry": "docker.io",
+                "repository": "library/busybox",
+                "tag": "1.36",
+                "username": "",
+                "password": "",
+            },
+            "command": ["sh", "-c", "echo hi"],
+            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "50m", "memory": "32Mi"}},
+        }
+    ],
 )
 
 
@@ -55,10 +72,15 @@ def _paths(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 
 PATHS = _paths(MANIFEST)[1:]
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(max_size=40) | st.sampled_from(["", "0", "-1", "1Gi", "100m", "a" * 300, "UPPER", "x.y", "../x", "*"]),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**40), 2**40)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=40)
+    | st.sampled_from(["", "0", "-1", "1Gi", "100m", "a" * 300, "UPPER", "x.y", "../x", "*"]),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=10), inner, max_size=3),
-    max_leaves=6)
+    max_leaves=6,
+)
 mutation = st.tuples(st.sampled_from(["replace", "remove", "extra"]), st.sampled_from(PATHS), json_values)
 
 
@@ -97,8 +119,10 @@ async def target(user: User) -> tuple[str, str]:
 
 
 def _rollouts(client: httpx.Client, deployment: str) -> list[Json]:
-    response = client.get("/api/collections/rollouts/records",
-                          params={"filter": f"deployment = '{deployment}'", "perPage": 500, "fields": "id,endDate"})
+    response = client.get(
+        "/api/collections/rollouts/records",
+        params={"filter": f"deployment = '{deployment}'", "perPage": 500, "fields": "id,endDate"},
+    )
     assert response.status_code == 200, response.text
     items: list[Json] = response.json()["items"]
     return items
@@ -109,13 +133,20 @@ def test_any_manifest_is_accepted_or_refused_whole(platform: Platform, user: Use
     with httpx.Client(base_url=platform.url, headers={"Authorization": user.token}, timeout=30) as client:
 
         @given(mutations=st.lists(mutation, min_size=1, max_size=3))
-        @settings(max_examples=60, derandomize=True, deadline=None, database=None,
-                  suppress_health_check=[HealthCheck.too_slow])
+        @settings(
+            max_examples=60,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        )
         def send(mutations: list[tuple[str, tuple[Any, ...], Any]]) -> None:
             manifest = _mutated(mutations)
             before = _rollouts(client, deployment)
-            response = client.post("/api/collections/rollouts/records",
-                                   json={"project": project, "deployment": deployment, "manifest": manifest})
+            response = client.post(
+                "/api/collections/rollouts/records",
+                json={"project": project, "deployment": deployment, "manifest": manifest},
+            )
             assert response.status_code in (200, 400), response.text
             after = _rollouts(client, deployment)
             assert (response.status_code == 200) == _library_accepts(manifest), response.text

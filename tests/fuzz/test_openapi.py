@@ -32,19 +32,58 @@ from oneclick_testing.records import create
 # Examples per operation: enough to walk every operation's parameters, small enough for CI.
 EXAMPLES = 15
 LEFT_OUT = {("GET", "/api/realtime"), ("POST", "/api/collections/{collection}/auth-logout-all")}
-COLLECTIONS = ["projects", "deployments", "rollouts", "autoUpdates", "blueprints", "users", "_superusers",
-               "_pb_users_auth_", "pbc_1687431684"]
-FIELDS = ["name", "description", "tags", "project", "deployment", "blueprint", "manifest", "hide", "startDate",
-          "endDate", "interval", "pattern", "policy", "private", "owner", "user", "users", "users+", "users-",
-          "avatar", "email", "password", "passwordConfirm", "oldPassword", "identity", "token", "clientId",
-          "subscriptions", "id", "created", "expand"]
+COLLECTIONS = [
+    "projects",
+    "deployments",
+    "rollouts",
+    "autoUpdates",
+    "blueprints",
+    "users",
+    "_superusers",
+    "_pb_users_auth_",
+    "pbc_1687431684",
+]
+FIELDS = [
+    "name",
+    "description",
+    "tags",
+    "project",
+    "deployment",
+    "blueprint",
+    "manifest",
+    "hide",
+    "startDate",
+    "endDate",
+    "interval",
+    "pattern",
+    "policy",
+    "private",
+    "owner",
+    "user",
+    "users",
+    "users+",
+    "users-",
+    "avatar",
+    "email",
+    "password",
+    "passwordConfirm",
+    "oldPassword",
+    "identity",
+    "token",
+    "clientId",
+    "subscriptions",
+    "id",
+    "created",
+    "expand",
+]
 ONE_SELF = "/api/collections/users/records/{record_id}"
 LIST_PARAMETERS = ["page", "perPage", "sort", "filter", "expand", "fields", "skipTotal"]
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=30),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=12), inner, max_size=3),
-    max_leaves=10)
+    max_leaves=10,
+)
 
 
 def _operations() -> list[tuple[str, str]]:
@@ -69,10 +108,23 @@ async def known(user: User) -> list[dict[str, str]]:
     deployment = (await create(user, "deployments", name="web", project=project))["id"]
     rollout = (await create(user, "rollouts", project=project, deployment=deployment, manifest=manifest))["id"]
     auto_update = (await create(user, "autoUpdates", project=project, deployment=deployment, interval="1h"))["id"]
-    common = {"project_id": project, "ref_id": deployment, "blueprint_id": blueprint, "auto_update_id": auto_update,
-              "pod_name": f"{deployment}-0", "job_name": "cleanup-1", "filename": "avatar.png"}
-    records = {"projects": project, "deployments": deployment, "rollouts": rollout, "autoUpdates": auto_update,
-               "blueprints": blueprint, "users": user.id}
+    common = {
+        "project_id": project,
+        "ref_id": deployment,
+        "blueprint_id": blueprint,
+        "auto_update_id": auto_update,
+        "pod_name": f"{deployment}-0",
+        "job_name": "cleanup-1",
+        "filename": "avatar.png",
+    }
+    records = {
+        "projects": project,
+        "deployments": deployment,
+        "rollouts": rollout,
+        "autoUpdates": auto_update,
+        "blueprints": blueprint,
+        "users": user.id,
+    }
     return [{**common, "collection": collection, "record_id": record} for collection, record in records.items()]
 
 
@@ -94,19 +146,30 @@ async def account_owner(platform: Platform) -> User:
 
 
 @pytest.mark.parametrize(("method", "path"), _operations(), ids=[" ".join(op) for op in _operations()])
-def test_the_edge_never_answers_5xx_and_keeps_to_its_document(api_schema: schemathesis.BaseSchema, user: User,
-                                                              account_owner: User, known: list[dict[str, str]],
-                                                              method: str, path: str) -> None:
+def test_the_edge_never_answers_5xx_and_keeps_to_its_document(
+    api_schema: schemathesis.BaseSchema,
+    user: User,
+    account_owner: User,
+    known: list[dict[str, str]],
+    method: str,
+    path: str,
+) -> None:
     operation = api_schema[path][method]
     records_route = path.startswith("/api/collections/") and "/records" in path
 
     @given(case=operation.as_strategy(), data=st.data())
-    @settings(max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+    @settings(
+        max_examples=EXAMPLES,
+        derandomize=True,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+    )
     def call(case: schemathesis.Case, data: st.DataObject) -> None:
         binding = data.draw(st.sampled_from([*known, None]), label="existing records")
         own_account = method in ("PATCH", "DELETE") and (
-            path == ONE_SELF or (binding is not None and binding["collection"] == "users"))
+            path == ONE_SELF or (binding is not None and binding["collection"] == "users")
+        )
         caller = account_owner if own_account else user
         if binding is not None and case.path_parameters:
             bound = {**binding, "record_id": caller.id} if binding["collection"] == "users" else binding
@@ -115,14 +178,16 @@ def test_the_edge_never_answers_5xx_and_keeps_to_its_document(api_schema: schema
             case.body = data.draw(st.dictionaries(st.sampled_from(FIELDS), json_values, max_size=5), label="body")
             case.media_type = "application/json"
         if records_route and method == "GET":
-            extra = data.draw(st.dictionaries(st.sampled_from(LIST_PARAMETERS), st.text(max_size=20), max_size=3),
-                              label="query")
+            extra = data.draw(
+                st.dictionaries(st.sampled_from(LIST_PARAMETERS), st.text(max_size=20), max_size=3), label="query"
+            )
             case.query = {**(case.query or {}), **extra}
         response = case.call_and_validate(
-            headers={"Authorization": caller.token}, timeout=30,
-            checks=[not_a_server_error, response_schema_conformance, content_type_conformance])
-        if response.status_code >= 400 and response.headers.get("content-type", [""])[0].startswith(
-                "application/json"):
+            headers={"Authorization": caller.token},
+            timeout=30,
+            checks=[not_a_server_error, response_schema_conformance, content_type_conformance],
+        )
+        if response.status_code >= 400 and response.headers.get("content-type", [""])[0].startswith("application/json"):
             _error_shape(response.status_code, response.content)
 
     call()

@@ -14,8 +14,13 @@ MB = 1024 * 1024
 TOO_LARGE = {"status": 413, "message": "Request entity too large.", "data": {}}
 # A 1x1 transparent PNG.
 PIXEL = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=")
-BODY_PATHS = ["/api/collections/projects/records", "/api/collections/users/records",
-              "/api/collections/users/auth-with-password", "/api/realtime", "/api/oauth2-redirect"]
+BODY_PATHS = [
+    "/api/collections/projects/records",
+    "/api/collections/users/records",
+    "/api/collections/users/auth-with-password",
+    "/api/realtime",
+    "/api/oauth2-redirect",
+]
 
 
 async def _projects(user: User) -> int:
@@ -41,8 +46,9 @@ async def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit(user: Use
             yield b"x" * MB
         yield b'"}'
 
-    response = await user.client.post("/api/collections/projects/records", content=chunks(),
-                                      headers={"Content-Type": "application/json"})
+    response = await user.client.post(
+        "/api/collections/projects/records", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()) == (413, TOO_LARGE)
     assert await _projects(user) == before
 
@@ -50,22 +56,24 @@ async def test_a_chunked_body_without_a_length_is_cut_off_at_the_limit(user: Use
 @pytest.mark.parametrize("collection", ["projects", "users"])
 async def test_an_upload_above_the_limit_is_413_and_one_within_it_is_stored(user: User, collection: str) -> None:
     before = await _projects(user)
-    path = (f"/api/collections/users/records/{user.id}" if collection == "users"
-            else "/api/collections/projects/records")
+    path = f"/api/collections/users/records/{user.id}" if collection == "users" else "/api/collections/projects/records"
     send = user.client.patch if collection == "users" else user.client.post
-    refused = await send(path, data={"name": "big"}, files={"avatar": ("big.png", PIXEL + b"\0" * (7 * MB),
-                                                                       "image/png")})
+    refused = await send(
+        path, data={"name": "big"}, files={"avatar": ("big.png", PIXEL + b"\0" * (7 * MB), "image/png")}
+    )
     assert (refused.status_code, refused.json()) == (413, TOO_LARGE)
     assert await _projects(user) == before
     if collection == "projects":
-        within = await send(path, data={"name": "fits"}, files={"avatar": ("fits.png", PIXEL + b"\0" * (4 * MB),
-                                                                          "image/png")})
+        within = await send(
+            path, data={"name": "fits"}, files={"avatar": ("fits.png", PIXEL + b"\0" * (4 * MB), "image/png")}
+        )
         assert within.status_code == 200, within.text
         stored = await user.client.get(f"/api/files/projects/{within.json()['id']}/{within.json()['avatar']}")
         assert len(stored.content) == len(PIXEL) + 4 * MB
 
 
 async def test_the_limit_holds_for_anonymous_requests(platform: Platform) -> None:
-    response = await platform.client.post("/api/collections/users/records", content=b"x" * (8 * MB),
-                                          headers={"Content-Type": "application/json"})
+    response = await platform.client.post(
+        "/api/collections/users/records", content=b"x" * (8 * MB), headers={"Content-Type": "application/json"}
+    )
     assert (response.status_code, response.json()) == (413, TOO_LARGE)

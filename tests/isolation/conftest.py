@@ -21,12 +21,18 @@ from .world import World, build_world
 
 
 @pytest.fixture(scope="module")
-async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
-                   module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=module_kubesim.kubeconfig, names=ALL_SERVICES,
-                                # Checks reach a registry that refuses at once (see world.REFUSING_REGISTRY).
-                                env={"updater": OFFLINE_UPDATER_ENV}) as started:
+async def platform(
+    module_nats_url: str, module_database: Database, module_log_dir: Path, module_kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=module_nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=module_kubesim.kubeconfig,
+        names=ALL_SERVICES,
+        # Checks reach a registry that refuses at once (see world.REFUSING_REGISTRY).
+        env={"updater": OFFLINE_UPDATER_ENV},
+    ) as started:
         yield started
 
 

@@ -71,6 +71,7 @@ class Row:
 
 # -- fresh targets -----------------------------------------------------------------------------------------
 
+
 def fresh_record(collection: str) -> Fresh:
     async def make(world: World, _: Role) -> dict[str, str]:
         ids = world.ids
@@ -87,6 +88,7 @@ def fresh_record(collection: str) -> Fresh:
             data = {**data, "deployment": deployment["id"]}
         record = await world.create(collection, **data)
         return {"target": record["id"]}
+
     return make
 
 
@@ -111,13 +113,22 @@ async def fresh_job(world: World, _: Role) -> dict[str, str]:
 # -- the table ---------------------------------------------------------------------------------------------
 
 RECORD_COLLECTIONS = ("projects", "deployments", "rollouts", "autoUpdates", "blueprints")
-ID_KEY = {"projects": "project", "deployments": "deployment", "rollouts": "rollout", "autoUpdates": "autoUpdate",
-          "blueprints": "blueprint"}
+ID_KEY = {
+    "projects": "project",
+    "deployments": "deployment",
+    "rollouts": "rollout",
+    "autoUpdates": "autoUpdate",
+    "blueprints": "blueprint",
+}
 # A change the owner could make to each collection; "intruder-<nonce>" marks it, so a refused one can be
 # looked for.
-PATCHES: dict[str, Json] = {"projects": {"name": "intruder-{nonce}"}, "deployments": {"name": "intruder-{nonce}"},
-                            "rollouts": {"hide": True}, "autoUpdates": {"pattern": "intruder-{nonce}"},
-                            "blueprints": {"name": "intruder-{nonce}"}}
+PATCHES: dict[str, Json] = {
+    "projects": {"name": "intruder-{nonce}"},
+    "deployments": {"name": "intruder-{nonce}"},
+    "rollouts": {"hide": True},
+    "autoUpdates": {"pattern": "intruder-{nonce}"},
+    "blueprints": {"name": "intruder-{nonce}"},
+}
 
 
 def _creations() -> dict[str, Json]:
@@ -144,13 +155,31 @@ def _record_rows() -> list[Row]:
             Row("GET", base, records + "?perPage=500", roles(401, BLIND, SEES, SEES), marker=key),
             Row("GET", base + "/{record_id}", record, PRIVATE, marker=key),
             Row("POST", base, records, roles(401, 400, 200, 200), json=creations[collection]),
-            Row("PATCH", base + "/{record_id}", record, roles(401, 404, 200, 200), json=PATCHES[collection],
-                survives=record),
-            Row("DELETE", base + "/{record_id}", f"{records}/{{target}}", roles(401, 404, 204, 204),
-                fresh=fresh_record(collection), survives=f"{records}/{{target}}"),
+            Row(
+                "PATCH",
+                base + "/{record_id}",
+                record,
+                roles(401, 404, 200, 200),
+                json=PATCHES[collection],
+                survives=record,
+            ),
+            Row(
+                "DELETE",
+                base + "/{record_id}",
+                f"{records}/{{target}}",
+                roles(401, 404, 204, 204),
+                fresh=fresh_record(collection),
+                survives=f"{records}/{{target}}",
+            ),
         ]
-    rows.append(Row("GET", "/api/files/{collection}/{record_id}/{filename}",
-                    "/api/files/projects/{project}/{project_avatar}", roles(401, 404, 200, 200)))
+    rows.append(
+        Row(
+            "GET",
+            "/api/files/{collection}/{record_id}/{filename}",
+            "/api/files/projects/{project}/{project_avatar}",
+            roles(401, 404, 200, 200),
+        )
+    )
     return rows
 
 
@@ -158,24 +187,54 @@ def _users_rows() -> list[Row]:
     rows: list[Row] = []
     for name in ("users", "_pb_users_auth_"):
         records = f"/api/collections/{name}/records"
-        patch = Row("PATCH", records + "/{record_id}", records + "/{user}", roles(401, 404, 200, 200),
-                    json={"name": "intruder-{nonce}"}, survives=records + "/{user}")
+        patch = Row(
+            "PATCH",
+            records + "/{record_id}",
+            records + "/{user}",
+            roles(401, 404, 200, 200),
+            json={"name": "intruder-{nonce}"},
+            survives=records + "/{user}",
+        )
         if name == "_pb_users_auth_":
             # The alias takes an upload instead (multipart, as the SDK sends files). It targets a fresh user,
             # whom the owner plays: replacing the owner's own avatar would break the file rows' probe of it.
-            patch = Row("PATCH", records + "/{record_id}", records + "/{target}", roles(401, 404, 200, 200),
-                        json={"name": "intruder-{nonce}"}, files={"avatar": ("intruder.png", PIXEL, "image/png")},
-                        fresh=fresh_user, acting=frozenset({OWNER}), survives=records + "/{target}")
+            patch = Row(
+                "PATCH",
+                records + "/{record_id}",
+                records + "/{target}",
+                roles(401, 404, 200, 200),
+                json={"name": "intruder-{nonce}"},
+                files={"avatar": ("intruder.png", PIXEL, "image/png")},
+                fresh=fresh_user,
+                acting=frozenset({OWNER}),
+                survives=records + "/{target}",
+            )
         rows += [
             # Sign-up is open to anyone; a token sent with it is ignored.
-            Row("POST", records, records, everyone(200), json={
-                "email": "signup-{nonce}@example.com", "password": "{password}", "passwordConfirm": "{password}"}),
+            Row(
+                "POST",
+                records,
+                records,
+                everyone(200),
+                json={"email": "signup-{nonce}@example.com", "password": "{password}", "passwordConfirm": "{password}"},
+            ),
             Row("GET", records + "/{record_id}", records + "/{user}", PRIVATE, marker="user"),
             patch,
-            Row("DELETE", records + "/{record_id}", records + "/{target}", roles(401, 404, 204, 204),
-                fresh=fresh_user, acting=frozenset({OWNER}), survives=records + "/{target}"),
-            Row("GET", f"/api/files/{name}/{{record_id}}/{{filename}}", f"/api/files/{name}/{{user}}/{{user_avatar}}",
-                roles(401, 404, 200, 200)),
+            Row(
+                "DELETE",
+                records + "/{record_id}",
+                records + "/{target}",
+                roles(401, 404, 204, 204),
+                fresh=fresh_user,
+                acting=frozenset({OWNER}),
+                survives=records + "/{target}",
+            ),
+            Row(
+                "GET",
+                f"/api/files/{name}/{{record_id}}/{{filename}}",
+                f"/api/files/{name}/{{user}}/{{user_avatar}}",
+                roles(401, 404, 200, 200),
+            ),
         ]
     return rows
 
@@ -184,29 +243,80 @@ def _auth_rows() -> list[Row]:
     template = "/api/collections/{collection}/"
     wrong_password = {"identity": "{email}", "password": "not the password"}
     rows = [
-        Row("POST", template + "auth-with-password", "/api/collections/users/auth-with-password", everyone(400),
-            json=wrong_password),
-        Row("POST", template + "auth-with-password", "/api/collections/_superusers/auth-with-password",
-            everyone(400), json=wrong_password),
-        Row("POST", "/api/admins/auth-with-password", "/api/admins/auth-with-password", everyone(400),
-            json=wrong_password),
+        Row(
+            "POST",
+            template + "auth-with-password",
+            "/api/collections/users/auth-with-password",
+            everyone(400),
+            json=wrong_password,
+        ),
+        Row(
+            "POST",
+            template + "auth-with-password",
+            "/api/collections/_superusers/auth-with-password",
+            everyone(400),
+            json=wrong_password,
+        ),
+        Row(
+            "POST",
+            "/api/admins/auth-with-password",
+            "/api/admins/auth-with-password",
+            everyone(400),
+            json=wrong_password,
+        ),
         # A refresh answers the caller's own record; a superuser's token is not one of the users collection's.
-        Row("POST", template + "auth-refresh", "/api/collections/users/auth-refresh", roles(401, BLIND, SEES, 401),
-            marker="user"),
+        Row(
+            "POST",
+            template + "auth-refresh",
+            "/api/collections/users/auth-refresh",
+            roles(401, BLIND, SEES, 401),
+            marker="user",
+        ),
         Row("GET", template + "auth-methods", "/api/collections/users/auth-methods", everyone(200)),
-        Row("POST", template + "auth-with-oauth2", "/api/collections/users/auth-with-oauth2", everyone(400),
-            json={"provider": "github", "code": "x", "codeVerifier": "y", "redirectURL": "http://127.0.0.1/"}),
-        Row("POST", template + "request-password-reset", "/api/collections/users/request-password-reset",
-            everyone(204), json={"email": "{email}"}),
-        Row("POST", template + "confirm-password-reset", "/api/collections/users/confirm-password-reset",
-            everyone(400), json={"token": "forged", "password": "{password}", "passwordConfirm": "{password}"}),
-        Row("POST", template + "request-verification", "/api/collections/users/request-verification",
-            everyone(204), json={"email": "{email}"}),
-        Row("POST", template + "confirm-verification", "/api/collections/users/confirm-verification",
-            everyone(400), json={"token": "forged"}),
+        Row(
+            "POST",
+            template + "auth-with-oauth2",
+            "/api/collections/users/auth-with-oauth2",
+            everyone(400),
+            json={"provider": "github", "code": "x", "codeVerifier": "y", "redirectURL": "http://127.0.0.1/"},
+        ),
+        Row(
+            "POST",
+            template + "request-password-reset",
+            "/api/collections/users/request-password-reset",
+            everyone(204),
+            json={"email": "{email}"},
+        ),
+        Row(
+            "POST",
+            template + "confirm-password-reset",
+            "/api/collections/users/confirm-password-reset",
+            everyone(400),
+            json={"token": "forged", "password": "{password}", "passwordConfirm": "{password}"},
+        ),
+        Row(
+            "POST",
+            template + "request-verification",
+            "/api/collections/users/request-verification",
+            everyone(204),
+            json={"email": "{email}"},
+        ),
+        Row(
+            "POST",
+            template + "confirm-verification",
+            "/api/collections/users/confirm-verification",
+            everyone(400),
+            json={"token": "forged"},
+        ),
         # Revokes the caller's own tokens: a user of its own plays the owner (see fresh_user).
-        Row("POST", template + "auth-logout-all", "/api/collections/users/auth-logout-all",
-            roles(401, 204, 204, 404), fresh=fresh_user, acting=frozenset({OTHER, OWNER})),
+        Row(
+            "POST",
+            template + "auth-logout-all",
+            "/api/collections/users/auth-logout-all",
+            roles(401, 204, 204, 404),
+            fresh=fresh_user,
+            acting=frozenset({OTHER, OWNER}),
+        ),
         Row("GET", "/api/.well-known/jwks.json", "/api/.well-known/jwks.json", everyone(200)),
     ]
     return rows
@@ -219,8 +329,14 @@ def _platform_rows() -> list[Row]:
         # The SSE connection is anonymous as in PocketBase; what it delivers is decided per subscription
         # (test_realtime_topics).
         Row("GET", "/api/realtime", "/api/realtime", everyone(200)),
-        Row("POST", "/api/realtime", "/api/realtime", everyone(204), fresh=fresh_realtime_client,
-            json={"clientId": "{client_id}", "subscriptions": ["projects/*"]}),
+        Row(
+            "POST",
+            "/api/realtime",
+            "/api/realtime",
+            everyone(204),
+            fresh=fresh_realtime_client,
+            json={"clientId": "{client_id}", "subscriptions": ["projects/*"]},
+        ),
         Row("GET", "/api/oauth2-redirect", "/api/oauth2-redirect?code=x", everyone(400)),
         Row("POST", "/api/oauth2-redirect", "/api/oauth2-redirect", everyone(400)),
         Row("GET", "/cluster-info", "/cluster-info", roles(401, 200, 200, 200)),
@@ -230,23 +346,53 @@ def _platform_rows() -> list[Row]:
     ]
     for prefix in ("/pb", ""):
         rows += [
-            Row("GET", f"{prefix}/blueprints/{{blueprint_id}}", f"{prefix}/blueprints/{{blueprint}}", PRIVATE,
-                marker="blueprint"),
+            Row(
+                "GET",
+                f"{prefix}/blueprints/{{blueprint_id}}",
+                f"{prefix}/blueprints/{{blueprint}}",
+                PRIVATE,
+                marker="blueprint",
+            ),
             # The link is the invitation (One-Click): whoever has a blueprint's id may add themselves to it;
             # a superuser is no user to share with (and sees every blueprint anyway).
-            Row("POST", f"{prefix}/blueprints/shared/{{blueprint_id}}", f"{prefix}/blueprints/shared/{{target}}",
-                roles(401, 200, 200, 400), fresh=fresh_record("blueprints")),
+            Row(
+                "POST",
+                f"{prefix}/blueprints/shared/{{blueprint_id}}",
+                f"{prefix}/blueprints/shared/{{target}}",
+                roles(401, 200, 200, 400),
+                fresh=fresh_record("blueprints"),
+            ),
             # Leaving one: another user cannot see the owner's private blueprint (404, never its data); the
             # owner is no subscriber of its own, so nothing changes for it.
-            Row("DELETE", f"{prefix}/blueprints/shared/{{blueprint_id}}", f"{prefix}/blueprints/shared/{{target}}",
-                roles(401, 404, 200, 400), fresh=fresh_record("blueprints")),
-            Row("POST", f"{prefix}/auto-update/{{auto_update_id}}", f"{prefix}/auto-update/{{autoUpdate}}",
-                PRIVATE, marker="autoUpdate"),
-            Row("GET", f"{prefix}/auto-update/{{auto_update_id}}/webhook-secret",
-                f"{prefix}/auto-update/{{autoUpdate}}/webhook-secret", PRIVATE, marker="autoUpdate"),
-            Row("POST", f"{prefix}/auto-update/{{auto_update_id}}/webhook-secret",
-                f"{prefix}/auto-update/{{target}}/webhook-secret", PRIVATE, marker="target",
-                fresh=fresh_record("autoUpdates")),
+            Row(
+                "DELETE",
+                f"{prefix}/blueprints/shared/{{blueprint_id}}",
+                f"{prefix}/blueprints/shared/{{target}}",
+                roles(401, 404, 200, 400),
+                fresh=fresh_record("blueprints"),
+            ),
+            Row(
+                "POST",
+                f"{prefix}/auto-update/{{auto_update_id}}",
+                f"{prefix}/auto-update/{{autoUpdate}}",
+                PRIVATE,
+                marker="autoUpdate",
+            ),
+            Row(
+                "GET",
+                f"{prefix}/auto-update/{{auto_update_id}}/webhook-secret",
+                f"{prefix}/auto-update/{{autoUpdate}}/webhook-secret",
+                PRIVATE,
+                marker="autoUpdate",
+            ),
+            Row(
+                "POST",
+                f"{prefix}/auto-update/{{auto_update_id}}/webhook-secret",
+                f"{prefix}/auto-update/{{target}}/webhook-secret",
+                PRIVATE,
+                marker="target",
+                fresh=fresh_record("autoUpdates"),
+            ),
         ]
     return rows
 
@@ -259,18 +405,46 @@ def _cluster_rows() -> list[Row]:
             template = f"{prefix}/{{project_id}}/{{ref_id}}/{read}"
             rows.append(Row("GET", template, f"{prefix}/{{project}}/{{deployment}}/{read}", private))
         # The id may also be one of the deployment's rollouts'.
-        rows.append(Row("GET", f"/rollouts/{{project_id}}/{{ref_id}}/{read}",
-                        f"/rollouts/{{project}}/{{rollout}}/{read}", private))
+        rows.append(
+            Row(
+                "GET",
+                f"/rollouts/{{project_id}}/{{ref_id}}/{read}",
+                f"/rollouts/{{project}}/{{rollout}}/{read}",
+                private,
+            )
+        )
     for prefix in ("/rollouts", "/pb"):
-        rows.append(Row("GET", f"{prefix}/{{project_id}}/{{pod_name}}/logs", f"{prefix}/{{project}}/{{pod}}/logs",
-                        roles(401, 404, 200, 200), fresh=fresh_pod))
+        rows.append(
+            Row(
+                "GET",
+                f"{prefix}/{{project_id}}/{{pod_name}}/logs",
+                f"{prefix}/{{project}}/{{pod}}/logs",
+                roles(401, 404, 200, 200),
+                fresh=fresh_pod,
+            )
+        )
     rows += [
-        Row("DELETE", "/rollouts/{project_id}/{pod_name}", "/rollouts/{project}/{pod}", roles(401, 404, 200, 200),
-            fresh=fresh_pod),
-        Row("DELETE", "/pb/{project_id}/pod/{pod_name}", "/pb/{project}/pod/{pod}", roles(401, 404, 200, 200),
-            fresh=fresh_pod),
-        Row("DELETE", "/pb/{project_id}/job/{job_name}", "/pb/{project}/job/{job}", roles(401, 404, 200, 200),
-            fresh=fresh_job),
+        Row(
+            "DELETE",
+            "/rollouts/{project_id}/{pod_name}",
+            "/rollouts/{project}/{pod}",
+            roles(401, 404, 200, 200),
+            fresh=fresh_pod,
+        ),
+        Row(
+            "DELETE",
+            "/pb/{project_id}/pod/{pod_name}",
+            "/pb/{project}/pod/{pod}",
+            roles(401, 404, 200, 200),
+            fresh=fresh_pod,
+        ),
+        Row(
+            "DELETE",
+            "/pb/{project_id}/job/{job_name}",
+            "/pb/{project}/job/{job}",
+            roles(401, 404, 200, 200),
+            fresh=fresh_job,
+        ),
     ]
     return rows
 
@@ -285,13 +459,20 @@ WS_REQUESTS: dict[str, Json] = {
 
 
 def _socket_rows() -> list[Row]:
-    return [Row("WS", path, path, roles(401, 403, 200, 200), json=request,
-                fresh=fresh_pod if "{pod}" in str(request) else None)
-            for path, request in WS_REQUESTS.items()]
+    return [
+        Row(
+            "WS",
+            path,
+            path,
+            roles(401, 403, 200, 200),
+            json=request,
+            fresh=fresh_pod if "{pod}" in str(request) else None,
+        )
+        for path, request in WS_REQUESTS.items()
+    ]
 
 
 # Rows that delete pods come last: the ones before them find the owner's pod running without waiting.
-ROWS: list[Row] = [*_record_rows(), *_users_rows(), *_auth_rows(), *_platform_rows(), *_socket_rows(),
-                   *_cluster_rows()]
+ROWS: list[Row] = [*_record_rows(), *_users_rows(), *_auth_rows(), *_platform_rows(), *_socket_rows(), *_cluster_rows()]
 
 __all__ = ["BLIND", "ROWS", "SEES", "WS_REQUESTS", "Row"]

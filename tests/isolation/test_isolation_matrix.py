@@ -171,12 +171,19 @@ async def _intact(world: World, path: str, change: str) -> str | None:
 
 HEARS, DEAF = True, False
 # Every collection's records are private to their owner (the world's blueprint is a private one).
-TOPICS = {**{collection: roles(DEAF, DEAF, HEARS, HEARS) for collection in COLLECTION_IDS},
-          # An OAuth2 redirect reaches the one client that started the flow, whoever else listens.
-          "@oauth2": everyone(DEAF)}
+TOPICS = {
+    **{collection: roles(DEAF, DEAF, HEARS, HEARS) for collection in COLLECTION_IDS},
+    # An OAuth2 redirect reaches the one client that started the flow, whoever else listens.
+    "@oauth2": everyone(DEAF),
+}
 # What the owner changes in each collection ({nonce}: a new value every time).
-CHANGES = {"projects": {"description": "{nonce}"}, "deployments": {"name": "{nonce}"}, "rollouts": {"hide": "{flip}"},
-           "autoUpdates": {"pattern": "^{nonce}$"}, "blueprints": {"description": "{nonce}"}}
+CHANGES = {
+    "projects": {"description": "{nonce}"},
+    "deployments": {"name": "{nonce}"},
+    "rollouts": {"hide": "{flip}"},
+    "autoUpdates": {"pattern": "^{nonce}$"},
+    "blueprints": {"description": "{nonce}"},
+}
 
 
 def test_every_topic_has_a_row() -> None:
@@ -204,19 +211,25 @@ def _of(topics: list[str], collection: str) -> set[str]:
     return {topic for topic in topics if topic.split("/")[0] in (collection, COLLECTION_IDS[collection])}
 
 
-async def test_record_changes_reach_whom_the_matrix_says(world: World,
-                                                         listeners: dict[Role, RealtimeConnection]) -> None:
+async def test_record_changes_reach_whom_the_matrix_says(
+    world: World, listeners: dict[Role, RealtimeConnection]
+) -> None:
     topics = _topics(world)
     for role, connection in listeners.items():
-        subscribed = await world.client(role).post("/api/realtime", json={"clientId": connection.client_id,
-                                                                         "subscriptions": topics})
+        subscribed = await world.client(role).post(
+            "/api/realtime", json={"clientId": connection.client_id, "subscriptions": topics}
+        )
         assert subscribed.status_code == 204, subscribed.text
     for collection, change in CHANGES.items():
         path = f"/api/collections/{collection}/records/{world.ids[ID_KEY[collection]]}"
         hidden = (await world.owner.client.get(path)).json().get("hide")
-        changed = await world.owner.client.patch(path, json={
-            key: (not hidden) if value == "{flip}" else value.format(nonce=secrets.token_hex(4))
-            for key, value in change.items()})
+        changed = await world.owner.client.patch(
+            path,
+            json={
+                key: (not hidden) if value == "{flip}" else value.format(nonce=secrets.token_hex(4))
+                for key, value in change.items()
+            },
+        )
         assert changed.status_code == 200, changed.text
     # The other user's own project, made last: when it has reached them, so would have anything before it.
     sentinel = await world.other.client.post("/api/collections/projects/records", json={"name": "sentinel"})
@@ -224,21 +237,31 @@ async def test_record_changes_reach_whom_the_matrix_says(world: World,
 
     def heard(role: Role, collection: str) -> set[str]:
         record = world.ids[ID_KEY[collection]]
-        return {topic for topic in _of(topics, collection) for message in listeners[role].events(topic)
-                if message["record"]["id"] == record}
+        return {
+            topic
+            for topic in _of(topics, collection)
+            for message in listeners[role].events(topic)
+            if message["record"]["id"] == record
+        }
 
     def everyone_entitled_heard() -> bool:
-        return all(heard(role, collection) == _of(topics, collection) for collection in COLLECTION_IDS
-                   for role in Role if TOPICS[collection][role] is HEARS)
+        return all(
+            heard(role, collection) == _of(topics, collection)
+            for collection in COLLECTION_IDS
+            for role in Role
+            if TOPICS[collection][role] is HEARS
+        )
 
     try:
         await eventually(everyone_entitled_heard, message="the owner and the superuser hear every change")
     except AssertionError:
-        raise AssertionError({(role.value, c): sorted(heard(role, c))
-                              for c in COLLECTION_IDS for role in Role}) from None
-    await eventually(lambda: any(m["record"]["id"] == sentinel.json()["id"]
-                                 for m in listeners[Role.OTHER].events("projects/*")),
-                     message="the other user hears of its own project")
+        raise AssertionError(
+            {(role.value, c): sorted(heard(role, c)) for c in COLLECTION_IDS for role in Role}
+        ) from None
+    await eventually(
+        lambda: any(m["record"]["id"] == sentinel.json()["id"] for m in listeners[Role.OTHER].events("projects/*")),
+        message="the other user hears of its own project",
+    )
     for collection in COLLECTION_IDS:
         for role in Role:
             if TOPICS[collection][role] is DEAF:
@@ -249,14 +272,17 @@ async def test_record_changes_reach_whom_the_matrix_says(world: World,
 
 
 async def test_an_oauth2_redirect_reaches_only_the_client_that_started_it(
-        world: World, listeners: dict[Role, RealtimeConnection]) -> None:
+    world: World, listeners: dict[Role, RealtimeConnection]
+) -> None:
     for role, connection in listeners.items():
-        subscribed = await world.client(role).post("/api/realtime", json={"clientId": connection.client_id,
-                                                                         "subscriptions": ["@oauth2"]})
+        subscribed = await world.client(role).post(
+            "/api/realtime", json={"clientId": connection.client_id, "subscriptions": ["@oauth2"]}
+        )
         assert subscribed.status_code == 204, subscribed.text
     for role, connection in listeners.items():
-        redirect = await world.platform.client.get("/api/oauth2-redirect",
-                                                   params={"state": connection.client_id, "code": role.name})
+        redirect = await world.platform.client.get(
+            "/api/oauth2-redirect", params={"state": connection.client_id, "code": role.name}
+        )
         assert redirect.status_code == 200, redirect.text
     for role, connection in listeners.items():
         await eventually(lambda c=connection: bool(c.events("@oauth2")), message=f"{role} gets its redirect")

@@ -68,10 +68,14 @@ class World:
         project, deployment = self.ids["project"], self.ids["deployment"]
 
         async def running() -> list[str]:
-            response = await self.cluster.get(f"/api/v1/namespaces/{project}/pods",
-                                              params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"})
-            return sorted(p["metadata"]["name"] for p in response.json()["items"]
-                          if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp"))
+            response = await self.cluster.get(
+                f"/api/v1/namespaces/{project}/pods", params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"}
+            )
+            return sorted(
+                p["metadata"]["name"]
+                for p in response.json()["items"]
+                if p["status"].get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+            )
 
         async def any_running() -> bool:
             return bool(await running())
@@ -84,10 +88,20 @@ class World:
         project, deployment = self.ids["project"], self.ids["deployment"]
         name = f"job-{secrets.token_hex(3)}"
         labels = {PROJECT_ID_LABEL: project, DEPLOYMENT_ID_LABEL: deployment}
-        created = await self.cluster.post(f"/apis/batch/v1/namespaces/{project}/jobs", json={
-            "apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name, "labels": labels},
-            "spec": {"template": {"metadata": {"labels": labels}, "spec": {
-                "restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]}}}})
+        created = await self.cluster.post(
+            f"/apis/batch/v1/namespaces/{project}/jobs",
+            json={
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": {"name": name, "labels": labels},
+                "spec": {
+                    "template": {
+                        "metadata": {"labels": labels},
+                        "spec": {"restartPolicy": "Never", "containers": [{"name": "c", "image": "busybox:1.36"}]},
+                    }
+                },
+            },
+        )
         assert created.status_code == 201, created.text
         return name
 
@@ -112,21 +126,27 @@ async def build_world(platform: Platform, cluster: httpx.AsyncClient) -> World:
     ids = world.ids
     ids["user"] = owner.id
     ids["email"] = owner.email
-    avatar = await owner.client.patch(f"/api/collections/users/records/{owner.id}",
-                                      files={"avatar": ("me.png", PIXEL, "image/png")})
+    avatar = await owner.client.patch(
+        f"/api/collections/users/records/{owner.id}", files={"avatar": ("me.png", PIXEL, "image/png")}
+    )
     assert avatar.status_code == 200, avatar.text
     ids["user_avatar"] = avatar.json()["avatar"]
-    with_avatar = await owner.client.post("/api/collections/projects/records", data={"name": "isolated"},
-                                          files={"avatar": ("logo.png", PIXEL, "image/png")})
+    with_avatar = await owner.client.post(
+        "/api/collections/projects/records",
+        data={"name": "isolated"},
+        files={"avatar": ("logo.png", PIXEL, "image/png")},
+    )
     assert with_avatar.status_code == 200, with_avatar.text
     ids["project"] = with_avatar.json()["id"]
     ids["project_avatar"] = with_avatar.json()["avatar"]
     ids["deployment"] = (await world.create("deployments", name="web", project=ids["project"]))["id"]
     ids["spare"] = (await world.create("deployments", name="spare", project=ids["project"]))["id"]
-    ids["rollout"] = (await world.create("rollouts", project=ids["project"], deployment=ids["deployment"],
-                                         manifest=manifest()))["id"]
-    ids["autoUpdate"] = (await world.create("autoUpdates", project=ids["project"], deployment=ids["deployment"],
-                                            interval="5m"))["id"]
+    ids["rollout"] = (
+        await world.create("rollouts", project=ids["project"], deployment=ids["deployment"], manifest=manifest())
+    )["id"]
+    ids["autoUpdate"] = (
+        await world.create("autoUpdates", project=ids["project"], deployment=ids["deployment"], interval="5m")
+    )["id"]
     ids["blueprint"] = (await world.create("blueprints", name="private", manifest=manifest(), private=True))["id"]
     ids["password"] = PASSWORD
     await world.pod()

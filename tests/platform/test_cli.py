@@ -13,8 +13,14 @@ from oneclick_testing.infrastructure import Database
 def oneclick(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run([sys.executable, "-m", "oneclick_cli", *args], env={**os.environ, **(env or {})},
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "oneclick_cli", *args],
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def declared_migrations() -> dict[str, int]:

@@ -18,7 +18,8 @@ async def test_health_reports_every_service_and_names_the_one_that_is_down(servi
     port = free_port()
     *started, _ = await asyncio.gather(
         *(services.start(name) for name in BACKENDS),
-        services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), "ONECLICK_HEALTH_TIMEOUT": "1"}))
+        services.start("edge", env={"ONECLICK_HTTP_PORT": str(port), "ONECLICK_HEALTH_TIMEOUT": "1"}),
+    )
     backends = dict(zip(BACKENDS, started, strict=True))
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
         healthy = await client.get("/api/health")

@@ -46,7 +46,7 @@ def imported(module: str, path: Path, known: Mapping[str, Path]) -> set[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package.split(".")
-                base = base[:len(base) - node.level + 1]
+                base = base[: len(base) - node.level + 1]
                 origin = ".".join([*base, node.module] if node.module else base)
             else:
                 origin = node.module or ""
@@ -92,9 +92,21 @@ def cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
 
 def test_the_walk_finds_every_package() -> None:
     names = {name for name, _ in packages()}
-    assert {"oneclick_core", "oneclick_manifest", "kubesim", "podsecurity", "oneclick_kube", "oneclick_edge",
-            "oneclick_records", "oneclick_k8s_executor", "oneclick_streaming", "oneclick_updater",
-            "oneclick_auth", "oneclick_cli", "oneclick_testing"} <= names
+    assert {
+        "oneclick_core",
+        "oneclick_manifest",
+        "kubesim",
+        "podsecurity",
+        "oneclick_kube",
+        "oneclick_edge",
+        "oneclick_records",
+        "oneclick_k8s_executor",
+        "oneclick_streaming",
+        "oneclick_updater",
+        "oneclick_auth",
+        "oneclick_cli",
+        "oneclick_testing",
+    } <= names
 
 
 def test_a_cycle_is_found_where_there_is_one() -> None:

@@ -1,4 +1,5 @@
-"""`make lint` as part of `make test`: ruff over the repository and mypy over libs and services stay clean, and so
+"""`make lint` as part of `make test`: ruff (lint and format) over the repository and mypy over libs and services stay
+clean, and so
 do svelte-check, ESLint and Prettier over the web UI (skipped, saying why, without npm or frontend/node_modules),
 so CI refuses what a reviewer would."""
 
@@ -22,6 +23,11 @@ def _run(*command: str) -> subprocess.CompletedProcess[str]:
 def test_ruff_finds_nothing() -> None:
     run = _run(str(BIN / "ruff"), "check", "--no-cache", ".")
     assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
+
+
+def test_python_is_formatted_by_ruff() -> None:
+    run = _run(str(BIN / "ruff"), "format", "--check", "--no-cache", ".")
+    assert run.returncode == 0, "run `make format`:\n" + run.stdout[-5000:] + run.stderr[-2000:]
 
 
 def test_mypy_finds_nothing_in_libs_and_services(tmp_path: Path) -> None:

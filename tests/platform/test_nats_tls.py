@@ -39,16 +39,31 @@ class Authority:
         subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
         now = datetime.datetime.now(datetime.UTC)
         self._subject = subject
-        self._cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-                      .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                      .not_valid_before(now - datetime.timedelta(minutes=5))
-                      .not_valid_after(now + datetime.timedelta(days=1))
-                      .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                      .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                                   content_commitment=False, key_encipherment=False,
-                                                   data_encipherment=False, key_agreement=False,
-                                                   encipher_only=False, decipher_only=False), critical=True)
-                      .sign(self._key, hashes.SHA256()))
+        self._cert = (
+            x509.CertificateBuilder()
+            .subject_name(subject)
+            .issuer_name(subject)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(
+                x509.KeyUsage(
+                    digital_signature=True,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    encipher_only=False,
+                    decipher_only=False,
+                ),
+                critical=True,
+            )
+            .sign(self._key, hashes.SHA256())
+        )
         self.cert = directory / f"{name}-ca.pem"
         self.cert.write_bytes(self._cert.public_bytes(serialization.Encoding.PEM))
 
@@ -56,21 +71,31 @@ class Authority:
         key = ec.generate_private_key(ec.SECP256R1())
         now = datetime.datetime.now(datetime.UTC)
         usage = ExtendedKeyUsageOID.SERVER_AUTH if server else ExtendedKeyUsageOID.CLIENT_AUTH
-        builder = (x509.CertificateBuilder()
-                   .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
-                   .issuer_name(self._subject).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number())
-                   .not_valid_before(now - datetime.timedelta(minutes=5))
-                   .not_valid_after(now + datetime.timedelta(days=1))
-                   .add_extension(x509.ExtendedKeyUsage([usage]), critical=False))
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .issuer_name(self._subject)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        )
         if server:
-            builder = builder.add_extension(x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
         cert = builder.sign(self._key, hashes.SHA256())
         issued = Issued(self._directory / f"{self._name}-{name}.pem", self._directory / f"{self._name}-{name}.key")
         issued.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-        issued.key.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                                 serialization.NoEncryption()))
+        issued.key.write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+        )
         return issued
 
 
@@ -93,9 +118,14 @@ def tls_nats(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TlsNats]:
         f'listen: "127.0.0.1:{port}"\n'
         f'jetstream {{ store_dir: "{directory / "store"}" }}\n'
         f'tls {{\n  cert_file: "{server.cert}"\n  key_file: "{server.key}"\n  ca_file: "{authority.cert}"\n'
-        "  verify: true\n  timeout: 2\n}\n")
-    process = subprocess.Popen([str(venv_binary("nats-server")), "-c", str(config)], stdin=subprocess.DEVNULL,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        "  verify: true\n  timeout: 2\n}\n"
+    )
+    process = subprocess.Popen(
+        [str(venv_binary("nats-server")), "-c", str(config)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_for_port("127.0.0.1", port, 20, process)
         yield TlsNats(f"tls://127.0.0.1:{port}", authority, client)
@@ -108,8 +138,7 @@ def _settings(url: str, **files: Path) -> CoreSettings:
 
 
 async def test_a_client_certificate_from_settings_passes_mutual_tls(tls_nats: TlsNats) -> None:
-    settings = _settings(tls_nats.url, ca=tls_nats.authority.cert, cert=tls_nats.client.cert,
-                         key=tls_nats.client.key)
+    settings = _settings(tls_nats.url, ca=tls_nats.authority.cert, cert=tls_nats.client.cert, key=tls_nats.client.key)
     nc = await connect(settings, "tls-test", attempts=1)
     try:
         sub = await nc.subscribe("tls.echo")
@@ -142,8 +171,9 @@ async def test_without_a_client_certificate_the_server_refuses(tls_nats: TlsNats
 
 async def test_a_server_signed_by_another_ca_is_not_trusted(tls_nats: TlsNats, tmp_path: Path) -> None:
     stranger = Authority(tmp_path, "stranger")
-    errors = await _refused(_settings(tls_nats.url, ca=stranger.cert, cert=tls_nats.client.cert,
-                                      key=tls_nats.client.key))
+    errors = await _refused(
+        _settings(tls_nats.url, ca=stranger.cert, cert=tls_nats.client.cert, key=tls_nats.client.key)
+    )
     assert any(isinstance(error, ssl.SSLCertVerificationError) for error in errors), errors
 
 

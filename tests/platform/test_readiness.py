@@ -40,13 +40,16 @@ class Readiness:
         async def reached() -> bool:
             await self.probe()
             return self.status == status and all(
-                str(self.checks.get(name, "")).startswith(value) for name, value in checks.items())
+                str(self.checks.get(name, "")).startswith(value) for name, value in checks.items()
+            )
 
         try:
             await eventually(reached, timeout=60, interval=0.2)
         except AssertionError:
-            raise AssertionError(f"/readyz never answered {status} with {checks}; last {self.status} "
-                                 f"{self.checks}\n{self.service.log_tail()}") from None
+            raise AssertionError(
+                f"/readyz never answered {status} with {checks}; last {self.status} "
+                f"{self.checks}\n{self.service.log_tail()}"
+            ) from None
 
 
 @pytest.fixture
@@ -56,7 +59,8 @@ async def records(services: ServiceGroup) -> ServiceProcess:
 
 
 async def test_readyz_is_503_without_postgresql_and_200_when_it_is_back(
-        records: ServiceProcess, postgres_server: EmbeddedPostgres) -> None:
+    records: ServiceProcess, postgres_server: EmbeddedPostgres
+) -> None:
     readiness = Readiness(records)
     await readiness.until(200, database="ok", nats="ok", started="ok")
 
@@ -73,7 +77,8 @@ async def test_readyz_is_503_without_postgresql_and_200_when_it_is_back(
 
 
 async def test_readyz_is_503_without_nats_and_200_when_it_is_back(
-        records: ServiceProcess, nats_server: EmbeddedNats) -> None:
+    records: ServiceProcess, nats_server: EmbeddedNats
+) -> None:
     readiness = Readiness(records)
     await readiness.until(200, database="ok", nats="ok", started="ok")
 

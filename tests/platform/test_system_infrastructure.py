@@ -47,8 +47,9 @@ async def test_a_service_runs_on_the_system_nats_and_postgresql(log_dir: object)
     name = f"oneclick_system_{secrets.token_hex(4)}"
     await admin.execute(f'CREATE DATABASE "{name}"')
     assert isinstance(log_dir, Path)
-    group = ServiceGroup({"ONECLICK_NATS_URL": SYSTEM_NATS,
-                          "ONECLICK_DATABASE_URL": with_database(SYSTEM_POSTGRES, name)}, log_dir)
+    group = ServiceGroup(
+        {"ONECLICK_NATS_URL": SYSTEM_NATS, "ONECLICK_DATABASE_URL": with_database(SYSTEM_POSTGRES, name)}, log_dir
+    )
     try:
         records = await group.start("records")
         nc = await nats.connect(SYSTEM_NATS)

@@ -14,7 +14,9 @@ async def deployment(user: User, name: str = "web") -> tuple[dict[str, Any], dic
     return project, created
 
 
-async def rollout(user: User, project: dict[str, Any], deployment: dict[str, Any], tag: str = "1.25",
-                  **spec: Any) -> dict[str, Any]:
-    return await create(user, "rollouts", project=project["id"], deployment=deployment["id"],
-                        manifest=rollout_manifest(tag, **spec))
+async def rollout(
+    user: User, project: dict[str, Any], deployment: dict[str, Any], tag: str = "1.25", **spec: Any
+) -> dict[str, Any]:
+    return await create(
+        user, "rollouts", project=project["id"], deployment=deployment["id"], manifest=rollout_manifest(tag, **spec)
+    )

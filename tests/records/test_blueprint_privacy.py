@@ -48,8 +48,9 @@ async def test_a_new_blueprint_is_shared_with_no_one(platform: Platform) -> None
         assert refused.status_code == 400, (data, refused.text)
         assert refused.json()["data"]["users"]["code"] == JOIN_BY_LINK
     # The same through a form, as the SDK sends records with files.
-    form = await alice.client.post(LIST, data={"name": "unsolicited", "manifest": orjson.dumps(manifest).decode(),
-                                               "users": bob.id})
+    form = await alice.client.post(
+        LIST, data={"name": "unsolicited", "manifest": orjson.dumps(manifest).decode(), "users": bob.id}
+    )
     assert form.status_code == 400, form.text
     assert form.json()["data"]["users"]["code"] == JOIN_BY_LINK
     assert await items(bob, filter="name = 'unsolicited'") == []
@@ -67,8 +68,12 @@ async def test_the_owner_only_removes_and_a_subscriber_only_leaves(platform: Pla
     alice, bob, carol, dave = [await platform.new_user(n) for n in ("alice", "bob", "carol", "dave")]
     private = await shared(alice, bob, carol, private=True)
     path = f"{LIST}/{private['id']}"
-    for change in ({"users+": dave.id}, {"+users": dave.id}, {"users": [bob.id, carol.id, dave.id]},
-                   {"users": [dave.id]}):
+    for change in (
+        {"users+": dave.id},
+        {"+users": dave.id},
+        {"users": [bob.id, carol.id, dave.id]},
+        {"users": [dave.id]},
+    ):
         refused = await alice.client.patch(path, json=change)
         assert refused.status_code == 400, (change, refused.text)
         assert refused.json()["data"]["users"]["code"] == JOIN_BY_LINK
@@ -91,8 +96,9 @@ async def test_the_owner_only_removes_and_a_subscriber_only_leaves(platform: Pla
     assert (await carol.client.delete(f"/pb/blueprints/shared/{private['id']}")).status_code == 404
     assert (await dave.client.delete(f"/pb/blueprints/shared/{private['id']}")).status_code == 404
     assert (await platform.client.delete(f"/pb/blueprints/shared/{private['id']}")).status_code == 401
-    assert (await (await platform.superuser()).client.delete(
-        f"/pb/blueprints/shared/{private['id']}")).status_code == 400
+    assert (
+        await (await platform.superuser()).client.delete(f"/pb/blueprints/shared/{private['id']}")
+    ).status_code == 400
     assert (await alice.client.delete(f"/pb/blueprints/shared/{private['id']}")).json()["users"] == []
 
     # A public blueprint stays in view after leaving it: leaving again changes nothing.
@@ -139,11 +145,15 @@ async def test_no_one_but_the_owner_sees_the_subscribers(platform: Platform) -> 
     # Through a deployment made from it: expand and filters through `blueprint` reach the same.
     project = await create(dave, "projects", name="from-community")
     deployment = await create(dave, "deployments", name="web", project=project["id"], blueprint=public["id"])
-    seen = (await dave.client.get(f"/api/collections/deployments/records/{deployment['id']}",
-                                  params={"expand": "blueprint"})).json()
+    seen = (
+        await dave.client.get(
+            f"/api/collections/deployments/records/{deployment['id']}", params={"expand": "blueprint"}
+        )
+    ).json()
     assert seen["expand"]["blueprint"]["users"] == []
-    listed = await items(dave, "deployments", filter=f"id = '{deployment['id']}'", expand="blueprint",
-                         fields="expand.blueprint.users")
+    listed = await items(
+        dave, "deployments", filter=f"id = '{deployment['id']}'", expand="blueprint", fields="expand.blueprint.users"
+    )
     assert listed == [{"expand": {"blueprint": {"users": []}}}]
     for text in (f"blueprint.users ?= '{bob.id}'", f"blueprint.users.id ?= '{bob.id}'", "blueprint.users:length > 0"):
         assert await items(dave, "deployments", filter=text) == [], text
@@ -151,8 +161,9 @@ async def test_no_one_but_the_owner_sees_the_subscribers(platform: Platform) -> 
     own_project = await create(alice, "projects", name="own")
     own = await create(alice, "deployments", name="web", project=own_project["id"], blueprint=public["id"])
     assert [d["id"] for d in await items(alice, "deployments", filter=f"blueprint.users ?= '{bob.id}'")] == [own["id"]]
-    assert (await alice.client.get(f"/api/collections/deployments/records/{own['id']}", params={
-        "expand": "blueprint"})).json()["expand"]["blueprint"]["users"] == [bob.id, carol.id]
+    assert (
+        await alice.client.get(f"/api/collections/deployments/records/{own['id']}", params={"expand": "blueprint"})
+    ).json()["expand"]["blueprint"]["users"] == [bob.id, carol.id]
 
 
 async def test_expand_and_filter_through_users_show_oneself_only(platform: Platform) -> None:
@@ -160,8 +171,10 @@ async def test_expand_and_filter_through_users_show_oneself_only(platform: Platf
     private = await shared(alice, bob, carol, private=True)
     root = await platform.superuser()
     # Users' details come from the read-model fed by auth's events: wait until both arrived.
-    await eventually(lambda: _equals(expanded_users(root, private["id"]), [bob.id, carol.id]),
-                     message="a superuser's expand=users never listed both users")
+    await eventually(
+        lambda: _equals(expanded_users(root, private["id"]), [bob.id, carol.id]),
+        message="a superuser's expand=users never listed both users",
+    )
     [item] = await items(root, filter=f"id = '{private['id']}'", expand="users")
     assert [u["name"] for u in item["expand"]["users"]] == ["bob", "carol"]  # in the relation's order
 
@@ -200,8 +213,9 @@ async def test_realtime_messages_show_the_subscribers_to_the_owner_only(platform
     streams = {user.id: await RealtimeConnection.open(platform.client) for user in (alice, bob)}
     try:
         for user in (alice, bob):
-            subscribed = await user.client.post("/api/realtime", json={
-                "clientId": streams[user.id].client_id, "subscriptions": [topic, projected]})
+            subscribed = await user.client.post(
+                "/api/realtime", json={"clientId": streams[user.id].client_id, "subscriptions": [topic, projected]}
+            )
             assert subscribed.status_code == 204, subscribed.text
 
         # An update (dave leaves) is read again for each recipient; a deletion comes from the event itself,
@@ -221,7 +235,8 @@ async def test_realtime_messages_show_the_subscribers_to_the_owner_only(platform
         assert owners[(topic, "delete")]["users"] == [bob.id, carol.id]
         assert owners[(projected, "delete")] == {"id": public["id"], "users": [bob.id, carol.id]}
         assert [m["record"] for m in streams[bob.id].events(projected) if m["action"] == "delete"] == [
-            {"id": public["id"], "users": [bob.id]}]
+            {"id": public["id"], "users": [bob.id]}
+        ]
     finally:
         for stream in streams.values():
             await stream.close()

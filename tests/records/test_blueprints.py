@@ -8,8 +8,11 @@ from oneclick_testing.records import create, rollout_manifest
 
 async def test_community_blueprints_are_seeded_and_visible_to_everyone(platform: Platform) -> None:
     alice = await platform.new_user("alice")
-    listed = (await alice.client.get("/api/collections/blueprints/records",
-                                     params={"filter": "private = false", "sort": "name"})).json()
+    listed = (
+        await alice.client.get(
+            "/api/collections/blueprints/records", params={"filter": "private = false", "sort": "name"}
+        )
+    ).json()
     names = [b["name"] for b in listed["items"]]
     assert {"nginx", "Node-RED", "PocketBase"} <= set(names)
     nginx = next(b for b in listed["items"] if b["name"] == "nginx")

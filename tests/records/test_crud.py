@@ -25,8 +25,9 @@ async def test_create_view_update_delete_a_project(platform: Platform) -> None:
     viewed = (await alice.client.get(f"/api/collections/projects/records/{created['id']}")).json()
     assert viewed == created
 
-    patched = await alice.client.patch(f"/api/collections/projects/records/{created['id']}",
-                                       json={"description": "Still our shop"})
+    patched = await alice.client.patch(
+        f"/api/collections/projects/records/{created['id']}", json={"description": "Still our shop"}
+    )
     assert patched.status_code == 200, patched.text
     assert patched.json()["description"] == "Still our shop"
     assert patched.json()["name"] == "shop"
@@ -41,13 +42,18 @@ async def test_create_view_update_delete_a_project(platform: Platform) -> None:
 
 async def test_a_replaced_or_cleared_avatar_leaves_no_bytes_behind(platform: Platform) -> None:
     alice = await platform.new_user("alice")
-    made = await alice.client.post("/api/collections/projects/records", data={"name": "logo"},
-                                   files={"avatar": ("one.png", b"\x89PNG first", "image/png")})
+    made = await alice.client.post(
+        "/api/collections/projects/records",
+        data={"name": "logo"},
+        files={"avatar": ("one.png", b"\x89PNG first", "image/png")},
+    )
     assert made.status_code == 200, made.text
     record = made.json()
     first = record["avatar"]
-    replaced = await alice.client.patch(f"/api/collections/projects/records/{record['id']}",
-                                        files={"avatar": ("two.png", b"\x89PNG second", "image/png")})
+    replaced = await alice.client.patch(
+        f"/api/collections/projects/records/{record['id']}",
+        files={"avatar": ("two.png", b"\x89PNG second", "image/png")},
+    )
     assert replaced.status_code == 200, replaced.text
     second = replaced.json()["avatar"]
     cleared = await alice.client.patch(f"/api/collections/projects/records/{record['id']}", json={"avatar": ""})
@@ -94,25 +100,28 @@ async def test_list_paging_sorting_filtering_and_fields(platform: Platform) -> N
     alice = await platform.new_user("alice")
     for name in ("b-shop", "a-blog", "c-api", "d-docs", "e-wiki"):
         await project(alice, name, tags="prod" if name in ("b-shop", "c-api") else "dev")
-    first = (await alice.client.get("/api/collections/projects/records",
-                                    params={"perPage": 2, "sort": "name"})).json()
+    first = (await alice.client.get("/api/collections/projects/records", params={"perPage": 2, "sort": "name"})).json()
     assert (first["page"], first["perPage"], first["totalItems"], first["totalPages"]) == (1, 2, 5, 3)
     assert [p["name"] for p in first["items"]] == ["a-blog", "b-shop"]
-    third = (await alice.client.get("/api/collections/projects/records",
-                                    params={"perPage": 2, "page": 3, "sort": "-name"})).json()
+    third = (
+        await alice.client.get("/api/collections/projects/records", params={"perPage": 2, "page": 3, "sort": "-name"})
+    ).json()
     assert [p["name"] for p in third["items"]] == ["a-blog"]
 
-    prod = (await alice.client.get("/api/collections/projects/records",
-                                   params={"filter": "tags = 'prod' && name ~ 'shop'"})).json()
+    prod = (
+        await alice.client.get("/api/collections/projects/records", params={"filter": "tags = 'prod' && name ~ 'shop'"})
+    ).json()
     assert [p["name"] for p in prod["items"]] == ["b-shop"]
 
-    skipped = (await alice.client.get("/api/collections/projects/records",
-                                      params={"skipTotal": "1", "sort": "-created,name"})).json()
+    skipped = (
+        await alice.client.get("/api/collections/projects/records", params={"skipTotal": "1", "sort": "-created,name"})
+    ).json()
     assert (skipped["totalItems"], skipped["totalPages"]) == (-1, -1)
     assert [p["name"] for p in skipped["items"]] == ["e-wiki", "d-docs", "c-api", "a-blog", "b-shop"]
 
-    picked = (await alice.client.get("/api/collections/projects/records",
-                                     params={"fields": "id,name", "perPage": 1})).json()
+    picked = (
+        await alice.client.get("/api/collections/projects/records", params={"fields": "id,name", "perPage": 1})
+    ).json()
     assert set(picked["items"][0]) == {"id", "name"}
 
 
@@ -134,18 +143,24 @@ async def test_unknown_collection_is_404(platform: Platform) -> None:
 async def test_deployment_relations_and_expand(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     shop = await project(alice, "shop")
-    created = await alice.client.post("/api/collections/deployments/records",
-                                      params={"expand": "project,blueprint"},
-                                      json={"name": "web", "project": shop["id"], "blueprint": "bpnginx00000000"})
+    created = await alice.client.post(
+        "/api/collections/deployments/records",
+        params={"expand": "project,blueprint"},
+        json={"name": "web", "project": shop["id"], "blueprint": "bpnginx00000000"},
+    )
     assert created.status_code == 200, created.text
     deployment = created.json()
     assert deployment["expand"]["project"]["name"] == "shop"
     assert deployment["expand"]["blueprint"]["name"] == "nginx"
-    listed = (await alice.client.get("/api/collections/deployments/records",
-                                     params={"expand": "project", "filter": "project.name = 'shop'",
-                                             "fields": "id,expand.project.name"})).json()
+    listed = (
+        await alice.client.get(
+            "/api/collections/deployments/records",
+            params={"expand": "project", "filter": "project.name = 'shop'", "fields": "id,expand.project.name"},
+        )
+    ).json()
     assert listed["items"] == [{"id": deployment["id"], "expand": {"project": {"name": "shop"}}}]
-    missing = await alice.client.post("/api/collections/deployments/records",
-                                      json={"name": "web", "project": "zzzzzzzzzzzzzzz"})
+    missing = await alice.client.post(
+        "/api/collections/deployments/records", json={"name": "web", "project": "zzzzzzzzzzzzzzz"}
+    )
     assert missing.status_code == 400
     assert missing.json()["data"]["project"]["code"] == "validation_missing_rel_records"

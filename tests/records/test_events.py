@@ -20,12 +20,14 @@ async def test_changes_are_published_with_audience_and_redacted_secrets(platform
     secret_manifest = rollout_manifest(secrets=[{"name": "DB_PASSWORD", "value": "hunter2-very-secret"}])
     secret_manifest["spec"]["image"].update(username="bot", password="registry-pass-123")
     first = await create(alice, "rollouts", project=project["id"], deployment=web["id"], manifest=secret_manifest)
-    second = await create(alice, "rollouts", project=project["id"], deployment=web["id"],
-                          manifest=rollout_manifest("2"))
+    second = await create(
+        alice, "rollouts", project=project["id"], deployment=web["id"], manifest=rollout_manifest("2")
+    )
     await alice.client.patch(f"/api/collections/rollouts/records/{second['id']}", json={"hide": True})
 
     nc = await nats.connect(nats_url)
     try:
+
         def mine(envelope: object) -> bool:
             return getattr(envelope, "data", {}).get("audience", {}).get("owner") == alice.id
 

@@ -38,19 +38,24 @@ async def test_another_user_gets_nothing(platform: Platform) -> None:
         assert (await bob.client.delete(f"/api/collections/{collection}/records/{record['id']}")).status_code == 404
 
     # A record of one's own cannot point at someone else's.
-    attached = await bob.client.post("/api/collections/deployments/records",
-                                     json={"name": "mine", "project": project["id"]})
+    attached = await bob.client.post(
+        "/api/collections/deployments/records", json={"name": "mine", "project": project["id"]}
+    )
     assert attached.status_code == 400
     assert attached.json()["data"]["project"]["code"] == "validation_missing_rel_records"
     mine = await create(bob, "projects", name="mine")
     own = await create(bob, "deployments", name="mine", project=mine["id"])
-    sneaky = await bob.client.post("/api/collections/rollouts/records", json={
-        "project": mine["id"], "deployment": web["id"], "manifest": run["manifest"]})
+    sneaky = await bob.client.post(
+        "/api/collections/rollouts/records",
+        json={"project": mine["id"], "deployment": web["id"], "manifest": run["manifest"]},
+    )
     assert sneaky.status_code == 400
+
     # Expand shows one's own records; users come from a read-model fed by auth's events, so wait for it.
     async def expanded() -> dict[str, Any]:
-        body: dict[str, Any] = (await bob.client.get(f"/api/collections/deployments/records/{own['id']}",
-                                                     params={"expand": "project,user"})).json()
+        body: dict[str, Any] = (
+            await bob.client.get(f"/api/collections/deployments/records/{own['id']}", params={"expand": "project,user"})
+        ).json()
         return body
 
     await eventually(lambda: _has_user(expanded()), message="bob never reached the users read-model")
@@ -60,8 +65,9 @@ async def test_another_user_gets_nothing(platform: Platform) -> None:
     assert expansion["user"]["email"] == bob.email
 
     # Alice's records are untouched.
-    assert (await alice.client.get(f"/api/collections/projects/records/{project['id']}")).json()["name"] == \
-        "secret-project"
+    assert (await alice.client.get(f"/api/collections/projects/records/{project['id']}")).json()[
+        "name"
+    ] == "secret-project"
 
 
 async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: Platform) -> None:
@@ -69,8 +75,9 @@ async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: 
     and expand through that relation must then read nothing of it (PocketBase applies the related
     collection's view rule to every relation it follows)."""
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
-    private = await create(alice, "blueprints", name="alice-internal", private=True,
-                           manifest=rollout_manifest("9.9-secret"))
+    private = await create(
+        alice, "blueprints", name="alice-internal", private=True, manifest=rollout_manifest("9.9-secret")
+    )
     assert (await bob.client.post(f"/pb/blueprints/shared/{private['id']}")).status_code == 200
     project = await create(bob, "projects", name="bobs")
     mine = await create(bob, "deployments", name="from-shared", project=project["id"], blueprint=private["id"])
@@ -89,8 +96,7 @@ async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: 
     assert await bobs({"filter": "blueprint.name != ''"}) == [mine["id"]]
     assert await bobs({"sort": "-blueprint.name,name"}) == [mine["id"], other["id"]]
 
-    unshared = await alice.client.patch(f"/api/collections/blueprints/records/{private['id']}",
-                                        json={"users-": bob.id})
+    unshared = await alice.client.patch(f"/api/collections/blueprints/records/{private['id']}", json={"users-": bob.id})
     assert unshared.json()["users"] == []
     # Now the relation still holds the id (his own field) but nothing behind it.
     assert await bobs({"filter": f"blueprint = '{private['id']}'"}) == [mine["id"]]
@@ -101,8 +107,9 @@ async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: 
     # Sorting by the hidden name orders it as if empty: it no longer tells "alice-internal" from nothing.
     assert await bobs({"sort": "blueprint.name,-name"}) == [other["id"], mine["id"]]
     assert await bobs({"sort": "-blueprint.name,-name"}) == [other["id"], mine["id"]]
-    viewed = (await bob.client.get(f"/api/collections/deployments/records/{mine['id']}",
-                                   params={"expand": "blueprint"})).json()
+    viewed = (
+        await bob.client.get(f"/api/collections/deployments/records/{mine['id']}", params={"expand": "blueprint"})
+    ).json()
     assert viewed["blueprint"] == private["id"]
     assert "blueprint" not in viewed.get("expand", {})
     assert "9.9-secret" not in str(viewed)
@@ -110,8 +117,11 @@ async def test_relation_paths_read_nothing_of_a_record_the_rule_hides(platform: 
 
 async def test_files_are_served_to_the_owner_only(platform: Platform) -> None:
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
-    created = await alice.client.post("/api/collections/projects/records", data={"name": "with avatar"},
-                                      files={"avatar": ("Logo.PNG", PIXEL, "image/png")})
+    created = await alice.client.post(
+        "/api/collections/projects/records",
+        data={"name": "with avatar"},
+        files={"avatar": ("Logo.PNG", PIXEL, "image/png")},
+    )
     assert created.status_code == 200, created.text
     project = created.json()
     name = project["avatar"]
@@ -127,13 +137,17 @@ async def test_files_are_served_to_the_owner_only(platform: Platform) -> None:
     assert (await bob.client.get(path)).status_code == 404
     assert (await platform.client.get(path)).status_code == 401
 
-    not_an_image = await alice.client.post("/api/collections/projects/records", data={"name": "x"},
-                                           files={"avatar": ("evil.html", b"<script>", "text/html")})
+    not_an_image = await alice.client.post(
+        "/api/collections/projects/records",
+        data={"name": "x"},
+        files={"avatar": ("evil.html", b"<script>", "text/html")},
+    )
     assert not_an_image.status_code == 400
     assert not_an_image.json()["data"]["avatar"]["code"] == "validation_invalid_mime_type"
 
-    replaced = await alice.client.patch(f"/api/collections/projects/records/{project['id']}",
-                                        files={"avatar": ("new.png", PIXEL, "image/png")})
+    replaced = await alice.client.patch(
+        f"/api/collections/projects/records/{project['id']}", files={"avatar": ("new.png", PIXEL, "image/png")}
+    )
     assert replaced.json()["avatar"] != name
     assert (await alice.client.get(path)).status_code == 404  # the old file is gone with its name
 
@@ -144,19 +158,26 @@ async def test_superuser_sees_everything(platform: Platform) -> None:
     root = await platform.superuser()
     found = await root.client.get(f"/api/collections/projects/records/{project['id']}")
     assert found.status_code == 200
-    listed = (await root.client.get("/api/collections/projects/records",
-                                    params={"filter": f"user = '{alice.id}'"})).json()
+    listed = (
+        await root.client.get("/api/collections/projects/records", params={"filter": f"user = '{alice.id}'"})
+    ).json()
     assert [p["id"] for p in listed["items"]] == [project["id"]]
 
 
 async def test_a_large_avatar_travels_through_the_bus(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     big = PIXEL + b"\0" * (3 * 1024 * 1024)  # 3 MB: above NATS's 1 MB default message size
-    created = await alice.client.post("/api/collections/projects/records", data={"name": "big avatar"},
-                                      files={"avatar": ("big.png", big, "image/png")})
+    created = await alice.client.post(
+        "/api/collections/projects/records",
+        data={"name": "big avatar"},
+        files={"avatar": ("big.png", big, "image/png")},
+    )
     assert created.status_code == 200, created.text
     served = await alice.client.get(f"/api/files/projects/{created.json()['id']}/{created.json()['avatar']}")
     assert served.content == big
-    too_big = await alice.client.post("/api/collections/projects/records", data={"name": "too big"},
-                                      files={"avatar": ("huge.png", PIXEL + b"\0" * (6 * 1024 * 1024), "image/png")})
+    too_big = await alice.client.post(
+        "/api/collections/projects/records",
+        data={"name": "too big"},
+        files={"avatar": ("huge.png", PIXEL + b"\0" * (6 * 1024 * 1024), "image/png")},
+    )
     assert too_big.status_code == 413

@@ -40,8 +40,9 @@ async def test_nested_expand_through_two_relations(platform: Platform) -> None:
     assert set(item["expand"]) == {"deployment"}
 
     # The same through a single-record view, together with a sibling relation.
-    viewed = await alice.client.get(f"{LIST.format('rollouts')}/{first['id']}",
-                                    params={"expand": "project,deployment.project"})
+    viewed = await alice.client.get(
+        f"{LIST.format('rollouts')}/{first['id']}", params={"expand": "project,deployment.project"}
+    )
     assert viewed.status_code == 200, viewed.text
     assert viewed.json()["expand"]["project"]["name"] == "nested-project"
     assert viewed.json()["expand"]["deployment"]["expand"]["project"]["id"] == project["id"]
@@ -65,8 +66,10 @@ async def test_relation_array_expand_lists_every_user_in_order(platform: Platfor
     # Only a superuser sees other users through a relation (tests/records/test_blueprint_privacy.py).
     root = await platform.superuser()
     # Users' details come from the read-model fed by auth's events: wait until both arrived.
-    await eventually(lambda: _equals(_users_expanded(root, private["id"]), [carol.id, bob.id]),
-                     message="expand=users never listed both users")
+    await eventually(
+        lambda: _equals(_users_expanded(root, private["id"]), [carol.id, bob.id]),
+        message="expand=users never listed both users",
+    )
     body = await listed(root, "blueprints", filter=f"id = '{private['id']}'", expand="users")
     [item] = body["items"]
     users = item["expand"]["users"]
@@ -102,19 +105,29 @@ async def test_fields_star_and_expand_paths(platform: Platform) -> None:
     star = (await listed(alice, "deployments", filter=f"id = '{web['id']}'", fields="*"))["items"][0]
     assert star == full
 
-    picked = (await listed(alice, "deployments", filter=f"id = '{web['id']}'", expand="project",
-                           fields="*,expand.project.name"))["items"][0]
+    picked = (
+        await listed(
+            alice, "deployments", filter=f"id = '{web['id']}'", expand="project", fields="*,expand.project.name"
+        )
+    )["items"][0]
     assert {k: v for k, v in picked.items() if k != "expand"} == full
     assert picked["expand"] == {"project": {"name": "fields-project"}}
 
-    only_nested = (await listed(alice, "rollouts", expand="deployment.project",
-                                fields="id,expand.deployment.expand.project.name"))
+    only_nested = await listed(
+        alice, "rollouts", expand="deployment.project", fields="id,expand.deployment.expand.project.name"
+    )
     assert only_nested["items"] == []  # no rollouts yet: the projection does not invent items
     created = await rollout(alice, project, web)
-    only_nested = await listed(alice, "rollouts", filter=f"deployment = '{web['id']}'", expand="deployment.project",
-                               fields="id,expand.deployment.expand.project.name")
-    assert only_nested["items"] == [{"id": created["id"],
-                                     "expand": {"deployment": {"expand": {"project": {"name": "fields-project"}}}}}]
+    only_nested = await listed(
+        alice,
+        "rollouts",
+        filter=f"deployment = '{web['id']}'",
+        expand="deployment.project",
+        fields="id,expand.deployment.expand.project.name",
+    )
+    assert only_nested["items"] == [
+        {"id": created["id"], "expand": {"deployment": {"expand": {"project": {"name": "fields-project"}}}}}
+    ]
 
 
 async def test_default_page_size_is_30(platform: Platform) -> None:
@@ -138,9 +151,11 @@ async def test_per_page_is_capped_at_1000(platform: Platform) -> None:
     db = await asyncpg.connect(platform.database.url)
     try:
         await db.execute(
-            "INSERT INTO records.projects (id, name, \"user\", created, updated) "
+            'INSERT INTO records.projects (id, name, "user", created, updated) '
             "SELECT lpad(n::text, 15, 'c'), 'cap' || lpad(n::text, 4, '0'), $1, now(), now() "
-            "FROM generate_series(1, 1001) n", alice.id)
+            "FROM generate_series(1, 1001) n",
+            alice.id,
+        )
     finally:
         await db.close()
     # PocketBase clamps a larger perPage to its MaxPerPage (1000) instead of refusing it.

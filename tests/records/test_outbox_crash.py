@@ -35,8 +35,13 @@ from oneclick_testing.waiting import eventually
 @pytest.fixture
 async def crash_platform(nats_url: str, database: Database, log_dir: Path) -> AsyncIterator[Platform]:
     # A patient edge: under a loaded CI machine a slow reply must not turn into a 503 and a lost writer.
-    async with running_platform(nats_url=nats_url, database=database, log_dir=log_dir, names=["auth"],
-                                env={"edge": {"ONECLICK_RPC_TIMEOUT": "30"}}) as started:
+    async with running_platform(
+        nats_url=nats_url,
+        database=database,
+        log_dir=log_dir,
+        names=["auth"],
+        env={"edge": {"ONECLICK_RPC_TIMEOUT": "30"}},
+    ) as started:
         yield started
 
 
@@ -48,8 +53,9 @@ async def writer(user: User, index: int, done: list[str]) -> None:
             return
         project_id = created.json()["id"]
         for version in range(3):
-            patched = await user.client.patch(f"/api/collections/projects/records/{project_id}",
-                                              json={"description": f"v{version}"})
+            patched = await user.client.patch(
+                f"/api/collections/projects/records/{project_id}", json={"description": f"v{version}"}
+            )
             if patched.status_code != 200:
                 return
         done.append(project_id)
@@ -59,8 +65,9 @@ async def writer(user: User, index: int, done: list[str]) -> None:
 
 async def burst_then_crash(services: ServiceGroup, user: User, first_index: int, completed: list[str]) -> None:
     """Phase 1: a records replica that does not relay takes a burst of writes and is killed mid-burst."""
-    quiet = await services.start("records", label=f"records-norelay-{first_index}",
-                                 env={"ONECLICK_OUTBOX_RELAY": "false"})
+    quiet = await services.start(
+        "records", label=f"records-norelay-{first_index}", env={"ONECLICK_OUTBOX_RELAY": "false"}
+    )
     done: list[str] = []
     burst = [asyncio.create_task(writer(user, first_index + i, done)) for i in range(40)]
     await eventually(lambda: len(done) >= 10 or all(task.done() for task in burst), timeout=120)
@@ -74,8 +81,7 @@ def owned_by(user: User) -> Callable[[Envelope], bool]:
     return lambda envelope: envelope.data.get("audience", {}).get("owner") == user.id
 
 
-async def relay_killed_mid_publish(services: ServiceGroup, nc: NATS, user: User, backlog: int,
-                                   attempt: int) -> None:
+async def relay_killed_mid_publish(services: ServiceGroup, nc: NATS, user: User, backlog: int, attempt: int) -> None:
     """Phase 2: a relaying replica is SIGKILLed once it has published a random part of the backlog.
 
     The kill is triggered by the events themselves arriving on the bus, not by a timer, so it lands while
@@ -107,8 +113,9 @@ async def relay_killed_mid_publish(services: ServiceGroup, nc: NATS, user: User,
         await subscription.unsubscribe()
 
 
-async def test_every_committed_change_is_published_once_in_order(crash_platform: Platform, nats_url: str,
-                                                                   database: Database) -> None:
+async def test_every_committed_change_is_published_once_in_order(
+    crash_platform: Platform, nats_url: str, database: Database
+) -> None:
     services = crash_platform.services
     alice = await crash_platform.new_user("alice")
     completed: list[str] = []
@@ -138,15 +145,16 @@ async def test_every_committed_change_is_published_once_in_order(crash_platform:
 
         await services.start("records", label="records-relay-last")
         await eventually(lambda: db.fetchval("SELECT count(*) = 0 FROM records.event_outbox"), timeout=60)
-        rows = await db.fetch("SELECT id, description, updated FROM records.projects WHERE \"user\" = $1", alice.id)
+        rows = await db.fetch('SELECT id, description, updated FROM records.projects WHERE "user" = $1', alice.id)
     finally:
         await db.close()
         await nc.close()
 
     nc = await nats.connect(nats_url)
     try:
-        events = await stored_events(nc, "oneclick.events.project.>",
-                                     lambda e: e.data.get("audience", {}).get("owner") == alice.id)
+        events = await stored_events(
+            nc, "oneclick.events.project.>", lambda e: e.data.get("audience", {}).get("owner") == alice.id
+        )
     finally:
         await nc.close()
 

@@ -77,8 +77,9 @@ def with_options(topic: str, **query: str) -> str:
     return f"{topic}?options={orjson.dumps({'query': query}).decode()}"
 
 
-async def test_subscription_filter_lets_only_matching_records_through(platform: Platform,
-                                                                     sse: list[RealtimeConnection]) -> None:
+async def test_subscription_filter_lets_only_matching_records_through(
+    platform: Platform, sse: list[RealtimeConnection]
+) -> None:
     alice = await platform.new_user("alice")
     stream = await open_sse(platform.client, sse)
     topic = with_options("projects/*", filter="name ~ 'keep'")
@@ -102,8 +103,9 @@ async def test_subscription_filter_lets_only_matching_records_through(platform: 
     assert await stream.nothing_for(1.0)
 
 
-async def test_subscription_expand_delivers_the_related_record(platform: Platform,
-                                                               sse: list[RealtimeConnection]) -> None:
+async def test_subscription_expand_delivers_the_related_record(
+    platform: Platform, sse: list[RealtimeConnection]
+) -> None:
     alice = await platform.new_user("alice")
     shop = await create(alice, "projects", name="shop")
     stream = await open_sse(platform.client, sse)
@@ -128,8 +130,9 @@ async def test_subscription_expand_delivers_the_related_record(platform: Platfor
     assert "expand" not in data["record"]
 
 
-async def test_subscriptions_work_through_another_edge_replica(platform: Platform,
-                                                               sse: list[RealtimeConnection]) -> None:
+async def test_subscriptions_work_through_another_edge_replica(
+    platform: Platform, sse: list[RealtimeConnection]
+) -> None:
     alice = await platform.new_user("alice")
     port = free_port()
     second = await platform.services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)})
@@ -148,8 +151,9 @@ async def test_subscriptions_work_through_another_edge_replica(platform: Platfor
         second.stop()
 
 
-async def test_unknown_client_and_changing_identity_are_refused(platform: Platform,
-                                                                sse: list[RealtimeConnection]) -> None:
+async def test_unknown_client_and_changing_identity_are_refused(
+    platform: Platform, sse: list[RealtimeConnection]
+) -> None:
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
     missing = await subscribe(alice.client, "x" * 40, "projects/*")
     assert missing.status_code == 404

@@ -31,9 +31,15 @@ async def test_a_new_rollout_ends_the_running_one(platform: Platform) -> None:
 async def test_end_date_on_create_is_refused(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
-    response = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project["id"], "deployment": web["id"], "manifest": rollout_manifest(),
-        "endDate": "2024-01-01 00:00:00.000Z"})
+    response = await alice.client.post(
+        "/api/collections/rollouts/records",
+        json={
+            "project": project["id"],
+            "deployment": web["id"],
+            "manifest": rollout_manifest(),
+            "endDate": "2024-01-01 00:00:00.000Z",
+        },
+    )
     assert response.status_code == 400
     assert response.json()["data"]["endDate"]["code"] == "validation_not_allowed"
     assert await rollouts_of(alice, web) == []
@@ -44,8 +50,9 @@ async def test_invalid_manifest_is_400_with_field_paths(platform: Platform) -> N
     project, web = await deployment(alice)
     bad = rollout_manifest()
     bad["spec"]["interfaces"] = [{"name": "http", "port": 70000}]
-    response = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project["id"], "deployment": web["id"], "manifest": bad})
+    response = await alice.client.post(
+        "/api/collections/rollouts/records", json={"project": project["id"], "deployment": web["id"], "manifest": bad}
+    )
     assert response.status_code == 400
     assert "manifest.spec.interfaces.0.port" in response.json()["data"]
     assert await rollouts_of(alice, web) == []
@@ -55,8 +62,10 @@ async def test_deployment_of_another_project_is_refused(platform: Platform) -> N
     alice = await platform.new_user("alice")
     project, _ = await deployment(alice, "one")
     _, other = await deployment(alice, "two")
-    response = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project["id"], "deployment": other["id"], "manifest": rollout_manifest()})
+    response = await alice.client.post(
+        "/api/collections/rollouts/records",
+        json={"project": project["id"], "deployment": other["id"], "manifest": rollout_manifest()},
+    )
     assert response.status_code == 400
     assert response.json()["data"]["deployment"]["code"] == "validation_project_mismatch"
 
@@ -75,8 +84,9 @@ async def test_ending_and_rolling_back(platform: Platform) -> None:
     assert state[old["id"]] == ""
     assert state[new["id"]] != ""
     # End the running one: no rollout runs.
-    ended = await alice.client.patch(f"/api/collections/rollouts/records/{old['id']}",
-                                     json={"endDate": "2030-01-01 00:00:00.000Z"})
+    ended = await alice.client.patch(
+        f"/api/collections/rollouts/records/{old['id']}", json={"endDate": "2030-01-01 00:00:00.000Z"}
+    )
     assert ended.status_code == 200
     assert all(r["endDate"] for r in await rollouts_of(alice, web))
 
@@ -96,10 +106,15 @@ async def test_hiding_changes_nothing_else(platform: Platform) -> None:
 async def test_concurrent_creations_leave_exactly_one_running(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
-    responses = await asyncio.gather(*(
-        alice.client.post("/api/collections/rollouts/records", json={
-            "project": project["id"], "deployment": web["id"], "manifest": rollout_manifest(f"1.{n}")})
-        for n in range(20)))
+    responses = await asyncio.gather(
+        *(
+            alice.client.post(
+                "/api/collections/rollouts/records",
+                json={"project": project["id"], "deployment": web["id"], "manifest": rollout_manifest(f"1.{n}")},
+            )
+            for n in range(20)
+        )
+    )
     assert [r.status_code for r in responses] == [200] * 20
     rollouts = await rollouts_of(alice, web)
     assert len(rollouts) == 20
@@ -112,8 +127,15 @@ async def test_deleting_a_deployment_or_project_cascades(platform: Platform) -> 
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
     await rollout(alice, project, web)
-    auto = await create(alice, "autoUpdates", project=project["id"], deployment=web["id"], interval="5m",
-                        pattern="^1\\.", policy="semver")
+    auto = await create(
+        alice,
+        "autoUpdates",
+        project=project["id"],
+        deployment=web["id"],
+        interval="5m",
+        pattern="^1\\.",
+        policy="semver",
+    )
     _, keep = await deployment(alice, "keep")
 
     assert (await alice.client.delete(f"/api/collections/deployments/records/{web['id']}")).status_code == 204
@@ -122,14 +144,24 @@ async def test_deleting_a_deployment_or_project_cascades(platform: Platform) -> 
 
     other_project, other = await deployment(alice, "other")
     await rollout(alice, other_project, other)
-    other_auto = await create(alice, "autoUpdates", project=other_project["id"], deployment=other["id"],
-                              interval="5m", pattern="^1\\.", policy="semver")
+    other_auto = await create(
+        alice,
+        "autoUpdates",
+        project=other_project["id"],
+        deployment=other["id"],
+        interval="5m",
+        pattern="^1\\.",
+        policy="semver",
+    )
     assert (await alice.client.delete(f"/api/collections/projects/records/{other_project['id']}")).status_code == 204
     assert (await alice.client.get(f"/api/collections/deployments/records/{other['id']}")).status_code == 404
     assert await rollouts_of(alice, other) == []
     assert (await alice.client.get(f"/api/collections/autoUpdates/records/{other_auto['id']}")).status_code == 404
-    left = (await alice.client.get("/api/collections/autoUpdates/records",
-                                   params={"filter": f"project = '{other_project['id']}'"})).json()
+    left = (
+        await alice.client.get(
+            "/api/collections/autoUpdates/records", params={"filter": f"project = '{other_project['id']}'"}
+        )
+    ).json()
     assert left["totalItems"] == 0
     assert (await alice.client.get(f"/api/collections/deployments/records/{keep['id']}")).status_code == 200
 
@@ -154,6 +186,7 @@ async def test_deleting_the_running_rollout_deactivates_it(platform: Platform, n
 
     nc = await nats.connect(nats_url)
     try:
+
         def about_running(envelope: Envelope) -> bool:
             return envelope.subject == running["id"]
 
@@ -164,8 +197,9 @@ async def test_deleting_the_running_rollout_deactivates_it(platform: Platform, n
             return any(e.type == "oneclick.rollout.deleted.v1" for _, e in events)
 
         await eventually(deletion_published)
-        others = await stored_events(nc, "oneclick.events.rollout.>",
-                                     lambda e: e.subject in ended and e.type != "oneclick.rollout.created.v1")
+        others = await stored_events(
+            nc, "oneclick.events.rollout.>", lambda e: e.subject in ended and e.type != "oneclick.rollout.created.v1"
+        )
     finally:
         await nc.close()
 
@@ -185,12 +219,26 @@ async def test_deleting_the_running_rollout_deactivates_it(platform: Platform, n
 async def test_auto_update_settings_are_validated_when_saved(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project, web = await deployment(alice)
-    response = await alice.client.post("/api/collections/autoUpdates/records", json={
-        "project": project["id"], "deployment": web["id"], "interval": "5 minutes", "pattern": "([",
-        "policy": "newest"})
+    response = await alice.client.post(
+        "/api/collections/autoUpdates/records",
+        json={
+            "project": project["id"],
+            "deployment": web["id"],
+            "interval": "5 minutes",
+            "pattern": "([",
+            "policy": "newest",
+        },
+    )
     assert response.status_code == 400
     assert set(response.json()["data"]) == {"interval", "pattern", "policy"}
-    ok = await alice.client.post("/api/collections/autoUpdates/records", json={
-        "project": project["id"], "deployment": web["id"], "interval": "5m", "pattern": "^1\\.",
-        "policy": "semver:^1.2"})
+    ok = await alice.client.post(
+        "/api/collections/autoUpdates/records",
+        json={
+            "project": project["id"],
+            "deployment": web["id"],
+            "interval": "5m",
+            "pattern": "^1\\.",
+            "policy": "semver:^1.2",
+        },
+    )
     assert ok.status_code == 200, ok.text

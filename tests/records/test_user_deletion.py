@@ -35,10 +35,14 @@ from .helpers import deployment, rollout
 
 Json = dict[str, Any]
 # Owner column of each table (records' schema), for looking at what is left in the database itself.
-TABLES = {"projects": "user", "deployments": "user", "rollouts": "user", "auto_updates": "user",
-          "blueprints": "owner"}
-COLLECTIONS = {"projects": "user", "deployments": "user", "rollouts": "user", "autoUpdates": "user",
-               "blueprints": "owner"}
+TABLES = {"projects": "user", "deployments": "user", "rollouts": "user", "auto_updates": "user", "blueprints": "owner"}
+COLLECTIONS = {
+    "projects": "user",
+    "deployments": "user",
+    "rollouts": "user",
+    "autoUpdates": "user",
+    "blueprints": "owner",
+}
 CONSUMER = "records-users"
 # An event records took and never acknowledged comes back after this many seconds (30 by default).
 SHORT_ACK_WAIT = {"ONECLICK_RECORDS_ACK_WAIT": "3"}
@@ -51,11 +55,17 @@ def nats_url(module_nats_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records", "k8s-executor"], env={"records": SHORT_ACK_WAIT},
-                                kubeconfig=module_kubesim.kubeconfig) as started:
+async def platform(
+    nats_url: str, module_database: Database, module_log_dir: Path, module_kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        names=["auth", "records", "k8s-executor"],
+        env={"records": SHORT_ACK_WAIT},
+        kubeconfig=module_kubesim.kubeconfig,
+    ) as started:
         yield started
 
 
@@ -85,8 +95,10 @@ async def namespace_exists(kube: client.ApiClient, name: str) -> bool:
 
 
 async def owned_rows(db: asyncpg.Connection, user_id: str) -> dict[str, int]:
-    return {table: await db.fetchval(f'SELECT count(*) FROM records.{table} WHERE "{column}" = $1', user_id)
-            for table, column in TABLES.items()}
+    return {
+        table: await db.fetchval(f'SELECT count(*) FROM records.{table} WHERE "{column}" = $1', user_id)
+        for table, column in TABLES.items()
+    }
 
 
 async def delete_account(user: User) -> None:
@@ -95,16 +107,19 @@ async def delete_account(user: User) -> None:
 
 
 async def user_deleted_event(nc: NATS, user_id: str) -> Envelope:
-    found = await stored_events(nc, USER_DELETED.subject,
-                                lambda e: e.type == USER_DELETED.type and e.data.get("id") == user_id)
+    found = await stored_events(
+        nc, USER_DELETED.subject, lambda e: e.type == USER_DELETED.type and e.data.get("id") == user_id
+    )
     assert len(found) == 1, found
     return found[0][1]
 
 
 def about(user_id: str, blueprint_id: str) -> Callable[[Envelope], bool]:
     """Record events of the user's records, and those of one blueprint."""
-    return lambda e: (e.data.get("audience", {}).get("owner") == user_id
-                      or (e.type.startswith("oneclick.blueprint.") and e.subject == blueprint_id))
+    return lambda e: (
+        e.data.get("audience", {}).get("owner") == user_id
+        or (e.type.startswith("oneclick.blueprint.") and e.subject == blueprint_id)
+    )
 
 
 async def share(user: User, blueprint_id: str) -> None:
@@ -113,7 +128,8 @@ async def share(user: User, blueprint_id: str) -> None:
 
 
 async def test_deleted_account_takes_its_records_namespaces_and_shares(
-        platform: Platform, nc: NATS, db: asyncpg.Connection, kube: client.ApiClient) -> None:
+    platform: Platform, nc: NATS, db: asyncpg.Connection, kube: client.ApiClient
+) -> None:
     alice, bob, carol = [await platform.new_user(n) for n in ("alice", "bob", "carol")]
     # Alice: two projects, each with a deployment, rollouts (one ended by the next) and an autoUpdate.
     mine: dict[str, list[str]] = {c: [] for c in COLLECTIONS}
@@ -152,8 +168,12 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
 
     # In the database: nothing of Alice's, not even rows pointing at her; her read-model row is a tombstone.
     for table in TABLES:
-        assert await db.fetchval(f"SELECT count(*) FROM records.{table} WHERE id = ANY ($1)",
-                                 [i for ids in mine.values() for i in ids]) == 0, table
+        assert (
+            await db.fetchval(
+                f"SELECT count(*) FROM records.{table} WHERE id = ANY ($1)", [i for ids in mine.values() for i in ids]
+            )
+            == 0
+        ), table
     tombstone = await db.fetchrow("SELECT * FROM records.users WHERE id = $1", alice.id)
     assert tombstone is not None
     assert tombstone["deleted"]
@@ -161,8 +181,9 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
     # Through the edge, for a superuser who sees everything.
     root = await platform.superuser()
     for collection, owner in COLLECTIONS.items():
-        listed = await root.client.get(f"/api/collections/{collection}/records",
-                                       params={"filter": f"{owner} = '{alice.id}'"})
+        listed = await root.client.get(
+            f"/api/collections/{collection}/records", params={"filter": f"{owner} = '{alice.id}'"}
+        )
         assert listed.status_code == 200, listed.text
         assert listed.json()["totalItems"] == 0, (collection, listed.json())
         for record_id in mine[collection]:
@@ -186,13 +207,22 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
 
     await eventually(published, message="the deletions were published")
     deleted = {(e.type, e.subject) for _, e in events if e.type.endswith(".deleted.v1")}
-    aggregates = {"projects": "project", "deployments": "deployment", "rollouts": "rollout",
-                  "autoUpdates": "autoupdate", "blueprints": "blueprint"}
+    aggregates = {
+        "projects": "project",
+        "deployments": "deployment",
+        "rollouts": "rollout",
+        "autoUpdates": "autoupdate",
+        "blueprints": "blueprint",
+    }
     assert deleted == {(f"oneclick.{aggregates[c]}.deleted.v1", i) for c, ids in mine.items() for i in ids}
     assert len([e for _, e in events if e.type.endswith(".deleted.v1")]) == len(deleted)  # each exactly once
-    unshared = [RecordChange.model_validate(e.data) for _, e in events
-                if e.type == "oneclick.blueprint.updated.v1" and e.subject == shared["id"]
-                and alice.id not in e.data["record"]["users"]]
+    unshared = [
+        RecordChange.model_validate(e.data)
+        for _, e in events
+        if e.type == "oneclick.blueprint.updated.v1"
+        and e.subject == shared["id"]
+        and alice.id not in e.data["record"]["users"]
+    ]
     assert len(unshared) == 1
     assert unshared[0].changed == ["users"]
     assert unshared[0].record["users"] == [carol.id]
@@ -208,8 +238,11 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
     # it again) changes nothing: no event, no write.
     before = await snapshot(db, alice.id, shared["id"])
     envelope = await user_deleted_event(nc, alice.id)
-    ack = await nc.jetstream().publish(USER_DELETED.subject, envelope.model_dump_json().encode(),
-                                       headers={MSG_ID_HEADER: f"{envelope.id}-replay", "ce-type": envelope.type})
+    ack = await nc.jetstream().publish(
+        USER_DELETED.subject,
+        envelope.model_dump_json().encode(),
+        headers={MSG_ID_HEADER: f"{envelope.id}-replay", "ce-type": envelope.type},
+    )
     assert not ack.duplicate
 
     async def consumed() -> bool:
@@ -222,15 +255,18 @@ async def test_deleted_account_takes_its_records_namespaces_and_shares(
 
 async def snapshot(db: asyncpg.Connection, user_id: str, blueprint_id: str) -> tuple[Any, ...]:
     """What a repeated deletion could change: the outbox, the user's rows, the shared blueprint."""
-    return (await db.fetchval("SELECT max(seq) FROM records.event_outbox"),
-            await db.fetchval("SELECT count(*) FROM records.event_outbox"),
-            await owned_rows(db, user_id),
-            tuple(await db.fetchrow("SELECT * FROM records.users WHERE id = $1", user_id)),
-            tuple(await db.fetchrow("SELECT users, updated FROM records.blueprints WHERE id = $1", blueprint_id)))
+    return (
+        await db.fetchval("SELECT max(seq) FROM records.event_outbox"),
+        await db.fetchval("SELECT count(*) FROM records.event_outbox"),
+        await owned_rows(db, user_id),
+        tuple(await db.fetchrow("SELECT * FROM records.users WHERE id = $1", user_id)),
+        tuple(await db.fetchrow("SELECT users, updated FROM records.blueprints WHERE id = $1", blueprint_id)),
+    )
 
 
-async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, nc: NATS,
-                                                            db: asyncpg.Connection) -> None:
+async def test_deletion_killed_midway_resumes_on_redelivery(
+    platform: Platform, nc: NATS, db: asyncpg.Connection
+) -> None:
     dave, erin = await platform.new_user("dave"), await platform.new_user("erin")
     first, first_web = await deployment(dave, "first")
     second, second_web = await deployment(dave, "second")
@@ -250,8 +286,11 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
             return not await db.fetchval("SELECT count(*) FROM records.projects WHERE id = $1", first["id"])
 
         await eventually(first_gone, timeout=60, message="the first project deleted")
-        records = next(p for p in platform.services.processes if p.name == "records" and p.process is not None
-                       and p.process.poll() is None)
+        records = next(
+            p
+            for p in platform.services.processes
+            if p.name == "records" and p.process is not None and p.process.poll() is None
+        )
         records.kill(signal.SIGKILL)
         await hold.rollback()
     finally:
@@ -261,15 +300,19 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
     envelope = await user_deleted_event(nc, dave.id)
     assert await db.fetchval("SELECT count(*) FROM records.projects WHERE id = $1", second["id"]) == 1
     assert dave.id in await db.fetchval("SELECT users FROM records.blueprints WHERE id = $1", shared["id"])
-    assert not await db.fetchval("SELECT count(*) FROM records.event_inbox WHERE consumer = $1 AND event_id = $2",
-                                 CONSUMER, envelope.id)
+    assert not await db.fetchval(
+        "SELECT count(*) FROM records.event_inbox WHERE consumer = $1 AND event_id = $2", CONSUMER, envelope.id
+    )
 
     # A new replica gets the unacknowledged event again (after the consumer's ack wait) and finishes.
     await platform.services.start("records", label="records-after-kill", env=SHORT_ACK_WAIT)
 
     async def finished() -> bool:
-        return bool(await db.fetchval(
-            "SELECT count(*) FROM records.event_inbox WHERE consumer = $1 AND event_id = $2", CONSUMER, envelope.id))
+        return bool(
+            await db.fetchval(
+                "SELECT count(*) FROM records.event_inbox WHERE consumer = $1 AND event_id = $2", CONSUMER, envelope.id
+            )
+        )
 
     await eventually(finished, timeout=120, message="the redelivered deletion completed")
     assert not any((await owned_rows(db, dave.id)).values())
@@ -278,9 +321,12 @@ async def test_deletion_killed_midway_resumes_on_redelivery(platform: Platform, 
     def deletion(e: Envelope) -> bool:
         return e.data.get("audience", {}).get("owner") == dave.id and e.type.endswith(".deleted.v1")
 
-    expected = {("oneclick.project.deleted.v1", first["id"]), ("oneclick.project.deleted.v1", second["id"]),
-                ("oneclick.deployment.deleted.v1", first_web["id"]),
-                ("oneclick.deployment.deleted.v1", second_web["id"])}
+    expected = {
+        ("oneclick.project.deleted.v1", first["id"]),
+        ("oneclick.project.deleted.v1", second["id"]),
+        ("oneclick.deployment.deleted.v1", first_web["id"]),
+        ("oneclick.deployment.deleted.v1", second_web["id"]),
+    }
     found: list[tuple[int, Envelope]] = []
 
     async def all_published() -> bool:
@@ -307,8 +353,9 @@ async def test_no_record_names_a_deleted_account(platform: Platform, db: asyncpg
     assert created.status_code == 400, created.text
     assert created.json()["data"]["user"]["code"] == "validation_missing_rel_records"
     # (Only a superuser may add someone else at all; users join by the share link.)
-    shared = await root.client.patch(f"/api/collections/blueprints/records/{blueprint['id']}",
-                                     json={"users+": [frank.id]})
+    shared = await root.client.patch(
+        f"/api/collections/blueprints/records/{blueprint['id']}", json={"users+": [frank.id]}
+    )
     assert shared.status_code == 400, shared.text
     assert shared.json()["data"]["users"]["code"] == "validation_missing_rel_records"
     assert not any((await owned_rows(db, frank.id)).values())

@@ -21,17 +21,26 @@ from oneclick_testing.own_infrastructure import nats_server, nats_url, postgres_
 from oneclick_testing.platform import Platform, running_platform
 
 # Short enough that a killed executor's project locks and unacknowledged events come back within seconds.
-EXECUTOR_ENV = {"ONECLICK_EXECUTOR_LOCK_TTL": "2", "ONECLICK_EXECUTOR_ACK_WAIT": "3",
-                "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]"}
+EXECUTOR_ENV = {
+    "ONECLICK_EXECUTOR_LOCK_TTL": "2",
+    "ONECLICK_EXECUTOR_ACK_WAIT": "3",
+    "ONECLICK_EXECUTOR_RETRY_BACKOFF": "[0.2, 0.5, 1]",
+}
 SERVICES = ["auth", "records", "k8s-executor"]
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=module_kubesim.kubeconfig, names=SERVICES,
-                                env={"k8s-executor": EXECUTOR_ENV}) as started:
+async def platform(
+    nats_url: str, module_database: Database, module_log_dir: Path, module_kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=module_kubesim.kubeconfig,
+        names=SERVICES,
+        env={"k8s-executor": EXECUTOR_ENV},
+    ) as started:
         yield started
 
 

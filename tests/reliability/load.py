@@ -38,8 +38,15 @@ class Attempts:
             self.crashes.append(body)
 
 
-async def send(client: httpx.AsyncClient, method: str, path: str, attempts: Attempts, *,
-               give_up_after: float = 120.0, **kwargs: Any) -> httpx.Response:
+async def send(
+    client: httpx.AsyncClient,
+    method: str,
+    path: str,
+    attempts: Attempts,
+    *,
+    give_up_after: float = 120.0,
+    **kwargs: Any,
+) -> httpx.Response:
     """The request, repeated while the platform is unreachable or answers 502/503/504."""
     deadline = time.monotonic() + give_up_after
     while True:
@@ -73,8 +80,13 @@ async def records(user: User, collection: str, attempts: Attempts, filter_: str)
     found: list[Json] = []
     page = 1
     while True:
-        response = await send(user.client, "GET", f"/api/collections/{collection}/records", attempts,
-                              params={"filter": filter_, "perPage": 500, "page": page, "sort": "created"})
+        response = await send(
+            user.client,
+            "GET",
+            f"/api/collections/{collection}/records",
+            attempts,
+            params={"filter": filter_, "perPage": 500, "page": page, "sort": "created"},
+        )
         assert response.status_code == 200, response.text
         body = response.json()
         found += body["items"]

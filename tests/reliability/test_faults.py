@@ -72,7 +72,8 @@ def _process(platform: Platform, name: str) -> ServiceProcess:
 
 
 async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
-        platform: Platform, cluster: httpx.AsyncClient, bus: NATS) -> None:
+    platform: Platform, cluster: httpx.AsyncClient, bus: NATS
+) -> None:
     user = await platform.new_user("chaos")
     setup = Attempts()
     targets: list[tuple[str, str]] = []
@@ -89,19 +90,31 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
         applied[(data["rollout"], data["startDate"])] += 1
 
     # Read back from the stream (not the core subject), so repeats it de-duplicated are not counted.
-    await bus.jetstream().subscribe(ROLLOUT_APPLIED.subject, stream=EVENTS_STREAM, ordered_consumer=True,
-                                    deliver_policy=DeliverPolicy.NEW, cb=on_applied)
+    await bus.jetstream().subscribe(
+        ROLLOUT_APPLIED.subject,
+        stream=EVENTS_STREAM,
+        ordered_consumer=True,
+        deliver_policy=DeliverPolicy.NEW,
+        cb=on_applied,
+    )
     attempts = Attempts()
     acknowledged: dict[str, list[dict[str, Any]]] = {deployment: [] for _, deployment in targets}
 
     async def deploy(project: str, deployment: str) -> None:
         for number in range(ROLLOUTS_PER_DEPLOYMENT):
-            made = await create(user, "rollouts", attempts, project=project, deployment=deployment,
-                                manifest=rollout_manifest(f"1.{number}"))
+            made = await create(
+                user,
+                "rollouts",
+                attempts,
+                project=project,
+                deployment=deployment,
+                manifest=rollout_manifest(f"1.{number}"),
+            )
             acknowledged[deployment].append(made)
             key = (made["id"], made["startDate"])
-            await eventually(lambda key=key: applied[key] > 0, timeout=120, interval=0.05,
-                             message=f"rollout {made['id']} applied")
+            await eventually(
+                lambda key=key: applied[key] > 0, timeout=120, interval=0.05, message=f"rollout {made['id']} applied"
+            )
 
     rng = random.Random(SEED)
     total = PROJECTS * DEPLOYMENTS_PER_PROJECT * ROLLOUTS_PER_DEPLOYMENT
@@ -116,8 +129,11 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
 
     async def chaos() -> None:
         for name, moment in zip(victims, moments, strict=True):
-            await eventually(lambda moment=moment: acknowledged_count() >= moment, timeout=300,
-                             message=f"{moment} rollouts acknowledged")
+            await eventually(
+                lambda moment=moment: acknowledged_count() >= moment,
+                timeout=300,
+                message=f"{moment} rollouts acknowledged",
+            )
             process = _process(platform, name)
             at = acknowledged_count()
             process.kill()
@@ -136,10 +152,12 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
 
     acked = [made for made_of in acknowledged.values() for made in made_of]
     held = await records(user, "rollouts", attempts, f"user = '{user.id}'")
-    print(f"\nchaos seed {SEED}: {len(acked)} rollouts acknowledged in {took:.1f}s, {len(held)} in records; "
-          f"kills (victim, rollouts acknowledged, seconds until ready again): "
-          f"{', '.join(f'{name} {at} {seconds:.2f}s' for name, at, seconds in kills)}; answers {attempts.statuses}, "
-          f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome")
+    print(
+        f"\nchaos seed {SEED}: {len(acked)} rollouts acknowledged in {took:.1f}s, {len(held)} in records; "
+        f"kills (victim, rollouts acknowledged, seconds until ready again): "
+        f"{', '.join(f'{name} {at} {seconds:.2f}s' for name, at, seconds in kills)}; answers {attempts.statuses}, "
+        f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome"
+    )
     assert len(kills) == len(VICTIMS) * KILLS_EACH
     assert all(at < total for _, at, _ in kills), "every kill happened while rollouts were being made"
     assert attempts.crashes == [], "an outage of a service is a 503, never a 500"
@@ -160,11 +178,14 @@ async def test_sigkill_of_executor_records_and_edge_during_200_rollouts(
 
     # Each acknowledged rollout applied exactly once, as the stream holds it.
     ours = {made["id"] for made in acked}
-    stored = Counter((event.data["rollout"], event.data["startDate"])
-                     for _, event in await stored_events(bus, ROLLOUT_APPLIED.subject, quiet_for=STREAM_QUIET)
-                     if event.data["rollout"] in ours)
+    stored = Counter(
+        (event.data["rollout"], event.data["startDate"])
+        for _, event in await stored_events(bus, ROLLOUT_APPLIED.subject, quiet_for=STREAM_QUIET)
+        if event.data["rollout"] in ours
+    )
     assert {key for key, count in stored.items() if count != 1} == set()
     assert {(made["id"], made["startDate"]) for made in acked} <= set(stored)
+
 
 # -- NATS and PostgreSQL restarts ---------------------------------------------------------------------------
 
@@ -178,16 +199,25 @@ CREATED = record_event("rollouts", "create")
 
 async def _deployments(user: User, name: str, count: int) -> list[tuple[str, str]]:
     project = await create(user, "projects", Attempts(), name=name)
-    return [(project["id"], (await create(user, "deployments", Attempts(), name=f"web-{n}",
-                                          project=project["id"]))["id"]) for n in range(count)]
+    return [
+        (project["id"], (await create(user, "deployments", Attempts(), name=f"web-{n}", project=project["id"]))["id"])
+        for n in range(count)
+    ]
 
 
-async def _load(user: User, targets: list[tuple[str, str]], attempts: Attempts,
-                acknowledged: dict[str, list[dict[str, Any]]]) -> None:
+async def _load(
+    user: User, targets: list[tuple[str, str]], attempts: Attempts, acknowledged: dict[str, list[dict[str, Any]]]
+) -> None:
     async def deploy(project: str, deployment: str) -> None:
         for number in range(RESTART_ROLLOUTS):
-            made = await create(user, "rollouts", attempts, project=project, deployment=deployment,
-                                manifest=rollout_manifest(f"2.{number}"))
+            made = await create(
+                user,
+                "rollouts",
+                attempts,
+                project=project,
+                deployment=deployment,
+                manifest=rollout_manifest(f"2.{number}"),
+            )
             acknowledged.setdefault(deployment, []).append(made)
 
     await asyncio.gather(*(deploy(project, deployment) for project, deployment in targets))
@@ -201,26 +231,37 @@ async def _outbox_empty(database_url: str) -> bool:
         await conn.close()
 
 
-async def _nothing_lost(platform: Platform, cluster: httpx.AsyncClient, bus: NATS, user: User,
-                        targets: list[tuple[str, str]], acknowledged: dict[str, list[dict[str, Any]]]) -> None:
+async def _nothing_lost(
+    platform: Platform,
+    cluster: httpx.AsyncClient,
+    bus: NATS,
+    user: User,
+    targets: list[tuple[str, str]],
+    acknowledged: dict[str, list[dict[str, Any]]],
+) -> None:
     """Records holds every acknowledged rollout and one running rollout per deployment, its last; every
     rollout has its created event in the stream and every event its rollout; the cluster runs the latest."""
-    await eventually(lambda: _outbox_empty(platform.database.url), timeout=60,
-                     message="the outbox relayed every committed event")
+    await eventually(
+        lambda: _outbox_empty(platform.database.url), timeout=60, message="the outbox relayed every committed event"
+    )
     ours = {deployment for _, deployment in targets}
     held = [r for r in await records(user, "rollouts", Attempts(), f"user = '{user.id}'") if r["deployment"] in ours]
     held_ids = {record["id"] for record in held}
     assert {made["id"] for made_of in acknowledged.values() for made in made_of} <= held_ids
-    created = {event.subject for _, event in await stored_events(bus, CREATED.subject, quiet_for=STREAM_QUIET)
-               if event.data["record"]["deployment"] in ours}
+    created = {
+        event.subject
+        for _, event in await stored_events(bus, CREATED.subject, quiet_for=STREAM_QUIET)
+        if event.data["record"]["deployment"] in ours
+    }
     assert created == held_ids, "every rollout committed has its event, and every event its rollout"
     for project, deployment in targets:
         running = [r["id"] for r in held if r["deployment"] == deployment and not r["endDate"]]
         latest = acknowledged[deployment][-1]
         assert running == [latest["id"]], deployment
 
-        async def applied(project: str = project, deployment: str = deployment,
-                          latest: dict[str, Any] = latest) -> bool:
+        async def applied(
+            project: str = project, deployment: str = deployment, latest: dict[str, Any] = latest
+        ) -> bool:
             return (await running_rollout_in_cluster(cluster, project, deployment))[0] == latest["id"]
 
         await eventually(applied, timeout=60, message=f"the cluster runs the latest rollout of {deployment}")
@@ -235,7 +276,8 @@ async def _nothing_lost(platform: Platform, cluster: httpx.AsyncClient, bus: NAT
 
 
 async def test_nats_killed_and_restarted_mid_load_loses_nothing(
-        platform: Platform, cluster: httpx.AsyncClient, bus: NATS, nats_server: EmbeddedNats) -> None:
+    platform: Platform, cluster: httpx.AsyncClient, bus: NATS, nats_server: EmbeddedNats
+) -> None:
     user = await platform.new_user("nats")
     targets = await _deployments(user, "nats-restart", 4)
     attempts = Attempts()
@@ -249,16 +291,19 @@ async def test_nats_killed_and_restarted_mid_load_loses_nothing(
     nats_server.start()
     restarted = time.monotonic()
     await load
-    print(f"\nNATS restart: killed with {at_kill} of {len(targets) * RESTART_ROLLOUTS} rollouts acknowledged; "
-          f"load done {time.monotonic() - restarted:.1f}s after NATS was back; answers {attempts.statuses}, "
-          f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome")
+    print(
+        f"\nNATS restart: killed with {at_kill} of {len(targets) * RESTART_ROLLOUTS} rollouts acknowledged; "
+        f"load done {time.monotonic() - restarted:.1f}s after NATS was back; answers {attempts.statuses}, "
+        f"{attempts.refused} tries refused, {attempts.unknown} with unknown outcome"
+    )
     assert attempts.crashes == []
     assert attempts.refused + attempts.unknown > 0, "some requests of the load met the outage"
     await _nothing_lost(platform, cluster, bus, user, targets, acknowledged)
 
 
 async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
-        platform: Platform, cluster: httpx.AsyncClient, bus: NATS, postgres_server: EmbeddedPostgres) -> None:
+    platform: Platform, cluster: httpx.AsyncClient, bus: NATS, postgres_server: EmbeddedPostgres
+) -> None:
     user = await platform.new_user("pg")
     targets = await _deployments(user, "pg-restart", 4)
     attempts = Attempts()
@@ -273,12 +318,17 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
     project, deployment = targets[0]
     during: list[tuple[int, dict[str, Any]]] = []
     async with httpx.AsyncClient(base_url=platform.url, timeout=15, headers={"Authorization": user.token}) as client:
-        probes = [("GET", "/api/collections/rollouts/records", None),
-                  ("GET", f"/api/collections/projects/records/{project}", None),
-                  ("POST", "/api/collections/rollouts/records",
-                   {"project": project, "deployment": deployment, "manifest": rollout_manifest("9.9")}),
-                  ("POST", "/api/collections/users/auth-with-password", {"identity": user.email, "password": PASSWORD}),
-                  ("GET", "/api/health", None)]
+        probes = [
+            ("GET", "/api/collections/rollouts/records", None),
+            ("GET", f"/api/collections/projects/records/{project}", None),
+            (
+                "POST",
+                "/api/collections/rollouts/records",
+                {"project": project, "deployment": deployment, "manifest": rollout_manifest("9.9")},
+            ),
+            ("POST", "/api/collections/users/auth-with-password", {"identity": user.email, "password": PASSWORD}),
+            ("GET", "/api/health", None),
+        ]
         for method, path, body in probes:
             response = await client.request(method, path, json=body)
             during.append((response.status_code, orjson.loads(response.content)))
@@ -287,16 +337,19 @@ async def test_postgres_restart_is_a_503_then_heals_with_nothing_half_written(
     back = time.monotonic()
 
     async def answers() -> bool:
-        login = await platform.client.post("/api/collections/users/auth-with-password",
-                                           json={"identity": user.email, "password": PASSWORD})
+        login = await platform.client.post(
+            "/api/collections/users/auth-with-password", json={"identity": user.email, "password": PASSWORD}
+        )
         listed = await user.client.get("/api/collections/projects/records")
         return (login.status_code, listed.status_code) == (200, 200)
 
     await eventually(answers, timeout=60, message="auth and records answer again")
     healed = time.monotonic() - back
     await load
-    print(f"\nPostgreSQL restart: during the outage {[status for status, _ in during]}; requests succeed again "
-          f"{healed:.2f}s after it was back; load answers {attempts.statuses}")
+    print(
+        f"\nPostgreSQL restart: during the outage {[status for status, _ in during]}; requests succeed again "
+        f"{healed:.2f}s after it was back; load answers {attempts.statuses}"
+    )
     for status, body in during:
         assert status == 503, body
         assert set(body) == {"status", "message", "data"}

@@ -18,8 +18,13 @@ async def test_collections_and_realtime_through_the_pocketbase_sdk(services: Ser
     try:
         assert NODE is not None
         process = await asyncio.create_subprocess_exec(
-            NODE, "records_flow.mjs", cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-            env={"PATH": str(Path(NODE).parent), "ONECLICK_URL": platform.url})
+            NODE,
+            "records_flow.mjs",
+            cwd=HERE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env={"PATH": str(Path(NODE).parent), "ONECLICK_URL": platform.url},
+        )
         output, _ = await asyncio.wait_for(process.communicate(), timeout=180)
     finally:
         await platform.close()

@@ -19,8 +19,9 @@ NPM = shutil.which("npm")
 
 # The only reason to skip: no Node.js toolchain on this machine. With npm present, the locked SDK must
 # install; a failure there is a failure of the test setup, not a reason to pass silently.
-pytestmark = pytest.mark.skipif(NODE is None or NPM is None,
-                                reason="Node.js (node and npm on PATH) is not installed; the SDK tests need it")
+pytestmark = pytest.mark.skipif(
+    NODE is None or NPM is None, reason="Node.js (node and npm on PATH) is not installed; the SDK tests need it"
+)
 
 
 def _install() -> None:
@@ -28,23 +29,38 @@ def _install() -> None:
     if all((HERE / "node_modules" / name / "package.json").exists() for name in ("pocketbase", "eventsource")):
         return
     assert NPM is not None
-    done = subprocess.run([NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True,
-                          timeout=300, check=False)
+    done = subprocess.run(
+        [NPM, "ci", "--no-audit", "--no-fund"], cwd=HERE, capture_output=True, text=True, timeout=300, check=False
+    )
     if done.returncode != 0:
-        pytest.fail(f"npm ci of the locked SDK (tests/sdk/package-lock.json) failed with {done.returncode}:\n"
-                    f"{(done.stdout + done.stderr).strip()[-2000:]}", pytrace=False)
+        pytest.fail(
+            f"npm ci of the locked SDK (tests/sdk/package-lock.json) failed with {done.returncode}:\n"
+            f"{(done.stdout + done.stderr).strip()[-2000:]}",
+            pytrace=False,
+        )
 
 
 async def test_sign_up_and_sign_in_through_the_pocketbase_sdk(services: ServiceGroup) -> None:
     await asyncio.to_thread(_install)
     port = free_port()
-    await asyncio.gather(services.start("auth", env=service_settings("auth")),
-                         services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)}))
+    await asyncio.gather(
+        services.start("auth", env=service_settings("auth")),
+        services.start("edge", env={"ONECLICK_HTTP_PORT": str(port)}),
+    )
     assert NODE is not None
     process = await asyncio.create_subprocess_exec(
-        NODE, "auth_flow.mjs", cwd=HERE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-        env={"PATH": str(Path(NODE).parent), "ONECLICK_URL": f"http://127.0.0.1:{port}",
-             "SUPERUSER_EMAIL": SUPERUSER[0], "SUPERUSER_PASSWORD": SUPERUSER[1]})
+        NODE,
+        "auth_flow.mjs",
+        cwd=HERE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={
+            "PATH": str(Path(NODE).parent),
+            "ONECLICK_URL": f"http://127.0.0.1:{port}",
+            "SUPERUSER_EMAIL": SUPERUSER[0],
+            "SUPERUSER_PASSWORD": SUPERUSER[1],
+        },
+    )
     output, _ = await asyncio.wait_for(process.communicate(), timeout=120)
     text = output.decode()
     assert process.returncode == 0, text

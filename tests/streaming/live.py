@@ -33,8 +33,16 @@ class LiveSocket:
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, platform: Platform, path: str, request: JSON, *, token: str | None = None,
-                   via: str = "query", headers: dict[str, str] | None = None) -> LiveSocket:
+    async def open(
+        cls,
+        platform: Platform,
+        path: str,
+        request: JSON,
+        *,
+        token: str | None = None,
+        via: str = "query",
+        headers: dict[str, str] | None = None,
+    ) -> LiveSocket:
         url = platform.url.replace("http://", "ws://") + path
         extra = dict(headers or {})
         body = dict(request)
@@ -87,9 +95,11 @@ class StalledSocket:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8192)
         await asyncio.to_thread(sock.connect, (host, int(port)))
-        handshake = (f"GET {path}?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                     "Sec-WebSocket-Version: 13\r\n\r\n")
+        handshake = (
+            f"GET {path}?token={token} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n"
+        )
         sock.sendall(handshake.encode())
         response = b""
         while b"\r\n\r\n" not in response:
@@ -119,7 +129,7 @@ class StalledSocket:
                     length, offset = int.from_bytes(buffer[2:10], "big"), 10
                 if len(buffer) < offset + length:
                     break
-                body, buffer = buffer[offset:offset + length], buffer[offset + length:]
+                body, buffer = buffer[offset : offset + length], buffer[offset + length :]
                 if opcode == 0x8:
                     self.sock.close()
                     return int.from_bytes(body[:2], "big"), body[2:].decode(), texts
@@ -130,12 +140,17 @@ def pod_phase(message: JSON) -> str:
     return str(((message.get("object") or {}).get("status") or {}).get("phase") or "")
 
 
-async def wait_for_messages(socket: LiveSocket, condition: Callable[[list[JSON]], bool], timeout: float = 30,
-                            message: str = "frames not received") -> None:
+async def wait_for_messages(
+    socket: LiveSocket,
+    condition: Callable[[list[JSON]], bool],
+    timeout: float = 30,
+    message: str = "frames not received",
+) -> None:
     await eventually(lambda: condition(socket.messages()), timeout=timeout, message=message)
 
 
 # -- Kubernetes objects ----------------------------------------------------------------------------------------
+
 
 def labels(project: str, deployment: str | None = None) -> dict[str, str]:
     found = {PROJECT_ID_LABEL: project, MANAGED_BY_LABEL: MANAGED_BY}
@@ -156,46 +171,68 @@ class Cluster:
 
     async def request(self, method: str, path: str, body: Any = None, *, patch: bool = False) -> JSON:
         headers = {"Content-Type": "application/merge-patch+json"} if patch else {}
-        response = await self.client.request(method, path, content=orjson.dumps(body) if body is not None else None,
-                                             headers=headers)
+        response = await self.client.request(
+            method, path, content=orjson.dumps(body) if body is not None else None, headers=headers
+        )
         assert response.status_code < 300, f"{method} {path}: {response.status_code} {response.text}"
         result: JSON = response.json()
         return result
 
     async def namespace(self, name: str) -> None:
-        await self.request("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
-                                                          "metadata": {"name": name}})
+        await self.request(
+            "POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+        )
 
-    async def deployment(self, project: str, deployment: str, *, replicas: int = 1,
-                         image: str = "nginx:1.25") -> JSON:
+    async def deployment(self, project: str, deployment: str, *, replicas: int = 1, image: str = "nginx:1.25") -> JSON:
         objects_labels = labels(project, deployment)
-        return await self.request("POST", f"/apis/apps/v1/namespaces/{project}/deployments", {
-            "apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": deployment, "namespace": project, "labels": objects_labels},
-            "spec": {"replicas": replicas, "selector": {"matchLabels": {DEPLOYMENT_ID_LABEL: deployment}},
-                     "template": {"metadata": {"labels": objects_labels}, "spec": {"containers": [
-                         {"name": deployment, "image": image, "ports": [{"containerPort": 80}]}]}}}})
+        return await self.request(
+            "POST",
+            f"/apis/apps/v1/namespaces/{project}/deployments",
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": deployment, "namespace": project, "labels": objects_labels},
+                "spec": {
+                    "replicas": replicas,
+                    "selector": {"matchLabels": {DEPLOYMENT_ID_LABEL: deployment}},
+                    "template": {
+                        "metadata": {"labels": objects_labels},
+                        "spec": {
+                            "containers": [{"name": deployment, "image": image, "ports": [{"containerPort": 80}]}]
+                        },
+                    },
+                },
+            },
+        )
 
     async def scale(self, project: str, deployment: str, replicas: int) -> None:
-        await self.request("PATCH", f"/apis/apps/v1/namespaces/{project}/deployments/{deployment}",
-                           {"spec": {"replicas": replicas}}, patch=True)
+        await self.request(
+            "PATCH",
+            f"/apis/apps/v1/namespaces/{project}/deployments/{deployment}",
+            {"spec": {"replicas": replicas}},
+            patch=True,
+        )
 
     async def pods(self, project: str, deployment: str) -> list[JSON]:
-        response = await self.client.get(f"/api/v1/namespaces/{project}/pods",
-                                         params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"})
+        response = await self.client.get(
+            f"/api/v1/namespaces/{project}/pods", params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"}
+        )
         assert response.status_code == 200, response.text
         return list(response.json()["items"])
 
     async def running_pods(self, project: str, deployment: str) -> list[str]:
-        return sorted(p["metadata"]["name"] for p in await self.pods(project, deployment)
-                      if (p.get("status") or {}).get("phase") == "Running"
-                      and not p["metadata"].get("deletionTimestamp"))
+        return sorted(
+            p["metadata"]["name"]
+            for p in await self.pods(project, deployment)
+            if (p.get("status") or {}).get("phase") == "Running" and not p["metadata"].get("deletionTimestamp")
+        )
 
     async def delete_pod(self, project: str, pod: str) -> None:
         await self.request("DELETE", f"/api/v1/namespaces/{project}/pods/{pod}")
 
 
 # -- records and tokens ----------------------------------------------------------------------------------------
+
 
 async def project_with_deployment(user: User, name: str = "shop") -> tuple[str, str]:
     created = await user.client.post("/api/collections/projects/records", json={"name": name})
@@ -216,5 +253,13 @@ async def expired_token(database_url: str, user_id: str) -> str:
     assert row is not None
     key = SigningKey.from_pem(row["kid"], bytes(row["private_key"]))
     now = int(time.time())
-    return key.sign(TokenClaims(subject=user_id, collection_id=USERS_COLLECTION_ID, type="auth", issued_at=now - 3600,
-                                expires_at=now - 10, version=1))
+    return key.sign(
+        TokenClaims(
+            subject=user_id,
+            collection_id=USERS_COLLECTION_ID,
+            type="auth",
+            issued_at=now - 3600,
+            expires_at=now - 10,
+            version=1,
+        )
+    )

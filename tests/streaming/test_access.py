@@ -19,14 +19,18 @@ UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 BAD_REQUEST = 4400
 
-ENDPOINTS = [("/ws/k8s/rollouts", "projectId", {}), ("/ws/k8s/deployments", "projectId", {}),
-             ("/ws/k8s/logs", "rolloutId", {"podName": "web-1"}),
-             ("/ws/k8s/events", "rolloutId", {"kind": "Pod", "name": "web-1"})]
+ENDPOINTS = [
+    ("/ws/k8s/rollouts", "projectId", {}),
+    ("/ws/k8s/deployments", "projectId", {}),
+    ("/ws/k8s/logs", "rolloutId", {"podName": "web-1"}),
+    ("/ws/k8s/events", "rolloutId", {"kind": "Pod", "name": "web-1"}),
+]
 
 
 @pytest.mark.parametrize(("path", "field", "extra"), ENDPOINTS)
-async def test_anonymous_expired_and_other_users_are_refused(platform: Platform, path: str, field: str,
-                                                              extra: dict[str, str]) -> None:
+async def test_anonymous_expired_and_other_users_are_refused(
+    platform: Platform, path: str, field: str, extra: dict[str, str]
+) -> None:
     alice = await platform.new_user("alice")
     mallory = await platform.new_user("mallory")
     project, _ = await project_with_deployment(alice)
@@ -36,8 +40,7 @@ async def test_anonymous_expired_and_other_users_are_refused(platform: Platform,
     assert await anonymous.closed_with() == (UNAUTHORIZED, "The request requires valid record authorization token.")
     garbage = await LiveSocket.open(platform, path, request, token="not-a-token")
     assert (await garbage.closed_with())[0] == UNAUTHORIZED
-    expired = await LiveSocket.open(platform, path, request, token=await expired_token(platform.database.url,
-                                                                                          alice.id))
+    expired = await LiveSocket.open(platform, path, request, token=await expired_token(platform.database.url, alice.id))
     assert (await expired.closed_with())[0] == UNAUTHORIZED
     other = await LiveSocket.open(platform, path, request, token=mallory.token, via="message")
     assert (await other.closed_with())[0] == FORBIDDEN
@@ -50,29 +53,34 @@ async def test_another_users_deployment_in_the_map_is_refused(platform: Platform
     bob = await platform.new_user("bob")
     project, _ = await project_with_deployment(alice)
     _, bobs_deployment = await project_with_deployment(bob)
-    socket = await LiveSocket.open(platform, "/ws/k8s/deployments",
-                                   {"projectId": project, "deploymentId": bobs_deployment}, token=alice.token)
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": bobs_deployment}, token=alice.token
+    )
     assert (await socket.closed_with())[0] == FORBIDDEN
     assert socket.frames == []
 
 
-@pytest.mark.parametrize(("path", "request_text", "reason_part"), [
-    ("/ws/k8s/rollouts", "not json", "Invalid request format"),
-    ("/ws/k8s/rollouts", '["a list"]', "Invalid request format"),
-    ("/ws/k8s/rollouts", "{}", "projectId"),
-    ("/ws/k8s/rollouts", '{"projectId": "../etc"}', "projectId"),
-    ("/ws/k8s/rollouts", '{"projectId": "abc", "deploymentId": "a.b>"}', "deploymentId"),
-    ("/ws/k8s/deployments", '{"deploymentId": "abc"}', "projectId"),
-    ("/ws/k8s/deployments", '{"projectId": "abc", "deploymentId": "UPPER"}', "deploymentId"),
-    ("/ws/k8s/logs", '{"rolloutId": "abc"}', "podName"),
-    ("/ws/k8s/logs", '{"podName": "web-1"}', "rolloutId"),
-    ("/ws/k8s/logs", '{"rolloutId": "abc", "podName": "web-1", "container": "a b"}', "container"),
-    ("/ws/k8s/events", '{"rolloutId": "abc", "name": "web-1"}', "kind"),
-    ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod"}', "name"),
-    ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod.*", "name": "web-1"}', "kind"),
-])
-async def test_bad_requests_close_with_4400_and_a_reason(platform: Platform, path: str, request_text: str,
-                                                          reason_part: str) -> None:
+@pytest.mark.parametrize(
+    ("path", "request_text", "reason_part"),
+    [
+        ("/ws/k8s/rollouts", "not json", "Invalid request format"),
+        ("/ws/k8s/rollouts", '["a list"]', "Invalid request format"),
+        ("/ws/k8s/rollouts", "{}", "projectId"),
+        ("/ws/k8s/rollouts", '{"projectId": "../etc"}', "projectId"),
+        ("/ws/k8s/rollouts", '{"projectId": "abc", "deploymentId": "a.b>"}', "deploymentId"),
+        ("/ws/k8s/deployments", '{"deploymentId": "abc"}', "projectId"),
+        ("/ws/k8s/deployments", '{"projectId": "abc", "deploymentId": "UPPER"}', "deploymentId"),
+        ("/ws/k8s/logs", '{"rolloutId": "abc"}', "podName"),
+        ("/ws/k8s/logs", '{"podName": "web-1"}', "rolloutId"),
+        ("/ws/k8s/logs", '{"rolloutId": "abc", "podName": "web-1", "container": "a b"}', "container"),
+        ("/ws/k8s/events", '{"rolloutId": "abc", "name": "web-1"}', "kind"),
+        ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod"}', "name"),
+        ("/ws/k8s/events", '{"rolloutId": "abc", "kind": "Pod.*", "name": "web-1"}', "kind"),
+    ],
+)
+async def test_bad_requests_close_with_4400_and_a_reason(
+    platform: Platform, path: str, request_text: str, reason_part: str
+) -> None:
     alice = await platform.new_user("alice")
     url = platform.url.replace("http://", "ws://") + f"{path}?token={alice.token}"
     async with connect(url) as connection:
@@ -86,13 +94,13 @@ async def test_pod_names_are_checked_and_unknown_pods_are_not_found(platform: Pl
     alice = await platform.new_user("alice")
     project, _ = await project_with_deployment(alice)
     await cluster.namespace(project)
-    bad = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": "x.*>"},
-                                token=alice.token)
+    bad = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": "x.*>"}, token=alice.token)
     code, reason = await bad.closed_with()
     assert code == BAD_REQUEST
     assert "podName" in reason
-    missing = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": "nope"},
-                                    token=alice.token)
+    missing = await LiveSocket.open(
+        platform, "/ws/k8s/logs", {"rolloutId": project, "podName": "nope"}, token=alice.token
+    )
     assert (await missing.closed_with())[0] == 4404
     assert missing.frames == ['Error getting logs: pods "nope" not found']
 
@@ -103,12 +111,24 @@ async def test_the_sdk_cookie_counts_only_from_this_host(platform: Platform, clu
     await cluster.namespace(project)
     await cluster.deployment(project, deployment, replicas=1)
     host = platform.url.removeprefix("http://")
-    same_site = await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project}, token=alice.token,
-                                      via="cookie", headers={"Origin": f"http://{host}"})
+    same_site = await LiveSocket.open(
+        platform,
+        "/ws/k8s/deployments",
+        {"projectId": project},
+        token=alice.token,
+        via="cookie",
+        headers={"Origin": f"http://{host}"},
+    )
     await wait_for_messages(same_site, lambda ms: any(m["kind"] == "deployment" for m in ms))
     await same_site.close()
-    cross_site = await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project}, token=alice.token,
-                                       via="cookie", headers={"Origin": "https://evil.example"})
+    cross_site = await LiveSocket.open(
+        platform,
+        "/ws/k8s/deployments",
+        {"projectId": project},
+        token=alice.token,
+        via="cookie",
+        headers={"Origin": "https://evil.example"},
+    )
     assert (await cross_site.closed_with())[0] == UNAUTHORIZED
     assert cross_site.frames == []
 
@@ -142,16 +162,22 @@ async def test_an_open_socket_closes_when_its_token_is_revoked(platform: Platfor
     assert await socket.closed_with() == (UNAUTHORIZED, "The authorization token expired or was revoked.")
 
 
-
 async def test_a_client_that_stops_answering_pings_is_disconnected(platform: Platform) -> None:
     """Heartbeats: the edge pings every live socket (``ONECLICK_WS_PING_INTERVAL``) and drops one whose client
     no longer answers within ``ONECLICK_WS_PING_TIMEOUT``; a client that answers stays connected."""
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     port = free_port()
-    await platform.services.start("edge", label="edge-heartbeats", env={
-        **EDGE_ENV, "ONECLICK_HTTP_PORT": str(port), "ONECLICK_WS_PING_INTERVAL": "1",
-        "ONECLICK_WS_PING_TIMEOUT": "1"})
+    await platform.services.start(
+        "edge",
+        label="edge-heartbeats",
+        env={
+            **EDGE_ENV,
+            "ONECLICK_HTTP_PORT": str(port),
+            "ONECLICK_WS_PING_INTERVAL": "1",
+            "ONECLICK_WS_PING_TIMEOUT": "1",
+        },
+    )
     url = f"http://127.0.0.1:{port}/ws/k8s/rollouts?token={alice.token}"
     request = {"projectId": project, "deploymentId": deployment}
     async with aiohttp.ClientSession() as session:
@@ -163,9 +189,11 @@ async def test_a_client_that_stops_answering_pings_is_disconnected(platform: Pla
 
         async def read(socket: aiohttp.ClientWebSocketResponse) -> list[aiohttp.WSMessage]:
             messages = []
-            while (message := await socket.receive()).type not in (aiohttp.WSMsgType.CLOSE,
-                                                                   aiohttp.WSMsgType.CLOSING,
-                                                                   aiohttp.WSMsgType.CLOSED):
+            while (message := await socket.receive()).type not in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+            ):
                 messages.append(message)
             return messages
 

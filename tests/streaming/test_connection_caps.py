@@ -47,8 +47,9 @@ async def streams() -> AsyncIterator[list[RealtimeConnection]]:
         await stream.close()
 
 
-async def test_the_51st_realtime_connection_of_a_user_is_refused(platform: Platform,
-                                                                  streams: list[RealtimeConnection]) -> None:
+async def test_the_51st_realtime_connection_of_a_user_is_refused(
+    platform: Platform, streams: list[RealtimeConnection]
+) -> None:
     alice, bob = await platform.new_user("alice"), await platform.new_user("bob")
     # Connections that carry the user's token count from the start.
     mine = [await RealtimeConnection.open(alice.client) for _ in range(LIMIT)]
@@ -58,8 +59,9 @@ async def test_the_51st_realtime_connection_of_a_user_is_refused(platform: Platf
     # The SDK's way: a guest connection becomes the user's with its first authorized subscription.
     guest = await RealtimeConnection.open(platform.client)
     streams.append(guest)
-    refused = await alice.client.post("/api/realtime", json={"clientId": guest.client_id,
-                                                            "subscriptions": ["projects/*"]})
+    refused = await alice.client.post(
+        "/api/realtime", json={"clientId": guest.client_id, "subscriptions": ["projects/*"]}
+    )
     assert_too_many(refused)
 
     # Another user is not affected.
@@ -67,8 +69,9 @@ async def test_the_51st_realtime_connection_of_a_user_is_refused(platform: Platf
     streams.append(theirs)
     other = await RealtimeConnection.open(platform.client)
     streams.append(other)
-    assert (await bob.client.post("/api/realtime", json={"clientId": other.client_id,
-                                                        "subscriptions": ["projects/*"]})).status_code == 204
+    assert (
+        await bob.client.post("/api/realtime", json={"clientId": other.client_id, "subscriptions": ["projects/*"]})
+    ).status_code == 204
 
     # A connection that ends (the client simply goes away) frees its place: the guest can now become alice's.
     gone = mine.pop()
@@ -76,8 +79,9 @@ async def test_the_51st_realtime_connection_of_a_user_is_refused(platform: Platf
     await gone.close()
 
     async def subscribed() -> bool:
-        response = await alice.client.post("/api/realtime", json={"clientId": guest.client_id,
-                                                                 "subscriptions": ["projects/*"]})
+        response = await alice.client.post(
+            "/api/realtime", json={"clientId": guest.client_id, "subscriptions": ["projects/*"]}
+        )
         if response.status_code == 429:
             return False
         assert response.status_code == 204, response.text
@@ -86,15 +90,18 @@ async def test_the_51st_realtime_connection_of_a_user_is_refused(platform: Platf
     await eventually(subscribed, message="the closed connection's place was never freed")
     # ... and it is alice's now: it hears of her records, and she is at her cap again.
     project = await alice.client.post("/api/collections/projects/records", json={"name": "heard"})
-    await eventually(lambda: any(m["record"]["id"] == project.json()["id"] for m in guest.events("projects/*")),
-                     message="the subscribed connection hears of alice's project")
+    await eventually(
+        lambda: any(m["record"]["id"] == project.json()["id"] for m in guest.events("projects/*")),
+        message="the subscribed connection hears of alice's project",
+    )
     assert_too_many(await realtime_status(alice.client))
 
 
 async def served(socket: LiveSocket) -> bool:
     """Whether the socket passed every check: it gets the map's frames (a refused one is closed instead)."""
-    await eventually(lambda: bool(socket.frames) or socket.connection.close_code is not None,
-                     message="neither a frame nor a close")
+    await eventually(
+        lambda: bool(socket.frames) or socket.connection.close_code is not None, message="neither a frame nor a close"
+    )
     return bool(socket.frames)
 
 
@@ -175,9 +182,11 @@ async def test_every_429_carries_retry_after(platform: Platform) -> None:
     address = f"198.51.100.{secrets.randbelow(250) + 1}"
     statuses = []
     for _ in range(20):
-        response = await platform.client.post("/api/collections/users/auth-with-password",
-                                              json={"identity": identity, "password": "wrong password"},
-                                              headers={"X-Forwarded-For": address})
+        response = await platform.client.post(
+            "/api/collections/users/auth-with-password",
+            json={"identity": identity, "password": "wrong password"},
+            headers={"X-Forwarded-For": address},
+        )
         statuses.append(response.status_code)
         if response.status_code == 429:
             assert_too_many(response)

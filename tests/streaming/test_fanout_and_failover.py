@@ -24,14 +24,16 @@ from .live import Cluster, LiveSocket, pod_phase, project_with_deployment, wait_
 
 # Hundreds of viewers are one user's tabs here, beyond the per-user cap on live connections (test_connection_caps).
 MANY_TABS = {**EDGE_ENV, "ONECLICK_TENANCY_MAX_CONNECTIONS_PER_USER": "1000"}
-WATCHED_RESOURCES = {kind.object_type.plural + (f".{kind.object_type.group}" if kind.object_type.group else "")
-                     for kind in LIVE_KINDS}
+WATCHED_RESOURCES = {
+    kind.object_type.plural + (f".{kind.object_type.group}" if kind.object_type.group else "") for kind in LIVE_KINDS
+}
 
 
 @pytest.fixture(scope="module")
 def group(nats_url: str, module_database: Database, module_log_dir: Path) -> Iterator[ServiceGroup]:
-    services = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                            module_log_dir)
+    services = ServiceGroup(
+        {"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url}, module_log_dir
+    )
     yield services
     services.stop_all()
 
@@ -39,8 +41,9 @@ def group(nats_url: str, module_database: Database, module_log_dir: Path) -> Ite
 @pytest.fixture(scope="module")
 async def platform(group: ServiceGroup, module_database: Database, kubesim: KubesimProcess) -> AsyncIterator[Platform]:
     streaming_env = {"KUBECONFIG": str(kubesim.kubeconfig), **STREAMING_ENV}
-    started = await start_platform(group, module_database, ["auth", "records", "streaming"],
-                                   env={"streaming": streaming_env, "edge": MANY_TABS})
+    started = await start_platform(
+        group, module_database, ["auth", "records", "streaming"], env={"streaming": streaming_env, "edge": MANY_TABS}
+    )
     await group.start("streaming", env=streaming_env)  # a second replica: namespaces are split between them
     yield started
     await started.close()
@@ -52,8 +55,10 @@ def _watches(kubesim: KubesimProcess, namespace: str) -> dict[str, int]:
 
 def _history(socket: LiveSocket, since: int) -> list[tuple[str, str, str, int]]:
     """The updates of changes made after resourceVersion ``since``, in the order received."""
-    updates = [(m["kind"], m["name"], m["status"], int(m["object"]["metadata"].get("resourceVersion") or 0))
-               for m in socket.messages()]
+    updates = [
+        (m["kind"], m["name"], m["status"], int(m["object"]["metadata"].get("resourceVersion") or 0))
+        for m in socket.messages()
+    ]
     return [update for update in updates if update[3] > since]
 
 
@@ -64,13 +69,18 @@ async def _running(cluster: Cluster, project: str, deployment: str, count: int) 
 async def _open_many(platform: Platform, count: int, request: dict[str, str], token: str) -> list[LiveSocket]:
     sockets: list[LiveSocket] = []
     for start in range(0, count, 50):
-        sockets += await asyncio.gather(*(LiveSocket.open(platform, "/ws/k8s/deployments", request, token=token)
-                                          for _ in range(start, min(count, start + 50))))
+        sockets += await asyncio.gather(
+            *(
+                LiveSocket.open(platform, "/ws/k8s/deployments", request, token=token)
+                for _ in range(start, min(count, start + 50))
+            )
+        )
     return sockets
 
 
 async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
-        platform: Platform, cluster: Cluster, kubesim: KubesimProcess) -> None:
+    platform: Platform, cluster: Cluster, kubesim: KubesimProcess
+) -> None:
     alice = await platform.new_user("alice")
     bob = await platform.new_user("bob")
     shop, web = await project_with_deployment(alice, "shop")
@@ -84,11 +94,16 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
     shop_viewers = await _open_many(platform, 200, {"projectId": shop, "deploymentId": web}, alice.token)
     blog_viewers = await _open_many(platform, 50, {"projectId": blog}, bob.token)
     for socket in shop_viewers + blog_viewers:
-        await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms),
-                                message="the current objects")
+        await wait_for_messages(
+            socket,
+            lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms),
+            message="the current objects",
+        )
 
-    initial = {project: set(await cluster.running_pods(project, deployment))
-               for project, deployment in ((shop, web), (blog, api))}
+    initial = {
+        project: set(await cluster.running_pods(project, deployment))
+        for project, deployment in ((shop, web), (blog, api))
+    }
     since = int(kubesim.stats()["resourceVersion"])
     await cluster.scale(shop, web, 3)
     await cluster.scale(blog, api, 2)
@@ -116,8 +131,13 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
         # ... and those frames are the scaling: the Deployment's new replica count, then every pod it ended
         # with, each new one ADDED after the scale and then seen Running.
         changes = [m for m in viewers[0].messages() if int(m["object"]["metadata"].get("resourceVersion") or 0) > since]
-        assert any(m["kind"] == "deployment" and m["name"] == deployment and m["status"] == "MODIFIED"
-                   and m["object"]["spec"]["replicas"] == replicas for m in changes), (project, reference)
+        assert any(
+            m["kind"] == "deployment"
+            and m["name"] == deployment
+            and m["status"] == "MODIFIED"
+            and m["object"]["spec"]["replicas"] == replicas
+            for m in changes
+        ), (project, reference)
         final = set(await cluster.running_pods(project, deployment))
         assert len(final) == replicas
         new_pods = final - initial[project]
@@ -130,12 +150,14 @@ async def test_250_viewers_share_one_watch_per_kind_and_all_get_every_update(
             assert all(m["status"] != "DELETED" for m in updates)
         # The pod that was there before the scale came with the current objects, as ADDED and Running.
         for pod in initial[project]:
-            added = [m for m in viewers[0].messages() if m["kind"] == "pod" and m["name"] == pod
-                     and m["status"] == "ADDED"]
+            added = [
+                m for m in viewers[0].messages() if m["kind"] == "pod" and m["name"] == pod and m["status"] == "ADDED"
+            ]
             assert len(added) == 1
             assert pod_phase(added[0]) == "Running"
-    assert all(m["object"]["metadata"]["labels"]["one-click.dev/deploymentId"] == web
-               for m in shop_viewers[0].messages())
+    assert all(
+        m["object"]["metadata"]["labels"]["one-click.dev/deploymentId"] == web for m in shop_viewers[0].messages()
+    )
     await asyncio.gather(*(socket.close() for socket in shop_viewers + blog_viewers))
 
 
@@ -144,7 +166,8 @@ def _watches_opened(kubesim: KubesimProcess) -> int:
 
 
 async def test_watches_are_kept_while_viewed_reused_within_the_linger_and_closed_after_it(
-        platform: Platform, cluster: Cluster, kubesim: KubesimProcess) -> None:
+    platform: Platform, cluster: Cluster, kubesim: KubesimProcess
+) -> None:
     """Reference counting: a namespace's watches open with its first viewer, survive a viewer that comes
     back within the linger (a page reload opens no new watch), and close once nobody has looked for longer."""
     alice = await platform.new_user("alice")
@@ -174,24 +197,32 @@ async def test_watches_are_kept_while_viewed_reused_within_the_linger_and_closed
 
 @pytest.mark.reliability
 async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
-        platform: Platform, cluster: Cluster, group: ServiceGroup, kubesim: KubesimProcess) -> None:
+    platform: Platform, cluster: Cluster, group: ServiceGroup, kubesim: KubesimProcess
+) -> None:
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     await cluster.namespace(project)
     await cluster.deployment(project, deployment, replicas=1)
     await eventually(lambda: _running(cluster, project, deployment, 1), message="first pod running")
-    viewers = [await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId":
-                                                                       deployment}, token=alice.token)
-               for _ in range(5)]
+    viewers = [
+        await LiveSocket.open(
+            platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment}, token=alice.token
+        )
+        for _ in range(5)
+    ]
     for socket in viewers:
         await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms))
     first_pod = (await cluster.running_pods(project, deployment))[0]
-    log = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": first_pod},
-                                token=alice.token)
+    log = await LiveSocket.open(
+        platform, "/ws/k8s/logs", {"rolloutId": project, "podName": first_pod}, token=alice.token
+    )
     await eventually(lambda: "Starting nginx" in log.text, message="the log's tail")
 
-    streaming = [process for process in group.processes if process.name == "streaming"
-                 and process.process is not None and process.process.poll() is None]
+    streaming = [
+        process
+        for process in group.processes
+        if process.name == "streaming" and process.process is not None and process.process.poll() is None
+    ]
     for process in streaming:
         process.kill(signal.SIGKILL)
     await cluster.scale(project, deployment, 2)  # while nobody watches
@@ -205,14 +236,19 @@ async def test_killing_streaming_keeps_clients_connected_and_they_catch_up(
     assert len(log_lines) == len(set(log_lines)), "no line shown twice (kubesim's lines differ by request id)"
     running = set(await cluster.running_pods(project, deployment))
     for socket in viewers:
-        await wait_for_messages(socket, lambda ms: {m["name"] for m in ms if m["kind"] == "pod"
-                                                    and pod_phase(m) == "Running"} >= running,
-                                message="the pod started while streaming was down")
+        await wait_for_messages(
+            socket,
+            lambda ms: {m["name"] for m in ms if m["kind"] == "pod" and pod_phase(m) == "Running"} >= running,
+            message="the pod started while streaming was down",
+        )
     victim = sorted(running)[0]
     await cluster.delete_pod(project, victim)
     for socket in viewers:
-        await wait_for_messages(socket, lambda ms: any(m["name"] == victim and m["status"] == "DELETED" for m in ms),
-                                message="live again after the restart")
+        await wait_for_messages(
+            socket,
+            lambda ms: any(m["name"] == victim and m["status"] == "DELETED" for m in ms),
+            message="live again after the restart",
+        )
         assert socket.connection.close_code is None  # the connection outlived the streaming process
         added = Counter((m["kind"], m["name"]) for m in socket.messages() if m["status"] == "ADDED")
         assert added, "the viewer saw the objects"

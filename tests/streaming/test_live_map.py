@@ -20,19 +20,26 @@ def _pods(messages: list[dict], status: str) -> set[str]:
     return {m["name"] for m in messages if m["kind"] == "pod" and m["status"] == status}
 
 
-async def test_scaling_shows_pods_added_then_running_and_deleting_shows_deleted(platform: Platform,
-                                                                                cluster: Cluster) -> None:
+async def test_scaling_shows_pods_added_then_running_and_deleting_shows_deleted(
+    platform: Platform, cluster: Cluster
+) -> None:
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     await cluster.namespace(project)
     await cluster.deployment(project, deployment, replicas=1)
     await eventually(lambda: _running(cluster, project, deployment, 1), message="first pod running")
-    socket = await LiveSocket.open(platform, "/ws/k8s/deployments",
-                                   {"projectId": project, "deploymentId": deployment}, token=alice.token)
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment}, token=alice.token
+    )
     # The frames of what exists arrive one by one (deployment, pod, replicaset, ...): wait for all three kinds,
     # not only the running pod, before looking at their order.
-    await wait_for_messages(socket, lambda ms: any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms)
-                            and {"deployment", "replicaset", "pod"} <= {m["kind"] for m in ms})
+    await wait_for_messages(
+        socket,
+        lambda ms: (
+            any(m["kind"] == "pod" and pod_phase(m) == "Running" for m in ms)
+            and {"deployment", "replicaset", "pod"} <= {m["kind"] for m in ms}
+        ),
+    )
     # What exists comes first, as ADDED (status updates of the settling deployment may follow at once).
     first = list(itertools.takewhile(lambda m: m["status"] == "ADDED", socket.messages()))
     assert {"deployment", "replicaset", "pod"} <= {m["kind"] for m in first}
@@ -75,19 +82,38 @@ async def test_project_view_and_secrets_never_carry_their_values(platform: Platf
     await cluster.namespace(project)
     value = "hunter2-very-secret-value"
     encoded = base64.b64encode(value.encode()).decode()
-    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-              "metadata": {"name": f"{deployment}-secrets", "namespace": project, "labels": labels(project, deployment),
-                           "annotations": {"kubectl.kubernetes.io/last-applied-configuration": orjson.dumps(
-                               {"stringData": {"PASSWORD": value}}).decode()}},
-              "data": {"PASSWORD": encoded}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {
+            "name": f"{deployment}-secrets",
+            "namespace": project,
+            "labels": labels(project, deployment),
+            "annotations": {
+                "kubectl.kubernetes.io/last-applied-configuration": orjson.dumps(
+                    {"stringData": {"PASSWORD": value}}
+                ).decode()
+            },
+        },
+        "data": {"PASSWORD": encoded},
+    }
     await cluster.request("POST", f"/api/v1/namespaces/{project}/secrets", secret)
-    socket = await LiveSocket.open(platform, "/ws/k8s/rollouts", {"projectId": project}, token=alice.token,
-                                   via="message")
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/rollouts", {"projectId": project}, token=alice.token, via="message"
+    )
     await wait_for_messages(socket, lambda ms: any(m["kind"] == "secret" for m in ms), message="secret ADDED")
-    await cluster.request("PATCH", f"/api/v1/namespaces/{project}/secrets/{deployment}-secrets",
-                          {"data": {"PASSWORD": base64.b64encode(b"hunter3-changed").decode()}}, patch=True)
-    await wait_for_messages(socket, lambda ms: any(m["kind"] == "secret" and m["status"] == "MODIFIED" for m in ms),
-                            message="secret MODIFIED")
+    await cluster.request(
+        "PATCH",
+        f"/api/v1/namespaces/{project}/secrets/{deployment}-secrets",
+        {"data": {"PASSWORD": base64.b64encode(b"hunter3-changed").decode()}},
+        patch=True,
+    )
+    await wait_for_messages(
+        socket,
+        lambda ms: any(m["kind"] == "secret" and m["status"] == "MODIFIED" for m in ms),
+        message="secret MODIFIED",
+    )
     shown = [m for m in socket.messages() if m["kind"] == "secret"]
     assert shown[0]["object"]["metadata"]["name"] == f"{deployment}-secrets"
     for text in socket.frames:
@@ -107,13 +133,13 @@ async def test_logs_arrive_as_kubesim_writes_them(platform: Platform, cluster: C
     await cluster.deployment(project, deployment, replicas=1)
     await eventually(lambda: _running(cluster, project, deployment, 1), message="pod running")
     pod = (await cluster.running_pods(project, deployment))[0]
-    socket = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod},
-                                   token=alice.token)
+    socket = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod}, token=alice.token)
     await eventually(lambda: "Starting nginx:1.25" in socket.text, message="the tail with the first line")
     seen = len(socket.frames)
     lines = socket.text.count("\n")
-    await eventually(lambda: len(socket.frames) > seen + 2 and socket.text.count("\n") > lines + 2,
-                     message="new lines as new frames")
+    await eventually(
+        lambda: len(socket.frames) > seen + 2 and socket.text.count("\n") > lines + 2, message="new lines as new frames"
+    )
     assert all(frame.endswith("\n") for frame in socket.frames)
     assert socket.text.count("Starting nginx:1.25") == 1
 
@@ -154,8 +180,9 @@ async def test_events_arrive_for_a_failing_image(platform: Platform, cluster: Cl
 
     await eventually(a_pod, message="pod created")
     pod = (await cluster.pods(project, deployment))[0]["metadata"]["name"]
-    socket = await LiveSocket.open(platform, "/ws/k8s/events", {"rolloutId": project, "kind": "Pod", "name": pod},
-                                   token=alice.token)
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/events", {"rolloutId": project, "kind": "Pod", "name": pod}, token=alice.token
+    )
 
     def failing(messages: list[dict]) -> bool:
         return any(m["typus"] == "Warning" and m["reason"] in ("Failed", "BackOff") for m in messages)
@@ -170,8 +197,9 @@ async def test_events_arrive_for_a_failing_image(platform: Platform, cluster: Cl
     await socket.close()
 
 
-async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(platform: Platform,
-                                                                                cluster: Cluster) -> None:
+async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
+    platform: Platform, cluster: Cluster
+) -> None:
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     await cluster.namespace(project)
@@ -183,13 +211,22 @@ async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
 
     async def create(name: str) -> None:
         async with limit:
-            await cluster.request("POST", f"/api/v1/namespaces/{project}/configmaps", {
-                "metadata": {"name": name, "labels": labels(project, deployment)},
-                "data": {"blob": secrets.token_urlsafe(6144)}})
+            await cluster.request(
+                "POST",
+                f"/api/v1/namespaces/{project}/configmaps",
+                {
+                    "metadata": {"name": name, "labels": labels(project, deployment)},
+                    "data": {"blob": secrets.token_urlsafe(6144)},
+                },
+            )
 
     await asyncio.gather(*(create(name) for name in names))
-    await wait_for_messages(fast, lambda ms: {m["name"] for m in ms if m["kind"] == "configmap"} >= set(names),
-                            timeout=60, message="the reading client got every object")
+    await wait_for_messages(
+        fast,
+        lambda ms: {m["name"] for m in ms if m["kind"] == "configmap"} >= set(names),
+        timeout=60,
+        message="the reading client got every object",
+    )
     code, reason, received = await slow.read_until_closed()
     assert code == 1013
     assert "too slowly" in reason
@@ -198,22 +235,30 @@ async def test_a_client_that_stops_reading_is_closed_without_slowing_the_others(
     await fast.close()
 
 
-async def test_objects_whose_labels_change_enter_and_leave_the_deployment_view(platform: Platform,
-                                                                               cluster: Cluster) -> None:
+async def test_objects_whose_labels_change_enter_and_leave_the_deployment_view(
+    platform: Platform, cluster: Cluster
+) -> None:
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     await cluster.namespace(project)
     path = f"/api/v1/namespaces/{project}/configmaps"
     await cluster.request("POST", path, {"metadata": {"name": "settings", "labels": labels(project, deployment)}})
-    socket = await LiveSocket.open(platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment},
-                                   token=alice.token)
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment}, token=alice.token
+    )
     await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"] == ["ADDED"])
-    await cluster.request("PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, "another")}},
-                          patch=True)
-    await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"]
-                            == ["ADDED", "DELETED"], message="DELETED when it no longer belongs to the deployment")
-    await cluster.request("PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, deployment)}},
-                          patch=True)
-    await wait_for_messages(socket, lambda ms: [m["status"] for m in ms if m["name"] == "settings"]
-                            == ["ADDED", "DELETED", "ADDED"], message="ADDED when it belongs to it again")
+    await cluster.request("PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, "another")}}, patch=True)
+    await wait_for_messages(
+        socket,
+        lambda ms: [m["status"] for m in ms if m["name"] == "settings"] == ["ADDED", "DELETED"],
+        message="DELETED when it no longer belongs to the deployment",
+    )
+    await cluster.request(
+        "PATCH", f"{path}/settings", {"metadata": {"labels": labels(project, deployment)}}, patch=True
+    )
+    await wait_for_messages(
+        socket,
+        lambda ms: [m["status"] for m in ms if m["name"] == "settings"] == ["ADDED", "DELETED", "ADDED"],
+        message="ADDED when it belongs to it again",
+    )
     await socket.close()

@@ -10,8 +10,10 @@ from oneclick_edge.live.queues import ChangeQueue, LineQueue, LogUnavailable, Sl
 
 
 def _pod(name: str, uid: str, phase: str = "Pending") -> dict:
-    return {"metadata": {"name": name, "uid": uid, "namespace": "ns", "labels": {"app": "x"}},
-            "status": {"phase": phase}}
+    return {
+        "metadata": {"name": name, "uid": uid, "namespace": "ns", "labels": {"app": "x"}},
+        "status": {"phase": phase},
+    }
 
 
 def _statuses(frames: list[str]) -> list[tuple[str, str, str]]:
@@ -57,8 +59,18 @@ async def test_a_client_behind_on_more_objects_than_the_limit_is_given_up() -> N
 
 async def test_event_frames_are_the_originals() -> None:
     queue = ChangeQueue("event", limit=5)
-    queue.push(Change("event", "ADDED", {"metadata": {"name": "e", "uid": "u"}, "reason": "BackOff",
-                                         "message": "Back-off pulling image", "type": "Warning"}))
+    queue.push(
+        Change(
+            "event",
+            "ADDED",
+            {
+                "metadata": {"name": "e", "uid": "u"},
+                "reason": "BackOff",
+                "message": "Back-off pulling image",
+                "type": "Warning",
+            },
+        )
+    )
     assert await queue.next() == ['{"message":"Back-off pulling image","reason":"BackOff","typus":"Warning"}']
 
 

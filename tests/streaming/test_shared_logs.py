@@ -30,8 +30,9 @@ async def _gauges(platform: Platform) -> dict[str, float]:
     async with httpx.AsyncClient(timeout=5.0) as http:
         text = (await http.get(f"{process.admin_url}/metrics")).text
     names = {"oneclick_streaming_namespaces", "oneclick_streaming_watches", "oneclick_streaming_log_followers"}
-    return {family.name: family.samples[0].value for family in text_string_to_metric_families(text)
-            if family.name in names}
+    return {
+        family.name: family.samples[0].value for family in text_string_to_metric_families(text) if family.name in names
+    }
 
 
 def _contiguous(lines: list[str], full: list[str]) -> bool:
@@ -39,11 +40,12 @@ def _contiguous(lines: list[str], full: list[str]) -> bool:
     if not lines or lines[0] not in full:
         return False
     start = full.index(lines[0])
-    return full[start:start + len(lines)] == lines
+    return full[start : start + len(lines)] == lines
 
 
 async def test_two_viewers_of_one_pod_share_one_log_stream_and_both_get_every_line(
-        platform: Platform, cluster: Cluster, kubesim: KubesimProcess) -> None:
+    platform: Platform, cluster: Cluster, kubesim: KubesimProcess
+) -> None:
     alice = await platform.new_user("alice")
     project, deployment = await project_with_deployment(alice)
     await cluster.namespace(project)
@@ -52,23 +54,27 @@ async def test_two_viewers_of_one_pod_share_one_log_stream_and_both_get_every_li
     pod = (await cluster.running_pods(project, deployment))[0]
     before = _log_requests(kubesim)
 
-    first = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod},
-                                  token=alice.token)
+    first = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod}, token=alice.token)
     await eventually(lambda: "Starting nginx:1.25" in first.text, message="the first viewer's tail")
-    second = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod},
-                                   token=alice.token)
+    second = await LiveSocket.open(platform, "/ws/k8s/logs", {"rolloutId": project, "podName": pod}, token=alice.token)
     await eventually(lambda: bool(second.frames), message="the second viewer's tail")
     joined = len(first.text.splitlines())
     second_joined = len(second.text.splitlines())
-    await eventually(lambda: len(first.text.splitlines()) >= joined + NEW_LINES
-                     and len(second.text.splitlines()) >= second_joined + NEW_LINES,
-                     message="new lines for both viewers")
+    await eventually(
+        lambda: (
+            len(first.text.splitlines()) >= joined + NEW_LINES
+            and len(second.text.splitlines()) >= second_joined + NEW_LINES
+        ),
+        message="new lines for both viewers",
+    )
     # One follow for both viewers (no second stream, no separate tail request for the one who came later).
     assert _log_requests(kubesim) - before == 1
     # streaming's gauges say the same: one namespace, its watches, one pod log followed for two viewers.
-    assert await _gauges(platform) == {"oneclick_streaming_namespaces": 1,
-                                       "oneclick_streaming_watches": len(LIVE_KINDS),
-                                       "oneclick_streaming_log_followers": 1}
+    assert await _gauges(platform) == {
+        "oneclick_streaming_namespaces": 1,
+        "oneclick_streaming_watches": len(LIVE_KINDS),
+        "oneclick_streaming_log_followers": 1,
+    }
     await asyncio.gather(first.close(), second.close())
 
     # What the pod wrote, straight from kubesim: each viewer's lines are an unbroken run of it.

@@ -23,11 +23,17 @@ SECRET_VALUE = "live-view-secret-9f2c"
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=kubesim.kubeconfig, names=["auth", "records", "k8s-executor", "streaming"],
-                                env={"streaming": STREAMING_ENV, "edge": EDGE_ENV}) as started:
+async def platform(
+    nats_url: str, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=kubesim.kubeconfig,
+        names=["auth", "records", "k8s-executor", "streaming"],
+        env={"streaming": STREAMING_ENV, "edge": EDGE_ENV},
+    ) as started:
         yield started
 
 
@@ -42,16 +48,22 @@ def _running(messages: list[dict[str, Any]]) -> set[str]:
 async def test_a_rollout_appears_live_and_a_new_one_replaces_its_pods(platform: Platform) -> None:
     alice = await platform.new_user("alice")
     project = (await alice.client.post("/api/collections/projects/records", json={"name": "shop"})).json()["id"]
-    deployment = (await alice.client.post("/api/collections/deployments/records", json={
-        "name": "web", "project": project, "blueprint": NGINX_BLUEPRINT})).json()["id"]
+    deployment = (
+        await alice.client.post(
+            "/api/collections/deployments/records",
+            json={"name": "web", "project": project, "blueprint": NGINX_BLUEPRINT},
+        )
+    ).json()["id"]
     blueprint = (await alice.client.get(f"/pb/blueprints/{NGINX_BLUEPRINT}")).json()
     manifest = copy.deepcopy(blueprint["manifest"])
     manifest["spec"]["secrets"] = [{"name": "API_KEY", "value": SECRET_VALUE}]
     # The map is open before anything exists in the cluster, as when a user opens a new deployment.
-    socket = await LiveSocket.open(platform, "/ws/k8s/deployments",
-                                   {"projectId": project, "deploymentId": deployment}, token=alice.token)
-    created = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project, "deployment": deployment, "manifest": manifest})
+    socket = await LiveSocket.open(
+        platform, "/ws/k8s/deployments", {"projectId": project, "deploymentId": deployment}, token=alice.token
+    )
+    created = await alice.client.post(
+        "/api/collections/rollouts/records", json={"project": project, "deployment": deployment, "manifest": manifest}
+    )
     assert created.status_code == 200, created.text
 
     await wait_for_messages(socket, lambda ms: bool(_running(ms)), timeout=60, message="the rollout's pod Running")
@@ -60,8 +72,9 @@ async def test_a_rollout_appears_live_and_a_new_one_replaces_its_pods(platform: 
     first_pods = _running(socket.messages())
 
     manifest["spec"]["image"]["tag"] = "1.27"
-    again = await alice.client.post("/api/collections/rollouts/records", json={
-        "project": project, "deployment": deployment, "manifest": manifest})
+    again = await alice.client.post(
+        "/api/collections/rollouts/records", json={"project": project, "deployment": deployment, "manifest": manifest}
+    )
     assert again.status_code == 200, again.text
 
     def replaced(messages: list[dict[str, Any]]) -> bool:

@@ -27,16 +27,28 @@ CLUSTER_SERVICES = ("auth", "records", "k8s-executor")
 
 
 @pytest.fixture(scope="module")
-async def platform(request: pytest.FixtureRequest, module_nats_url: str, module_database: Database,
-                   module_log_dir: Path, module_kubesim: KubesimProcess) -> AsyncIterator[Platform]:
+async def platform(
+    request: pytest.FixtureRequest,
+    module_nats_url: str,
+    module_database: Database,
+    module_log_dir: Path,
+    module_kubesim: KubesimProcess,
+) -> AsyncIterator[Platform]:
     names = getattr(request.module, "SERVICES", CLUSTER_SERVICES)
     assert set(names) <= set(ALL_SERVICES)
     async with running_platform(
-            nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
-            kubeconfig=module_kubesim.kubeconfig, names=names,
-            env={"records": POLICY_ENV, "updater": OFFLINE_UPDATER_ENV,
-                 # A resync every few seconds: namespaces made before the policy get their guardrails back.
-                 "k8s-executor": {"ONECLICK_EXECUTOR_RESYNC_INTERVAL": "3"}}) as started:
+        nats_url=module_nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=module_kubesim.kubeconfig,
+        names=names,
+        env={
+            "records": POLICY_ENV,
+            "updater": OFFLINE_UPDATER_ENV,
+            # A resync every few seconds: namespaces made before the policy get their guardrails back.
+            "k8s-executor": {"ONECLICK_EXECUTOR_RESYNC_INTERVAL": "3"},
+        },
+    ) as started:
         yield started
 
 

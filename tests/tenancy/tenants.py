@@ -17,14 +17,23 @@ Json = dict[str, Any]
 
 # records' policy in this module (the executor and the cluster get it from records): a quota of six pods and
 # two CPUs, at most three replicas per deployment.
-POLICY_ENV = {"ONECLICK_TENANCY_QUOTA_PODS": "6", "ONECLICK_TENANCY_QUOTA_CPU": "2",
-              "ONECLICK_TENANCY_QUOTA_LIMITS_CPU": "4", "ONECLICK_TENANCY_MAX_REPLICAS": "3"}
+POLICY_ENV = {
+    "ONECLICK_TENANCY_QUOTA_PODS": "6",
+    "ONECLICK_TENANCY_QUOTA_CPU": "2",
+    "ONECLICK_TENANCY_QUOTA_LIMITS_CPU": "4",
+    "ONECLICK_TENANCY_MAX_REPLICAS": "3",
+}
 ALICE_HOST = "alice.example.com"
 
 
 def ingress(host: str, **extra: Any) -> list[Json]:
-    return [{"name": "http", "port": 80, "ingress": {"ingressClass": "nginx", "rules": [{"host": host, "path": "/"}],
-                                                     **extra}}]
+    return [
+        {
+            "name": "http",
+            "port": 80,
+            "ingress": {"ingressClass": "nginx", "rules": [{"host": host, "path": "/"}], **extra},
+        }
+    ]
 
 
 @dataclass
@@ -34,8 +43,10 @@ class Tenant:
     deployment: str
 
     async def rollout(self, manifest: Json, deployment: str | None = None) -> httpx.Response:
-        return await self.user.client.post("/api/collections/rollouts/records", json={
-            "project": self.project, "deployment": deployment or self.deployment, "manifest": manifest})
+        return await self.user.client.post(
+            "/api/collections/rollouts/records",
+            json={"project": self.project, "deployment": deployment or self.deployment, "manifest": manifest},
+        )
 
     async def new_deployment(self, name: str = "extra") -> str:
         return str((await create(self.user, "deployments", name=name, project=self.project))["id"])
@@ -65,8 +76,9 @@ class Tenants:
         return items
 
     async def pods_of(self, namespace: str, deployment: str) -> list[Json]:
-        response = await self.cluster.get(f"/api/v1/namespaces/{namespace}/pods",
-                                          params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"})
+        response = await self.cluster.get(
+            f"/api/v1/namespaces/{namespace}/pods", params={"labelSelector": f"{DEPLOYMENT_ID_LABEL}={deployment}"}
+        )
         assert response.status_code == 200, response.text
         items: list[Json] = response.json()["items"]
         return items

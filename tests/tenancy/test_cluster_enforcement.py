@@ -38,8 +38,11 @@ APPLY = {"Content-Type": "application/apply-patch+yaml"}
 
 GUARDRAILS = (("resourcequotas", "one-click-quota"), ("limitranges", "one-click-limits"))
 NETWORK_POLICY = "/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/one-click-default"
-LEVEL_LABELS = ("pod-security.kubernetes.io/enforce", "pod-security.kubernetes.io/warn",
-                "pod-security.kubernetes.io/audit")
+LEVEL_LABELS = (
+    "pod-security.kubernetes.io/enforce",
+    "pod-security.kubernetes.io/warn",
+    "pod-security.kubernetes.io/audit",
+)
 
 
 async def guardrails(tenants: Tenants, namespace: str) -> dict[str, Json | None]:
@@ -63,14 +66,32 @@ async def test_a_new_projects_namespace_carries_every_guardrail(tenants: Tenants
     assert network is not None
     # The module's policy (tenants.POLICY_ENV), no external services.
     assert quota["spec"]["hard"] == {
-        "requests.cpu": "2", "requests.memory": "8Gi", "limits.cpu": "4", "limits.memory": "16Gi", "pods": "6",
-        "persistentvolumeclaims": "10", "requests.storage": "50Gi", "services.nodeports": "0",
-        "services.loadbalancers": "0"}
-    assert limits["spec"]["limits"] == [{"type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
-                                         "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]
+        "requests.cpu": "2",
+        "requests.memory": "8Gi",
+        "limits.cpu": "4",
+        "limits.memory": "16Gi",
+        "pods": "6",
+        "persistentvolumeclaims": "10",
+        "requests.storage": "50Gi",
+        "services.nodeports": "0",
+        "services.loadbalancers": "0",
+    }
+    assert limits["spec"]["limits"] == [
+        {
+            "type": "Container",
+            "default": {"cpu": "500m", "memory": "512Mi"},
+            "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+        }
+    ]
     assert network["spec"]["policyTypes"] == ["Ingress"]
-    assert network["spec"]["ingress"] == [{"from": [
-        {"podSelector": {}}, {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}]
+    assert network["spec"]["ingress"] == [
+        {
+            "from": [
+                {"podSelector": {}},
+                {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+            ]
+        }
+    ]
 
 
 async def test_a_namespace_without_guardrails_gets_them_back_from_the_resync(tenants: Tenants) -> None:
@@ -82,8 +103,10 @@ async def test_a_namespace_without_guardrails_gets_them_back_from_the_resync(ten
     deleted = await tenants.cluster.delete(NETWORK_POLICY.format(ns=namespace))
     assert deleted.status_code == 200, deleted.text
     stripped = await tenants.cluster.patch(
-        f"/api/v1/namespaces/{namespace}", headers={"Content-Type": "application/merge-patch+json"},
-        json={"metadata": {"labels": dict.fromkeys(LEVEL_LABELS)}})
+        f"/api/v1/namespaces/{namespace}",
+        headers={"Content-Type": "application/merge-patch+json"},
+        json={"metadata": {"labels": dict.fromkeys(LEVEL_LABELS)}},
+    )
     assert stripped.status_code == 200, stripped.text
     assert not set(LEVEL_LABELS) & set(stripped.json()["metadata"].get("labels") or {})
 
@@ -97,8 +120,9 @@ async def test_a_namespace_without_guardrails_gets_them_back_from_the_resync(ten
 
 
 @pytest.mark.kubectl
-async def test_kubectl_shows_the_guardrails_of_a_project(tenants: Tenants, module_kubesim: KubesimProcess,
-                                                         tmp_path: Path) -> None:
+async def test_kubectl_shows_the_guardrails_of_a_project(
+    tenants: Tenants, module_kubesim: KubesimProcess, tmp_path: Path
+) -> None:
     if shutil.which("kubectl") is None:
         pytest.skip("kubectl is not installed on this machine")
     kubectl = Kubectl(module_kubesim.kubeconfig, tmp_path)
@@ -114,49 +138,86 @@ async def test_kubectl_shows_the_guardrails_of_a_project(tenants: Tenants, modul
 
 def pod(name: str, container: Json | None = None, **spec: Any) -> Json:
     """A pod of one small container, with ``container`` fields and pod ``spec`` fields on top."""
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {
-        "containers": [{"name": "app", "image": "docker.io/library/nginx:1.25",
-                        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"},
-                                      "limits": {"cpu": "10m", "memory": "16Mi"}}, **(container or {})}],
-        **spec}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name},
+        "spec": {
+            "containers": [
+                {
+                    "name": "app",
+                    "image": "docker.io/library/nginx:1.25",
+                    "resources": {
+                        "requests": {"cpu": "10m", "memory": "16Mi"},
+                        "limits": {"cpu": "10m", "memory": "16Mi"},
+                    },
+                    **(container or {}),
+                }
+            ],
+            **spec,
+        },
+    }
 
 
 # (pod, the PodSecurity reason and detail the API server gives for it under "baseline")
 REFUSED_PODS: list[tuple[Json, str]] = [
-    (pod("privileged", {"securityContext": {"privileged": True}}),
-     'privileged (container "app" must not set securityContext.privileged=true)'),
-    (pod("capabilities", {"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}),
-     'non-default capabilities (container "app" must not include "SYS_ADMIN" in securityContext.capabilities.add)'),
+    (
+        pod("privileged", {"securityContext": {"privileged": True}}),
+        'privileged (container "app" must not set securityContext.privileged=true)',
+    ),
+    (
+        pod("capabilities", {"securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}),
+        'non-default capabilities (container "app" must not include "SYS_ADMIN" in securityContext.capabilities.add)',
+    ),
     (pod("host-network", hostNetwork=True), "host namespaces (hostNetwork=true)"),
     (pod("host-pid", hostPID=True), "host namespaces (hostPID=true)"),
-    (pod("host-path", {"volumeMounts": [{"name": "root", "mountPath": "/host"}]},
-         volumes=[{"name": "root", "hostPath": {"path": "/"}}]), 'hostPath volumes (volume "root")'),
-    (pod("host-port", {"ports": [{"containerPort": 80, "hostPort": 80}]}),
-     'hostPort (container "app" uses hostPort 80)'),
-    (pod("sysctls", securityContext={"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}),
-     'forbidden sysctls (kernel.msgmax)'),
-    (pod("seccomp", securityContext={"seccompProfile": {"type": "Unconfined"}}),
-     'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")'),
+    (
+        pod(
+            "host-path",
+            {"volumeMounts": [{"name": "root", "mountPath": "/host"}]},
+            volumes=[{"name": "root", "hostPath": {"path": "/"}}],
+        ),
+        'hostPath volumes (volume "root")',
+    ),
+    (
+        pod("host-port", {"ports": [{"containerPort": 80, "hostPort": 80}]}),
+        'hostPort (container "app" uses hostPort 80)',
+    ),
+    (
+        pod("sysctls", securityContext={"sysctls": [{"name": "kernel.msgmax", "value": "1"}]}),
+        "forbidden sysctls (kernel.msgmax)",
+    ),
+    (
+        pod("seccomp", securityContext={"seccompProfile": {"type": "Unconfined"}}),
+        'seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")',
+    ),
     # The API server mirrors the field into the AppArmor annotation before admission; both are named.
-    (pod("apparmor", {"securityContext": {"appArmorProfile": {"type": "Unconfined"}}}),
-     'forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to '
-     '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")'),
-    (pod("proc-mount", {"securityContext": {"procMount": "Unmasked"}}),
-     'procMount (container "app" must not set securityContext.procMount to "Unmasked")'),
+    (
+        pod("apparmor", {"securityContext": {"appArmorProfile": {"type": "Unconfined"}}}),
+        'forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to '
+        '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
+    ),
+    (
+        pod("proc-mount", {"securityContext": {"procMount": "Unmasked"}}),
+        'procMount (container "app" must not set securityContext.procMount to "Unmasked")',
+    ),
 ]
 
 
-@pytest.mark.parametrize(("manifest", "detail"), REFUSED_PODS, ids=[case[0]["metadata"]["name"]
-                                                                   for case in REFUSED_PODS])
-async def test_pods_the_level_refuses_are_forbidden_by_the_cluster(tenants: Tenants, manifest: Json,
-                                                                    detail: str) -> None:
+@pytest.mark.parametrize(
+    ("manifest", "detail"), REFUSED_PODS, ids=[case[0]["metadata"]["name"] for case in REFUSED_PODS]
+)
+async def test_pods_the_level_refuses_are_forbidden_by_the_cluster(
+    tenants: Tenants, manifest: Json, detail: str
+) -> None:
     namespace = tenants.mallory.project
     response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/pods", json=manifest)
     assert response.status_code == 403, response.text
     status = response.json()
     assert status["reason"] == "Forbidden"
-    assert status["message"] == (f'pods "{manifest["metadata"]["name"]}" is forbidden: violates PodSecurity '
-                                 f'"baseline:latest": {detail}')
+    assert status["message"] == (
+        f'pods "{manifest["metadata"]["name"]}" is forbidden: violates PodSecurity "baseline:latest": {detail}'
+    )
     missing = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/pods/{manifest['metadata']['name']}")
     assert missing.status_code == 404
 
@@ -166,15 +227,30 @@ async def test_the_platforms_own_objects_for_a_hostile_manifest_run_no_pod(tenan
     Deployment is stored, with the API server's warning, but not one of its pods is admitted."""
     namespace = tenants.mallory.project
     deployment_id = "handmade0000001"
-    manifest = validate_manifest(rollout_manifest(securityContext={
-        "privileged": True, "allowPrivilegeEscalation": True, "runAsUser": 0,
-        "capabilities": {"add": ["ALL", "SYS_ADMIN"]}}))
-    objects = render(manifest, project_id=namespace, deployment_id=deployment_id, rollout_id="handmade0000002",
-                     user_id=tenants.mallory.user.id, username="mallory", display_name="mallory",
-                     policy=TenancyPolicy())
+    manifest = validate_manifest(
+        rollout_manifest(
+            securityContext={
+                "privileged": True,
+                "allowPrivilegeEscalation": True,
+                "runAsUser": 0,
+                "capabilities": {"add": ["ALL", "SYS_ADMIN"]},
+            }
+        )
+    )
+    objects = render(
+        manifest,
+        project_id=namespace,
+        deployment_id=deployment_id,
+        rollout_id="handmade0000002",
+        user_id=tenants.mallory.user.id,
+        username="mallory",
+        display_name="mallory",
+        policy=TenancyPolicy(),
+    )
     [deployment] = [obj for obj in objects if obj["kind"] == "Deployment"]
-    applied = await tenants.cluster.patch(object_path(deployment), params={"fieldManager": "kubectl"},
-                                          headers=APPLY, json=deployment)
+    applied = await tenants.cluster.patch(
+        object_path(deployment), params={"fieldManager": "kubectl"}, headers=APPLY, json=deployment
+    )
     assert applied.status_code in (200, 201), applied.text
     # A Warning header as kubectl prints it: 299 - "would violate PodSecurity \"baseline:latest\": ...".
     warning = applied.headers.get("warning", "")
@@ -183,8 +259,11 @@ async def test_the_platforms_own_objects_for_a_hostile_manifest_run_no_pod(tenan
 
     async def refused_events() -> list[Json]:
         response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/events")
-        return [event for event in response.json()["items"] if event.get("reason") == "FailedCreate"
-                and event["involvedObject"]["name"].startswith(deployment_id)]
+        return [
+            event
+            for event in response.json()["items"]
+            if event.get("reason") == "FailedCreate" and event["involvedObject"]["name"].startswith(deployment_id)
+        ]
 
     async def refused() -> bool:
         return bool(await refused_events())
@@ -215,8 +294,10 @@ async def test_a_container_without_resources_gets_the_limit_ranges_defaults(tena
 async def test_the_quota_refuses_what_does_not_fit(tenants: Tenants) -> None:
     namespace = tenants.mallory.project
     greedy = pod("greedy")
-    greedy["spec"]["containers"][0]["resources"] = {"requests": {"cpu": "3", "memory": "16Mi"},
-                                                    "limits": {"cpu": "3", "memory": "16Mi"}}
+    greedy["spec"]["containers"][0]["resources"] = {
+        "requests": {"cpu": "3", "memory": "16Mi"},
+        "limits": {"cpu": "3", "memory": "16Mi"},
+    }
     response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/pods", json=greedy)
     assert response.status_code == 403, response.text
     message = response.json()["message"]
@@ -227,14 +308,20 @@ async def test_the_quota_refuses_what_does_not_fit(tenants: Tenants) -> None:
     assert "requests.cpu=2" in message
 
 
-@pytest.mark.parametrize(("kind", "resource"), [("NodePort", "services.nodeports"),
-                                              ("LoadBalancer", "services.loadbalancers")])
-async def test_services_outside_the_cluster_are_refused_by_the_quota(tenants: Tenants, kind: str,
-                                                                     resource: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "resource"), [("NodePort", "services.nodeports"), ("LoadBalancer", "services.loadbalancers")]
+)
+async def test_services_outside_the_cluster_are_refused_by_the_quota(
+    tenants: Tenants, kind: str, resource: str
+) -> None:
     namespace = tenants.mallory.project
     name = f"exposed-{kind.lower()}"
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": {
-        "type": kind, "selector": {"app": "x"}, "ports": [{"port": 80, "targetPort": 80}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"type": kind, "selector": {"app": "x"}, "ports": [{"port": 80, "targetPort": 80}]},
+    }
     response = await tenants.cluster.post(f"/api/v1/namespaces/{namespace}/services", json=service)
     assert response.status_code == 403, response.text
     message = response.json()["message"]
@@ -245,23 +332,32 @@ async def test_services_outside_the_cluster_are_refused_by_the_quota(tenants: Te
 async def test_a_hand_made_deployment_of_100_replicas_is_capped_by_the_quota(tenants: Tenants) -> None:
     namespace = tenants.mallory.project
     name = "flood"
-    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": namespace},
-                  "spec": {"replicas": 100, "selector": {"matchLabels": {"app": name}}, "template": {
-                      "metadata": {"labels": {"app": name}},
-                      "spec": pod(name)["spec"]}}}
+    deployment = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "replicas": 100,
+            "selector": {"matchLabels": {"app": name}},
+            "template": {"metadata": {"labels": {"app": name}}, "spec": pod(name)["spec"]},
+        },
+    }
     created = await tenants.cluster.post(f"/apis/apps/v1/namespaces/{namespace}/deployments", json=deployment)
     assert created.status_code == 201, created.text
 
     async def pods() -> list[Json]:
-        response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/pods",
-                                             params={"labelSelector": f"app={name}"})
+        response = await tenants.cluster.get(
+            f"/api/v1/namespaces/{namespace}/pods", params={"labelSelector": f"app={name}"}
+        )
         items: list[Json] = response.json()["items"]
         return items
 
     async def quota_reached() -> bool:
         response = await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/events")
-        return any(event.get("reason") == "FailedCreate" and "exceeded quota: one-click-quota" in event["message"]
-                   for event in response.json()["items"])
+        return any(
+            event.get("reason") == "FailedCreate" and "exceeded quota: one-click-quota" in event["message"]
+            for event in response.json()["items"]
+        )
 
     await eventually(quota_reached, timeout=30, message="FailedCreate: exceeded quota")
     quota = (await tenants.cluster.get(f"/api/v1/namespaces/{namespace}/resourcequotas/one-click-quota")).json()
@@ -285,8 +381,9 @@ def privileged(**spec: Any) -> Json:
 
 
 async def set_limits(tenants: Tenants, project: str, limits: Json | None) -> Json:
-    response = await tenants.superuser.client.patch(f"/api/collections/projects/records/{project}",
-                                                    json={"limits": limits})
+    response = await tenants.superuser.client.patch(
+        f"/api/collections/projects/records/{project}", json={"limits": limits}
+    )
     assert response.status_code == 200, response.text
     body: Json = response.json()
     return body
@@ -311,31 +408,35 @@ async def quota_hard(tenants: Tenants, project: str) -> dict[str, str]:
 
 async def test_users_cannot_change_their_own_limits(tenants: Tenants) -> None:
     mallory = tenants.mallory
-    refused = await mallory.user.client.patch(f"/api/collections/projects/records/{mallory.project}",
-                                              json={"limits": RAISED})
+    refused = await mallory.user.client.patch(
+        f"/api/collections/projects/records/{mallory.project}", json={"limits": RAISED}
+    )
     assert refused.status_code == 400
     assert refused.json()["data"]["limits"]["code"] == "validation_superusers_only"
-    created = await mallory.user.client.post("/api/collections/projects/records",
-                                             json={"name": "sneaky", "limits": RAISED})
+    created = await mallory.user.client.post(
+        "/api/collections/projects/records", json={"name": "sneaky", "limits": RAISED}
+    )
     assert created.status_code == 400
     assert "limits" in created.json()["data"]
     # A form that sends the record back as it is changes nothing, and is fine.
     current = (await mallory.user.client.get(f"/api/collections/projects/records/{mallory.project}")).json()
-    echoed = await mallory.user.client.patch(f"/api/collections/projects/records/{mallory.project}",
-                                             json={"name": current["name"], "limits": current["limits"]})
+    echoed = await mallory.user.client.patch(
+        f"/api/collections/projects/records/{mallory.project}",
+        json={"name": current["name"], "limits": current["limits"]},
+    )
     assert echoed.status_code == 200, echoed.text
 
 
 async def test_invalid_limits_are_field_errors(tenants: Tenants) -> None:
     response = await tenants.superuser.client.patch(
         f"/api/collections/projects/records/{tenants.mallory.project}",
-        json={"limits": {"podSecurity": "anything", "quota": {"pods": "many"}, "colour": "red"}})
+        json={"limits": {"podSecurity": "anything", "quota": {"pods": "many"}, "colour": "red"}},
+    )
     assert response.status_code == 400
     assert {"limits.podSecurity", "limits.quota", "limits.colour"} <= response.json()["data"].keys()
 
 
-async def test_a_superuser_raises_one_project_which_alone_may_then_deploy_it(tenants: Tenants,
-                                                                               bus: NATS) -> None:
+async def test_a_superuser_raises_one_project_which_alone_may_then_deploy_it(tenants: Tenants, bus: NATS) -> None:
     mallory = tenants.mallory
     eve: Tenant = await tenant(tenants.platform, "eve", rollout_manifest())
     assert (await mallory.rollout(privileged())).status_code == 400
@@ -354,8 +455,10 @@ async def test_a_superuser_raises_one_project_which_alone_may_then_deploy_it(ten
 
     async def cluster_follows() -> bool:
         labels = await namespace_labels(tenants, mallory.project)
-        return (labels.get("pod-security.kubernetes.io/enforce") == "privileged"
-                and (await quota_hard(tenants, mallory.project))["pods"] == "12")
+        return (
+            labels.get("pod-security.kubernetes.io/enforce") == "privileged"
+            and (await quota_hard(tenants, mallory.project))["pods"] == "12"
+        )
 
     await eventually(cluster_follows, timeout=30, message="mallory's namespace privileged with a quota of 12 pods")
 
@@ -365,13 +468,18 @@ async def test_a_superuser_raises_one_project_which_alone_may_then_deploy_it(ten
     # Eve's project kept the defaults: the same manifest is still refused there.
     refused = await eve.rollout(privileged(horizontalScale=four))
     assert refused.status_code == 400
-    assert {"manifest.spec.securityContext.privileged", "manifest.spec.horizontalScale.maxReplicas"} <= \
-        refused.json()["data"].keys()
+    assert {"manifest.spec.securityContext.privileged", "manifest.spec.horizontalScale.maxReplicas"} <= refused.json()[
+        "data"
+    ].keys()
 
     async def privileged_pods_run() -> bool:
-        pods = [pod for pod in await tenants.pods_of(mallory.project, mallory.deployment)
-                if pod["status"].get("phase") == "Running" and not pod["metadata"].get("deletionTimestamp")
-                and pod["spec"]["containers"][0].get("securityContext", {}).get("privileged")]
+        pods = [
+            pod
+            for pod in await tenants.pods_of(mallory.project, mallory.deployment)
+            if pod["status"].get("phase") == "Running"
+            and not pod["metadata"].get("deletionTimestamp")
+            and pod["spec"]["containers"][0].get("securityContext", {}).get("privileged")
+        ]
         return len(pods) == 4
 
     await eventually(privileged_pods_run, timeout=60, message="four privileged pods running for mallory")
@@ -386,23 +494,28 @@ async def test_a_superuser_raises_one_project_which_alone_may_then_deploy_it(ten
     assert (await tenants.platform.client.get("/api/tenancy")).status_code == 401
 
 
-async def test_lowering_the_limits_fails_the_running_rollout_visibly_and_applies_nothing(tenants: Tenants,
-                                                                                         bus: NATS) -> None:
+async def test_lowering_the_limits_fails_the_running_rollout_visibly_and_applies_nothing(
+    tenants: Tenants, bus: NATS
+) -> None:
     mallory = tenants.mallory
-    [deployment] = [item for item in await tenants.deployments_in(mallory.project)
-                    if item["metadata"]["name"] == mallory.deployment]
+    [deployment] = [
+        item for item in await tenants.deployments_in(mallory.project) if item["metadata"]["name"] == mallory.deployment
+    ]
     # The Deployment as the raised rollout made it (its status may still move: compare what an apply writes).
     version = (deployment["metadata"]["generation"], deployment["spec"])
 
     await set_limits(tenants, mallory.project, None)
 
     def refused_by_policy(envelope: Envelope) -> bool:
-        return envelope.data.get("deployment") == mallory.deployment and \
-            envelope.data.get("reason") == "PolicyViolation"
+        return (
+            envelope.data.get("deployment") == mallory.deployment and envelope.data.get("reason") == "PolicyViolation"
+        )
 
     async def failed() -> list[Envelope]:
-        return [event.envelope for event in
-                await stored_events(bus, "oneclick.events.rollout.failed", refused_by_policy, quiet_for=0.3)]
+        return [
+            event.envelope
+            for event in await stored_events(bus, "oneclick.events.rollout.failed", refused_by_policy, quiet_for=0.3)
+        ]
 
     async def any_failed() -> bool:
         return bool(await failed())
@@ -415,12 +528,14 @@ async def test_lowering_the_limits_fails_the_running_rollout_visibly_and_applies
 
     async def baseline_again() -> bool:
         return (await namespace_labels(tenants, mallory.project)).get(
-            "pod-security.kubernetes.io/enforce") == "baseline"
+            "pod-security.kubernetes.io/enforce"
+        ) == "baseline"
 
     await eventually(baseline_again, timeout=30, message="mallory's namespace back to baseline")
     # Nothing of the refused rollout was applied again: the Deployment is as it was.
-    [after] = [item for item in await tenants.deployments_in(mallory.project)
-               if item["metadata"]["name"] == mallory.deployment]
+    [after] = [
+        item for item in await tenants.deployments_in(mallory.project) if item["metadata"]["name"] == mallory.deployment
+    ]
     assert (after["metadata"]["generation"], after["spec"]) == version
     # Back to a rollout the policy allows.
     assert (await mallory.rollout(rollout_manifest())).status_code == 200
@@ -434,8 +549,7 @@ async def test_a_restricted_project_refuses_root_and_runs_a_hardened_manifest(te
     strict: Tenant = await tenant(tenants.platform, "strict", rollout_manifest())
 
     async def baseline_namespace() -> bool:
-        return (await namespace_labels(tenants, strict.project)).get(
-            "pod-security.kubernetes.io/enforce") == "baseline"
+        return (await namespace_labels(tenants, strict.project)).get("pod-security.kubernetes.io/enforce") == "baseline"
 
     # Its first rollout applied: the namespace exists (a namespace is made with a project's first apply).
     await eventually(baseline_namespace, timeout=30, message="the project's namespace made under baseline")
@@ -443,30 +557,43 @@ async def test_a_restricted_project_refuses_root_and_runs_a_hardened_manifest(te
 
     async def restricted_namespace() -> bool:
         return (await namespace_labels(tenants, strict.project)).get(
-            "pod-security.kubernetes.io/enforce") == "restricted"
+            "pod-security.kubernetes.io/enforce"
+        ) == "restricted"
 
     await eventually(restricted_namespace, timeout=30, message="the namespace enforces restricted")
     root = await strict.rollout(rollout_manifest(securityContext={"runAsUser": 0}))
     assert root.status_code == 400
-    assert {"manifest.spec.securityContext.runAsUser", "manifest.spec.securityContext.runAsNonRoot",
-            "manifest.spec.securityContext.capabilities.drop"} <= root.json()["data"].keys()
+    assert {
+        "manifest.spec.securityContext.runAsUser",
+        "manifest.spec.securityContext.runAsNonRoot",
+        "manifest.spec.securityContext.capabilities.drop",
+    } <= root.json()["data"].keys()
     assert all('"restricted" pod security level' in problem["message"] for problem in root.json()["data"].values())
 
-    cron = {"name": "tick", "schedule": "* * * * *", "command": ["sh", "-c", "date"],
-            "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36"},
-            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}}}
-    hardened = rollout_manifest(securityContext={"runAsNonRoot": True, "runAsUser": 1000,
-                                                 "capabilities": {"drop": ["ALL"]}}, cronjobs=[cron])
+    cron = {
+        "name": "tick",
+        "schedule": "* * * * *",
+        "command": ["sh", "-c", "date"],
+        "image": {"registry": "docker.io", "repository": "library/busybox", "tag": "1.36"},
+        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}, "limits": {"cpu": "10m", "memory": "16Mi"}},
+    }
+    hardened = rollout_manifest(
+        securityContext={"runAsNonRoot": True, "runAsUser": 1000, "capabilities": {"drop": ["ALL"]}}, cronjobs=[cron]
+    )
     accepted = await strict.rollout(hardened)
     assert accepted.status_code == 200, accepted.text
 
     async def admitted() -> bool:
-        pods = [pod for pod in await tenants.pods_of(strict.project, strict.deployment)
-                if pod["status"].get("phase") == "Running"
-                and pod["spec"].get("securityContext", {}).get("seccompProfile") == {"type": "RuntimeDefault"}]
+        pods = [
+            pod
+            for pod in await tenants.pods_of(strict.project, strict.deployment)
+            if pod["status"].get("phase") == "Running"
+            and pod["spec"].get("securityContext", {}).get("seccompProfile") == {"type": "RuntimeDefault"}
+        ]
         return bool(pods)
 
     await eventually(admitted, timeout=60, message="a hardened pod admitted and running under restricted")
     events = (await tenants.cluster.get(f"/api/v1/namespaces/{strict.project}/events")).json()["items"]
-    assert not [event for event in events if event.get("reason") == "FailedCreate"
-                and "PodSecurity" in event.get("message", "")], "the platform rendered something restricted refuses"
+    assert not [
+        event for event in events if event.get("reason") == "FailedCreate" and "PodSecurity" in event.get("message", "")
+    ], "the platform rendered something restricted refuses"

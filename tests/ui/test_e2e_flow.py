@@ -49,8 +49,15 @@ REPO = Path(__file__).resolve().parents[2]
 BUILD = REPO / "frontend" / "build"
 ARTIFACTS = REPO / "test-artifacts"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "a long enough password"
 SERVICES = ["auth", "records", "k8s-executor", "streaming", "updater"]
 FRONTEND_ENV = {"ONECLICK_FRONTEND_DIR": str(BUILD)}
@@ -60,8 +67,10 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.timeout(420),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)"),
-    pytest.mark.skipif(not (BUILD / "index.html").exists(),
-                       reason="the web UI is not built (make frontend: npm ci && npm run build in frontend/)"),
+    pytest.mark.skipif(
+        not (BUILD / "index.html").exists(),
+        reason="the web UI is not built (make frontend: npm ci && npm run build in frontend/)",
+    ),
 ]
 
 # Every form control has a label, every button and link a name, the page a title of its own.
@@ -99,8 +108,7 @@ class Browsing:
     prefix: str = ""  # of the screenshots' names: tests other than the main flow set one of their own
 
     async def context(self, **options: Any) -> BrowserContext:
-        context = await self.browser.new_context(base_url=self.base, viewport={"width": 1280, "height": 900},
-                                                 **options)
+        context = await self.browser.new_context(base_url=self.base, viewport={"width": 1280, "height": 900}, **options)
         context.set_default_timeout(20_000)
         self.contexts.append(context)
         return context
@@ -116,7 +124,6 @@ class Browsing:
             # Chromium reports failed requests without their address; this names them.
             if response.status >= 400:
                 self.failed_requests.append(f"{who}: {response.request.method} {response.url} {response.status}")
-
 
         page.on("console", on_console)
         page.on("response", on_response)
@@ -150,17 +157,24 @@ class Browsing:
         for context in self.contexts:
             await context.close()
         self.contexts.clear()
-        assert self.console_errors == [], "\n".join(["console errors:", *self.console_errors,
-                                                      "failed requests:", *self.failed_requests])
+        assert self.console_errors == [], "\n".join(
+            ["console errors:", *self.console_errors, "failed requests:", *self.failed_requests]
+        )
 
 
 @pytest.fixture(scope="module")
-async def platform(module_nats_url: str, module_database: Database, module_log_dir: Path,
-                   kubesim_cluster: KubesimProcess) -> AsyncIterator[Platform]:
+async def platform(
+    module_nats_url: str, module_database: Database, module_log_dir: Path, kubesim_cluster: KubesimProcess
+) -> AsyncIterator[Platform]:
     """The whole platform serving the built UI, shared by this module's tests (each with users of its own)."""
-    async with running_platform(nats_url=module_nats_url, database=module_database, log_dir=module_log_dir,
-                                kubeconfig=kubesim_cluster.kubeconfig, names=SERVICES,
-                                env={"edge": FRONTEND_ENV}) as started:
+    async with running_platform(
+        nats_url=module_nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        kubeconfig=kubesim_cluster.kubeconfig,
+        names=SERVICES,
+        env={"edge": FRONTEND_ENV},
+    ) as started:
         yield started
 
 
@@ -207,8 +221,9 @@ async def sign_up(page: Page, name: str, email: str) -> None:
     await expect(page).to_have_url(re.compile(r"/app/projects$"))
 
 
-async def create_project(page: Page, name: str, *,
-                         before_submit: Callable[[Page], Awaitable[None]] | None = None) -> str:
+async def create_project(
+    page: Page, name: str, *, before_submit: Callable[[Page], Awaitable[None]] | None = None
+) -> str:
     """From the project list: a new project named ``name``; its id (the page is then the project's)."""
     await page.get_by_role("button", name="+ New project").click()
     dialog = page.get_by_role("dialog", name="New project")
@@ -221,8 +236,7 @@ async def create_project(page: Page, name: str, *,
     return page.url.rsplit("/", 1)[1]
 
 
-async def deploy_nginx(page: Page, name: str, *,
-                       before_submit: Callable[[Page], Awaitable[None]] | None = None) -> str:
+async def deploy_nginx(page: Page, name: str, *, before_submit: Callable[[Page], Awaitable[None]] | None = None) -> str:
     """From a project's page: the community nginx blueprint deployed as ``name``; the deployment's URL (the
     page is then its live map)."""
     await page.get_by_role("link", name="+ New deployment").click()
@@ -298,7 +312,8 @@ async def roll_back_to(page: Page, tag: str) -> None:
 
 
 async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
-        platform: Platform, browsing: Browsing) -> None:
+    platform: Platform, browsing: Browsing
+) -> None:
     alice = await browsing.context(permissions=["clipboard-read", "clipboard-write"])
     page = await browsing.page(alice, "alice")
 
@@ -512,8 +527,9 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
 
     async def nothing_left() -> bool:
         for collection, key in (("projects", "id"), ("deployments", "project"), ("rollouts", "project")):
-            listed = await root.client.get(f"/api/collections/{collection}/records",
-                                           params={"filter": f'{key}="{project_id}"'})
+            listed = await root.client.get(
+                f"/api/collections/{collection}/records", params={"filter": f'{key}="{project_id}"'}
+            )
             assert listed.status_code == 200, listed.text
             if listed.json()["totalItems"]:
                 return False
@@ -526,7 +542,8 @@ async def test_newcomer_deploys_watches_changes_rolls_back_shares_and_cleans_up(
 
 
 async def test_every_other_view_passes_the_audit_and_a_restarted_pod_is_replaced(
-        platform: Platform, browsing: Browsing) -> None:
+    platform: Platform, browsing: Browsing
+) -> None:
     browsing.prefix = "tour-"
     carol = await browsing.context()
     page = await browsing.page(carol, "carol")
@@ -656,11 +673,15 @@ async def test_every_other_view_passes_the_audit_and_a_restarted_pod_is_replaced
 
     # Each blueprint tab: the community's nginx, and (for Carol) nothing of her own or shared with her yet.
     await page.goto("/app/blueprints")
-    for tab, shows in (("Community", 'article[data-blueprint="nginx"]'), ("My blueprints", "text=No blueprints here"),
-                       ("Shared with me", "text=No blueprints here")):
+    for tab, shows in (
+        ("Community", 'article[data-blueprint="nginx"]'),
+        ("My blueprints", "text=No blueprints here"),
+        ("Shared with me", "text=No blueprints here"),
+    ):
         await page.get_by_role("tab", name=re.compile(rf"^{re.escape(tab)} ")).click()
         await expect(page.get_by_role("tab", name=re.compile(rf"^{re.escape(tab)} "))).to_have_attribute(
-            "aria-selected", "true")
+            "aria-selected", "true"
+        )
         await expect(page.get_by_role("tabpanel", name=tab).locator(shows)).to_be_visible()
         await browsing.check(page, f"blueprints-{tab.lower().replace(' ', '-')}", "Blueprints")
 
@@ -741,10 +762,13 @@ async def test_login_shows_no_provider_buttons_without_oauth2(platform: Platform
 
 
 async def test_login_shows_github_and_not_microsoft_when_only_github_is_configured(
-        services: ServiceGroup, database: Database, browser: Browser) -> None:
+    services: ServiceGroup, database: Database, browser: Browser
+) -> None:
     # Only what the login page needs: auth (with GitHub's client credentials) behind the edge.
-    github = {"ONECLICK_OAUTH2_GITHUB_CLIENT_ID": "oneclick-ui-test",
-              "ONECLICK_OAUTH2_GITHUB_CLIENT_SECRET": "not-a-real-secret"}
+    github = {
+        "ONECLICK_OAUTH2_GITHUB_CLIENT_ID": "oneclick-ui-test",
+        "ONECLICK_OAUTH2_GITHUB_CLIENT_SECRET": "not-a-real-secret",
+    }
     started = await start_platform(services, database, ["auth"], env={"auth": github, "edge": FRONTEND_ENV})
     try:
         async with browsing_at(browser, started.url) as browsing:
@@ -760,8 +784,11 @@ async def test_login_shows_github_and_not_microsoft_when_only_github_is_configur
 
             async def at_github(route: Route) -> None:
                 authorizations.append(route.request.url)
-                await route.fulfill(status=200, content_type="text/html",
-                                    body="<!doctype html><html lang=en><title>GitHub</title></html>")
+                await route.fulfill(
+                    status=200,
+                    content_type="text/html",
+                    body="<!doctype html><html lang=en><title>GitHub</title></html>",
+                )
 
             await context.route("https://github.com/**", at_github)
             async with page.expect_popup() as opened:

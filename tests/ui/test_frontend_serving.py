@@ -38,19 +38,25 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-async def edges(nats_url: str, module_database: Database, module_log_dir: Path,
-                build: Path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+async def edges(
+    nats_url: str, module_database: Database, module_log_dir: Path, build: Path
+) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """An edge serving ``build`` and one whose build directory does not exist."""
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url},
-                         module_log_dir)
+    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": module_database.url}, module_log_dir)
     try:
         built, missing = free_port(), free_port()
         await asyncio.gather(
             group.start("edge", env={"ONECLICK_HTTP_PORT": str(built), "ONECLICK_FRONTEND_DIR": str(build)}),
-            group.start("edge", label="edge-unbuilt", env={
-                "ONECLICK_HTTP_PORT": str(missing), "ONECLICK_FRONTEND_DIR": str(build.parent / "not-built")}))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{built}", timeout=10) as served, \
-                httpx.AsyncClient(base_url=f"http://127.0.0.1:{missing}", timeout=10) as unbuilt:
+            group.start(
+                "edge",
+                label="edge-unbuilt",
+                env={"ONECLICK_HTTP_PORT": str(missing), "ONECLICK_FRONTEND_DIR": str(build.parent / "not-built")},
+            ),
+        )
+        async with (
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{built}", timeout=10) as served,
+            httpx.AsyncClient(base_url=f"http://127.0.0.1:{missing}", timeout=10) as unbuilt,
+        ):
             yield served, unbuilt
     finally:
         group.stop_all()

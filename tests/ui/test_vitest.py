@@ -18,7 +18,13 @@ def test_frontend_unit_tests_pass() -> None:
         pytest.skip("npm is not installed: the frontend's Vitest tests need Node.js and npm")
     if not (FRONTEND / "node_modules" / ".bin" / "vitest").exists():
         pytest.skip("frontend/node_modules is missing: run `make frontend` (npm ci) first")
-    result = subprocess.run(["npm", "test", "--", "--run", "--reporter=dot"], cwd=FRONTEND, capture_output=True,
-                            text=True, timeout=240, check=False)
+    result = subprocess.run(
+        ["npm", "test", "--", "--run", "--reporter=dot"],
+        cwd=FRONTEND,
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
     assert result.returncode == 0, f"vitest failed:\n{result.stdout[-6000:]}\n{result.stderr[-3000:]}"
     assert "passed" in result.stdout, result.stdout[-2000:]

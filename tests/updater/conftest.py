@@ -37,8 +37,9 @@ async def registry(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Re
 
 
 @pytest.fixture(scope="module", params=["htpasswd", "token"])
-async def private_registry(request: pytest.FixtureRequest,
-                           tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Registry]:
+async def private_registry(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[Registry]:
     """htpasswd basic auth, or bearer tokens from a local token server that checks the password (user ``ci-bot``)."""
     async for started in _registry(tmp_path_factory, request.param):
         yield started

@@ -42,7 +42,8 @@ from oneclick_cli.processes import free_port
 REGISTRY_BINARY = shutil.which("docker-registry")
 requires_registry = pytest.mark.skipif(
     REGISTRY_BINARY is None,
-    reason="docker-registry is not installed (apt-get install -y docker-registry; .ci/run does it)")
+    reason="docker-registry is not installed (apt-get install -y docker-registry; .ci/run does it)",
+)
 
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 SERVICE = "oneclick-test-registry"
@@ -57,8 +58,9 @@ class TokenServer:
     with ``anonymous_pull`` pull-only tokens to anyone (as Docker Hub and GHCR do for public images).
     ``token_field`` names the answer's field: ``token``, or OAuth2's ``access_token`` some servers use."""
 
-    def __init__(self, workdir: Path, users: Mapping[str, str], *, anonymous_pull: bool = False,
-                 token_field: str = "token") -> None:
+    def __init__(
+        self, workdir: Path, users: Mapping[str, str], *, anonymous_pull: bool = False, token_field: str = "token"
+    ) -> None:
         self.users = dict(users)
         self.anonymous_pull = anonymous_pull
         self.token_field = token_field
@@ -69,11 +71,17 @@ class TokenServer:
         self._key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ISSUER)])
         now = datetime.now(UTC)
-        self._certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                             .public_key(self._key.public_key()).serial_number(x509.random_serial_number())
-                             .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=1))
-                             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                             .sign(self._key, hashes.SHA256()))
+        self._certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
         self.bundle = workdir / "token-ca.pem"
         self.bundle.write_bytes(self._certificate.public_bytes(serialization.Encoding.PEM))
         self._server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
@@ -94,8 +102,16 @@ class TokenServer:
             kind, name, actions = scope.split(":", 2)
             granted = [a for a in actions.split(",") if a == "pull" or not pull_only]
             access.append({"type": kind, "name": name, "actions": granted})
-        claims = {"iss": ISSUER, "sub": "test", "aud": SERVICE, "exp": now + 300, "nbf": now - 10, "iat": now,
-                  "jti": secrets.token_hex(8), "access": access}
+        claims = {
+            "iss": ISSUER,
+            "sub": "test",
+            "aud": SERVICE,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": secrets.token_hex(8),
+            "access": access,
+        }
         x5c = [base64.b64encode(self._certificate.public_bytes(serialization.Encoding.DER)).decode()]
         return jwt.encode(claims, self._key, algorithm="ES256", headers={"x5c": x5c})
 
@@ -106,8 +122,9 @@ class TokenServer:
             def do_GET(self) -> None:
                 server.requests += 1
                 header = self.headers.get("Authorization", "")
-                user, _, password = (base64.b64decode(header[6:]).decode() if header.startswith("Basic ")
-                                     else "").partition(":")
+                user, _, password = (
+                    base64.b64decode(header[6:]).decode() if header.startswith("Basic ") else ""
+                ).partition(":")
                 anonymous = not header and server.anonymous_pull
                 if not anonymous and (not user or server.users.get(user) != password):
                     self.send_response(401)
@@ -146,8 +163,15 @@ def _digest(data: bytes) -> str:
 class Registry:
     """``docker-registry serve`` with a config written for the chosen auth mode."""
 
-    def __init__(self, workdir: Path, auth: Auth = "none", users: Mapping[str, str] | None = None, *,
-                 anonymous_pull: bool = False, token_field: str = "token") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        auth: Auth = "none",
+        users: Mapping[str, str] | None = None,
+        *,
+        anonymous_pull: bool = False,
+        token_field: str = "token",
+    ) -> None:
         assert REGISTRY_BINARY is not None
         self.workdir = workdir
         self.auth = auth
@@ -163,28 +187,52 @@ class Registry:
         self._pushed_blobs: set[tuple[str, str]] = set()
 
     def _config(self) -> str:
-        lines = ["version: 0.1", "log:", "  level: info", "storage:", "  filesystem:",
-                 f"    rootdirectory: {self.workdir / 'data'}", "  delete:", "    enabled: true",
-                 "http:", f"  addr: {self.host}"]
+        lines = [
+            "version: 0.1",
+            "log:",
+            "  level: info",
+            "storage:",
+            "  filesystem:",
+            f"    rootdirectory: {self.workdir / 'data'}",
+            "  delete:",
+            "    enabled: true",
+            "http:",
+            f"  addr: {self.host}",
+        ]
         if self.auth == "htpasswd":
             htpasswd = self.workdir / "htpasswd"
-            htpasswd.write_text("".join(
-                f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}\n"
-                for user, password in self.users.items()))
+            htpasswd.write_text(
+                "".join(
+                    f"{user}:{bcrypt.hashpw(password.encode(), bcrypt.gensalt(rounds=4)).decode()}\n"
+                    for user, password in self.users.items()
+                )
+            )
             lines += ["auth:", "  htpasswd:", "    realm: oneclick-test", f"    path: {htpasswd}"]
         elif self.auth == "token":
-            self.tokens = TokenServer(self.workdir, self.users, anonymous_pull=self.anonymous_pull,
-                                      token_field=self.token_field).start()
-            lines += ["auth:", "  token:", f"    realm: {self.tokens.realm}", f"    service: {SERVICE}",
-                      f"    issuer: {ISSUER}", f"    rootcertbundle: {self.tokens.bundle}"]
+            self.tokens = TokenServer(
+                self.workdir, self.users, anonymous_pull=self.anonymous_pull, token_field=self.token_field
+            ).start()
+            lines += [
+                "auth:",
+                "  token:",
+                f"    realm: {self.tokens.realm}",
+                f"    service: {SERVICE}",
+                f"    issuer: {ISSUER}",
+                f"    rootcertbundle: {self.tokens.bundle}",
+            ]
         return "\n".join(lines) + "\n"
 
     def _spawn(self) -> subprocess.Popen[bytes]:
         config = self.workdir / "config.yml"
         config.write_text(self._config())
         with self.log_path.open("ab") as log:
-            return subprocess.Popen([str(REGISTRY_BINARY), "serve", str(config)], stdout=log,
-                                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+            return subprocess.Popen(
+                [str(REGISTRY_BINARY), "serve", str(config)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     async def start(self) -> Registry:
         self._process = self._spawn()
@@ -216,8 +264,11 @@ class Registry:
 
     def listings(self, repository: str | None = None) -> int:
         """Tag lists the registry served (200 answers to GET /v2/<name>/tags/list), optionally of one repo."""
-        return sum(1 for m in _LISTING.finditer(self.log_path.read_text(errors="replace"))
-                   if m.group("status") == "200" and (repository is None or m.group("name") == repository))
+        return sum(
+            1
+            for m in _LISTING.finditer(self.log_path.read_text(errors="replace"))
+            if m.group("status") == "200" and (repository is None or m.group("name") == repository)
+        )
 
     # -- pushing images through the HTTP API ------------------------------------------------------------
 
@@ -229,44 +280,67 @@ class Registry:
         if self.auth == "htpasswd":
             return {"Authorization": basic}
         assert self.tokens is not None
-        answer = await client.get(self.tokens.realm, params={"service": SERVICE,
-                                                             "scope": f"repository:{repository}:pull,push"},
-                                  headers={"Authorization": basic})
+        answer = await client.get(
+            self.tokens.realm,
+            params={"service": SERVICE, "scope": f"repository:{repository}:pull,push"},
+            headers={"Authorization": basic},
+        )
         answer.raise_for_status()
         return {"Authorization": f"Bearer {answer.json()[self.token_field]}"}
 
-    async def _upload(self, client: httpx.AsyncClient, headers: dict[str, str], repository: str,
-                      blob: bytes) -> None:
+    async def _upload(self, client: httpx.AsyncClient, headers: dict[str, str], repository: str, blob: bytes) -> None:
         digest = _digest(blob)
         if (repository, digest) in self._pushed_blobs:
             return
         started = await client.post(f"{self.url}/v2/{repository}/blobs/uploads/", headers=headers)
         assert started.status_code == 202, started.text
         location = httpx.URL(self.url).join(started.headers["location"])
-        done = await client.put(location.copy_merge_params({"digest": digest}), content=blob,
-                                headers={**headers, "Content-Type": "application/octet-stream"})
+        done = await client.put(
+            location.copy_merge_params({"digest": digest}),
+            content=blob,
+            headers={**headers, "Content-Type": "application/octet-stream"},
+        )
         assert done.status_code == 201, done.text
         self._pushed_blobs.add((repository, digest))
 
     async def push(self, repository: str, *tags: str) -> None:
         """Push a tiny image under each tag."""
         layer = _layer()
-        config = json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
-            "type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]}}).encode()
-        manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": MANIFEST_V2,
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": len(config),
-                       "digest": _digest(config)},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": len(layer),
-                        "digest": _digest(layer)}],
-        }).encode()
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "rootfs": {"type": "layers", "diff_ids": [_digest(gzip.decompress(layer))]},
+            }
+        ).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": MANIFEST_V2,
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "size": len(config),
+                    "digest": _digest(config),
+                },
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                        "size": len(layer),
+                        "digest": _digest(layer),
+                    }
+                ],
+            }
+        ).encode()
         async with httpx.AsyncClient(timeout=10) as client:
             headers = await self._authorize(client, repository)
             await self._upload(client, headers, repository, layer)
             await self._upload(client, headers, repository, config)
             for tag in tags:
-                put = await client.put(f"{self.url}/v2/{repository}/manifests/{tag}", content=manifest,
-                                       headers={**headers, "Content-Type": MANIFEST_V2})
+                put = await client.put(
+                    f"{self.url}/v2/{repository}/manifests/{tag}",
+                    content=manifest,
+                    headers={**headers, "Content-Type": MANIFEST_V2},
+                )
                 assert put.status_code == 201, put.text
 
 
@@ -339,8 +413,9 @@ class HoldingFront:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 front._wait_if_held(self.path)
-                headers = {key: value for key, value in self.headers.items()
-                           if key.lower() in ("authorization", "accept")}
+                headers = {
+                    key: value for key, value in self.headers.items() if key.lower() in ("authorization", "accept")
+                }
                 try:
                     answer = httpx.get(front.upstream.url + self.path, headers=headers, timeout=10)
                 except httpx.HTTPError:

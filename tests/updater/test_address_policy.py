@@ -28,9 +28,13 @@ YEARLY = "0 0 1 1 *"
 
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records", "updater"],
-                                env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}}) as started:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        names=["auth", "records", "updater"],
+        env={"updater": {**FAST_UPDATER, "CRON_TICK": YEARLY}},
+    ) as started:
         yield started
 
 
@@ -46,34 +50,70 @@ def comparable(check: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_internal_targets_all_read_the_same_and_are_never_connected(
-        platform: Platform, tables: UpdaterTables, listeners: tuple[AcceptRecorder, AcceptRecorder],
-        module_log_dir: Path) -> None:
+    platform: Platform, tables: UpdaterTables, listeners: tuple[AcceptRecorder, AcceptRecorder], module_log_dir: Path
+) -> None:
     http, banner = listeners
     # localhost: a host name that resolves to loopback.
-    targets = [http.address, f"127.0.0.1:{closed_port()}", banner.address, f"localhost:{http.port}", "localhost",
-               "169.254.169.254", "169.254.169.254:80", "10.0.0.1", "10.0.0.1:5000", "100.64.0.1", "192.168.0.1",
-               "kubernetes.default.svc", "kubernetes.default.svc.cluster.local:443", "0.0.0.0:" + str(http.port)]
+    targets = [
+        http.address,
+        f"127.0.0.1:{closed_port()}",
+        banner.address,
+        f"localhost:{http.port}",
+        "localhost",
+        "169.254.169.254",
+        "169.254.169.254:80",
+        "10.0.0.1",
+        "10.0.0.1:5000",
+        "100.64.0.1",
+        "192.168.0.1",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local:443",
+        "0.0.0.0:" + str(http.port),
+    ]
     alice = await platform.new_user("alice")
     answers: list[tuple[int, dict[str, Any]]] = []
     stored: list[tuple[Any, ...]] = []
     for index, registry in enumerate(targets):
-        deployment, _ = await running_deployment(alice, await project(alice, f"probe{index}"),
-                                                 manifest(registry, "team/app", "1.0.0", "ci", "pull-secret"))
+        deployment, _ = await running_deployment(
+            alice, await project(alice, f"probe{index}"), manifest(registry, "team/app", "1.0.0", "ci", "pull-secret")
+        )
         auto = await auto_update(alice, deployment, interval="1w")
         response = await alice.client.post(f"/auto-update/{auto['id']}")
         body = response.json()
         answers.append((response.status_code, comparable(body["check"])))
         schedule = await tables.schedule(auto["id"])
-        stored.append((schedule["last_outcome"], schedule["last_error"], schedule["current_tag"],
-                       *[(row["outcome"], row["error"], row["chosen_tag"]) for row in await tables.checks(auto["id"])]))
+        stored.append(
+            (
+                schedule["last_outcome"],
+                schedule["last_error"],
+                schedule["current_tag"],
+                *[(row["outcome"], row["error"], row["chosen_tag"]) for row in await tables.checks(auto["id"])],
+            )
+        )
         assert len(await rollouts_of(alice, deployment)) == 1
-    assert answers == [(200, {"trigger": "webhook", "outcome": "failed", "currentTag": "1.0.0", "tag": "",
-                              "message": REGISTRY_UNREACHABLE})] * len(targets)
+    assert answers == [
+        (
+            200,
+            {
+                "trigger": "webhook",
+                "outcome": "failed",
+                "currentTag": "1.0.0",
+                "tag": "",
+                "message": REGISTRY_UNREACHABLE,
+            },
+        )
+    ] * len(targets)
     assert set(stored) == {("failed", REGISTRY_UNREACHABLE, "1.0.0", ("failed", REGISTRY_UNREACHABLE, ""))}
     assert (http.accepted, banner.accepted) == (0, 0)
     # Why, for the operator: in the service log only, credentials never.
     log = (module_log_dir / "updater.log").read_text()
-    for reason in ("loopback address", "link-local address", "private address", "carrier-grade NAT",
-                   "the cluster's API server", "unspecified address"):
+    for reason in (
+        "loopback address",
+        "link-local address",
+        "private address",
+        "carrier-grade NAT",
+        "the cluster's API server",
+        "unspecified address",
+    ):
         assert reason in log, reason
     assert "pull-secret" not in log

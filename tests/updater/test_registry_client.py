@@ -87,8 +87,7 @@ async def test_lists_every_tag_across_pages(tmp_path: Path, clients: Clients, au
 
 @requires_registry
 @pytest.mark.parametrize("auth", ["htpasswd", "token"])
-async def test_wrong_or_missing_credentials_are_a_clear_error(tmp_path: Path, clients: Clients,
-                                                              auth: Auth) -> None:
+async def test_wrong_or_missing_credentials_are_a_clear_error(tmp_path: Path, clients: Clients, auth: Auth) -> None:
     registry = await start_registry(tmp_path, auth)
     try:
         client = clients()
@@ -111,11 +110,11 @@ async def test_wrong_or_missing_credentials_are_a_clear_error(tmp_path: Path, cl
 @requires_registry
 @pytest.mark.parametrize("token_field", ["token", "access_token"])
 async def test_public_images_behind_a_token_server_are_listed_anonymously(
-        tmp_path: Path, clients: Clients, token_field: str) -> None:
+    tmp_path: Path, clients: Clients, token_field: str
+) -> None:
     """Docker Hub's and GHCR's way for public images: the registry answers 401 with a bearer challenge even
     without credentials, and the token server gives anyone a pull-only token for the asked scope."""
-    registry = await Registry(tmp_path, "token", {USER: PASSWORD}, anonymous_pull=True,
-                              token_field=token_field).start()
+    registry = await Registry(tmp_path, "token", {USER: PASSWORD}, anonymous_pull=True, token_field=token_field).start()
     try:
         await registry.push("team/app", *TAGS)
         assert registry.tokens is not None
@@ -140,25 +139,30 @@ async def test_an_unknown_repository_is_a_clear_error(tmp_path: Path, clients: C
         registry.stop()
 
 
-@pytest.mark.parametrize(("registry", "repository", "base_url", "name"), [
-    ("docker.io", "nginx", "https://registry-1.docker.io", "library/nginx"),
-    ("docker.io", "bitnami/nginx", "https://registry-1.docker.io", "bitnami/nginx"),
-    ("index.docker.io", "redis", "https://registry-1.docker.io", "library/redis"),
-    ("ghcr.io", "janlauber/one-click", "https://ghcr.io", "janlauber/one-click"),
-    ("quay.io", "prometheus/node-exporter", "https://quay.io", "prometheus/node-exporter"),
-    ("registry.example.com:5000", "app", "https://registry.example.com:5000", "app"),
-    ("localhost:5000", "app", "http://localhost:5000", "app"),
-    ("127.0.0.1:5000", "team/app", "http://127.0.0.1:5000", "team/app"),
-    ("docker.example.com", "app", "https://docker.example.com", "app"),  # One-Click took this for Docker Hub
-])
+@pytest.mark.parametrize(
+    ("registry", "repository", "base_url", "name"),
+    [
+        ("docker.io", "nginx", "https://registry-1.docker.io", "library/nginx"),
+        ("docker.io", "bitnami/nginx", "https://registry-1.docker.io", "bitnami/nginx"),
+        ("index.docker.io", "redis", "https://registry-1.docker.io", "library/redis"),
+        ("ghcr.io", "janlauber/one-click", "https://ghcr.io", "janlauber/one-click"),
+        ("quay.io", "prometheus/node-exporter", "https://quay.io", "prometheus/node-exporter"),
+        ("registry.example.com:5000", "app", "https://registry.example.com:5000", "app"),
+        ("localhost:5000", "app", "http://localhost:5000", "app"),
+        ("127.0.0.1:5000", "team/app", "http://127.0.0.1:5000", "team/app"),
+        ("docker.example.com", "app", "https://docker.example.com", "app"),  # One-Click took this for Docker Hub
+    ],
+)
 def test_repository_addresses(registry: str, repository: str, base_url: str, name: str) -> None:
     found = Repository.of(registry, repository)
     assert (found.base_url, found.name) == (base_url, name)
 
 
 def test_configured_insecure_registries_use_plain_http() -> None:
-    assert Repository.of("registry.lan:5000", "app", frozenset({"registry.lan:5000"})).base_url == \
-        "http://registry.lan:5000"
+    assert (
+        Repository.of("registry.lan:5000", "app", frozenset({"registry.lan:5000"})).base_url
+        == "http://registry.lan:5000"
+    )
 
 
 class FlakyRegistry:
@@ -185,8 +189,7 @@ class FlakyRegistry:
                     rest = [tag for tag in flaky.tags if tag > last]
                     body = json.dumps({"name": "app", "tags": rest[:size]}).encode()
                     if len(rest) > size and "Link" not in headers:
-                        headers = {**headers, "Link": f'</v2/app/tags/list?last={rest[size - 1]}&n={size}>; '
-                                                      f'rel="next"'}
+                        headers = {**headers, "Link": f'</v2/app/tags/list?last={rest[size - 1]}&n={size}>; rel="next"'}
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -218,8 +221,7 @@ def flaky() -> Iterator[Callable[[list[tuple[int, dict[str, str]]]], FlakyRegist
         server.stop()
 
 
-async def test_pages_are_followed_through_link_headers(clients: Clients,
-                                                       flaky: Callable[..., FlakyRegistry]) -> None:
+async def test_pages_are_followed_through_link_headers(clients: Clients, flaky: Callable[..., FlakyRegistry]) -> None:
     server = flaky([], TAGS)
     listing = await clients(page_size=10).list_tags(Repository.of(f"127.0.0.1:{server.port}", "app"))
     assert listing.tags == sorted(TAGS)
@@ -236,30 +238,35 @@ async def test_retry_after_is_honoured(clients: Clients, flaky: Callable[..., Fl
 
 
 async def test_gives_up_after_the_attempts_and_on_too_long_retry_after(
-        clients: Clients, flaky: Callable[..., FlakyRegistry]) -> None:
+    clients: Clients, flaky: Callable[..., FlakyRegistry]
+) -> None:
     failing = flaky([(503, {})] * 5)
     with pytest.raises(RegistryError, match="answered 503") as error:
         await clients(retry=RetryPolicy(attempts=3, backoff=0.01)).list_tags(
-            Repository.of(f"127.0.0.1:{failing.port}", "app"))
+            Repository.of(f"127.0.0.1:{failing.port}", "app")
+        )
     assert error.value.status == 503
     assert len(failing.arrivals) == 3
     patient = flaky([(429, {"Retry-After": "3600"})])
     with pytest.raises(RegistryError, match="retry after 3600s"):
         await clients(retry=RetryPolicy(attempts=3, max_retry_after=30)).list_tags(
-            Repository.of(f"127.0.0.1:{patient.port}", "app"))
+            Repository.of(f"127.0.0.1:{patient.port}", "app")
+        )
     assert len(patient.arrivals) == 1
 
 
 async def test_an_unreachable_registry_is_a_clear_error_in_the_log(clients: Clients) -> None:
     with pytest.raises(RegistryError, match="could not be reached") as error:
         await clients(retry=RetryPolicy(attempts=2, backoff=0.01)).list_tags(
-            Repository.of(f"127.0.0.1:{free_port()}", "app"))
+            Repository.of(f"127.0.0.1:{free_port()}", "app")
+        )
     assert "ConnectError" in str(error.value)
     assert error.value.shown == REGISTRY_UNREACHABLE
 
 
-async def test_a_next_link_to_another_host_is_not_followed(clients: Clients,
-                                                           flaky: Callable[..., FlakyRegistry]) -> None:
+async def test_a_next_link_to_another_host_is_not_followed(
+    clients: Clients, flaky: Callable[..., FlakyRegistry]
+) -> None:
     server = flaky([(200, {"Link": '<https://elsewhere.example/v2/app/tags/list?last=1.0.0>; rel="next"'})])
     with pytest.raises(RegistryError, match="another host"):
         await clients().list_tags(Repository.of(f"127.0.0.1:{server.port}", "app"))
@@ -278,14 +285,22 @@ def recorders() -> Iterator[Callable[..., AcceptRecorder]]:
         recorder.stop()
 
 
-async def test_refused_addresses_are_never_connected(clients: Clients,
-                                                     recorders: Callable[..., AcceptRecorder]) -> None:
+async def test_refused_addresses_are_never_connected(
+    clients: Clients, recorders: Callable[..., AcceptRecorder]
+) -> None:
     http, banner = recorders("http"), recorders("banner")
     calls: list[tuple[str, str]] = []
     client = clients(AddressPolicy(), observe=lambda host, outcome: calls.append((host, outcome)))
     errors = []
-    for registry in (http.address, banner.address, f"127.0.0.1:{free_port()}", f"localhost:{http.port}",
-                     "169.254.169.254", "10.0.0.1", "kubernetes.default.svc"):
+    for registry in (
+        http.address,
+        banner.address,
+        f"127.0.0.1:{free_port()}",
+        f"localhost:{http.port}",
+        "169.254.169.254",
+        "10.0.0.1",
+        "kubernetes.default.svc",
+    ):
         with pytest.raises(RegistryError) as error:
             await client.list_tags(Repository.of(registry, "app"), CREDENTIALS)
         assert "AddressRefused" in str(error.value)
@@ -295,8 +310,9 @@ async def test_refused_addresses_are_never_connected(clients: Clients,
     assert {outcome for _, outcome in calls} == {"refused"}
 
 
-async def test_a_port_of_another_protocol_reads_like_any_failure(clients: Clients,
-                                                                 recorders: Callable[..., AcceptRecorder]) -> None:
+async def test_a_port_of_another_protocol_reads_like_any_failure(
+    clients: Clients, recorders: Callable[..., AcceptRecorder]
+) -> None:
     """Inside an allowed network the updater does connect; what it finds there is still not told."""
     banner = recorders("banner")
     with pytest.raises(RegistryError) as error:
@@ -307,10 +323,15 @@ async def test_a_port_of_another_protocol_reads_like_any_failure(clients: Client
 
 
 async def test_redirects_are_followed_without_credentials_to_another_origin(
-        clients: Clients, flaky: Callable[..., FlakyRegistry]) -> None:
+    clients: Clients, flaky: Callable[..., FlakyRegistry]
+) -> None:
     target = flaky([], ["2.0.0"])
-    front = flaky([(401, {"WWW-Authenticate": 'Basic realm="x"'}),
-                   (307, {"Location": f"http://127.0.0.1:{target.port}/v2/app/tags/list"})])
+    front = flaky(
+        [
+            (401, {"WWW-Authenticate": 'Basic realm="x"'}),
+            (307, {"Location": f"http://127.0.0.1:{target.port}/v2/app/tags/list"}),
+        ]
+    )
     listing = await clients().list_tags(Repository.of(f"127.0.0.1:{front.port}", "app"), CREDENTIALS)
     assert listing.tags == ["2.0.0"]
     assert front.authorizations[0] is None
@@ -320,9 +341,9 @@ async def test_redirects_are_followed_without_credentials_to_another_origin(
 
 
 @pytest.mark.parametrize("where", ["127.0.0.2:{port}", "169.254.169.254", "10.0.0.1"])
-async def test_a_redirect_to_a_refused_address_is_refused(clients: Clients, flaky: Callable[..., FlakyRegistry],
-                                                          recorders: Callable[..., AcceptRecorder],
-                                                          where: str) -> None:
+async def test_a_redirect_to_a_refused_address_is_refused(
+    clients: Clients, flaky: Callable[..., FlakyRegistry], recorders: Callable[..., AcceptRecorder], where: str
+) -> None:
     elsewhere = recorders("http", host="127.0.0.2")
     front = flaky([(302, {"Location": f"http://{where.format(port=elsewhere.port)}/v2/app/tags/list"})])
     with pytest.raises(RegistryError, match="AddressRefused") as error:
@@ -332,9 +353,9 @@ async def test_a_redirect_to_a_refused_address_is_refused(clients: Clients, flak
     assert elsewhere.accepted == 0
 
 
-async def test_a_token_service_at_a_refused_address_is_refused(clients: Clients,
-                                                               flaky: Callable[..., FlakyRegistry],
-                                                               recorders: Callable[..., AcceptRecorder]) -> None:
+async def test_a_token_service_at_a_refused_address_is_refused(
+    clients: Clients, flaky: Callable[..., FlakyRegistry], recorders: Callable[..., AcceptRecorder]
+) -> None:
     tokens = recorders("http", host="127.0.0.2")
     front = flaky([(401, {"WWW-Authenticate": f'Bearer realm="http://{tokens.address}/token",service="x"'})])
     with pytest.raises(RegistryError, match="AddressRefused"):
@@ -352,8 +373,11 @@ async def test_endless_redirects_end(clients: Clients, flaky: Callable[..., Flak
 
 async def test_a_name_that_does_not_resolve_reads_the_same_and_is_not_retried(clients: Clients) -> None:
     calls: list[tuple[str, str]] = []
-    client = clients(AddressPolicy(), retry=RetryPolicy(attempts=4, backoff=5),
-                     observe=lambda host, outcome: calls.append((host, outcome)))
+    client = clients(
+        AddressPolicy(),
+        retry=RetryPolicy(attempts=4, backoff=5),
+        observe=lambda host, outcome: calls.append((host, outcome)),
+    )
     with pytest.raises(RegistryError, match="HostNotFound") as error:
         await client.list_tags(Repository.of("registry.nonexistent.invalid", "app"))
     assert error.value.shown == REGISTRY_UNREACHABLE

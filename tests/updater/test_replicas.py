@@ -46,16 +46,30 @@ REPLICAS = ("updater-a", "updater-b")
 
 @pytest.fixture(scope="module")
 async def platform(nats_url: str, module_database: Database, module_log_dir: Path) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records"]) as started:
+    async with running_platform(
+        nats_url=nats_url, database=module_database, log_dir=module_log_dir, names=["auth", "records"]
+    ) as started:
         # Small dispatch batches: one tick's due checks are queued in several transactions.
         # A registry timeout longer than any hold of the HoldingFront (a held listing is a check in
         # progress, not a failed one), and room for the other repositories' checks while those of a
         # held one wait.
-        await asyncio.gather(*(started.services.start("updater", label=replica, env={
-            **FAST_UPDATER, **LOCAL_REGISTRIES, "ONECLICK_INSTANCE_ID": replica, "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
-            "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60", "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16"})
-            for replica in REPLICAS))
+        await asyncio.gather(
+            *(
+                started.services.start(
+                    "updater",
+                    label=replica,
+                    env={
+                        **FAST_UPDATER,
+                        **LOCAL_REGISTRIES,
+                        "ONECLICK_INSTANCE_ID": replica,
+                        "ONECLICK_UPDATER_DISPATCH_BATCH": "5",
+                        "ONECLICK_UPDATER_REGISTRY_TIMEOUT": "60",
+                        "ONECLICK_UPDATER_CHECK_CONCURRENCY": "16",
+                    },
+                )
+                for replica in REPLICAS
+            )
+        )
         yield started
 
 
@@ -75,22 +89,28 @@ async def leader(nats_url: str) -> str | None:
         await nc.close()
 
 
-async def fleet(user: User, registry: Registry | HoldingFront, repositories: list[str], per_repository: int,
-                interval: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+async def fleet(
+    user: User, registry: Registry | HoldingFront, repositories: list[str], per_repository: int, interval: str
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """Deployments running ``<repo>:1.0.0``, ``per_repository`` on each repository, each with an autoUpdate; a
     project per repository, so that no project outgrows the default tenancy quota."""
     made = []
     for repository in repositories:
         owned = await project(user, f"fleet-{repository.rsplit('/', 1)[-1]}")
         for index in range(per_repository):
-            deployment, _ = await running_deployment(user, owned, manifest(registry.host, repository, "1.0.0"),
-                                                     name=f"{repository.rsplit('/', 1)[-1]}-{index}")
+            deployment, _ = await running_deployment(
+                user,
+                owned,
+                manifest(registry.host, repository, "1.0.0"),
+                name=f"{repository.rsplit('/', 1)[-1]}-{index}",
+            )
             made.append((deployment, await auto_update(user, deployment, interval=interval, policy="semver")))
     return made
 
 
 async def test_one_listing_per_repository_per_tick_shared_across_replicas(
-        platform: Platform, registry: Registry, tables: UpdaterTables) -> None:
+    platform: Platform, registry: Registry, tables: UpdaterTables
+) -> None:
     repositories = [f"shared/repo{n}" for n in range(3)]
     for repository in repositories:
         await registry.push(repository, "1.0.0")
@@ -136,8 +156,8 @@ class Dispatched:
 
 
 async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
-        platform: Platform, registry: Registry, tables: UpdaterTables, nats_url: str,
-        module_database: Database) -> None:
+    platform: Platform, registry: Registry, tables: UpdaterTables, nats_url: str, module_database: Database
+) -> None:
     repositories = ["kill/a", "kill/b", "kill/c"]
     held = "kill/c"
     for repository in repositories:
@@ -202,8 +222,15 @@ async def test_a_leader_killed_while_working_loses_and_duplicates_nothing(
         async def checked_by_survivor_after_the_update() -> bool:
             checks = await tables.checks()
             # Due times after the kill only: the survivor may first drain checks the dead leader queued.
-            late = {c["auto_update"] for c in checks if c["replica"] == survivor and c["outcome"] == "unchanged"
-                    and c["current_tag"] == "1.1.0" and c["trigger"] == "schedule" and c["due_at"] > killed_at}
+            late = {
+                c["auto_update"]
+                for c in checks
+                if c["replica"] == survivor
+                and c["outcome"] == "unchanged"
+                and c["current_tag"] == "1.1.0"
+                and c["trigger"] == "schedule"
+                and c["due_at"] > killed_at
+            }
             return late >= set(ids)
 
         await eventually(checked_by_survivor_after_the_update, message="checks continuing on the survivor")
@@ -245,7 +272,8 @@ async def database_now(database: Database) -> datetime:
 
 
 async def test_a_scheduler_away_for_several_intervals_runs_the_overdue_check_once(
-        platform: Platform, registry: Registry, tables: UpdaterTables, module_database: Database) -> None:
+    platform: Platform, registry: Registry, tables: UpdaterTables, module_database: Database
+) -> None:
     await registry.push("away/app", "1.0.0")
     alice = await platform.new_user("alice")
     made = await fleet(alice, registry, ["away/app"], per_repository=3, interval="1s")
@@ -266,14 +294,18 @@ async def test_a_scheduler_away_for_several_intervals_runs_the_overdue_check_onc
         restarted_at = await conn.fetchval("SELECT now()")
     finally:
         await conn.close()
-    await platform.services.start("updater", label="updater-c", env={**FAST_UPDATER, **LOCAL_REGISTRIES,
-                                                                     "ONECLICK_INSTANCE_ID": "updater-c"})
+    await platform.services.start(
+        "updater", label="updater-c", env={**FAST_UPDATER, **LOCAL_REGISTRIES, "ONECLICK_INSTANCE_ID": "updater-c"}
+    )
 
     async def resumed() -> bool:
         # The grid has resumed once a due time after the restart was checked. (Counting the new replica's checks
         # would not do: a job the old replicas queued but never ran is the new one's to run, and may come first.)
-        resumed_for = {c["auto_update"] for c in await tables.checks()
-                       if c["replica"] == "updater-c" and c["trigger"] == "schedule" and c["due_at"] >= restarted_at}
+        resumed_for = {
+            c["auto_update"]
+            for c in await tables.checks()
+            if c["replica"] == "updater-c" and c["trigger"] == "schedule" and c["due_at"] >= restarted_at
+        }
         return resumed_for >= set(ids)
 
     await eventually(resumed, message="checks after the restart")

@@ -50,18 +50,23 @@ def kubesim() -> Iterator[KubesimProcess]:
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   kubesim: KubesimProcess) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records", "k8s-executor", "updater"], env={
-                                    "k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig)},
-                                    "updater": {**FAST_UPDATER, **LOCAL_REGISTRIES}}) as started:
+async def platform(
+    nats_url: str, module_database: Database, module_log_dir: Path, kubesim: KubesimProcess
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        names=["auth", "records", "k8s-executor", "updater"],
+        env={"k8s-executor": {"KUBECONFIG": str(kubesim.kubeconfig)}, "updater": {**FAST_UPDATER, **LOCAL_REGISTRIES}},
+    ) as started:
         yield started
 
 
 async def cluster_image(kubesim: KubesimProcess, deployment: dict[str, Any]) -> str | None:
     status, body = await asyncio.to_thread(
-        kubesim.request, "GET", f"/apis/apps/v1/namespaces/{deployment['project']}/deployments/{deployment['id']}")
+        kubesim.request, "GET", f"/apis/apps/v1/namespaces/{deployment['project']}/deployments/{deployment['id']}"
+    )
     if status != 200:
         return None
     return str(body["spec"]["template"]["spec"]["containers"][0]["image"])
@@ -82,11 +87,13 @@ async def checks_after(tables: UpdaterTables, auto: dict[str, Any], outcome: str
 
 
 async def test_a_new_matching_tag_becomes_exactly_one_rollout_and_the_cluster_follows(
-        platform: Platform, registry: Registry, kubesim: KubesimProcess, tables: UpdaterTables) -> None:
+    platform: Platform, registry: Registry, kubesim: KubesimProcess, tables: UpdaterTables
+) -> None:
     await registry.push("shop/web", "0.9.0", "1.2.0", "1.2.3", "1.3.0-rc1", "1.10.1", "2.0.0", "v1.11.0", "latest")
     alice = await platform.new_user("alice")
-    deployment, first = await running_deployment(alice, await project(alice),
-                                                 manifest(registry.host, "shop/web", "1.2.0"))
+    deployment, first = await running_deployment(
+        alice, await project(alice), manifest(registry.host, "shop/web", "1.2.0")
+    )
 
     async def cluster_runs(tag: str) -> bool:
         return await cluster_image(kubesim, deployment) == f"{registry.host}/shop/web:{tag}"
@@ -112,12 +119,12 @@ async def test_a_new_matching_tag_becomes_exactly_one_rollout_and_the_cluster_fo
     assert outcomes <= {"tag_found", "already_requested", "unchanged"}
 
 
-async def test_an_unchanged_tag_changes_nothing(platform: Platform, registry: Registry,
-                                                tables: UpdaterTables) -> None:
+async def test_an_unchanged_tag_changes_nothing(platform: Platform, registry: Registry, tables: UpdaterTables) -> None:
     await registry.push("shop/stable", "1.0.0", "2.0.0")
     alice = await platform.new_user("alice")
-    deployment, _ = await running_deployment(alice, await project(alice),
-                                             manifest(registry.host, "shop/stable", "2.0.0"))
+    deployment, _ = await running_deployment(
+        alice, await project(alice), manifest(registry.host, "shop/stable", "2.0.0")
+    )
     auto = await auto_update(alice, deployment, interval="1s", policy="semver")
     await checks_after(tables, auto, "unchanged", 3)
     assert len(await rollouts_of(alice, deployment)) == 1
@@ -134,13 +141,19 @@ async def tag_found_events(nats_url: str) -> list[dict[str, Any]]:
 
 
 async def test_private_registries_with_the_manifests_credentials(
-        platform: Platform, private_registry: Registry, kubesim: KubesimProcess, tables: UpdaterTables,
-        nats_url: str, module_log_dir: Path) -> None:
+    platform: Platform,
+    private_registry: Registry,
+    kubesim: KubesimProcess,
+    tables: UpdaterTables,
+    nats_url: str,
+    module_log_dir: Path,
+) -> None:
     private = private_registry
     await private.push("team/api", "0.9.0", "1.2.0", "1.2.3", "1.3.0-rc1", "1.10.1", "2.0.0")
     alice = await platform.new_user("alice")
-    deployment, _ = await running_deployment(alice, await project(alice),
-                                             manifest(private.host, "team/api", "1.2.0", USER, PASSWORD))
+    deployment, _ = await running_deployment(
+        alice, await project(alice), manifest(private.host, "team/api", "1.2.0", USER, PASSWORD)
+    )
     auto = await auto_update(alice, deployment, interval="1s", pattern=r"^1\.", policy="semver:^1.2")
 
     async def updated() -> bool:
@@ -152,8 +165,8 @@ async def test_private_registries_with_the_manifests_credentials(
 
     # The new rollout kept the credentials: the executor made the pull secret from them.
     status, secret = await asyncio.to_thread(
-        kubesim.request, "GET",
-        f"/api/v1/namespaces/{deployment['project']}/secrets/{deployment['id']}-imagepullsecret")
+        kubesim.request, "GET", f"/api/v1/namespaces/{deployment['project']}/secrets/{deployment['id']}-imagepullsecret"
+    )
     assert status == 200
     config = json.loads(base64.b64decode(secret["data"][".dockerconfigjson"]))
     assert config["auths"][private.host]["password"] == PASSWORD

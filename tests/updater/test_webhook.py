@@ -43,20 +43,32 @@ WRONG_SECRET = {"status": 401, "message": "The webhook secret is not valid for t
 
 
 @pytest.fixture(scope="module")
-async def platform(nats_url: str, module_database: Database, module_log_dir: Path,
-                   registry: Registry) -> AsyncIterator[Platform]:
-    async with running_platform(nats_url=nats_url, database=module_database, log_dir=module_log_dir,
-                                names=["auth", "records", "updater"],
-                                env={"updater": {**FAST_UPDATER, **LOCAL_REGISTRIES, "CRON_TICK": YEARLY}}) as started:
+async def platform(
+    nats_url: str, module_database: Database, module_log_dir: Path, registry: Registry
+) -> AsyncIterator[Platform]:
+    async with running_platform(
+        nats_url=nats_url,
+        database=module_database,
+        log_dir=module_log_dir,
+        names=["auth", "records", "updater"],
+        env={"updater": {**FAST_UPDATER, **LOCAL_REGISTRIES, "CRON_TICK": YEARLY}},
+    ) as started:
         yield started
 
 
-async def watched(user: User, registry: Registry, repository: str, tags: tuple[str, ...] = ("1.0.0", "1.1.0"),
-                  username: str = "", password: str = "") -> tuple[dict[str, object], dict[str, object]]:
+async def watched(
+    user: User,
+    registry: Registry,
+    repository: str,
+    tags: tuple[str, ...] = ("1.0.0", "1.1.0"),
+    username: str = "",
+    password: str = "",
+) -> tuple[dict[str, object], dict[str, object]]:
     """A deployment running the first tag, with a semver autoUpdate; the registry has all ``tags``."""
     await registry.push(repository, *tags)
-    deployment, _ = await running_deployment(user, await project(user), manifest(
-        registry.host, repository, tags[0], username=username, password=password))
+    deployment, _ = await running_deployment(
+        user, await project(user), manifest(registry.host, repository, tags[0], username=username, password=password)
+    )
     return deployment, await auto_update(user, deployment, interval="1w", policy="semver")
 
 
@@ -78,8 +90,11 @@ async def test_the_owner_runs_the_check_with_their_token(platform: Platform, reg
     assert body["id"] == auto["id"]  # the autoUpdate record, as One-Click answered
     assert body["collectionName"] == "autoUpdates"
     assert body["check"]["outcome"] == "tag_found"
-    assert (body["check"]["currentTag"], body["check"]["tag"], body["check"]["trigger"]) == ("1.0.0", "1.1.0",
-                                                                                             "webhook")
+    assert (body["check"]["currentTag"], body["check"]["tag"], body["check"]["trigger"]) == (
+        "1.0.0",
+        "1.1.0",
+        "webhook",
+    )
 
     async def replaced() -> bool:
         return [tag_of(r) for r in running(await rollouts_of(alice, deployment))] == ["1.1.0"]
@@ -91,8 +106,12 @@ async def test_the_owner_runs_the_check_with_their_token(platform: Platform, reg
     assert rollouts[1]["user"] == alice.id
     # Nothing but the tag changed: the rest of the image (registry, repository, credentials) included.
     assert rollouts[0]["manifest"]["spec"]["image"] == {
-        "registry": registry.host, "repository": "hooks/owner", "tag": "1.0.0", "username": "ci-bot",
-        "password": "pull-secret-1"}
+        "registry": registry.host,
+        "repository": "hooks/owner",
+        "tag": "1.0.0",
+        "username": "ci-bot",
+        "password": "pull-secret-1",
+    }
     assert without_tag(rollouts[1]["manifest"]) == without_tag(rollouts[0]["manifest"])
 
     again = await alice.client.post(f"/pb/auto-update/{auto['id']}")  # One-Click's path
@@ -102,7 +121,8 @@ async def test_the_owner_runs_the_check_with_their_token(platform: Platform, reg
 
 
 async def test_the_webhook_secret_is_shown_once_and_authorizes_only_its_autoupdate(
-        platform: Platform, registry: Registry, module_log_dir: Path) -> None:
+    platform: Platform, registry: Registry, module_log_dir: Path
+) -> None:
     alice = await platform.new_user("alice")
     deployment, auto = await watched(alice, registry, "hooks/secret")
     _, other = await watched(alice, registry, "hooks/other")
@@ -158,8 +178,9 @@ async def test_the_webhook_secret_is_shown_once_and_authorizes_only_its_autoupda
         assert fresh not in text
 
 
-async def test_another_user_gets_404_and_no_secret(platform: Platform, registry: Registry,
-                                                   tables: UpdaterTables) -> None:
+async def test_another_user_gets_404_and_no_secret(
+    platform: Platform, registry: Registry, tables: UpdaterTables
+) -> None:
     alice, mallory = await platform.new_user("alice"), await platform.new_user("mallory")
     _, auto = await watched(alice, registry, "hooks/isolated")
     before = len(await tables.checks(auto["id"]))
@@ -198,11 +219,13 @@ async def test_a_deleted_autoupdate_cannot_be_triggered(platform: Platform, regi
     await eventually(forgotten, message="the updater forgetting the deleted autoUpdate")
 
 
-async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, registry: Registry,
-                                                         module_log_dir: Path) -> None:
+async def test_a_failing_registry_is_reported_not_hidden(
+    platform: Platform, registry: Registry, module_log_dir: Path
+) -> None:
     alice = await platform.new_user("alice")
-    deployment, _ = await running_deployment(alice, await project(alice),
-                                             manifest(registry.host, "hooks/never-pushed", "1.0.0"))
+    deployment, _ = await running_deployment(
+        alice, await project(alice), manifest(registry.host, "hooks/never-pushed", "1.0.0")
+    )
     auto = await auto_update(alice, deployment, interval="1w")
     response = await alice.client.post(f"/auto-update/{auto['id']}")
     assert response.status_code == 200, response.text
@@ -218,9 +241,16 @@ async def test_a_failing_registry_is_reported_not_hidden(platform: Platform, reg
 async def test_invalid_settings_are_refused_when_saved(platform: Platform, registry: Registry) -> None:
     alice = await platform.new_user("alice")
     deployment, _ = await running_deployment(alice, await project(alice), manifest(registry.host, "x/y", "1.0.0"))
-    response = await alice.client.post("/api/collections/autoUpdates/records", json={
-        "project": deployment["project"], "deployment": deployment["id"], "interval": "0m",
-        "pattern": "^(?=1)", "policy": "semver:^^1"})
+    response = await alice.client.post(
+        "/api/collections/autoUpdates/records",
+        json={
+            "project": deployment["project"],
+            "deployment": deployment["id"],
+            "interval": "0m",
+            "pattern": "^(?=1)",
+            "policy": "semver:^^1",
+        },
+    )
     assert response.status_code == 400
     data = response.json()["data"]
     assert set(data) == {"interval", "pattern", "policy"}
@@ -245,20 +275,36 @@ async def test_checks_and_registry_calls_are_counted(platform: Platform, registr
     assert 'oneclick_updater_check_failures_total{reason="registry"}' in metrics
 
 
-async def test_records_replaces_only_the_rollout_the_check_looked_at(platform: Platform, registry: Registry,
-                                                                     nats_url: str, module_log_dir: Path) -> None:
+async def test_records_replaces_only_the_rollout_the_check_looked_at(
+    platform: Platform, registry: Registry, nats_url: str, module_log_dir: Path
+) -> None:
     """records' side of autoupdate.tag_found, fed directly: stale or repeated findings change nothing."""
     alice = await platform.new_user("alice")
-    deployment, first = await running_deployment(alice, await project(alice),
-                                                 manifest(registry.host, "hooks/direct", "1.0.0"))
+    deployment, first = await running_deployment(
+        alice, await project(alice), manifest(registry.host, "hooks/direct", "1.0.0")
+    )
     auto = await auto_update(alice, deployment, interval="1w")
-    second = await create(alice, "rollouts", project=deployment["project"], deployment=deployment["id"],
-                          manifest=manifest(registry.host, "hooks/direct", "1.0.5"))  # the user moved on
+    second = await create(
+        alice,
+        "rollouts",
+        project=deployment["project"],
+        deployment=deployment["id"],
+        manifest=manifest(registry.host, "hooks/direct", "1.0.5"),
+    )  # the user moved on
 
     def finding(rollout: dict[str, object], previous: str, tag: str) -> TagFound:
-        return TagFound(autoUpdate=auto["id"], project=deployment["project"], deployment=deployment["id"],
-                        rollout=str(rollout["id"]), registry=registry.host, repository="hooks/direct",
-                        previousTag=previous, tag=tag, trigger="schedule", checkedAt="2026-01-01 00:00:00.000Z")
+        return TagFound(
+            autoUpdate=auto["id"],
+            project=deployment["project"],
+            deployment=deployment["id"],
+            rollout=str(rollout["id"]),
+            registry=registry.host,
+            repository="hooks/direct",
+            previousTag=previous,
+            tag=tag,
+            trigger="schedule",
+            checkedAt="2026-01-01 00:00:00.000Z",
+        )
 
     nc = await nats.connect(nats_url)
     try:
@@ -285,8 +331,9 @@ async def test_records_replaces_only_the_rollout_the_check_looked_at(platform: P
     assert rollouts[2]["manifest"]["spec"]["secrets"] == second["manifest"]["spec"]["secrets"]
 
 
-async def test_an_unknown_id_and_a_wrong_secret_get_the_same_answer(platform: Platform, registry: Registry,
-                                                                    tables: UpdaterTables) -> None:
+async def test_an_unknown_id_and_a_wrong_secret_get_the_same_answer(
+    platform: Platform, registry: Registry, tables: UpdaterTables
+) -> None:
     """The anonymous webhook is no id oracle: status, headers and body are the same, byte for byte."""
     alice = await platform.new_user("alice")
     _, auto = await watched(alice, registry, "hooks/oracle")
@@ -302,8 +349,9 @@ async def test_an_unknown_id_and_a_wrong_secret_get_the_same_answer(platform: Pl
     for prefix in ("", "/pb"):
         for target in (auto["id"], UNKNOWN_ID):
             answers.add(shown(await ci.post(f"{prefix}/auto-update/{target}", headers={"X-Webhook-Secret": guess})))
-            answers.add(shown(await ci.post(f"{prefix}/auto-update/{target}",
-                                            headers={"Authorization": f"Bearer {guess}"})))
+            answers.add(
+                shown(await ci.post(f"{prefix}/auto-update/{target}", headers={"Authorization": f"Bearer {guess}"}))
+            )
     assert len(answers) == 1
     status, body, _ = answers.pop()
     assert (status, body) == (401, json.dumps(WRONG_SECRET, separators=(",", ":")).encode())
@@ -312,16 +360,18 @@ async def test_an_unknown_id_and_a_wrong_secret_get_the_same_answer(platform: Pl
     assert right.status_code == 200, right.text
 
 
-async def test_a_redirect_to_a_refused_address_is_not_followed(platform: Platform, registry: Registry,
-                                                               tables: UpdaterTables) -> None:
+async def test_a_redirect_to_a_refused_address_is_not_followed(
+    platform: Platform, registry: Registry, tables: UpdaterTables
+) -> None:
     """The updater may reach 127.0.0.1 here, and nothing else: a registry there that redirects the tag list to
     127.0.0.2 (where a socket counts connections) gets the same answer as any failure, and no connection."""
     elsewhere = AcceptRecorder("http", host="127.0.0.2").start()
     front = Redirector(f"http://{elsewhere.address}").start()
     try:
         alice = await platform.new_user("alice")
-        deployment, _ = await running_deployment(alice, await project(alice),
-                                                 manifest(front.host, "hooks/redirected", "1.0.0"))
+        deployment, _ = await running_deployment(
+            alice, await project(alice), manifest(front.host, "hooks/redirected", "1.0.0")
+        )
         auto = await auto_update(alice, deployment, interval="1w")
         response = await alice.client.post(f"/auto-update/{auto['id']}")
         assert response.status_code == 200, response.text
@@ -330,8 +380,9 @@ async def test_a_redirect_to_a_refused_address_is_not_followed(platform: Platfor
         assert front.requests >= 1
         assert elsewhere.accepted == 0
         # Straight at 127.0.0.2: the same.
-        direct, _ = await running_deployment(alice, await project(alice, "direct"),
-                                             manifest(elsewhere.address, "hooks/direct", "1.0.0"))
+        direct, _ = await running_deployment(
+            alice, await project(alice, "direct"), manifest(elsewhere.address, "hooks/direct", "1.0.0")
+        )
         straight = await auto_update(alice, direct, interval="1w")
         answer = (await alice.client.post(f"/auto-update/{straight['id']}")).json()["check"]
         assert (answer["outcome"], answer["message"]) == ("failed", REGISTRY_UNREACHABLE)
@@ -348,8 +399,9 @@ async def test_a_redirect_inside_the_allowed_network_is_followed(platform: Platf
     try:
         await registry.push("hooks/moved", "1.0.0", "1.1.0")
         alice = await platform.new_user("alice")
-        deployment, _ = await running_deployment(alice, await project(alice),
-                                                 manifest(front.host, "hooks/moved", "1.0.0"))
+        deployment, _ = await running_deployment(
+            alice, await project(alice), manifest(front.host, "hooks/moved", "1.0.0")
+        )
         auto = await auto_update(alice, deployment, interval="1w")
         response = await alice.client.post(f"/auto-update/{auto['id']}")
         assert response.status_code == 200, response.text

@@ -59,15 +59,26 @@ async def _run(specs: list[ProcessSpec], url: str, started: float) -> None:
     await supervisor.stop()
 
 
-def run_dev(settings: CoreSettings, *, http_host: str, http_port: int, replicas: dict[str, int],
-            only: list[str] | None, kubesim_timings: str) -> None:
+def run_dev(
+    settings: CoreSettings,
+    *,
+    http_host: str,
+    http_port: int,
+    replicas: dict[str, int],
+    only: list[str] | None,
+    kubesim_timings: str,
+) -> None:
     started = time.monotonic()
     with ExitStack() as stack:
         infra = provide(settings, stack, kubesim_timings=kubesim_timings)
         for line in infra.embedded:
             print(f"oneclick | embedded {line}", flush=True)
-        env = {**infra.environment(), "ONECLICK_HTTP_HOST": http_host, "ONECLICK_HTTP_PORT": str(http_port),
-               "ONECLICK_STATE_DIR": str(settings.state_dir.resolve())}
+        env = {
+            **infra.environment(),
+            "ONECLICK_HTTP_HOST": http_host,
+            "ONECLICK_HTTP_PORT": str(http_port),
+            "ONECLICK_STATE_DIR": str(settings.state_dir.resolve()),
+        }
         if settings.log_format is None:
             env["ONECLICK_DEV"] = "true"
         specs = process_specs(env, replicas, only)

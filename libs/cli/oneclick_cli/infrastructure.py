@@ -39,10 +39,28 @@ def start_kubesim(state_dir: Path, timings: str, stack: ExitStack, timeout: floa
     kubeconfig = state_dir / "kubeconfig"
     kubeconfig.unlink(missing_ok=True)
     log_file = (state_dir / "kubesim.log").open("ab")
-    command = [sys.executable, "-m", "kubesim.cli", "serve", "--port", "0", "--kubeconfig", str(kubeconfig),
-               "--state-file", str(state_dir / "kubesim-state.json"), "--timings", timings]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
-                               preexec_fn=die_with_parent(), process_group=0)
+    command = [
+        sys.executable,
+        "-m",
+        "kubesim.cli",
+        "serve",
+        "--port",
+        "0",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--state-file",
+        str(state_dir / "kubesim-state.json"),
+        "--timings",
+        timings,
+    ]
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=log_file,
+        preexec_fn=die_with_parent(),
+        process_group=0,
+    )
     log_file.close()
     stack.callback(stop_process, process)
     deadline = time.monotonic() + timeout

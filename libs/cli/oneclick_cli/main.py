@@ -22,8 +22,9 @@ from oneclick_core.runtime.migrations import migrate
 from oneclick_core.runtime.service import run_service
 from oneclick_core.settings import CoreSettings
 
-app = typer.Typer(help="One-Click: self-service deployments on Kubernetes.", no_args_is_help=True,
-                  pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="One-Click: self-service deployments on Kubernetes.", no_args_is_help=True, pretty_exceptions_enable=False
+)
 superuser_app = typer.Typer(help="Manage superusers (through the running auth service).", no_args_is_help=True)
 app.add_typer(superuser_app, name="superuser")
 
@@ -50,8 +51,14 @@ def dev(
     for name in only:
         if name not in service_names():
             raise typer.BadParameter(f"unknown service {name!r}")
-    run_dev(CoreSettings(), http_host=http_host, http_port=http_port, replicas=_parse_replicas(replicas),
-            only=only or None, kubesim_timings=kubesim_timings)
+    run_dev(
+        CoreSettings(),
+        http_host=http_host,
+        http_port=http_port,
+        replicas=_parse_replicas(replicas),
+        only=only or None,
+        kubesim_timings=kubesim_timings,
+    )
 
 
 @app.command()
@@ -123,7 +130,8 @@ def superuser_create(
         nc = await connect(settings, "oneclick-cli", attempts=3)
         try:
             record = await RpcClient(nc, "cli", timeout=max(settings.rpc_timeout, 10.0)).call(
-                CREATE_SUPERUSER, CreateSuperuserRequest(email=email, password=secret))
+                CREATE_SUPERUSER, CreateSuperuserRequest(email=email, password=secret)
+            )
         finally:
             await nc.close()
         typer.echo(f"superuser {record.email} ({record.id}) is ready")
@@ -131,7 +139,8 @@ def superuser_create(
     try:
         asyncio.run(run())
     except ApiError as exc:
-        details = "; ".join(f"{field}: {error.get('message')}" for field, error in exc.data.items()
-                            if isinstance(error, dict))
+        details = "; ".join(
+            f"{field}: {error.get('message')}" for field, error in exc.data.items() if isinstance(error, dict)
+        )
         typer.echo(f"error: {exc.message}" + (f" ({details})" if details else ""), err=True)
         raise typer.Exit(1) from None

@@ -59,9 +59,14 @@ class ManagedProcess:
         while not self._stopping.is_set():
             started = time.monotonic()
             self._process = await asyncio.create_subprocess_exec(
-                *self.spec.argv, env={**os.environ, **self.spec.env}, stdin=asyncio.subprocess.DEVNULL,
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, preexec_fn=die_with_parent(),
-                process_group=0)
+                *self.spec.argv,
+                env={**os.environ, **self.spec.env},
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=die_with_parent(),
+                process_group=0,
+            )
             assert self._process.stdout is not None
             pump = asyncio.create_task(self._pump(self._process.stdout))
             code = await self._process.wait()

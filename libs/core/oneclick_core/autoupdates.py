@@ -15,8 +15,13 @@ from oneclick_core.semver import Constraint, InvalidConstraint
 
 # One-Click's units (pkg/controller/autoUpdates.go ParseDuration); "ms" is left out on purpose: the
 # scheduler ticks at most once a second and a sub-second interval would only mean "every tick".
-_UNITS = {"s": timedelta(seconds=1), "m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
-          "w": timedelta(weeks=1)}
+_UNITS = {
+    "s": timedelta(seconds=1),
+    "m": timedelta(minutes=1),
+    "h": timedelta(hours=1),
+    "d": timedelta(days=1),
+    "w": timedelta(weeks=1),
+}
 _INTERVAL = re.compile(r"^\s*(\d{1,6})\s*([smhdw])\s*$", re.ASCII)  # ASCII: full-width digits are no number to Go
 POLICIES = ("asc", "desc", "latest", "semver", "timestamp")
 

@@ -74,8 +74,9 @@ class ApiError(Exception):
 
     @classmethod
     def from_validation(cls, error: ValidationError, message: str | None = None) -> ApiError:
-        return cls(400, message or "Failed to load the submitted data due to invalid formatting.",
-                   validation_data(error))
+        return cls(
+            400, message or "Failed to load the submitted data due to invalid formatting.", validation_data(error)
+        )
 
 
 def validation_data(error: ValidationError) -> dict[str, Any]:

@@ -17,18 +17,25 @@ from dataclasses import dataclass
 from functools import total_ordering
 
 _INT64_MAX = 2**63 - 1
-_VERSION = re.compile(r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
-                      r"(?:-([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
-                      r"(?:\+([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?$")
+_VERSION = re.compile(
+    r"^v?([0-9]+)(\.[0-9]+)?(\.[0-9]+)?"
+    r"(?:-([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?"
+    r"(?:\+([0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*))?$"
+)
 _WILD = r"[0-9xX*]+"
-_CONSTRAINT_VERSION = (rf"v?({_WILD})(\.{_WILD})?(\.{_WILD})?"
-                       r"(-[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*)?"
-                       r"(?:\+[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*)?")
+_CONSTRAINT_VERSION = (
+    rf"v?({_WILD})(\.{_WILD})?(\.{_WILD})?"
+    r"(-[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*)?"
+    r"(?:\+[0-9A-Za-z\-]+(?:\.[0-9A-Za-z\-]+)*)?"
+)
 _OPERATORS = ("!=", ">=", "=>", "<=", "=<", "~>", ">", "<", "=", "~", "^", "")
-_CLAUSE = re.compile(r"^\s*(" + "|".join(re.escape(op) for op in _OPERATORS if op) + r")?\s*"
-                     + _CONSTRAINT_VERSION + r"\s*$")
-_RANGE = re.compile(rf"\s*(v?{_WILD}(?:\.{_WILD}){{0,2}}(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)\s+-\s+"
-                    rf"(v?{_WILD}(?:\.{_WILD}){{0,2}}(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)\s*")
+_CLAUSE = re.compile(
+    r"^\s*(" + "|".join(re.escape(op) for op in _OPERATORS if op) + r")?\s*" + _CONSTRAINT_VERSION + r"\s*$"
+)
+_RANGE = re.compile(
+    rf"\s*(v?{_WILD}(?:\.{_WILD}){{0,2}}(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)\s+-\s+"
+    rf"(v?{_WILD}(?:\.{_WILD}){{0,2}}(?:-[0-9A-Za-z.\-]+)?(?:\+[0-9A-Za-z.\-]+)?)\s*"
+)
 # An operator followed by spaces belongs to the version after it (">= 1.2" is one clause).
 _LOOSE_OPERATOR = re.compile(r"(!=|>=|=>|<=|=<|~>|\^|~|>|<|=)\s+")
 
@@ -68,8 +75,9 @@ def _compare_prerelease_part(mine: str, other: str) -> int:
 def _compare_prerelease(mine: str, other: str) -> int:
     left, right = mine.split("."), other.split(".")
     for index in range(max(len(left), len(right))):
-        outcome = _compare_prerelease_part(left[index] if index < len(left) else "",
-                                           right[index] if index < len(right) else "")
+        outcome = _compare_prerelease_part(
+            left[index] if index < len(left) else "", right[index] if index < len(right) else ""
+        )
         if outcome:
             return outcome
     return 0
@@ -90,8 +98,13 @@ class Version:
         if match is None:
             raise InvalidVersion(f"{text!r} is not a semantic version")
         major, minor, patch, prerelease, metadata = match.groups()
-        return cls(_number(major), _number(minor[1:]) if minor else 0, _number(patch[1:]) if patch else 0,
-                   prerelease or "", metadata or "")
+        return cls(
+            _number(major),
+            _number(minor[1:]) if minor else 0,
+            _number(patch[1:]) if patch else 0,
+            prerelease or "",
+            metadata or "",
+        )
 
     def compare(self, other: Version) -> int:
         """-1, 0 or 1; build metadata is ignored and a pre-release sorts before its release."""
@@ -204,9 +217,18 @@ def _caret(clause: _Clause, version: Version) -> bool:
 
 
 _CHECKS: dict[str, Callable[[_Clause, Version], bool]] = {
-    "": _tilde_or_equal, "=": _tilde_or_equal, "!=": _not_equal, ">": _greater, "<": _less,
-    ">=": _greater_or_equal, "=>": _greater_or_equal, "<=": _less_or_equal, "=<": _less_or_equal,
-    "~": _tilde, "~>": _tilde, "^": _caret,
+    "": _tilde_or_equal,
+    "=": _tilde_or_equal,
+    "!=": _not_equal,
+    ">": _greater,
+    "<": _less,
+    ">=": _greater_or_equal,
+    "=>": _greater_or_equal,
+    "<=": _less_or_equal,
+    "=<": _less_or_equal,
+    "~": _tilde,
+    "~>": _tilde,
+    "^": _caret,
 }
 
 

@@ -29,7 +29,8 @@ class CoreSettings(BaseSettings):
 
     dev: bool = Field(False, description="Development mode: console logs, embedded infrastructure defaults.")
     log_format: Literal["console", "json"] | None = Field(
-        None, description="Log renderer; defaults to console in dev mode and JSON otherwise.")
+        None, description="Log renderer; defaults to console in dev mode and JSON otherwise."
+    )
     log_level: str = Field("info", description="Minimum log level (debug, info, warning, error).")
 
     nats_url: str | None = Field(None, description="NATS server URL(s), comma separated.")
@@ -38,17 +39,20 @@ class CoreSettings(BaseSettings):
     nats_creds_file: Path | None = Field(None, description="NATS credentials (.creds) file.")
     nats_tls_ca_file: Path | None = Field(None, description="CA that signed the NATS servers' certificates.")
     nats_tls_cert_file: Path | None = Field(
-        None, description="Client certificate for NATS servers that verify clients (mutual TLS).")
+        None, description="Client certificate for NATS servers that verify clients (mutual TLS)."
+    )
     nats_tls_key_file: Path | None = Field(None, description="Private key of the client certificate.")
     event_stream_replicas: int = Field(1, ge=1, le=5, description="JetStream replicas for the event streams.")
 
     database_url: SecretStr | None = Field(None, description="PostgreSQL URL for services that own a schema.")
     database_pool_max: int = Field(10, ge=1, le=200)
     migrate_on_start: bool = Field(
-        True, description="Apply pending migrations at start (safe with replicas: advisory lock).")
+        True, description="Apply pending migrations at start (safe with replicas: advisory lock)."
+    )
 
     outbox_relay: bool = Field(
-        True, description="Run the outbox relay in this replica (turn off to relay from dedicated replicas only).")
+        True, description="Run the outbox relay in this replica (turn off to relay from dedicated replicas only)."
+    )
 
     admin_host: str = Field("127.0.0.1", description="Bind address of /healthz, /readyz and /metrics.")
     admin_port: int = Field(0, ge=0, le=65535, description="Admin port; 0 picks a free one.")
@@ -58,16 +62,31 @@ class CoreSettings(BaseSettings):
     state_dir: Path = Field(Path(".oneclick"), description="Where embedded infrastructure keeps state.")
 
     kubeconfig: Path | None = Field(None, validation_alias=AliasChoices("ONECLICK_KUBECONFIG", "KUBECONFIG"))
-    local: bool = Field(False, validation_alias=AliasChoices("ONECLICK_LOCAL", "LOCAL"),
-                        description="One-Click's LOCAL: use the local kubeconfig instead of in-cluster config.")
+    local: bool = Field(
+        False,
+        validation_alias=AliasChoices("ONECLICK_LOCAL", "LOCAL"),
+        description="One-Click's LOCAL: use the local kubeconfig instead of in-cluster config.",
+    )
     local_kubeconfig_file: Path = Field(
-        Path("~/.kube/config"),
-        validation_alias=AliasChoices("ONECLICK_LOCAL_KUBECONFIG_FILE", "LOCAL_KUBECONFIG_FILE"))
-    cron_tick: str = Field("*/1 * * * *", validation_alias=AliasChoices("ONECLICK_CRON_TICK", "CRON_TICK"),
-                           description="Cron expression of the auto-update scheduler tick.")
+        Path("~/.kube/config"), validation_alias=AliasChoices("ONECLICK_LOCAL_KUBECONFIG_FILE", "LOCAL_KUBECONFIG_FILE")
+    )
+    cron_tick: str = Field(
+        "*/1 * * * *",
+        validation_alias=AliasChoices("ONECLICK_CRON_TICK", "CRON_TICK"),
+        description="Cron expression of the auto-update scheduler tick.",
+    )
 
-    @field_validator("nats_url", "database_url", "nats_user", "nats_creds_file", "nats_tls_ca_file",
-                     "nats_tls_cert_file", "nats_tls_key_file", "kubeconfig", mode="before")
+    @field_validator(
+        "nats_url",
+        "database_url",
+        "nats_user",
+        "nats_creds_file",
+        "nats_tls_ca_file",
+        "nats_tls_cert_file",
+        "nats_tls_key_file",
+        "kubeconfig",
+        mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         # `ONECLICK_DATABASE_URL=` must mean "not configured", never "connect with libpq's defaults".

@@ -94,8 +94,9 @@ def unstorable_paths(value: Any, root: str = "", *, limit: int = MAX_REPORTED) -
                     children.append((child_path, child))
             stack.extend(reversed(children))
         elif isinstance(item, list | tuple):
-            stack.extend(reversed([(f"{path}.{index}" if path else str(index), child)
-                                   for index, child in enumerate(item)]))
+            stack.extend(
+                reversed([(f"{path}.{index}" if path else str(index), child) for index, child in enumerate(item)])
+            )
     return found[:limit]
 
 

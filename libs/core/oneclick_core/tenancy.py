@@ -23,13 +23,33 @@ PodSecurityLevel = Literal["privileged", "baseline", "restricted"]
 POD_SECURITY_LEVELS: tuple[PodSecurityLevel, ...] = ("privileged", "baseline", "restricted")
 
 # The ResourceQuota resources a project's quota may name (Kubernetes' own names, as in ``spec.hard``).
-QuotaResource = Literal["requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods",
-                        "persistentvolumeclaims", "requests.storage"]
-QUOTA_RESOURCES: tuple[QuotaResource, ...] = ("requests.cpu", "requests.memory", "limits.cpu", "limits.memory",
-                                              "pods", "persistentvolumeclaims", "requests.storage")
+QuotaResource = Literal[
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "pods",
+    "persistentvolumeclaims",
+    "requests.storage",
+]
+QUOTA_RESOURCES: tuple[QuotaResource, ...] = (
+    "requests.cpu",
+    "requests.memory",
+    "limits.cpu",
+    "limits.memory",
+    "pods",
+    "persistentvolumeclaims",
+    "requests.storage",
+)
 DEFAULT_QUOTA: Mapping[QuotaResource, str] = {
-    "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",
-    "persistentvolumeclaims": "10", "requests.storage": "50Gi"}
+    "requests.cpu": "4",
+    "requests.memory": "8Gi",
+    "limits.cpu": "8",
+    "limits.memory": "16Gi",
+    "pods": "40",
+    "persistentvolumeclaims": "10",
+    "requests.storage": "50Gi",
+}
 COUNTED_RESOURCES: frozenset[str] = frozenset({"pods", "persistentvolumeclaims"})
 
 # Ingress annotations a tenant may set: what users of nginx, cert-manager and traefik need for their own
@@ -173,48 +193,69 @@ class TenancySettings(CoreSettings):
     """The tenancy policy's defaults from the environment, for the services that enforce it."""
 
     tenancy_pod_security: PodSecurityLevel = Field(
-        "baseline", description="Pod Security Standard every project namespace enforces (baseline, restricted; "
-                                "privileged only for projects a superuser marks).")
+        "baseline",
+        description="Pod Security Standard every project namespace enforces (baseline, restricted; "
+        "privileged only for projects a superuser marks).",
+    )
     tenancy_max_replicas: int = Field(10, ge=1, le=100_000, description="Most replicas of one deployment.")
     tenancy_quota_cpu: PolicyQuantity = Field("4", description="A project's ResourceQuota requests.cpu.")
     tenancy_quota_memory: PolicyQuantity = Field("8Gi", description="A project's ResourceQuota requests.memory.")
     tenancy_quota_limits_cpu: PolicyQuantity = Field("8", description="A project's ResourceQuota limits.cpu.")
-    tenancy_quota_limits_memory: PolicyQuantity = Field(
-        "16Gi", description="A project's ResourceQuota limits.memory.")
+    tenancy_quota_limits_memory: PolicyQuantity = Field("16Gi", description="A project's ResourceQuota limits.memory.")
     tenancy_quota_pods: int = Field(40, ge=1, le=100_000, description="A project's ResourceQuota pods.")
     tenancy_quota_volumes: int = Field(
-        10, ge=0, le=100_000, description="A project's ResourceQuota persistentvolumeclaims (volumes).")
+        10, ge=0, le=100_000, description="A project's ResourceQuota persistentvolumeclaims (volumes)."
+    )
     tenancy_quota_storage: PolicyQuantity = Field("50Gi", description="A project's ResourceQuota requests.storage.")
     tenancy_default_request_cpu: PolicyQuantity = Field(
-        "100m", description="LimitRange defaultRequest.cpu for a container that names no request.")
+        "100m", description="LimitRange defaultRequest.cpu for a container that names no request."
+    )
     tenancy_default_request_memory: PolicyQuantity = Field("128Mi", description="LimitRange defaultRequest.memory.")
     tenancy_default_limit_cpu: PolicyQuantity = Field(
-        "500m", description="LimitRange default.cpu for a container that names no limit.")
+        "500m", description="LimitRange default.cpu for a container that names no limit."
+    )
     tenancy_default_limit_memory: PolicyQuantity = Field("512Mi", description="LimitRange default.memory.")
     tenancy_ingress_classes: str = Field(
-        "", description="Ingress classes a tenant may use, comma separated; empty: any class the cluster has.")
+        "", description="Ingress classes a tenant may use, comma separated; empty: any class the cluster has."
+    )
     tenancy_ingress_domains: str = Field(
-        "", description="Domain suffixes ingress hosts must end in (e.g. apps.example.com), comma separated; "
-                        "empty: any host nobody else claimed.")
+        "",
+        description="Domain suffixes ingress hosts must end in (e.g. apps.example.com), comma separated; "
+        "empty: any host nobody else claimed.",
+    )
     tenancy_ingress_namespace: str = Field(
-        "ingress-nginx", description="Namespace of the ingress controller: the default NetworkPolicy lets its "
-                                     "pods (and the project's own) reach a project's pods.")
+        "ingress-nginx",
+        description="Namespace of the ingress controller: the default NetworkPolicy lets its "
+        "pods (and the project's own) reach a project's pods.",
+    )
     tenancy_annotations: str = Field(
-        ",".join(DEFAULT_ANNOTATIONS), description="Ingress annotations a tenant may set, comma separated, "
-        "`prefix*` for every key with the prefix; `*-snippet` keys are refused whatever this says.")
+        ",".join(DEFAULT_ANNOTATIONS),
+        description="Ingress annotations a tenant may set, comma separated, "
+        "`prefix*` for every key with the prefix; `*-snippet` keys are refused whatever this says.",
+    )
     tenancy_reserved_node_keys: str = Field(
-        ",".join(DEFAULT_RESERVED_NODE_KEYS), description="Node label and taint keys a tenant's nodeSelector "
-        "and tolerations must not name (control plane, cordoned nodes), comma separated, `prefix*` allowed.")
+        ",".join(DEFAULT_RESERVED_NODE_KEYS),
+        description="Node label and taint keys a tenant's nodeSelector "
+        "and tolerations must not name (control plane, cordoned nodes), comma separated, `prefix*` allowed.",
+    )
     tenancy_max_object_bytes: int = Field(
-        1024 * 1024, ge=1024, description="Largest rendered Kubernetes object (a real API server refuses objects "
-                                          "over about 1.5 MB).")
+        1024 * 1024,
+        ge=1024,
+        description="Largest rendered Kubernetes object (a real API server refuses objects over about 1.5 MB).",
+    )
     tenancy_registry_allowed_networks: str = Field(
-        "", description="Private, loopback or link-local networks (CIDRs, comma separated) the platform's own "
-                        "registry calls may reach, for in-house registries; `*` allows every address.")
+        "",
+        description="Private, loopback or link-local networks (CIDRs, comma separated) the platform's own "
+        "registry calls may reach, for in-house registries; `*` allows every address.",
+    )
     tenancy_max_connections_per_user: int = Field(
-        50, ge=1, le=100_000, description="Live WebSockets one user may hold open per edge replica, and as many "
-                                          "realtime (SSE) connections; the next is refused (WebSocket close "
-                                          "4429, HTTP 429 with Retry-After).")
+        50,
+        ge=1,
+        le=100_000,
+        description="Live WebSockets one user may hold open per edge replica, and as many "
+        "realtime (SSE) connections; the next is refused (WebSocket close "
+        "4429, HTTP 429 with Retry-After).",
+    )
 
     @field_validator("tenancy_registry_allowed_networks")
     @classmethod
@@ -232,16 +273,21 @@ class TenancySettings(CoreSettings):
         return TenancyPolicy(
             pod_security=self.tenancy_pod_security,
             max_replicas=self.tenancy_max_replicas,
-            quota={"requests.cpu": self.tenancy_quota_cpu, "requests.memory": self.tenancy_quota_memory,
-                   "limits.cpu": self.tenancy_quota_limits_cpu, "limits.memory": self.tenancy_quota_limits_memory,
-                   "pods": str(self.tenancy_quota_pods),
-                   "persistentvolumeclaims": str(self.tenancy_quota_volumes),
-                   "requests.storage": self.tenancy_quota_storage},
+            quota={
+                "requests.cpu": self.tenancy_quota_cpu,
+                "requests.memory": self.tenancy_quota_memory,
+                "limits.cpu": self.tenancy_quota_limits_cpu,
+                "limits.memory": self.tenancy_quota_limits_memory,
+                "pods": str(self.tenancy_quota_pods),
+                "persistentvolumeclaims": str(self.tenancy_quota_volumes),
+                "requests.storage": self.tenancy_quota_storage,
+            },
             limit_defaults=LimitDefaults(
                 default_request_cpu=self.tenancy_default_request_cpu,
                 default_request_memory=self.tenancy_default_request_memory,
                 default_limit_cpu=self.tenancy_default_limit_cpu,
-                default_limit_memory=self.tenancy_default_limit_memory),
+                default_limit_memory=self.tenancy_default_limit_memory,
+            ),
             ingress_classes=_items(self.tenancy_ingress_classes),
             ingress_domains=tuple(domain.lower().strip(".") for domain in _items(self.tenancy_ingress_domains)),
             ingress_namespace=self.tenancy_ingress_namespace,

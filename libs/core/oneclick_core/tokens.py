@@ -104,8 +104,9 @@ class SigningKey:
         return cls(kid=kid, private_key=key)
 
     def private_pem(self) -> bytes:
-        return self.private_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption())
+        return self.private_key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
 
     @property
     def public_key(self) -> Ed25519PublicKey:
@@ -115,8 +116,9 @@ class SigningKey:
         return public_jwk(self.kid, self.public_key)
 
     def sign(self, claims: TokenClaims) -> str:
-        return jwt.encode(claims.to_payload(), self.private_key, algorithm=ALGORITHM,
-                          headers={"kid": self.kid, "typ": "JWT"})
+        return jwt.encode(
+            claims.to_payload(), self.private_key, algorithm=ALGORITHM, headers={"kid": self.kid, "typ": "JWT"}
+        )
 
 
 def _b64url(data: bytes) -> str:
@@ -167,8 +169,9 @@ def unverified_header(token: str) -> dict[str, Any]:
     return header
 
 
-def verify_token(token: str, keys: Mapping[str, Ed25519PublicKey], *, expected_type: TokenType = "auth",
-                 now: datetime | None = None) -> TokenClaims:
+def verify_token(
+    token: str, keys: Mapping[str, Ed25519PublicKey], *, expected_type: TokenType = "auth", now: datetime | None = None
+) -> TokenClaims:
     """Check signature, algorithm, expiry and purpose; return the claims or raise :class:`TokenError`.
 
     Raises :class:`UnknownKeyError` when the ``kid`` is not among ``keys`` so a caller can refresh its
@@ -209,5 +212,12 @@ def _claims(payload: Mapping[str, Any]) -> TokenClaims:
         raise TokenError("iat, exp and ver must be integers")
     if email is not None and not isinstance(email, str):
         raise TokenError("email must be a string")
-    return TokenClaims(subject=subject, collection_id=collection_id, type=token_type, issued_at=issued_at,
-                       expires_at=expires_at, version=version, email=email)
+    return TokenClaims(
+        subject=subject,
+        collection_id=collection_id,
+        type=token_type,
+        issued_at=issued_at,
+        expires_at=expires_at,
+        version=version,
+        email=email,
+    )

@@ -30,8 +30,12 @@ async def main(nats_url: str, database_url: str, durable: str, subject: str, nam
             if not await claim(db, durable, envelope.id):
                 print(f"skipped {envelope.id} {delivery.num_delivered}", flush=True)
                 return
-            await db.execute("INSERT INTO handled (event_id, worker, deliveries) VALUES ($1, $2, $3)",
-                             envelope.id, name, delivery.num_delivered)
+            await db.execute(
+                "INSERT INTO handled (event_id, worker, deliveries) VALUES ($1, $2, $3)",
+                envelope.id,
+                name,
+                delivery.num_delivered,
+            )
             if pause == "before_commit" and not paused_once:
                 paused_once = True
                 print(f"paused {envelope.id}", flush=True)
@@ -43,8 +47,11 @@ async def main(nats_url: str, database_url: str, durable: str, subject: str, nam
         print(f"handled {envelope.id} {delivery.num_delivered}", flush=True)
 
     # ack_wait is short so the redelivery after a crash comes within the test's patience.
-    consumer = EventConsumer(nc.jetstream(), ConsumerOptions(durable=durable, subjects=(subject,), ack_wait=1.5,
-                                                             batch=1, fetch_timeout=0.2), handle)
+    consumer = EventConsumer(
+        nc.jetstream(),
+        ConsumerOptions(durable=durable, subjects=(subject,), ack_wait=1.5, batch=1, fetch_timeout=0.2),
+        handle,
+    )
     await consumer.setup()
     print("ready", flush=True)
     await consumer.run()

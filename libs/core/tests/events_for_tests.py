@@ -14,5 +14,4 @@ class Ping(BaseModel):
 
 
 def unique_spec() -> EventSpec[Ping]:
-    return EventSpec(aggregate=f"test{secrets.token_hex(4)}", verb="pinged", payload=Ping,
-                     description="bus test event")
+    return EventSpec(aggregate=f"test{secrets.token_hex(4)}", verb="pinged", payload=Ping, description="bus test event")

@@ -40,8 +40,9 @@ Record = Mapping[str, Any]
 class Matcher:
     """A filter prepared once (fields resolved, constants folded) and applied to many records."""
 
-    def __init__(self, expr: Expr, resolver: FieldResolver, *, context: RequestContext | None = None,
-                 clock: Clock = system_clock) -> None:
+    def __init__(
+        self, expr: Expr, resolver: FieldResolver, *, context: RequestContext | None = None, clock: Clock = system_clock
+    ) -> None:
         moment = clock()
         self._expr = expr
         self._prepared = Preparer(resolver, context or RequestContext(), lambda: moment)
@@ -64,8 +65,14 @@ class Matcher:
         return all(results) if isinstance(node, And) else any(results)
 
 
-def evaluate(expr: Expr, record: Record, resolver: FieldResolver, *, context: RequestContext | None = None,
-             clock: Clock = system_clock) -> bool:
+def evaluate(
+    expr: Expr,
+    record: Record,
+    resolver: FieldResolver,
+    *,
+    context: RequestContext | None = None,
+    clock: Clock = system_clock,
+) -> bool:
     """One-off :class:`Matcher`."""
     return Matcher(expr, resolver, context=context, clock=clock)(record)
 
@@ -80,8 +87,11 @@ def _comparison(prepared: PreparedComparison, record: Record) -> bool:
 def _pair(prepared: PreparedComparison, pair: PreparedPair, record: Record) -> bool:
     lefts = _values(pair.left, pair.left_value, pair.domain, record)
     rights = _values(pair.right, pair.right_value, pair.domain, record)
-    results = (compare(prepared.op, pair.domain, left, right, right_is_pattern=pair.right_is_pattern)
-               for left in lefts for right in rights)
+    results = (
+        compare(prepared.op, pair.domain, left, right, right_is_pattern=pair.right_is_pattern)
+        for left in lefts
+        for right in rights
+    )
     return any(results) if prepared.any_of else all(results)
 
 

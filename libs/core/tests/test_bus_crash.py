@@ -27,8 +27,9 @@ class Worker:
 
     @classmethod
     async def start(cls, *args: str) -> Worker:
-        process = await asyncio.create_subprocess_exec(sys.executable, str(WORKER), *args,
-                                                       stdout=asyncio.subprocess.PIPE)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, str(WORKER), *args, stdout=asyncio.subprocess.PIPE
+        )
         worker = cls(process)
         await worker.expect("ready")
         return worker
@@ -64,7 +65,8 @@ async def schema(database: Database) -> str:
 
 @pytest.mark.parametrize("pause_point", ["before_commit", "after_commit"])
 async def test_killed_consumer_message_is_redelivered_and_recorded_once(
-        nc: NATS, nats_url: str, database: Database, schema: str, pause_point: str) -> None:
+    nc: NATS, nats_url: str, database: Database, schema: str, pause_point: str
+) -> None:
     js = nc.jetstream()
     await ensure_streams(js)
     spec = unique_spec()

@@ -57,8 +57,9 @@ async def test_an_event_published_once_is_processed_once(js: JetStreamContext) -
     async def handle(envelope: Envelope, delivery: Delivery) -> None:
         seen.append((envelope.id, spec.parse(envelope).n))
 
-    consumer = EventConsumer(js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,),
-                                                 fetch_timeout=0.2), handle)
+    consumer = EventConsumer(
+        js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), fetch_timeout=0.2), handle
+    )
     async with running(consumer):
         published = [await publish_event(js, spec, Ping(n=n), source="test") for n in range(5)]
         await eventually(lambda: len(seen) == 5)
@@ -77,8 +78,9 @@ async def test_events_travel_as_cloudevents_and_carry_the_trace_to_the_handler(j
     async def handle(envelope: Envelope, delivery: Delivery) -> None:
         handled.append(current_traceparent.get())
 
-    consumer = EventConsumer(js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,),
-                                                 fetch_timeout=0.2), handle)
+    consumer = EventConsumer(
+        js, ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), fetch_timeout=0.2), handle
+    )
     async with running(consumer):
         token = current_traceparent.set(traceparent)
         try:
@@ -89,8 +91,17 @@ async def test_events_travel_as_cloudevents_and_carry_the_trace_to_the_handler(j
     stored = await js.get_last_msg(EVENTS_STREAM, spec.subject)
     wire = orjson.loads(stored.data or b"")
     assert stored.headers is not None
-    assert set(wire) == {"specversion", "id", "source", "type", "time", "subject", "datacontenttype",
-                         "traceparent", "data"}
+    assert set(wire) == {
+        "specversion",
+        "id",
+        "source",
+        "type",
+        "time",
+        "subject",
+        "datacontenttype",
+        "traceparent",
+        "data",
+    }
     assert wire["specversion"] == "1.0"
     assert wire["id"] == published.envelope.id == stored.headers["Nats-Msg-Id"]
     assert wire["source"] == "tester"
@@ -125,8 +136,9 @@ async def test_failing_handler_is_retried_then_dead_lettered(js: JetStreamContex
         deliveries.append(delivery.num_delivered)
         raise RuntimeError("downstream is broken")
 
-    options = ConsumerOptions(durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), max_deliver=3,
-                              backoff=(0.05,), fetch_timeout=0.2)
+    options = ConsumerOptions(
+        durable=f"t{secrets.token_hex(4)}", subjects=(spec.subject,), max_deliver=3, backoff=(0.05,), fetch_timeout=0.2
+    )
     dead = await js.subscribe(options.dead_letter_subject, stream=DEAD_LETTER_STREAM, ordered_consumer=True)
     async with running(EventConsumer(js, options, always_fails)):
         published = await publish_event(js, spec, Ping(n=7), source="test")
@@ -186,6 +198,7 @@ async def test_replicas_of_a_consumer_share_the_work(js: JetStreamContext) -> No
         async def handle(envelope: Envelope, delivery: Delivery) -> None:
             by_replica[name].append(spec.parse(envelope).n)
             await asyncio.sleep(0.01)
+
         return handle
 
     options = ConsumerOptions(durable=durable, subjects=(spec.subject,), batch=1, fetch_timeout=0.2)
@@ -198,8 +211,9 @@ async def test_replicas_of_a_consumer_share_the_work(js: JetStreamContext) -> No
     assert by_replica["b"]
 
 
-async def test_streams_are_updated_only_when_their_config_differs(js: JetStreamContext,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_streams_are_updated_only_when_their_config_differs(
+    js: JetStreamContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
     updates: list[str] = []
     real_update = js.update_stream
 

@@ -48,8 +48,9 @@ class Contender:
 
 
 async def start(nats_url: str, lease: str, name: str) -> Contender:
-    process = await asyncio.create_subprocess_exec(sys.executable, str(WORKER), nats_url, lease, name, str(TTL),
-                                                   stdout=asyncio.subprocess.PIPE)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(WORKER), nats_url, lease, name, str(TTL), stdout=asyncio.subprocess.PIPE
+    )
     return Contender(name, process)
 
 

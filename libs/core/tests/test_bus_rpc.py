@@ -29,8 +29,11 @@ class Sum(BaseModel):
 
 
 def methods(service: str) -> tuple[RpcMethod[Add, Sum], RpcMethod[Add, Sum], RpcMethod[Add, Sum]]:
-    return (RpcMethod(service, "add", Add, Sum, "adds"), RpcMethod(service, "fail", Add, Sum, "fails"),
-            RpcMethod(service, "slow", Add, Sum, "hangs"))
+    return (
+        RpcMethod(service, "add", Add, Sum, "adds"),
+        RpcMethod(service, "fail", Add, Sum, "fails"),
+        RpcMethod(service, "slow", Add, Sum, "hangs"),
+    )
 
 
 @pytest.fixture
@@ -110,8 +113,13 @@ async def test_the_callers_trace_continues_in_the_handler(nats_url: str, nc: NAT
 async def test_handler_error_travels_as_pocketbase_envelope(nc: NATS, service: str, replica: RpcServer) -> None:
     _, fail, _ = methods(service)
     raw = await nc.request(fail.subject, b'{"a": 1, "b": 1}', timeout=5)
-    assert orjson.loads(raw.data) == {"error": {"status": 404, "message": "No such calculator.",
-                                                "data": {"a": {"code": "validation_missing", "message": "gone"}}}}
+    assert orjson.loads(raw.data) == {
+        "error": {
+            "status": 404,
+            "message": "No such calculator.",
+            "data": {"a": {"code": "validation_missing", "message": "gone"}},
+        }
+    }
     with pytest.raises(ApiError) as caught:
         await RpcClient(nc, "test").call(fail, Add(a=1, b=1))
     assert caught.value.status == 404

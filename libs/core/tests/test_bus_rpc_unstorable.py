@@ -55,8 +55,9 @@ async def store(nats_url: str, nc: NATS, postgres_server: EmbeddedPostgres) -> A
 
 
 @pytest.mark.parametrize("as_json", [False, True], ids=["text", "jsonb"])
-async def test_text_postgresql_refuses_is_a_400_not_a_500(nc: NATS, store: RpcMethod[Store, Stored],
-                                                          as_json: bool) -> None:
+async def test_text_postgresql_refuses_is_a_400_not_a_500(
+    nc: NATS, store: RpcMethod[Store, Stored], as_json: bool
+) -> None:
     client = RpcClient(nc, "test")
     assert (await client.call(store, Store(text="café 😀", as_json=as_json))).text == "café 😀"
     with pytest.raises(ApiError) as refused:

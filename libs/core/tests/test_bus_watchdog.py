@@ -80,8 +80,7 @@ async def proxy(nats_url: str) -> AsyncIterator[tuple[FreezableProxy, str]]:
     await forwarding.close()
 
 
-async def test_a_connection_that_stopped_moving_bytes_is_replaced(
-        proxy: tuple[FreezableProxy, str], nc: NATS) -> None:
+async def test_a_connection_that_stopped_moving_bytes_is_replaced(proxy: tuple[FreezableProxy, str], nc: NATS) -> None:
     forwarding, url = proxy
     reconnected = asyncio.Event()
 
@@ -89,8 +88,14 @@ async def test_a_connection_that_stopped_moving_bytes_is_replaced(
         reconnected.set()
 
     # The client's own stale check is set far out, so whatever reconnects within the test is the watchdog.
-    client = await nats.connect(url, ping_interval=3600, max_outstanding_pings=10, reconnect_time_wait=0.1,
-                                max_reconnect_attempts=-1, reconnected_cb=on_reconnect)
+    client = await nats.connect(
+        url,
+        ping_interval=3600,
+        max_outstanding_pings=10,
+        reconnect_time_wait=0.1,
+        max_reconnect_attempts=-1,
+        reconnected_cb=on_reconnect,
+    )
     watchdog = ConnectionWatchdog(client, interval=0.2, timeout=1)
     watching = asyncio.create_task(watchdog.run())
     received: list[bytes] = []

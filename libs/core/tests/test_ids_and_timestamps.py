@@ -53,8 +53,15 @@ def test_format_converts_to_utc_and_refuses_naive_datetimes() -> None:
         format_pb(datetime(2006, 1, 2))
 
 
-@pytest.mark.parametrize("text", ["2006-01-02 15:04:05.123Z", "2006-01-02T15:04:05.123Z",
-                                  "2006-01-02T17:04:05.123+02:00", "2006-01-02 15:04:05.123"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2006-01-02 15:04:05.123Z",
+        "2006-01-02T15:04:05.123Z",
+        "2006-01-02T17:04:05.123+02:00",
+        "2006-01-02 15:04:05.123",
+    ],
+)
 def test_parse_accepts_pocketbase_and_iso_forms(text: str) -> None:
     assert parse_pb(text) == datetime(2006, 1, 2, 15, 4, 5, 123000, tzinfo=UTC)
 

@@ -28,8 +28,12 @@ def test_json_lines_carry_service_and_bound_request_ids(capsys: pytest.CaptureFi
 
 def test_secrets_never_reach_a_log_line(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("auth", "json")
-    get_logger("t").info("login", password="hunter2", body={"email": "a@b.c", "passwordConfirm": "hunter2"},
-                         secrets=[{"name": "DB", "value": "s3cr3t"}])
+    get_logger("t").info(
+        "login",
+        password="hunter2",
+        body={"email": "a@b.c", "passwordConfirm": "hunter2"},
+        secrets=[{"name": "DB", "value": "s3cr3t"}],
+    )
     logging.getLogger("uvicorn.error").warning("stdlib line with %s", "args")
     text = capsys.readouterr().err
     assert "hunter2" not in text
@@ -56,8 +60,12 @@ def test_tokens_and_cookies_in_message_text_are_scrubbed(capsys: pytest.CaptureF
     assert "pb_auth" not in text
     assert "ocwh_Zm9vYmFy" not in text
     events = [line["event"] for line in _json_lines(text)[-4:]]
-    assert events == ["< GET /ws/k8s/logs?token=[redacted] HTTP/1.1", "< cookie: [redacted]",
-                      "< Authorization: [redacted]", "HTTP Request: POST http://edge/pb/auto-update/abc?secret=[redacted]"]
+    assert events == [
+        "< GET /ws/k8s/logs?token=[redacted] HTTP/1.1",
+        "< cookie: [redacted]",
+        "< Authorization: [redacted]",
+        "HTTP Request: POST http://edge/pb/auto-update/abc?secret=[redacted]",
+    ]
 
 
 def test_console_format_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
@@ -70,7 +78,7 @@ def test_console_format_in_dev(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_redact_reaches_any_depth() -> None:
-    manifest = {"spec": {"image": {"repository": "nginx", "password": "pw"},
-                         "secrets": [{"name": "A", "value": "v"}]}}
-    assert redact(manifest) == {"spec": {"image": {"repository": "nginx", "password": "[redacted]"},
-                                         "secrets": "[redacted]"}}
+    manifest = {"spec": {"image": {"repository": "nginx", "password": "pw"}, "secrets": [{"name": "A", "value": "v"}]}}
+    assert redact(manifest) == {
+        "spec": {"image": {"repository": "nginx", "password": "[redacted]"}, "secrets": "[redacted]"}
+    }

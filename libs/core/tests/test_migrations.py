@@ -56,8 +56,9 @@ async def test_a_failing_migration_leaves_nothing_half_applied(database: Databas
         with pytest.raises(Exception, match="division by zero"):
             await migrate(conn, "broken", broken)
         assert await conn.fetchval("SELECT count(*) FROM broken.schema_migrations") == 1
-        columns = await conn.fetch("SELECT column_name FROM information_schema.columns "
-                                   "WHERE table_schema = 'broken' AND table_name = 'things'")
+        columns = await conn.fetch(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'broken' AND table_name = 'things'"
+        )
         assert [c["column_name"] for c in columns] == ["id"]
     finally:
         await conn.close()
@@ -65,6 +66,8 @@ async def test_a_failing_migration_leaves_nothing_half_applied(database: Databas
 
 def test_core_migrations_are_named_and_unknown_ones_refused() -> None:
     assert [m.id for m in core_migrations("event_inbox", "event_outbox")] == [
-        "core_0001_event_inbox", "core_0002_event_outbox"]
+        "core_0001_event_inbox",
+        "core_0002_event_outbox",
+    ]
     with pytest.raises(MigrationError, match="unknown"):
         core_migrations("nope")

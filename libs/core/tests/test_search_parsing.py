@@ -69,15 +69,23 @@ VALID = [
     ("a = 1 && b = 2", And((eq(field("a"), Literal(1)), eq(field("b"), Literal(2))))),
     ("a = 1 || b = 2", Or((eq(field("a"), Literal(1)), eq(field("b"), Literal(2))))),
     # && binds tighter than ||
-    ("a = 1 || b = 2 && c = 3", Or((eq(field("a"), Literal(1)),
-                                    And((eq(field("b"), Literal(2)), eq(field("c"), Literal(3))))))),
-    ("a = 1 && b = 2 || c = 3", Or((And((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)))),
-                                    eq(field("c"), Literal(3))))),
-    ("(a = 1 || b = 2) && c = 3", And((Or((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)))),
-                                       eq(field("c"), Literal(3))))),
+    (
+        "a = 1 || b = 2 && c = 3",
+        Or((eq(field("a"), Literal(1)), And((eq(field("b"), Literal(2)), eq(field("c"), Literal(3)))))),
+    ),
+    (
+        "a = 1 && b = 2 || c = 3",
+        Or((And((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)))), eq(field("c"), Literal(3)))),
+    ),
+    (
+        "(a = 1 || b = 2) && c = 3",
+        And((Or((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)))), eq(field("c"), Literal(3)))),
+    ),
     # nested groups of the same join flatten
-    ("a = 1 && (b = 2 && c = 3)", And((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)),
-                                       eq(field("c"), Literal(3))))),
+    (
+        "a = 1 && (b = 2 && c = 3)",
+        And((eq(field("a"), Literal(1)), eq(field("b"), Literal(2)), eq(field("c"), Literal(3)))),
+    ),
     ("((a = 1))", eq(field("a"), Literal(1))),
     ("a = 1 // trailing comment", eq(field("a"), Literal(1))),
     ("// leading comment\na = 1", eq(field("a"), Literal(1))),
@@ -169,8 +177,10 @@ def test_invalid_filters_raise_a_400_saying_what_is_wrong(text: str, message: st
 def test_errors_point_at_the_offending_character() -> None:
     with pytest.raises(FilterError) as caught:
         parse_filter("name = 'x' && && b = 1")
-    assert caught.value.detail == "expected a left operand (field, text, number, true, false or null), " \
-                                  "found '&&' at character 15"
+    assert (
+        caught.value.detail == "expected a left operand (field, text, number, true, false or null), "
+        "found '&&' at character 15"
+    )
 
 
 def test_missing_and_blank_filters_are_no_filter() -> None:
@@ -202,8 +212,11 @@ def test_deep_nesting_is_refused_before_recursion_hurts() -> None:
 def test_tokens_carry_their_positions() -> None:
     tokens = tokenize("a >= 'b'")
     assert [(token.kind, token.text, token.position) for token in tokens] == [
-        (TokenKind.IDENTIFIER, "a", 0), (TokenKind.OPERATOR, ">=", 2), (TokenKind.TEXT, "b", 5),
-        (TokenKind.END, "", 8)]
+        (TokenKind.IDENTIFIER, "a", 0),
+        (TokenKind.OPERATOR, ">=", 2),
+        (TokenKind.TEXT, "b", 5),
+        (TokenKind.END, "", 8),
+    ]
 
 
 def _detail(text: str) -> str:
@@ -214,12 +227,63 @@ def _detail(text: str) -> str:
 
 # --- fuzzing ------------------------------------------------------------------------------------------------------
 
-TOKEN_SOUP = st.sampled_from([
-    "name", "project.name", "@request.auth.id", "@now", "@todayStart", "tags:length", "a:lower", "@", "#", "_",
-    "'x'", '"y"', "'unterminated", "\\'", "1", "-2.5", "-", ".", "1.", "true", "null", "=", "!=", "~", "!~",
-    "?=", "?!=", ">", ">=", "<", "<=", "?>", "==", "=!", "&&", "||", "&", "|", "(", ")", "//", "/", " ", "\n",
-    ";", "`", "\\", "\x00", "f(", "@collection.x.y", "@request.", "é", "\U0001f600",
-])
+TOKEN_SOUP = st.sampled_from(
+    [
+        "name",
+        "project.name",
+        "@request.auth.id",
+        "@now",
+        "@todayStart",
+        "tags:length",
+        "a:lower",
+        "@",
+        "#",
+        "_",
+        "'x'",
+        '"y"',
+        "'unterminated",
+        "\\'",
+        "1",
+        "-2.5",
+        "-",
+        ".",
+        "1.",
+        "true",
+        "null",
+        "=",
+        "!=",
+        "~",
+        "!~",
+        "?=",
+        "?!=",
+        ">",
+        ">=",
+        "<",
+        "<=",
+        "?>",
+        "==",
+        "=!",
+        "&&",
+        "||",
+        "&",
+        "|",
+        "(",
+        ")",
+        "//",
+        "/",
+        " ",
+        "\n",
+        ";",
+        "`",
+        "\\",
+        "\x00",
+        "f(",
+        "@collection.x.y",
+        "@request.",
+        "é",
+        "\U0001f600",
+    ]
+)
 
 
 @settings(max_examples=400, deadline=None)

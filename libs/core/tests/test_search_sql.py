@@ -26,10 +26,17 @@ NOW = datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
 CONTEXT = RequestContext(auth={"id": "u1", "roles": ["admin", "dev"]})
 
 
-def compiled(text: str, collection: str = "projects", *, offset: int = 0,
-             context: RequestContext = CONTEXT) -> tuple[str, tuple[object, ...]]:
-    fragment = compile_filter(parse_filter(text), SchemaResolver(SCHEMA, collection), alias="r",
-                              context=context, param_offset=offset, clock=lambda: NOW)
+def compiled(
+    text: str, collection: str = "projects", *, offset: int = 0, context: RequestContext = CONTEXT
+) -> tuple[str, tuple[object, ...]]:
+    fragment = compile_filter(
+        parse_filter(text),
+        SchemaResolver(SCHEMA, collection),
+        alias="r",
+        context=context,
+        param_offset=offset,
+        clock=lambda: NOW,
+    )
     return fragment.sql, fragment.params
 
 
@@ -44,41 +51,67 @@ EXACT = [
     ("score >= 2", 'CAST("r"."score" AS double precision) >= $1::double precision', (2.0,)),
     ("score = null", 'CAST("r"."score" AS double precision) IS NOT DISTINCT FROM $1::double precision', (None,)),
     ("active != true", '"r"."active" IS DISTINCT FROM $1::boolean', (True,)),
-    ("created > @now",
-     'COALESCE(to_char("r"."created" AT TIME ZONE \'UTC\', \'YYYY-MM-DD HH24:MI:SS.MS"Z"\'), \'\') > $1::text '
-     'COLLATE "C"', ("2024-01-02 03:04:05.678Z",)),
-    ("user.name = 'Alice'",
-     'COALESCE((SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user"), \'\') = $1::text',
-     ("Alice",)),
+    (
+        "created > @now",
+        "COALESCE(to_char(\"r\".\"created\" AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.MS\"Z\"'), '') > $1::text "
+        'COLLATE "C"',
+        ("2024-01-02 03:04:05.678Z",),
+    ),
+    (
+        "user.name = 'Alice'",
+        'COALESCE((SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user"), \'\') = $1::text',
+        ("Alice",),
+    ),
     ("user.id = 'u1'", 'COALESCE("r"."user", \'\') = $1::text', ("u1",)),
-    ("tags ?= 'web'",
-     'EXISTS (SELECT 1 FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_m1"(v) '
-     'WHERE COALESCE("_m1".v, \'\') = $1::text)', ("web",)),
-    ("tags != 'web'",
-     'NOT EXISTS (SELECT 1 FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_m1"(v) '
-     'WHERE (COALESCE("_m1".v, \'\') <> $1::text) IS NOT TRUE)', ("web",)),
+    (
+        "tags ?= 'web'",
+        'EXISTS (SELECT 1 FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_m1"(v) '
+        "WHERE COALESCE(\"_m1\".v, '') = $1::text)",
+        ("web",),
+    ),
+    (
+        "tags != 'web'",
+        'NOT EXISTS (SELECT 1 FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_m1"(v) '
+        "WHERE (COALESCE(\"_m1\".v, '') <> $1::text) IS NOT TRUE)",
+        ("web",),
+    ),
     # every item equal: a list without items is one null item, which does not equal 'web'
-    ("tags = 'web'",
-     'NOT EXISTS (SELECT 1 FROM (SELECT v FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_i3" '
-     'UNION ALL SELECT NULL WHERE NOT EXISTS (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v))) '
-     'AS "_m1"(v) WHERE (COALESCE("_m1".v, \'\') = $1::text) IS NOT TRUE)', ("web",)),
+    (
+        "tags = 'web'",
+        'NOT EXISTS (SELECT 1 FROM (SELECT v FROM (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v)) AS "_i3" '
+        'UNION ALL SELECT NULL WHERE NOT EXISTS (SELECT "_v2".v AS v FROM unnest("r"."tags") AS "_v2"(v))) '
+        'AS "_m1"(v) WHERE (COALESCE("_m1".v, \'\') = $1::text) IS NOT TRUE)',
+        ("web",),
+    ),
     ("tags:length > 1", 'COALESCE(cardinality("r"."tags"), 0)::double precision > $1::double precision', (1.0,)),
     ("@request.auth.id != '' && user = @request.auth.id", 'COALESCE("r"."user", \'\') = $1::text', ("u1",)),
     ("@request.auth.id = '' && user = @request.auth.id", "FALSE", ()),
     ("@request.auth.roles ?= 'admin' || name = 'x'", "TRUE", ()),
-    ("name ?= @request.auth.roles",
-     '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text)', ("admin", "dev")),
+    (
+        "name ?= @request.auth.roles",
+        '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text)',
+        ("admin", "dev"),
+    ),
     # equal-looking literals keep their own text
-    ("name = true || name = 1 || name = 1.0",
-     '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text OR '
-     'COALESCE("r"."name", \'\') = $3::text)', ("true", "1", "1.0")),
-    ("name = 'a' || score > 1 && active = true",
-     '(COALESCE("r"."name", \'\') = $1::text OR (CAST("r"."score" AS double precision) > $2::double precision '
-     'AND "r"."active" IS NOT DISTINCT FROM $3::boolean))', ("a", 1.0, True)),
-    ("user.name ~ name",
-     '(COALESCE((SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user"), \'\') COLLATE "C") '
-     'ILIKE (\'%\' || replace(replace(replace(COALESCE("r"."name", \'\'), \'\\\', \'\\\\\'), \'%\', \'\\%\'), '
-     '\'_\', \'\\_\') || \'%\') ESCAPE \'\\\'', ()),
+    (
+        "name = true || name = 1 || name = 1.0",
+        '(COALESCE("r"."name", \'\') = $1::text OR COALESCE("r"."name", \'\') = $2::text OR '
+        'COALESCE("r"."name", \'\') = $3::text)',
+        ("true", "1", "1.0"),
+    ),
+    (
+        "name = 'a' || score > 1 && active = true",
+        '(COALESCE("r"."name", \'\') = $1::text OR (CAST("r"."score" AS double precision) > $2::double precision '
+        'AND "r"."active" IS NOT DISTINCT FROM $3::boolean))',
+        ("a", 1.0, True),
+    ),
+    (
+        "user.name ~ name",
+        '(COALESCE((SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user"), \'\') COLLATE "C") '
+        "ILIKE ('%' || replace(replace(replace(COALESCE(\"r\".\"name\", ''), '\\', '\\\\'), '%', '\\%'), "
+        "'_', '\\_') || '%') ESCAPE '\\'",
+        (),
+    ),
 ]
 
 
@@ -89,9 +122,11 @@ def test_filters_compile_to_this_sql(text: str, sql: str, params: tuple[object, 
 
 def test_json_paths_and_relation_hops_are_parameters_and_generated_aliases() -> None:
     sql, params = compiled("blueprint.manifest.spec.replicas > 1", "deployments")
-    assert sql == ('(SELECT CASE WHEN jsonb_typeof("_s1"."manifest" #> $1::text[]) = \'number\' '
-                   'THEN ("_s1"."manifest" #>> $1::text[])::double precision END '
-                   'FROM "blueprints" AS "_s1" WHERE "_s1"."id" = "r"."blueprint") > $2::double precision')
+    assert sql == (
+        '(SELECT CASE WHEN jsonb_typeof("_s1"."manifest" #> $1::text[]) = \'number\' '
+        'THEN ("_s1"."manifest" #>> $1::text[])::double precision END '
+        'FROM "blueprints" AS "_s1" WHERE "_s1"."id" = "r"."blueprint") > $2::double precision'
+    )
     assert params == (["spec", "replicas"], 1.0)
 
 
@@ -116,14 +151,14 @@ RESOLUTION_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize(("collection", "text", "message"), RESOLUTION_ERRORS,
-                         ids=[text for _, text, _ in RESOLUTION_ERRORS])
+@pytest.mark.parametrize(
+    ("collection", "text", "message"), RESOLUTION_ERRORS, ids=[text for _, text, _ in RESOLUTION_ERRORS]
+)
 def test_unknown_fields_and_type_errors_are_400s(collection: str, text: str, message: str) -> None:
     with pytest.raises(FilterError) as caught:
         compiled(text, collection)
     assert caught.value.detail == message
-    assert caught.value.to_dict()["data"] == {
-        "filter": {"code": "validation_invalid_filter", "message": message}}
+    assert caught.value.to_dict()["data"] == {"filter": {"code": "validation_invalid_filter", "message": message}}
 
 
 def test_hidden_fields_are_filterable_when_allowed() -> None:
@@ -134,8 +169,10 @@ def test_hidden_fields_are_filterable_when_allowed() -> None:
 
 def test_relation_paths_stop_after_six_hops() -> None:
     from oneclick_core.search import Schema
-    chain = Schema.from_dict({"nodes": {"fields": {"next": {"type": "relation", "collection": "nodes"},
-                                                   "name": "text"}}})
+
+    chain = Schema.from_dict(
+        {"nodes": {"fields": {"next": {"type": "relation", "collection": "nodes"}, "name": "text"}}}
+    )
     resolver = SchemaResolver(chain, "nodes")
     compile_filter(parse_filter("next." * 6 + "name = 'x'"), resolver, alias="r")
     with pytest.raises(FilterError, match="more than 6 relations"):
@@ -146,8 +183,10 @@ SORT_SQL = [
     ("-created", '"r"."created" DESC NULLS LAST'),
     ("name,+score", '"r"."name" COLLATE "C" ASC NULLS FIRST, "r"."score" ASC NULLS FIRST'),
     ("@random", "random()"),
-    ("-user.name", '(SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user") COLLATE "C" '
-                   "DESC NULLS LAST"),
+    (
+        "-user.name",
+        '(SELECT "_s1"."name" FROM "users" AS "_s1" WHERE "_s1"."id" = "r"."user") COLLATE "C" DESC NULLS LAST',
+    ),
     ("tags:length", 'COALESCE(cardinality("r"."tags"), 0) ASC NULLS FIRST'),
     ("name:lower", 'lower("r"."name" COLLATE "C") ASC NULLS FIRST'),
 ]
@@ -161,8 +200,9 @@ def test_sorts_compile_to_order_by_lists(sort: str, sql: str) -> None:
 
 
 def test_json_sorts_pass_the_path_as_a_parameter() -> None:
-    fragment = compile_sort(parse_sort("manifest.spec.replicas"), SchemaResolver(SCHEMA, "blueprints"),
-                            alias="r", param_offset=2)
+    fragment = compile_sort(
+        parse_sort("manifest.spec.replicas"), SchemaResolver(SCHEMA, "blueprints"), alias="r", param_offset=2
+    )
     assert fragment.sql == '("r"."manifest" #> $3::text[]) ASC NULLS FIRST'
     assert fragment.params == (["spec", "replicas"],)
 
@@ -199,8 +239,19 @@ def test_missing_sort_is_no_order() -> None:
 MARK = "Zq"  # a prefix no generated SQL contains, so a leaked value is easy to see
 FIELDS = ["name", "description", "tags", "user", "user.name", "created", "name:lower", "tags:each", "id"]
 NUMERIC_FIELDS = ["score", "tags:length"]
-SQL_CONSTANTS = {"''", "'UTC'", """'YYYY-MM-DD HH24:MI:SS.MS"Z"'""", "'number'", "'boolean'", "'\\'", "'\\\\'",
-                 "'%'", "'\\%'", "'_'", "'\\_'"}
+SQL_CONSTANTS = {
+    "''",
+    "'UTC'",
+    """'YYYY-MM-DD HH24:MI:SS.MS"Z"'""",
+    "'number'",
+    "'boolean'",
+    "'\\'",
+    "'\\\\'",
+    "'%'",
+    "'\\%'",
+    "'_'",
+    "'\\_'",
+}
 HOSTILE = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\x00"), min_size=1, max_size=12)
 
 
@@ -217,13 +268,14 @@ def leaky_filters(draw: st.DrawFn) -> tuple[str, list[str]]:
         if draw(st.booleans()):
             secret = MARK + draw(HOSTILE)
             secrets.append(secret)
-            parts.append(f"{draw(st.sampled_from(FIELDS))} {draw(st.sampled_from(['=', '!=', '~', '!~', '?=', '<']))}"
-                         f" {quoted(secret)}")
+            parts.append(
+                f"{draw(st.sampled_from(FIELDS))} {draw(st.sampled_from(['=', '!=', '~', '!~', '?=', '<']))}"
+                f" {quoted(secret)}"
+            )
         else:
             number = draw(st.integers(10**6, 10**9))
             secrets.append(str(number))
-            parts.append(f"{draw(st.sampled_from(NUMERIC_FIELDS))} {draw(st.sampled_from(['=', '>', '?<=']))} "
-                         f"{number}")
+            parts.append(f"{draw(st.sampled_from(NUMERIC_FIELDS))} {draw(st.sampled_from(['=', '>', '?<=']))} {number}")
     return " && ".join(parts), secrets
 
 
@@ -251,12 +303,53 @@ def test_random_text_as_a_value_is_a_parameter(value: str) -> None:
     assert len(params) == 2
 
 
-PIPELINE_SOUP = st.sampled_from([
-    "name", "tags", "tags:length", "tags:each", "user", "user.id", "user.name", "user.email", "user.verified",
-    "score", "active", "created", "description:lower", "nope", "name.x", "@request.auth.id",
-    "@request.auth.roles", "@request.body.x:isset", "@now", "@year", "'x'", "'%'", "''", '"\\""', "1", "-2.5",
-    "true", "null", "=", "!=", "~", "!~", "<", ">=", "?=", "?!~", "?>", "&&", "||", "(", ")", " ", "'",
-])
+PIPELINE_SOUP = st.sampled_from(
+    [
+        "name",
+        "tags",
+        "tags:length",
+        "tags:each",
+        "user",
+        "user.id",
+        "user.name",
+        "user.email",
+        "user.verified",
+        "score",
+        "active",
+        "created",
+        "description:lower",
+        "nope",
+        "name.x",
+        "@request.auth.id",
+        "@request.auth.roles",
+        "@request.body.x:isset",
+        "@now",
+        "@year",
+        "'x'",
+        "'%'",
+        "''",
+        '"\\""',
+        "1",
+        "-2.5",
+        "true",
+        "null",
+        "=",
+        "!=",
+        "~",
+        "!~",
+        "<",
+        ">=",
+        "?=",
+        "?!~",
+        "?>",
+        "&&",
+        "||",
+        "(",
+        ")",
+        " ",
+        "'",
+    ]
+)
 
 
 @settings(max_examples=500, deadline=None)

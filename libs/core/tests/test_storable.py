@@ -65,11 +65,17 @@ def test_cleaned_json_cleans_keys_and_strings_at_any_depth() -> None:
 
 
 def test_paths_name_every_refused_key_and_string() -> None:
-    document = {"name": "ok", "manifest": {"spec": {"env": [{"name": "A", "value": "x\x00"}],
-                                                   "image": {"t\ud800ag": "1"}}},
-                "tags": ["fine", "\ud800"], "count": 3}
-    assert sorted(unstorable_paths(document)) == ["manifest.spec.env.0.value", "manifest.spec.image.t\ufffdag",
-                                                 "tags.1"]
+    document = {
+        "name": "ok",
+        "manifest": {"spec": {"env": [{"name": "A", "value": "x\x00"}], "image": {"t\ud800ag": "1"}}},
+        "tags": ["fine", "\ud800"],
+        "count": 3,
+    }
+    assert sorted(unstorable_paths(document)) == [
+        "manifest.spec.env.0.value",
+        "manifest.spec.image.t\ufffdag",
+        "tags.1",
+    ]
 
 
 def test_a_bare_string_is_named_by_its_root() -> None:

@@ -21,28 +21,52 @@ def test_the_settings_defaults_are_the_policys_defaults() -> None:
 
 
 def test_every_default_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in {"POD_SECURITY": "restricted", "MAX_REPLICAS": "3", "QUOTA_CPU": "500m", "QUOTA_PODS": "7",
-                        "QUOTA_VOLUMES": "0", "QUOTA_STORAGE": "1Ti", "INGRESS_CLASSES": "nginx, traefik",
-                        "INGRESS_DOMAINS": "Apps.Example.com.", "ANNOTATIONS": "cert-manager.io/*",
-                        "DEFAULT_LIMIT_MEMORY": "1Gi", "REGISTRY_ALLOWED_NETWORKS": "10.0.0.0/8, 127.0.0.1"}.items():
+    for name, value in {
+        "POD_SECURITY": "restricted",
+        "MAX_REPLICAS": "3",
+        "QUOTA_CPU": "500m",
+        "QUOTA_PODS": "7",
+        "QUOTA_VOLUMES": "0",
+        "QUOTA_STORAGE": "1Ti",
+        "INGRESS_CLASSES": "nginx, traefik",
+        "INGRESS_DOMAINS": "Apps.Example.com.",
+        "ANNOTATIONS": "cert-manager.io/*",
+        "DEFAULT_LIMIT_MEMORY": "1Gi",
+        "REGISTRY_ALLOWED_NETWORKS": "10.0.0.0/8, 127.0.0.1",
+    }.items():
         monkeypatch.setenv(f"ONECLICK_TENANCY_{name}", value)
     settings = TenancySettings()
     policy = settings.tenancy_policy()
     assert policy.pod_security == "restricted"
     assert policy.max_replicas == 3
-    assert (policy.quota["requests.cpu"], policy.quota["pods"], policy.quota["persistentvolumeclaims"],
-            policy.quota["requests.storage"]) == ("500m", "7", "0", "1Ti")
+    assert (
+        policy.quota["requests.cpu"],
+        policy.quota["pods"],
+        policy.quota["persistentvolumeclaims"],
+        policy.quota["requests.storage"],
+    ) == ("500m", "7", "0", "1Ti")
     assert policy.ingress_classes == ("nginx", "traefik")
     assert policy.ingress_domains == ("apps.example.com",)
     assert policy.annotations == ("cert-manager.io/*",)
     assert policy.limit_defaults.default_limit_memory == "1Gi"
-    assert settings.registry_allowed_networks() == [ipaddress.ip_network("10.0.0.0/8"),
-                                                    ipaddress.ip_network("127.0.0.1/32")]
+    assert settings.registry_allowed_networks() == [
+        ipaddress.ip_network("10.0.0.0/8"),
+        ipaddress.ip_network("127.0.0.1/32"),
+    ]
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("POD_SECURITY", "lax"), ("QUOTA_CPU", "lots"), ("QUOTA_MEMORY", "-1Gi"), ("QUOTA_PODS", "0"),
-    ("MAX_REPLICAS", "0"), ("REGISTRY_ALLOWED_NETWORKS", "intranet"), ("DEFAULT_REQUEST_CPU", "1e3")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("POD_SECURITY", "lax"),
+        ("QUOTA_CPU", "lots"),
+        ("QUOTA_MEMORY", "-1Gi"),
+        ("QUOTA_PODS", "0"),
+        ("MAX_REPLICAS", "0"),
+        ("REGISTRY_ALLOWED_NETWORKS", "intranet"),
+        ("DEFAULT_REQUEST_CPU", "1e3"),
+    ],
+)
 def test_a_bad_setting_is_refused_at_start(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(f"ONECLICK_TENANCY_{name}", value)
     with pytest.raises(ValidationError):
@@ -59,9 +83,18 @@ def test_a_projects_limits_replace_only_what_they_name() -> None:
     assert TenancyPolicy().with_limits(None) == TenancyPolicy()
 
 
-@pytest.mark.parametrize("limits", [
-    {"podSecurity": "root"}, {"maxReplicas": 0}, {"quota": {"pods": "1.5"}}, {"quota": {"requests.cpu": "x"}},
-    {"quota": {"count/secrets": "3"}}, {"exec": True}, {"unknown": 1}])
+@pytest.mark.parametrize(
+    "limits",
+    [
+        {"podSecurity": "root"},
+        {"maxReplicas": 0},
+        {"quota": {"pods": "1.5"}},
+        {"quota": {"requests.cpu": "x"}},
+        {"quota": {"count/secrets": "3"}},
+        {"exec": True},
+        {"unknown": 1},
+    ],
+)
 def test_invalid_limits_are_refused(limits: dict[str, object]) -> None:
     with pytest.raises(ValidationError):
         ProjectLimits.model_validate(limits)

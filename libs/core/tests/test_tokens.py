@@ -25,8 +25,14 @@ from oneclick_core.tokens import (
 
 def _claims(*, lifetime: int = 3600, token_type: str = "auth", version: int = 1) -> TokenClaims:
     now = int(time.time())
-    return TokenClaims(subject="abcdefghijklmno", collection_id=USERS_COLLECTION_ID, type=token_type,
-                       issued_at=now, expires_at=now + lifetime, version=version)
+    return TokenClaims(
+        subject="abcdefghijklmno",
+        collection_id=USERS_COLLECTION_ID,
+        type=token_type,
+        issued_at=now,
+        expires_at=now + lifetime,
+        version=version,
+    )
 
 
 def _b64(data: bytes) -> str:
@@ -87,8 +93,9 @@ def test_alg_none_is_rejected(key: SigningKey) -> None:
 
 
 def test_hs256_keyed_with_the_public_key_is_rejected(key: SigningKey) -> None:
-    public_pem = key.public_key.public_bytes(serialization.Encoding.PEM,
-                                             serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = key.public_key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = {"alg": "HS256", "kid": key.kid, "typ": "JWT"}
     signing_input = f"{_b64(orjson.dumps(header))}.{_b64(orjson.dumps(_claims().to_payload()))}"
     signature = hmac.new(public_pem, signing_input.encode(), "sha256").digest()

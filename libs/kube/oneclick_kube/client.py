@@ -98,8 +98,10 @@ class Kube:
             config.load_incluster_config(client_configuration=configuration)  # type: ignore[no-untyped-call]
             log.info("kubernetes.config", source=source, host=configuration.host)
         else:
-            log.error("kubernetes.not_configured",
-                      hint="set KUBECONFIG (or LOCAL=true and LOCAL_KUBECONFIG_FILE), or run inside a cluster")
+            log.error(
+                "kubernetes.not_configured",
+                hint="set KUBECONFIG (or LOCAL=true and LOCAL_KUBECONFIG_FILE), or run inside a cluster",
+            )
             return None
         if settings.connections is not None:
             configuration.connection_pool_maxsize = settings.connections
@@ -110,13 +112,22 @@ class Kube:
 
     # -- objects ------------------------------------------------------------------------------------------------
 
-    async def request(self, method: str, path: str, *, query: Query | None = None,
-                      body: JsonObject | None = None, content_type: str = JSON, accept: str = JSON,
-                      timeout: Timeout = None) -> JsonObject:
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: JsonObject | None = None,
+        content_type: str = JSON,
+        accept: str = JSON,
+        timeout: Timeout = None,
+    ) -> JsonObject:
         """One call answered with a JSON object (``{}`` for an empty answer; a body that is no JSON at all raises
         ``orjson.JSONDecodeError``, so a broken answer is never taken for an empty one)."""
-        response = await self._send(method, path, query=query, body=body, content_type=content_type, accept=accept,
-                                    timeout=timeout)
+        response = await self._send(
+            method, path, query=query, body=body, content_type=content_type, accept=accept, timeout=timeout
+        )
         data = await _read(response)
         parsed = orjson.loads(data) if data.strip() else {}
         return parsed if isinstance(parsed, dict) else {}
@@ -130,13 +141,20 @@ class Kube:
                 return None
             raise
 
-    async def list_with_version(self, path: str, *, labels: str | None = None, fields: str | None = None,
-                                metadata_only: bool = False,
-                                timeout: Timeout = None) -> tuple[list[JsonObject], str]:
+    async def list_with_version(
+        self,
+        path: str,
+        *,
+        labels: str | None = None,
+        fields: str | None = None,
+        metadata_only: bool = False,
+        timeout: Timeout = None,
+    ) -> tuple[list[JsonObject], str]:
         """The objects of a collection, and the list's resourceVersion (where a watch of it starts)."""
         query = [(key, value) for key, value in (("labelSelector", labels), ("fieldSelector", fields)) if value]
-        listed = await self.request("GET", path, query=query, accept=METADATA_LIST if metadata_only else JSON,
-                                    timeout=timeout)
+        listed = await self.request(
+            "GET", path, query=query, accept=METADATA_LIST if metadata_only else JSON, timeout=timeout
+        )
         items = listed.get("items")
         metadata = listed.get("metadata")
         version = str(metadata.get("resourceVersion") or "") if isinstance(metadata, dict) else ""
@@ -148,8 +166,13 @@ class Kube:
 
     async def apply(self, path: str, body: JsonObject, field_manager: str) -> JsonObject:
         """Server-side apply, taking over fields other managers set (the platform is the owner)."""
-        return await self.request("PATCH", path, body=body, content_type=APPLY_PATCH,
-                                  query=[("fieldManager", field_manager), ("force", "true")])
+        return await self.request(
+            "PATCH",
+            path,
+            body=body,
+            content_type=APPLY_PATCH,
+            query=[("fieldManager", field_manager), ("force", "true")],
+        )
 
     async def create(self, path: str, body: JsonObject) -> JsonObject:
         return await self.request("POST", path, body=body)
@@ -170,15 +193,24 @@ class Kube:
 
     # -- streams ------------------------------------------------------------------------------------------------
 
-    async def watch(self, path: str, resource_version: str, *, timeout_seconds: int,
-                    metadata_only: bool = False) -> AsyncIterator[tuple[str, JsonObject]]:
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int, metadata_only: bool = False
+    ) -> AsyncIterator[tuple[str, JsonObject]]:
         """Watch events (type, object) of a collection from ``resource_version``, bookmarks included, until the
         server ends the watch after ``timeout_seconds``. An ERROR event is passed on as it is (its object is a
         ``Status``; 410 means that version is gone)."""
-        query = [("watch", "true"), ("resourceVersion", resource_version), ("allowWatchBookmarks", "true"),
-                 ("timeoutSeconds", str(timeout_seconds))]
-        lines = self._lines(path, query, accept=METADATA_WATCH if metadata_only else JSON,
-                            timeout=read_timeout(timeout_seconds + _WATCH_GRACE))
+        query = [
+            ("watch", "true"),
+            ("resourceVersion", resource_version),
+            ("allowWatchBookmarks", "true"),
+            ("timeoutSeconds", str(timeout_seconds)),
+        ]
+        lines = self._lines(
+            path,
+            query,
+            accept=METADATA_WATCH if metadata_only else JSON,
+            timeout=read_timeout(timeout_seconds + _WATCH_GRACE),
+        )
         async for line in lines:
             if not line.strip():
                 continue
@@ -186,37 +218,52 @@ class Kube:
             obj = event.get("object")
             yield str(event.get("type") or ""), obj if isinstance(obj, dict) else {}
 
-    async def follow_logs(self, namespace: str, pod: str, container: str, *, tail: int | None,
-                          since: datetime | None) -> AsyncIterator[tuple[int, str]]:
+    async def follow_logs(
+        self, namespace: str, pod: str, container: str, *, tail: int | None, since: datetime | None
+    ) -> AsyncIterator[tuple[int, str]]:
         """Lines (nanoseconds timestamp, text) of a container, following new ones until the container stops."""
         query = [("follow", "true"), ("timestamps", "true"), ("container", container)]
         if tail is not None:
             query.append(("tailLines", str(tail)))
         if since is not None:
             query.append(("sinceTime", since.strftime("%Y-%m-%dT%H:%M:%SZ")))
-        async for line in self._lines(resource_path(POD, namespace, pod, "log"), query, accept="*/*",
-                                      timeout=read_timeout(None)):
+        async for line in self._lines(
+            resource_path(POD, namespace, pod, "log"), query, accept="*/*", timeout=read_timeout(None)
+        ):
             yield split_timestamp(line.decode(errors="replace").rstrip("\r\n"))
 
     # -- the wire -----------------------------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, *, query: Query | None = None,
-                    body: JsonObject | None = None, content_type: str = JSON, accept: str = JSON,
-                    timeout: Timeout = None) -> aiohttp.ClientResponse:
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Query | None = None,
+        body: JsonObject | None = None,
+        content_type: str = JSON,
+        accept: str = JSON,
+        timeout: Timeout = None,
+    ) -> aiohttp.ClientResponse:
         """The response of a successful call, unread (the caller releases it); a failure as a KubeError."""
         try:
             response: aiohttp.ClientResponse = await self._api.call_api(
-                path, method, query_params=query or [], body=body,
-                header_params={"Accept": accept, "Content-Type": content_type}, auth_settings=["BearerToken"],
-                _preload_content=False, _request_timeout=self._timeout if timeout is None else timeout)
+                path,
+                method,
+                query_params=query or [],
+                body=body,
+                header_params={"Accept": accept, "Content-Type": content_type},
+                auth_settings=["BearerToken"],
+                _preload_content=False,
+                _request_timeout=self._timeout if timeout is None else timeout,
+            )
         except _NOT_REACHED as exc:
             raise KubeError.unreachable(exc) from None
         if response.status < 300:
             return response
         raise KubeError.from_response(response.status, await _read(response), response.reason)
 
-    async def _lines(self, path: str, query: Query, *, accept: str,
-                     timeout: Timeout) -> AsyncIterator[bytes]:
+    async def _lines(self, path: str, query: Query, *, accept: str, timeout: Timeout) -> AsyncIterator[bytes]:
         """The lines of a streamed answer (watch events, log lines) as they arrive, until the server ends it."""
         response = await self._send("GET", path, query=query, accept=accept, timeout=timeout)
         try:

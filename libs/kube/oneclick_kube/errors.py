@@ -46,8 +46,12 @@ class KubeError(Exception):
         details = status_object.get("details")
         listed = details.get("causes") if isinstance(details, dict) else None
         causes = [str(cause.get("reason")) for cause in listed or [] if isinstance(cause, dict)]
-        return cls(status, str(status_object.get("reason") or http_reason or ""),
-                   str(status_object.get("message") or ""), causes)
+        return cls(
+            status,
+            str(status_object.get("reason") or http_reason or ""),
+            str(status_object.get("message") or ""),
+            causes,
+        )
 
     @classmethod
     def unreachable(cls, exc: BaseException) -> KubeError:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from oneclick_core.kinds import ObjectType
 
 
-def resource_path(kind: ObjectType, namespace: str | None = None, name: str | None = None,
-                  subresource: str | None = None) -> str:
+def resource_path(
+    kind: ObjectType, namespace: str | None = None, name: str | None = None, subresource: str | None = None
+) -> str:
     """The collection of ``kind`` (``name`` None), in ``namespace`` or cluster-wide (None), or one object, or one
     of its subresources (``log`` of a pod)."""
     path = f"/apis/{kind.api_version}" if kind.group else f"/api/{kind.api_version}"

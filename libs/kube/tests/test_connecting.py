@@ -25,8 +25,7 @@ def test_no_cluster_at_all(environ: dict[str, str]) -> None:
     assert cluster_source(None, environ) is None
 
 
-async def test_connect_without_a_cluster_gives_none_and_silences_body_logging(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_connect_without_a_cluster_gives_none_and_silences_body_logging(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     rest = logging.getLogger("kubernetes_asyncio.client.rest")
     monkeypatch.setattr(rest, "level", logging.DEBUG)

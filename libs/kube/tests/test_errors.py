@@ -11,30 +11,50 @@ from oneclick_kube.errors import KubeError
 
 
 def _status(status: int, reason: str, message: str, **extra: object) -> bytes:
-    return json.dumps({"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": message,
-                       "reason": reason, "code": status, **extra}).encode()
+    return json.dumps(
+        {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": message,
+            "reason": reason,
+            "code": status,
+            **extra,
+        }
+    ).encode()
 
 
-@pytest.mark.parametrize(("status", "reason", "message", "transient"), [
-    (422, "Invalid", 'PersistentVolumeClaim "x" is invalid: spec: Forbidden: spec is immutable', False),
-    (403, "Forbidden", "quota exceeded", False),
-    (403, "Forbidden", "unable to create new content in namespace p because it is being terminated", True),
-    (404, "NotFound", 'pods "x" not found', False),
-    (409, "Conflict", "the object has been modified", True),
-    (429, "TooManyRequests", "slow down", True),
-    (500, "InternalError", "etcd leader changed", True),
-    (503, "ServiceUnavailable", "webhook unavailable", True),
-])
-def test_api_failures_are_classified_from_the_status_body(status: int, reason: str, message: str,
-                                                          transient: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "reason", "message", "transient"),
+    [
+        (422, "Invalid", 'PersistentVolumeClaim "x" is invalid: spec: Forbidden: spec is immutable', False),
+        (403, "Forbidden", "quota exceeded", False),
+        (403, "Forbidden", "unable to create new content in namespace p because it is being terminated", True),
+        (404, "NotFound", 'pods "x" not found', False),
+        (409, "Conflict", "the object has been modified", True),
+        (429, "TooManyRequests", "slow down", True),
+        (500, "InternalError", "etcd leader changed", True),
+        (503, "ServiceUnavailable", "webhook unavailable", True),
+    ],
+)
+def test_api_failures_are_classified_from_the_status_body(
+    status: int, reason: str, message: str, transient: bool
+) -> None:
     error = KubeError.from_response(status, _status(status, reason, message), "Reason")
     assert (error.status, error.reason, error.message) == (status, reason, message)
     assert error.transient is transient
 
 
 def test_a_terminating_namespace_is_recognised_by_its_cause_too() -> None:
-    error = KubeError.from_response(403, _status(403, "Forbidden", "forbidden", details={"causes": [
-        {"reason": "NamespaceTerminating", "message": "namespace p is terminating"}]}))
+    error = KubeError.from_response(
+        403,
+        _status(
+            403,
+            "Forbidden",
+            "forbidden",
+            details={"causes": [{"reason": "NamespaceTerminating", "message": "namespace p is terminating"}]},
+        ),
+    )
     assert error.causes == ["NamespaceTerminating"]
     assert error.transient
 

@@ -53,8 +53,9 @@ class Admission:
             namespace = str(obj["metadata"].get("namespace") or "")
             limit_ranger.mutate_pod(obj, self._in_namespace(quota.LIMIT_RANGES, namespace))
 
-    def validate(self, rt: ResourceType, obj: JSON, old: JSON | None, warnings: list[str],
-                 subresource: str = "") -> None:
+    def validate(
+        self, rt: ResourceType, obj: JSON, old: JSON | None, warnings: list[str], subresource: str = ""
+    ) -> None:
         """Validating admission; raises the refusal, adds warnings to ``warnings`` (the write's, which the HTTP
         layer sends as ``Warning`` headers)."""
         if subresource:
@@ -85,8 +86,9 @@ class Admission:
             if problem:
                 raise status.forbidden(rt.plural, rt.group, name, problem)
 
-    def _pod_security(self, rt: ResourceType, obj: JSON, old: JSON | None, namespace: str, name: str,
-                      warnings: list[str]) -> None:
+    def _pod_security(
+        self, rt: ResourceType, obj: JSON, old: JSON | None, namespace: str, name: str, warnings: list[str]
+    ) -> None:
         ns = self.store.get("/namespaces", "", namespace)
         labels = ((ns or {}).get("metadata") or {}).get("labels") or {}
         policy, _ = pod_security.namespace_policy(labels)
@@ -112,8 +114,9 @@ class Admission:
         if old_labels is not None:
             # Read lazily: the pods are only looked at when the enforce level became stricter.
             pods = (self.store.get(quota.PODS, name, pod_name) for pod_name in self.usage.pod_names(name))
-            warnings.extend(pod_security.namespace_update_warnings(
-                name, labels, old_labels, (p for p in pods if p is not None)))
+            warnings.extend(
+                pod_security.namespace_update_warnings(name, labels, old_labels, (p for p in pods if p is not None))
+            )
 
 
 def check_size(obj: JSON) -> None:

@@ -166,9 +166,15 @@ class ApiServer:
                 namespace = ns_pin
             if name is not None:
                 found = self.store.get(rt.key, namespace or "", name) if (namespace or not rt.namespaced) else None
-                candidates = [found] if found is not None else \
-                    ([o for o in self.store.list(rt.key) if o["metadata"]["name"] == name]
-                     if namespace is None and rt.namespaced else [])
+                candidates = (
+                    [found]
+                    if found is not None
+                    else (
+                        [o for o in self.store.list(rt.key) if o["metadata"]["name"] == name]
+                        if namespace is None and rt.namespaced
+                        else []
+                    )
+                )
             else:
                 candidates = self.store.list(rt.key, namespace if rt.namespaced else None)
         items = [o for o in candidates if object_matches(rt.kind, o, labels, fields)]
@@ -195,15 +201,18 @@ class ApiServer:
             data = orjson.loads(raw)
             rv, start = int(data["rv"]), str(data["start"]).rstrip("\u0000")
         except (ValueError, KeyError, TypeError, orjson.JSONDecodeError):
-            raise status.bad_request("continue key is not valid: incorrect encoded start resourceVersion "
-                                     "(version meta.k8s.io/v1)") from None
+            raise status.bad_request(
+                "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+            ) from None
         if rv < self.store.history_floor(rt.key):
-            raise status.gone("The provided continue parameter is too old to display a consistent list result. "
-                              "You can start a new list without the continue parameter, or use the continue token "
-                              "in this response to retrieve the remainder of the results. Continuing with the "
-                              "provided token results in an inconsistent list - objects that were created, "
-                              "modified, or deleted between the time the first chunk was returned and now may show "
-                              "up in the list.")
+            raise status.gone(
+                "The provided continue parameter is too old to display a consistent list result. "
+                "You can start a new list without the continue parameter, or use the continue token "
+                "in this response to retrieve the remainder of the results. Continuing with the "
+                "provided token results in an inconsistent list - objects that were created, "
+                "modified, or deleted between the time the first chunk was returned and now may show "
+                "up in the list."
+            )
         return rv, start
 
     # --- create ---------------------------------------------------------------------------------------------
@@ -218,8 +227,10 @@ class ApiServer:
         if api_version and api_version != rt.api_version:
             other = self.registry.by_kind(str(api_version), str(kind or rt.kind))
             if other is None or other.key != rt.key:
-                raise status.bad_request(f"the API version in the data ({api_version}) does not match the expected "
-                                         f"API version ({rt.api_version})")
+                raise status.bad_request(
+                    f"the API version in the data ({api_version}) does not match the expected "
+                    f"API version ({rt.api_version})"
+                )
         if kind and kind != rt.kind:
             raise status.bad_request(f"the kind in the data ({kind}) does not match the expected kind ({rt.kind})")
         obj["apiVersion"] = api_version or rt.api_version
@@ -243,12 +254,16 @@ class ApiServer:
         if ns is None:
             raise status.not_found("namespaces", "", namespace)
         if (ns.get("metadata") or {}).get("deletionTimestamp"):
-            raise status.forbidden(rt.plural, rt.group, name,
-                                   f"unable to create new content in namespace {namespace} because it is being "
-                                   f"terminated")
+            raise status.forbidden(
+                rt.plural,
+                rt.group,
+                name,
+                f"unable to create new content in namespace {namespace} because it is being terminated",
+            )
 
-    def create(self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions,
-               *, prepared: bool = False) -> JSON:
+    def create(
+        self, rt: ResourceType, namespace: str, body: Any, opts: WriteOptions, *, prepared: bool = False
+    ) -> JSON:
         """Create an object (``prepared``: server-side apply has built it, managed fields included)."""
         if rt.virtual or "create" not in rt.verbs:
             raise status.method_not_allowed()
@@ -266,8 +281,9 @@ class ApiServer:
             elif initial is not None:
                 obj["status"] = initial
         strategy.prepare_create(obj, self)
-        causes = validation.metadata(obj["metadata"], name_rule=strategy.name_rule, namespaced=rt.namespaced) + \
-            strategy.validate(obj, None, self)
+        causes = validation.metadata(
+            obj["metadata"], name_rule=strategy.name_rule, namespaced=rt.namespaced
+        ) + strategy.validate(obj, None, self)
         if causes:
             raise status.invalid(rt.kind, rt.group, name, causes)
         self.admission.validate(rt, obj, None, opts.warnings)
@@ -287,8 +303,9 @@ class ApiServer:
         if rt.namespaced:
             body_ns = meta.get("namespace")
             if body_ns and namespace and body_ns != namespace:
-                raise status.bad_request("the namespace of the provided object does not match the namespace sent "
-                                         "on the request")
+                raise status.bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request"
+                )
             namespace = str(body_ns or namespace or "")
             if not namespace:
                 raise status.bad_request("the server could not find the requested resource (namespace required)")
@@ -297,8 +314,9 @@ class ApiServer:
             meta.pop("namespace", None)
         if not meta.get("name"):
             if not meta.get("generateName"):
-                raise status.invalid(rt.kind, rt.group, "", [validation.required(
-                    "metadata.name", "name or generateName is required")])
+                raise status.invalid(
+                    rt.kind, rt.group, "", [validation.required("metadata.name", "name or generateName is required")]
+                )
             meta["name"] = str(meta["generateName"])[:58] + self.names.suffix()
         name = str(meta["name"])
         if rt.namespaced:
@@ -330,32 +348,52 @@ class ApiServer:
             raise status.not_found(rt.plural, rt.group, name)
         return obj
 
-    def update(self, rt: ResourceType, namespace: str, name: str, body: Any, opts: WriteOptions,
-               subresource: str = "") -> JSON:
+    def update(
+        self, rt: ResourceType, namespace: str, name: str, body: Any, opts: WriteOptions, subresource: str = ""
+    ) -> JSON:
         if "update" not in rt.verbs:
             raise status.method_not_allowed()
         old = self._existing(rt, namespace, name)
         incoming = self._decode(rt, body)
         meta = incoming["metadata"]
         if meta.get("name") and meta["name"] != name:
-            raise status.bad_request(f"the name of the object ({meta['name']}) does not match the name on the URL "
-                                     f"({name})")
+            raise status.bad_request(
+                f"the name of the object ({meta['name']}) does not match the name on the URL ({name})"
+            )
         if rt.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-            raise status.bad_request("the namespace of the provided object does not match the namespace sent on "
-                                     "the request")
+            raise status.bad_request(
+                "the namespace of the provided object does not match the namespace sent on the request"
+            )
         rv = meta.get("resourceVersion")
         if rv:
             if str(rv) != old["metadata"]["resourceVersion"]:
                 raise status.stale_update(rt.plural, rt.group, name)
         elif rt.custom:
-            raise status.invalid(rt.kind, rt.group, name, [Cause(
-                "FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
-                "metadata.resourceVersion")])
+            raise status.invalid(
+                rt.kind,
+                rt.group,
+                name,
+                [
+                    Cause(
+                        "FieldValueInvalid",
+                        "Invalid value: 0x0: must be specified for an update",
+                        "metadata.resourceVersion",
+                    )
+                ],
+            )
         new = self._combine(rt, old, incoming, subresource)
         return self._commit(rt, old, new, opts, subresource)
 
-    def patch(self, rt: ResourceType, namespace: str, name: str, patch_type: str, patch: Any,
-              opts: WriteOptions, subresource: str = "") -> JSON:
+    def patch(
+        self,
+        rt: ResourceType,
+        namespace: str,
+        name: str,
+        patch_type: str,
+        patch: Any,
+        opts: WriteOptions,
+        subresource: str = "",
+    ) -> JSON:
         if "patch" not in rt.verbs:
             raise status.method_not_allowed()
         if patch_type == APPLY_PATCH:
@@ -376,22 +414,25 @@ class ApiServer:
         except patching.PatchError as exc:
             if exc.malformed:
                 raise status.bad_request(str(exc)) from None
-            raise ApiError(422, "Invalid", f"the server rejected our request due to an error in our request: "
-                                           f"{exc}") from None
+            raise ApiError(
+                422, "Invalid", f"the server rejected our request due to an error in our request: {exc}"
+            ) from None
         if not isinstance(patched, dict):
             raise status.bad_request("the patch produced something that is not an object")
         patched_meta = patched.get("metadata") or {}
         if str(patched_meta.get("resourceVersion") or "") not in ("", old["metadata"]["resourceVersion"]):
             raise status.stale_update(rt.plural, rt.group, name)
         if patched_meta.get("name") not in (None, name):
-            raise status.bad_request(f"the name of the object ({patched_meta.get('name')}) does not match the name "
-                                     f"on the URL ({name})")
+            raise status.bad_request(
+                f"the name of the object ({patched_meta.get('name')}) does not match the name on the URL ({name})"
+            )
         incoming = self._decode(rt, patched)
         new = self._combine(rt, old, incoming, subresource)
         return self._commit(rt, old, new, opts, subresource)
 
-    def apply(self, rt: ResourceType, namespace: str, name: str, config: Any, opts: WriteOptions,
-              subresource: str = "") -> JSON:
+    def apply(
+        self, rt: ResourceType, namespace: str, name: str, config: Any, opts: WriteOptions, subresource: str = ""
+    ) -> JSON:
         if not opts.field_manager:
             raise status.bad_request("PATCH request with apply content type requires fieldManager")
         if not isinstance(config, dict):
@@ -400,8 +441,9 @@ class ApiServer:
             raise status.bad_request("apiVersion and kind must be set in an applied configuration")
         config_meta = config.get("metadata") or {}
         if config_meta.get("name") not in (None, name):
-            raise status.bad_request(f"the name of the object ({config_meta.get('name')}) does not match the name "
-                                     f"on the URL ({name})")
+            raise status.bad_request(
+                f"the name of the object ({config_meta.get('name')}) does not match the name on the URL ({name})"
+            )
         config = self._decode(rt, config)
         config["metadata"]["name"] = name
         if rt.namespaced:
@@ -412,19 +454,31 @@ class ApiServer:
             if old is None:
                 if subresource:
                     raise status.not_found(rt.plural, rt.group, name)
-                created = patching.server_side_apply(None, config, opts.manager(), rt.api_version, ts, opts.force,
-                                                     structured_lists=not rt.custom)
+                created = patching.server_side_apply(
+                    None, config, opts.manager(), rt.api_version, ts, opts.force, structured_lists=not rt.custom
+                )
                 return self.create(rt, namespace, created, opts, prepared=True)
             rv = config_meta.get("resourceVersion")
             if rv and str(rv) != old["metadata"]["resourceVersion"]:
                 raise status.stale_update(rt.plural, rt.group, name)
-            merged = patching.server_side_apply(old, config, opts.manager(), rt.api_version, ts,
-                                                opts.force, subresource, structured_lists=not rt.custom)
+            merged = patching.server_side_apply(
+                old, config, opts.manager(), rt.api_version, ts, opts.force, subresource, structured_lists=not rt.custom
+            )
         except patching.ApplyConflict as exc:
-            raise ApiError(409, "Conflict", exc.message(),
-                           {"name": name, "group": rt.group, "kind": rt.plural},
-                           causes=[Cause("FieldManagerConflict", f'conflict with "{c.manager}" using {c.api_version}',
-                                         patching.render_path(c.path)) for c in exc.conflicts]) from None
+            raise ApiError(
+                409,
+                "Conflict",
+                exc.message(),
+                {"name": name, "group": rt.group, "kind": rt.plural},
+                causes=[
+                    Cause(
+                        "FieldManagerConflict",
+                        f'conflict with "{c.manager}" using {c.api_version}',
+                        patching.render_path(c.path),
+                    )
+                    for c in exc.conflicts
+                ],
+            ) from None
         merged_meta = merged.get("metadata") or {}
         managed = merged_meta.get("managedFields")
         new = self._combine(rt, old, merged, subresource)
@@ -449,8 +503,16 @@ class ApiServer:
                 new.pop("status", None)
         meta = new.setdefault("metadata", {})
         old_meta = old["metadata"]
-        for key in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation",
-                    "namespace", "name", "managedFields"):
+        for key in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "generation",
+            "namespace",
+            "name",
+            "managedFields",
+        ):
             if key in old_meta:
                 meta[key] = copy.deepcopy(old_meta[key])
             else:
@@ -461,22 +523,40 @@ class ApiServer:
             added = [f for f in meta.get("finalizers") or [] if f not in (old_meta.get("finalizers") or [])]
             if added:
                 quoted = " ".join(f'"{f}"' for f in added)
-                raise status.invalid(rt.kind, rt.group, str(old_meta.get("name")), [validation.forbidden(
-                    "metadata.finalizers",
-                    f"no new finalizers can be added if the object is being deleted, found new finalizers "
-                    f"[]string{{{quoted}}}")])
+                raise status.invalid(
+                    rt.kind,
+                    rt.group,
+                    str(old_meta.get("name")),
+                    [
+                        validation.forbidden(
+                            "metadata.finalizers",
+                            f"no new finalizers can be added if the object is being deleted, found new finalizers "
+                            f"[]string{{{quoted}}}",
+                        )
+                    ],
+                )
         return new
 
-    def _commit(self, rt: ResourceType, old: JSON, new: JSON, opts: WriteOptions, subresource: str = "",
-                *, record: bool = True, validate: bool = True) -> JSON:
+    def _commit(
+        self,
+        rt: ResourceType,
+        old: JSON,
+        new: JSON,
+        opts: WriteOptions,
+        subresource: str = "",
+        *,
+        record: bool = True,
+        validate: bool = True,
+    ) -> JSON:
         strategy = self.strategy(rt)
         name = old["metadata"]["name"]
         if not subresource:
             strategy.default(new, self)
             strategy.prepare_update(new, old, self)
         if validate and subresource != "status":
-            causes = validation.metadata(new["metadata"], name_rule=strategy.name_rule, namespaced=rt.namespaced) \
-                + strategy.validate(new, old, self)
+            causes = validation.metadata(
+                new["metadata"], name_rule=strategy.name_rule, namespaced=rt.namespaced
+            ) + strategy.validate(new, old, self)
             if causes:
                 raise status.invalid(rt.kind, rt.group, name, causes)
         if validate and not subresource:
@@ -484,8 +564,7 @@ class ApiServer:
         if (rt.has_generation or rt.custom) and _spec_changed(rt, old, new):
             new["metadata"]["generation"] = int(old["metadata"].get("generation") or 1) + 1
         if record:
-            patching.record_update(old, new, opts.manager(), rt.api_version,
-                                   clock.rfc3339(clock.now()), subresource)
+            patching.record_update(old, new, opts.manager(), rt.api_version, clock.rfc3339(clock.now()), subresource)
         new["metadata"]["resourceVersion"] = old["metadata"]["resourceVersion"]
         if _same(old, new):
             return self.as_version(old, rt)
@@ -531,8 +610,9 @@ class ApiServer:
         self.strategy(rt).on_removed(final, self)
         return self.as_version(final, rt)
 
-    def delete(self, rt: ResourceType, namespace: str, name: str, options: DeleteOptions,
-               opts: WriteOptions) -> tuple[JSON, int]:
+    def delete(
+        self, rt: ResourceType, namespace: str, name: str, options: DeleteOptions, opts: WriteOptions
+    ) -> tuple[JSON, int]:
         """Delete an object, or start its deletion (finalizers, a pod's grace period, propagation by the garbage
         collector); (what the API server answers, status code)."""
         if "delete" not in rt.verbs:
@@ -572,8 +652,9 @@ class ApiServer:
             return final, 200
         return status.success(name, rt.group, rt.plural, str(old["metadata"].get("uid") or "")), 200
 
-    def _delete_again(self, rt: ResourceType, obj: JSON, old: JSON, grace: int | None, policy: str,
-                      opts: WriteOptions) -> tuple[JSON, int]:
+    def _delete_again(
+        self, rt: ResourceType, obj: JSON, old: JSON, grace: int | None, policy: str, opts: WriteOptions
+    ) -> tuple[JSON, int]:
         """Deleting what is being deleted: only a shorter grace period for a pod changes anything."""
         meta = obj["metadata"]
         if rt.key != "/pods" or grace is None or grace >= int(meta.get("deletionGracePeriodSeconds") or 0):
@@ -596,8 +677,11 @@ class ApiServer:
             return 0
         if options.grace_period is not None:
             return max(0, options.grace_period)
-        return int(spec.get("terminationGracePeriodSeconds") or 30) if spec.get(
-            "terminationGracePeriodSeconds") is not None else 30
+        return (
+            int(spec.get("terminationGracePeriodSeconds") or 30)
+            if spec.get("terminationGracePeriodSeconds") is not None
+            else 30
+        )
 
     def finish_pod_termination(self, namespace: str, name: str) -> None:
         """The kubelet has stopped the pod's containers: the graceful deletion completes."""
@@ -612,8 +696,14 @@ class ApiServer:
         else:
             self.store.put(rt.key, new)
 
-    def delete_collection(self, rt: ResourceType, namespace: str | None, list_options: ListOptions,
-                          options: DeleteOptions, opts: WriteOptions) -> JSON:
+    def delete_collection(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        list_options: ListOptions,
+        options: DeleteOptions,
+        opts: WriteOptions,
+    ) -> JSON:
         if "deletecollection" not in rt.verbs:
             raise status.method_not_allowed()
         listed = self.list(rt, namespace, ListOptions(list_options.label_selector, list_options.field_selector))
@@ -628,8 +718,12 @@ class ApiServer:
                 raise
             if result.get("kind") != "Status":
                 deleted.append(_without_type(result) if not rt.custom else result)
-        return {"kind": rt.list_kind, "apiVersion": rt.api_version,
-                "metadata": {"resourceVersion": str(self.store.resource_version)}, "items": deleted}
+        return {
+            "kind": rt.list_kind,
+            "apiVersion": rt.api_version,
+            "metadata": {"resourceVersion": str(self.store.resource_version)},
+            "items": deleted,
+        }
 
     # --- subresources ---------------------------------------------------------------------------------------
 
@@ -639,8 +733,10 @@ class ApiServer:
 
     def _scale_paths(self, rt: ResourceType) -> tuple[Path, Path, Path | None]:
         if rt.scale_paths is not None:
+
             def split(p: str) -> Path:
                 return [x for x in p.strip(".").split(".") if x]
+
             selector = split(rt.scale_paths.label_selector) if rt.scale_paths.label_selector else None
             return split(rt.scale_paths.spec_replicas), split(rt.scale_paths.status_replicas), selector
         return ["spec", "replicas"], ["status", "replicas"], None
@@ -657,13 +753,20 @@ class ApiServer:
             selector_obj = (obj.get("spec") or {}).get("selector")
             if selector_obj:
                 scale_status["selector"] = to_string(selector_obj)
-        scale_meta = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                      if k in meta}
-        return {"kind": "Scale", "apiVersion": "autoscaling/v1", "metadata": scale_meta,
-                "spec": {"replicas": int(_dig(obj, spec_path) or 0)}, "status": scale_status}
+        scale_meta = {
+            k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp") if k in meta
+        }
+        return {
+            "kind": "Scale",
+            "apiVersion": "autoscaling/v1",
+            "metadata": scale_meta,
+            "spec": {"replicas": int(_dig(obj, spec_path) or 0)},
+            "status": scale_status,
+        }
 
-    def update_scale(self, rt: ResourceType, namespace: str, name: str, scale: Any, opts: WriteOptions,
-                     patch_type: str | None = None) -> JSON:
+    def update_scale(
+        self, rt: ResourceType, namespace: str, name: str, scale: Any, opts: WriteOptions, patch_type: str | None = None
+    ) -> JSON:
         old = self._existing(rt, namespace, name)
         current = self._scale_of(rt, old)
         if patch_type is not None:
@@ -685,8 +788,12 @@ class ApiServer:
             raise status.stale_update(rt.plural, rt.group, name)
         replicas = (scale.get("spec") or {}).get("replicas")
         if not isinstance(replicas, int) or replicas < 0:
-            raise status.invalid("Scale", "autoscaling", name, [validation.invalid_value(
-                "spec.replicas", replicas, "must be greater than or equal to 0")])
+            raise status.invalid(
+                "Scale",
+                "autoscaling",
+                name,
+                [validation.invalid_value("spec.replicas", replicas, "must be greater than or equal to 0")],
+            )
         new = copy.deepcopy(old)
         spec_path, _, _ = self._scale_paths(rt)
         _set(new, spec_path, replicas)
@@ -706,8 +813,9 @@ class ApiServer:
         rt = self.rt("", "pods")
         old = self._existing(rt, namespace, name)
         if (old.get("spec") or {}).get("nodeName"):
-            raise status.conflict("pods", "", name, f"pod {name} is already assigned to node "
-                                                    f"\"{old['spec']['nodeName']}\"")
+            raise status.conflict(
+                "pods", "", name, f'pod {name} is already assigned to node "{old["spec"]["nodeName"]}"'
+            )
         new = copy.deepcopy(old)
         new["spec"]["nodeName"] = node
         self._commit(rt, old, new, opts, "binding", validate=False)
@@ -716,12 +824,20 @@ class ApiServer:
 
 def _check_preconditions(rt: ResourceType, name: str, meta: JSON, options: DeleteOptions) -> None:
     if options.uid and options.uid != meta.get("uid"):
-        raise status.conflict(rt.plural, rt.group, name, f"Precondition failed: UID in precondition: {options.uid}, "
-                                                         f"UID in object meta: {meta.get('uid')}")
+        raise status.conflict(
+            rt.plural,
+            rt.group,
+            name,
+            f"Precondition failed: UID in precondition: {options.uid}, UID in object meta: {meta.get('uid')}",
+        )
     if options.resource_version and options.resource_version != meta.get("resourceVersion"):
-        raise status.conflict(rt.plural, rt.group, name,
-                              f"Precondition failed: ResourceVersion in precondition: {options.resource_version}, "
-                              f"ResourceVersion in object meta: {meta.get('resourceVersion')}")
+        raise status.conflict(
+            rt.plural,
+            rt.group,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {options.resource_version}, "
+            f"ResourceVersion in object meta: {meta.get('resourceVersion')}",
+        )
 
 
 def _propagation(rt: ResourceType, options: DeleteOptions) -> str:
@@ -732,8 +848,12 @@ def _propagation(rt: ResourceType, options: DeleteOptions) -> str:
     if policy is None:
         policy = rt.default_propagation
     if policy not in ("Orphan", "Foreground", "Background"):
-        raise status.invalid("DeleteOptions", "", "", [validation.not_supported(
-            "propagationPolicy", policy, ["Background", "Foreground", "Orphan"])])
+        raise status.invalid(
+            "DeleteOptions",
+            "",
+            "",
+            [validation.not_supported("propagationPolicy", policy, ["Background", "Foreground", "Orphan"])],
+        )
     return policy
 
 

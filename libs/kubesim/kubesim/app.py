@@ -154,8 +154,9 @@ class Api:
     def _authenticate(self, request: Request) -> None:
         header = request.headers.get("authorization", "")
         scheme, _, credentials = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(credentials.strip().encode(),
-                                                                  str(self.token).encode()):
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            credentials.strip().encode(), str(self.token).encode()
+        ):
             raise status.unauthorized()
 
     async def _route(self, request: Request, path: str) -> Response:
@@ -190,19 +191,26 @@ class Api:
         if path == "/openapi/v3":
             return json_response(openapi.index(registry))
         if path.startswith("/openapi/v3/"):
-            prefix = path[len("/openapi/v3/"):].split("/")
-            group, version = ("", prefix[1]) if prefix[0] == "api" and len(prefix) == 2 else \
-                (prefix[1], prefix[2]) if prefix[0] == "apis" and len(prefix) == 3 else ("", "")
+            prefix = path[len("/openapi/v3/") :].split("/")
+            group, version = (
+                ("", prefix[1])
+                if prefix[0] == "api" and len(prefix) == 2
+                else (prefix[1], prefix[2])
+                if prefix[0] == "apis" and len(prefix) == 3
+                else ("", "")
+            )
             return _found(openapi.document(registry, group, version) if version else None)
         if path.startswith("/openapi/"):
             raise status.page_not_found()
         if path in ("/api", "/apis"):
             legacy = path == "/api"
             if negotiate(request.headers.get("accept", "")).mode == "aggregated":
-                return json_response(discovery.aggregated(registry, legacy=legacy),
-                                     media_type=discovery.AGGREGATED_MEDIA)
-            return json_response(discovery.api_versions(self.server_address) if legacy
-                                 else discovery.api_groups(registry))
+                return json_response(
+                    discovery.aggregated(registry, legacy=legacy), media_type=discovery.AGGREGATED_MEDIA
+                )
+            return json_response(
+                discovery.api_versions(self.server_address) if legacy else discovery.api_groups(registry)
+            )
         return None
 
     def _target(self, group: str, version: str, rest: list[str]) -> Target:
@@ -210,8 +218,7 @@ class Api:
         if rest[0] == "namespaces" and len(rest) >= 3:
             candidate = registry.get(group, version, rest[2])
             if candidate is not None and candidate.namespaced and len(rest) <= 5:
-                return Target(candidate, rest[1], rest[3] if len(rest) > 3 else None,
-                              rest[4] if len(rest) > 4 else "")
+                return Target(candidate, rest[1], rest[3] if len(rest) > 3 else None, rest[4] if len(rest) > 4 else "")
         rt = registry.get(group, version, rest[0])
         if rt is None or len(rest) > 3:
             raise status.page_not_found()
@@ -254,8 +261,12 @@ class Api:
         for value in dry_run:
             if value != "All":
                 raise status.bad_request(f"unsupported dryRun value {value!r}; only All is supported")
-        return WriteOptions(dry_run=bool(dry_run), field_manager=query.get("fieldManager", ""),
-                            force=flag(query.get("force")), user_agent=request.headers.get("user-agent", ""))
+        return WriteOptions(
+            dry_run=bool(dry_run),
+            field_manager=query.get("fieldManager", ""),
+            force=flag(query.get("force")),
+            user_agent=request.headers.get("user-agent", ""),
+        )
 
     # --- serving a resource request ------------------------------------------------------------------------
 
@@ -268,8 +279,12 @@ class Api:
             return await self._collection(request, target, stats_name)
         method = "GET" if request.method == "HEAD" else request.method
         verbs: dict[str, tuple[str, Callable[[Request, Target], Awaitable[Response]]]] = {
-            "GET": ("get", self._get), "PUT": ("update", self._put), "PATCH": ("patch", self._patch),
-            "DELETE": ("delete", self._delete), "POST": ("create", self._post)}
+            "GET": ("get", self._get),
+            "PUT": ("update", self._put),
+            "PATCH": ("patch", self._patch),
+            "DELETE": ("delete", self._delete),
+            "POST": ("create", self._post),
+        }
         if method not in verbs:
             raise status.method_not_allowed()
         verb, serve = verbs[method]
@@ -317,8 +332,9 @@ class Api:
     async def _delete(self, request: Request, target: Target) -> Response:
         api, rt, namespace, name, _ = self._parts(target)
         body = await self._body(request)
-        result, code = api.delete(rt, namespace, name, self._delete_options(request, body),
-                                  self._write_options(request))
+        result, code = api.delete(
+            rt, namespace, name, self._delete_options(request, body), self._write_options(request)
+        )
         return json_response(result, code)
 
     async def _post(self, request: Request, target: Target) -> Response:
@@ -351,9 +367,13 @@ class Api:
         orphan = body.get("orphanDependents")
         if orphan is None and query.get("orphanDependents") is not None:
             orphan = flag(query.get("orphanDependents"))
-        return DeleteOptions(propagation=body.get("propagationPolicy") or query.get("propagationPolicy"),
-                             orphan_dependents=orphan, grace_period=grace,
-                             uid=preconditions.get("uid"), resource_version=preconditions.get("resourceVersion"))
+        return DeleteOptions(
+            propagation=body.get("propagationPolicy") or query.get("propagationPolicy"),
+            orphan_dependents=orphan,
+            grace_period=grace,
+            uid=preconditions.get("uid"),
+            resource_version=preconditions.get("resourceVersion"),
+        )
 
     async def _collection(self, request: Request, target: Target, stats_name: str) -> Response:
         rt, namespace = target.rt, target.namespace
@@ -371,10 +391,12 @@ class Api:
             self.cluster.stats.count("list", stats_name)
             if "list" not in rt.verbs:
                 raise status.method_not_allowed()
-            options = ListOptions(label_selector=query.get("labelSelector"),
-                                  field_selector=query.get("fieldSelector"),
-                                  limit=integer(query.get("limit"), "limit") or 0,
-                                  continue_token=query.get("continue"))
+            options = ListOptions(
+                label_selector=query.get("labelSelector"),
+                field_selector=query.get("fieldSelector"),
+                limit=integer(query.get("limit"), "limit") or 0,
+                continue_token=query.get("continue"),
+            )
             listed = api.list(rt, namespace, options)
             return self._render_list(request, rt, listed)
         if method == "POST":
@@ -388,10 +410,12 @@ class Api:
         if method == "DELETE":
             self.cluster.stats.count("deletecollection", stats_name)
             body = await self._body(request)
-            options = ListOptions(label_selector=query.get("labelSelector"),
-                                  field_selector=query.get("fieldSelector"))
-            return json_response(api.delete_collection(rt, namespace, options, self._delete_options(request, body),
-                                                       self._write_options(request)))
+            options = ListOptions(label_selector=query.get("labelSelector"), field_selector=query.get("fieldSelector"))
+            return json_response(
+                api.delete_collection(
+                    rt, namespace, options, self._delete_options(request, body), self._write_options(request)
+                )
+            )
         raise status.method_not_allowed()
 
     # --- rendering ------------------------------------------------------------------------------------------
@@ -403,8 +427,13 @@ class Api:
             meta = {"resourceVersion": obj["metadata"].get("resourceVersion", "")}
             return json_response(tables.table(rt, [obj], meta, include, api_version=negotiated.api_version))
         if negotiated.mode == "meta":
-            return json_response({"kind": "PartialObjectMetadata", "apiVersion": negotiated.api_version,
-                                  "metadata": obj.get("metadata") or {}})
+            return json_response(
+                {
+                    "kind": "PartialObjectMetadata",
+                    "apiVersion": negotiated.api_version,
+                    "metadata": obj.get("metadata") or {},
+                }
+            )
         if negotiated.mode == "yaml":
             return Response(yaml.safe_dump(obj, sort_keys=False), media_type="application/yaml")
         return json_response(obj)
@@ -414,14 +443,25 @@ class Api:
         if negotiated.mode == "table":
             include = request.query_params.get("includeObject", "Metadata")
             items = [{**item, "kind": rt.kind, "apiVersion": rt.api_version} for item in listed["items"]]
-            return json_response(tables.table(rt, items, listed["metadata"], include,
-                                              api_version=negotiated.api_version))
+            return json_response(
+                tables.table(rt, items, listed["metadata"], include, api_version=negotiated.api_version)
+            )
         if negotiated.mode == "meta":
-            return json_response({
-                "kind": "PartialObjectMetadataList", "apiVersion": negotiated.api_version,
-                "metadata": listed["metadata"],
-                "items": [{"kind": "PartialObjectMetadata", "apiVersion": negotiated.api_version,
-                           "metadata": item.get("metadata") or {}} for item in listed["items"]]})
+            return json_response(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": negotiated.api_version,
+                    "metadata": listed["metadata"],
+                    "items": [
+                        {
+                            "kind": "PartialObjectMetadata",
+                            "apiVersion": negotiated.api_version,
+                            "metadata": item.get("metadata") or {},
+                        }
+                        for item in listed["items"]
+                    ],
+                }
+            )
         if negotiated.mode == "yaml":
             return Response(yaml.safe_dump(listed, sort_keys=False), media_type="application/yaml")
         return json_response(listed)
@@ -442,12 +482,18 @@ class Api:
             return Response(watching.expired(str(exc)), media_type="application/json")
         self.cluster.stats.watches_opened[rt.qualified] += 1
         negotiated = negotiate(request.headers.get("accept", ""))
-        encoder = watching.EventEncoder(self.cluster.api, rt, self._encoded,
-                                        table_version=negotiated.api_version if negotiated.mode == "table" else "",
-                                        include=request.query_params.get("includeObject", "Metadata"))
-        return StreamingResponse(watching.stream(store, watcher, encoder, params,
-                                                 self.cluster.timings.bookmark_interval),
-                                 media_type="application/json", headers={"Cache-Control": "no-cache, private"})
+        encoder = watching.EventEncoder(
+            self.cluster.api,
+            rt,
+            self._encoded,
+            table_version=negotiated.api_version if negotiated.mode == "table" else "",
+            include=request.query_params.get("includeObject", "Metadata"),
+        )
+        return StreamingResponse(
+            watching.stream(store, watcher, encoder, params, self.cluster.timings.bookmark_interval),
+            media_type="application/json",
+            headers={"Cache-Control": "no-cache, private"},
+        )
 
 
 def _found(document: JSON | None) -> Response:

@@ -84,8 +84,9 @@ def age(timestamp: str | None, at: float | None = None) -> str:
 
 
 _GO_DURATION_PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_GO_DURATION_UNITS = MappingProxyType({"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0,
-                                       "m": 60.0, "h": 3600.0})
+_GO_DURATION_UNITS = MappingProxyType(
+    {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+)
 
 
 def parse_go_duration(text: str) -> float:

@@ -42,8 +42,9 @@ log = logging.getLogger("kubesim")
 
 
 class Cluster:
-    def __init__(self, timings: Timings, *, history_size: int = 1000, seed: int | None = None,
-                 state_file: Path | None = None) -> None:
+    def __init__(
+        self, timings: Timings, *, history_size: int = 1000, seed: int | None = None, state_file: Path | None = None
+    ) -> None:
         self.timings = timings
         self.names = NameSource(seed)
         self.registry = Registry(builtin_types())
@@ -111,11 +112,25 @@ class Cluster:
         for ic in bootstrap.ingress_classes():
             ensure("networking.k8s.io", "ingressclasses", ic)
         ensure("", "services", bootstrap.kubernetes_service())
-        ensure("", "endpoints", {"apiVersion": "v1", "kind": "Endpoints",
-                                 "metadata": {"name": "kubernetes", "namespace": "default",
-                                              "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"}},
-                                 "subsets": [{"addresses": [{"ip": bootstrap.NODE_IP}],
-                                              "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}]}]})
+        ensure(
+            "",
+            "endpoints",
+            {
+                "apiVersion": "v1",
+                "kind": "Endpoints",
+                "metadata": {
+                    "name": "kubernetes",
+                    "namespace": "default",
+                    "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+                },
+                "subsets": [
+                    {
+                        "addresses": [{"ip": bootstrap.NODE_IP}],
+                        "ports": [{"name": "https", "port": 6443, "protocol": "TCP"}],
+                    }
+                ],
+            },
+        )
         ensure("apiextensions.k8s.io", "customresourcedefinitions", bootstrap.one_click_crd())
 
     def restore(self) -> bool:
@@ -130,9 +145,12 @@ class Cluster:
         self.api.rebuild_allocations()
         self.api.admission.rebuild()
         self._saved_rv = self.store.resource_version
-        log.info("restored %s objects at resourceVersion %s from %s",
-                 sum(self.store.count(r) for r in self.store.resources()), self.store.resource_version,
-                 self.state_file)
+        log.info(
+            "restored %s objects at resourceVersion %s from %s",
+            sum(self.store.count(r) for r in self.store.resources()),
+            self.store.resource_version,
+            self.state_file,
+        )
         return True
 
     def save(self) -> None:

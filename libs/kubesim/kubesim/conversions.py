@@ -15,8 +15,11 @@ CURRENT_METRICS_ANNOTATION = "autoscaling.alpha.kubernetes.io/current-metrics"
 
 def _is_cpu_utilization(metric: JSON) -> bool:
     resource = metric.get("resource") or {}
-    return metric.get("type") == "Resource" and resource.get("name") == "cpu" and \
-        (resource.get("target") or {}).get("type") == "Utilization"
+    return (
+        metric.get("type") == "Resource"
+        and resource.get("name") == "cpu"
+        and (resource.get("target") or {}).get("type") == "Utilization"
+    )
 
 
 def _hpa_v2_to_v1(obj: JSON) -> JSON:
@@ -38,8 +41,9 @@ def _hpa_v2_to_v1(obj: JSON) -> JSON:
     if isinstance(status, dict):
         current = status.pop("currentMetrics", None) or []
         conditions = status.pop("conditions", None)
-        cpu_now = next((m for m in current if m.get("type") == "Resource"
-                        and (m.get("resource") or {}).get("name") == "cpu"), None)
+        cpu_now = next(
+            (m for m in current if m.get("type") == "Resource" and (m.get("resource") or {}).get("name") == "cpu"), None
+        )
         if cpu_now is not None and (cpu_now["resource"].get("current") or {}).get("averageUtilization") is not None:
             status["currentCPUUtilizationPercentage"] = cpu_now["resource"]["current"]["averageUtilization"]
         other_current = [m for m in current if m is not cpu_now]
@@ -61,8 +65,12 @@ def _hpa_v1_to_v2(obj: JSON) -> JSON:
     metrics: list[JSON] = []
     target = spec.pop("targetCPUUtilizationPercentage", None)
     if target is not None:
-        metrics.append({"type": "Resource", "resource": {"name": "cpu", "target": {
-            "type": "Utilization", "averageUtilization": target}}})
+        metrics.append(
+            {
+                "type": "Resource",
+                "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": target}},
+            }
+        )
     extra = annotations.pop(METRICS_ANNOTATION, None)
     if extra:
         try:

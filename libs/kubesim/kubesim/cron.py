@@ -26,7 +26,7 @@ def every_interval(schedule: str) -> float | None:
     """
     if not schedule.startswith(EVERY):
         return None
-    return float(max(1, int(clock.parse_go_duration(schedule[len(EVERY):].strip()))))
+    return float(max(1, int(clock.parse_go_duration(schedule[len(EVERY) :].strip()))))
 
 
 def valid_schedule(schedule: str) -> bool:

@@ -13,8 +13,9 @@ import yaml
 CONTEXT = "kubesim"
 
 
-def render(server: str, *, ca_pem: bytes | None = None, token: str | None = None,
-           namespace: str = "default") -> dict[str, Any]:
+def render(
+    server: str, *, ca_pem: bytes | None = None, token: str | None = None, namespace: str = "default"
+) -> dict[str, Any]:
     cluster: dict[str, Any] = {"server": server}
     if ca_pem is not None:
         cluster["certificate-authority-data"] = base64.b64encode(ca_pem).decode()

@@ -38,8 +38,11 @@ def default_limit_range(obj: JSON) -> None:
             continue  # validation reports it
         default: JSON = item.setdefault("default", {}) or {}
         default_request: JSON = item.setdefault("defaultRequest", {}) or {}
-        for source, target in ((item.get("max") or {}, default), (default, default_request),
-                               (item.get("min") or {}, default_request)):
+        for source, target in (
+            (item.get("max") or {}, default),
+            (default, default_request),
+            (item.get("min") or {}, default_request),
+        ):
             for name, value in source.items():
                 target.setdefault(name, value)
         item["default"], item["defaultRequest"] = default, default_request
@@ -61,8 +64,9 @@ def validate_limit_range(obj: JSON) -> list[Cause]:
         if not kind:
             causes.append(validation.invalid_value(f"{path}.type", kind, "name part must be non-empty"))
         elif "/" not in kind and kind not in LIMIT_TYPES:
-            causes.append(validation.invalid_value(f"{path}.type", kind,
-                                                   "must be a standard limit type or fully qualified"))
+            causes.append(
+                validation.invalid_value(f"{path}.type", kind, "must be a standard limit type or fully qualified")
+            )
         if kind in seen_types:
             causes.append(validation.duplicate(f"{path}.type", kind))
         seen_types.add(kind)
@@ -84,10 +88,16 @@ def validate_limit_range(obj: JSON) -> list[Cause]:
                     parsed[part][str(name)] = quantity(value)
                 except ValueError:
                     causes.append(validation.invalid_value(where, value, _QUANTITY_RULE))
-        if kind == "PersistentVolumeClaim" and "storage" not in (item.get("min") or {}) \
-                and "storage" not in (item.get("max") or {}):
-            causes.append(validation.required(f"{path}.limits", "either minimum or maximum storage value is "
-                                              "required, but neither was provided"))
+        if (
+            kind == "PersistentVolumeClaim"
+            and "storage" not in (item.get("min") or {})
+            and "storage" not in (item.get("max") or {})
+        ):
+            causes.append(
+                validation.required(
+                    f"{path}.limits", "either minimum or maximum storage value is required, but neither was provided"
+                )
+            )
         causes += _consistency(path, parsed)
     return causes
 
@@ -95,23 +105,36 @@ def validate_limit_range(obj: JSON) -> list[Cause]:
 def _consistency(path: str, parsed: dict[str, dict[str, Quantity]]) -> list[Cause]:
     causes: list[Cause] = []
     lo, hi = parsed.get("min", {}), parsed.get("max", {})
-    default, request, ratio = parsed.get("default", {}), parsed.get("defaultRequest", {}), \
-        parsed.get("maxLimitRequestRatio", {})
+    default, request, ratio = (
+        parsed.get("default", {}),
+        parsed.get("defaultRequest", {}),
+        parsed.get("maxLimitRequestRatio", {}),
+    )
     for name in sorted(set(lo) | set(hi) | set(default) | set(request) | set(ratio)):
+
         def bad(part: str, value: Quantity, detail: str, name: str = name) -> None:
             causes.append(validation.invalid_value(f"{path}.{part}[{name}]", str(value), detail))
 
         if name in lo and name in hi and lo[name].value > hi[name].value:
             bad("min", lo[name], f"min value {lo[name]} is greater than max value {hi[name]}")
         if name in request and name in lo and lo[name].value > request[name].value:
-            bad("defaultRequest", request[name], f"min value {lo[name]} is greater than default request value "
-                                                 f"{request[name]}")
+            bad(
+                "defaultRequest",
+                request[name],
+                f"min value {lo[name]} is greater than default request value {request[name]}",
+            )
         if name in request and name in hi and request[name].value > hi[name].value:
-            bad("defaultRequest", request[name], f"default request value {request[name]} is greater than max value "
-                                                 f"{hi[name]}")
+            bad(
+                "defaultRequest",
+                request[name],
+                f"default request value {request[name]} is greater than max value {hi[name]}",
+            )
         if name in request and name in default and request[name].value > default[name].value:
-            bad("defaultRequest", request[name], f"default request value {request[name]} is greater than default "
-                                                 f"limit value {default[name]}")
+            bad(
+                "defaultRequest",
+                request[name],
+                f"default request value {request[name]} is greater than default limit value {default[name]}",
+            )
         if name in default and name in lo and lo[name].value > default[name].value:
             bad("default", lo[name], f"min value {lo[name]} is greater than default value {default[name]}")
         if name in default and name in hi and default[name].value > hi[name].value:
@@ -208,8 +231,9 @@ def _max_request(kind: str, name: str, enforced: Quantity, requests: ResourceLis
 
 def _ratio(kind: str, name: str, enforced: Quantity, requests: ResourceList, limits: ResourceList) -> str | None:
     if name not in requests or _milli(requests[name]) == 0:
-        return (f"{name} max limit to request ratio per {kind} is {enforced}, but no request is specified or request "
-                f"is 0")
+        return (
+            f"{name} max limit to request ratio per {kind} is {enforced}, but no request is specified or request is 0"
+        )
     if name not in limits or _milli(limits[name]) == 0:
         return f"{name} max limit to request ratio per {kind} is {enforced}, but no limit is specified or limit is 0"
     observed = _milli(limits[name]) / _milli(requests[name])
@@ -222,8 +246,10 @@ def _check(kind: str, item: JSON, requests: ResourceList, limits: ResourceList) 
     found: list[str | None] = []
     found += [_min(kind, name, q, requests, limits) for name, q in sorted(resource_list(item.get("min")).items())]
     found += [_max(kind, name, q, requests, limits) for name, q in sorted(resource_list(item.get("max")).items())]
-    found += [_ratio(kind, name, q, requests, limits)
-              for name, q in sorted(resource_list(item.get("maxLimitRequestRatio")).items())]
+    found += [
+        _ratio(kind, name, q, requests, limits)
+        for name, q in sorted(resource_list(item.get("maxLimitRequestRatio")).items())
+    ]
     return [problem for problem in found if problem]
 
 
@@ -236,8 +262,12 @@ def validate_pod(pod: JSON, limit_ranges: list[JSON]) -> str | None:
             if item.get("type") == "Container":
                 for list_name in ("containers", "initContainers"):
                     for container in spec.get(list_name) or []:
-                        problems += _check("Container", item, container_resources(container, "requests"),
-                                           container_resources(container, "limits"))
+                        problems += _check(
+                            "Container",
+                            item,
+                            container_resources(container, "requests"),
+                            container_resources(container, "limits"),
+                        )
             elif item.get("type") == "Pod":
                 problems += _check("Pod", item, pod_requests(spec, overhead=False), pod_limits(spec, overhead=False))
         if problems:
@@ -252,10 +282,14 @@ def validate_claim(claim: JSON, limit_ranges: list[JSON]) -> str | None:
         for item in _items(limit_range):
             if item.get("type") != "PersistentVolumeClaim":
                 continue
-            problems += [_min("PersistentVolumeClaim", name, q, requests, {})
-                         for name, q in sorted(resource_list(item.get("min")).items())]
-            problems += [_max_request("PersistentVolumeClaim", name, q, requests)
-                         for name, q in sorted(resource_list(item.get("max")).items())]
+            problems += [
+                _min("PersistentVolumeClaim", name, q, requests, {})
+                for name, q in sorted(resource_list(item.get("min")).items())
+            ]
+            problems += [
+                _max_request("PersistentVolumeClaim", name, q, requests)
+                for name, q in sorted(resource_list(item.get("max")).items())
+            ]
         found = [problem for problem in problems if problem]
         if found:
             return aggregate(found)

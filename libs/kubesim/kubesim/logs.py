@@ -82,8 +82,7 @@ def _bool_param(query: Mapping[str, str], name: str) -> bool:
 class Logs:
     """Reads pods through ``api``; ``stopping`` set ends every follow (the server is shutting down)."""
 
-    def __init__(self, api: ApiServer, interval: float, stopping: asyncio.Event,
-                 instance_times: InstanceTimes) -> None:
+    def __init__(self, api: ApiServer, interval: float, stopping: asyncio.Event, instance_times: InstanceTimes) -> None:
         self.api = api
         self.interval = interval
         self.stopping = stopping
@@ -99,14 +98,13 @@ class Logs:
         inits = [c["name"] for c in spec.get("initContainers") or []]
         container = str(query.get("container") or "")
         if not container:
-            default = ((pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container"))
+            default = (pod["metadata"].get("annotations") or {}).get("kubectl.kubernetes.io/default-container")
             if len(containers) == 1:
                 container = containers[0]
             elif default in containers:
                 container = str(default)
             else:
-                message = (f"a container name must be specified for pod {name}, choose one of: "
-                           f"[{' '.join(containers)}]")
+                message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
                 if inits:
                     message += f" or one of the init containers: [{' '.join(inits)}]"
                 raise status.bad_request(message)
@@ -119,18 +117,25 @@ class Logs:
         elif query.get("sinceTime"):
             since = clock.parse_time(str(query.get("sinceTime")))
         tail = _int_param(query, "tailLines")
-        return Query(container=container, follow=_bool_param(query, "follow"),
-                     previous=_bool_param(query, "previous"), timestamps=_bool_param(query, "timestamps"),
-                     tail_lines=tail if tail is None or tail >= 0 else None, since=since,
-                     limit_bytes=_int_param(query, "limitBytes"))
+        return Query(
+            container=container,
+            follow=_bool_param(query, "follow"),
+            previous=_bool_param(query, "previous"),
+            timestamps=_bool_param(query, "timestamps"),
+            tail_lines=tail if tail is None or tail >= 0 else None,
+            since=since,
+            limit_bytes=_int_param(query, "limitBytes"),
+        )
 
     @staticmethod
     def _container(pod: JSON, container: str) -> tuple[JSON, JSON | None]:
         spec = pod.get("spec") or {}
-        definition = next(c for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
-                          if c["name"] == container)
-        statuses = ((pod.get("status") or {}).get("containerStatuses") or []) + \
-            ((pod.get("status") or {}).get("initContainerStatuses") or [])
+        definition = next(
+            c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if c["name"] == container
+        )
+        statuses = ((pod.get("status") or {}).get("containerStatuses") or []) + (
+            (pod.get("status") or {}).get("initContainerStatuses") or []
+        )
         return definition, next((s for s in statuses if s.get("name") == container), None)
 
     def instance_of(self, pod: JSON, container: str, previous: bool) -> Instance:
@@ -151,26 +156,42 @@ class Logs:
             last = ((cs or {}).get("lastState") or {}).get("terminated")
             if not last:
                 raise status.bad_request(f'previous terminated container "{container}" in pod "{name}" not found')
-            return Instance(start=clock.parse_time(last.get("startedAt")) or 0.0,
-                            end=clock.parse_time(last.get("finishedAt")),
-                            number=max(0, int((cs or {}).get("restartCount") or 0) - 1),
-                            exit_code=int(last.get("exitCode") or 0), reason=str(last.get("reason") or ""))
+            return Instance(
+                start=clock.parse_time(last.get("startedAt")) or 0.0,
+                end=clock.parse_time(last.get("finishedAt")),
+                number=max(0, int((cs or {}).get("restartCount") or 0) - 1),
+                exit_code=int(last.get("exitCode") or 0),
+                reason=str(last.get("reason") or ""),
+            )
         state = (cs or {}).get("state") or {}
         restarts = int((cs or {}).get("restartCount") or 0)
         if state.get("running"):
-            return Instance(start=clock.parse_time(state["running"].get("startedAt")) or clock.now(), end=None,
-                            number=restarts, exit_code=0, reason="")
+            return Instance(
+                start=clock.parse_time(state["running"].get("startedAt")) or clock.now(),
+                end=None,
+                number=restarts,
+                exit_code=0,
+                reason="",
+            )
         if state.get("terminated"):
             term = state["terminated"]
-            return Instance(start=clock.parse_time(term.get("startedAt")) or 0.0,
-                            end=clock.parse_time(term.get("finishedAt")), number=restarts,
-                            exit_code=int(term.get("exitCode") or 0), reason=str(term.get("reason") or ""))
+            return Instance(
+                start=clock.parse_time(term.get("startedAt")) or 0.0,
+                end=clock.parse_time(term.get("finishedAt")),
+                number=restarts,
+                exit_code=int(term.get("exitCode") or 0),
+                reason=str(term.get("reason") or ""),
+            )
         last = ((cs or {}).get("lastState") or {}).get("terminated")
         if last:
             # Waiting to restart (CrashLoopBackOff): the logs are those of the container that last ran.
-            return Instance(start=clock.parse_time(last.get("startedAt")) or 0.0,
-                            end=clock.parse_time(last.get("finishedAt")), number=max(0, restarts - 1),
-                            exit_code=int(last.get("exitCode") or 0), reason=str(last.get("reason") or ""))
+            return Instance(
+                start=clock.parse_time(last.get("startedAt")) or 0.0,
+                end=clock.parse_time(last.get("finishedAt")),
+                number=max(0, restarts - 1),
+                exit_code=int(last.get("exitCode") or 0),
+                reason=str(last.get("reason") or ""),
+            )
         reason = ((state.get("waiting") or {}).get("reason")) or "ContainerCreating"
         raise ApiError(400, "BadRequest", f'container "{container}" in pod "{name}" is waiting to start: {reason}')
 
@@ -202,8 +223,10 @@ class Logs:
             return "Work finished successfully, exiting (code 0)"
         if instance.reason == "OOMKilled":
             return "FATAL: out of memory allocating buffer; killed (code 137)"
-        return f"FATAL: unhandled error: connection refused (dial tcp 10.96.0.10:5432); exiting (code " \
-               f"{instance.exit_code})"
+        return (
+            f"FATAL: unhandled error: connection refused (dial tcp 10.96.0.10:5432); exiting (code "
+            f"{instance.exit_code})"
+        )
 
     def last_index(self, instance: Instance, at: float) -> int:
         """The index of the newest line that exists at ``at`` (-1 for none)."""
@@ -236,8 +259,9 @@ class Logs:
             first = self.first_index_since(instance, q.since)
         if q.tail_lines is not None:
             first = max(first, last - q.tail_lines + 1)
-        backlog = [self._format(ts, text, q.timestamps) for ts, text in
-                   self.lines(pod, q.container, instance, first, last)]
+        backlog = [
+            self._format(ts, text, q.timestamps) for ts, text in self.lines(pod, q.container, instance, first, last)
+        ]
         if not q.follow or instance.end is not None or q.previous:
             body = b"".join(backlog)
             if q.limit_bytes is not None:
@@ -245,8 +269,9 @@ class Logs:
             return body
         return self._follow(namespace, name, q, instance, backlog, last + 1)
 
-    async def _follow(self, namespace: str, name: str, q: Query, instance: Instance, backlog: list[bytes],
-                      next_index: int) -> AsyncIterator[bytes]:
+    async def _follow(
+        self, namespace: str, name: str, q: Query, instance: Instance, backlog: list[bytes], next_index: int
+    ) -> AsyncIterator[bytes]:
         sent = 0
         limit = q.limit_bytes
 

@@ -45,11 +45,17 @@ def _running(pod: JSON) -> bool:
 def pod_usage(pod: JSON, at: float | None = None) -> dict[str, tuple[int, int]]:
     """(CPU nanocores, memory bytes) of each running container of ``pod`` at ``at`` (now by default)."""
     at = clock.now() if at is None else at
-    running = {cs.get("name") for cs in (pod.get("status") or {}).get("containerStatuses") or []
-               if (cs.get("state") or {}).get("running")}
+    running = {
+        cs.get("name")
+        for cs in (pod.get("status") or {}).get("containerStatuses") or []
+        if (cs.get("state") or {}).get("running")
+    }
     uid = str(pod["metadata"].get("uid"))
-    return {str(c["name"]): container_usage(uid, c, at)
-            for c in (pod.get("spec") or {}).get("containers") or [] if c.get("name") in running}
+    return {
+        str(c["name"]): container_usage(uid, c, at)
+        for c in (pod.get("spec") or {}).get("containers") or []
+        if c.get("name") in running
+    }
 
 
 class Metrics:
@@ -68,15 +74,27 @@ class Metrics:
             if not usage:
                 continue
             meta = pod["metadata"]
-            out.append({
-                "kind": "PodMetrics", "apiVersion": rt.api_version,
-                "metadata": {"name": meta["name"], "namespace": meta.get("namespace"),
-                             "creationTimestamp": clock.rfc3339(now), "labels": dict(meta.get("labels") or {})},
-                "timestamp": clock.rfc3339(now - 5), "window": f"{WINDOW_SECONDS}s",
-                "containers": [{"name": name, "usage": {"cpu": quantity.format_cpu_nanos(cpu),
-                                                        "memory": f"{memory // 1024}Ki"}}
-                               for name, (cpu, memory) in usage.items()],
-            })
+            out.append(
+                {
+                    "kind": "PodMetrics",
+                    "apiVersion": rt.api_version,
+                    "metadata": {
+                        "name": meta["name"],
+                        "namespace": meta.get("namespace"),
+                        "creationTimestamp": clock.rfc3339(now),
+                        "labels": dict(meta.get("labels") or {}),
+                    },
+                    "timestamp": clock.rfc3339(now - 5),
+                    "window": f"{WINDOW_SECONDS}s",
+                    "containers": [
+                        {
+                            "name": name,
+                            "usage": {"cpu": quantity.format_cpu_nanos(cpu), "memory": f"{memory // 1024}Ki"},
+                        }
+                        for name, (cpu, memory) in usage.items()
+                    ],
+                }
+            )
         return out
 
     def nodes(self, rt: ResourceType, namespace: str | None) -> list[JSON]:
@@ -91,11 +109,18 @@ class Metrics:
                     for c_cpu, c_mem in pod_usage(pod, now).values():
                         cpu += c_cpu
                         memory += c_mem
-            out.append({
-                "kind": "NodeMetrics", "apiVersion": rt.api_version,
-                "metadata": {"name": node_name, "creationTimestamp": clock.rfc3339(now),
-                             "labels": dict(node["metadata"].get("labels") or {})},
-                "timestamp": clock.rfc3339(now - 5), "window": "20.052s",
-                "usage": {"cpu": quantity.format_cpu_nanos(cpu), "memory": f"{memory // 1024}Ki"},
-            })
+            out.append(
+                {
+                    "kind": "NodeMetrics",
+                    "apiVersion": rt.api_version,
+                    "metadata": {
+                        "name": node_name,
+                        "creationTimestamp": clock.rfc3339(now),
+                        "labels": dict(node["metadata"].get("labels") or {}),
+                    },
+                    "timestamp": clock.rfc3339(now - 5),
+                    "window": "20.052s",
+                    "usage": {"cpu": quantity.format_cpu_nanos(cpu), "memory": f"{memory // 1024}Ki"},
+                }
+            )
         return out

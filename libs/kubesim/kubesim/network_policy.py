@@ -67,18 +67,22 @@ def _validate_port(port: Any, path: str) -> list[Cause]:
             causes += [validation.invalid_value(f"{path}.port", number, p) for p in _port_number_problems(number)]
             if end is not None:
                 if isinstance(end, int) and end < number:
-                    causes.append(validation.invalid_value(f"{path}.endPort", number,
-                                                           "must be greater than or equal to `port`"))
+                    causes.append(
+                        validation.invalid_value(f"{path}.endPort", number, "must be greater than or equal to `port`")
+                    )
                 causes += [validation.invalid_value(f"{path}.endPort", end, p) for p in _port_number_problems(end)]
         else:
             if end is not None:
-                causes.append(validation.invalid_value(f"{path}.endPort", end,
-                                                       "may not be specified when `port` is non-numeric"))
-            causes += [validation.invalid_value(f"{path}.port", str(number), p)
-                       for p in _port_name_problems(str(number))]
+                causes.append(
+                    validation.invalid_value(f"{path}.endPort", end, "may not be specified when `port` is non-numeric")
+                )
+            causes += [
+                validation.invalid_value(f"{path}.port", str(number), p) for p in _port_name_problems(str(number))
+            ]
     elif end is not None:
-        causes.append(validation.invalid_value(f"{path}.endPort", end,
-                                               "may not be specified when `port` is not specified"))
+        causes.append(
+            validation.invalid_value(f"{path}.endPort", end, "may not be specified when `port` is not specified")
+        )
     return causes
 
 
@@ -106,8 +110,11 @@ def _validate_ip_block(block: Any, path: str) -> list[Cause]:
         if excluded is None:
             causes.append(validation.invalid_value(where, str(text), "not a valid CIDR"))
             return causes
-        if excluded.version != network.version or excluded.network_address not in network or \
-                network.prefixlen >= excluded.prefixlen:
+        if (
+            excluded.version != network.version
+            or excluded.network_address not in network
+            or network.prefixlen >= excluded.prefixlen
+        ):
             causes.append(validation.invalid_value(where, str(text), "must be a strict subset of `cidr`"))
     return causes
 
@@ -146,8 +153,13 @@ def validate_network_policy(obj: JSON) -> list[Cause]:
     types = spec.get("policyTypes") or []
     if len(types) > len(POLICY_TYPES):
         listed = ", ".join(f'"{t}"' for t in types)
-        causes.append(Cause("FieldValueInvalid", f"Invalid value: []networking.PolicyType{{{listed}}}: may not "
-                            f"specify more than two policyTypes", "spec.policyTypes"))
+        causes.append(
+            Cause(
+                "FieldValueInvalid",
+                f"Invalid value: []networking.PolicyType{{{listed}}}: may not specify more than two policyTypes",
+                "spec.policyTypes",
+            )
+        )
         return causes
     for index, kind in enumerate(types):
         if kind not in POLICY_TYPES:

@@ -40,8 +40,12 @@ def document(registry: Registry, group: str, version: str) -> JSON | None:
         if rt.virtual:
             continue
         paths[_item_path(rt)] = {"patch": _patch_operation(rt)}
-    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"}, "paths": paths,
-            "components": {"schemas": {}}}
+    return {
+        "openapi": "3.0.0",
+        "info": {"title": "Kubernetes", "version": "v1.32.0"},
+        "paths": paths,
+        "components": {"schemas": {}},
+    }
 
 
 def _item_path(rt: ResourceType) -> str:
@@ -57,8 +61,10 @@ def _patch_operation(rt: ResourceType) -> JSON:
         "operationId": f"patch{rt.kind}",
         "x-kubernetes-action": "patch",
         "x-kubernetes-group-version-kind": {"group": rt.group, "version": rt.version, "kind": rt.kind},
-        "parameters": [{"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
-                       for name in WRITE_PARAMETERS],
+        "parameters": [
+            {"name": name, "in": "query", "schema": {"type": "string", "uniqueItems": True}}
+            for name in WRITE_PARAMETERS
+        ],
         "requestBody": {"content": content, "required": True},
         "responses": {"200": {"description": "OK"}},
     }

@@ -31,23 +31,25 @@ class PatchError(ValueError):
 # --- which lists merge by which key (built-in kinds) --------------------------------------------------------------
 
 _CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
-_MERGE_KEYS: Mapping[str, str] = MappingProxyType({
-    "containers": "name",
-    "initContainers": "name",
-    "ephemeralContainers": "name",
-    "env": "name",
-    "volumes": "name",
-    "volumeMounts": "mountPath",
-    "volumeDevices": "devicePath",
-    "imagePullSecrets": "name",
-    "hostAliases": "ip",
-    "ownerReferences": "uid",
-    "conditions": "type",
-    "topologySpreadConstraints": "topologyKey",
-    "resourceClaims": "name",
-    "secrets": "name",
-    "addresses": "type",
-})
+_MERGE_KEYS: Mapping[str, str] = MappingProxyType(
+    {
+        "containers": "name",
+        "initContainers": "name",
+        "ephemeralContainers": "name",
+        "env": "name",
+        "volumes": "name",
+        "volumeMounts": "mountPath",
+        "volumeDevices": "devicePath",
+        "imagePullSecrets": "name",
+        "hostAliases": "ip",
+        "ownerReferences": "uid",
+        "conditions": "type",
+        "topologySpreadConstraints": "topologyKey",
+        "resourceClaims": "name",
+        "secrets": "name",
+        "addresses": "type",
+    }
+)
 # Lists of scalars that merge as sets (patchStrategy "merge").
 _SET_LISTS = frozenset({"finalizers"})
 
@@ -205,8 +207,7 @@ def json_patch(doc: Any, operations: Any) -> Any:
 
 def _strip_directives(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _strip_directives(v) for k, v in value.items()
-                if not k.startswith("$") and v is not None}
+        return {k: _strip_directives(v) for k, v in value.items() if not k.startswith("$") and v is not None}
     if isinstance(value, list):
         return [_strip_directives(v) for v in value if not (isinstance(v, dict) and v.get("$patch") == "delete")]
     return value
@@ -275,16 +276,21 @@ def _apply_order(items: list[Any], order: list[Any], key: str | None) -> list[An
 
 def _merge_list(original: Any, patch: list[Any], names: tuple[str, ...]) -> list[Any]:
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
-        return [_strip_directives(item) for item in patch
-                if not (isinstance(item, dict) and item.get("$patch") == "replace")]
+        return [
+            _strip_directives(item)
+            for item in patch
+            if not (isinstance(item, dict) and item.get("$patch") == "replace")
+        ]
     base = list(original) if isinstance(original, list) else []
     key = merge_key(names)
     if key and all(isinstance(item, dict) for item in patch):
         result = copy.deepcopy(base)
         for item in patch:
             wanted = item.get(key)
-            position = next((i for i, existing in enumerate(result)
-                             if isinstance(existing, dict) and existing.get(key) == wanted), None)
+            position = next(
+                (i for i, existing in enumerate(result) if isinstance(existing, dict) and existing.get(key) == wanted),
+                None,
+            )
             if item.get("$patch") == "delete":
                 if position is not None:
                     result.pop(position)
@@ -310,9 +316,21 @@ def _merge_list(original: Any, patch: list[Any], names: tuple[str, ...]) -> list
 # --- server-side apply: field sets -------------------------------------------------------------------------------
 
 # Set by the server, never owned by a field manager.
-_UNOWNED_METADATA = frozenset({
-    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "managedFields",
-    "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "generateName"})
+_UNOWNED_METADATA = frozenset(
+    {
+        "name",
+        "namespace",
+        "uid",
+        "resourceVersion",
+        "generation",
+        "creationTimestamp",
+        "managedFields",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+        "selfLink",
+        "generateName",
+    }
+)
 
 
 def _item_element(item: Any, key: str) -> str:
@@ -409,8 +427,14 @@ def value_at(obj: Any, path: Path) -> Any:
             wanted = json.loads(rest)
             if not isinstance(current, list):
                 return _MISSING
-            current = next((item for item in current if isinstance(item, dict) and
-                            all(item.get(k) == v for k, v in wanted.items())), _MISSING)
+            current = next(
+                (
+                    item
+                    for item in current
+                    if isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items())
+                ),
+                _MISSING,
+            )
             if current is _MISSING:
                 return _MISSING
         elif kind == "v:":
@@ -441,8 +465,9 @@ def remove_at(obj: Any, path: Path) -> None:
         parent.pop(rest, None)
     elif kind == "k:" and isinstance(parent, list):
         wanted = json.loads(rest)
-        parent[:] = [item for item in parent if not (isinstance(item, dict) and
-                                                     all(item.get(k) == v for k, v in wanted.items()))]
+        parent[:] = [
+            item for item in parent if not (isinstance(item, dict) and all(item.get(k) == v for k, v in wanted.items()))
+        ]
     elif kind == "v:" and isinstance(parent, list):
         wanted_value = json.loads(rest)
         parent[:] = [item for item in parent if item != wanted_value]
@@ -502,8 +527,14 @@ class Manager:
         return (self.manager, self.operation, self.subresource)
 
     def to_json(self) -> JSON:
-        entry: JSON = {"manager": self.manager, "operation": self.operation, "apiVersion": self.api_version,
-                       "time": self.time, "fieldsType": "FieldsV1", "fieldsV1": to_fields_v1(self.fields)}
+        entry: JSON = {
+            "manager": self.manager,
+            "operation": self.operation,
+            "apiVersion": self.api_version,
+            "time": self.time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": to_fields_v1(self.fields),
+        }
         if self.subresource:
             entry["subresource"] = self.subresource
         return entry
@@ -514,10 +545,16 @@ def read_managers(obj: Mapping[str, Any]) -> list[Manager]:
     for entry in (obj.get("metadata") or {}).get("managedFields") or []:
         if not isinstance(entry, dict):
             continue
-        out.append(Manager(manager=str(entry.get("manager", "")), operation=str(entry.get("operation", "Update")),
-                           api_version=str(entry.get("apiVersion", "")), time=str(entry.get("time", "")),
-                           subresource=str(entry.get("subresource", "")),
-                           fields=from_fields_v1(entry.get("fieldsV1"))))
+        out.append(
+            Manager(
+                manager=str(entry.get("manager", "")),
+                operation=str(entry.get("operation", "Update")),
+                api_version=str(entry.get("apiVersion", "")),
+                time=str(entry.get("time", "")),
+                subresource=str(entry.get("subresource", "")),
+                fields=from_fields_v1(entry.get("fieldsV1")),
+            )
+        )
     return out
 
 
@@ -549,8 +586,9 @@ class ApplyConflict(Exception):
         return header + "\n".join(parts)
 
 
-def record_update(old: JSON | None, new: JSON, manager: str, api_version: str, time: str,
-                  subresource: str = "") -> None:
+def record_update(
+    old: JSON | None, new: JSON, manager: str, api_version: str, time: str, subresource: str = ""
+) -> None:
     """Coarse ownership for non-apply writes: the writer takes over every field it changed."""
     section = "status" if subresource == "status" else "main"
     managers = read_managers(old or {})
@@ -573,8 +611,16 @@ def _has_prefix_in(path: Path, paths: set[Path]) -> bool:
     return any(p[: len(path)] == path for p in paths)
 
 
-def server_side_apply(live: JSON | None, config: JSON, manager: str, api_version: str, time: str,
-                      force: bool, subresource: str = "", structured_lists: bool = True) -> JSON:
+def server_side_apply(
+    live: JSON | None,
+    config: JSON,
+    manager: str,
+    api_version: str,
+    time: str,
+    force: bool,
+    subresource: str = "",
+    structured_lists: bool = True,
+) -> JSON:
     """The object after ``manager`` applies ``config`` to ``live`` (or creates it); raises ``ApplyConflict``."""
     section = "status" if subresource == "status" else "main"
     applied = field_set(config, section=section, structured_lists=structured_lists)
@@ -628,8 +674,14 @@ def _apply_merge(live: Any, config: Any, names: tuple[str, ...], structured: boo
         if key and isinstance(live, list) and all(isinstance(i, dict) and key in i for i in config):
             result_list = copy.deepcopy(live)
             for item in config:
-                position = next((i for i, existing in enumerate(result_list)
-                                 if isinstance(existing, dict) and existing.get(key) == item.get(key)), None)
+                position = next(
+                    (
+                        i
+                        for i, existing in enumerate(result_list)
+                        if isinstance(existing, dict) and existing.get(key) == item.get(key)
+                    ),
+                    None,
+                )
                 if position is None:
                     result_list.append(copy.deepcopy(item))
                 else:

@@ -19,8 +19,18 @@ JSON = dict[str, Any]
 LABEL_PREFIX = "pod-security.kubernetes.io/"
 MODES = ("enforce", "audit", "warn")
 # Kinds whose pod template is checked (warnings only): what the API server's default pod spec extractor knows.
-TEMPLATE_RESOURCES = frozenset({"/podtemplates", "/replicationcontrollers", "apps/replicasets", "apps/deployments",
-                                "apps/statefulsets", "apps/daemonsets", "batch/jobs", "batch/cronjobs"})
+TEMPLATE_RESOURCES = frozenset(
+    {
+        "/podtemplates",
+        "/replicationcontrollers",
+        "apps/replicasets",
+        "apps/deployments",
+        "apps/statefulsets",
+        "apps/daemonsets",
+        "batch/jobs",
+        "batch/cronjobs",
+    }
+)
 MAX_PODS_TO_CHECK = 3000
 
 
@@ -158,8 +168,9 @@ def namespace_label_causes(new_labels: Mapping[str, Any] | None, old_labels: Map
     return [] if [c.to_json() for c in causes] == [c.to_json() for c in old_causes] else causes
 
 
-def namespace_update_warnings(namespace: str, new_labels: Mapping[str, Any] | None,
-                              old_labels: Mapping[str, Any] | None, pods: Iterable[JSON]) -> list[str]:
+def namespace_update_warnings(
+    namespace: str, new_labels: Mapping[str, Any] | None, old_labels: Mapping[str, Any] | None, pods: Iterable[JSON]
+) -> list[str]:
     """What the API server warns when a namespace's enforce level becomes stricter: the pods already running there
     that the new level would refuse, grouped by what they violate."""
     new_policy, _ = namespace_policy(new_labels)
@@ -183,8 +194,9 @@ def namespace_update_warnings(namespace: str, new_labels: Mapping[str, Any] | No
         reasons[key] = (min(first, name), count + 1)
     warnings: list[str] = []
     if len(checked) < total:
-        warnings.append(f"new PodSecurity enforce level only checked against the first {len(checked)} of {total} "
-                        f"existing pods")
+        warnings.append(
+            f"new PodSecurity enforce level only checked against the first {len(checked)} of {total} existing pods"
+        )
     if reasons:
         warnings.append(f'existing pods in namespace "{namespace}" violate the new PodSecurity enforce level "{new}"')
     decorated = []
@@ -204,8 +216,9 @@ def _prioritized(pods: list[JSON]) -> list[JSON]:
     rest: list[JSON] = []
     seen: set[str] = set()
     for pod in pods:
-        controller = next((ref for ref in (pod.get("metadata") or {}).get("ownerReferences") or []
-                           if ref.get("controller")), None)
+        controller = next(
+            (ref for ref in (pod.get("metadata") or {}).get("ownerReferences") or [] if ref.get("controller")), None
+        )
         if controller is None:
             first.append(pod)
         elif str(controller.get("uid")) in seen:

@@ -24,11 +24,15 @@ Schema = Mapping[int, tuple[str, str, bool]]
 
 
 def _load() -> tuple[Mapping[str, str], Mapping[str, Schema]]:
-    data: dict[str, Any] = json.loads(resources.files(__package__ or "kubesim").joinpath("proto_fields.json")
-                                      .read_text())
-    messages = {name: MappingProxyType({int(number): (str(json_name), str(kind), bool(repeated))
-                                        for number, json_name, kind, repeated in fields})
-                for name, fields in data["messages"].items()}
+    data: dict[str, Any] = json.loads(
+        resources.files(__package__ or "kubesim").joinpath("proto_fields.json").read_text()
+    )
+    messages = {
+        name: MappingProxyType(
+            {int(number): (str(json_name), str(kind), bool(repeated)) for number, json_name, kind, repeated in fields}
+        )
+        for name, fields in data["messages"].items()
+    }
     return MappingProxyType(dict(data["source"])), MappingProxyType(messages)
 
 

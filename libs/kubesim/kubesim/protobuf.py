@@ -18,28 +18,87 @@ from kubesim.proto_fields import FIELDS
 JSON = dict[str, Any]
 MAGIC = b"k8s\x00"
 
-_API_VERSIONS = MappingProxyType({"core": "v1", "apps": "apps/v1", "batch": "batch/v1", "net": "networking.k8s.io/v1",
-                 "as1": "autoscaling/v1", "as2": "autoscaling/v2", "policy": "policy/v1",
-                 "rbac": "rbac.authorization.k8s.io/v1", "sched": "scheduling.k8s.io/v1", "meta": "meta.k8s.io/v1"})
-_BY_TYPE = MappingProxyType({(api_version, name.split(".", 1)[1]): name for name in FIELDS
-                             for prefix, api_version in _API_VERSIONS.items() if name.startswith(prefix + ".")})
+_API_VERSIONS = MappingProxyType(
+    {
+        "core": "v1",
+        "apps": "apps/v1",
+        "batch": "batch/v1",
+        "net": "networking.k8s.io/v1",
+        "as1": "autoscaling/v1",
+        "as2": "autoscaling/v2",
+        "policy": "policy/v1",
+        "rbac": "rbac.authorization.k8s.io/v1",
+        "sched": "scheduling.k8s.io/v1",
+        "meta": "meta.k8s.io/v1",
+    }
+)
+_BY_TYPE = MappingProxyType(
+    {
+        (api_version, name.split(".", 1)[1]): name
+        for name in FIELDS
+        for prefix, api_version in _API_VERSIONS.items()
+        if name.startswith(prefix + ".")
+    }
+)
 
 # Go embeds these structs: their fields sit in the parent's JSON object.
-_INLINE = frozenset({"localObjectReference", "handler", "volumeSource", "persistentVolumeSource",
-                     "ephemeralContainerCommon"})
+_INLINE = frozenset(
+    {"localObjectReference", "handler", "volumeSource", "persistentVolumeSource", "ephemeralContainerCommon"}
+)
 
 # Pointer fields: Go only encodes them when set, so a zero value is meaningful; other zero scalars are what Go
 # writes for unset non-pointer fields, which JSON would have omitted.
-_KEEP_ZERO = frozenset({"replicas", "minReplicas", "maxReplicas", "parallelism", "completions", "backoffLimit",
-              "backoffLimitPerIndex", "maxFailedIndexes", "activeDeadlineSeconds", "ttlSecondsAfterFinished",
-              "terminationGracePeriodSeconds", "startingDeadlineSeconds", "successfulJobsHistoryLimit",
-              "failedJobsHistoryLimit", "revisionHistoryLimit", "progressDeadlineSeconds", "runAsUser", "runAsGroup",
-              "fsGroup", "defaultMode", "mode", "suspend", "automountServiceAccountToken", "optional",
-              "readOnlyRootFilesystem", "privileged", "allowPrivilegeEscalation", "runAsNonRoot", "enableServiceLinks",
-              "immutable", "value", "gracePeriodSeconds", "orphanDependents", "containerPort", "port",
-              "partition", "maxUnavailable", "maxSurge", "minAvailable", "seconds", "shareProcessNamespace",
-              "hostUsers", "setHostnameAsFQDN", "allocateLoadBalancerNodePorts", "publishNotReadyAddresses",
-              "targetCPUUtilizationPercentage", "averageUtilization"})
+_KEEP_ZERO = frozenset(
+    {
+        "replicas",
+        "minReplicas",
+        "maxReplicas",
+        "parallelism",
+        "completions",
+        "backoffLimit",
+        "backoffLimitPerIndex",
+        "maxFailedIndexes",
+        "activeDeadlineSeconds",
+        "ttlSecondsAfterFinished",
+        "terminationGracePeriodSeconds",
+        "startingDeadlineSeconds",
+        "successfulJobsHistoryLimit",
+        "failedJobsHistoryLimit",
+        "revisionHistoryLimit",
+        "progressDeadlineSeconds",
+        "runAsUser",
+        "runAsGroup",
+        "fsGroup",
+        "defaultMode",
+        "mode",
+        "suspend",
+        "automountServiceAccountToken",
+        "optional",
+        "readOnlyRootFilesystem",
+        "privileged",
+        "allowPrivilegeEscalation",
+        "runAsNonRoot",
+        "enableServiceLinks",
+        "immutable",
+        "value",
+        "gracePeriodSeconds",
+        "orphanDependents",
+        "containerPort",
+        "port",
+        "partition",
+        "maxUnavailable",
+        "maxSurge",
+        "minAvailable",
+        "seconds",
+        "shareProcessNamespace",
+        "hostUsers",
+        "setHostnameAsFQDN",
+        "allocateLoadBalancerNodePorts",
+        "publishNotReadyAddresses",
+        "targetCPUUtilizationPercentage",
+        "averageUtilization",
+    }
+)
 
 
 class ProtobufError(ValueError):
@@ -72,12 +131,12 @@ def _fields(data: bytes) -> list[tuple[int, int, Any]]:
         if wire == 0:
             value, pos = _varint(data, pos)
         elif wire == 1:
-            value, pos = int.from_bytes(data[pos:pos + 8], "little"), pos + 8
+            value, pos = int.from_bytes(data[pos : pos + 8], "little"), pos + 8
         elif wire == 2:
             length, pos = _varint(data, pos)
-            value, pos = data[pos:pos + length], pos + length
+            value, pos = data[pos : pos + length], pos + length
         elif wire == 5:
-            value, pos = int.from_bytes(data[pos:pos + 4], "little"), pos + 4
+            value, pos = int.from_bytes(data[pos : pos + 4], "little"), pos + 4
         else:
             raise ProtobufError(f"unsupported wire type {wire}")
         out.append((number, wire, value))
@@ -130,8 +189,17 @@ def _special(kind: str, raw: bytes) -> Any:
     raise ProtobufError(f"unknown special message {kind}")
 
 
-SPECIAL = frozenset({"meta.Time", "meta.MicroTime", "res.Quantity", "meta.Duration", "intstr.IntOrString",
-                      "rt.RawExtension", "meta.FieldsV1"})
+SPECIAL = frozenset(
+    {
+        "meta.Time",
+        "meta.MicroTime",
+        "res.Quantity",
+        "meta.Duration",
+        "intstr.IntOrString",
+        "rt.RawExtension",
+        "meta.FieldsV1",
+    }
+)
 
 
 def _value(kind: str, raw: Any) -> Any:
@@ -182,7 +250,7 @@ def decode(data: bytes) -> JSON:
     """A protobuf request body (the ``k8s\\0`` envelope) as a JSON object with apiVersion and kind."""
     if not data.startswith(MAGIC):
         raise ProtobufError("not a Kubernetes protobuf message (missing magic number)")
-    envelope = {number: value for number, _, value in _fields(data[len(MAGIC):])}
+    envelope = {number: value for number, _, value in _fields(data[len(MAGIC) :])}
     type_meta = {number: value for number, _, value in _fields(bytes(envelope.get(1, b"")))}
     api_version = bytes(type_meta.get(1, b"")).decode()
     kind = bytes(type_meta.get(2, b"")).decode()

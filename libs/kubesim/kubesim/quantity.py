@@ -9,24 +9,26 @@ from decimal import ROUND_UP, Decimal, InvalidOperation
 from types import MappingProxyType
 from typing import Literal
 
-_SUFFIXES: Mapping[str, Decimal] = MappingProxyType({
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal(10) ** 3,
-    "M": Decimal(10) ** 6,
-    "G": Decimal(10) ** 9,
-    "T": Decimal(10) ** 12,
-    "P": Decimal(10) ** 15,
-    "E": Decimal(10) ** 18,
-    "Ki": Decimal(2) ** 10,
-    "Mi": Decimal(2) ** 20,
-    "Gi": Decimal(2) ** 30,
-    "Ti": Decimal(2) ** 40,
-    "Pi": Decimal(2) ** 50,
-    "Ei": Decimal(2) ** 60,
-})
+_SUFFIXES: Mapping[str, Decimal] = MappingProxyType(
+    {
+        "n": Decimal("1e-9"),
+        "u": Decimal("1e-6"),
+        "m": Decimal("1e-3"),
+        "": Decimal(1),
+        "k": Decimal(10) ** 3,
+        "M": Decimal(10) ** 6,
+        "G": Decimal(10) ** 9,
+        "T": Decimal(10) ** 12,
+        "P": Decimal(10) ** 15,
+        "E": Decimal(10) ** 18,
+        "Ki": Decimal(2) ** 10,
+        "Mi": Decimal(2) ** 20,
+        "Gi": Decimal(2) ** 30,
+        "Ti": Decimal(2) ** 40,
+        "Pi": Decimal(2) ** 50,
+        "Ei": Decimal(2) ** 60,
+    }
+)
 _PATTERN = re.compile(r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
 
 
@@ -39,8 +41,9 @@ def parse(value: object) -> Decimal:
     text = str(value).strip()
     match = _PATTERN.match(text)
     if match is None:
-        raise ValueError(f"quantities must match the regular expression "
-                         f"'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}")
+        raise ValueError(
+            f"quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$': {text!r}"
+        )
     try:
         number = Decimal(match.group(1))
     except InvalidOperation:
@@ -51,8 +54,9 @@ def parse(value: object) -> Decimal:
 Format = Literal["DecimalSI", "BinarySI", "DecimalExponent"]
 _NANO = Decimal("1e-9")
 _BINARY = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
-_DECIMAL: Mapping[int, str] = MappingProxyType({-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T",
-                                                15: "P", 18: "E"})
+_DECIMAL: Mapping[int, str] = MappingProxyType(
+    {-9: "n", -6: "u", -3: "m", 0: "", 3: "k", 6: "M", 9: "G", 12: "T", 15: "P", 18: "E"}
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +126,7 @@ def _decimal_parts(value: Decimal) -> tuple[int, int]:
     mantissa = int("".join(map(str, digits)) or "0")
     shift = exponent % 3
     if shift:
-        mantissa *= 10 ** shift
+        mantissa *= 10**shift
         exponent -= shift
     return mantissa, exponent
 

@@ -26,29 +26,78 @@ QUOTAS = "/resourcequotas"
 LIMIT_RANGES = "/limitranges"
 
 # Resources a pod is charged for (besides hugepages and extended resources, matched by prefix).
-POD_RESOURCES = frozenset({"count/pods", "cpu", "memory", "ephemeral-storage", "requests.cpu", "requests.memory",
-                           "requests.ephemeral-storage", "limits.cpu", "limits.memory", "limits.ephemeral-storage",
-                           "pods"})
+POD_RESOURCES = frozenset(
+    {
+        "count/pods",
+        "cpu",
+        "memory",
+        "ephemeral-storage",
+        "requests.cpu",
+        "requests.memory",
+        "requests.ephemeral-storage",
+        "limits.cpu",
+        "limits.memory",
+        "limits.ephemeral-storage",
+        "pods",
+    }
+)
 # Kubernetes regrets these: when a quota covers one, every container must state it.
 _MUST_SPECIFY = frozenset({"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory"})
-_CLAIM_SUFFIXES = (".storageclass.storage.k8s.io/requests.storage",
-                   ".storageclass.storage.k8s.io/persistentvolumeclaims")
+_CLAIM_SUFFIXES = (
+    ".storageclass.storage.k8s.io/requests.storage",
+    ".storageclass.storage.k8s.io/persistentvolumeclaims",
+)
 # Object counts that also have a short name.
-_LEGACY_COUNTS = MappingProxyType({
-    "/configmaps": "configmaps", "/secrets": "secrets", "/replicationcontrollers": "replicationcontrollers",
-    "/resourcequotas": "resourcequotas", SERVICES: "services", CLAIMS: "persistentvolumeclaims"})
-STANDARD_QUOTA_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "resourcequotas", "secrets",
-                                      "configmaps", "persistentvolumeclaims", "services.nodeports",
-                                      "services.loadbalancers", "cpu", "memory", "requests.cpu", "requests.memory",
-                                      "requests.storage", "requests.ephemeral-storage", "limits.cpu", "limits.memory",
-                                      "limits.ephemeral-storage", "ephemeral-storage"})
-_INTEGER_RESOURCES = frozenset({"pods", "services", "replicationcontrollers", "resourcequotas", "secrets",
-                                "configmaps", "persistentvolumeclaims", "services.nodeports",
-                                "services.loadbalancers"})
-SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass",
-          "CrossNamespacePodAffinity")
-_COMPUTE_SCOPED = frozenset({"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory",
-                             "pods", "count/pods"})
+_LEGACY_COUNTS = MappingProxyType(
+    {
+        "/configmaps": "configmaps",
+        "/secrets": "secrets",
+        "/replicationcontrollers": "replicationcontrollers",
+        "/resourcequotas": "resourcequotas",
+        SERVICES: "services",
+        CLAIMS: "persistentvolumeclaims",
+    }
+)
+STANDARD_QUOTA_RESOURCES = frozenset(
+    {
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "resourcequotas",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "services.nodeports",
+        "services.loadbalancers",
+        "cpu",
+        "memory",
+        "requests.cpu",
+        "requests.memory",
+        "requests.storage",
+        "requests.ephemeral-storage",
+        "limits.cpu",
+        "limits.memory",
+        "limits.ephemeral-storage",
+        "ephemeral-storage",
+    }
+)
+_INTEGER_RESOURCES = frozenset(
+    {
+        "pods",
+        "services",
+        "replicationcontrollers",
+        "resourcequotas",
+        "secrets",
+        "configmaps",
+        "persistentvolumeclaims",
+        "services.nodeports",
+        "services.loadbalancers",
+    }
+)
+SCOPES = ("Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity")
+_COMPUTE_SCOPED = frozenset(
+    {"cpu", "memory", "requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods", "count/pods"}
+)
 
 
 def count_name(resource: str) -> str:
@@ -140,13 +189,17 @@ def matching_resources(resource: str, names: Iterable[str]) -> list[str]:
     """Which of a quota's resources the evaluator of ``resource`` accounts for."""
     wanted = set(object_usage(resource, {}))
     if resource == PODS:
-        return [n for n in names if n in POD_RESOURCES or n.startswith(("hugepages-", "requests.hugepages-"))
-                or (n.startswith("requests.") and "/" in n)]
+        return [
+            n
+            for n in names
+            if n in POD_RESOURCES
+            or n.startswith(("hugepages-", "requests.hugepages-"))
+            or (n.startswith("requests.") and "/" in n)
+        ]
     if resource == CLAIMS:
         return [n for n in names if n in wanted or n == "requests.storage" or n.endswith(_CLAIM_SUFFIXES)]
     if resource == SERVICES:
-        return [n for n in names if n in ("count/services", "services", "services.nodeports",
-                                          "services.loadbalancers")]
+        return [n for n in names if n in ("count/services", "services", "services.nodeports", "services.loadbalancers")]
     return [n for n in names if n in wanted]
 
 
@@ -166,8 +219,10 @@ def _cross_namespace_affinity(pod: Mapping[str, Any]) -> bool:
     for kind in ("podAffinity", "podAntiAffinity"):
         rules = affinity.get(kind) or {}
         terms = list(rules.get("requiredDuringSchedulingIgnoredDuringExecution") or [])
-        terms += [(w or {}).get("podAffinityTerm") or {}
-                  for w in rules.get("preferredDuringSchedulingIgnoredDuringExecution") or []]
+        terms += [
+            (w or {}).get("podAffinityTerm") or {}
+            for w in rules.get("preferredDuringSchedulingIgnoredDuringExecution") or []
+        ]
         if any((t or {}).get("namespaces") or (t or {}).get("namespaceSelector") is not None for t in terms):
             return True
     return False
@@ -195,8 +250,17 @@ def pod_matches_scope(selector: Mapping[str, Any], pod: Mapping[str, Any]) -> bo
             return bool(priority_class)
         labels = {"PriorityClass": priority_class} if priority_class else {}
         try:
-            parsed = from_object({"matchExpressions": [{"key": "PriorityClass", "operator": selector.get("operator"),
-                                                        "values": selector.get("values") or []}]})
+            parsed = from_object(
+                {
+                    "matchExpressions": [
+                        {
+                            "key": "PriorityClass",
+                            "operator": selector.get("operator"),
+                            "values": selector.get("values") or [],
+                        }
+                    ]
+                }
+            )
         except SelectorError:
             return False
         return bool(parsed.matches(labels))
@@ -262,8 +326,13 @@ class QuotaUsage:
                     del self._names[(change.resource, namespace)]
             else:
                 names.add(name)
-        self._charge(change.resource, namespace, name, None if change.type == "DELETED" else change.obj,
-                     change.old if change.type != "ADDED" else None)
+        self._charge(
+            change.resource,
+            namespace,
+            name,
+            None if change.type == "DELETED" else change.obj,
+            change.old if change.type != "ADDED" else None,
+        )
 
     def _charge(self, resource: str, namespace: str, name: str, obj: JSON | None, old: JSON | None) -> None:
         key = (resource, namespace, name)
@@ -274,8 +343,13 @@ class QuotaUsage:
             if (obj is None) == (old is None):
                 return
             before = object_usage(resource, old) if old is not None else {}
-        elif obj is not None and old is not None and key in self._charges and \
-                obj.get("spec") == old.get("spec") and (resource != PODS or pod_charged(obj) == pod_charged(old)):
+        elif (
+            obj is not None
+            and old is not None
+            and key in self._charges
+            and obj.get("spec") == old.get("spec")
+            and (resource != PODS or pod_charged(obj) == pod_charged(old))
+        ):
             if resource == PODS:
                 self._namespaces[namespace].pods[name] = (self._charges[key], obj)
             return
@@ -326,8 +400,10 @@ def status_of(quota: Mapping[str, Any], usage: QuotaUsage) -> JSON:
     """``status.hard`` and ``status.used`` as the quota controller writes them."""
     hard = hard_of(quota)
     used = usage.used(quota, hard)
-    return {"hard": {name: str(value) for name, value in sorted(hard.items())},
-            "used": {name: str(value) for name, value in sorted(used.items())}}
+    return {
+        "hard": {name: str(value) for name, value in sorted(hard.items())},
+        "used": {name: str(value) for name, value in sorted(used.items())},
+    }
 
 
 # --- admission -----------------------------------------------------------------------------------------------------
@@ -362,8 +438,9 @@ def handles(resource: str, operation: str, subresource: str) -> bool:
     return operation == "create" or (operation == "update" and resource in (CLAIMS, SERVICES))
 
 
-def check(resource: str, obj: Mapping[str, Any], old: Mapping[str, Any] | None, quotas: list[JSON],
-          usage: QuotaUsage) -> str | None:
+def check(
+    resource: str, obj: Mapping[str, Any], old: Mapping[str, Any] | None, quotas: list[JSON], usage: QuotaUsage
+) -> str | None:
     """Why the write would exceed a quota of its namespace (the API server's wording), or None."""
     interesting: list[JSON] = []
     for quota in quotas:
@@ -384,8 +461,10 @@ def check(resource: str, obj: Mapping[str, Any], old: Mapping[str, Any] | None, 
         requested = dict(requested_all)
         if old is not None and quota_matches(quota, resource, old):
             before = object_usage(resource, old)
-            requested = {name: Quantity(max(Decimal(0), value.value - before.get(name, ZERO).value), value.format)
-                         for name, value in requested.items()}
+            requested = {
+                name: Quantity(max(Decimal(0), value.value - before.get(name, ZERO).value), value.format)
+                for name, value in requested.items()
+            }
         hard = hard_of(quota)
         requested = {name: value for name, value in requested.items() if name in hard and value.value != 0}
         if not requested:
@@ -393,10 +472,12 @@ def check(resource: str, obj: Mapping[str, Any], old: Mapping[str, Any] | None, 
         used = usage.used(quota, requested)
         exceeded = sorted(name for name, value in requested.items() if (used[name] + value).value > hard[name].value)
         if exceeded:
-            return (f"exceeded quota: {quota['metadata']['name']}, "
-                    f"requested: {pretty({n: requested[n] for n in exceeded})}, "
-                    f"used: {pretty({n: used[n] for n in exceeded})}, "
-                    f"limited: {pretty({n: hard[n] for n in exceeded})}")
+            return (
+                f"exceeded quota: {quota['metadata']['name']}, "
+                f"requested: {pretty({n: requested[n] for n in exceeded})}, "
+                f"used: {pretty({n: used[n] for n in exceeded})}, "
+                f"limited: {pretty({n: hard[n] for n in exceeded})}"
+            )
     return None
 
 
@@ -411,19 +492,28 @@ def validate_quota(obj: Mapping[str, Any]) -> list[Cause]:
         return [validation.invalid_value("spec.hard", hard, "must be a map of quantities")]
     for name, value in hard.items():
         where = f"spec.hard[{name}]"
-        if "/" not in str(name) and str(name) not in STANDARD_QUOTA_RESOURCES and \
-                not str(name).startswith(("hugepages-", "requests.hugepages-")):
+        if (
+            "/" not in str(name)
+            and str(name) not in STANDARD_QUOTA_RESOURCES
+            and not str(name).startswith(("hugepages-", "requests.hugepages-"))
+        ):
             causes.append(validation.invalid_value(where, name, "must be a standard resource for quota"))
         try:
             parsed = quantity(value)
         except ValueError:
-            causes.append(validation.invalid_value(where, value, "quantities must match the regular expression "
-                                                   "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+            causes.append(
+                validation.invalid_value(
+                    where,
+                    value,
+                    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                )
+            )
             continue
         if parsed.value < 0:
             causes.append(validation.invalid_value(where, str(value), "must be greater than or equal to 0"))
-        elif (str(name) in _INTEGER_RESOURCES or str(name).startswith("count/")) and \
-                parsed.value != parsed.value.to_integral_value():
+        elif (
+            str(name) in _INTEGER_RESOURCES or str(name).startswith("count/")
+        ) and parsed.value != parsed.value.to_integral_value():
             causes.append(validation.invalid_value(where, str(value), "must be an integer"))
     scopes = [str(s) for s in spec.get("scopes") or []]
     for scope in scopes:
@@ -435,19 +525,27 @@ def validate_quota(obj: Mapping[str, Any]) -> list[Cause]:
     for index, expression in enumerate((spec.get("scopeSelector") or {}).get("matchExpressions") or []):
         where = f"spec.scopeSelector.matchExpressions[{index}]"
         if expression.get("scopeName") not in SCOPES:
-            causes.append(validation.invalid_value(f"{where}.scopeName", expression.get("scopeName"),
-                                                   "unsupported scope"))
+            causes.append(
+                validation.invalid_value(f"{where}.scopeName", expression.get("scopeName"), "unsupported scope")
+            )
         operator = expression.get("operator")
         if operator not in ("In", "NotIn", "Exists", "DoesNotExist"):
             causes.append(validation.invalid_value(f"{where}.operator", operator, "not a valid selector operator"))
         elif operator in ("In", "NotIn") and not expression.get("values"):
-            causes.append(validation.required(f"{where}.values",
-                                              "must be at least one value when `operator` is 'In' or 'NotIn' for "
-                                              "scope selector"))
+            causes.append(
+                validation.required(
+                    f"{where}.values",
+                    "must be at least one value when `operator` is 'In' or 'NotIn' for scope selector",
+                )
+            )
         elif operator in ("Exists", "DoesNotExist") and expression.get("values"):
-            causes.append(validation.invalid_value(f"{where}.values", expression.get("values"),
-                                                   "must be no value when `operator` is 'Exist' or 'DoesNotExist' "
-                                                   "for scope selector"))
+            causes.append(
+                validation.invalid_value(
+                    f"{where}.values",
+                    expression.get("values"),
+                    "must be no value when `operator` is 'Exist' or 'DoesNotExist' for scope selector",
+                )
+            )
     if scopes or (spec.get("scopeSelector") or {}).get("matchExpressions"):
         for name in hard:
             if str(name) not in _COMPUTE_SCOPED and not str(name).startswith("requests.hugepages-"):

@@ -95,15 +95,41 @@ class ResourceType:
         return self.subresource("status") is not None
 
 
-def _t(group: str, version: str, plural: str, kind: str, namespaced: bool = True, *,
-       short: tuple[str, ...] = (), categories: tuple[str, ...] = (), singular: str = "",
-       subresources: tuple[Subresource, ...] = (), generation: bool = False, returns_object: bool = False,
-       verbs: tuple[str, ...] = STANDARD_VERBS, propagation: str = "Background", virtual: bool = False,
-       storage: str = "") -> ResourceType:
-    return ResourceType(group=group, version=version, plural=plural, singular=singular or kind.lower(), kind=kind,
-                        namespaced=namespaced, short_names=short, categories=categories, verbs=verbs,
-                        subresources=subresources, has_generation=generation, return_deleted_object=returns_object,
-                        default_propagation=propagation, virtual=virtual, storage_version=storage)
+def _t(
+    group: str,
+    version: str,
+    plural: str,
+    kind: str,
+    namespaced: bool = True,
+    *,
+    short: tuple[str, ...] = (),
+    categories: tuple[str, ...] = (),
+    singular: str = "",
+    subresources: tuple[Subresource, ...] = (),
+    generation: bool = False,
+    returns_object: bool = False,
+    verbs: tuple[str, ...] = STANDARD_VERBS,
+    propagation: str = "Background",
+    virtual: bool = False,
+    storage: str = "",
+) -> ResourceType:
+    return ResourceType(
+        group=group,
+        version=version,
+        plural=plural,
+        singular=singular or kind.lower(),
+        kind=kind,
+        namespaced=namespaced,
+        short_names=short,
+        categories=categories,
+        verbs=verbs,
+        subresources=subresources,
+        has_generation=generation,
+        return_deleted_object=returns_object,
+        default_propagation=propagation,
+        virtual=virtual,
+        storage_version=storage,
+    )
 
 
 ALL = ("all",)
@@ -113,14 +139,35 @@ def builtin_types() -> list[ResourceType]:
     """Every built-in resource kubesim serves. Long because it is a table, one entry a resource type, read top to
     bottom like the API server's discovery; splitting it would only scatter the table."""
     return [
-        _t("", "v1", "namespaces", "Namespace", False, short=("ns",), returns_object=True, verbs=NAMESPACE_VERBS,
-           subresources=(STATUS, Subresource("finalize", ("update",)))),
-        _t("", "v1", "pods", "Pod", short=("po",), categories=ALL, returns_object=True,
-           subresources=(STATUS, Subresource("log", ("get",)),
-                         Subresource("eviction", ("create",), kind="Eviction", group="policy", version="v1"),
-                         Subresource("binding", ("create",), kind="Binding"))),
-        _t("", "v1", "services", "Service", short=("svc",), categories=ALL, returns_object=True,
-           subresources=(STATUS,)),
+        _t(
+            "",
+            "v1",
+            "namespaces",
+            "Namespace",
+            False,
+            short=("ns",),
+            returns_object=True,
+            verbs=NAMESPACE_VERBS,
+            subresources=(STATUS, Subresource("finalize", ("update",))),
+        ),
+        _t(
+            "",
+            "v1",
+            "pods",
+            "Pod",
+            short=("po",),
+            categories=ALL,
+            returns_object=True,
+            subresources=(
+                STATUS,
+                Subresource("log", ("get",)),
+                Subresource("eviction", ("create",), kind="Eviction", group="policy", version="v1"),
+                Subresource("binding", ("create",), kind="Binding"),
+            ),
+        ),
+        _t(
+            "", "v1", "services", "Service", short=("svc",), categories=ALL, returns_object=True, subresources=(STATUS,)
+        ),
         _t("", "v1", "endpoints", "Endpoints", short=("ep",), singular="endpoints"),
         _t("", "v1", "configmaps", "ConfigMap", short=("cm",)),
         _t("", "v1", "secrets", "Secret"),
@@ -131,31 +178,86 @@ def builtin_types() -> list[ResourceType]:
         _t("", "v1", "nodes", "Node", False, short=("no",), subresources=(STATUS,)),
         _t("", "v1", "resourcequotas", "ResourceQuota", short=("quota",), subresources=(STATUS,)),
         _t("", "v1", "limitranges", "LimitRange", short=("limits",)),
-        _t("apps", "v1", "deployments", "Deployment", short=("deploy",), categories=ALL, generation=True,
-           subresources=(STATUS, SCALE)),
-        _t("apps", "v1", "replicasets", "ReplicaSet", short=("rs",), categories=ALL, generation=True,
-           subresources=(STATUS, SCALE)),
-        _t("apps", "v1", "statefulsets", "StatefulSet", short=("sts",), categories=ALL, generation=True,
-           subresources=(STATUS, SCALE)),
-        _t("apps", "v1", "daemonsets", "DaemonSet", short=("ds",), categories=ALL, generation=True,
-           subresources=(STATUS,)),
+        _t(
+            "apps",
+            "v1",
+            "deployments",
+            "Deployment",
+            short=("deploy",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS, SCALE),
+        ),
+        _t(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            short=("rs",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS, SCALE),
+        ),
+        _t(
+            "apps",
+            "v1",
+            "statefulsets",
+            "StatefulSet",
+            short=("sts",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS, SCALE),
+        ),
+        _t(
+            "apps",
+            "v1",
+            "daemonsets",
+            "DaemonSet",
+            short=("ds",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS,),
+        ),
         _t("apps", "v1", "controllerrevisions", "ControllerRevision"),
-        _t("batch", "v1", "jobs", "Job", categories=ALL, generation=True, subresources=(STATUS,),
-           propagation="Orphan"),
-        _t("batch", "v1", "cronjobs", "CronJob", short=("cj",), categories=ALL, generation=True,
-           subresources=(STATUS,)),
-        _t("autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short=("hpa",),
-           categories=ALL, generation=True, subresources=(STATUS,)),
+        _t("batch", "v1", "jobs", "Job", categories=ALL, generation=True, subresources=(STATUS,), propagation="Orphan"),
+        _t(
+            "batch", "v1", "cronjobs", "CronJob", short=("cj",), categories=ALL, generation=True, subresources=(STATUS,)
+        ),
+        _t(
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            "HorizontalPodAutoscaler",
+            short=("hpa",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS,),
+        ),
         # Served for clients that still speak v1 (kubectl autoscale); stored as v2.
-        _t("autoscaling", "v1", "horizontalpodautoscalers", "HorizontalPodAutoscaler", short=("hpa",),
-           categories=ALL, generation=True, subresources=(STATUS,), storage="v2"),
-        _t("networking.k8s.io", "v1", "ingresses", "Ingress", short=("ing",), generation=True,
-           subresources=(STATUS,)),
+        _t(
+            "autoscaling",
+            "v1",
+            "horizontalpodautoscalers",
+            "HorizontalPodAutoscaler",
+            short=("hpa",),
+            categories=ALL,
+            generation=True,
+            subresources=(STATUS,),
+            storage="v2",
+        ),
+        _t("networking.k8s.io", "v1", "ingresses", "Ingress", short=("ing",), generation=True, subresources=(STATUS,)),
         _t("networking.k8s.io", "v1", "ingressclasses", "IngressClass", False, generation=True),
         _t("networking.k8s.io", "v1", "networkpolicies", "NetworkPolicy", short=("netpol",), generation=True),
         _t("storage.k8s.io", "v1", "storageclasses", "StorageClass", False, short=("sc",)),
-        _t("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", short=("pdb",), generation=True,
-           subresources=(STATUS,)),
+        _t(
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            "PodDisruptionBudget",
+            short=("pdb",),
+            generation=True,
+            subresources=(STATUS,),
+        ),
         _t("discovery.k8s.io", "v1", "endpointslices", "EndpointSlice"),
         _t("coordination.k8s.io", "v1", "leases", "Lease"),
         _t("rbac.authorization.k8s.io", "v1", "roles", "Role"),
@@ -163,8 +265,16 @@ def builtin_types() -> list[ResourceType]:
         _t("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", False),
         _t("rbac.authorization.k8s.io", "v1", "clusterrolebindings", "ClusterRoleBinding", False),
         _t("scheduling.k8s.io", "v1", "priorityclasses", "PriorityClass", False, short=("pc",)),
-        _t("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition", False,
-           short=("crd", "crds"), subresources=(STATUS,), generation=True),
+        _t(
+            "apiextensions.k8s.io",
+            "v1",
+            "customresourcedefinitions",
+            "CustomResourceDefinition",
+            False,
+            short=("crd", "crds"),
+            subresources=(STATUS,),
+            generation=True,
+        ),
         _t("metrics.k8s.io", "v1beta1", "pods", "PodMetrics", verbs=READ_VERBS, virtual=True),
         _t("metrics.k8s.io", "v1beta1", "nodes", "NodeMetrics", False, verbs=READ_VERBS, virtual=True),
     ]
@@ -204,8 +314,11 @@ class Registry:
     def storage_type(self, group: str, plural: str) -> ResourceType | None:
         """The version objects of this resource are stored in (the first registered one for built-ins)."""
         for rt in self._order:
-            if rt.group == group and rt.plural == plural and (not rt.storage_version or
-                                                               rt.storage_version == rt.version):
+            if (
+                rt.group == group
+                and rt.plural == plural
+                and (not rt.storage_version or rt.storage_version == rt.version)
+            ):
                 return rt
         return None
 

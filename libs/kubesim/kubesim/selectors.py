@@ -92,8 +92,10 @@ def valid_label_key(key: str) -> str | None:
     if slash and (not prefix or len(prefix) > 253 or not _PREFIX.match(prefix)):
         return "prefix part must be a lowercase RFC 1123 subdomain"
     if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
-        return ("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
-                "with an alphanumeric character")
+        return (
+            "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end "
+            "with an alphanumeric character"
+        )
     return None
 
 
@@ -101,8 +103,10 @@ def valid_label_value(value: str) -> str | None:
     if len(value) > 63:
         return "must be no more than 63 characters"
     if not _LABEL_VALUE.match(value):
-        return ("a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
-                "and must start and end with an alphanumeric character")
+        return (
+            "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', "
+            "and must start and end with an alphanumeric character"
+        )
     return None
 
 
@@ -178,8 +182,9 @@ class _LabelParser:
         if op in (">", "<"):
             bound = self.need("integer")
             if not re.fullmatch(r"-?\d+", bound):
-                raise SelectorError(f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an "
-                                    f"integer: {bound!r}")
+                raise SelectorError(
+                    f"unable to parse requirement: for 'Gt', 'Lt' operators, the value must be an integer: {bound!r}"
+                )
             return Requirement(token, "gt" if op == ">" else "lt", (bound,))
         raise SelectorError(f"unable to parse requirement: found '{op}', expected: in, notin, =, ==, !=, gt, lt")
 
@@ -309,7 +314,7 @@ def parse_field_selector(text: str | None) -> FieldSelector:
         for op in ("!=", "==", "="):
             index = part.find(op)
             if index > 0:
-                field, value = part[:index].strip(), part[index + len(op):]
+                field, value = part[:index].strip(), part[index + len(op) :]
                 requirements.append(FieldRequirement(field, "!=" if op == "!=" else "=", _unescape(value)))
                 break
         else:
@@ -341,43 +346,47 @@ def _path(*path: str) -> FieldGetter:
     return lambda obj: _text(_get(obj, *path))
 
 
-_COMMON: Mapping[str, FieldGetter] = MappingProxyType({
-    "metadata.name": _path("metadata", "name"),
-    "metadata.namespace": _path("metadata", "namespace"),
-})
+_COMMON: Mapping[str, FieldGetter] = MappingProxyType(
+    {
+        "metadata.name": _path("metadata", "name"),
+        "metadata.namespace": _path("metadata", "namespace"),
+    }
+)
 
 # Which extra fields each kind can be selected by, as the API server allows (others are a 400).
-FIELD_LABELS: Mapping[str, Mapping[str, FieldGetter]] = MappingProxyType({
-    "Pod": {
-        "spec.nodeName": _path("spec", "nodeName"),
-        "spec.restartPolicy": _path("spec", "restartPolicy"),
-        "spec.schedulerName": _path("spec", "schedulerName"),
-        "spec.serviceAccountName": _path("spec", "serviceAccountName"),
-        "spec.hostNetwork": lambda o: _text(bool(_get(o, "spec", "hostNetwork"))),
-        "status.phase": _path("status", "phase"),
-        "status.podIP": _path("status", "podIP"),
-        "status.nominatedNodeName": _path("status", "nominatedNodeName"),
-    },
-    "Event": {
-        "involvedObject.kind": _path("involvedObject", "kind"),
-        "involvedObject.namespace": _path("involvedObject", "namespace"),
-        "involvedObject.name": _path("involvedObject", "name"),
-        "involvedObject.uid": _path("involvedObject", "uid"),
-        "involvedObject.apiVersion": _path("involvedObject", "apiVersion"),
-        "involvedObject.resourceVersion": _path("involvedObject", "resourceVersion"),
-        "involvedObject.fieldPath": _path("involvedObject", "fieldPath"),
-        "reason": _path("reason"),
-        "reportingComponent": _path("reportingComponent"),
-        "source": lambda o: _text(_get(o, "source", "component") or _get(o, "reportingComponent")),
-        "type": _path("type"),
-    },
-    "Secret": {"type": _path("type")},
-    "Namespace": {"status.phase": _path("status", "phase")},
-    "Node": {"spec.unschedulable": lambda o: _text(bool(_get(o, "spec", "unschedulable")))},
-    "Job": {"status.successful": lambda o: _text(_get(o, "status", "succeeded") or 0)},
-    "ReplicaSet": {"status.replicas": lambda o: _text(_get(o, "status", "replicas") or 0)},
-    "PersistentVolume": {"spec.storageClassName": _path("spec", "storageClassName")},
-})
+FIELD_LABELS: Mapping[str, Mapping[str, FieldGetter]] = MappingProxyType(
+    {
+        "Pod": {
+            "spec.nodeName": _path("spec", "nodeName"),
+            "spec.restartPolicy": _path("spec", "restartPolicy"),
+            "spec.schedulerName": _path("spec", "schedulerName"),
+            "spec.serviceAccountName": _path("spec", "serviceAccountName"),
+            "spec.hostNetwork": lambda o: _text(bool(_get(o, "spec", "hostNetwork"))),
+            "status.phase": _path("status", "phase"),
+            "status.podIP": _path("status", "podIP"),
+            "status.nominatedNodeName": _path("status", "nominatedNodeName"),
+        },
+        "Event": {
+            "involvedObject.kind": _path("involvedObject", "kind"),
+            "involvedObject.namespace": _path("involvedObject", "namespace"),
+            "involvedObject.name": _path("involvedObject", "name"),
+            "involvedObject.uid": _path("involvedObject", "uid"),
+            "involvedObject.apiVersion": _path("involvedObject", "apiVersion"),
+            "involvedObject.resourceVersion": _path("involvedObject", "resourceVersion"),
+            "involvedObject.fieldPath": _path("involvedObject", "fieldPath"),
+            "reason": _path("reason"),
+            "reportingComponent": _path("reportingComponent"),
+            "source": lambda o: _text(_get(o, "source", "component") or _get(o, "reportingComponent")),
+            "type": _path("type"),
+        },
+        "Secret": {"type": _path("type")},
+        "Namespace": {"status.phase": _path("status", "phase")},
+        "Node": {"spec.unschedulable": lambda o: _text(bool(_get(o, "spec", "unschedulable")))},
+        "Job": {"status.successful": lambda o: _text(_get(o, "status", "succeeded") or 0)},
+        "ReplicaSet": {"status.replicas": lambda o: _text(_get(o, "status", "replicas") or 0)},
+        "PersistentVolume": {"spec.storageClassName": _path("spec", "storageClassName")},
+    }
+)
 
 
 def supported_fields(kind: str) -> dict[str, FieldGetter]:
@@ -388,7 +397,7 @@ def check_fields(kind: str, selector: FieldSelector) -> None:
     allowed = supported_fields(kind)
     for req in selector.requirements:
         if req.field not in allowed:
-            raise SelectorError(f'field label not supported: {req.field}')
+            raise SelectorError(f"field label not supported: {req.field}")
 
 
 def field_values(kind: str, obj: Mapping[str, Any], selector: FieldSelector) -> dict[str, str]:

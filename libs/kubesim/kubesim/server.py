@@ -79,8 +79,7 @@ def _url(options: ServeOptions, port: int) -> str:
 
 async def serve(timings: Timings, options: ServeOptions) -> None:
     """Serve until SIGTERM or SIGINT; the kubeconfig is written once the server accepts connections."""
-    cluster = Cluster(timings, history_size=options.watch_history, seed=options.seed,
-                      state_file=options.state_file)
+    cluster = Cluster(timings, history_size=options.watch_history, seed=options.seed, state_file=options.state_file)
     sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
     await cluster.start()
@@ -88,9 +87,17 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
     api.server_address = f"{options.host}:{port}"
     with tempfile.TemporaryDirectory(prefix="kubesim-tls-") as tls_dir:
         ssl_files, ca_pem = _tls_files(options, Path(tls_dir))
-        config = uvicorn.Config(app, log_level=options.log_level, access_log=False, lifespan="off",
-                                timeout_graceful_shutdown=1, ws="none", http="h11", server_header=False,
-                                **ssl_files)  # type: ignore[arg-type]
+        config = uvicorn.Config(
+            app,
+            log_level=options.log_level,
+            access_log=False,
+            lifespan="off",
+            timeout_graceful_shutdown=1,
+            ws="none",
+            http="h11",
+            server_header=False,
+            **ssl_files,  # type: ignore[arg-type]
+        )
         server = _Server(config)
         loop = asyncio.get_running_loop()
 
@@ -110,10 +117,14 @@ async def serve(timings: Timings, options: ServeOptions) -> None:
                 await asyncio.sleep(0.01)
             url = _url(options, port)
             if options.kubeconfig is not None:
-                kubeconfig_file.write(options.kubeconfig,
-                                      kubeconfig_file.render(url, ca_pem=ca_pem, token=options.token))
-            print(f"kubesim serving {url} (timings {timings.name}"
-                  f"{', kubeconfig ' + str(options.kubeconfig) if options.kubeconfig else ''})", flush=True)
+                kubeconfig_file.write(
+                    options.kubeconfig, kubeconfig_file.render(url, ca_pem=ca_pem, token=options.token)
+                )
+            print(
+                f"kubesim serving {url} (timings {timings.name}"
+                f"{', kubeconfig ' + str(options.kubeconfig) if options.kubeconfig else ''})",
+                flush=True,
+            )
             await serving
         finally:
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -44,9 +44,17 @@ class Stats:
         return {
             "uptimeSeconds": round(time.monotonic() - self.started, 3),
             "resourceVersion": str(store.resource_version),
-            "watches": {"open": len(watchers), "byResource": dict(open_by_resource),
-                        "byNamespace": open_by_namespace, "openedTotal": dict(self.watches_opened)},
-            "requests": {"total": sum(self.requests.values()), "byVerb": dict(by_verb),
-                         "byResource": dict(by_resource), "byVerbAndResource": by_verb_resource},
+            "watches": {
+                "open": len(watchers),
+                "byResource": dict(open_by_resource),
+                "byNamespace": open_by_namespace,
+                "openedTotal": dict(self.watches_opened),
+            },
+            "requests": {
+                "total": sum(self.requests.values()),
+                "byVerb": dict(by_verb),
+                "byResource": dict(by_resource),
+                "byVerbAndResource": by_verb_resource,
+            },
             "objects": objects,
         }

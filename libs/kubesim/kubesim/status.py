@@ -80,21 +80,34 @@ def already_exists(resource: str, group: str, name: str) -> ApiError:
 
 
 def conflict(resource: str, group: str, name: str, why: str) -> ApiError:
-    return ApiError(409, "Conflict", f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {why}',
-                    _details(name, group, resource))
+    return ApiError(
+        409,
+        "Conflict",
+        f'Operation cannot be fulfilled on {qualified(resource, group)} "{name}": {why}',
+        _details(name, group, resource),
+    )
 
 
 def stale_update(resource: str, group: str, name: str) -> ApiError:
-    return conflict(resource, group, name,
-                    "the object has been modified; please apply your changes to the latest version and try again")
+    return conflict(
+        resource,
+        group,
+        name,
+        "the object has been modified; please apply your changes to the latest version and try again",
+    )
 
 
 def invalid(kind: str, group: str, name: str, causes: list[Cause]) -> ApiError:
     listed = ", ".join(f"{c.field}: {c.message}" if c.field else c.message for c in causes)
     if len(causes) > 1:
         listed = "[" + listed + "]"
-    return ApiError(422, "Invalid", f'{qualified(kind, group)} "{name}" is invalid: {listed}',
-                    _details(name, group, kind), causes=list(causes))
+    return ApiError(
+        422,
+        "Invalid",
+        f'{qualified(kind, group)} "{name}" is invalid: {listed}',
+        _details(name, group, kind),
+        causes=list(causes),
+    )
 
 
 def bad_request(message: str) -> ApiError:
@@ -123,14 +136,21 @@ def unauthorized() -> ApiError:
 
 
 def not_acceptable(accept: str) -> ApiError:
-    return ApiError(406, "NotAcceptable", f"only the following media types are accepted: application/json, "
-                    f"application/yaml (requested {accept})")
+    return ApiError(
+        406,
+        "NotAcceptable",
+        f"only the following media types are accepted: application/json, application/yaml (requested {accept})",
+    )
 
 
 def unsupported_media_type(content_type: str, allowed: list[str]) -> ApiError:
-    return ApiError(415, "UnsupportedMediaType",
-                    f"the body of the request was in an unknown format - accepted media types include: "
-                    f"{', '.join(allowed)}" if content_type else "missing content type")
+    return ApiError(
+        415,
+        "UnsupportedMediaType",
+        f"the body of the request was in an unknown format - accepted media types include: {', '.join(allowed)}"
+        if content_type
+        else "missing content type",
+    )
 
 
 def page_not_found() -> ApiError:

@@ -228,8 +228,9 @@ class Store:
     def add_listener(self, listener: Callable[[Change], None]) -> None:
         self._listeners.append(listener)
 
-    def watch(self, resource: str, namespace: str | None, predicate: Predicate, *, since: int | None,
-              label: str) -> Watcher:
+    def watch(
+        self, resource: str, namespace: str | None, predicate: Predicate, *, since: int | None, label: str
+    ) -> Watcher:
         """Register a watcher. ``since=None``: synthetic ADDED events for what exists now; else replay history
         after ``since`` (``TooOld`` when that history is gone)."""
         watcher = Watcher(resource, namespace, predicate, self.watcher_queue_limit, label)
@@ -271,8 +272,10 @@ class Store:
     # --- snapshots --------------------------------------------------------------------------------------------
 
     def dump(self) -> JSON:
-        return {"resourceVersion": self._rv,
-                "objects": {resource: list(bucket.values()) for resource, bucket in self._objects.items() if bucket}}
+        return {
+            "resourceVersion": self._rv,
+            "objects": {resource: list(bucket.values()) for resource, bucket in self._objects.items() if bucket},
+        }
 
     def load(self, data: JSON) -> None:
         """Restore objects without events; watches must start at or after the restored resourceVersion."""

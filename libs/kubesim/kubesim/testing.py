@@ -1,9 +1,9 @@
 """Running kubesim for tests in other packages: a real subprocess on a free port, reached over real HTTP.
 
-    with KubesimProcess(timings="fast") as kubesim:
-        os.environ["KUBECONFIG"] = str(kubesim.kubeconfig)
-        ...                      # kubernetes-asyncio, kubectl, the platform's services
-        kubesim.stats()          # /kubesim/stats as a dict
+with KubesimProcess(timings="fast") as kubesim:
+    os.environ["KUBECONFIG"] = str(kubesim.kubeconfig)
+    ...                      # kubernetes-asyncio, kubectl, the platform's services
+    kubesim.stats()          # /kubesim/stats as a dict
 """
 
 from __future__ import annotations
@@ -32,10 +32,19 @@ class KubesimError(RuntimeError):
 class KubesimProcess:
     """``python -m kubesim.cli serve`` in its own process group, with a kubeconfig in a temporary directory."""
 
-    def __init__(self, timings: str = "fast", *, tls: bool = False, token: str | None = None,
-                 state_file: Path | None = None, watch_history: int | None = None, seed: int | None = None,
-                 workdir: Path | None = None, extra_args: list[str] | None = None,
-                 startup_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        timings: str = "fast",
+        *,
+        tls: bool = False,
+        token: str | None = None,
+        state_file: Path | None = None,
+        watch_history: int | None = None,
+        seed: int | None = None,
+        workdir: Path | None = None,
+        extra_args: list[str] | None = None,
+        startup_timeout: float = 30.0,
+    ) -> None:
         self.timings = timings
         self.tls = tls
         self.token = token
@@ -53,8 +62,20 @@ class KubesimProcess:
         self.ca_file: Path | None = None
 
     def command(self) -> list[str]:
-        command = [sys.executable, "-m", "kubesim.cli", "serve", "--host", "127.0.0.1", "--port", "0",
-                   "--kubeconfig", str(self.kubeconfig), "--timings", self.timings]
+        command = [
+            sys.executable,
+            "-m",
+            "kubesim.cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--timings",
+            self.timings,
+        ]
         if self.state_file is not None:
             command += ["--state-file", str(self.state_file)]
         if self.tls:
@@ -73,8 +94,9 @@ class KubesimProcess:
         self.kubeconfig.unlink(missing_ok=True)
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                            start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(), stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
+            )
         deadline = time.monotonic() + self.startup_timeout
         while not self.kubeconfig.exists():
             if self.process.poll() is not None:
@@ -129,14 +151,22 @@ class KubesimProcess:
     def __enter__(self) -> KubesimProcess:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.cleanup()
 
     # --- talking to it without a Kubernetes client ----------------------------------------------------------
 
-    def request(self, method: str, path: str, body: Any = None, *, content_type: str = "application/json",
-                headers: dict[str, str] | None = None) -> tuple[int, Any]:
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
         data = None
         if body is not None:
             data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -184,15 +214,19 @@ class Kubectl:
     def args(self, *args: str) -> list[str]:
         return [self.binary, "--cache-dir", str(self.cache_dir / "cache"), *args]
 
-    def run(self, *args: str, input: str | None = None, check: bool = True,
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run(self.args(*args), input=input, capture_output=True, text=True, env=self.env(),
-                                timeout=timeout, check=False)
+    def run(
+        self, *args: str, input: str | None = None, check: bool = True, timeout: float = 60
+    ) -> subprocess.CompletedProcess[str]:
+        result = subprocess.run(
+            self.args(*args), input=input, capture_output=True, text=True, env=self.env(), timeout=timeout, check=False
+        )
         if check and result.returncode != 0:
-            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n"
-                                 f"{result.stderr}")
+            raise AssertionError(
+                f"kubectl {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+            )
         return result
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
-        return subprocess.Popen(self.args(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                env=self.env())
+        return subprocess.Popen(
+            self.args(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env()
+        )

@@ -57,10 +57,16 @@ def dns1123_label(value: str, field: str) -> list[Cause]:
     if len(value) > 63:
         return [invalid_value(field, value, "must be no more than 63 characters")]
     if not _DNS1123_LABEL.match(value):
-        return [invalid_value(field, value, "a lowercase RFC 1123 label must consist of lower case alphanumeric "
-                              "characters or '-', and must start and end with an alphanumeric character (e.g. "
-                              "'my-name',  or '123-abc', regex used for validation is "
-                              "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')")]
+        return [
+            invalid_value(
+                field,
+                value,
+                "a lowercase RFC 1123 label must consist of lower case alphanumeric "
+                "characters or '-', and must start and end with an alphanumeric character (e.g. "
+                "'my-name',  or '123-abc', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
+            )
+        ]
     return []
 
 
@@ -68,10 +74,16 @@ def dns1123_subdomain(value: str, field: str) -> list[Cause]:
     if len(value) > 253:
         return [invalid_value(field, value, "must be no more than 253 characters")]
     if not _DNS1123_SUBDOMAIN.match(value):
-        return [invalid_value(field, value, "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
-                              "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
-                              "'example.com', regex used for validation is "
-                              "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')")]
+        return [
+            invalid_value(
+                field,
+                value,
+                "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric "
+                "characters, '-' or '.', and must start and end with an alphanumeric character (e.g. "
+                "'example.com', regex used for validation is "
+                "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')",
+            )
+        ]
     return []
 
 
@@ -108,17 +120,23 @@ def metadata(meta: Mapping[str, Any], *, name_rule: str = "subdomain", namespace
                 causes.append(required(f"metadata.ownerReferences[{i}].{part}"))
     controllers = [r for r in meta.get("ownerReferences") or [] if r.get("controller")]
     if len(controllers) > 1:
-        causes.append(invalid_value("metadata.ownerReferences", "", "Only one reference can have Controller set "
-                                    "to true"))
+        causes.append(
+            invalid_value("metadata.ownerReferences", "", "Only one reference can have Controller set to true")
+        )
     return causes
 
 
 def config_keys(data: Mapping[str, Any] | None, field: str) -> list[Cause]:
     causes = []
-    for key in (data or {}):
+    for key in data or {}:
         if not _CONFIG_KEY.match(str(key)) or len(str(key)) > 253:
-            causes.append(invalid_value(f"{field}[{key}]", key, "a valid config key must consist of alphanumeric "
-                                        "characters, '-', '_' or '.'"))
+            causes.append(
+                invalid_value(
+                    f"{field}[{key}]",
+                    key,
+                    "a valid config key must consist of alphanumeric characters, '-', '_' or '.'",
+                )
+            )
     return causes
 
 
@@ -127,20 +145,38 @@ def resources(res: Mapping[str, Any] | None, field: str) -> list[Cause]:
     for part in ("limits", "requests"):
         for name, value in ((res or {}).get(part) or {}).items():
             if not quantity.is_valid(value):
-                causes.append(invalid_value(f"{field}.{part}[{name}]", value, "quantities must match the regular "
-                                            "expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"))
+                causes.append(
+                    invalid_value(
+                        f"{field}.{part}[{name}]",
+                        value,
+                        "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+                    )
+                )
     limits = (res or {}).get("limits") or {}
     requests = (res or {}).get("requests") or {}
     for name in ("cpu", "memory"):
-        if name in limits and name in requests and quantity.is_valid(limits[name]) and \
-                quantity.is_valid(requests[name]) and quantity.parse(requests[name]) > quantity.parse(limits[name]):
-            causes.append(invalid_value(f"{field}.requests", requests[name],
-                                        f"must be less than or equal to {name} limit of {limits[name]}"))
+        if (
+            name in limits
+            and name in requests
+            and quantity.is_valid(limits[name])
+            and quantity.is_valid(requests[name])
+            and quantity.parse(requests[name]) > quantity.parse(limits[name])
+        ):
+            causes.append(
+                invalid_value(
+                    f"{field}.requests", requests[name], f"must be less than or equal to {name} limit of {limits[name]}"
+                )
+            )
     return causes
 
 
-def pod_spec(spec: Any, field: str, *, allowed_restart: tuple[str, ...] = ("Always", "OnFailure", "Never"),
-             claim_templates: tuple[str, ...] = ()) -> list[Cause]:
+def pod_spec(
+    spec: Any,
+    field: str,
+    *,
+    allowed_restart: tuple[str, ...] = ("Always", "OnFailure", "Never"),
+    claim_templates: tuple[str, ...] = (),
+) -> list[Cause]:
     """A pod spec (of a pod or a template at ``field``): containers, restart policy, volumes."""
     causes: list[Cause] = []
     if not isinstance(spec, dict):
@@ -187,13 +223,19 @@ def _container(container: Any, path: str, seen: set[str], volumes: set[Any]) -> 
         if not env.get("name"):
             causes.append(required(f"{path}.env[{j}].name"))
         elif not _ENV_NAME.match(str(env["name"])):
-            causes.append(invalid_value(f"{path}.env[{j}].name", env["name"],
-                                        "a valid environment variable name must consist of alphabetic characters, "
-                                        "digits, '_', '-', or '.', and must not start with a digit"))
+            causes.append(
+                invalid_value(
+                    f"{path}.env[{j}].name",
+                    env["name"],
+                    "a valid environment variable name must consist of alphabetic characters, "
+                    "digits, '_', '-', or '.', and must not start with a digit",
+                )
+            )
     for j, mount in enumerate(container.get("volumeMounts") or []):
         if mount.get("name") not in volumes:
-            causes.append(Cause("FieldValueNotFound", f'Not found: "{mount.get("name")}"',
-                                f"{path}.volumeMounts[{j}].name"))
+            causes.append(
+                Cause("FieldValueNotFound", f'Not found: "{mount.get("name")}"', f"{path}.volumeMounts[{j}].name")
+            )
         if not mount.get("mountPath"):
             causes.append(required(f"{path}.volumeMounts[{j}].mountPath"))
     causes += resources(container.get("resources"), f"{path}.resources")
@@ -209,8 +251,9 @@ def _container_ports(ports: list[JSON], path: str) -> list[Cause]:
     for j, port in enumerate(ports):
         number = port.get("containerPort")
         if not isinstance(number, int) or not 0 < number < 65536:
-            causes.append(invalid_value(f"{path}.ports[{j}].containerPort", number,
-                                        "must be between 1 and 65535, inclusive"))
+            causes.append(
+                invalid_value(f"{path}.ports[{j}].containerPort", number, "must be between 1 and 65535, inclusive")
+            )
         if port.get("name"):
             if port["name"] in port_names:
                 causes.append(duplicate(f"{path}.ports[{j}].name", port["name"]))
@@ -244,8 +287,9 @@ def label_selector(selector: Any, field: str) -> list[Cause]:
                 causes.append(required(f"{where}.values", "must be specified when `operator` is 'In' or 'NotIn'"))
         elif operator in ("Exists", "DoesNotExist"):
             if values:
-                causes.append(forbidden(f"{where}.values",
-                                        "may not be specified when `operator` is 'Exists' or 'DoesNotExist'"))
+                causes.append(
+                    forbidden(f"{where}.values", "may not be specified when `operator` is 'Exists' or 'DoesNotExist'")
+                )
         else:
             causes.append(invalid_value(f"{where}.operator", operator, "not a valid selector operator"))
         problem = valid_label_key(str(expression.get("key") or ""))

@@ -59,23 +59,45 @@ class WatchParams:
             raise status.bad_request(f"invalid resource version: {rv_text!r}") from None
         send_initial = query_flag(query.get("sendInitialEvents"))
         if send_initial and since is not None:
-            raise status.invalid("ListOptions", "meta.k8s.io", "", [status.Cause(
-                "FieldValueForbidden", "Forbidden: sendInitialEvents is forbidden for watch unless the "
-                "resourceVersion is empty or 0", "sendInitialEvents")])
+            raise status.invalid(
+                "ListOptions",
+                "meta.k8s.io",
+                "",
+                [
+                    status.Cause(
+                        "FieldValueForbidden",
+                        "Forbidden: sendInitialEvents is forbidden for watch unless the resourceVersion is empty or 0",
+                        "sendInitialEvents",
+                    )
+                ],
+            )
         timeout = integer(query.get("timeoutSeconds"), "timeoutSeconds")
         if timeout is None:
             # Like --min-request-timeout: open-ended watches end after 30-60 minutes.
             timeout = int(1800 * (1 + random.random()))
-        return WatchParams(labels=labels, fields=fields, since=since, send_initial=send_initial, timeout=timeout,
-                           bookmarks=query_flag(query.get("allowWatchBookmarks")))
+        return WatchParams(
+            labels=labels,
+            fields=fields,
+            since=since,
+            send_initial=send_initial,
+            timeout=timeout,
+            bookmarks=query_flag(query.get("allowWatchBookmarks")),
+        )
 
 
 class EventEncoder:
     """Watch events of one resource as the client asked for them: objects in the requested version, or one-row
     Tables (``table_version``)."""
 
-    def __init__(self, api: ApiServer, rt: ResourceType, cache: EncodedEvents, *, table_version: str = "",
-                 include: str = "Metadata") -> None:
+    def __init__(
+        self,
+        api: ApiServer,
+        rt: ResourceType,
+        cache: EncodedEvents,
+        *,
+        table_version: str = "",
+        include: str = "Metadata",
+    ) -> None:
         self.api = api
         self.rt = rt
         self.cache = cache
@@ -84,9 +106,13 @@ class EventEncoder:
 
     def event(self, event_type: str, obj: JSON) -> bytes:
         if self.table_version:
-            table = tables.table(self.rt, [self.api.as_version(obj, self.rt)],
-                                 {"resourceVersion": obj["metadata"].get("resourceVersion", "")}, self.include,
-                                 api_version=self.table_version)
+            table = tables.table(
+                self.rt,
+                [self.api.as_version(obj, self.rt)],
+                {"resourceVersion": obj["metadata"].get("resourceVersion", "")},
+                self.include,
+                api_version=self.table_version,
+            )
             return orjson.dumps({"type": event_type, "object": table}) + b"\n"
         # Every write has its own resourceVersion, so this key names one encoding of one event.
         key = (event_type, self.rt.key, str(obj["metadata"].get("resourceVersion", "")), self.rt.api_version)
@@ -102,8 +128,15 @@ class EventEncoder:
         meta: JSON = {"resourceVersion": str(resource_version)}
         if initial_end:
             meta["annotations"] = {"k8s.io/initial-events-end": "true"}
-        return orjson.dumps({"type": "BOOKMARK", "object": {"kind": self.rt.kind, "apiVersion": self.rt.api_version,
-                                                            "metadata": meta}}) + b"\n"
+        return (
+            orjson.dumps(
+                {
+                    "type": "BOOKMARK",
+                    "object": {"kind": self.rt.kind, "apiVersion": self.rt.api_version, "metadata": meta},
+                }
+            )
+            + b"\n"
+        )
 
 
 def expired(message: str) -> bytes:
@@ -111,8 +144,9 @@ def expired(message: str) -> bytes:
     return orjson.dumps({"type": "ERROR", "object": status.gone(message).to_status()}) + b"\n"
 
 
-async def stream(store: Store, watcher: Watcher, encoder: EventEncoder, params: WatchParams,
-                 bookmark_interval: float) -> AsyncIterator[bytes]:
+async def stream(
+    store: Store, watcher: Watcher, encoder: EventEncoder, params: WatchParams, bookmark_interval: float
+) -> AsyncIterator[bytes]:
     """The watcher's events as they come (each batch one chunk), bookmarks while idle when asked for, until the
     watcher is closed or the timeout is reached; the watcher is removed however the stream ends."""
     loop = asyncio.get_running_loop()
@@ -134,8 +168,9 @@ async def stream(store: Store, watcher: Watcher, encoder: EventEncoder, params: 
             if watcher.closed or remaining <= 0:
                 break
             try:
-                await asyncio.wait_for(watcher.wake.wait(),
-                                       timeout=min(remaining, bookmark_interval) if params.bookmarks else remaining)
+                await asyncio.wait_for(
+                    watcher.wake.wait(), timeout=min(remaining, bookmark_interval) if params.bookmarks else remaining
+                )
             except TimeoutError:
                 if params.bookmarks and not watcher.events and loop.time() < deadline:
                     yield encoder.bookmark(store.resource_version)

@@ -12,8 +12,14 @@ T = TypeVar("T")
 DEADLINE = 20.0
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], check: Callable[[T], bool], *, timeout: float = DEADLINE,
-                     interval: float = 0.05, what: str = "condition") -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    *,
+    timeout: float = DEADLINE,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
     deadline = time.monotonic() + timeout
     last: T | None = None
     while True:

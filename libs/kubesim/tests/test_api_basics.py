@@ -14,8 +14,16 @@ async def test_version_and_discovery(api: client.ApiClient) -> None:
     assert version.minor == "32"
     groups = await client.ApisApi(api).get_api_versions()
     names = {g.name for g in groups.groups}
-    assert {"apps", "batch", "networking.k8s.io", "autoscaling", "storage.k8s.io", "apiextensions.k8s.io",
-            "metrics.k8s.io", "one-click.dev"} <= names
+    assert {
+        "apps",
+        "batch",
+        "networking.k8s.io",
+        "autoscaling",
+        "storage.k8s.io",
+        "apiextensions.k8s.io",
+        "metrics.k8s.io",
+        "one-click.dev",
+    } <= names
     core = await client.CoreApi(api).get_api_versions()
     assert core.versions == ["v1"]
     resources = await client.AppsV1Api(api).get_api_resources()
@@ -39,8 +47,11 @@ async def test_defaults_exist(api: client.ApiClient) -> None:
     assert node.status.allocatable["memory"]
     assert any(c.type == "Ready" and c.status == "True" for c in node.status.conditions)
     classes = (await client.StorageV1Api(api).list_storage_class()).items
-    default = [c.metadata.name for c in classes
-               if (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"]
+    default = [
+        c.metadata.name
+        for c in classes
+        if (c.metadata.annotations or {}).get("storageclass.kubernetes.io/is-default-class") == "true"
+    ]
     assert default == ["standard"]
     assert len(classes) >= 2
     ingress_classes = (await client.NetworkingV1Api(api).list_ingress_class()).items
@@ -52,9 +63,13 @@ async def test_defaults_exist(api: client.ApiClient) -> None:
 
 async def test_crud_metadata_and_conflicts(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    created = await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-        metadata=client.V1ObjectMeta(name="settings", labels={"app": "web"}, annotations={"note": "x"}),
-        data={"mode": "dev"}))
+    created = await core.create_namespaced_config_map(
+        namespace,
+        client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name="settings", labels={"app": "web"}, annotations={"note": "x"}),
+            data={"mode": "dev"},
+        ),
+    )
     assert created.metadata.uid
     assert created.metadata.creation_timestamp is not None
     first_rv = int(created.metadata.resource_version)
@@ -77,16 +92,18 @@ async def test_crud_metadata_and_conflicts(api: client.ApiClient, namespace: str
     assert '"reason":"Conflict"' in stale.value.body.replace(" ", "")
 
     with pytest.raises(client.ApiException) as exists:
-        await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name="settings")))
+        await core.create_namespaced_config_map(
+            namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="settings"))
+        )
     assert exists.value.status == 409
     assert "AlreadyExists" in exists.value.body
 
     with pytest.raises(client.ApiException) as missing:
         await core.read_namespaced_config_map("nope", namespace)
     assert missing.value.status == 404
-    assert 'configmaps \\"nope\\" not found' in missing.value.body or 'configmaps "nope" not found' in \
-        missing.value.body
+    assert (
+        'configmaps \\"nope\\" not found' in missing.value.body or 'configmaps "nope" not found' in missing.value.body
+    )
 
     await core.delete_namespaced_config_map("settings", namespace)
     with pytest.raises(client.ApiException) as gone:
@@ -96,10 +113,10 @@ async def test_crud_metadata_and_conflicts(api: client.ApiClient, namespace: str
 
 async def test_resource_versions_are_one_global_counter(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    a = await core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(
-        name="a")))
-    b = await core.create_namespaced_secret(namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="b"),
-                                                                        string_data={"k": "v"}))
+    a = await core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="a")))
+    b = await core.create_namespaced_secret(
+        namespace, client.V1Secret(metadata=client.V1ObjectMeta(name="b"), string_data={"k": "v"})
+    )
     assert int(b.metadata.resource_version) > int(a.metadata.resource_version)
     assert b.data == {"k": "dg=="}
     assert b.type == "Opaque"
@@ -109,18 +126,24 @@ async def test_resource_versions_are_one_global_counter(api: client.ApiClient, n
 
 async def test_generate_name(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    made = await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-        metadata=client.V1ObjectMeta(generate_name="gen-")))
+    made = await core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(generate_name="gen-"))
+    )
     assert made.metadata.name.startswith("gen-")
     assert len(made.metadata.name) == len("gen-") + 5
 
 
 async def test_invalid_objects_get_422_with_causes(api: client.ApiClient, namespace: str) -> None:
     apps = client.AppsV1Api(api)
-    body = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "Bad_Name"},
-            "spec": {"selector": {"matchLabels": {"app": "x"}},
-                     "template": {"metadata": {"labels": {"app": "y"}},
-                                  "spec": {"containers": [{"name": "c"}]}}}}
+    body = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "Bad_Name"},
+        "spec": {
+            "selector": {"matchLabels": {"app": "x"}},
+            "template": {"metadata": {"labels": {"app": "y"}}, "spec": {"containers": [{"name": "c"}]}},
+        },
+    }
     with pytest.raises(client.ApiException) as invalid:
         await apps.create_namespaced_deployment(namespace, body)
     assert invalid.value.status == 422
@@ -141,7 +164,7 @@ async def test_secret_data_is_base64_as_the_api_server_reads_it(api: client.ApiC
     core = client.CoreV1Api(api)
     value = b"a password of more than fifty-two bytes, wrapped by kustomize"
     encoded = base64.b64encode(value).decode()
-    wrapped = "\n".join(encoded[i:i + 76] for i in range(0, len(encoded), 76))
+    wrapped = "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
     await core.create_namespaced_secret(namespace, {"metadata": {"name": "wrapped"}, "data": {"p": wrapped}})
     stored = await core.read_namespaced_secret("wrapped", namespace)
     assert stored.data == {"p": encoded}
@@ -162,8 +185,9 @@ async def test_bad_request_and_missing_namespace(api: client.ApiClient, namespac
         await core.list_namespaced_pod(namespace, field_selector="spec.unknown=x")
     assert unsupported.value.status == 400
     with pytest.raises(client.ApiException) as no_ns:
-        await core.create_namespaced_config_map("does-not-exist", client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name="x")))
+        await core.create_namespaced_config_map(
+            "does-not-exist", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="x"))
+        )
     assert no_ns.value.status == 404
     assert "namespaces" in no_ns.value.body
 
@@ -179,8 +203,9 @@ async def test_method_not_allowed(kubesim: KubesimProcess) -> None:
 async def test_pagination_with_limit_and_continue(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
     for i in range(7):
-        await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name=f"page-{i}")))
+        await core.create_namespaced_config_map(
+            namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name=f"page-{i}"))
+        )
     total = len((await core.list_namespaced_config_map(namespace)).items)
     names: list[str] = []
     token = None
@@ -200,11 +225,11 @@ async def test_pagination_with_limit_and_continue(api: client.ApiClient, namespa
 
 async def test_label_and_field_selectors(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    specs = {"a": {"tier": "web", "env": "prod"}, "b": {"tier": "web", "env": "dev"},
-             "c": {"tier": "db"}, "d": {}}
+    specs = {"a": {"tier": "web", "env": "prod"}, "b": {"tier": "web", "env": "dev"}, "c": {"tier": "db"}, "d": {}}
     for name, labels in specs.items():
-        await core.create_namespaced_config_map(namespace, client.V1ConfigMap(
-            metadata=client.V1ObjectMeta(name=name, labels=labels)))
+        await core.create_namespaced_config_map(
+            namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels=labels))
+        )
 
     async def names(**kwargs: str) -> set[str]:
         listed = await core.list_namespaced_config_map(namespace, **kwargs)
@@ -218,15 +243,17 @@ async def test_label_and_field_selectors(api: client.ApiClient, namespace: str) 
     assert await names(label_selector="!env") == {"c", "d"}
     assert await names(field_selector="metadata.name=c") == {"c"}
     assert await names(field_selector="metadata.name!=c", label_selector="tier") == {"a", "b"}
-    everywhere = await core.list_config_map_for_all_namespaces(field_selector=f"metadata.namespace={namespace}",
-                                                               label_selector="tier=db")
+    everywhere = await core.list_config_map_for_all_namespaces(
+        field_selector=f"metadata.namespace={namespace}", label_selector="tier=db"
+    )
     assert [c.metadata.name for c in everywhere.items] == ["c"]
 
 
 async def test_dry_run_does_not_persist(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    await core.create_namespaced_config_map(namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(
-        name="dry")), dry_run="All")
+    await core.create_namespaced_config_map(
+        namespace, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="dry")), dry_run="All"
+    )
     with pytest.raises(client.ApiException) as missing:
         await core.read_namespaced_config_map("dry", namespace)
     assert missing.value.status == 404

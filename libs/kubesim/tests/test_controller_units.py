@@ -39,8 +39,9 @@ def test_hpa_keeps_the_largest_proposal_within_bounds() -> None:
 def _run(*states: tuple[str, str, int]) -> PodRun:
     run = PodRun(uid="u")
     for index, (state, step, code) in enumerate(states):
-        run.containers.append(ContainerRun(f"c{index}", "img", False, restart=False, state=state, step=step,
-                                           exit_code=code))
+        run.containers.append(
+            ContainerRun(f"c{index}", "img", False, restart=False, state=state, step=step, exit_code=code)
+        )
     return run
 
 
@@ -53,15 +54,18 @@ def test_pod_phase_follows_containers_and_restart_policy() -> None:
 
 
 def _pod(name: str, ip: str, ready: bool) -> dict[str, object]:
-    return {"metadata": {"name": name, "uid": f"uid-{name}", "labels": {"app": "web"}},
-            "spec": {"nodeName": "node", "containers": [{"name": "c", "ports": [{"name": "http",
-                                                                                   "containerPort": 8080}]}]},
-            "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": str(ready)}]}}
+    return {
+        "metadata": {"name": name, "uid": f"uid-{name}", "labels": {"app": "web"}},
+        "spec": {"nodeName": "node", "containers": [{"name": "c", "ports": [{"name": "http", "containerPort": 8080}]}]},
+        "status": {"podIP": ip, "conditions": [{"type": "Ready", "status": str(ready)}]},
+    }
 
 
 def test_endpoints_resolve_named_ports_and_split_ready_pods() -> None:
-    svc = {"metadata": {"name": "web", "namespace": "ns"},
-           "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]}}
+    svc = {
+        "metadata": {"name": "web", "namespace": "ns"},
+        "spec": {"selector": {"app": "web"}, "ports": [{"name": "http", "port": 80, "targetPort": "http"}]},
+    }
     body = endpoints_of(svc, [_pod("b", "10.0.0.2", False), _pod("a", "10.0.0.9", True), _pod("c", "10.0.0.1", True)])
     [subset] = body["subsets"]
     assert [a["ip"] for a in subset["addresses"]] == ["10.0.0.1", "10.0.0.9"]
@@ -72,8 +76,13 @@ def test_endpoints_resolve_named_ports_and_split_ready_pods() -> None:
 
 def test_owner_keys_name_the_controlling_owner_before_and_after() -> None:
     def pod(owner: str) -> dict[str, object]:
-        return {"metadata": {"name": "p", "namespace": "ns", "ownerReferences": [
-            {"kind": "ReplicaSet", "name": owner, "controller": True}]}}
+        return {
+            "metadata": {
+                "name": "p",
+                "namespace": "ns",
+                "ownerReferences": [{"kind": "ReplicaSet", "name": owner, "controller": True}],
+            }
+        }
 
     change = Change("MODIFIED", "/pods", 2, pod("new"), pod("old"))
     assert owner_keys(change, "ReplicaSet") == ["ns/new"]

@@ -76,14 +76,20 @@ def read_lines(process: subprocess.Popen[str], count: int, timeout: float = 20.0
         process.wait()
         reader.join(5)
         stderr = process.stderr.read() if process.stderr is not None else ""
-        raise AssertionError(f"expected {count} line(s) within {timeout:g}s, got {len(lines)}: {lines!r}; "
-                             f"exit code {process.returncode}; stderr: {stderr.strip()!r}")
+        raise AssertionError(
+            f"expected {count} line(s) within {timeout:g}s, got {len(lines)}: {lines!r}; "
+            f"exit code {process.returncode}; stderr: {stderr.strip()!r}"
+        )
     return lines
 
 
 def test_read_lines_fails_clearly_instead_of_hanging() -> None:
-    silent = subprocess.Popen([sys.executable, "-c", "print('one', flush=True); import time; time.sleep(60)"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    silent = subprocess.Popen(
+        [sys.executable, "-c", "print('one', flush=True); import time; time.sleep(60)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert read_lines(silent, 1) == ["one\n"]
         with pytest.raises(AssertionError, match=r"expected 2 line\(s\) within 0.5s, got 0"):
@@ -116,8 +122,12 @@ def test_apply_multi_document_file_and_reapply(kubectl: Kubectl, ns: str, tmp_pa
     manifest = tmp_path / "app.yaml"
     manifest.write_text(MANIFEST.format(ns=ns, replicas=2, tag="1.0"))
     first = kubectl.run("apply", "-f", str(manifest))
-    assert first.stdout.splitlines() == [f"namespace/{ns} created", "deployment.apps/api created",
-                                         "service/api created", "configmap/settings created"]
+    assert first.stdout.splitlines() == [
+        f"namespace/{ns} created",
+        "deployment.apps/api created",
+        "service/api created",
+        "configmap/settings created",
+    ]
     again = kubectl.run("apply", "-f", str(manifest))
     assert all(line.endswith("unchanged") for line in again.stdout.splitlines())
     manifest.write_text(MANIFEST.format(ns=ns, replicas=3, tag="1.1"))
@@ -164,13 +174,13 @@ def test_get_with_selectors(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
     manifest = tmp_path / "app.yaml"
     manifest.write_text(MANIFEST.format(ns=ns, replicas=1, tag="1.0"))
     kubectl.run("apply", "-f", str(manifest))
-    selected = kubectl.run("-n", ns, "get", "deployments,configmaps", "--selector", "tier=backend",
-                           "-o", "name").stdout.split()
+    selected = kubectl.run(
+        "-n", ns, "get", "deployments,configmaps", "--selector", "tier=backend", "-o", "name"
+    ).stdout.split()
     assert sorted(selected) == ["configmap/settings", "deployment.apps/api"]
     none = kubectl.run("-n", ns, "get", "configmaps", "-l", "tier=frontend", "-o", "name")
     assert none.stdout.strip() == ""
-    by_field = kubectl.run("-n", ns, "get", "configmaps", "--field-selector", "metadata.name=settings",
-                           "-o", "name")
+    by_field = kubectl.run("-n", ns, "get", "configmaps", "--field-selector", "metadata.name=settings", "-o", "name")
     assert by_field.stdout.split() == ["configmap/settings"]
 
 
@@ -202,20 +212,24 @@ def test_create_namespace_deployment_scale_and_rollout_status(kubectl: Kubectl, 
 def test_server_side_apply(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
     kubectl.run("create", "namespace", ns)
     manifest = tmp_path / "cm.yaml"
-    manifest.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\n"
-                        f"data: {{a: '1', b: '2'}}\n")
+    manifest.write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\ndata: {{a: '1', b: '2'}}\n"
+    )
     first = kubectl.run("apply", "--server-side", "-f", str(manifest))
     assert first.stdout.strip() == "configmap/ssa serverside-applied"
-    manifest.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\n"
-                        f"data: {{a: '1'}}\n")
+    manifest.write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\ndata: {{a: '1'}}\n"
+    )
     kubectl.run("apply", "--server-side", "-f", str(manifest))
-    document = yaml.safe_load(kubectl.run("-n", ns, "get", "configmap", "ssa", "-o", "yaml",
-                                          "--show-managed-fields").stdout)
+    document = yaml.safe_load(
+        kubectl.run("-n", ns, "get", "configmap", "ssa", "-o", "yaml", "--show-managed-fields").stdout
+    )
     assert document["data"] == {"a": "1"}
     assert [(m["manager"], m["operation"]) for m in document["metadata"]["managedFields"]] == [("kubectl", "Apply")]
     other = tmp_path / "other.yaml"
-    other.write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\n"
-                     f"data: {{a: 'changed'}}\n")
+    other.write_text(
+        f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: ssa, namespace: {ns}}}\ndata: {{a: 'changed'}}\n"
+    )
     conflict = kubectl.run("apply", "--server-side", "--field-manager=other", "-f", str(other), check=False)
     assert conflict.returncode != 0
     assert "conflict" in conflict.stderr.lower()
@@ -283,9 +297,11 @@ def test_get_watch_shows_changes(kubectl: Kubectl, ns: str) -> None:
 def test_custom_resources_print_their_columns(kubectl: Kubectl, ns: str, tmp_path: Path) -> None:
     kubectl.run("create", "namespace", ns)
     rollout = tmp_path / "rollout.yaml"
-    rollout.write_text(f"apiVersion: one-click.dev/v1alpha1\nkind: Rollout\nmetadata: {{name: demo, namespace: {ns}}}\n"
-                       f"spec:\n  image: {{registry: docker.io, repository: nginx, tag: '1.25'}}\n"
-                       f"  horizontalScale: {{minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 80}}\n")
+    rollout.write_text(
+        f"apiVersion: one-click.dev/v1alpha1\nkind: Rollout\nmetadata: {{name: demo, namespace: {ns}}}\n"
+        f"spec:\n  image: {{registry: docker.io, repository: nginx, tag: '1.25'}}\n"
+        f"  horizontalScale: {{minReplicas: 2, maxReplicas: 3, targetCPUUtilizationPercentage: 80}}\n"
+    )
     assert kubectl.run("apply", "-f", str(rollout)).stdout.strip() == "rollout.one-click.dev/demo created"
     table = kubectl.run("-n", ns, "get", "rollouts").stdout.splitlines()
     assert table[0].split() == ["NAME", "IMAGE", "TAG", "REPLICAS", "STATUS", "AGE"]

@@ -26,13 +26,16 @@ async def test_namespace_deletion_removes_everything_and_watchers_see_it(api: cl
     ns = f"doomed-{uuid.uuid4().hex[:6]}"
     await core.create_namespace({"metadata": {"name": ns}})
     await apps.create_namespaced_deployment(ns, deployment("web", "nginx:1.25", replicas=2))
-    await core.create_namespaced_service(ns, {"metadata": {"name": "web"}, "spec": {
-        "selector": {"app": "web"}, "ports": [{"port": 80}]}})
+    await core.create_namespaced_service(
+        ns, {"metadata": {"name": "web"}, "spec": {"selector": {"app": "web"}, "ports": [{"port": 80}]}}
+    )
     await core.create_namespaced_config_map(ns, {"metadata": {"name": "cfg"}, "data": {"a": "1"}})
     await core.create_namespaced_secret(ns, {"metadata": {"name": "s"}, "stringData": {"a": "1"}})
-    await eventually(lambda: core.list_namespaced_pod(ns),
-                     lambda pods: len(pods.items) == 2 and all(p.status.phase == "Running" for p in pods.items),
-                     what="pods running")
+    await eventually(
+        lambda: core.list_namespaced_pod(ns),
+        lambda pods: len(pods.items) == 2 and all(p.status.phase == "Running" for p in pods.items),
+        what="pods running",
+    )
     pods_before = await core.list_namespaced_pod(ns)
     configmaps_before = await core.list_namespaced_config_map(ns)
     seen: dict[str, list[tuple[str, str]]] = {"pods": [], "configmaps": []}
@@ -46,11 +49,24 @@ async def test_namespace_deletion_removes_everything_and_watchers_see_it(api: cl
                     w.stop()
                     break
 
-    tasks = [asyncio.create_task(follow("pods", core.list_namespaced_pod, pods_before.metadata.resource_version,
-                                        {p.metadata.name for p in pods_before.items})),
-             asyncio.create_task(follow("configmaps", core.list_namespaced_config_map,
-                                        configmaps_before.metadata.resource_version,
-                                        {c.metadata.name for c in configmaps_before.items}))]
+    tasks = [
+        asyncio.create_task(
+            follow(
+                "pods",
+                core.list_namespaced_pod,
+                pods_before.metadata.resource_version,
+                {p.metadata.name for p in pods_before.items},
+            )
+        ),
+        asyncio.create_task(
+            follow(
+                "configmaps",
+                core.list_namespaced_config_map,
+                configmaps_before.metadata.resource_version,
+                {c.metadata.name for c in configmaps_before.items},
+            )
+        ),
+    ]
     await asyncio.sleep(0.2)
     await core.delete_namespace(ns)
     terminating = await core.read_namespace(ns)
@@ -71,9 +87,11 @@ async def test_terminating_namespace_refuses_new_content(api: client.ApiClient) 
     await core.create_namespace({"metadata": {"name": ns}})
     await core.create_namespaced_config_map(ns, {"metadata": {"name": "held", "finalizers": ["example.com/hold"]}})
     await core.delete_namespace(ns)
-    namespace = await eventually(lambda: core.read_namespace(ns),
-                                 lambda n: any(c.type == "NamespaceContentRemaining" and c.status == "True"
-                                               for c in n.status.conditions or []), what="content remaining")
+    namespace = await eventually(
+        lambda: core.read_namespace(ns),
+        lambda n: any(c.type == "NamespaceContentRemaining" and c.status == "True" for c in n.status.conditions or []),
+        what="content remaining",
+    )
     assert namespace.status.phase == "Terminating"
     with pytest.raises(client.ApiException) as refused:
         await core.create_namespaced_config_map(ns, {"metadata": {"name": "late"}})
@@ -90,8 +108,9 @@ async def test_finalizers_hold_deletion(api: client.ApiClient, namespace: str) -
     held = await core.read_namespaced_config_map("f", namespace)
     assert held.metadata.deletion_timestamp is not None
     with pytest.raises(client.ApiException) as invalid:
-        await core.patch_namespaced_config_map("f", namespace, {"metadata": {"finalizers": ["example.com/x",
-                                                                                            "example.com/y"]}})
+        await core.patch_namespaced_config_map(
+            "f", namespace, {"metadata": {"finalizers": ["example.com/x", "example.com/y"]}}
+        )
     assert invalid.value.status == 422
     await core.patch_namespaced_config_map("f", namespace, {"metadata": {"$patch": "merge", "finalizers": None}})
     assert await eventually(lambda: gone(lambda: core.read_namespaced_config_map("f", namespace)), bool)
@@ -100,39 +119,51 @@ async def test_finalizers_hold_deletion(api: client.ApiClient, namespace: str) -
 async def test_background_deletion_collects_replicasets_and_pods(api: client.ApiClient, namespace: str) -> None:
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     await apps.create_namespaced_deployment(namespace, deployment("bg", "nginx:1.25", replicas=2))
-    await eventually(lambda: core.list_namespaced_pod(namespace, label_selector="app=bg"),
-                     lambda p: len(p.items) == 2, what="pods")
+    await eventually(
+        lambda: core.list_namespaced_pod(namespace, label_selector="app=bg"), lambda p: len(p.items) == 2, what="pods"
+    )
     await apps.delete_namespaced_deployment("bg", namespace, propagation_policy="Background")
-    await eventually(lambda: apps.list_namespaced_replica_set(namespace, label_selector="app=bg"),
-                     lambda r: not r.items, what="replicasets collected")
-    await eventually(lambda: core.list_namespaced_pod(namespace, label_selector="app=bg"),
-                     lambda p: not p.items, what="pods collected")
+    await eventually(
+        lambda: apps.list_namespaced_replica_set(namespace, label_selector="app=bg"),
+        lambda r: not r.items,
+        what="replicasets collected",
+    )
+    await eventually(
+        lambda: core.list_namespaced_pod(namespace, label_selector="app=bg"),
+        lambda p: not p.items,
+        what="pods collected",
+    )
 
 
 async def test_foreground_deletion_waits_for_dependents(api: client.ApiClient, namespace: str) -> None:
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     await apps.create_namespaced_deployment(namespace, deployment("fg", "nginx:1.25", replicas=2))
-    await eventually(lambda: core.list_namespaced_pod(namespace, label_selector="app=fg"),
-                     lambda p: len(p.items) == 2, what="pods")
+    await eventually(
+        lambda: core.list_namespaced_pod(namespace, label_selector="app=fg"), lambda p: len(p.items) == 2, what="pods"
+    )
     await apps.delete_namespaced_deployment("fg", namespace, propagation_policy="Foreground")
     held = await apps.read_namespaced_deployment("fg", namespace)
     assert "foregroundDeletion" in held.metadata.finalizers
     assert held.metadata.deletion_timestamp is not None
-    await eventually(lambda: gone(lambda: apps.read_namespaced_deployment("fg", namespace)), bool,
-                     what="deployment gone")
+    await eventually(
+        lambda: gone(lambda: apps.read_namespaced_deployment("fg", namespace)), bool, what="deployment gone"
+    )
     assert not (await core.list_namespaced_pod(namespace, label_selector="app=fg")).items
 
 
 async def test_orphan_deletion_keeps_dependents(api: client.ApiClient, namespace: str) -> None:
     core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
     await apps.create_namespaced_deployment(namespace, deployment("orph", "nginx:1.25", replicas=2))
-    await eventually(lambda: core.list_namespaced_pod(namespace, label_selector="app=orph"),
-                     lambda p: len(p.items) == 2, what="pods")
+    await eventually(
+        lambda: core.list_namespaced_pod(namespace, label_selector="app=orph"), lambda p: len(p.items) == 2, what="pods"
+    )
     await apps.delete_namespaced_deployment("orph", namespace, propagation_policy="Orphan")
     await eventually(lambda: gone(lambda: apps.read_namespaced_deployment("orph", namespace)), bool)
-    replica_sets = await eventually(lambda: apps.list_namespaced_replica_set(namespace, label_selector="app=orph"),
-                                    lambda r: len(r.items) == 1 and not r.items[0].metadata.owner_references,
-                                    what="replicaset released")
+    replica_sets = await eventually(
+        lambda: apps.list_namespaced_replica_set(namespace, label_selector="app=orph"),
+        lambda r: len(r.items) == 1 and not r.items[0].metadata.owner_references,
+        what="replicaset released",
+    )
     assert replica_sets.items[0].spec.replicas == 2
     pods = await core.list_namespaced_pod(namespace, label_selector="app=orph")
     assert len(pods.items) == 2
@@ -140,8 +171,17 @@ async def test_orphan_deletion_keeps_dependents(api: client.ApiClient, namespace
 
 async def test_dependents_of_a_missing_owner_are_collected(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    await core.create_namespaced_config_map(namespace, {"metadata": {"name": "child", "ownerReferences": [{
-        "apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": str(uuid.uuid4())}]}})
+    await core.create_namespaced_config_map(
+        namespace,
+        {
+            "metadata": {
+                "name": "child",
+                "ownerReferences": [
+                    {"apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": str(uuid.uuid4())}
+                ],
+            }
+        },
+    )
     assert await eventually(lambda: gone(lambda: core.read_namespaced_config_map("child", namespace)), bool)
 
 

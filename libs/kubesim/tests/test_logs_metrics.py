@@ -16,15 +16,17 @@ TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z ")
 
 
 async def running_pod(core: client.CoreV1Api, namespace: str, name: str, containers: list[dict]) -> client.V1Pod:
-    await core.create_namespaced_pod(namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
-                                                 "spec": {"containers": containers}})
+    await core.create_namespaced_pod(
+        namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": containers}}
+    )
     return await eventually(lambda: core.read_namespaced_pod(name, namespace), ready, what=f"{name} running")
 
 
 async def test_logs_tail_and_timestamps(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    await running_pod(core, namespace, "talker", [{"name": "web", "image": "nginx:1.25",
-                                                   "ports": [{"containerPort": 80}]}])
+    await running_pod(
+        core, namespace, "talker", [{"name": "web", "image": "nginx:1.25", "ports": [{"containerPort": 80}]}]
+    )
     await asyncio.sleep(0.5)
     text = await core.read_namespaced_pod_log("talker", namespace)
     lines = text.splitlines()
@@ -44,17 +46,25 @@ async def test_logs_need_a_container_name_for_multi_container_pods(api: client.A
     with pytest.raises(client.ApiException) as missing:
         await core.read_namespaced_pod_log("duo", namespace)
     assert missing.value.status == 400
-    assert json.loads(missing.value.body)["message"] == \
-        "a container name must be specified for pod duo, choose one of: [a b]"
+    assert (
+        json.loads(missing.value.body)["message"]
+        == "a container name must be specified for pod duo, choose one of: [a b]"
+    )
     b_logs = await core.read_namespaced_pod_log("duo", namespace, container="b")
     assert "container b" in b_logs.splitlines()[0]
 
 
 async def test_logs_of_a_waiting_container_are_refused(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    await core.create_namespaced_pod(namespace, {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "stuck"},
-                                                 "spec": {"containers": [{"name": "c",
-                                                                          "image": "acme/app:does-not-exist"}]}})
+    await core.create_namespaced_pod(
+        namespace,
+        {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "stuck"},
+            "spec": {"containers": [{"name": "c", "image": "acme/app:does-not-exist"}]},
+        },
+    )
     with pytest.raises(client.ApiException) as waiting:
         await core.read_namespaced_pod_log("stuck", namespace)
     assert waiting.value.status == 400
@@ -77,7 +87,7 @@ async def test_logs_follow_keeps_streaming(api: client.ApiClient, namespace: str
     assert len(received) >= backlog + 5
     total = (await core.read_namespaced_pod_log("stream", namespace, timestamps=True)).splitlines()
     start = total.index(received[0])
-    assert received == total[start: start + len(received)]
+    assert received == total[start : start + len(received)]
 
 
 async def test_follow_ends_when_the_pod_goes(api: client.ApiClient, namespace: str) -> None:
@@ -100,8 +110,12 @@ async def test_follow_ends_when_the_pod_goes(api: client.ApiClient, namespace: s
 
 async def test_pod_and_node_metrics(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    await running_pod(core, namespace, "busy", [{"name": "c", "image": "nginx",
-                                                 "resources": {"requests": {"cpu": "200m", "memory": "128Mi"}}}])
+    await running_pod(
+        core,
+        namespace,
+        "busy",
+        [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "200m", "memory": "128Mi"}}}],
+    )
     custom = client.CustomObjectsApi(api)
     pods = await custom.list_namespaced_custom_object("metrics.k8s.io", "v1beta1", namespace, "pods")
     assert [p["metadata"]["name"] for p in pods["items"]] == ["busy"]

@@ -29,24 +29,24 @@ def _generator() -> ModuleType:
 def test_committed_table_is_what_the_generator_makes_from_the_pinned_sources() -> None:
     api, apimachinery = os.environ.get("KUBESIM_K8S_API"), os.environ.get("KUBESIM_K8S_APIMACHINERY")
     if not api or not apimachinery:
-        pytest.skip("the Kubernetes sources are not on this machine: set KUBESIM_K8S_API and "
-                    "KUBESIM_K8S_APIMACHINERY to git clones of kubernetes/api and kubernetes/apimachinery "
-                    "(see libs/kubesim/tools/generate_proto_fields.py) to check the table against them")
+        pytest.skip(
+            "the Kubernetes sources are not on this machine: set KUBESIM_K8S_API and "
+            "KUBESIM_K8S_APIMACHINERY to git clones of kubernetes/api and kubernetes/apimachinery "
+            "(see libs/kubesim/tools/generate_proto_fields.py) to check the table against them"
+        )
     generated = _generator().generate(Path(api), Path(apimachinery))
     assert generated == (Path(protobuf.__file__).parent / "proto_fields.json").read_text()
 
 
 def test_table_names_its_source_and_the_generator_pins_the_same() -> None:
     generator = _generator()
-    assert dict(proto_fields.SOURCE) == {**generator.SOURCE,
-                                         "generator": "libs/kubesim/tools/generate_proto_fields.py"}
+    assert dict(proto_fields.SOURCE) == {**generator.SOURCE, "generator": "libs/kubesim/tools/generate_proto_fields.py"}
 
 
 def test_every_message_the_table_refers_to_is_in_it_or_decoded_by_hand() -> None:
     generator = _generator()
     scalars = set(generator.SCALARS.values())
-    referred = {kind.removeprefix("map:") for schema in proto_fields.FIELDS.values()
-                for _, kind, _ in schema.values()}
+    referred = {kind.removeprefix("map:") for schema in proto_fields.FIELDS.values() for _, kind, _ in schema.values()}
     assert {kind for kind in referred if kind not in scalars} <= set(proto_fields.FIELDS) | protobuf.SPECIAL
     assert set(generator.ROOTS) <= set(proto_fields.FIELDS)
 
@@ -66,5 +66,9 @@ def test_parser_reads_go_to_protobuf_messages() -> None:
     """
     fields = _generator().parse(text)["apps.Thing"]
     assert [(f.number, f.name, f.kind, f.repeated) for f in fields] == [
-        (1, "metadata", "meta.ObjectMeta", False), (2, "names", "s", True), (3, "limits", "map:res.Quantity", False),
-        (4, "spec", "apps.ThingSpec", False), (5, "count", "i", False)]
+        (1, "metadata", "meta.ObjectMeta", False),
+        (2, "names", "s", True),
+        (3, "limits", "map:res.Quantity", False),
+        (4, "spec", "apps.ThingSpec", False),
+        (5, "count", "i", False),
+    ]

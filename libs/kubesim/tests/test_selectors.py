@@ -17,28 +17,31 @@ from kubesim.selectors import (
 LABELS = {"app": "web", "tier": "frontend", "version": "3"}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("", True),
-    ("app=web", True),
-    ("app==web", True),
-    ("app=db", False),
-    ("app!=db", True),
-    ("missing!=x", True),
-    ("app in (web, db)", True),
-    ("app in (db)", False),
-    ("app notin (db)", True),
-    ("missing notin (db)", True),
-    ("app notin (web)", False),
-    ("tier", True),
-    ("missing", False),
-    ("!missing", True),
-    ("!tier", False),
-    ("app=web,tier=frontend", True),
-    ("app=web,tier=backend", False),
-    ("version>2", True),
-    ("version<3", False),
-    ("example.com/owner=me", False),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", True),
+        ("app=web", True),
+        ("app==web", True),
+        ("app=db", False),
+        ("app!=db", True),
+        ("missing!=x", True),
+        ("app in (web, db)", True),
+        ("app in (db)", False),
+        ("app notin (db)", True),
+        ("missing notin (db)", True),
+        ("app notin (web)", False),
+        ("tier", True),
+        ("missing", False),
+        ("!missing", True),
+        ("!tier", False),
+        ("app=web,tier=frontend", True),
+        ("app=web,tier=backend", False),
+        ("version>2", True),
+        ("version<3", False),
+        ("example.com/owner=me", False),
+    ],
+)
 def test_label_selector_operators(text: str, expected: bool) -> None:
     assert parse_label_selector(text).matches(LABELS) is expected
 
@@ -55,9 +58,15 @@ def test_invalid_label_selectors(text: str) -> None:
 
 
 def test_label_selector_objects() -> None:
-    selector = from_object({"matchLabels": {"app": "web"},
-                            "matchExpressions": [{"key": "tier", "operator": "In", "values": ["frontend"]},
-                                                 {"key": "legacy", "operator": "DoesNotExist"}]})
+    selector = from_object(
+        {
+            "matchLabels": {"app": "web"},
+            "matchExpressions": [
+                {"key": "tier", "operator": "In", "values": ["frontend"]},
+                {"key": "legacy", "operator": "DoesNotExist"},
+            ],
+        }
+    )
     assert selector.matches(LABELS)
     assert not selector.matches({**LABELS, "legacy": "1"})
     assert not from_object(None).matches(LABELS)
@@ -68,16 +77,29 @@ def test_label_selector_objects() -> None:
 
 
 def test_field_selectors() -> None:
-    pod = {"kind": "Pod", "metadata": {"name": "p", "namespace": "n"},
-           "spec": {"nodeName": "node-1"}, "status": {"phase": "Running"}}
+    pod = {
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "n"},
+        "spec": {"nodeName": "node-1"},
+        "status": {"phase": "Running"},
+    }
     everything = parse_label_selector("")
     assert object_matches("Pod", pod, everything, parse_field_selector("status.phase=Running"))
     assert object_matches("Pod", pod, everything, parse_field_selector("spec.nodeName==node-1,metadata.name=p"))
     assert not object_matches("Pod", pod, everything, parse_field_selector("status.phase!=Running"))
-    event = {"involvedObject": {"kind": "Pod", "name": "p", "namespace": "n", "uid": "u1"},
-             "metadata": {"name": "e", "namespace": "n"}, "type": "Warning", "reason": "BackOff"}
-    for text in ("involvedObject.kind=Pod", "involvedObject.name=p", "involvedObject.namespace=n",
-                 "involvedObject.uid=u1", "type=Warning,reason=BackOff"):
+    event = {
+        "involvedObject": {"kind": "Pod", "name": "p", "namespace": "n", "uid": "u1"},
+        "metadata": {"name": "e", "namespace": "n"},
+        "type": "Warning",
+        "reason": "BackOff",
+    }
+    for text in (
+        "involvedObject.kind=Pod",
+        "involvedObject.name=p",
+        "involvedObject.namespace=n",
+        "involvedObject.uid=u1",
+        "type=Warning,reason=BackOff",
+    ):
         assert object_matches("Event", event, everything, parse_field_selector(text)), text
     with pytest.raises(SelectorError):
         check_fields("ConfigMap", parse_field_selector("status.phase=Running"))

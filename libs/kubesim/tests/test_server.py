@@ -46,9 +46,15 @@ async def test_tls_and_token(secured: KubesimProcess) -> None:
     assert code == 200
     secured.token = "s3cret-token"
     if shutil.which("kubectl"):
-        result = await asyncio.to_thread(subprocess.run, ["kubectl", "get", "ns", "default", "-o", "name"],
-                                         capture_output=True, text=True, env=secured.environment(), timeout=30,
-                                         check=False)
+        result = await asyncio.to_thread(
+            subprocess.run,
+            ["kubectl", "get", "ns", "default", "-o", "name"],
+            capture_output=True,
+            text=True,
+            env=secured.environment(),
+            timeout=30,
+            check=False,
+        )
         assert result.stdout.strip() == "namespace/default"
 
 
@@ -61,13 +67,25 @@ async def test_snapshot_survives_restart(tmp_path: Path) -> None:
             core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
             await core.create_namespace({"metadata": {"name": "keep"}})
             await core.create_namespaced_config_map("keep", {"metadata": {"name": "cfg"}, "data": {"a": "1"}})
-            await apps.create_namespaced_deployment("keep", {
-                "metadata": {"name": "web"}, "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
-                                                      "template": {"metadata": {"labels": {"app": "web"}},
-                                                                   "spec": {"containers": [{"name": "c",
-                                                                                            "image": "nginx"}]}}}})
-            await eventually(lambda: apps.read_namespaced_deployment("web", "keep"),
-                             lambda d: d.status.ready_replicas == 2, what="deployment ready")
+            await apps.create_namespaced_deployment(
+                "keep",
+                {
+                    "metadata": {"name": "web"},
+                    "spec": {
+                        "replicas": 2,
+                        "selector": {"matchLabels": {"app": "web"}},
+                        "template": {
+                            "metadata": {"labels": {"app": "web"}},
+                            "spec": {"containers": [{"name": "c", "image": "nginx"}]},
+                        },
+                    },
+                },
+            )
+            await eventually(
+                lambda: apps.read_namespaced_deployment("web", "keep"),
+                lambda d: d.status.ready_replicas == 2,
+                what="deployment ready",
+            )
             before = await core.list_namespaced_pod("keep")
             last_version = int(before.metadata.resource_version)
     finally:
@@ -86,15 +104,19 @@ async def test_snapshot_survives_restart(tmp_path: Path) -> None:
             made = await core.create_namespaced_config_map("keep", {"metadata": {"name": "new"}})
             assert int(made.metadata.resource_version) > last_version
             # Watching from before the restart: the history is gone.
-            code, event = second.request("GET", "/api/v1/namespaces/keep/configmaps?watch=true&resourceVersion=1"
-                                                "&timeoutSeconds=1")
+            code, event = second.request(
+                "GET", "/api/v1/namespaces/keep/configmaps?watch=true&resourceVersion=1&timeoutSeconds=1"
+            )
             assert code == 200
             assert event["type"] == "ERROR"
             assert event["object"]["code"] == 410
             assert event["object"]["reason"] == "Expired"
             await apps.patch_namespaced_deployment("web", "keep", {"spec": {"replicas": 3}})
-            await eventually(lambda: apps.read_namespaced_deployment("web", "keep"),
-                             lambda d: d.status.ready_replicas == 3, what="controllers still work")
+            await eventually(
+                lambda: apps.read_namespaced_deployment("web", "keep"),
+                lambda d: d.status.ready_replicas == 3,
+                what="controllers still work",
+            )
     finally:
         assert second.stop() == 0
 

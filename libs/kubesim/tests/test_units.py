@@ -14,9 +14,20 @@ from kubesim.cron import most_recent_schedule, next_schedule
 from kubesim.logs import line_text
 
 
-@pytest.mark.parametrize(("seconds", "text"), [
-    (5, "5s"), (119, "119s"), (125, "2m5s"), (600, "10m"), (3 * 3600 + 60, "3h1m"), (9 * 3600, "9h"),
-    (50 * 3600, "2d2h"), (10 * 86400, "10d"), (800 * 86400, "2y70d")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [
+        (5, "5s"),
+        (119, "119s"),
+        (125, "2m5s"),
+        (600, "10m"),
+        (3 * 3600 + 60, "3h1m"),
+        (9 * 3600, "9h"),
+        (50 * 3600, "2d2h"),
+        (10 * 86400, "10d"),
+        (800 * 86400, "2y70d"),
+    ],
+)
 def test_human_duration(seconds: int, text: str) -> None:
     assert clock.human_duration(seconds) == text
 
@@ -63,10 +74,18 @@ def test_every_schedules_run_at_a_constant_delay() -> None:
             clock.parse_go_duration(text)
 
 
-@pytest.mark.parametrize(("image", "behaviour"), [
-    ("nginx:1.25", "ok"), ("registry.example.com/team/app:fail-pull", "pull-fail"),
-    ("does-not-exist/app:1", "pull-fail"), ("ghcr.io/acme/api:crash", "crash"), ("crashloop/app", "crash"),
-    ("busybox:oom", "oom"), ("mycrashapp:1", "ok")])
+@pytest.mark.parametrize(
+    ("image", "behaviour"),
+    [
+        ("nginx:1.25", "ok"),
+        ("registry.example.com/team/app:fail-pull", "pull-fail"),
+        ("does-not-exist/app:1", "pull-fail"),
+        ("ghcr.io/acme/api:crash", "crash"),
+        ("crashloop/app", "crash"),
+        ("busybox:oom", "oom"),
+        ("mycrashapp:1", "ok"),
+    ],
+)
 def test_image_markers(image: str, behaviour: str) -> None:
     assert image_behaviour(image) == behaviour
 
@@ -87,12 +106,16 @@ def test_log_lines_are_deterministic() -> None:
 
 
 def test_protobuf_namespace_and_configmap() -> None:
-    namespace = protobuf.decode(b'k8s\x00\n\x0f\n\x02v1\x12\tNamespace\x12\x1d\n\x15\n\x05capns\x12\x00\x1a\x00'
-                                b'"\x00*\x002\x008\x00B\x00\x12\x00\x1a\x02\n\x00\x1a\x00"\x00')
+    namespace = protobuf.decode(
+        b"k8s\x00\n\x0f\n\x02v1\x12\tNamespace\x12\x1d\n\x15\n\x05capns\x12\x00\x1a\x00"
+        b'"\x00*\x002\x008\x00B\x00\x12\x00\x1a\x02\n\x00\x1a\x00"\x00'
+    )
     assert namespace["kind"] == "Namespace"
     assert namespace["metadata"] == {"name": "capns"}
-    configmap = protobuf.decode(b'k8s\x00\n\x0f\n\x02v1\x12\tConfigMap\x12\x1c\n\x12\n\x01c\x12\x00\x1a\x01x"\x00'
-                                b'*\x002\x008\x00B\x00\x12\x06\n\x01a\x12\x01b\x1a\x00"\x00')
+    configmap = protobuf.decode(
+        b'k8s\x00\n\x0f\n\x02v1\x12\tConfigMap\x12\x1c\n\x12\n\x01c\x12\x00\x1a\x01x"\x00'
+        b'*\x002\x008\x00B\x00\x12\x06\n\x01a\x12\x01b\x1a\x00"\x00'
+    )
     assert configmap["data"] == {"a": "b"}
     assert configmap["metadata"]["namespace"] == "x"
     with pytest.raises(protobuf.ProtobufError):

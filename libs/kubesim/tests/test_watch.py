@@ -37,8 +37,9 @@ async def test_watch_from_resource_version(api: client.ApiClient, namespace: str
     core = client.CoreV1Api(api)
     created = await core.create_namespaced_config_map(namespace, cm("w1"))
     start = created.metadata.resource_version
-    task = asyncio.create_task(collect(core.list_namespaced_config_map, namespace, resource_version=start,
-                                       timeout_seconds=10, until=3))
+    task = asyncio.create_task(
+        collect(core.list_namespaced_config_map, namespace, resource_version=start, timeout_seconds=10, until=3)
+    )
     await asyncio.sleep(0.2)
     await core.patch_namespaced_config_map("w1", namespace, {"data": {"v": "1"}})
     await core.create_namespaced_config_map(namespace, cm("w2"))
@@ -56,8 +57,13 @@ async def test_watch_replays_history_after_the_given_version(api: client.ApiClie
     first = await core.create_namespaced_config_map(namespace, cm("h1"))
     await core.create_namespaced_config_map(namespace, cm("h2"))
     await core.patch_namespaced_config_map("h1", namespace, {"data": {"v": "9"}})
-    events = await collect(core.list_namespaced_config_map, namespace,
-                           resource_version=first.metadata.resource_version, timeout_seconds=5, until=2)
+    events = await collect(
+        core.list_namespaced_config_map,
+        namespace,
+        resource_version=first.metadata.resource_version,
+        timeout_seconds=5,
+        until=2,
+    )
     assert [(t, o["metadata"]["name"]) for t, o in events] == [("ADDED", "h2"), ("MODIFIED", "h1")]
 
 
@@ -65,16 +71,25 @@ async def test_watch_without_version_starts_with_current_state(api: client.ApiCl
     core = client.CoreV1Api(api)
     for name in ("s1", "s2"):
         await core.create_namespaced_config_map(namespace, cm(name, {"set": "s"}))
-    events = await collect(core.list_namespaced_config_map, namespace, label_selector="set=s", timeout_seconds=5,
-                           until=2)
+    events = await collect(
+        core.list_namespaced_config_map, namespace, label_selector="set=s", timeout_seconds=5, until=2
+    )
     assert sorted((t, o["metadata"]["name"]) for t, o in events) == [("ADDED", "s1"), ("ADDED", "s2")]
 
 
 async def test_filtered_watch_sees_objects_enter_and_leave(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
     made = await core.create_namespaced_config_map(namespace, cm("f1", {"stage": "dev"}))
-    task = asyncio.create_task(collect(core.list_namespaced_config_map, namespace, label_selector="stage=prod",
-                                       resource_version=made.metadata.resource_version, timeout_seconds=10, until=2))
+    task = asyncio.create_task(
+        collect(
+            core.list_namespaced_config_map,
+            namespace,
+            label_selector="stage=prod",
+            resource_version=made.metadata.resource_version,
+            timeout_seconds=10,
+            until=2,
+        )
+    )
     await asyncio.sleep(0.2)
     await core.patch_namespaced_config_map("f1", namespace, {"metadata": {"labels": {"stage": "prod"}}})
     await core.patch_namespaced_config_map("f1", namespace, {"metadata": {"labels": {"stage": "test"}}})
@@ -86,8 +101,16 @@ async def test_field_selector_watch_by_name(api: client.ApiClient, namespace: st
     core = client.CoreV1Api(api)
     made = await core.create_namespaced_config_map(namespace, cm("one"))
     await core.create_namespaced_config_map(namespace, cm("other"))
-    task = asyncio.create_task(collect(core.list_namespaced_config_map, namespace, field_selector="metadata.name=one",
-                                       resource_version=made.metadata.resource_version, timeout_seconds=10, until=1))
+    task = asyncio.create_task(
+        collect(
+            core.list_namespaced_config_map,
+            namespace,
+            field_selector="metadata.name=one",
+            resource_version=made.metadata.resource_version,
+            timeout_seconds=10,
+            until=1,
+        )
+    )
     await asyncio.sleep(0.2)
     await core.patch_namespaced_config_map("other", namespace, {"data": {"v": "x"}})
     await core.patch_namespaced_config_map("one", namespace, {"data": {"v": "y"}})
@@ -97,8 +120,7 @@ async def test_field_selector_watch_by_name(api: client.ApiClient, namespace: st
 
 async def test_bookmarks_and_server_timeout(api: client.ApiClient, namespace: str) -> None:
     core = client.CoreV1Api(api)
-    events = await collect(core.list_namespaced_config_map, namespace, allow_watch_bookmarks=True,
-                           timeout_seconds=2)
+    events = await collect(core.list_namespaced_config_map, namespace, allow_watch_bookmarks=True, timeout_seconds=2)
     bookmarks = [o for t, o in events if t == "BOOKMARK"]
     # The stream ended by itself (timeoutSeconds) and carried at least one bookmark on the way.
     assert bookmarks
@@ -126,8 +148,7 @@ async def test_too_old_resource_version_is_410(api: client.ApiClient, namespace:
     assert "Expired" in expired.value.body
 
 
-async def test_watch_opened_is_visible_in_stats(api: client.ApiClient, namespace: str,
-                                                kubesim: KubesimProcess) -> None:
+async def test_watch_opened_is_visible_in_stats(api: client.ApiClient, namespace: str, kubesim: KubesimProcess) -> None:
     core = client.CoreV1Api(api)
     tasks = [asyncio.create_task(collect(core.list_namespaced_pod, namespace, timeout_seconds=5)) for _ in range(3)]
 
@@ -146,8 +167,12 @@ async def test_watch_opened_is_visible_in_stats(api: client.ApiClient, namespace
 async def test_dynamic_client_crud_and_watch_on_rollouts(api: client.ApiClient, namespace: str) -> None:
     dyn = await DynamicClient(api)
     rollouts = await dyn.resources.get(api_version="one-click.dev/v1alpha1", kind="Rollout")
-    body = {"apiVersion": "one-click.dev/v1alpha1", "kind": "Rollout", "metadata": {"name": "r1"},
-            "spec": {"image": {"registry": "docker.io", "repository": "nginx", "tag": "1.25"}}}
+    body = {
+        "apiVersion": "one-click.dev/v1alpha1",
+        "kind": "Rollout",
+        "metadata": {"name": "r1"},
+        "spec": {"image": {"registry": "docker.io", "repository": "nginx", "tag": "1.25"}},
+    }
     created = await dyn.create(rollouts, body=body, namespace=namespace)
     assert created.metadata.generation == 1
     start = created.metadata.resourceVersion
@@ -161,10 +186,19 @@ async def test_dynamic_client_crud_and_watch_on_rollouts(api: client.ApiClient, 
 
     task = asyncio.create_task(watch_it())
     await asyncio.sleep(0.2)
-    await dyn.patch(rollouts, name="r1", namespace=namespace, body={"spec": {"image": {"tag": "1.26"}}},
-                    content_type="application/merge-patch+json")
-    status = await dyn.request("patch", f"/apis/one-click.dev/v1alpha1/namespaces/{namespace}/rollouts/r1/status",
-                               body={"status": {"phase": "Ready"}}, content_type="application/merge-patch+json")
+    await dyn.patch(
+        rollouts,
+        name="r1",
+        namespace=namespace,
+        body={"spec": {"image": {"tag": "1.26"}}},
+        content_type="application/merge-patch+json",
+    )
+    status = await dyn.request(
+        "patch",
+        f"/apis/one-click.dev/v1alpha1/namespaces/{namespace}/rollouts/r1/status",
+        body={"status": {"phase": "Ready"}},
+        content_type="application/merge-patch+json",
+    )
     await asyncio.wait_for(task, 15)
     assert events == [("MODIFIED", "r1"), ("MODIFIED", "r1")]
     assert status.status.phase == "Ready"

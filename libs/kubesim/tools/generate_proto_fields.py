@@ -35,31 +35,87 @@ from kubesim.protobuf import SPECIAL
 # (field numbers are never reused), so the newest release decodes every older client's bodies.
 SOURCE: Mapping[str, str] = MappingProxyType({"kubernetes/api": "v0.36.3", "kubernetes/apimachinery": "v0.36.3"})
 
-API_FILES = ("core/v1", "apps/v1", "batch/v1", "networking/v1", "autoscaling/v1", "autoscaling/v2", "policy/v1",
-             "rbac/v1", "scheduling/v1")
+API_FILES = (
+    "core/v1",
+    "apps/v1",
+    "batch/v1",
+    "networking/v1",
+    "autoscaling/v1",
+    "autoscaling/v2",
+    "policy/v1",
+    "rbac/v1",
+    "scheduling/v1",
+)
 APIMACHINERY_FILES = ("pkg/apis/meta/v1", "pkg/api/resource", "pkg/util/intstr", "pkg/runtime")
 
 # Short names for the proto packages, as the table (and kubesim.protobuf's apiVersion map) spell message names.
-PREFIXES: Mapping[str, str] = MappingProxyType({
-    "k8s.io.api.core.v1": "core", "k8s.io.api.apps.v1": "apps", "k8s.io.api.batch.v1": "batch",
-    "k8s.io.api.networking.v1": "net", "k8s.io.api.autoscaling.v1": "as1", "k8s.io.api.autoscaling.v2": "as2",
-    "k8s.io.api.policy.v1": "policy", "k8s.io.api.rbac.v1": "rbac", "k8s.io.api.scheduling.v1": "sched",
-    "k8s.io.apimachinery.pkg.apis.meta.v1": "meta", "k8s.io.apimachinery.pkg.api.resource": "res",
-    "k8s.io.apimachinery.pkg.util.intstr": "intstr", "k8s.io.apimachinery.pkg.runtime": "rt"})
+PREFIXES: Mapping[str, str] = MappingProxyType(
+    {
+        "k8s.io.api.core.v1": "core",
+        "k8s.io.api.apps.v1": "apps",
+        "k8s.io.api.batch.v1": "batch",
+        "k8s.io.api.networking.v1": "net",
+        "k8s.io.api.autoscaling.v1": "as1",
+        "k8s.io.api.autoscaling.v2": "as2",
+        "k8s.io.api.policy.v1": "policy",
+        "k8s.io.api.rbac.v1": "rbac",
+        "k8s.io.api.scheduling.v1": "sched",
+        "k8s.io.apimachinery.pkg.apis.meta.v1": "meta",
+        "k8s.io.apimachinery.pkg.api.resource": "res",
+        "k8s.io.apimachinery.pkg.util.intstr": "intstr",
+        "k8s.io.apimachinery.pkg.runtime": "rt",
+    }
+)
 
 # What kubectl's typed clients send as protobuf (create namespace/deployment/job/cronjob/configmap/secret/service/
 # serviceaccount/quota/ingress/role/rolebinding/clusterrole/clusterrolebinding/poddisruptionbudget/priorityclass,
 # run, scale, autoscale, drain's evictions, and the binding subresource).
-ROOTS = ("apps.DaemonSet", "apps.Deployment", "apps.ReplicaSet", "apps.StatefulSet", "as1.HorizontalPodAutoscaler",
-         "as1.Scale", "as2.HorizontalPodAutoscaler", "batch.CronJob", "batch.Job", "core.Binding", "core.ConfigMap",
-         "core.Namespace", "core.Pod", "core.ResourceQuota", "core.Secret", "core.Service", "core.ServiceAccount",
-         "net.Ingress", "policy.Eviction", "policy.PodDisruptionBudget", "rbac.ClusterRole",
-         "rbac.ClusterRoleBinding", "rbac.Role", "rbac.RoleBinding", "sched.PriorityClass")
+ROOTS = (
+    "apps.DaemonSet",
+    "apps.Deployment",
+    "apps.ReplicaSet",
+    "apps.StatefulSet",
+    "as1.HorizontalPodAutoscaler",
+    "as1.Scale",
+    "as2.HorizontalPodAutoscaler",
+    "batch.CronJob",
+    "batch.Job",
+    "core.Binding",
+    "core.ConfigMap",
+    "core.Namespace",
+    "core.Pod",
+    "core.ResourceQuota",
+    "core.Secret",
+    "core.Service",
+    "core.ServiceAccount",
+    "net.Ingress",
+    "policy.Eviction",
+    "policy.PodDisruptionBudget",
+    "rbac.ClusterRole",
+    "rbac.ClusterRoleBinding",
+    "rbac.Role",
+    "rbac.RoleBinding",
+    "sched.PriorityClass",
+)
 
 # proto2 scalar types as the table's one-letter kinds.
-SCALARS: Mapping[str, str] = MappingProxyType({
-    "string": "s", "int32": "i", "int64": "i", "uint32": "i", "uint64": "i", "sint32": "i", "sint64": "i",
-    "fixed32": "i", "fixed64": "i", "bool": "b", "bytes": "y", "double": "d", "float": "d"})
+SCALARS: Mapping[str, str] = MappingProxyType(
+    {
+        "string": "s",
+        "int32": "i",
+        "int64": "i",
+        "uint32": "i",
+        "uint64": "i",
+        "sint32": "i",
+        "sint64": "i",
+        "fixed32": "i",
+        "fixed64": "i",
+        "bool": "b",
+        "bytes": "y",
+        "double": "d",
+        "float": "d",
+    }
+)
 
 OUTPUT = Path(__file__).resolve().parents[1] / "kubesim" / "proto_fields.json"
 
@@ -128,8 +184,10 @@ def reachable(messages: Mapping[str, list[Field]], roots: Iterable[str]) -> dict
 
 def render(table: Mapping[str, list[Field]]) -> str:
     """The table as JSON: one message a line, so a regenerated table reads as a small diff."""
-    lines = [f"  {json.dumps(name)}: {json.dumps([[f.number, f.name, f.kind, f.repeated] for f in fields])}"
-             for name, fields in table.items()]
+    lines = [
+        f"  {json.dumps(name)}: {json.dumps([[f.number, f.name, f.kind, f.repeated] for f in fields])}"
+        for name, fields in table.items()
+    ]
     source = json.dumps({**SOURCE, "generator": "libs/kubesim/tools/generate_proto_fields.py"})
     return '{\n "source": ' + source + ',\n "messages": {\n' + ",\n".join(lines) + "\n }\n}\n"
 
@@ -138,8 +196,12 @@ def read(source: Path, ref: str, path: str) -> str:
     """A file of a source: from the pinned ``ref`` of a git repository, or from a plain checkout."""
     if (source / path).is_file():
         return (source / path).read_text()
-    shown = subprocess.run(["git", "--git-dir", str(_git_dir(source)), "show", f"{ref}:{path}"],
-                           capture_output=True, text=True, check=False)
+    shown = subprocess.run(
+        ["git", "--git-dir", str(_git_dir(source)), "show", f"{ref}:{path}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if shown.returncode != 0:
         raise SystemExit(f"cannot read {path} at {ref} from {source}: {shown.stderr.strip()}")
     return shown.stdout
@@ -152,8 +214,10 @@ def _git_dir(source: Path) -> Path:
 def generate(api: Path, apimachinery: Path) -> str:
     """The table's JSON from the two sources at the pinned tags."""
     messages: dict[str, list[Field]] = {}
-    for files, source, repo in ((API_FILES, api, "kubernetes/api"),
-                                (APIMACHINERY_FILES, apimachinery, "kubernetes/apimachinery")):
+    for files, source, repo in (
+        (API_FILES, api, "kubernetes/api"),
+        (APIMACHINERY_FILES, apimachinery, "kubernetes/apimachinery"),
+    ):
         for folder in files:
             messages.update(parse(read(source, SOURCE[repo], f"{folder}/generated.proto")))
     return render(reachable(messages, ROOTS))

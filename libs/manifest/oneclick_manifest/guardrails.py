@@ -33,21 +33,47 @@ PLACEHOLDER_ID = "000000000000000"
 
 # The ingress-nginx controller's default annotation-value-word-blocklist, plus what ends or escapes a value in
 # its generated configuration: annotations that pass the key allow-list still can't carry configuration.
-_ANNOTATION_VALUE_BLOCKLIST = ("load_module", "lua_package", "_by_lua", "location", "root", "proxy_pass",
-                               "serviceaccount", "{", "}", "'", "\\", '"', ";", "\n", "\r")
+_ANNOTATION_VALUE_BLOCKLIST = (
+    "load_module",
+    "lua_package",
+    "_by_lua",
+    "location",
+    "root",
+    "proxy_pass",
+    "serviceaccount",
+    "{",
+    "}",
+    "'",
+    "\\",
+    '"',
+    ";",
+    "\n",
+    "\r",
+)
 _POD_SECURITY_FIELD = re.compile(
-    r"^spec\.(?:(?:initContainers|containers|ephemeralContainers)\[\d+\]\.)?securityContext\.(?P<rest>[A-Za-z.]+)")
+    r"^spec\.(?:(?:initContainers|containers|ephemeralContainers)\[\d+\]\.)?securityContext\.(?P<rest>[A-Za-z.]+)"
+)
 # Where the quota's resources come from in a manifest, to report an excess on.
 _QUOTA_FIELDS: Mapping[str, str] = {
-    "requests.cpu": "spec.resources.requests.cpu", "requests.memory": "spec.resources.requests.memory",
-    "limits.cpu": "spec.resources.limits.cpu", "limits.memory": "spec.resources.limits.memory",
-    "pods": "spec.horizontalScale.maxReplicas", "persistentvolumeclaims": "spec.volumes",
-    "requests.storage": "spec.volumes"}
+    "requests.cpu": "spec.resources.requests.cpu",
+    "requests.memory": "spec.resources.requests.memory",
+    "limits.cpu": "spec.resources.limits.cpu",
+    "limits.memory": "spec.resources.limits.memory",
+    "pods": "spec.horizontalScale.maxReplicas",
+    "persistentvolumeclaims": "spec.volumes",
+    "requests.storage": "spec.volumes",
+}
 _BYTE_UNITS = (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10))
 
 
-def policy_errors(manifest: RolloutManifest, policy: TenancyPolicy, *, project_id: str = PLACEHOLDER_ID,
-                  deployment_id: str = PLACEHOLDER_ID, rollout_id: str = PLACEHOLDER_ID) -> FieldErrors:
+def policy_errors(
+    manifest: RolloutManifest,
+    policy: TenancyPolicy,
+    *,
+    project_id: str = PLACEHOLDER_ID,
+    deployment_id: str = PLACEHOLDER_ID,
+    rollout_id: str = PLACEHOLDER_ID,
+) -> FieldErrors:
     """Everything in ``manifest`` that ``policy`` refuses on its own (the quota's sum over the project's other
     deployments is :func:`quota_errors`)."""
     spec = manifest.spec
@@ -57,8 +83,16 @@ def policy_errors(manifest: RolloutManifest, policy: TenancyPolicy, *, project_i
     for index, interface in enumerate(spec.interfaces):
         if interface.ingress is not None:
             errors |= _ingress_errors(interface.ingress, f"spec.interfaces.{index}.ingress", policy)
-    objects = render(manifest, project_id=project_id, deployment_id=deployment_id, rollout_id=rollout_id,
-                     user_id=PLACEHOLDER_ID, username="", display_name="", policy=policy)
+    objects = render(
+        manifest,
+        project_id=project_id,
+        deployment_id=deployment_id,
+        rollout_id=rollout_id,
+        user_id=PLACEHOLDER_ID,
+        username="",
+        display_name="",
+        policy=policy,
+    )
     for field, message in pod_security_problems(objects, policy):
         errors.setdefault(field, field_error("validation_pod_security", message))
     errors |= _size_errors(manifest, objects, policy, project_id, deployment_id, rollout_id)
@@ -106,18 +140,22 @@ def _scheduling_errors(spec: RolloutSpec, policy: TenancyPolicy) -> FieldErrors:
     for key in spec.node_selector:
         if matches_key(key, reserved):
             errors[f"spec.nodeSelector.{key}"] = field_error(
-                "validation_reserved_node", f"'{key}' selects nodes reserved for the cluster (control plane, "
-                                            "cordoned nodes); tenants' pods can't be placed there.")
+                "validation_reserved_node",
+                f"'{key}' selects nodes reserved for the cluster (control plane, "
+                "cordoned nodes); tenants' pods can't be placed there.",
+            )
     for index, toleration in enumerate(spec.tolerations):
         path = f"spec.tolerations.{index}.key"
         if not toleration.key:
             errors[path] = field_error(
-                "validation_reserved_node", "Must name a taint: a toleration without a key tolerates every taint, "
-                                            "the control plane's included.")
+                "validation_reserved_node",
+                "Must name a taint: a toleration without a key tolerates every taint, the control plane's included.",
+            )
         elif matches_key(toleration.key, reserved):
             errors[path] = field_error(
-                "validation_reserved_node", f"'{toleration.key}' is a taint of nodes reserved for the cluster; "
-                                            "tenants' pods can't tolerate it.")
+                "validation_reserved_node",
+                f"'{toleration.key}' is a taint of nodes reserved for the cluster; tenants' pods can't tolerate it.",
+            )
     return errors
 
 
@@ -126,7 +164,8 @@ def _ingress_errors(ingress: IngressSpec, path: str, policy: TenancyPolicy) -> F
     classes = policy.ingress_classes
     if classes and ingress.ingress_class and ingress.ingress_class not in classes:
         errors[f"{path}.ingressClass"] = field_error(
-            "validation_ingress_class", f"Must be one of: {', '.join(classes)} (or empty for the cluster's default).")
+            "validation_ingress_class", f"Must be one of: {', '.join(classes)} (or empty for the cluster's default)."
+        )
     for key, value in ingress.annotations.items():
         name = key.rsplit("/", 1)[-1]
         if name.endswith("snippet"):
@@ -142,11 +181,11 @@ def _ingress_errors(ingress: IngressSpec, path: str, policy: TenancyPolicy) -> F
         host = rule.host
         field = f"{path}.rules.{index}.host"
         if host.startswith("*"):
-            errors[field] = field_error("validation_wildcard_host",
-                                        "Wildcard hosts are not allowed: a host belongs to one project.")
-        elif host and policy.ingress_domains and not in_domains(host, policy.ingress_domains):
             errors[field] = field_error(
-                "validation_host_domain", f"Must end in {', '.join(policy.ingress_domains)}.")
+                "validation_wildcard_host", "Wildcard hosts are not allowed: a host belongs to one project."
+            )
+        elif host and policy.ingress_domains and not in_domains(host, policy.ingress_domains):
+            errors[field] = field_error("validation_host_domain", f"Must end in {', '.join(policy.ingress_domains)}.")
     return errors
 
 
@@ -172,20 +211,32 @@ def ingress_hosts(manifest: RolloutManifest) -> dict[str, str]:
     return hosts
 
 
-def _size_errors(manifest: RolloutManifest, objects: list[Object], policy: TenancyPolicy, project_id: str,
-                 deployment_id: str, rollout_id: str) -> FieldErrors:
+def _size_errors(
+    manifest: RolloutManifest,
+    objects: list[Object],
+    policy: TenancyPolicy,
+    project_id: str,
+    deployment_id: str,
+    rollout_id: str,
+) -> FieldErrors:
     limit = policy.max_object_bytes
     errors: FieldErrors = {}
     # In operator mode the whole manifest travels as one Rollout object.
-    resource = render_rollout_resource(manifest, project_id=project_id, deployment_id=deployment_id,
-                                       rollout_id=rollout_id)
+    resource = render_rollout_resource(
+        manifest, project_id=project_id, deployment_id=deployment_id, rollout_id=rollout_id
+    )
     for obj in [*objects, resource]:
         size = _json_size(obj)
         if size > limit:
             field = _largest_source(manifest.spec, obj)
-            errors.setdefault(field, field_error(
-                "validation_too_large", f"The {obj['kind']} this renders to would be {_bytes(Decimal(size))}; "
-                                        f"Kubernetes objects are limited to {_bytes(Decimal(limit))} here."))
+            errors.setdefault(
+                field,
+                field_error(
+                    "validation_too_large",
+                    f"The {obj['kind']} this renders to would be {_bytes(Decimal(size))}; "
+                    f"Kubernetes objects are limited to {_bytes(Decimal(limit))} here.",
+                ),
+            )
     return errors
 
 
@@ -195,8 +246,10 @@ def _largest_source(spec: RolloutSpec, obj: Object) -> str:
     if kind == SECRET.kind:
         return "spec.secrets" if spec.secrets else "spec.image.password"
     if kind == CRONJOB.kind:
-        sizes = {f"spec.cronjobs.{index}": _json_size(cronjob.model_dump(by_alias=True))
-                 for index, cronjob in enumerate(spec.cronjobs)}
+        sizes = {
+            f"spec.cronjobs.{index}": _json_size(cronjob.model_dump(by_alias=True))
+            for index, cronjob in enumerate(spec.cronjobs)
+        }
     else:
         dumped = spec.model_dump(by_alias=True, exclude={"cronjobs"} if kind == DEPLOYMENT.kind else set())
         sizes = {f"spec.{name}": _json_size(value) for name, value in dumped.items()}
@@ -209,6 +262,7 @@ def _json_size(value: Any) -> int:
 
 
 # -- quota --------------------------------------------------------------------------------------------------
+
 
 def usage(manifest: RolloutManifest) -> Usage:
     """What a running deployment can take of its project's quota at most: every replica the autoscaler may run
@@ -247,10 +301,18 @@ def quota_errors(manifest: RolloutManifest, others: Usage, policy: TenancyPolicy
         if needed and needed + used > limit:
             field = _QUOTA_FIELDS[resource]
             over = needed + used - limit
-            errors.setdefault(field, field_error("validation_quota_exceeded", (
-                f"Exceeds the project's quota of {resource} ({_show(resource, limit)}) by {_show(resource, over)}: "
-                f"this deployment needs up to {_show(resource, needed)} and the project's other running "
-                f"deployments {_show(resource, used)}.")))
+            errors.setdefault(
+                field,
+                field_error(
+                    "validation_quota_exceeded",
+                    (
+                        f"Exceeds the project's quota of {resource} ({_show(resource, limit)}) "
+                        f"by {_show(resource, over)}: "
+                        f"this deployment needs up to {_show(resource, needed)} and the project's other running "
+                        f"deployments {_show(resource, used)}."
+                    ),
+                ),
+            )
     return errors
 
 

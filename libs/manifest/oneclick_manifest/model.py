@@ -31,8 +31,10 @@ _INT32_MAX = 2**31 - 1
 _CROSS_FIELD_ERROR = "invalid_manifest"
 # The syntax of OCI references (github.com/distribution/reference): registry host[:port],
 # lowercase path components, tag.
-_REGISTRY = re.compile(r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-                       r"(?::[0-9]+)?$")
+_REGISTRY = re.compile(
+    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"(?::[0-9]+)?$"
+)
 _REPOSITORY = re.compile(r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$")
 _REPOSITORY_MAX = 255
 _TAG = re.compile(r"^[\w][\w.-]{0,127}$")
@@ -74,8 +76,7 @@ def _is_cron_schedule(value: str) -> bool:
     if schedule in _CRON_MACROS:
         return True
     fields = schedule.split()
-    return (len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields)
-            and croniter.is_valid(schedule))
+    return len(fields) == 5 and all(_CRON_FIELD.match(field) for field in fields) and croniter.is_valid(schedule)
 
 
 def _is_ip(value: str) -> bool:
@@ -95,65 +96,184 @@ def _label_max(limit: int, what: str) -> str:
     return f"Must be a lowercase RFC 1123 label of at most {limit} characters ({what})."
 
 
-InterfaceName = Annotated[str, AfterValidator(_checked(
-    lambda v: naming.is_dns1035_label(v) and len(v) <= naming.INTERFACE_NAME_MAX, "invalid_name",
-    f"Must start with a lowercase letter, contain only lowercase letters, digits and '-', end with a letter or "
-    f"digit, and be at most {naming.INTERFACE_NAME_MAX} characters (it names the Service '<name>-<deployment>-svc')."))]
-VolumeName = Annotated[str, AfterValidator(_checked(
-    lambda v: naming.is_dns1123_label(v) and len(v) <= naming.VOLUME_NAME_MAX, "invalid_name",
-    _label_max(naming.VOLUME_NAME_MAX, "it names the claim '<name>-<deployment>'")))]
-CronJobName = Annotated[str, AfterValidator(_checked(
-    lambda v: naming.is_dns1123_label(v) and len(v) <= naming.CRONJOB_SPEC_NAME_MAX, "invalid_name",
-    _label_max(naming.CRONJOB_SPEC_NAME_MAX, "it names the CronJob '<name>-<deployment>'")))]
-EnvName = Annotated[str, AfterValidator(_checked(
-    lambda v: _ENV_NAME.match(v) is not None, "invalid_env_name",
-    "Must consist of letters, digits, '_', '-' or '.', and must not start with a digit."))]
-SecretName = Annotated[str, BeforeValidator(_strip), AfterValidator(_checked(
-    lambda v: _ENV_NAME.match(v) is not None, "invalid_env_name",
-    "Must consist of letters, digits, '_', '-' or '.', and must not start with a digit (it becomes an "
-    "environment variable)."))]
-ResourceQuantity = Annotated[str, AfterValidator(_checked(
-    _is_quantity, "invalid_quantity",
-    "Must be a non-negative Kubernetes quantity, e.g. '250m', '0.5', '512Mi' or '1Gi'."))]
-StorageSize = Annotated[str, AfterValidator(_checked(
-    lambda v: _is_quantity(v, positive=True), "invalid_quantity",
-    "Must be a positive Kubernetes quantity, e.g. '1Gi' or '500Mi'."))]
-MountPath = Annotated[str, AfterValidator(_checked(
-    lambda v: v.startswith("/"), "invalid_path", "Must be an absolute path."))]
-OptionalSubdomain = Annotated[str, AfterValidator(_checked(
-    _optional(naming.is_dns1123_subdomain), "invalid_name",
-    "Must be a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters."))]
-QualifiedName = Annotated[str, AfterValidator(_checked(
-    naming.is_qualified_name, "invalid_key",
-    "Must be a name of at most 63 characters (letters, digits, '-', '_', '.'), optionally prefixed by a "
-    "DNS subdomain and '/'."))]
-LabelValue = Annotated[str, AfterValidator(_checked(
-    naming.is_label_value, "invalid_label_value",
-    "Must be at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or "
-    "digit."))]
-IngressHost = Annotated[str, AfterValidator(_checked(
-    _optional(naming.is_ingress_host), "invalid_host",
-    "Must be a lowercase DNS name such as 'app.example.com', optionally starting with '*.'."))]
-IngressPath = Annotated[str, AfterValidator(_checked(
-    lambda v: v == "" or v.startswith("/"), "invalid_path", "Must be an absolute path such as '/'."))]
-HostName = Annotated[str, AfterValidator(_checked(
-    naming.is_dns1123_subdomain, "invalid_host", "Must be a lowercase DNS name."))]
+InterfaceName = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: naming.is_dns1035_label(v) and len(v) <= naming.INTERFACE_NAME_MAX,
+            "invalid_name",
+            f"Must start with a lowercase letter, contain only lowercase letters, digits and '-', end with a letter or "
+            f"digit, and be at most {naming.INTERFACE_NAME_MAX} characters "
+            "(it names the Service '<name>-<deployment>-svc').",
+        )
+    ),
+]
+VolumeName = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: naming.is_dns1123_label(v) and len(v) <= naming.VOLUME_NAME_MAX,
+            "invalid_name",
+            _label_max(naming.VOLUME_NAME_MAX, "it names the claim '<name>-<deployment>'"),
+        )
+    ),
+]
+CronJobName = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: naming.is_dns1123_label(v) and len(v) <= naming.CRONJOB_SPEC_NAME_MAX,
+            "invalid_name",
+            _label_max(naming.CRONJOB_SPEC_NAME_MAX, "it names the CronJob '<name>-<deployment>'"),
+        )
+    ),
+]
+EnvName = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: _ENV_NAME.match(v) is not None,
+            "invalid_env_name",
+            "Must consist of letters, digits, '_', '-' or '.', and must not start with a digit.",
+        )
+    ),
+]
+SecretName = Annotated[
+    str,
+    BeforeValidator(_strip),
+    AfterValidator(
+        _checked(
+            lambda v: _ENV_NAME.match(v) is not None,
+            "invalid_env_name",
+            "Must consist of letters, digits, '_', '-' or '.', and must not start with a digit (it becomes an "
+            "environment variable).",
+        )
+    ),
+]
+ResourceQuantity = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            _is_quantity,
+            "invalid_quantity",
+            "Must be a non-negative Kubernetes quantity, e.g. '250m', '0.5', '512Mi' or '1Gi'.",
+        )
+    ),
+]
+StorageSize = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: _is_quantity(v, positive=True),
+            "invalid_quantity",
+            "Must be a positive Kubernetes quantity, e.g. '1Gi' or '500Mi'.",
+        )
+    ),
+]
+MountPath = Annotated[
+    str, AfterValidator(_checked(lambda v: v.startswith("/"), "invalid_path", "Must be an absolute path."))
+]
+OptionalSubdomain = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            _optional(naming.is_dns1123_subdomain),
+            "invalid_name",
+            "Must be a lowercase RFC 1123 subdomain: lowercase letters, digits, '-' and '.', at most 253 characters.",
+        )
+    ),
+]
+QualifiedName = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            naming.is_qualified_name,
+            "invalid_key",
+            "Must be a name of at most 63 characters (letters, digits, '-', '_', '.'), optionally prefixed by a "
+            "DNS subdomain and '/'.",
+        )
+    ),
+]
+LabelValue = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            naming.is_label_value,
+            "invalid_label_value",
+            "Must be at most 63 characters of letters, digits, '-', '_' or '.', starting and ending with a letter or "
+            "digit.",
+        )
+    ),
+]
+IngressHost = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            _optional(naming.is_ingress_host),
+            "invalid_host",
+            "Must be a lowercase DNS name such as 'app.example.com', optionally starting with '*.'.",
+        )
+    ),
+]
+IngressPath = Annotated[
+    str,
+    AfterValidator(
+        _checked(lambda v: v == "" or v.startswith("/"), "invalid_path", "Must be an absolute path such as '/'.")
+    ),
+]
+HostName = Annotated[
+    str, AfterValidator(_checked(naming.is_dns1123_subdomain, "invalid_host", "Must be a lowercase DNS name."))
+]
 IpAddress = Annotated[str, AfterValidator(_checked(_is_ip, "invalid_ip", "Must be an IPv4 or IPv6 address."))]
-CronSchedule = Annotated[str, AfterValidator(_checked(
-    _is_cron_schedule, "invalid_schedule",
-    "Must be a cron schedule of five fields (minute hour day-of-month month day-of-week), e.g. '*/5 * * * *', "
-    "or one of @hourly, @daily, @weekly, @monthly, @yearly."))]
-Registry = Annotated[str, AfterValidator(_checked(
-    lambda v: _REGISTRY.match(v) is not None, "invalid_registry",
-    "Must be a registry host such as 'docker.io' or 'registry.example.com:5000'."))]
-Repository = Annotated[str, AfterValidator(_checked(
-    lambda v: len(v) <= _REPOSITORY_MAX and _REPOSITORY.match(v) is not None, "invalid_repository",
-    "Must be an image repository such as 'library/nginx': lowercase path components separated by '/'."))]
-Tag = Annotated[str, AfterValidator(_checked(
-    lambda v: _TAG.match(v) is not None, "invalid_tag",
-    "Must be an image tag such as 'latest' or '1.25.3': up to 128 letters, digits, '_', '.' or '-'."))]
-TolerationKey = Annotated[str, AfterValidator(_checked(
-    _optional(naming.is_qualified_name), "invalid_key", "Must be a label key such as 'example.com/dedicated'."))]
+CronSchedule = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            _is_cron_schedule,
+            "invalid_schedule",
+            "Must be a cron schedule of five fields (minute hour day-of-month month day-of-week), e.g. '*/5 * * * *', "
+            "or one of @hourly, @daily, @weekly, @monthly, @yearly.",
+        )
+    ),
+]
+Registry = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: _REGISTRY.match(v) is not None,
+            "invalid_registry",
+            "Must be a registry host such as 'docker.io' or 'registry.example.com:5000'.",
+        )
+    ),
+]
+Repository = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: len(v) <= _REPOSITORY_MAX and _REPOSITORY.match(v) is not None,
+            "invalid_repository",
+            "Must be an image repository such as 'library/nginx': lowercase path components separated by '/'.",
+        )
+    ),
+]
+Tag = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            lambda v: _TAG.match(v) is not None,
+            "invalid_tag",
+            "Must be an image tag such as 'latest' or '1.25.3': up to 128 letters, digits, '_', '.' or '-'.",
+        )
+    ),
+]
+TolerationKey = Annotated[
+    str,
+    AfterValidator(
+        _checked(
+            _optional(naming.is_qualified_name), "invalid_key", "Must be a label key such as 'example.com/dedicated'."
+        )
+    ),
+]
 Replicas = Annotated[int, Field(ge=0, le=_INT32_MAX)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 NonNegativeInt32 = Annotated[int, Field(ge=0, le=_INT32_MAX)]
@@ -163,8 +283,7 @@ Int64Id = Annotated[int, Field(ge=0, le=2**63 - 1)]
 class ManifestModel(BaseModel):
     """Shared settings: camelCase JSON names, strict JSON types, unknown fields rejected, immutable."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True,
-                              frozen=True)
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", strict=True, frozen=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -344,10 +463,12 @@ def cross_field_errors(spec: RolloutSpec) -> dict[str, dict[str, str]]:
     scale = spec.horizontal_scale
     if scale.max_replicas < scale.min_replicas:
         errors["spec.horizontalScale.maxReplicas"] = field_error(
-            "validation_max_below_min", "Must be greater than or equal to minReplicas.")
+            "validation_max_below_min", "Must be greater than or equal to minReplicas."
+        )
     elif scale.autoscaled and scale.min_replicas < 1:
         errors["spec.horizontalScale.minReplicas"] = field_error(
-            "validation_min_replicas", "Must be at least 1 when maxReplicas is greater (the autoscaler needs it).")
+            "validation_min_replicas", "Must be at least 1 when maxReplicas is greater (the autoscaler needs it)."
+        )
     errors |= _requests_within_limits(spec.resources, "spec.resources")
     errors |= _duplicates((e.name for e in spec.env), "spec.env", "name")
     errors |= _duplicates((s.name for s in spec.secrets), "spec.secrets", "name")
@@ -372,7 +493,8 @@ def _requests_within_limits(resources: ResourceRequirements, path: str) -> dict[
         limit = parse_quantity(getattr(resources.limits, resource)).value
         if request > limit:
             errors[f"{path}.requests.{resource}"] = field_error(
-                "validation_request_above_limit", f"Must be less than or equal to the {resource} limit.")
+                "validation_request_above_limit", f"Must be less than or equal to the {resource} limit."
+            )
     return errors
 
 
@@ -391,11 +513,13 @@ def _security_context_errors(context: SecurityContextSpec) -> dict[str, dict[str
     # Kubernetes rejects these combinations; the operator always sets allowPrivilegeEscalation.
     path = "spec.securityContext.allowPrivilegeEscalation"
     if context.privileged and not context.allow_privilege_escalation:
-        return {path: field_error("validation_privilege_escalation",
-                                  "Must be true when privileged is true.")}
+        return {path: field_error("validation_privilege_escalation", "Must be true when privileged is true.")}
     if "SYS_ADMIN" in context.capabilities.add and not context.allow_privilege_escalation:
-        return {path: field_error("validation_privilege_escalation",
-                                  "Must be true when capabilities.add contains SYS_ADMIN.")}
+        return {
+            path: field_error(
+                "validation_privilege_escalation", "Must be true when capabilities.add contains SYS_ADMIN."
+            )
+        }
     return {}
 
 
@@ -404,13 +528,16 @@ def _toleration_errors(toleration: Toleration, path: str) -> dict[str, dict[str,
     errors = {}
     if not toleration.key and toleration.operator != "Exists":
         errors[f"{path}.operator"] = field_error(
-            "validation_toleration_operator", "Must be 'Exists' when the key is empty.")
+            "validation_toleration_operator", "Must be 'Exists' when the key is empty."
+        )
     if toleration.operator == "Exists" and toleration.value:
         errors[f"{path}.value"] = field_error(
-            "validation_toleration_value", "Must be empty when the operator is 'Exists'.")
+            "validation_toleration_value", "Must be empty when the operator is 'Exists'."
+        )
     if toleration.toleration_seconds is not None and toleration.effect != "NoExecute":
         errors[f"{path}.tolerationSeconds"] = field_error(
-            "validation_toleration_seconds", "May only be set when the effect is 'NoExecute'.")
+            "validation_toleration_seconds", "May only be set when the effect is 'NoExecute'."
+        )
     return errors
 
 

@@ -45,8 +45,9 @@ class Quantity:
         if self.unscaled == 0:
             return other
         scale = min(self.scale, other.scale)
-        return Quantity(self.unscaled * 10 ** (self.scale - scale) + other.unscaled * 10 ** (other.scale - scale),
-                        scale)
+        return Quantity(
+            self.unscaled * 10 ** (self.scale - scale) + other.unscaled * 10 ** (other.scale - scale), scale
+        )
 
     def as_dec_string(self) -> str:
         """The text of Go's ``Quantity.AsDec().String()``: plain decimal digits, no suffix."""

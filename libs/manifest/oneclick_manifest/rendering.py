@@ -64,10 +64,11 @@ _NO_EXTERNAL_SERVICES = {"services.nodeports": "0", "services.loadbalancers": "0
 
 # The HPA behaviour the operator set (controllers/hpa.go): scale up at once, down after 5 minutes.
 _HPA_BEHAVIOR: Mapping[str, Any] = {
-    "scaleUp": {"stabilizationWindowSeconds": 0,
-                "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]},
-    "scaleDown": {"stabilizationWindowSeconds": 300,
-                  "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}]},
+    "scaleUp": {"stabilizationWindowSeconds": 0, "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]},
+    "scaleDown": {
+        "stabilizationWindowSeconds": 300,
+        "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}],
+    },
 }
 
 
@@ -103,8 +104,13 @@ def deployment_selector(project_id: str, deployment_id: str) -> str:
 
     It requires the managed-by label, so objects the operator created are never pruned by it.
     """
-    return selector({naming.PROJECT_ID_LABEL: project_id, naming.DEPLOYMENT_ID_LABEL: deployment_id,
-                     naming.MANAGED_BY_LABEL: naming.MANAGED_BY})
+    return selector(
+        {
+            naming.PROJECT_ID_LABEL: project_id,
+            naming.DEPLOYMENT_ID_LABEL: deployment_id,
+            naming.MANAGED_BY_LABEL: naming.MANAGED_BY,
+        }
+    )
 
 
 def pod_selector(project_id: str, deployment_id: str) -> str:
@@ -117,8 +123,17 @@ def selector(labels: Mapping[str, str]) -> str:
     return ",".join(f"{key}={value}" for key, value in labels.items())
 
 
-def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, rollout_id: str, user_id: str,
-           username: str, display_name: str, policy: TenancyPolicy) -> list[Object]:
+def render(
+    manifest: RolloutManifest,
+    *,
+    project_id: str,
+    deployment_id: str,
+    rollout_id: str,
+    user_id: str,
+    username: str,
+    display_name: str,
+    policy: TenancyPolicy,
+) -> list[Object]:
     """Every Kubernetes object of a rollout in its project's namespace under ``policy``, in apply order."""
     for name, value in (("project_id", project_id), ("deployment_id", deployment_id), ("rollout_id", rollout_id)):
         if not is_record_id(value):
@@ -129,8 +144,7 @@ def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, ro
     def meta(name: str, annotations: Mapping[str, str] | None = None) -> Object:
         return _metadata(name, project_id, labels, annotations)
 
-    objects = render_project(project_id, user_id=user_id, username=username, display_name=display_name,
-                             policy=policy)
+    objects = render_project(project_id, user_id=user_id, username=username, display_name=display_name, policy=policy)
     hardened = policy.pod_security == "restricted"
     if spec.service_account_name:
         objects.append(_service_account(spec.service_account_name, project_id))
@@ -142,39 +156,59 @@ def render(manifest: RolloutManifest, *, project_id: str, deployment_id: str, ro
         if cronjob.image.has_credentials:
             pull_secret = naming.image_pull_secret_name(naming.cronjob_name(cronjob.name, deployment_id))
             objects.append(_pull_secret(meta(pull_secret), cronjob.image))
-    objects.extend(_claim(meta(naming.volume_claim_name(volume.name, deployment_id)), volume)
-                   for volume in spec.volumes)
+    objects.extend(
+        _claim(meta(naming.volume_claim_name(volume.name, deployment_id)), volume) for volume in spec.volumes
+    )
     objects.append(_deployment(meta(deployment_id), spec, project_id, deployment_id, hardened=hardened))
-    objects.extend(_service(meta(naming.service_name(interface.name, deployment_id)), interface, project_id,
-                            deployment_id)
-                   for interface in spec.interfaces)
-    objects.extend(_ingress(meta(naming.ingress_name(interface.name, deployment_id), interface.ingress.annotations),
-                            interface, interface.ingress, deployment_id)
-                   for interface in spec.interfaces if interface.ingress is not None and interface.ingress.enabled)
+    objects.extend(
+        _service(meta(naming.service_name(interface.name, deployment_id)), interface, project_id, deployment_id)
+        for interface in spec.interfaces
+    )
+    objects.extend(
+        _ingress(
+            meta(naming.ingress_name(interface.name, deployment_id), interface.ingress.annotations),
+            interface,
+            interface.ingress,
+            deployment_id,
+        )
+        for interface in spec.interfaces
+        if interface.ingress is not None and interface.ingress.enabled
+    )
     if spec.horizontal_scale.autoscaled:
         objects.append(_autoscaler(meta(deployment_id), spec, deployment_id))
-    objects.extend(_cronjob(meta(naming.cronjob_name(cronjob.name, deployment_id)), cronjob, project_id,
-                            deployment_id, spec.security_context, hardened=hardened)
-                   for cronjob in spec.cronjobs)
+    objects.extend(
+        _cronjob(
+            meta(naming.cronjob_name(cronjob.name, deployment_id)),
+            cronjob,
+            project_id,
+            deployment_id,
+            spec.security_context,
+            hardened=hardened,
+        )
+        for cronjob in spec.cronjobs
+    )
     return objects
 
 
-def render_project(project_id: str, *, user_id: str, username: str, display_name: str,
-                   policy: TenancyPolicy) -> list[Object]:
+def render_project(
+    project_id: str, *, user_id: str, username: str, display_name: str, policy: TenancyPolicy
+) -> list[Object]:
     """The project's namespace and its guardrails, in apply order: the Namespace labelled for Pod Security
     admission, a ResourceQuota, a LimitRange with defaults for containers that name no resources, and a
     NetworkPolicy that admits traffic only from the namespace itself and the ingress controller's."""
     return [
-        render_namespace(project_id, user_id=user_id, username=username, display_name=display_name,
-                         pod_security=policy.pod_security),
+        render_namespace(
+            project_id, user_id=user_id, username=username, display_name=display_name, pod_security=policy.pod_security
+        ),
         _resource_quota(project_id, policy),
         _limit_range(project_id, policy),
         _network_policy(project_id, policy),
     ]
 
 
-def render_namespace(project_id: str, *, user_id: str, username: str, display_name: str,
-                     pod_security: PodSecurityLevel) -> Object:
+def render_namespace(
+    project_id: str, *, user_id: str, username: str, display_name: str, pod_security: PodSecurityLevel
+) -> Object:
     """The project's Namespace, labelled with its owner as the original backend did (pkg/k8s/namespace.go) and
     with the Pod Security level the cluster enforces on its pods (and warns and audits about)."""
     labels = {
@@ -187,8 +221,11 @@ def render_namespace(project_id: str, *, user_id: str, username: str, display_na
     for mode in POD_SECURITY_MODES:
         labels[f"pod-security.kubernetes.io/{mode}"] = pod_security
         labels[f"pod-security.kubernetes.io/{mode}-version"] = POD_SECURITY_VERSION
-    return {"apiVersion": NAMESPACE.api_version, "kind": NAMESPACE.kind,
-            "metadata": {"name": project_id, "labels": labels, "annotations": {}}}
+    return {
+        "apiVersion": NAMESPACE.api_version,
+        "kind": NAMESPACE.kind,
+        "metadata": {"name": project_id, "labels": labels, "annotations": {}},
+    }
 
 
 def _project_metadata(name: str, project_id: str) -> Object:
@@ -204,23 +241,30 @@ def _resource_quota(project_id: str, policy: TenancyPolicy) -> Object:
 
 def _limit_range(project_id: str, policy: TenancyPolicy) -> Object:
     defaults = policy.limit_defaults
-    limits = {"type": "Container",
-              "default": {"cpu": defaults.default_limit_cpu, "memory": defaults.default_limit_memory},
-              "defaultRequest": {"cpu": defaults.default_request_cpu, "memory": defaults.default_request_memory}}
+    limits = {
+        "type": "Container",
+        "default": {"cpu": defaults.default_limit_cpu, "memory": defaults.default_limit_memory},
+        "defaultRequest": {"cpu": defaults.default_request_cpu, "memory": defaults.default_request_memory},
+    }
     return _typed(LIMIT_RANGE, _project_metadata(LIMIT_RANGE_NAME, project_id), spec={"limits": [limits]})
 
 
 def _network_policy(project_id: str, policy: TenancyPolicy) -> Object:
     sources: list[Object] = [{"podSelector": {}}]
     if policy.ingress_namespace:
-        sources.append({"namespaceSelector": {
-            "matchLabels": {"kubernetes.io/metadata.name": policy.ingress_namespace}}})
-    return _typed(NETWORK_POLICY, _project_metadata(NETWORK_POLICY_NAME, project_id), spec={
-        "podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": sources}]})
+        sources.append(
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": policy.ingress_namespace}}}
+        )
+    return _typed(
+        NETWORK_POLICY,
+        _project_metadata(NETWORK_POLICY_NAME, project_id),
+        spec={"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": sources}]},
+    )
 
 
-def render_rollout_resource(manifest: RolloutManifest, *, project_id: str, deployment_id: str,
-                            rollout_id: str) -> Object:
+def render_rollout_resource(
+    manifest: RolloutManifest, *, project_id: str, deployment_id: str, rollout_id: str
+) -> Object:
     """The ``one-click.dev/v1alpha1`` Rollout for operator mode, as the original backend created it
     (pkg/k8s/rollout.go ``CreateOrUpdateRollout``): named after the deployment, in the project's
     namespace, with exactly its three labels replacing any the manifest had, other metadata kept.
@@ -228,13 +272,17 @@ def render_rollout_resource(manifest: RolloutManifest, *, project_id: str, deplo
     It carries secret values, as the operator needs them: never log or publish it.
     """
     document = manifest.to_json()
-    metadata = {key: value for key, value in (manifest.metadata or {}).items()
-                if key not in ("name", "namespace", "labels")}
+    metadata = {
+        key: value for key, value in (manifest.metadata or {}).items() if key not in ("name", "namespace", "labels")
+    }
     metadata |= {
         "name": deployment_id,
         "namespace": project_id,
-        "labels": {naming.PROJECT_ID_LABEL: project_id, naming.DEPLOYMENT_ID_LABEL: deployment_id,
-                   naming.ROLLOUT_ID_LABEL: rollout_id},
+        "labels": {
+            naming.PROJECT_ID_LABEL: project_id,
+            naming.DEPLOYMENT_ID_LABEL: deployment_id,
+            naming.ROLLOUT_ID_LABEL: rollout_id,
+        },
     }
     return {"apiVersion": ROLLOUT.api_version, "kind": ROLLOUT.kind, "metadata": metadata, "spec": document["spec"]}
 
@@ -276,15 +324,24 @@ def _docker_config_json(image: ImageSpec) -> str:
     auth = _b64(f"{image.username}:{image.password}")
     config = {"auths": {image.registry: {"auth": auth, "password": image.password, "username": image.username}}}
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    for char, escaped in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                          ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, escaped in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, escaped)
     return text
 
 
 def _pull_secret(metadata: Object, image: ImageSpec) -> Object:
-    return _typed(SECRET, metadata, type="kubernetes.io/dockerconfigjson",
-                  data={".dockerconfigjson": _b64(_docker_config_json(image))})
+    return _typed(
+        SECRET,
+        metadata,
+        type="kubernetes.io/dockerconfigjson",
+        data={".dockerconfigjson": _b64(_docker_config_json(image))},
+    )
 
 
 def _claim(metadata: Object, volume: VolumeSpec) -> Object:
@@ -328,8 +385,11 @@ def _container_security_context(context: SecurityContextSpec) -> Object:
         "runAsNonRoot": context.run_as_non_root,
         "allowPrivilegeEscalation": context.allow_privilege_escalation,
     }
-    capabilities = {key: values for key, values in (("add", context.capabilities.add),
-                                                    ("drop", context.capabilities.drop)) if values}
+    capabilities = {
+        key: values
+        for key, values in (("add", context.capabilities.add), ("drop", context.capabilities.drop))
+        if values
+    }
     if capabilities:
         rendered["capabilities"] = capabilities
     return rendered
@@ -347,15 +407,16 @@ def _pod_security_contexts(context: SecurityContextSpec | None, *, hardened: boo
     that level requires and nothing in the manifest can express."""
     if hardened:
         stated = context or SecurityContextSpec()
-        return {**_pod_security_context(stated), "seccompProfile": {"type": "RuntimeDefault"}}, \
-            _container_security_context(stated)
+        return {
+            **_pod_security_context(stated),
+            "seccompProfile": {"type": "RuntimeDefault"},
+        }, _container_security_context(stated)
     if context is None or context == SecurityContextSpec():
         return {}, {}
     return _pod_security_context(context), _container_security_context(context)
 
 
-def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment_id: str, *,
-                hardened: bool) -> Object:
+def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment_id: str, *, hardened: bool) -> Object:
     container: Object = {"name": deployment_id, "image": spec.image.reference, "resources": _resources(spec.resources)}
     if spec.env:
         container["env"] = _env(spec.env)
@@ -366,8 +427,10 @@ def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment
     if spec.args:
         container["args"] = list(spec.args)
     if spec.volumes:
-        container["volumeMounts"] = [{"name": naming.volume_claim_name(volume.name, deployment_id),
-                                      "mountPath": volume.mount_path} for volume in spec.volumes]
+        container["volumeMounts"] = [
+            {"name": naming.volume_claim_name(volume.name, deployment_id), "mountPath": volume.mount_path}
+            for volume in spec.volumes
+        ]
     pod: Object = {"containers": [container]}
     pod_context, container_context = _pod_security_contexts(spec.security_context, hardened=hardened)
     if container_context:
@@ -381,14 +444,19 @@ def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment
     if spec.node_selector:
         pod["nodeSelector"] = dict(spec.node_selector)
     if spec.tolerations:
-        pod["tolerations"] = [toleration.model_dump(by_alias=True, exclude_defaults=True)
-                              for toleration in spec.tolerations]
+        pod["tolerations"] = [
+            toleration.model_dump(by_alias=True, exclude_defaults=True) for toleration in spec.tolerations
+        ]
     if spec.host_aliases:
         pod["hostAliases"] = [{"ip": alias.ip, "hostnames": list(alias.hostnames)} for alias in spec.host_aliases]
     if spec.volumes:
-        pod["volumes"] = [{"name": naming.volume_claim_name(volume.name, deployment_id),
-                           "persistentVolumeClaim": {"claimName": naming.volume_claim_name(volume.name, deployment_id)}}
-                          for volume in spec.volumes]
+        pod["volumes"] = [
+            {
+                "name": naming.volume_claim_name(volume.name, deployment_id),
+                "persistentVolumeClaim": {"claimName": naming.volume_claim_name(volume.name, deployment_id)},
+            }
+            for volume in spec.volumes
+        ]
     body: Object = {}
     # With autoscaling the HPA owns the replica count; applying one here would fight it.
     if not spec.horizontal_scale.autoscaled:
@@ -397,8 +465,10 @@ def _deployment(metadata: Object, spec: RolloutSpec, project_id: str, deployment
         "selector": {"matchLabels": _selector_labels(project_id, deployment_id)},
         "strategy": {"type": "Recreate" if spec.rollout_strategy == "recreate" else "RollingUpdate"},
         "template": {
-            "metadata": {"labels": _pod_labels(project_id, deployment_id),
-                         "annotations": {naming.SECRETS_CHECKSUM_ANNOTATION: secrets_checksum(spec.secrets)}},
+            "metadata": {
+                "labels": _pod_labels(project_id, deployment_id),
+                "annotations": {naming.SECRETS_CHECKSUM_ANNOTATION: secrets_checksum(spec.secrets)},
+            },
             "spec": pod,
         },
     }
@@ -412,8 +482,9 @@ def _service(metadata: Object, interface: InterfaceSpec, project_id: str, deploy
 
 
 def _ingress(metadata: Object, interface: InterfaceSpec, ingress: IngressSpec, deployment_id: str) -> Object:
-    backend = {"service": {"name": naming.service_name(interface.name, deployment_id),
-                           "port": {"number": interface.port}}}
+    backend = {
+        "service": {"name": naming.service_name(interface.name, deployment_id), "port": {"number": interface.port}}
+    }
     rules: list[Object] = []
     tls: list[Object] = []
     for rule in ingress.rules:
@@ -438,20 +509,39 @@ def _ingress(metadata: Object, interface: InterfaceSpec, ingress: IngressSpec, d
 
 def _autoscaler(metadata: Object, spec: RolloutSpec, deployment_id: str) -> Object:
     scale = spec.horizontal_scale
-    return _typed(HORIZONTAL_POD_AUTOSCALER, metadata, spec={
-        "scaleTargetRef": {"apiVersion": DEPLOYMENT.api_version, "kind": DEPLOYMENT.kind, "name": deployment_id},
-        "minReplicas": scale.min_replicas,
-        "maxReplicas": scale.max_replicas,
-        "metrics": [{"type": "Resource", "resource": {
-            "name": "cpu",
-            "target": {"type": "Utilization", "averageUtilization": scale.target_cpu_utilization_percentage},
-        }}],
-        "behavior": copy.deepcopy(dict(_HPA_BEHAVIOR)),
-    })
+    return _typed(
+        HORIZONTAL_POD_AUTOSCALER,
+        metadata,
+        spec={
+            "scaleTargetRef": {"apiVersion": DEPLOYMENT.api_version, "kind": DEPLOYMENT.kind, "name": deployment_id},
+            "minReplicas": scale.min_replicas,
+            "maxReplicas": scale.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {
+                            "type": "Utilization",
+                            "averageUtilization": scale.target_cpu_utilization_percentage,
+                        },
+                    },
+                }
+            ],
+            "behavior": copy.deepcopy(dict(_HPA_BEHAVIOR)),
+        },
+    )
 
 
-def _cronjob(metadata: Object, cronjob: CronJobSpec, project_id: str, deployment_id: str,
-            context: SecurityContextSpec | None, *, hardened: bool) -> Object:
+def _cronjob(
+    metadata: Object,
+    cronjob: CronJobSpec,
+    project_id: str,
+    deployment_id: str,
+    context: SecurityContextSpec | None,
+    *,
+    hardened: bool,
+) -> Object:
     """Under the "restricted" level the cron job's pods run with the rollout's securityContext (the operator gave
     them none, which that level refuses); otherwise as the operator rendered them."""
     name = naming.cronjob_name(cronjob.name, deployment_id)
@@ -475,12 +565,18 @@ def _cronjob(metadata: Object, cronjob: CronJobSpec, project_id: str, deployment
         pod["securityContext"] = pod_context
     if cronjob.image.has_credentials:
         pod["imagePullSecrets"] = [{"name": naming.image_pull_secret_name(name)}]
-    return _typed(CRONJOB, metadata, spec={
-        "schedule": cronjob.schedule,
-        "suspend": cronjob.suspend,
-        "jobTemplate": {
-            "metadata": {"labels": dict(labels)},
-            "spec": {"backoffLimit": cronjob.backoff_limit,
-                     "template": {"metadata": {"labels": dict(labels)}, "spec": pod}},
+    return _typed(
+        CRONJOB,
+        metadata,
+        spec={
+            "schedule": cronjob.schedule,
+            "suspend": cronjob.suspend,
+            "jobTemplate": {
+                "metadata": {"labels": dict(labels)},
+                "spec": {
+                    "backoffLimit": cronjob.backoff_limit,
+                    "template": {"metadata": {"labels": dict(labels)}, "spec": pod},
+                },
+            },
         },
-    })
+    )

@@ -24,11 +24,24 @@ ERROR: DeploymentState = "Error"
 _SEVERITY: Mapping[DeploymentState, int] = {OK: 0, NOT_READY: 1, PENDING: 2, ERROR: 3}
 
 # Container waiting/terminated reasons that will not clear up on their own (kubelet's names).
-ERROR_REASONS = frozenset({
-    "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull", "RegistryUnavailable",
-    "CrashLoopBackOff", "CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-    "PreStartHookError", "PostStartHookError", "ContainerCannotRun", "StartError", "OOMKilled",
-})
+ERROR_REASONS = frozenset(
+    {
+        "ErrImagePull",
+        "ImagePullBackOff",
+        "InvalidImageName",
+        "ErrImageNeverPull",
+        "RegistryUnavailable",
+        "CrashLoopBackOff",
+        "CreateContainerConfigError",
+        "CreateContainerError",
+        "RunContainerError",
+        "PreStartHookError",
+        "PostStartHookError",
+        "ContainerCannotRun",
+        "StartError",
+        "OOMKilled",
+    }
+)
 # PVC phases as the operator reported them; anything else is "Unknown".
 _VOLUME_PHASES = frozenset({"Bound", "Pending", "Lost"})
 
@@ -104,9 +117,13 @@ class EventsView(StatusModel):
     events: list[Event]
 
 
-def rollout_status(deployment: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]],
-                   services: Sequence[Mapping[str, Any]] = (), ingresses: Sequence[Mapping[str, Any]] = (),
-                   claims: Sequence[Mapping[str, Any]] = ()) -> RolloutStatus:
+def rollout_status(
+    deployment: Mapping[str, Any] | None,
+    pods: Sequence[Mapping[str, Any]],
+    services: Sequence[Mapping[str, Any]] = (),
+    ingresses: Sequence[Mapping[str, Any]] = (),
+    claims: Sequence[Mapping[str, Any]] = (),
+) -> RolloutStatus:
     """The status of a deployment from its Deployment (None when not created yet), its pods (those
     :func:`~oneclick_manifest.rendering.pod_selector` selects), Services, Ingresses and
     PersistentVolumeClaims."""
@@ -159,26 +176,33 @@ def metrics_view(pod_metrics: Iterable[Mapping[str, Any]]) -> MetricsView:
     views = []
     for item in pod_metrics:
         usages = [_mapping(container.get("usage")) for container in _list(item.get("containers"))]
-        views.append(PodMetrics(
-            name=_name(item),
-            cpu=sum_quantities([_quantity(usage.get("cpu")) for usage in usages]).as_dec_string(),
-            memory=sum_quantities([_quantity(usage.get("memory")) for usage in usages]).as_dec_string(),
-        ))
+        views.append(
+            PodMetrics(
+                name=_name(item),
+                cpu=sum_quantities([_quantity(usage.get("cpu")) for usage in usages]).as_dec_string(),
+                memory=sum_quantities([_quantity(usage.get("memory")) for usage in usages]).as_dec_string(),
+            )
+        )
     return MetricsView(metrics=sorted(views, key=lambda view: view.name))
 
 
 def events_view(events: Iterable[Mapping[str, Any]]) -> EventsView:
     """``{events: [{reason, message, typus}]}`` from core/v1 (or events.k8s.io/v1) Events, in the given order."""
-    return EventsView(events=[
-        Event(reason=str(event.get("reason") or ""),
-              message=str(event.get("message") or event.get("note") or ""),
-              typus=str(event.get("type") or ""))
-        for event in events
-    ])
+    return EventsView(
+        events=[
+            Event(
+                reason=str(event.get("reason") or ""),
+                message=str(event.get("message") or event.get("note") or ""),
+                typus=str(event.get("type") or ""),
+            )
+            for event in events
+        ]
+    )
 
 
-def _deployment_state(deployment: Mapping[str, Any] | None,
-                      pods: Sequence[Mapping[str, Any]]) -> tuple[DeploymentState, str | None]:
+def _deployment_state(
+    deployment: Mapping[str, Any] | None, pods: Sequence[Mapping[str, Any]]
+) -> tuple[DeploymentState, str | None]:
     """The worst state of any pod, or of the Deployment itself; the reason of the first pod in that state."""
     if deployment is None:
         return PENDING, None
@@ -198,8 +222,11 @@ def _deployment_condition_state(deployment: Mapping[str, Any]) -> tuple[Deployme
     for condition in _list(_get(deployment, "status", "conditions")):
         if condition.get("type") == "ReplicaFailure" and condition.get("status") == "True":
             return ERROR, condition.get("reason") or "ReplicaFailure"
-        if (condition.get("type") == "Progressing" and condition.get("status") == "False"
-                and condition.get("reason") == "ProgressDeadlineExceeded"):
+        if (
+            condition.get("type") == "Progressing"
+            and condition.get("status") == "False"
+            and condition.get("reason") == "ProgressDeadlineExceeded"
+        ):
             return ERROR, "ProgressDeadlineExceeded"
     return OK, None
 
@@ -212,12 +239,13 @@ def _resource_sums(pods: Sequence[Mapping[str, Any]]) -> tuple[Resources, Resour
             resources = _mapping(container.get("resources"))
             for kind in ("requests", "limits"):
                 for resource in ("cpu", "memory"):
-                    sums.setdefault((kind, resource), []).append(
-                        _quantity(_mapping(resources.get(kind)).get(resource)))
+                    sums.setdefault((kind, resource), []).append(_quantity(_mapping(resources.get(kind)).get(resource)))
 
     def total(kind: str) -> Resources:
-        return Resources(cpu=sum_quantities(sums.get((kind, "cpu"), [])).as_dec_string(),
-                         memory=sum_quantities(sums.get((kind, "memory"), [])).as_dec_string())
+        return Resources(
+            cpu=sum_quantities(sums.get((kind, "cpu"), [])).as_dec_string(),
+            memory=sum_quantities(sums.get((kind, "memory"), [])).as_dec_string(),
+        )
 
     return total("requests"), total("limits")
 

@@ -34,8 +34,10 @@ def resources(draw: st.DrawFn) -> dict[str, Any]:
 
     cpu_request, cpu_limit = pair(CPU)
     memory_request, memory_limit = pair(MEMORY)
-    return {"requests": {"cpu": cpu_request, "memory": memory_request},
-            "limits": {"cpu": cpu_limit, "memory": memory_limit}}
+    return {
+        "requests": {"cpu": cpu_request, "memory": memory_request},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
 
 
 @st.composite
@@ -51,8 +53,11 @@ def images(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def env_lists() -> st.SearchStrategy[list[dict[str, str]]]:
-    return st.lists(st.builds(lambda name, value: {"name": name, "value": value}, env_names, free_text),
-                    max_size=3, unique_by=lambda item: item["name"])
+    return st.lists(
+        st.builds(lambda name, value: {"name": name, "value": value}, env_names, free_text),
+        max_size=3,
+        unique_by=lambda item: item["name"],
+    )
 
 
 @st.composite
@@ -61,11 +66,20 @@ def interfaces(draw: st.DrawFn) -> list[dict[str, Any]]:
     for name in draw(st.lists(interface_names, max_size=3, unique=True)):
         interface: dict[str, Any] = {"name": name, "port": draw(st.integers(1, 65535))}
         if draw(st.booleans()):
-            rules = [{"host": draw(hosts), "path": draw(st.sampled_from(["/", "/api", ""])), "tls": draw(st.booleans()),
-                      "tlsSecretName": draw(st.sampled_from(["", "my-cert"]))}
-                     for _ in range(draw(st.integers(0, 2)))]
-            interface["ingress"] = {"ingressClass": draw(st.sampled_from(["", "nginx"])), "rules": rules,
-                                    "annotations": {"example.com/key": draw(free_text)}}
+            rules = [
+                {
+                    "host": draw(hosts),
+                    "path": draw(st.sampled_from(["/", "/api", ""])),
+                    "tls": draw(st.booleans()),
+                    "tlsSecretName": draw(st.sampled_from(["", "my-cert"])),
+                }
+                for _ in range(draw(st.integers(0, 2)))
+            ]
+            interface["ingress"] = {
+                "ingressClass": draw(st.sampled_from(["", "nginx"])),
+                "rules": rules,
+                "annotations": {"example.com/key": draw(free_text)},
+            }
         result.append(interface)
     return result
 
@@ -75,22 +89,39 @@ def manifests(draw: st.DrawFn) -> dict[str, Any]:
     minimum = draw(st.integers(0, 5))
     maximum = draw(st.integers(minimum, minimum + 5)) if minimum > 0 else 0
     volume_list = draw(st.lists(volume_names, max_size=3, unique=True))
-    cronjobs = [{"name": name, "schedule": draw(st.sampled_from(["*/5 * * * *", "@daily", "0 3 * * 1-5"])),
-                 "suspend": draw(st.booleans()), "image": draw(images()), "resources": draw(resources()),
-                 "env": draw(env_lists())}
-                for name in draw(st.lists(cronjob_names, max_size=2, unique=True))]
+    cronjobs = [
+        {
+            "name": name,
+            "schedule": draw(st.sampled_from(["*/5 * * * *", "@daily", "0 3 * * 1-5"])),
+            "suspend": draw(st.booleans()),
+            "image": draw(images()),
+            "resources": draw(resources()),
+            "env": draw(env_lists()),
+        }
+        for name in draw(st.lists(cronjob_names, max_size=2, unique=True))
+    ]
     return {
         "apiVersion": "one-click.dev/v1alpha1",
         "kind": "Rollout",
         "spec": {
             "image": draw(images()),
-            "horizontalScale": {"minReplicas": minimum, "maxReplicas": maximum,
-                                "targetCPUUtilizationPercentage": draw(st.integers(1, 100))},
+            "horizontalScale": {
+                "minReplicas": minimum,
+                "maxReplicas": maximum,
+                "targetCPUUtilizationPercentage": draw(st.integers(1, 100)),
+            },
             "resources": draw(resources()),
             "env": draw(env_lists()),
             "secrets": draw(env_lists()),
-            "volumes": [{"name": name, "mountPath": f"/mnt/{name}", "size": draw(st.sampled_from(["1Gi", "500Mi"])),
-                         "storageClass": draw(st.sampled_from(["", "standard"]))} for name in volume_list],
+            "volumes": [
+                {
+                    "name": name,
+                    "mountPath": f"/mnt/{name}",
+                    "size": draw(st.sampled_from(["1Gi", "500Mi"])),
+                    "storageClass": draw(st.sampled_from(["", "standard"])),
+                }
+                for name in volume_list
+            ],
             "interfaces": draw(interfaces()),
             "serviceAccountName": draw(st.sampled_from(["", "one-click", "app.sa"])),
             "cronjobs": cronjobs,
@@ -123,12 +154,25 @@ PROJECT_KINDS = ("Namespace", "ServiceAccount", "ResourceQuota", "LimitRange", "
 
 @settings(deadline=None)
 @given(manifests(), RECORD_ID, RECORD_ID, RECORD_ID, free_text, free_text, free_text)
-def test_valid_manifests_render_valid_names_and_labels(data: dict[str, Any], project_id: str, deployment_id: str,
-                                                      rollout_id: str, user_id: str, username: str,
-                                                      display_name: str) -> None:
-    objects = render(validate_manifest(data), project_id=project_id, deployment_id=deployment_id,
-                     rollout_id=rollout_id, user_id=user_id, username=username, display_name=display_name,
-                     policy=TenancyPolicy())
+def test_valid_manifests_render_valid_names_and_labels(
+    data: dict[str, Any],
+    project_id: str,
+    deployment_id: str,
+    rollout_id: str,
+    user_id: str,
+    username: str,
+    display_name: str,
+) -> None:
+    objects = render(
+        validate_manifest(data),
+        project_id=project_id,
+        deployment_id=deployment_id,
+        rollout_id=rollout_id,
+        user_id=user_id,
+        username=username,
+        display_name=display_name,
+        policy=TenancyPolicy(),
+    )
     json.dumps(objects)
     labels = object_labels(project_id, deployment_id, rollout_id)
     for item in objects:

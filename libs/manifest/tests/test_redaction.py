@@ -51,12 +51,15 @@ def test_empty_password_stays_empty() -> None:
     assert redact_manifest(NGINX)["spec"]["image"]["password"] == ""
 
 
-@pytest.mark.parametrize("data", [
-    {},
-    {"spec": None},
-    {"spec": "x"},
-    {"spec": {"image": "x", "secrets": "y", "cronjobs": [1, {"image": None}]}},
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"spec": None},
+        {"spec": "x"},
+        {"spec": {"image": "x", "secrets": "y", "cronjobs": [1, {"image": None}]}},
+    ],
+)
 def test_any_shape_is_tolerated(data: dict[str, Any]) -> None:
     assert redact_manifest(data) == data
 

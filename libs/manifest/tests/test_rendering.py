@@ -52,9 +52,13 @@ def decoded(secret: dict[str, Any]) -> dict[str, str]:
 
 PROJECT_LABELS = {"one-click.dev/projectId": PROJECT, "app.kubernetes.io/managed-by": "one-click"}
 POD_SECURITY_LABELS = {
-    "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/enforce-version": "latest",
-    "pod-security.kubernetes.io/warn": "baseline", "pod-security.kubernetes.io/warn-version": "latest",
-    "pod-security.kubernetes.io/audit": "baseline", "pod-security.kubernetes.io/audit-version": "latest"}
+    "pod-security.kubernetes.io/enforce": "baseline",
+    "pod-security.kubernetes.io/enforce-version": "latest",
+    "pod-security.kubernetes.io/warn": "baseline",
+    "pod-security.kubernetes.io/warn-version": "latest",
+    "pod-security.kubernetes.io/audit": "baseline",
+    "pod-security.kubernetes.io/audit-version": "latest",
+}
 
 
 def project_meta(name: str) -> dict[str, Any]:
@@ -62,53 +66,126 @@ def project_meta(name: str) -> dict[str, Any]:
 
 
 GUARDRAILS = [
-    {"apiVersion": "v1", "kind": "ResourceQuota", "metadata": project_meta("one-click-quota"), "spec": {"hard": {
-        "requests.cpu": "4", "requests.memory": "8Gi", "limits.cpu": "8", "limits.memory": "16Gi", "pods": "40",
-        "persistentvolumeclaims": "10", "requests.storage": "50Gi", "services.nodeports": "0",
-        "services.loadbalancers": "0"}}},
-    {"apiVersion": "v1", "kind": "LimitRange", "metadata": project_meta("one-click-limits"), "spec": {"limits": [{
-        "type": "Container", "default": {"cpu": "500m", "memory": "512Mi"},
-        "defaultRequest": {"cpu": "100m", "memory": "128Mi"}}]}},
-    {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": project_meta("one-click-default"),
-     "spec": {"podSelector": {}, "policyTypes": ["Ingress"], "ingress": [{"from": [
-         {"podSelector": {}},
-         {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]}]}},
+    {
+        "apiVersion": "v1",
+        "kind": "ResourceQuota",
+        "metadata": project_meta("one-click-quota"),
+        "spec": {
+            "hard": {
+                "requests.cpu": "4",
+                "requests.memory": "8Gi",
+                "limits.cpu": "8",
+                "limits.memory": "16Gi",
+                "pods": "40",
+                "persistentvolumeclaims": "10",
+                "requests.storage": "50Gi",
+                "services.nodeports": "0",
+                "services.loadbalancers": "0",
+            }
+        },
+    },
+    {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": project_meta("one-click-limits"),
+        "spec": {
+            "limits": [
+                {
+                    "type": "Container",
+                    "default": {"cpu": "500m", "memory": "512Mi"},
+                    "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+                }
+            ]
+        },
+    },
+    {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": project_meta("one-click-default"),
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [
+                {
+                    "from": [
+                        {"podSelector": {}},
+                        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}},
+                    ]
+                }
+            ],
+        },
+    },
 ]
 
 
 def test_nginx_blueprint_renders_the_operators_objects_in_a_guarded_namespace() -> None:
     assert rendered(NGINX) == [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": PROJECT, "annotations": {}, "labels": {
-            "one-click.dev/projectId": PROJECT, "one-click.dev/userId": USER, "one-click.dev/username": "jane",
-            "one-click.dev/displayName": "janedoe", "app.kubernetes.io/managed-by": "one-click",
-            **POD_SECURITY_LABELS}}},
-        *GUARDRAILS,
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {
-            "name": "one-click", "namespace": PROJECT, "annotations": {},
-            "labels": {"one-click.dev/projectId": PROJECT, "app.kubernetes.io/managed-by": "one-click"}}},
-        {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(DEPLOYMENT), "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": SELECTOR},
-            "strategy": {"type": "RollingUpdate"},
-            "template": {
-                "metadata": {"labels": POD_LABELS,
-                             "annotations": {"one-click.dev/secrets-checksum": NO_SECRETS_CHECKSUM}},
-                "spec": {
-                    "containers": [{
-                        "name": DEPLOYMENT,
-                        "image": "docker.io/library/nginx:latest",
-                        "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},
-                                      "limits": {"cpu": "500m", "memory": "512Mi"}},
-                    }],
-                    "serviceAccountName": "one-click",
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": PROJECT,
+                "annotations": {},
+                "labels": {
+                    "one-click.dev/projectId": PROJECT,
+                    "one-click.dev/userId": USER,
+                    "one-click.dev/username": "jane",
+                    "one-click.dev/displayName": "janedoe",
+                    "app.kubernetes.io/managed-by": "one-click",
+                    **POD_SECURITY_LABELS,
                 },
             },
-        }},
-        {"apiVersion": "v1", "kind": "Service", "metadata": meta(f"http-{DEPLOYMENT}-svc"), "spec": {
-            "type": "ClusterIP",
-            "selector": {**SELECTOR, "one-click.dev/component": "deployment"},
-            "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}],
-        }},
+        },
+        *GUARDRAILS,
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": "one-click",
+                "namespace": PROJECT,
+                "annotations": {},
+                "labels": {"one-click.dev/projectId": PROJECT, "app.kubernetes.io/managed-by": "one-click"},
+            },
+        },
+        {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": meta(DEPLOYMENT),
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": SELECTOR},
+                "strategy": {"type": "RollingUpdate"},
+                "template": {
+                    "metadata": {
+                        "labels": POD_LABELS,
+                        "annotations": {"one-click.dev/secrets-checksum": NO_SECRETS_CHECKSUM},
+                    },
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": DEPLOYMENT,
+                                "image": "docker.io/library/nginx:latest",
+                                "resources": {
+                                    "requests": {"cpu": "100m", "memory": "256Mi"},
+                                    "limits": {"cpu": "500m", "memory": "512Mi"},
+                                },
+                            }
+                        ],
+                        "serviceAccountName": "one-click",
+                    },
+                },
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": meta(f"http-{DEPLOYMENT}-svc"),
+            "spec": {
+                "type": "ClusterIP",
+                "selector": {**SELECTOR, "one-click.dev/component": "deployment"},
+                "ports": [{"name": "http", "port": 80, "targetPort": 80, "protocol": "TCP"}],
+            },
+        },
     ]
 
 
@@ -138,38 +215,53 @@ def test_full_manifest_deployment() -> None:
     [deployment] = by_kind(rendered(FULL), "Deployment")
     checksum = hashlib.sha256(b"DB_PASSWORD=hunter2API_KEY=k-123").hexdigest()
     claims = [f"data-{DEPLOYMENT}", f"cache-{DEPLOYMENT}"]
-    assert deployment == {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(DEPLOYMENT), "spec": {
-        # Autoscaled: no replica count, the HPA owns it.
-        "selector": {"matchLabels": SELECTOR},
-        "strategy": {"type": "Recreate"},
-        "template": {
-            "metadata": {"labels": POD_LABELS, "annotations": {"one-click.dev/secrets-checksum": checksum}},
-            "spec": {
-                "containers": [{
-                    "name": DEPLOYMENT,
-                    "image": "ghcr.io/acme/shop:1.4.2",
-                    "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                                  "limits": {"cpu": "500m", "memory": "256Mi"}},
-                    "env": [{"name": "MODE", "value": "production"}],
-                    "envFrom": [{"secretRef": {"name": f"{DEPLOYMENT}-secrets"}}],
-                    "command": ["/app/server"],
-                    "args": ["--port", "8080"],
-                    "volumeMounts": [{"name": claims[0], "mountPath": "/data"},
-                                     {"name": claims[1], "mountPath": "/cache"}],
-                    "securityContext": {"privileged": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
-                                        "allowPrivilegeEscalation": False,
-                                        "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]}},
-                }],
-                "securityContext": {"fsGroup": 2000, "runAsUser": 1000, "runAsGroup": 1000},
-                "serviceAccountName": "shop",
-                "imagePullSecrets": [{"name": f"{DEPLOYMENT}-imagepullsecret"}],
-                "nodeSelector": {"kubernetes.io/os": "linux"},
-                "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "shop", "effect": "NoSchedule"}],
-                "hostAliases": [{"ip": "10.0.0.5", "hostnames": ["db.internal"]}],
-                "volumes": [{"name": claim, "persistentVolumeClaim": {"claimName": claim}} for claim in claims],
+    assert deployment == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(DEPLOYMENT),
+        "spec": {
+            # Autoscaled: no replica count, the HPA owns it.
+            "selector": {"matchLabels": SELECTOR},
+            "strategy": {"type": "Recreate"},
+            "template": {
+                "metadata": {"labels": POD_LABELS, "annotations": {"one-click.dev/secrets-checksum": checksum}},
+                "spec": {
+                    "containers": [
+                        {
+                            "name": DEPLOYMENT,
+                            "image": "ghcr.io/acme/shop:1.4.2",
+                            "resources": {
+                                "requests": {"cpu": "100m", "memory": "128Mi"},
+                                "limits": {"cpu": "500m", "memory": "256Mi"},
+                            },
+                            "env": [{"name": "MODE", "value": "production"}],
+                            "envFrom": [{"secretRef": {"name": f"{DEPLOYMENT}-secrets"}}],
+                            "command": ["/app/server"],
+                            "args": ["--port", "8080"],
+                            "volumeMounts": [
+                                {"name": claims[0], "mountPath": "/data"},
+                                {"name": claims[1], "mountPath": "/cache"},
+                            ],
+                            "securityContext": {
+                                "privileged": False,
+                                "readOnlyRootFilesystem": True,
+                                "runAsNonRoot": True,
+                                "allowPrivilegeEscalation": False,
+                                "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+                            },
+                        }
+                    ],
+                    "securityContext": {"fsGroup": 2000, "runAsUser": 1000, "runAsGroup": 1000},
+                    "serviceAccountName": "shop",
+                    "imagePullSecrets": [{"name": f"{DEPLOYMENT}-imagepullsecret"}],
+                    "nodeSelector": {"kubernetes.io/os": "linux"},
+                    "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "shop", "effect": "NoSchedule"}],
+                    "hostAliases": [{"ip": "10.0.0.5", "hostnames": ["db.internal"]}],
+                    "volumes": [{"name": claim, "persistentVolumeClaim": {"claimName": claim}} for claim in claims],
+                },
             },
         },
-    }}
+    }
 
 
 def test_full_manifest_secrets_volumes_services() -> None:
@@ -179,18 +271,42 @@ def test_full_manifest_secrets_volumes_services() -> None:
     assert env_secret["type"] == "Opaque"
     assert decoded(env_secret) == {"DB_PASSWORD": "hunter2", "API_KEY": "k-123"}
     assert pull_secret["type"] == "kubernetes.io/dockerconfigjson"
-    assert decoded(pull_secret) == {".dockerconfigjson": json.dumps(
-        {"auths": {"ghcr.io": {"auth": base64.b64encode(b"bot:s3cr3t").decode(), "password": "s3cr3t",
-                               "username": "bot"}}}, separators=(",", ":"))}
-    assert json.loads(decoded(cron_pull_secret)[".dockerconfigjson"])["auths"]["registry.example.com:5000"][
-        "username"] == "robot"
+    assert decoded(pull_secret) == {
+        ".dockerconfigjson": json.dumps(
+            {
+                "auths": {
+                    "ghcr.io": {
+                        "auth": base64.b64encode(b"bot:s3cr3t").decode(),
+                        "password": "s3cr3t",
+                        "username": "bot",
+                    }
+                }
+            },
+            separators=(",", ":"),
+        )
+    }
+    assert (
+        json.loads(decoded(cron_pull_secret)[".dockerconfigjson"])["auths"]["registry.example.com:5000"]["username"]
+        == "robot"
+    )
     assert by_kind(objects, "PersistentVolumeClaim") == [
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(f"data-{DEPLOYMENT}"), "spec": {
-            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}},
-            "storageClassName": "standard"}},
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": meta(f"data-{DEPLOYMENT}"),
+            "spec": {
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": "2Gi"}},
+                "storageClassName": "standard",
+            },
+        },
         # No storage class given: the cluster default, not the operator's "" (no provisioning).
-        {"apiVersion": "v1", "kind": "PersistentVolumeClaim", "metadata": meta(f"cache-{DEPLOYMENT}"), "spec": {
-            "accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "500Mi"}}}},
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": meta(f"cache-{DEPLOYMENT}"),
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "500Mi"}}},
+        },
     ]
     assert [service["spec"]["ports"] for service in by_kind(objects, "Service")] == [
         [{"name": "http", "port": 8080, "targetPort": 8080, "protocol": "TCP"}],
@@ -202,15 +318,20 @@ def test_full_manifest_ingress_with_tls() -> None:
     [ingress] = by_kind(rendered(FULL), "Ingress")
     backend = {"service": {"name": f"http-{DEPLOYMENT}-svc", "port": {"number": 8080}}}
     assert ingress == {
-        "apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
         "metadata": meta(f"http-{DEPLOYMENT}-ingress", {"nginx.ingress.kubernetes.io/ssl-redirect": "false"}),
         "spec": {
             "ingressClassName": "nginx",
             "rules": [
-                {"host": "shop.example.com", "http": {"paths": [
-                    {"path": "/", "pathType": "ImplementationSpecific", "backend": backend}]}},
-                {"host": "api.example.com", "http": {"paths": [
-                    {"path": "/v1", "pathType": "ImplementationSpecific", "backend": backend}]}},
+                {
+                    "host": "shop.example.com",
+                    "http": {"paths": [{"path": "/", "pathType": "ImplementationSpecific", "backend": backend}]},
+                },
+                {
+                    "host": "api.example.com",
+                    "http": {"paths": [{"path": "/v1", "pathType": "ImplementationSpecific", "backend": backend}]},
+                },
             ],
             "tls": [
                 {"hosts": ["shop.example.com"], "secretName": f"http-{DEPLOYMENT}-tls-secret"},
@@ -222,74 +343,116 @@ def test_full_manifest_ingress_with_tls() -> None:
 
 def test_full_manifest_autoscaler() -> None:
     [hpa] = by_kind(rendered(FULL), "HorizontalPodAutoscaler")
-    assert hpa == {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": meta(DEPLOYMENT),
-                   "spec": {
-                       "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": DEPLOYMENT},
-                       "minReplicas": 2,
-                       "maxReplicas": 5,
-                       "metrics": [{"type": "Resource", "resource": {
-                           "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}}],
-                       "behavior": {
-                           "scaleUp": {"stabilizationWindowSeconds": 0,
-                                       "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}]},
-                           "scaleDown": {"stabilizationWindowSeconds": 300,
-                                         "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}]},
-                       },
-                   }}
+    assert hpa == {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": meta(DEPLOYMENT),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": DEPLOYMENT},
+            "minReplicas": 2,
+            "maxReplicas": 5,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}},
+                }
+            ],
+            "behavior": {
+                "scaleUp": {
+                    "stabilizationWindowSeconds": 0,
+                    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 15}],
+                },
+                "scaleDown": {
+                    "stabilizationWindowSeconds": 300,
+                    "policies": [{"type": "Percent", "value": 100, "periodSeconds": 60}],
+                },
+            },
+        },
+    }
 
 
 def test_full_manifest_cronjobs() -> None:
     cleanup, report = by_kind(rendered(FULL), "CronJob")
-    pod_labels = {**SELECTOR, "one-click.dev/component": "cronjob", "one-click.dev/cronjob": "cleanup",
-                  "app.kubernetes.io/managed-by": "one-click"}
-    assert cleanup == {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": meta(f"cleanup-{DEPLOYMENT}"),
-                       "spec": {
-                           "schedule": "0 3 * * *",
-                           "suspend": False,
-                           "jobTemplate": {"metadata": {"labels": pod_labels}, "spec": {
-                               "backoffLimit": 2,
-                               "template": {"metadata": {"labels": pod_labels}, "spec": {
-                                   "containers": [{
-                                       "name": "cleanup",
-                                       "image": "docker.io/library/busybox:1.36",
-                                       "command": ["sh", "-c"],
-                                       "args": ["echo cleanup"],
-                                       "env": [{"name": "DRY_RUN", "value": "false"}],
-                                       "resources": {"requests": {"cpu": "50m", "memory": "32Mi"},
-                                                     "limits": {"cpu": "100m", "memory": "64Mi"}},
-                                   }],
-                                   "restartPolicy": "Never",
-                               }},
-                           }},
-                       }}
+    pod_labels = {
+        **SELECTOR,
+        "one-click.dev/component": "cronjob",
+        "one-click.dev/cronjob": "cleanup",
+        "app.kubernetes.io/managed-by": "one-click",
+    }
+    assert cleanup == {
+        "apiVersion": "batch/v1",
+        "kind": "CronJob",
+        "metadata": meta(f"cleanup-{DEPLOYMENT}"),
+        "spec": {
+            "schedule": "0 3 * * *",
+            "suspend": False,
+            "jobTemplate": {
+                "metadata": {"labels": pod_labels},
+                "spec": {
+                    "backoffLimit": 2,
+                    "template": {
+                        "metadata": {"labels": pod_labels},
+                        "spec": {
+                            "containers": [
+                                {
+                                    "name": "cleanup",
+                                    "image": "docker.io/library/busybox:1.36",
+                                    "command": ["sh", "-c"],
+                                    "args": ["echo cleanup"],
+                                    "env": [{"name": "DRY_RUN", "value": "false"}],
+                                    "resources": {
+                                        "requests": {"cpu": "50m", "memory": "32Mi"},
+                                        "limits": {"cpu": "100m", "memory": "64Mi"},
+                                    },
+                                }
+                            ],
+                            "restartPolicy": "Never",
+                        },
+                    },
+                },
+            },
+        },
+    }
     assert report["spec"]["suspend"] is True
     assert report["spec"]["jobTemplate"]["spec"]["backoffLimit"] == 0
     assert report["spec"]["jobTemplate"]["spec"]["template"]["spec"]["imagePullSecrets"] == [
-        {"name": f"report-{DEPLOYMENT}-imagepullsecret"}]
+        {"name": f"report-{DEPLOYMENT}-imagepullsecret"}
+    ]
 
 
-@pytest.mark.parametrize(("minimum", "maximum", "replicas", "autoscaler"), [
-    (1, 1, 1, False),
-    (0, 0, 0, False),
-    (3, 3, 3, False),
-    (1, 2, None, True),
-    (2, 10, None, True),
-])
+@pytest.mark.parametrize(
+    ("minimum", "maximum", "replicas", "autoscaler"),
+    [
+        (1, 1, 1, False),
+        (0, 0, 0, False),
+        (3, 3, 3, False),
+        (1, 2, None, True),
+        (2, 10, None, True),
+    ],
+)
 def test_autoscaler_only_when_max_above_min_otherwise_fixed_replicas(
-        minimum: int, maximum: int, replicas: int | None, autoscaler: bool) -> None:
-    objects = rendered(manifest(NGINX, horizontalScale={"minReplicas": minimum, "maxReplicas": maximum,
-                                                        "targetCPUUtilizationPercentage": 80}))
+    minimum: int, maximum: int, replicas: int | None, autoscaler: bool
+) -> None:
+    objects = rendered(
+        manifest(
+            NGINX,
+            horizontalScale={"minReplicas": minimum, "maxReplicas": maximum, "targetCPUUtilizationPercentage": 80},
+        )
+    )
     [deployment] = by_kind(objects, "Deployment")
     assert deployment["spec"].get("replicas") == replicas
     assert len(by_kind(objects, "HorizontalPodAutoscaler")) == (1 if autoscaler else 0)
 
 
-@pytest.mark.parametrize(("username", "password", "pull_secret"), [
-    ("bot", "s3cr3t", True),
-    ("bot", "", False),
-    ("", "s3cr3t", False),
-    ("", "", False),
-])
+@pytest.mark.parametrize(
+    ("username", "password", "pull_secret"),
+    [
+        ("bot", "s3cr3t", True),
+        ("bot", "", False),
+        ("", "s3cr3t", False),
+        ("", "", False),
+    ],
+)
 def test_image_pull_secret_only_with_username_and_password(username: str, password: str, pull_secret: bool) -> None:
     image = {"registry": "ghcr.io", "repository": "acme/shop", "tag": "1", "username": username, "password": password}
     objects = rendered(manifest(NGINX, image=image))
@@ -309,14 +472,21 @@ def test_docker_config_escapes_html_characters_like_go() -> None:
     assert json.loads(text)["auths"]["ghcr.io"]["password"] == "<p>"
 
 
-@pytest.mark.parametrize(("rule", "tls"), [
-    ({"host": "a.example.com", "path": "/", "tls": False}, None),
-    ({"host": "a.example.com", "path": "/", "tls": True},
-     [{"hosts": ["a.example.com"], "secretName": f"web-{DEPLOYMENT}-tls-secret"}]),
-    ({"host": "a.example.com", "path": "/", "tls": True, "tlsSecretName": "wildcard-cert"},
-     [{"hosts": ["a.example.com"], "secretName": "wildcard-cert"}]),
-    ({"host": "", "path": "/", "tls": True, "tlsSecretName": "default-cert"}, [{"secretName": "default-cert"}]),
-])
+@pytest.mark.parametrize(
+    ("rule", "tls"),
+    [
+        ({"host": "a.example.com", "path": "/", "tls": False}, None),
+        (
+            {"host": "a.example.com", "path": "/", "tls": True},
+            [{"hosts": ["a.example.com"], "secretName": f"web-{DEPLOYMENT}-tls-secret"}],
+        ),
+        (
+            {"host": "a.example.com", "path": "/", "tls": True, "tlsSecretName": "wildcard-cert"},
+            [{"hosts": ["a.example.com"], "secretName": "wildcard-cert"}],
+        ),
+        ({"host": "", "path": "/", "tls": True, "tlsSecretName": "default-cert"}, [{"secretName": "default-cert"}]),
+    ],
+)
 def test_ingress_tls(rule: dict[str, Any], tls: list[dict[str, Any]] | None) -> None:
     interface = {"name": "web", "port": 80, "ingress": {"ingressClass": "nginx", "rules": [rule]}}
     [ingress] = by_kind(rendered(manifest(NGINX, interfaces=[interface])), "Ingress")
@@ -324,13 +494,16 @@ def test_ingress_tls(rule: dict[str, Any], tls: list[dict[str, Any]] | None) -> 
     assert ("host" in ingress["spec"]["rules"][0]) == bool(rule["host"])
 
 
-@pytest.mark.parametrize(("ingress", "rendered_ingress"), [
-    (None, False),
-    ({}, False),
-    ({"ingressClass": "", "rules": []}, False),
-    ({"ingressClass": "nginx"}, True),
-    ({"rules": [{"host": "a.example.com", "path": "/", "tls": False}]}, True),
-])
+@pytest.mark.parametrize(
+    ("ingress", "rendered_ingress"),
+    [
+        (None, False),
+        ({}, False),
+        ({"ingressClass": "", "rules": []}, False),
+        ({"ingressClass": "nginx"}, True),
+        ({"rules": [{"host": "a.example.com", "path": "/", "tls": False}]}, True),
+    ],
+)
 def test_ingress_only_for_a_class_or_rules(ingress: dict[str, Any] | None, rendered_ingress: bool) -> None:
     interface: dict[str, Any] = {"name": "web", "port": 80}
     if ingress is not None:
@@ -343,8 +516,13 @@ def test_ingress_only_for_a_class_or_rules(ingress: dict[str, Any] | None, rende
 
 def test_optional_parts_are_left_out_when_unset() -> None:
     objects = rendered(manifest(NGINX, serviceAccountName="", interfaces=[], rolloutStrategy="rollingUpdate"))
-    assert [item["kind"] for item in objects] == ["Namespace", "ResourceQuota", "LimitRange", "NetworkPolicy",
-                                                  "Deployment"]
+    assert [item["kind"] for item in objects] == [
+        "Namespace",
+        "ResourceQuota",
+        "LimitRange",
+        "NetworkPolicy",
+        "Deployment",
+    ]
     pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
     assert set(pod) == {"containers"}
     assert set(pod["containers"][0]) == {"name", "image", "resources"}
@@ -356,22 +534,29 @@ def test_security_context_without_ids_sets_no_pod_ids() -> None:
     pod = by_kind(objects, "Deployment")[0]["spec"]["template"]["spec"]
     assert "securityContext" not in pod
     assert pod["containers"][0]["securityContext"] == {
-        "privileged": False, "readOnlyRootFilesystem": False, "runAsNonRoot": True, "allowPrivilegeEscalation": False}
+        "privileged": False,
+        "readOnlyRootFilesystem": False,
+        "runAsNonRoot": True,
+        "allowPrivilegeEscalation": False,
+    }
 
 
 def test_a_projects_policy_shapes_its_namespace_and_guardrails() -> None:
-    policy = TenancyPolicy().with_limits(ProjectLimits(
-        pod_security="privileged", quota={"pods": "100", "requests.cpu": "16"}))
+    policy = TenancyPolicy().with_limits(
+        ProjectLimits(pod_security="privileged", quota={"pods": "100", "requests.cpu": "16"})
+    )
     policy = policy.model_copy(update={"ingress_namespace": "traefik"})
     objects = render(validate_manifest(NGINX), **(IDENTITY | {"policy": policy}))
     labels = by_kind(objects, "Namespace")[0]["metadata"]["labels"]
     assert {key: value for key, value in labels.items() if key.startswith("pod-security")} == {
-        key: "privileged" if not key.endswith("-version") else "latest" for key in POD_SECURITY_LABELS}
+        key: "privileged" if not key.endswith("-version") else "latest" for key in POD_SECURITY_LABELS
+    }
     hard = by_kind(objects, "ResourceQuota")[0]["spec"]["hard"]
     assert (hard["pods"], hard["requests.cpu"], hard["requests.memory"]) == ("100", "16", "8Gi")
     [network] = by_kind(objects, "NetworkPolicy")
     assert network["spec"]["ingress"][0]["from"][1]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": "traefik"}
+        "kubernetes.io/metadata.name": "traefik"
+    }
 
 
 def test_under_restricted_every_pod_states_its_context_and_the_runtime_seccomp_profile() -> None:
@@ -379,14 +564,20 @@ def test_under_restricted_every_pod_states_its_context_and_the_runtime_seccomp_p
     data = manifest(FULL, securityContext={"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}})
     objects = render(validate_manifest(data), **(IDENTITY | {"policy": restricted}))
     [deployment] = by_kind(objects, "Deployment")
-    pods = [deployment["spec"]["template"]["spec"], *(cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
-                                                      for cronjob in by_kind(objects, "CronJob"))]
+    pods = [
+        deployment["spec"]["template"]["spec"],
+        *(cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"] for cronjob in by_kind(objects, "CronJob")),
+    ]
     assert len(pods) == 3
     for pod in pods:
         assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
         assert pod["containers"][0]["securityContext"] == {
-            "privileged": False, "readOnlyRootFilesystem": False, "runAsNonRoot": True,
-            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
+            "privileged": False,
+            "readOnlyRootFilesystem": False,
+            "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        }
     # Without a securityContext of its own the manifest still gets one stated (which restricted then refuses).
     bare = render(validate_manifest(NGINX), **(IDENTITY | {"policy": restricted}))
     container = by_kind(bare, "Deployment")[0]["spec"]["template"]["spec"]["containers"][0]
@@ -431,30 +622,39 @@ def test_render_refuses_ids_that_are_not_record_ids(field: str, value: str) -> N
         render(validate_manifest(NGINX), **(IDENTITY | {field: value}))
 
 
-@pytest.mark.parametrize(("username", "display_name", "expected_username", "expected_display_name"), [
-    ("jane", "Jane Doe", "jane", "janedoe"),
-    ("jane.doe_", "Jürgen Müller-Lüdenscheid", "jane.doe", "jrgenmllerldenscheid"),
-    ("x" * 80, "A" * 80, "x" * 63, "a" * 63),
-    ("_admin", "!!!", "admin", ""),
-])
-def test_namespace_labels_are_valid_label_values(username: str, display_name: str, expected_username: str,
-                                                 expected_display_name: str) -> None:
-    namespace = render_namespace(PROJECT, user_id=USER, username=username, display_name=display_name,
-                                 pod_security="baseline")
+@pytest.mark.parametrize(
+    ("username", "display_name", "expected_username", "expected_display_name"),
+    [
+        ("jane", "Jane Doe", "jane", "janedoe"),
+        ("jane.doe_", "Jürgen Müller-Lüdenscheid", "jane.doe", "jrgenmllerldenscheid"),
+        ("x" * 80, "A" * 80, "x" * 63, "a" * 63),
+        ("_admin", "!!!", "admin", ""),
+    ],
+)
+def test_namespace_labels_are_valid_label_values(
+    username: str, display_name: str, expected_username: str, expected_display_name: str
+) -> None:
+    namespace = render_namespace(
+        PROJECT, user_id=USER, username=username, display_name=display_name, pod_security="baseline"
+    )
     assert namespace["metadata"]["labels"]["one-click.dev/username"] == expected_username
     assert namespace["metadata"]["labels"]["one-click.dev/displayName"] == expected_display_name
 
 
 def test_rollout_resource_is_what_the_original_backend_created() -> None:
-    resource = render_rollout_resource(validate_manifest(FULL), project_id=PROJECT, deployment_id=DEPLOYMENT,
-                                       rollout_id=ROLLOUT)
+    resource = render_rollout_resource(
+        validate_manifest(FULL), project_id=PROJECT, deployment_id=DEPLOYMENT, rollout_id=ROLLOUT
+    )
     assert resource["apiVersion"] == "one-click.dev/v1alpha1"
     assert resource["kind"] == "Rollout"
     assert resource["metadata"] == {
         "name": DEPLOYMENT,
         "namespace": PROJECT,
-        "labels": {"one-click.dev/projectId": PROJECT, "one-click.dev/deploymentId": DEPLOYMENT,
-                   "one-click.dev/rolloutId": ROLLOUT},
+        "labels": {
+            "one-click.dev/projectId": PROJECT,
+            "one-click.dev/deploymentId": DEPLOYMENT,
+            "one-click.dev/rolloutId": ROLLOUT,
+        },
         "annotations": {"team": "shop"},
     }
     # The operator reads the real values from the spec.

@@ -14,14 +14,26 @@ from podsecurity.checks import checks_for
 from podsecurity.model import LATEST, LEVELS, Level, Version, Violation, parse_level, parse_version
 from podsecurity.templates import pod_template
 
-__all__ = ["LATEST", "LEVELS", "Level", "Version", "Violation", "check_pod", "parse_level", "parse_version",
-           "pod_template", "violation_detail", "violation_message"]
+__all__ = [
+    "LATEST",
+    "LEVELS",
+    "Level",
+    "Version",
+    "Violation",
+    "check_pod",
+    "parse_level",
+    "parse_version",
+    "pod_template",
+    "violation_detail",
+    "violation_message",
+]
 
 _EMPTY: Mapping[str, Any] = {}
 
 
-def check_pod(metadata: Mapping[str, Any] | None, spec: Mapping[str, Any], level: Level, *,
-              version: str = "latest") -> list[Violation]:
+def check_pod(
+    metadata: Mapping[str, Any] | None, spec: Mapping[str, Any], level: Level, *, version: str = "latest"
+) -> list[Violation]:
     """Every check of ``level`` (and the levels below it) that the pod fails, in Kubernetes' check order.
     ``version`` is a policy version label's value (``latest``, ``v1.25``); ``ValueError`` when it is not one."""
     meta = metadata if isinstance(metadata, Mapping) else _EMPTY

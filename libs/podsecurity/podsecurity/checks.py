@@ -47,8 +47,13 @@ def containers(spec: Json) -> Iterator[Container]:
         for index, container in enumerate(_seq(spec.get(list_name))):
             if isinstance(container, Mapping):
                 security = container.get("securityContext")
-                yield Container(f"spec.{list_name}[{index}]", _text(container.get("name")), _map(security),
-                                isinstance(security, Mapping), container)
+                yield Container(
+                    f"spec.{list_name}[{index}]",
+                    _text(container.get("name")),
+                    _map(security),
+                    isinstance(security, Mapping),
+                    container,
+                )
 
 
 def _pod_security(spec: Json) -> Json:
@@ -89,30 +94,50 @@ def windows_host_process(meta: Json, spec: Json) -> Violation | None:
         setters.append(_containers_phrase(bad))
     if not setters:
         return None
-    return Violation("hostProcess",
-                     f"{' and '.join(setters)} must not set securityContext.windowsOptions.hostProcess=true",
-                     tuple(fields))
+    return Violation(
+        "hostProcess",
+        f"{' and '.join(setters)} must not set securityContext.windowsOptions.hostProcess=true",
+        tuple(fields),
+    )
 
 
 def host_namespaces(meta: Json, spec: Json) -> Violation | None:
     shared = [name for name in ("hostNetwork", "hostPID", "hostIPC") if _is_true(spec.get(name))]
     if not shared:
         return None
-    return Violation("host namespaces", ", ".join(f"{name}=true" for name in shared),
-                     tuple(f"spec.{name}" for name in shared))
+    return Violation(
+        "host namespaces", ", ".join(f"{name}=true" for name in shared), tuple(f"spec.{name}" for name in shared)
+    )
 
 
 def privileged(meta: Json, spec: Json) -> Violation | None:
     bad = [c for c in containers(spec) if _is_true(c.security.get("privileged"))]
     if not bad:
         return None
-    return Violation("privileged",
-                     f"{_containers_phrase([c.name for c in bad])} must not set securityContext.privileged=true",
-                     tuple(f"{c.path}.securityContext.privileged" for c in bad))
+    return Violation(
+        "privileged",
+        f"{_containers_phrase([c.name for c in bad])} must not set securityContext.privileged=true",
+        tuple(f"{c.path}.securityContext.privileged" for c in bad),
+    )
 
 
-BASELINE_CAPABILITIES = frozenset({"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-                                   "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT"})
+BASELINE_CAPABILITIES = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 
 
 def capabilities_baseline(meta: Json, spec: Json) -> Violation | None:
@@ -128,20 +153,28 @@ def capabilities_baseline(meta: Json, spec: Json) -> Violation | None:
             added.update(extra)
     if not bad:
         return None
-    return Violation("non-default capabilities",
-                     f"{_containers_phrase([c.name for c in bad])} must not include {join_quote(sorted(added))} in "
-                     f"securityContext.capabilities.add",
-                     tuple(f"{c.path}.securityContext.capabilities.add" for c in bad))
+    return Violation(
+        "non-default capabilities",
+        f"{_containers_phrase([c.name for c in bad])} must not include {join_quote(sorted(added))} in "
+        f"securityContext.capabilities.add",
+        tuple(f"{c.path}.securityContext.capabilities.add" for c in bad),
+    )
 
 
 def host_path_volumes(meta: Json, spec: Json) -> Violation | None:
-    bad = [(index, _text(_map(volume).get("name"))) for index, volume in enumerate(_seq(spec.get("volumes")))
-           if _map(volume).get("hostPath") is not None]
+    bad = [
+        (index, _text(_map(volume).get("name")))
+        for index, volume in enumerate(_seq(spec.get("volumes")))
+        if _map(volume).get("hostPath") is not None
+    ]
     if not bad:
         return None
     names = [name for _, name in bad]
-    return Violation("hostPath volumes", f"{pluralize('volume', 'volumes', len(names))} {join_quote(names)}",
-                     tuple(f"spec.volumes[{index}].hostPath" for index, _ in bad))
+    return Violation(
+        "hostPath volumes",
+        f"{pluralize('volume', 'volumes', len(names))} {join_quote(names)}",
+        tuple(f"spec.volumes[{index}].hostPath" for index, _ in bad),
+    )
 
 
 def host_ports(meta: Json, spec: Json) -> Violation | None:
@@ -162,10 +195,12 @@ def host_ports(meta: Json, spec: Json) -> Violation | None:
         return None
     # Sorted as text, like the Go set of strings they come from ("443" before "80").
     listed = sorted(ports)
-    return Violation("hostPort",
-                     f"{_containers_phrase(bad)} {pluralize('uses', 'use', len(bad))} "
-                     f"{pluralize('hostPort', 'hostPorts', len(listed))} {', '.join(listed)}",
-                     tuple(fields))
+    return Violation(
+        "hostPort",
+        f"{_containers_phrase(bad)} {pluralize('uses', 'use', len(bad))} "
+        f"{pluralize('hostPort', 'hostPorts', len(listed))} {', '.join(listed)}",
+        tuple(fields),
+    )
 
 
 _APPARMOR_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
@@ -194,9 +229,11 @@ def app_armor_profile(meta: Json, spec: Json) -> Violation | None:
             fields.append(f"{c.path}.securityContext.appArmorProfile.type")
     if bad:
         setters.append(_containers_phrase(bad))
-    annotations = [(key, _text(value)) for key, value in _map(meta.get("annotations")).items()
-                   if str(key).startswith(_APPARMOR_ANNOTATION_PREFIX)
-                   and not _allowed_apparmor_annotation(_text(value))]
+    annotations = [
+        (key, _text(value))
+        for key, value in _map(meta.get("annotations")).items()
+        if str(key).startswith(_APPARMOR_ANNOTATION_PREFIX) and not _allowed_apparmor_annotation(_text(value))
+    ]
     listed = sorted(values)
     if annotations:
         annotations.sort(key=lambda kv: f"{kv[0]}={go_quote(kv[1])}")
@@ -205,9 +242,11 @@ def app_armor_profile(meta: Json, spec: Json) -> Violation | None:
         fields += [f"metadata.annotations[{key}]" for key, _ in annotations]
     if not setters:
         return None
-    return Violation(pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", len(listed)),
-                     f"{' and '.join(setters)} must not set AppArmor profile type to {join_quote(listed)}",
-                     tuple(fields))
+    return Violation(
+        pluralize("forbidden AppArmor profile", "forbidden AppArmor profiles", len(listed)),
+        f"{' and '.join(setters)} must not set AppArmor profile type to {join_quote(listed)}",
+        tuple(fields),
+    )
 
 
 _SELINUX_TYPES_1_0 = frozenset({"", "container_t", "container_init_t", "container_kvm_t"})
@@ -241,9 +280,12 @@ def _se_linux_options(meta: Json, spec: Json, allowed: frozenset[str]) -> Violat
     pod_options = _pod_security(spec).get("seLinuxOptions")
     if isinstance(pod_options, Mapping) and not valid(pod_options, "spec.securityContext.seLinuxOptions"):
         setters.append("pod")
-    bad = [c.name for c in containers(spec)
-           if isinstance(c.security.get("seLinuxOptions"), Mapping)
-           and not valid(c.security["seLinuxOptions"], f"{c.path}.securityContext.seLinuxOptions")]
+    bad = [
+        c.name
+        for c in containers(spec)
+        if isinstance(c.security.get("seLinuxOptions"), Mapping)
+        and not valid(c.security["seLinuxOptions"], f"{c.path}.securityContext.seLinuxOptions")
+    ]
     if bad:
         setters.append(_containers_phrase(bad))
     if not setters:
@@ -255,9 +297,11 @@ def _se_linux_options(meta: Json, spec: Json, allowed: frozenset[str]) -> Violat
         problems.append("user may not be set")
     if set_role:
         problems.append("role may not be set")
-    return Violation("seLinuxOptions",
-                     f"{' and '.join(setters)} set forbidden securityContext.seLinuxOptions: {'; '.join(problems)}",
-                     tuple(fields))
+    return Violation(
+        "seLinuxOptions",
+        f"{' and '.join(setters)} set forbidden securityContext.seLinuxOptions: {'; '.join(problems)}",
+        tuple(fields),
+    )
 
 
 def se_linux_options_1_0(meta: Json, spec: Json) -> Violation | None:
@@ -278,10 +322,12 @@ def proc_mount(meta: Json, spec: Json) -> Violation | None:
             kinds.add(_text(mount))
     if not bad:
         return None
-    return Violation("procMount",
-                     f"{_containers_phrase([c.name for c in bad])} must not set securityContext.procMount to "
-                     f"{join_quote(sorted(kinds))}",
-                     tuple(f"{c.path}.securityContext.procMount" for c in bad))
+    return Violation(
+        "procMount",
+        f"{_containers_phrase([c.name for c in bad])} must not set securityContext.procMount to "
+        f"{join_quote(sorted(kinds))}",
+        tuple(f"{c.path}.securityContext.procMount" for c in bad),
+    )
 
 
 _SECCOMP_POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -303,9 +349,11 @@ def seccomp_profile_baseline_1_0(meta: Json, spec: Json) -> Violation | None:
     if not forbidden:
         return None
     listed = sorted(forbidden)
-    return Violation("seccompProfile",
-                     f"forbidden {pluralize('annotation', 'annotations', len(listed))} {', '.join(listed)}",
-                     tuple(f"metadata.annotations[{forbidden[entry]}]" for entry in listed))
+    return Violation(
+        "seccompProfile",
+        f"forbidden {pluralize('annotation', 'annotations', len(listed))} {', '.join(listed)}",
+        tuple(f"metadata.annotations[{forbidden[entry]}]" for entry in listed),
+    )
 
 
 def seccomp_profile_baseline_1_19(meta: Json, spec: Json) -> Violation | None:
@@ -328,28 +376,45 @@ def seccomp_profile_baseline_1_19(meta: Json, spec: Json) -> Violation | None:
         setters.append(_containers_phrase(bad))
     if not setters:
         return None
-    return Violation("seccompProfile",
-                     f"{' and '.join(setters)} must not set securityContext.seccompProfile.type to "
-                     f"{join_quote(sorted(values))}",
-                     tuple(fields))
+    return Violation(
+        "seccompProfile",
+        f"{' and '.join(setters)} must not set securityContext.seccompProfile.type to {join_quote(sorted(values))}",
+        tuple(fields),
+    )
 
 
-_SYSCTLS_1_0 = frozenset({"kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
-                          "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start"})
+_SYSCTLS_1_0 = frozenset(
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start",
+    }
+)
 _SYSCTLS_1_27 = _SYSCTLS_1_0 | {"net.ipv4.ip_local_reserved_ports"}
-_SYSCTLS_1_29 = _SYSCTLS_1_27 | {"net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
-                                 "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes"}
+_SYSCTLS_1_29 = _SYSCTLS_1_27 | {
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_probes",
+}
 _SYSCTLS_1_32 = _SYSCTLS_1_29 | {"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"}
 
 
 def _sysctls(spec: Json, allowed: frozenset[str]) -> Violation | None:
-    bad = [(index, _text(_map(sysctl).get("name")))
-           for index, sysctl in enumerate(_seq(_pod_security(spec).get("sysctls")))
-           if _text(_map(sysctl).get("name")) not in allowed]
+    bad = [
+        (index, _text(_map(sysctl).get("name")))
+        for index, sysctl in enumerate(_seq(_pod_security(spec).get("sysctls")))
+        if _text(_map(sysctl).get("name")) not in allowed
+    ]
     if not bad:
         return None
-    return Violation("forbidden sysctls", ", ".join(name for _, name in bad),
-                     tuple(f"spec.securityContext.sysctls[{index}].name" for index, _ in bad))
+    return Violation(
+        "forbidden sysctls",
+        ", ".join(name for _, name in bad),
+        tuple(f"spec.securityContext.sysctls[{index}].name" for index, _ in bad),
+    )
 
 
 def sysctls_1_0(meta: Json, spec: Json) -> Violation | None:
@@ -370,13 +435,40 @@ def sysctls_1_32(meta: Json, spec: Json) -> Violation | None:
 
 # --- restricted ----------------------------------------------------------------------------------------------------
 
-RESTRICTED_VOLUME_SOURCES = ("configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
-                             "projected", "secret")
+RESTRICTED_VOLUME_SOURCES = (
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
+)
 # The order Kubernetes tests them in, which decides the type named for a volume that somehow sets several.
-_FORBIDDEN_VOLUME_SOURCES = ("hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi",
-                             "glusterfs", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "fc", "azureFile",
-                             "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "portworxVolume",
-                             "scaleIO", "storageos")
+_FORBIDDEN_VOLUME_SOURCES = (
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
+    "storageos",
+)
 
 
 def restricted_volumes(meta: Json, spec: Json) -> Violation | None:
@@ -395,22 +487,25 @@ def restricted_volumes(meta: Json, spec: Json) -> Violation | None:
         fields.append(f"spec.volumes[{index}].{kind}" if kind != "unknown" else f"spec.volumes[{index}]")
     if not bad:
         return None
-    return Violation("restricted volume types",
-                     f"{pluralize('volume', 'volumes', len(bad))} {join_quote(bad)} "
-                     f"{pluralize('uses', 'use', len(bad))} "
-                     f"{pluralize('restricted volume type', 'restricted volume types', len(kinds))} "
-                     f"{join_quote(sorted(kinds))}",
-                     tuple(fields))
+    return Violation(
+        "restricted volume types",
+        f"{pluralize('volume', 'volumes', len(bad))} {join_quote(bad)} "
+        f"{pluralize('uses', 'use', len(bad))} "
+        f"{pluralize('restricted volume type', 'restricted volume types', len(kinds))} "
+        f"{join_quote(sorted(kinds))}",
+        tuple(fields),
+    )
 
 
 def allow_privilege_escalation_1_8(meta: Json, spec: Json) -> Violation | None:
     bad = [c for c in containers(spec) if c.security.get("allowPrivilegeEscalation") is not False]
     if not bad:
         return None
-    return Violation("allowPrivilegeEscalation != false",
-                     f"{_containers_phrase([c.name for c in bad])} must set "
-                     f"securityContext.allowPrivilegeEscalation=false",
-                     tuple(f"{c.path}.securityContext.allowPrivilegeEscalation" for c in bad))
+    return Violation(
+        "allowPrivilegeEscalation != false",
+        f"{_containers_phrase([c.name for c in bad])} must set securityContext.allowPrivilegeEscalation=false",
+        tuple(f"{c.path}.securityContext.allowPrivilegeEscalation" for c in bad),
+    )
 
 
 def allow_privilege_escalation_1_25(meta: Json, spec: Json) -> Violation | None:
@@ -441,14 +536,17 @@ def run_as_non_root(meta: Json, spec: Json) -> Violation | None:
         setters.append(_containers_phrase([c.name for c in explicit]))
         fields += [f"{c.path}.securityContext.runAsNonRoot" for c in explicit]
     if setters:
-        return Violation("runAsNonRoot != true",
-                         f"{' and '.join(setters)} must not set securityContext.runAsNonRoot=false", tuple(fields))
+        return Violation(
+            "runAsNonRoot != true",
+            f"{' and '.join(setters)} must not set securityContext.runAsNonRoot=false",
+            tuple(fields),
+        )
     if implicit:
-        return Violation("runAsNonRoot != true",
-                         f"pod or {_containers_phrase([c.name for c in implicit])} must set "
-                         f"securityContext.runAsNonRoot=true",
-                         ("spec.securityContext.runAsNonRoot",
-                          *(f"{c.path}.securityContext.runAsNonRoot" for c in implicit)))
+        return Violation(
+            "runAsNonRoot != true",
+            f"pod or {_containers_phrase([c.name for c in implicit])} must set securityContext.runAsNonRoot=true",
+            ("spec.securityContext.runAsNonRoot", *(f"{c.path}.securityContext.runAsNonRoot" for c in implicit)),
+        )
     return None
 
 
@@ -494,16 +592,21 @@ def seccomp_profile_restricted_1_19(meta: Json, spec: Json) -> Violation | None:
         setters.append(_containers_phrase([c.name for c in explicit]))
         fields += [f"{c.path}.securityContext.seccompProfile.type" for c in explicit]
     if setters:
-        return Violation("seccompProfile",
-                         f"{' and '.join(setters)} must not set securityContext.seccompProfile.type to "
-                         f"{join_quote(sorted(values))}",
-                         tuple(fields))
+        return Violation(
+            "seccompProfile",
+            f"{' and '.join(setters)} must not set securityContext.seccompProfile.type to {join_quote(sorted(values))}",
+            tuple(fields),
+        )
     if implicit:
-        return Violation("seccompProfile",
-                         f"pod or {_containers_phrase([c.name for c in implicit])} must set "
-                         f'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"',
-                         ("spec.securityContext.seccompProfile.type",
-                          *(f"{c.path}.securityContext.seccompProfile.type" for c in implicit)))
+        return Violation(
+            "seccompProfile",
+            f"pod or {_containers_phrase([c.name for c in implicit])} must set "
+            f'securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"',
+            (
+                "spec.securityContext.seccompProfile.type",
+                *(f"{c.path}.securityContext.seccompProfile.type" for c in implicit),
+            ),
+        )
     return None
 
 
@@ -529,12 +632,15 @@ def capabilities_restricted_1_22(meta: Json, spec: Json) -> Violation | None:
     details: list[str] = []
     fields: list[str] = []
     if missing_drop:
-        details.append(f'{_containers_phrase([c.name for c in missing_drop])} must set '
-                       f'securityContext.capabilities.drop=["ALL"]')
+        details.append(
+            f'{_containers_phrase([c.name for c in missing_drop])} must set securityContext.capabilities.drop=["ALL"]'
+        )
         fields += [f"{c.path}.securityContext.capabilities.drop" for c in missing_drop]
     if adding:
-        details.append(f"{_containers_phrase([c.name for c in adding])} must not include "
-                       f"{join_quote(sorted(forbidden))} in securityContext.capabilities.add")
+        details.append(
+            f"{_containers_phrase([c.name for c in adding])} must not include "
+            f"{join_quote(sorted(forbidden))} in securityContext.capabilities.add"
+        )
         fields += [f"{c.path}.securityContext.capabilities.add" for c in adding]
     if not details:
         return None
@@ -572,22 +678,37 @@ CHECKS: tuple[Check, ...] = (
     Check("privileged", "baseline", (((1, 0), privileged),)),
     Check("procMount", "baseline", (((1, 0), proc_mount),)),
     Check("seLinuxOptions", "baseline", (((1, 0), se_linux_options_1_0), ((1, 31), se_linux_options_1_31))),
-    Check("seccompProfile_baseline", "baseline",
-          (((1, 0), seccomp_profile_baseline_1_0), ((1, 19), seccomp_profile_baseline_1_19))),
-    Check("sysctls", "baseline", (((1, 0), sysctls_1_0), ((1, 27), sysctls_1_27), ((1, 29), sysctls_1_29),
-                                  ((1, 32), sysctls_1_32))),
+    Check(
+        "seccompProfile_baseline",
+        "baseline",
+        (((1, 0), seccomp_profile_baseline_1_0), ((1, 19), seccomp_profile_baseline_1_19)),
+    ),
+    Check(
+        "sysctls",
+        "baseline",
+        (((1, 0), sysctls_1_0), ((1, 27), sysctls_1_27), ((1, 29), sysctls_1_29), ((1, 32), sysctls_1_32)),
+    ),
     Check("windowsHostProcess", "baseline", (((1, 0), windows_host_process),)),
-    Check("allowPrivilegeEscalation", "restricted",
-          (((1, 8), allow_privilege_escalation_1_8), ((1, 25), allow_privilege_escalation_1_25))),
-    Check("capabilities_restricted", "restricted",
-          (((1, 22), capabilities_restricted_1_22), ((1, 25), capabilities_restricted_1_25)),
-          overrides=("capabilities_baseline",)),
+    Check(
+        "allowPrivilegeEscalation",
+        "restricted",
+        (((1, 8), allow_privilege_escalation_1_8), ((1, 25), allow_privilege_escalation_1_25)),
+    ),
+    Check(
+        "capabilities_restricted",
+        "restricted",
+        (((1, 22), capabilities_restricted_1_22), ((1, 25), capabilities_restricted_1_25)),
+        overrides=("capabilities_baseline",),
+    ),
     Check("restrictedVolumes", "restricted", (((1, 0), restricted_volumes),), overrides=("hostPathVolumes",)),
     Check("runAsNonRoot", "restricted", (((1, 0), run_as_non_root),)),
     Check("runAsUser", "restricted", (((1, 23), run_as_user),)),
-    Check("seccompProfile_restricted", "restricted",
-          (((1, 19), seccomp_profile_restricted_1_19), ((1, 25), seccomp_profile_restricted_1_25)),
-          overrides=("seccompProfile_baseline",)),
+    Check(
+        "seccompProfile_restricted",
+        "restricted",
+        (((1, 19), seccomp_profile_restricted_1_19), ((1, 25), seccomp_profile_restricted_1_25)),
+        overrides=("seccompProfile_baseline",),
+    ),
 )
 NEWEST: Version = max(version for check in CHECKS for version, _ in check.versions)
 

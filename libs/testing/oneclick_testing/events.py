@@ -28,8 +28,9 @@ async def stored_messages(nc: NATS, subjects: str, *, quiet_for: float = 1.0) ->
     js = nc.jetstream()
     last = (await js.stream_info(EVENTS_STREAM)).state.last_seq
     found: list[Msg] = []
-    subscription = await js.subscribe(subjects, stream=EVENTS_STREAM, ordered_consumer=True,
-                                      deliver_policy=DeliverPolicy.ALL)
+    subscription = await js.subscribe(
+        subjects, stream=EVENTS_STREAM, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+    )
     try:
         while True:
             try:
@@ -43,8 +44,9 @@ async def stored_messages(nc: NATS, subjects: str, *, quiet_for: float = 1.0) ->
         await subscription.unsubscribe()
 
 
-async def stored_events(nc: NATS, subjects: str, keep: Callable[[Envelope], bool] = lambda _: True, *,
-                        quiet_for: float = 1.0) -> list[StoredEvent]:
+async def stored_events(
+    nc: NATS, subjects: str, keep: Callable[[Envelope], bool] = lambda _: True, *, quiet_for: float = 1.0
+) -> list[StoredEvent]:
     """Every stored event on ``subjects`` that ``keep`` accepts, in order: what the platform kept, duplicate
     publishes dropped by the stream."""
     found: list[StoredEvent] = []

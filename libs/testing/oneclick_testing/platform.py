@@ -21,8 +21,11 @@ from oneclick_testing.infrastructure import Database
 from oneclick_testing.services import ServiceGroup
 
 # argon2id still, at a cost that keeps a suite of sign-ups quick on two cores.
-FAST_HASHING = {"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
-                "ONECLICK_ARGON2_PARALLELISM": "1"}
+FAST_HASHING = {
+    "ONECLICK_ARGON2_TIME_COST": "1",
+    "ONECLICK_ARGON2_MEMORY_KIB": "8192",
+    "ONECLICK_ARGON2_PARALLELISM": "1",
+}
 PASSWORD = "correct horse battery"
 SUPERUSER = ("root@example.com", "superuser-secret")
 # Every service the edge calls, so that no route answers 503 for lack of one.
@@ -58,8 +61,10 @@ class Platform:
 
     async def new_user(self, name: str = "user", password: str = PASSWORD) -> User:
         email = f"{name}-{secrets.token_hex(4)}@example.com"
-        created = await self.client.post("/api/collections/users/records", json={
-            "email": email, "password": password, "passwordConfirm": password, "name": name})
+        created = await self.client.post(
+            "/api/collections/users/records",
+            json={"email": email, "password": password, "passwordConfirm": password, "name": name},
+        )
         assert created.status_code == 200, created.text
         return await self.signed_in("users", email, password)
 
@@ -68,12 +73,18 @@ class Platform:
 
     async def signed_in(self, collection: str, email: str, password: str) -> User:
         """The account of ``collection`` after a sign-in with its password (it must succeed)."""
-        login = await self.client.post(f"/api/collections/{collection}/auth-with-password",
-                                       json={"identity": email, "password": password})
+        login = await self.client.post(
+            f"/api/collections/{collection}/auth-with-password", json={"identity": email, "password": password}
+        )
         assert login.status_code == 200, login.text
         body = login.json()
-        return User(id=body["record"]["id"], email=email, token=body["token"],
-                    client=self.client_with(body["token"]), record=body["record"])
+        return User(
+            id=body["record"]["id"],
+            email=email,
+            token=body["token"],
+            client=self.client_with(body["token"]),
+            record=body["record"],
+        )
 
     async def close(self) -> None:
         for client in self._clients:
@@ -84,13 +95,18 @@ class Platform:
 def service_settings(name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
     """A service's settings in tests and benchmarks: ``extra``, and for auth fast hashing and the superuser."""
     if name == "auth":
-        return {**FAST_HASHING, "ONECLICK_ADMIN_EMAIL": SUPERUSER[0], "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
-                **(extra or {})}
+        return {
+            **FAST_HASHING,
+            "ONECLICK_ADMIN_EMAIL": SUPERUSER[0],
+            "ONECLICK_ADMIN_PASSWORD": SUPERUSER[1],
+            **(extra or {}),
+        }
     return dict(extra or {})
 
 
-async def start_platform(services: ServiceGroup, database: Database, names: Sequence[str],
-                         env: Mapping[str, Mapping[str, str]] | None = None) -> Platform:
+async def start_platform(
+    services: ServiceGroup, database: Database, names: Sequence[str], env: Mapping[str, Mapping[str, str]] | None = None
+) -> Platform:
     """Start ``names`` (auth with fast hashing and a bootstrapped superuser) and the edge, side by side as
     ``oneclick dev`` does: each becomes ready on its own (its /readyz checks only its own NATS and PostgreSQL),
     and the edge answers 503 for a service that is not there yet, so no order is needed."""
@@ -100,14 +116,19 @@ async def start_platform(services: ServiceGroup, database: Database, names: Sequ
     settings["edge"] = {"ONECLICK_HTTP_PORT": str(port), **env.get("edge", {})}
     await asyncio.gather(*(services.start(name, env=extra) for name, extra in settings.items()))
     url = f"http://127.0.0.1:{port}"
-    return Platform(services=services, url=url, database=database,
-                    client=httpx.AsyncClient(base_url=url, timeout=15))
+    return Platform(services=services, url=url, database=database, client=httpx.AsyncClient(base_url=url, timeout=15))
 
 
 @contextlib.asynccontextmanager
-async def running_platform(*, nats_url: str, database: Database, log_dir: Path, names: Sequence[str],
-                           kubeconfig: Path | None = None,
-                           env: Mapping[str, Mapping[str, str]] | None = None) -> AsyncIterator[Platform]:
+async def running_platform(
+    *,
+    nats_url: str,
+    database: Database,
+    log_dir: Path,
+    names: Sequence[str],
+    kubeconfig: Path | None = None,
+    env: Mapping[str, Mapping[str, str]] | None = None,
+) -> AsyncIterator[Platform]:
     """:func:`start_platform` on the given infrastructure, every process stopped afterwards."""
     shared = {"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url}
     if kubeconfig is not None:

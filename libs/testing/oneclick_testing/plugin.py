@@ -113,18 +113,26 @@ def log_dir(request: pytest.FixtureRequest) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def services(nats_url: str, database: Database, log_dir: Path,
-                   kubesim_cluster: KubesimProcess) -> AsyncIterator[ServiceGroup]:
+async def services(
+    nats_url: str, database: Database, log_dir: Path, kubesim_cluster: KubesimProcess
+) -> AsyncIterator[ServiceGroup]:
     """Start service processes with ``await services.start("records")``; all are stopped after the test."""
-    group = ServiceGroup({"ONECLICK_NATS_URL": nats_url, "ONECLICK_DATABASE_URL": database.url,
-                          "KUBECONFIG": str(kubesim_cluster.kubeconfig)}, log_dir)
+    group = ServiceGroup(
+        {
+            "ONECLICK_NATS_URL": nats_url,
+            "ONECLICK_DATABASE_URL": database.url,
+            "KUBECONFIG": str(kubesim_cluster.kubeconfig),
+        },
+        log_dir,
+    )
     yield group
     group.stop_all()
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
-        item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     # Lets fixtures see whether the test failed (to keep the service logs of failed tests).
     report = yield
     setattr(item, f"rep_{report.when}", report)

@@ -14,8 +14,10 @@ from typing import Any, Literal
 from oneclick_cli.processes import free_port
 
 _TAGS = b'{"name":"x","tags":["9.9.9"]}'
-HTTP_ANSWER = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
-               b"Content-Length: " + str(len(_TAGS)).encode() + b"\r\n\r\n" + _TAGS)
+HTTP_ANSWER = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: " + str(len(_TAGS)).encode() + b"\r\n\r\n" + _TAGS
+)
 BANNER = b"SSH-2.0-OpenSSH_9.6\r\n"
 
 

@@ -46,8 +46,13 @@ class ServiceProcess:
         with self.log_path.open("ab") as log_file:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "oneclick_cli", "service", self.name],
-                env=self.env, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                preexec_fn=die_with_parent(), process_group=0)
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent(),
+                process_group=0,
+            )
 
     def log_tail(self, lines: int = 60) -> str:
         try:
@@ -110,11 +115,16 @@ class ServiceGroup:
         self.log_dir = log_dir
         self.processes: list[ServiceProcess] = []
 
-    async def start(self, name: str, *, label: str | None = None, env: Mapping[str, str] | None = None,
-                    wait: bool = True) -> ServiceProcess:
+    async def start(
+        self, name: str, *, label: str | None = None, env: Mapping[str, str] | None = None, wait: bool = True
+    ) -> ServiceProcess:
         index = sum(1 for p in self.processes if p.name == name)
-        service = ServiceProcess(name, {**self.env, **(env or {})}, self.log_dir,
-                                 label=label or (name if index == 0 else f"{name}-{index + 1}"))
+        service = ServiceProcess(
+            name,
+            {**self.env, **(env or {})},
+            self.log_dir,
+            label=label or (name if index == 0 else f"{name}-{index + 1}"),
+        )
         service.start()
         self.processes.append(service)
         if wait:

@@ -9,8 +9,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 
-async def eventually(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 30.0,
-                     interval: float = 0.02, message: str = "condition not reached") -> None:
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]],
+    timeout: float = 30.0,
+    interval: float = 0.02,
+    message: str = "condition not reached",
+) -> None:
     """Poll ``condition`` (plain or async) until it is true; fail after ``timeout`` seconds."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -87,12 +87,18 @@ def check_avatar(errors: FieldErrors, avatar: FileUpload | None) -> None:
     sniffed = sniff_image(avatar.data)
     if sniffed is None:
         allowed = ", ".join(sorted(AVATAR_TYPES))
-        errors.add("avatar", field_error("validation_invalid_mime_type",
-                                         f'"{avatar.filename}" mime type must be one of: {allowed}.'))
+        errors.add(
+            "avatar",
+            field_error("validation_invalid_mime_type", f'"{avatar.filename}" mime type must be one of: {allowed}.'),
+        )
     elif len(avatar.data) > MAX_AVATAR_BYTES:
-        errors.add("avatar", field_error("validation_file_size_limit",
-                                         f"Failed to upload {avatar.filename!r} - the maximum allowed file size is "
-                                         f"{MAX_AVATAR_BYTES} bytes."))
+        errors.add(
+            "avatar",
+            field_error(
+                "validation_file_size_limit",
+                f"Failed to upload {avatar.filename!r} - the maximum allowed file size is {MAX_AVATAR_BYTES} bytes.",
+            ),
+        )
     else:
         avatar.contentType = sniffed
 
@@ -140,22 +146,29 @@ class Accounts:
             try:
                 async with conn.transaction():
                     user = await store.insert_user(
-                        conn, id=new_record_id(), email=email, email_visibility=request.emailVisibility,
-                        username=username or await generated_username(conn), verified=False, name=name,
-                        avatar=filename, password_hash=password_hash)
+                        conn,
+                        id=new_record_id(),
+                        email=email,
+                        email_visibility=request.emailVisibility,
+                        username=username or await generated_username(conn),
+                        verified=False,
+                        name=name,
+                        avatar=filename,
+                        password_hash=password_hash,
+                    )
                     if avatar is not None:
                         await store.put_avatar(conn, user.id, filename, avatar.contentType, avatar.data)
                     await store.emit_user_event(conn, USER_CREATED, user)
             except asyncpg.UniqueViolationError as exc:
                 # Another sign-up with the same email or username committed between our check and insert.
                 field = _unique_violation_field(exc)
-                raise ApiError.bad_request("Failed to create record.",
-                                           {field: EMAIL_TAKEN if field == "email" else USERNAME_TAKEN}) from None
+                raise ApiError.bad_request(
+                    "Failed to create record.", {field: EMAIL_TAKEN if field == "email" else USERNAME_TAKEN}
+                ) from None
         log.info("user.created", user=user.id)
         return user.record()
 
-    async def _own(self, conn: asyncpg.Connection, actor: Actor, user_id: str, *,
-                   for_update: bool = False) -> UserRow:
+    async def _own(self, conn: asyncpg.Connection, actor: Actor, user_id: str, *, for_update: bool = False) -> UserRow:
         user = await store.get_user(conn, user_id, for_update=for_update) if may_act_on(actor, user_id) else None
         if user is None:
             raise ApiError.not_found(NOT_FOUND)
@@ -199,8 +212,9 @@ class Accounts:
                 columns["verified"] = changes.verified
             password_change = any((changes.password, changes.passwordConfirm, changes.oldPassword))
             if password_change:
-                check_new_password(errors, changes.password or "", changes.passwordConfirm or "",
-                                   settings.min_password_length)
+                check_new_password(
+                    errors, changes.password or "", changes.passwordConfirm or "", settings.min_password_length
+                )
                 if not actor.is_superuser:
                     if not changes.oldPassword:
                         errors.add("oldPassword", REQUIRED)
@@ -226,8 +240,9 @@ class Accounts:
                     await store.emit_user_event(conn, USER_UPDATED, user)
             except asyncpg.UniqueViolationError as exc:
                 field = _unique_violation_field(exc)
-                raise ApiError.bad_request("Failed to update record.",
-                                           {field: EMAIL_TAKEN if field == "email" else USERNAME_TAKEN}) from None
+                raise ApiError.bad_request(
+                    "Failed to update record.", {field: EMAIL_TAKEN if field == "email" else USERNAME_TAKEN}
+                ) from None
             except LookupError:
                 raise ApiError.not_found(NOT_FOUND) from None
         if password_change:

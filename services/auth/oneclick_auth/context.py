@@ -33,18 +33,21 @@ class AuthContext:
     http: httpx.AsyncClient
 
     async def user_token(self, user: UserRow) -> str:
-        return await self._sign(user.id, USERS_COLLECTION_ID, user.token_version, "auth",
-                                self.settings.token_lifetime)
+        return await self._sign(user.id, USERS_COLLECTION_ID, user.token_version, "auth", self.settings.token_lifetime)
 
     async def superuser_token(self, superuser: SuperuserRow) -> str:
-        return await self._sign(superuser.id, SUPERUSERS_COLLECTION_ID, superuser.token_version, "auth",
-                                self.settings.superuser_token_lifetime)
+        return await self._sign(
+            superuser.id,
+            SUPERUSERS_COLLECTION_ID,
+            superuser.token_version,
+            "auth",
+            self.settings.superuser_token_lifetime,
+        )
 
     async def link_token(self, user: UserRow, purpose: TokenType, lifetime: int) -> str:
         """A one-time link token: bound to the user's email and token version, so using it (which raises
         the version or changes what it confirms) or changing the password makes it worthless."""
-        return await self._sign(user.id, USERS_COLLECTION_ID, user.token_version, purpose, lifetime,
-                                email=user.email)
+        return await self._sign(user.id, USERS_COLLECTION_ID, user.token_version, purpose, lifetime, email=user.email)
 
     async def read_token(self, token: str, purpose: TokenType) -> TokenClaims | None:
         try:
@@ -52,9 +55,23 @@ class AuthContext:
         except TokenError:
             return None
 
-    async def _sign(self, subject: str, collection_id: str, version: int, purpose: TokenType, lifetime: int,
-                    email: str | None = None) -> str:
+    async def _sign(
+        self,
+        subject: str,
+        collection_id: str,
+        version: int,
+        purpose: TokenType,
+        lifetime: int,
+        email: str | None = None,
+    ) -> str:
         now = int(time.time())
-        claims = TokenClaims(subject=subject, collection_id=collection_id, type=purpose, issued_at=now,
-                             expires_at=now + lifetime, version=version, email=email)
+        claims = TokenClaims(
+            subject=subject,
+            collection_id=collection_id,
+            type=purpose,
+            issued_at=now,
+            expires_at=now + lifetime,
+            version=version,
+            email=email,
+        )
         return await self.keyring.sign(claims)

@@ -41,8 +41,12 @@ class Keyring:
 
     @property
     def _max_lifetime(self) -> int:
-        return max(self._settings.token_lifetime, self._settings.superuser_token_lifetime,
-                   self._settings.verification_lifetime, self._settings.password_reset_lifetime)
+        return max(
+            self._settings.token_lifetime,
+            self._settings.superuser_token_lifetime,
+            self._settings.verification_lifetime,
+            self._settings.password_reset_lifetime,
+        )
 
     async def load(self) -> None:
         """Read the key set; create the first key, or a new one when the signing key is due for rotation."""

@@ -28,8 +28,7 @@ class Mailer:
                 # Deliberately logged under a key the redaction leaves alone: dev has no other way to get it.
                 log.info("mail.dev_link", purpose=purpose, to=to, link=link)
             else:
-                log.warning("mail.not_configured", purpose=purpose,
-                            hint="set ONECLICK_SMTP_HOST to send emails")
+                log.warning("mail.not_configured", purpose=purpose, hint="set ONECLICK_SMTP_HOST to send emails")
             return
         message = EmailMessage()
         message["From"] = f"{settings.app_name} <{settings.smtp_sender}>"
@@ -48,8 +47,9 @@ class Mailer:
         assert settings.smtp_host is not None
         smtp: smtplib.SMTP
         if settings.smtp_tls:
-            smtp = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=15,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                settings.smtp_host, settings.smtp_port, timeout=15, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=15)
         with smtp:

@@ -32,8 +32,14 @@ async def setup(runtime: ServiceRuntime[AuthSettings]) -> None:
     await keyring.load()
     http = httpx.AsyncClient(timeout=settings.oauth2_timeout, follow_redirects=False)
     runtime.on_shutdown(http.aclose)
-    ctx = AuthContext(settings=settings, pool=runtime.pool, keyring=keyring,
-                      passwords=await asyncio.to_thread(Passwords, settings), mailer=Mailer(settings), http=http)
+    ctx = AuthContext(
+        settings=settings,
+        pool=runtime.pool,
+        keyring=keyring,
+        passwords=await asyncio.to_thread(Passwords, settings),
+        mailer=Mailer(settings),
+        http=http,
+    )
     accounts, sessions, oauth2, recovery = Accounts(ctx), Sessions(ctx), OAuth2(ctx), Recovery(ctx)
     await sessions.bootstrap()
 
@@ -75,8 +81,15 @@ async def setup(runtime: ServiceRuntime[AuthSettings]) -> None:
     runtime.add_worker("rate-limit-sweeper", sweep_counters, stop_sweeping)
 
 
-SERVICE = ServiceSpec(name="auth", settings=AuthSettings, setup=setup, distribution="oneclick-auth",
-                      schema="auth", migrations=migrations, outbox=True)
+SERVICE = ServiceSpec(
+    name="auth",
+    settings=AuthSettings,
+    setup=setup,
+    distribution="oneclick-auth",
+    schema="auth",
+    migrations=migrations,
+    outbox=True,
+)
 
 
 def main() -> None:

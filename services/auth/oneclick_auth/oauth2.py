@@ -75,24 +75,44 @@ class Provider:
     scopes: tuple[str, ...]
 
     def authorization_url(self, state: str, challenge: str) -> str:
-        query = urlencode({"client_id": self.client_id, "code_challenge": challenge,
-                           "code_challenge_method": "S256", "response_type": "code",
-                           "scope": " ".join(self.scopes), "state": state})
+        query = urlencode(
+            {
+                "client_id": self.client_id,
+                "code_challenge": challenge,
+                "code_challenge_method": "S256",
+                "response_type": "code",
+                "scope": " ".join(self.scopes),
+                "state": state,
+            }
+        )
         # Ends with an empty redirect_uri, which the client completes (as PocketBase does).
         return f"{self.auth_url}?{query}&redirect_uri="
 
     async def exchange(self, http: httpx.AsyncClient, code: str, verifier: str, redirect_url: str) -> str:
-        response = await http.post(self.token_url, headers={"Accept": "application/json"}, data={
-            "grant_type": "authorization_code", "code": code, "code_verifier": verifier,
-            "redirect_uri": redirect_url, "client_id": self.client_id, "client_secret": self.client_secret})
+        response = await http.post(
+            self.token_url,
+            headers={"Accept": "application/json"},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "code_verifier": verifier,
+                "redirect_uri": redirect_url,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+            },
+        )
         try:
             body = response.json()
         except ValueError:
             body = {}
         token = body.get("access_token") if isinstance(body, dict) else None
         # An access token is printable ASCII (RFC 6750); anything else could not even be sent back as a header.
-        if (response.status_code != 200 or not isinstance(token, str) or not token
-                or not (token.isascii() and token.isprintable())):
+        if (
+            response.status_code != 200
+            or not isinstance(token, str)
+            or not token
+            or not (token.isascii() and token.isprintable())
+        ):
             error = body.get("error") if isinstance(body, dict) else None
             raise ProviderError(f"token endpoint answered {response.status_code} {error or ''}".strip())
         return token
@@ -129,9 +149,15 @@ class GitHub(Provider):
                 if isinstance(entry, dict) and entry.get("primary") and entry.get("verified"):
                     email, verified = str(entry.get("email") or ""), True
                     break
-        return ProviderUser(id=str(raw["id"]), email=str(email), email_verified=verified,
-                            name=str(raw.get("name") or ""), username=str(raw.get("login") or ""),
-                            avatar_url=str(raw.get("avatar_url") or ""), raw=raw)
+        return ProviderUser(
+            id=str(raw["id"]),
+            email=str(email),
+            email_verified=verified,
+            name=str(raw.get("name") or ""),
+            username=str(raw.get("login") or ""),
+            avatar_url=str(raw.get("avatar_url") or ""),
+            raw=raw,
+        )
 
 
 @dataclass(frozen=True)
@@ -143,8 +169,15 @@ class Microsoft(Provider):
         if not isinstance(raw, dict) or not raw.get("id"):
             raise ProviderError("Microsoft profile without id")
         # Entra ID lets tenants set `mail` without proving it, so it never links to an existing account.
-        return ProviderUser(id=str(raw["id"]), email=str(raw.get("mail") or ""), email_verified=False,
-                            name=str(raw.get("displayName") or ""), username="", avatar_url="", raw=raw)
+        return ProviderUser(
+            id=str(raw["id"]),
+            email=str(raw.get("mail") or ""),
+            email_verified=False,
+            name=str(raw.get("displayName") or ""),
+            username="",
+            avatar_url="",
+            raw=raw,
+        )
 
 
 def storable_profile(profile: ProviderUser) -> ProviderUser:
@@ -154,27 +187,41 @@ def storable_profile(profile: ProviderUser) -> ProviderUser:
     username, avatar and raw profile only describe it, so they are cleaned."""
     if not (storable(profile.id) and storable(profile.email)):
         raise ProviderError("profile id or email with characters that cannot be stored")
-    return dataclasses.replace(profile, name=cleaned(profile.name), username=cleaned(profile.username),
-                               avatar_url=cleaned(profile.avatar_url), raw=cleaned_json(profile.raw))
+    return dataclasses.replace(
+        profile,
+        name=cleaned(profile.name),
+        username=cleaned(profile.username),
+        avatar_url=cleaned(profile.avatar_url),
+        raw=cleaned_json(profile.raw),
+    )
 
 
 def configured_providers(settings: AuthSettings) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
     if settings.oauth2_github_client_id and settings.oauth2_github_client_secret is not None:
         providers["github"] = GitHub(
-            name="github", display_name="GitHub", client_id=settings.oauth2_github_client_id,
+            name="github",
+            display_name="GitHub",
+            client_id=settings.oauth2_github_client_id,
             client_secret=settings.oauth2_github_client_secret.get_secret_value(),
-            auth_url=settings.oauth2_github_auth_url, token_url=settings.oauth2_github_token_url,
-            scopes=("read:user", "user:email"), user_url=settings.oauth2_github_user_url,
-            emails_url=settings.oauth2_github_emails_url)
+            auth_url=settings.oauth2_github_auth_url,
+            token_url=settings.oauth2_github_token_url,
+            scopes=("read:user", "user:email"),
+            user_url=settings.oauth2_github_user_url,
+            emails_url=settings.oauth2_github_emails_url,
+        )
     if settings.oauth2_microsoft_client_id and settings.oauth2_microsoft_client_secret is not None:
         base = f"https://login.microsoftonline.com/{settings.oauth2_microsoft_tenant}/oauth2/v2.0"
         providers["microsoft"] = Microsoft(
-            name="microsoft", display_name="Microsoft", client_id=settings.oauth2_microsoft_client_id,
+            name="microsoft",
+            display_name="Microsoft",
+            client_id=settings.oauth2_microsoft_client_id,
             client_secret=settings.oauth2_microsoft_client_secret.get_secret_value(),
             auth_url=settings.oauth2_microsoft_auth_url or f"{base}/authorize",
             token_url=settings.oauth2_microsoft_token_url or f"{base}/token",
-            scopes=("User.Read",), user_url=settings.oauth2_microsoft_user_url)
+            scopes=("User.Read",),
+            user_url=settings.oauth2_microsoft_user_url,
+        )
     return providers
 
 
@@ -201,16 +248,29 @@ class OAuth2:
             async with self._ctx.pool.acquire() as conn:
                 for provider in self._providers.values():
                     state, verifier = _random(30), _random(43)
-                    await store.remember_state(conn, _verifier_key(verifier), state, provider.name,
-                                               self._ctx.settings.oauth2_state_lifetime)
+                    await store.remember_state(
+                        conn, _verifier_key(verifier), state, provider.name, self._ctx.settings.oauth2_state_lifetime
+                    )
                     url = provider.authorization_url(state, s256(verifier))
-                    infos.append(ProviderInfo(name=provider.name, displayName=provider.display_name, state=state,
-                                              codeVerifier=verifier, codeChallenge=s256(verifier), authUrl=url,
-                                              authURL=url))
+                    infos.append(
+                        ProviderInfo(
+                            name=provider.name,
+                            displayName=provider.display_name,
+                            state=state,
+                            codeVerifier=verifier,
+                            codeChallenge=s256(verifier),
+                            authUrl=url,
+                            authURL=url,
+                        )
+                    )
         identity_fields = ["email", "username"] if request.collection == "users" else ["email"]
-        return AuthMethods(usernamePassword=request.collection == "users", emailPassword=True, authProviders=infos,
-                           password=PasswordMethod(enabled=True, identityFields=identity_fields),
-                           oauth2=OAuth2Method(enabled=bool(infos), providers=infos))
+        return AuthMethods(
+            usernamePassword=request.collection == "users",
+            emailPassword=True,
+            authProviders=infos,
+            password=PasswordMethod(enabled=True, identityFields=identity_fields),
+            oauth2=OAuth2Method(enabled=bool(infos), providers=infos),
+        )
 
     async def auth_with_oauth2(self, request: OAuth2LoginRequest) -> AuthResult:
         errors = FieldErrors()
@@ -227,26 +287,38 @@ class OAuth2:
         async with self._ctx.pool.acquire() as conn:
             issued = await store.take_state(conn, _verifier_key(request.codeVerifier))
         if issued is None or issued[1] != provider.name:
-            raise ApiError.bad_request(FAILED, {"codeVerifier": field_error(
-                "validation_invalid_code_verifier", "Invalid or expired code verifier.")})
+            raise ApiError.bad_request(
+                FAILED,
+                {"codeVerifier": field_error("validation_invalid_code_verifier", "Invalid or expired code verifier.")},
+            )
         if request.state is not None and not secrets.compare_digest(request.state, issued[0]):
-            raise ApiError.bad_request(FAILED, {"state": field_error("validation_invalid_state",
-                                                                     "The state does not match.")})
+            raise ApiError.bad_request(
+                FAILED, {"state": field_error("validation_invalid_state", "The state does not match.")}
+            )
         try:
-            access_token = await provider.exchange(self._ctx.http, request.code, request.codeVerifier,
-                                                   request.redirectURL)
+            access_token = await provider.exchange(
+                self._ctx.http, request.code, request.codeVerifier, request.redirectURL
+            )
             profile = storable_profile(await provider.fetch_user(self._ctx.http, access_token))
         except (ProviderError, httpx.HTTPError) as exc:
             log.warning("oauth2.provider_failed", provider=provider.name, error=str(exc) or type(exc).__name__)
             raise ApiError.bad_request(FAILED) from None
 
         user, is_new = await self._sign_in(provider.name, profile, request.createData or {})
-        meta = {"id": profile.id, "name": profile.name, "username": profile.username, "email": profile.email,
-                "avatarUrl": profile.avatar_url, "rawUser": profile.raw, "isNew": is_new}
+        meta = {
+            "id": profile.id,
+            "name": profile.name,
+            "username": profile.username,
+            "email": profile.email,
+            "avatarUrl": profile.avatar_url,
+            "rawUser": profile.raw,
+            "isNew": is_new,
+        }
         return AuthResult(token=await self._ctx.user_token(user), record=user.record(), meta=meta)
 
-    async def _sign_in(self, provider: str, profile: ProviderUser,
-                       create_data: dict[str, Any]) -> tuple[store.UserRow, bool]:
+    async def _sign_in(
+        self, provider: str, profile: ProviderUser, create_data: dict[str, Any]
+    ) -> tuple[store.UserRow, bool]:
         unusable = await self._ctx.passwords.unusable()
         async with self._ctx.pool.acquire() as conn:
             try:
@@ -257,8 +329,14 @@ class OAuth2:
                 async with conn.transaction():
                     return await self._resolve(conn, provider, profile, create_data, unusable)
 
-    async def _resolve(self, conn: asyncpg.Connection, provider: str, profile: ProviderUser,
-                       create_data: dict[str, Any], unusable_hash: str) -> tuple[store.UserRow, bool]:
+    async def _resolve(
+        self,
+        conn: asyncpg.Connection,
+        provider: str,
+        profile: ProviderUser,
+        create_data: dict[str, Any],
+        unusable_hash: str,
+    ) -> tuple[store.UserRow, bool]:
         linked = await store.find_identity(conn, provider, profile.id)
         if linked is not None:
             user = await store.get_user(conn, linked)
@@ -279,8 +357,16 @@ class OAuth2:
             username = await generated_username(conn)
         name = str(create_data.get("name") or profile.name)[:255]
         user = await store.insert_user(
-            conn, id=new_record_id(), email=profile.email, email_visibility=bool(create_data.get("emailVisibility")),
-            username=username, verified=profile.email_verified, name=name, avatar="", password_hash=unusable_hash)
+            conn,
+            id=new_record_id(),
+            email=profile.email,
+            email_visibility=bool(create_data.get("emailVisibility")),
+            username=username,
+            verified=profile.email_verified,
+            name=name,
+            avatar="",
+            password_hash=unusable_hash,
+        )
         await store.link_identity(conn, provider, profile.id, user.id)
         await store.emit_user_event(conn, USER_CREATED, user)
         log.info("oauth2.user_created", provider=provider, user=user.id)

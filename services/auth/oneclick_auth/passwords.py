@@ -13,8 +13,12 @@ from oneclick_auth.settings import AuthSettings
 
 class Passwords:
     def __init__(self, settings: AuthSettings) -> None:
-        self._hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
-                                      parallelism=settings.argon2_parallelism, type=Type.ID)
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            type=Type.ID,
+        )
         # Verified against when the account does not exist, so an unknown identity costs as much time
         # as a wrong password and response timing does not tell which accounts exist.
         self._decoy = self._hasher.hash(secrets.token_urlsafe(32))

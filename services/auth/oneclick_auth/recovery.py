@@ -52,8 +52,13 @@ class Recovery:
         if user is not None and await self._may_send("password_reset", email):
             token = await self._ctx.link_token(user, "passwordReset", self._ctx.settings.password_reset_lifetime)
             link = f"{self._ctx.settings.app_url.rstrip('/')}/_/#/auth/confirm-password-reset/{token}"
-            await self._ctx.mailer.send_link(to=user.email, subject="Reset your password", purpose="password_reset",
-                                             intro="Follow this link to choose a new password:", link=link)
+            await self._ctx.mailer.send_link(
+                to=user.email,
+                subject="Reset your password",
+                purpose="password_reset",
+                intro="Follow this link to choose a new password:",
+                link=link,
+            )
         return Empty()
 
     async def request_verification(self, request: EmailRequest) -> Empty:
@@ -63,8 +68,13 @@ class Recovery:
         if user is not None and not user.verified and await self._may_send("verification", email):
             token = await self._ctx.link_token(user, "verification", self._ctx.settings.verification_lifetime)
             link = f"{self._ctx.settings.app_url.rstrip('/')}/_/#/auth/confirm-verification/{token}"
-            await self._ctx.mailer.send_link(to=user.email, subject="Verify your email", purpose="verification",
-                                             intro="Follow this link to verify your email address:", link=link)
+            await self._ctx.mailer.send_link(
+                to=user.email,
+                subject="Verify your email",
+                purpose="verification",
+                intro="Follow this link to verify your email address:",
+                link=link,
+            )
         return Empty()
 
     async def _claims(self, token: str, purpose: TokenType) -> TokenClaims:
@@ -86,8 +96,9 @@ class Recovery:
             if user is None or user.token_version != claims.version or user.email != claims.email:
                 raise ApiError.bad_request("Failed to set new password.", {"token": INVALID_TOKEN})
             # Following the emailed link proves the address, as PocketBase ≥ 0.23 also concludes.
-            user = await store.update_user(conn, user.id, {"password_hash": password_hash, "verified": True},
-                                           revoke_tokens=True)
+            user = await store.update_user(
+                conn, user.id, {"password_hash": password_hash, "verified": True}, revoke_tokens=True
+            )
             await store.emit_user_event(conn, USER_UPDATED, user)
         log.info("user.password_reset", user=user.id)
         return Empty()

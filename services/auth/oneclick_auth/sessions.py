@@ -54,8 +54,11 @@ class Sessions:
             keys.append(store.limit_key("login:address", request.clientAddress))
         await self._count_attempt(keys)
 
-        result = await (self._superuser_login(request) if request.collection == SUPERUSERS_COLLECTION_NAME
-                        else self._user_login(request))
+        result = await (
+            self._superuser_login(request)
+            if request.collection == SUPERUSERS_COLLECTION_NAME
+            else self._user_login(request)
+        )
         if result is None:
             log.info("login.failed", collection=request.collection)
             raise ApiError.bad_request(FAILED)
@@ -115,11 +118,16 @@ class Sessions:
             wanted[subject.collection].append(subject.id)
         async with self._ctx.pool.acquire() as conn:
             users = await store.token_versions(conn, "users", wanted["users"]) if wanted["users"] else {}
-            superusers = (await store.token_versions(conn, "superusers", wanted["_superusers"])
-                          if wanted["_superusers"] else {})
+            superusers = (
+                await store.token_versions(conn, "superusers", wanted["_superusers"]) if wanted["_superusers"] else {}
+            )
         found: dict[str, dict[str, int]] = {"users": users, "_superusers": superusers}
-        return TokenStates(states=[TokenState(collection=s.collection, id=s.id, version=found[s.collection].get(s.id))
-                                   for s in request.subjects])
+        return TokenStates(
+            states=[
+                TokenState(collection=s.collection, id=s.id, version=found[s.collection].get(s.id))
+                for s in request.subjects
+            ]
+        )
 
     # -- superusers -------------------------------------------------------------------------------------
     async def create_superuser(self, request: CreateSuperuserRequest) -> SuperuserRecord:
@@ -155,6 +163,8 @@ class Sessions:
         async with self._ctx.pool.acquire() as conn:
             count = await store.count_superusers(conn)
         if count == 0:
-            log.warning("superuser.none",
-                        hint="No superuser exists yet. Create one with `oneclick superuser create EMAIL` "
-                             "or set ONECLICK_ADMIN_EMAIL and ONECLICK_ADMIN_PASSWORD.")
+            log.warning(
+                "superuser.none",
+                hint="No superuser exists yet. Create one with `oneclick superuser create EMAIL` "
+                "or set ONECLICK_ADMIN_EMAIL and ONECLICK_ADMIN_PASSWORD.",
+            )

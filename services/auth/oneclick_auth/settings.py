@@ -14,8 +14,11 @@ class AuthSettings(CoreSettings):
     token_lifetime: int = Field(14 * DAY, ge=60, description="Seconds an auth token stays valid.")
     superuser_token_lifetime: int = Field(14 * DAY, ge=60, description="Seconds a superuser token stays valid.")
     key_rotation_interval: int = Field(
-        30 * DAY, ge=60, description="Seconds a signing key signs before a new one takes over (old keys keep "
-                                     "verifying until the tokens they signed expire).")
+        30 * DAY,
+        ge=60,
+        description="Seconds a signing key signs before a new one takes over (old keys keep "
+        "verifying until the tokens they signed expire).",
+    )
     key_check_interval: float = Field(60.0, gt=0, description="Seconds between checks whether to rotate keys.")
     password_reset_lifetime: int = Field(1800, ge=60, description="Seconds a password reset link stays valid.")
     verification_lifetime: int = Field(7 * DAY, ge=60, description="Seconds a verification link stays valid.")
@@ -62,16 +65,17 @@ class AuthSettings(CoreSettings):
     oauth2_microsoft_client_secret: SecretStr | None = None
     oauth2_microsoft_tenant: str = "common"
     oauth2_microsoft_auth_url: str | None = Field(
-        None, description="Defaults to login.microsoftonline.com/<tenant>/oauth2/v2.0/authorize.")
+        None, description="Defaults to login.microsoftonline.com/<tenant>/oauth2/v2.0/authorize."
+    )
     oauth2_microsoft_token_url: str | None = Field(
-        None, description="Defaults to login.microsoftonline.com/<tenant>/oauth2/v2.0/token.")
+        None, description="Defaults to login.microsoftonline.com/<tenant>/oauth2/v2.0/token."
+    )
     oauth2_microsoft_user_url: str = "https://graph.microsoft.com/v1.0/me"
 
     oauth2_timeout: float = Field(10.0, gt=0, description="Seconds to wait for an OAuth2 provider.")
     oauth2_state_lifetime: int = Field(900, ge=30, description="Seconds an issued state/PKCE verifier is usable.")
 
-    @field_validator("admin_email", "smtp_host", "oauth2_github_client_id", "oauth2_microsoft_client_id",
-                     mode="before")
+    @field_validator("admin_email", "smtp_host", "oauth2_github_client_id", "oauth2_microsoft_client_id", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

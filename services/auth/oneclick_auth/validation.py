@@ -9,8 +9,10 @@ from oneclick_core.errors import ApiError, field_error
 # PocketBase's username pattern; lengths as its auth collections enforce them.
 USERNAME = re.compile(r"^[\w][\w.\-]*$", re.ASCII)
 # Close to ozzo-validation's is.EmailFormat: one @, a dotted domain, no spaces.
-EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 MAX_PASSWORD = 72  # bcrypt's limit, kept by PocketBase; argon2 has none but clients expect the same rule
 MAX_NAME = 255
 

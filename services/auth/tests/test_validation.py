@@ -13,21 +13,34 @@ from oneclick_auth.validation import FieldErrors, check_email, check_new_passwor
 from oneclick_core.errors import ApiError
 
 
-@pytest.mark.parametrize(("email", "code"), [
-    ("", "validation_required"), ("plain", "validation_is_email"), ("a@b", "validation_is_email"),
-    ("a b@example.com", "validation_is_email"), ("x" * 250 + "@example.com", "validation_length_out_of_range"),
-    ("ada@example.com", None), ("first.last+tag@sub.example.co", None),
-])
+@pytest.mark.parametrize(
+    ("email", "code"),
+    [
+        ("", "validation_required"),
+        ("plain", "validation_is_email"),
+        ("a@b", "validation_is_email"),
+        ("a b@example.com", "validation_is_email"),
+        ("x" * 250 + "@example.com", "validation_length_out_of_range"),
+        ("ada@example.com", None),
+        ("first.last+tag@sub.example.co", None),
+    ],
+)
 def test_email(email: str, code: str | None) -> None:
     errors = FieldErrors()
     check_email(errors, email)
     assert errors.data.get("email", {}).get("code") == code
 
 
-@pytest.mark.parametrize(("username", "code"), [
-    ("ab", "validation_length_out_of_range"), ("has space", "validation_match_invalid"),
-    (".dot", "validation_match_invalid"), ("ok_name-1.x", None), ("ünïcode", "validation_match_invalid"),
-])
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [
+        ("ab", "validation_length_out_of_range"),
+        ("has space", "validation_match_invalid"),
+        (".dot", "validation_match_invalid"),
+        ("ok_name-1.x", None),
+        ("ünïcode", "validation_match_invalid"),
+    ],
+)
 def test_username(username: str, code: str | None) -> None:
     errors = FieldErrors()
     check_username(errors, username, required=True)

@@ -17,8 +17,14 @@ MAX_BODY_BYTES = MAX_UPLOAD_BYTES + 1024 * 1024
 
 
 def create_app(context: EdgeContext) -> FastAPI:
-    app = FastAPI(title="One-Click", version=context.version, docs_url=None, redoc_url=None,
-                  openapi_url="/api/openapi.json", dependencies=[Depends(refuse_unstorable)])
+    app = FastAPI(
+        title="One-Click",
+        version=context.version,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        dependencies=[Depends(refuse_unstorable)],
+    )
     app.state.edge = context
     install_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

@@ -87,14 +87,23 @@ class Principal:
 class Authenticator:
     """Verifies tokens for one edge replica; holds its key and token-version caches."""
 
-    def __init__(self, rpc: RpcClient, *, key_refresh_interval: float = 1.0, user_state_ttl: float = 600.0,
-                 superuser_state_ttl: float = 5.0, max_entries: int = 100_000) -> None:
+    def __init__(
+        self,
+        rpc: RpcClient,
+        *,
+        key_refresh_interval: float = 1.0,
+        user_state_ttl: float = 600.0,
+        superuser_state_ttl: float = 5.0,
+        max_entries: int = 100_000,
+    ) -> None:
         self._rpc = rpc
         self._key_refresh_interval = key_refresh_interval
         # Users' versions are kept current by events; the TTL only bounds the damage of a missed one.
         # Superusers have no events, so what we learn about them is trusted for a few seconds only.
-        self._ttl: dict[Collection, float] = {USERS_COLLECTION_NAME: user_state_ttl,
-                                              SUPERUSERS_COLLECTION_NAME: superuser_state_ttl}
+        self._ttl: dict[Collection, float] = {
+            USERS_COLLECTION_NAME: user_state_ttl,
+            SUPERUSERS_COLLECTION_NAME: superuser_state_ttl,
+        }
         self._max_entries = max_entries
         self._keys: dict[str, Ed25519PublicKey] = {}
         self._keys_fetched = -math.inf
@@ -145,8 +154,9 @@ class Authenticator:
         # A token newer than what we know means its account changed since: our entry is stale.
         if cached is not None and fresh and cached[0] >= at_least:
             return cached[0]
-        states = await self._rpc.call(TOKEN_STATE, TokenStateRequest(subjects=[Subject(collection=collection,
-                                                                                       id=subject)]))
+        states = await self._rpc.call(
+            TOKEN_STATE, TokenStateRequest(subjects=[Subject(collection=collection, id=subject)])
+        )
         version = states.states[0].version
         return self._learn(collection, subject, _GONE if version is None else version)
 
@@ -170,8 +180,9 @@ class Authenticator:
     # -- user events ----------------------------------------------------------------------------------
     async def follow_user_events(self, js: JetStreamContext) -> None:
         """Subscribe before the replica serves requests, so no revocation falls in between."""
-        self._subscription = await js.subscribe(_USER_EVENT_SUBJECTS, cb=self._on_event, ordered_consumer=True,
-                                                deliver_policy=DeliverPolicy.NEW)
+        self._subscription = await js.subscribe(
+            _USER_EVENT_SUBJECTS, cb=self._on_event, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+        )
 
     async def stop(self) -> None:
         if self._subscription is not None:
@@ -190,4 +201,3 @@ class Authenticator:
             return
         version = _GONE if spec is USER_DELETED else data.tokenVersion
         self._learn(USERS_COLLECTION_NAME, data.id, version)
-

@@ -57,9 +57,11 @@ def _suspect(body: bytes) -> bool:
     """Whether a JSON body may hold a refused character. Each test starts with a one-byte search (memchr speed,
     several times faster than any pattern), so a body with no NUL, no backslash and no ED byte costs well under
     a microsecond per kilobyte."""
-    return (b"\x00" in body
-            or (b"\\" in body and _ESCAPE.search(body) is not None)
-            or (b"\xed" in body and _UTF8_SURROGATE.search(body) is not None))
+    return (
+        b"\x00" in body
+        or (b"\\" in body and _ESCAPE.search(body) is not None)
+        or (b"\xed" in body and _UTF8_SURROGATE.search(body) is not None)
+    )
 
 
 def json_fields(body: bytes, root: str = "body") -> list[str]:
@@ -85,6 +87,7 @@ async def form_fields(headers: Headers, body: bytes) -> list[str]:
     Always parsed: forms are rare on this API (clients send JSON), and what a form can encode is too varied
     for a byte pattern to rule out.
     """
+
     async def replay() -> AsyncGenerator[bytes, None]:
         yield body
 

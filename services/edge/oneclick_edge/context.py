@@ -39,4 +39,3 @@ class EdgeContext:
         if self.realtime is None:
             raise ApiError.unavailable("Realtime is not available.")
         return self.realtime
-

@@ -79,5 +79,6 @@ async def as_upload(file: UploadFile) -> FileUpload:
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise ApiError(413, "Request entity too large.")
-    return FileUpload(filename=file.filename or "file", contentType=file.content_type or "application/octet-stream",
-                      data=data)
+    return FileUpload(
+        filename=file.filename or "file", contentType=file.content_type or "application/octet-stream", data=data
+    )

@@ -15,29 +15,56 @@ from oneclick_edge.settings import EdgeSettings
 
 async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
     settings = runtime.settings
-    authenticator = Authenticator(runtime.rpc_client, key_refresh_interval=settings.key_refresh_interval,
-                                  user_state_ttl=settings.user_state_ttl,
-                                  superuser_state_ttl=settings.superuser_state_ttl)
+    authenticator = Authenticator(
+        runtime.rpc_client,
+        key_refresh_interval=settings.key_refresh_interval,
+        user_state_ttl=settings.user_state_ttl,
+        superuser_state_ttl=settings.superuser_state_ttl,
+    )
     await authenticator.follow_user_events(runtime.js)
     runtime.on_shutdown(authenticator.stop)
-    realtime = RealtimeBroker(runtime.nc, runtime.rpc_client, authenticator,
-                              max_connections_per_user=settings.tenancy_max_connections_per_user)
+    realtime = RealtimeBroker(
+        runtime.nc,
+        runtime.rpc_client,
+        authenticator,
+        max_connections_per_user=settings.tenancy_max_connections_per_user,
+    )
     await realtime.start()
     runtime.on_shutdown(realtime.stop)
-    live = LiveHub(runtime.nc, runtime.js, runtime.rpc_client, settings.instance_id, LiveSettings(),
-                   bucket_replicas=settings.event_stream_replicas,
-                   max_connections_per_user=settings.tenancy_max_connections_per_user)
+    live = LiveHub(
+        runtime.nc,
+        runtime.js,
+        runtime.rpc_client,
+        settings.instance_id,
+        LiveSettings(),
+        bucket_replicas=settings.event_stream_replicas,
+        max_connections_per_user=settings.tenancy_max_connections_per_user,
+    )
     await live.start()
     runtime.on_shutdown(live.stop)
-    context = EdgeContext(settings=settings, rpc=runtime.rpc_client, instance=settings.instance_id,
-                          version=runtime.version, authenticator=authenticator, nc=runtime.nc, realtime=realtime,
-                          live=live)
+    context = EdgeContext(
+        settings=settings,
+        rpc=runtime.rpc_client,
+        instance=settings.instance_id,
+        version=runtime.version,
+        authenticator=authenticator,
+        nc=runtime.nc,
+        realtime=realtime,
+        live=live,
+    )
     # Heartbeats: a live socket whose client stops answering pings (a vanished laptop, a dead proxy) is closed
     # instead of holding its watches and queues forever.
-    server = AsgiServer(create_app(context), settings.http_host, settings.http_port, lifespan="off",
-                        proxy_headers=True, forwarded_allow_ips=settings.trusted_proxies,
-                        ws_ping_interval=settings.ws_ping_interval, ws_ping_timeout=settings.ws_ping_timeout,
-                        timeout_graceful_shutdown=10)
+    server = AsgiServer(
+        create_app(context),
+        settings.http_host,
+        settings.http_port,
+        lifespan="off",
+        proxy_headers=True,
+        forwarded_allow_ips=settings.trusted_proxies,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+        timeout_graceful_shutdown=10,
+    )
     runtime.serve_http(server)
 
 

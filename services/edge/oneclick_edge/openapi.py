@@ -24,7 +24,9 @@ from oneclick_manifest.status import EventsView, MetricsView, RolloutStatus
 Schema = dict[str, Any]
 
 ERROR: Schema = {
-    "type": "object", "required": ["status", "message", "data"], "additionalProperties": False,
+    "type": "object",
+    "required": ["status", "message", "data"],
+    "additionalProperties": False,
     "description": "PocketBase's error shape; `data` holds per-field errors as {code, message}.",
     "properties": {
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
@@ -34,31 +36,65 @@ ERROR: Schema = {
 }
 # Nothing is required: `fields` may select any subset (even none) of a record, as in PocketBase.
 RECORD: Schema = {
-    "type": "object", "additionalProperties": True,
+    "type": "object",
+    "additionalProperties": True,
     "description": "A record of a One-Click collection, with `expand` when asked for.",
     "properties": {
-        "id": {"type": "string"}, "collectionId": {"type": "string"}, "collectionName": {"type": "string"},
-        "created": {"type": "string"}, "updated": {"type": "string"},
+        "id": {"type": "string"},
+        "collectionId": {"type": "string"},
+        "collectionName": {"type": "string"},
+        "created": {"type": "string"},
+        "updated": {"type": "string"},
         "expand": {"type": "object", "additionalProperties": True},
     },
 }
 # The fields of the One-Click collections a client sends (docs/records.md); others are refused per field.
 RECORD_FORM: Schema = {
-    "type": "object", "additionalProperties": True,
-    "properties": {name: {} for name in (
-        "name", "description", "tags", "avatar", "project", "deployment", "blueprint", "manifest", "hide",
-        "startDate", "endDate", "interval", "pattern", "policy", "private", "owner", "user", "users", "users+",
-        "users-", "limits")},
+    "type": "object",
+    "additionalProperties": True,
+    "properties": {
+        name: {}
+        for name in (
+            "name",
+            "description",
+            "tags",
+            "avatar",
+            "project",
+            "deployment",
+            "blueprint",
+            "manifest",
+            "hide",
+            "startDate",
+            "endDate",
+            "interval",
+            "pattern",
+            "policy",
+            "private",
+            "owner",
+            "user",
+            "users",
+            "users+",
+            "users-",
+            "limits",
+        )
+    },
 }
 HEALTH: Schema = {
-    "type": "object", "required": ["code", "message", "data"],
-    "properties": {"code": {"type": "integer"}, "message": {"type": "string"},
-                   "data": {"type": "object", "properties": {"services": {"type": "object"}}}},
+    "type": "object",
+    "required": ["code", "message", "data"],
+    "properties": {
+        "code": {"type": "integer"},
+        "message": {"type": "string"},
+        "data": {"type": "object", "properties": {"services": {"type": "object"}}},
+    },
 }
-JWKS: Schema = {"type": "object", "required": ["keys"], "properties": {"keys": {"type": "array",
-                                                                                 "items": {"type": "object"}}}}
+JWKS: Schema = {
+    "type": "object",
+    "required": ["keys"],
+    "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+}
 WEBHOOK_SECRET: Schema = {"type": "object", "additionalProperties": True}
-TEXT_MESSAGE: Schema = {"type": "string", "description": "One-Click's answer, e.g. \"Pod deleted\"."}
+TEXT_MESSAGE: Schema = {"type": "string", "description": 'One-Click\'s answer, e.g. "Pod deleted".'}
 
 
 def _ref(schema: str) -> Schema:
@@ -66,23 +102,29 @@ def _ref(schema: str) -> Schema:
 
 
 def _form(*required: str, optional: tuple[str, ...] = ()) -> Schema:
-    return {"type": "object", "required": list(required),
-            "properties": {name: {"type": "string"} for name in (*required, *optional)}}
+    return {
+        "type": "object",
+        "required": list(required),
+        "properties": {name: {"type": "string"} for name in (*required, *optional)},
+    }
 
 
 # The bodies handlers read themselves, keyed by (method, path): JSON or a form, as PocketBase takes both.
 BODIES: dict[tuple[str, str], Schema] = {
     ("post", "/api/collections/{collection}/auth-with-password"): _form("identity", "password"),
     ("post", "/api/collections/{collection}/auth-with-oauth2"): _form(
-        "provider", "code", "codeVerifier", "redirectURL"),
+        "provider", "code", "codeVerifier", "redirectURL"
+    ),
     ("post", "/api/collections/{collection}/request-password-reset"): _form("email"),
     ("post", "/api/collections/{collection}/confirm-password-reset"): _form("token", "password", "passwordConfirm"),
     ("post", "/api/collections/{collection}/request-verification"): _form("email"),
     ("post", "/api/collections/{collection}/confirm-verification"): _form("token"),
     ("post", "/api/collections/users/records"): _form(
-        "email", "password", "passwordConfirm", optional=("name", "username", "emailVisibility", "avatar")),
+        "email", "password", "passwordConfirm", optional=("name", "username", "emailVisibility", "avatar")
+    ),
     ("patch", "/api/collections/users/records/{record_id}"): _form(
-        optional=("name", "username", "emailVisibility", "avatar", "oldPassword", "password", "passwordConfirm")),
+        optional=("name", "username", "emailVisibility", "avatar", "oldPassword", "password", "passwordConfirm")
+    ),
     ("post", "/api/collections/{collection}/records"): RECORD_FORM,
     ("patch", "/api/collections/{collection}/records/{record_id}"): RECORD_FORM,
 }
@@ -144,15 +186,19 @@ def complete(document: Schema) -> Schema:
             responses: Schema = operation.setdefault("responses", {})
             responses.pop("422", None)
             for status, description in ERROR_DESCRIPTIONS.items():
-                responses.setdefault(status, {"description": description,
-                                              "content": {"application/json": {"schema": error_ref}}})
+                responses.setdefault(
+                    status, {"description": description, "content": {"application/json": {"schema": error_ref}}}
+                )
             if (method, path) in HTML_PAGES:
-                responses["400"] = {"description": "The page saying the sign-in failed.",
-                                    "content": {"text/html": {"schema": {"type": "string"}}}}
+                responses["400"] = {
+                    "description": "The page saying the sign-in failed.",
+                    "content": {"text/html": {"schema": {"type": "string"}}},
+                }
             if (method, path) in BODIES and "requestBody" not in operation:
                 body = BODIES[(method, path)]
-                operation["requestBody"] = {"content": {"application/json": {"schema": body},
-                                                        "multipart/form-data": {"schema": body}}}
+                operation["requestBody"] = {
+                    "content": {"application/json": {"schema": body}, "multipart/form-data": {"schema": body}}
+                }
             if (method, path) in ANSWERS:
                 media_type, schema = ANSWERS[(method, path)]
                 success = next(code for code in responses if code.startswith("2"))

@@ -83,8 +83,9 @@ class Topic:
             with contextlib.suppress(orjson.JSONDecodeError, AttributeError):
                 decoded = orjson.loads(options[0])
                 query = {str(k): str(v) for k, v in (decoded.get("query") or {}).items()}
-        return cls(raw=raw, collection=collection_name(name), record_id=None if record in ("", "*") else record,
-                   query=query)
+        return cls(
+            raw=raw, collection=collection_name(name), record_id=None if record in ("", "*") else record, query=query
+        )
 
     def matches(self, change: RecordChange) -> bool:
         return self.collection == change.collection and self.record_id in (None, change.record.get("id"))
@@ -124,8 +125,15 @@ def sse(event: str, data: bytes, event_id: str) -> bytes:
 class RealtimeBroker:
     """The realtime clients connected to this edge replica."""
 
-    def __init__(self, nc: NATS, rpc: RpcClient, authenticator: Authenticator, *, queue_size: int = 1000,
-                 max_connections_per_user: int = 50) -> None:
+    def __init__(
+        self,
+        nc: NATS,
+        rpc: RpcClient,
+        authenticator: Authenticator,
+        *,
+        queue_size: int = 1000,
+        max_connections_per_user: int = 50,
+    ) -> None:
         self._nc = nc
         self._rpc = rpc
         self._authenticator = authenticator
@@ -151,8 +159,11 @@ class RealtimeBroker:
     # -- connections ------------------------------------------------------------------------------------
     async def connect(self, principal: Principal | None = None) -> RealtimeClient:
         """A new connection; a user's (``principal``) takes one of its slots or is refused with 429."""
-        client = RealtimeClient(id="".join(secrets.choice(_ID_ALPHABET) for _ in range(40)),
-                                outgoing=asyncio.Queue(maxsize=self._queue_size), principal=principal)
+        client = RealtimeClient(
+            id="".join(secrets.choice(_ID_ALPHABET) for _ in range(40)),
+            outgoing=asyncio.Queue(maxsize=self._queue_size),
+            principal=principal,
+        )
         if principal is not None:
             self._take_slot(client, principal.actor)
 
@@ -195,11 +206,22 @@ class RealtimeBroker:
     # -- subscriptions ------------------------------------------------------------------------------------
     async def set_subscriptions(self, client_id: str, principal: Principal | None, subscriptions: list[str]) -> None:
         if len(subscriptions) > MAX_SUBSCRIPTIONS or any(len(s) > MAX_TOPIC_LENGTH for s in subscriptions):
-            raise ApiError.bad_request(data={"subscriptions": {
-                "code": "validation_length_out_of_range", "message": "Too many or too long subscriptions."}})
-        await self._command(client_id, ClientCommand(actor=principal.actor if principal else None,
-                                                     token=principal.token if principal else None,
-                                                     subscriptions=subscriptions))
+            raise ApiError.bad_request(
+                data={
+                    "subscriptions": {
+                        "code": "validation_length_out_of_range",
+                        "message": "Too many or too long subscriptions.",
+                    }
+                }
+            )
+        await self._command(
+            client_id,
+            ClientCommand(
+                actor=principal.actor if principal else None,
+                token=principal.token if principal else None,
+                subscriptions=subscriptions,
+            ),
+        )
 
     async def oauth2_redirect(self, state: str, data: dict[str, str]) -> None:
         """Hand an OAuth2 provider's redirect (code or error) to the client that started the flow."""
@@ -215,8 +237,9 @@ class RealtimeBroker:
         # report "no responders" briefly after a new subscription): ask again for a short while.
         for pause in (0.05, 0.1, 0.2, None):
             try:
-                reply = await self._nc.request(f"{CLIENT_SUBJECT}.{client_id}",
-                                               command.model_dump_json().encode(), timeout=5)
+                reply = await self._nc.request(
+                    f"{CLIENT_SUBJECT}.{client_id}", command.model_dump_json().encode(), timeout=5
+                )
                 break
             except nats.errors.NoRespondersError:
                 if pause is None:
@@ -255,8 +278,7 @@ class RealtimeBroker:
         if command.actor is not None and command.token is not None:
             if client.slot is None:
                 self._take_slot(client, command.actor)
-            client.principal = Principal(id=command.actor.id, collection=command.actor.collection,
-                                         token=command.token)
+            client.principal = Principal(id=command.actor.id, collection=command.actor.collection, token=command.token)
         client.topics = [Topic.parse(raw) for raw in command.subscriptions]
 
     def _take_slot(self, client: RealtimeClient, actor: Actor) -> None:
@@ -322,19 +344,31 @@ class RealtimeBroker:
         """The record as this client may see it now, shaped by its subscription options."""
         record_id = str(change.record.get("id"))
         if change.action == "delete":
-            picked: dict[str, Any] = pick_fields(seen_by(change.collection, change.record, actor),
-                                                 parse_fields(topic.query.get("fields")))
+            picked: dict[str, Any] = pick_fields(
+                seen_by(change.collection, change.record, actor), parse_fields(topic.query.get("fields"))
+            )
             return picked
         expand, fields, extra = topic.query.get("expand", ""), topic.query.get("fields", ""), topic.query.get("filter")
         try:
             if extra:
-                page = await self._rpc.call(LIST, ListRequest(
-                    collection=change.collection, actor=actor,
-                    params={"filter": f"id = {orjson.dumps(record_id).decode()} && ({extra})", "expand": expand,
-                            "fields": fields, "perPage": "1", "skipTotal": "1"}))
+                page = await self._rpc.call(
+                    LIST,
+                    ListRequest(
+                        collection=change.collection,
+                        actor=actor,
+                        params={
+                            "filter": f"id = {orjson.dumps(record_id).decode()} && ({extra})",
+                            "expand": expand,
+                            "fields": fields,
+                            "perPage": "1",
+                            "skipTotal": "1",
+                        },
+                    ),
+                )
                 return page.items[0] if page.items else None
-            result = await self._rpc.call(VIEW, ViewRequest(collection=change.collection, id=record_id, actor=actor,
-                                                            expand=expand, fields=fields))
+            result = await self._rpc.call(
+                VIEW, ViewRequest(collection=change.collection, id=record_id, actor=actor, expand=expand, fields=fields)
+            )
             return result.record
         except ApiError as exc:
             if exc.status not in (400, 403, 404):

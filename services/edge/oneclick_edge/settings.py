@@ -27,20 +27,28 @@ class EdgeSettings(TenancySettings):
     http_port: int = Field(8090, ge=0, le=65535, description="Port of the public API (PocketBase's default).")
     health_timeout: float = Field(2.0, gt=0, description="Seconds /api/health waits for each service's ping.")
     key_refresh_interval: float = Field(
-        1.0, gt=0, description="Least seconds between JWKS refreshes caused by tokens with an unknown kid.")
+        1.0, gt=0, description="Least seconds between JWKS refreshes caused by tokens with an unknown kid."
+    )
     user_state_ttl: float = Field(
-        600.0, gt=0, description="Seconds a user's token version learned from auth is trusted without an event.")
+        600.0, gt=0, description="Seconds a user's token version learned from auth is trusted without an event."
+    )
     superuser_state_ttl: float = Field(5.0, gt=0, description="Seconds a superuser's token version is trusted.")
     trusted_proxies: str = Field(
-        "127.0.0.1", description="Addresses or CIDR ranges (comma separated, `*` for any) of the proxies whose "
+        "127.0.0.1",
+        description="Addresses or CIDR ranges (comma separated, `*` for any) of the proxies whose "
         "X-Forwarded-For/-Proto name the client: behind an ingress, its pods' network, or per-address login "
-        "limits count every client as the ingress.")
+        "limits count every client as the ingress.",
+    )
     ws_ping_interval: float = Field(
-        20.0, gt=0, description="Seconds between WebSocket pings the edge sends to every live socket.")
+        20.0, gt=0, description="Seconds between WebSocket pings the edge sends to every live socket."
+    )
     ws_ping_timeout: float = Field(
-        20.0, gt=0, description="Seconds a WebSocket client has to answer a ping before it is disconnected.")
-    frontend_dir: Path = Field(default_factory=_default_frontend_dir,
-                               description="The built web UI (`npm run build` in frontend/), served at /.")
+        20.0, gt=0, description="Seconds a WebSocket client has to answer a ping before it is disconnected."
+    )
+    frontend_dir: Path = Field(
+        default_factory=_default_frontend_dir,
+        description="The built web UI (`npm run build` in frontend/), served at /.",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod

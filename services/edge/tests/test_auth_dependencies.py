@@ -41,19 +41,28 @@ class Edge:
     rpc: RpcClient
 
     async def token(self, collection: AuthCollectionName, email: str, password: str) -> str:
-        result = await self.rpc.call(AUTH_WITH_PASSWORD, PasswordLoginRequest(
-            collection=collection, identity=email, password=password))
+        result = await self.rpc.call(
+            AUTH_WITH_PASSWORD, PasswordLoginRequest(collection=collection, identity=email, password=password)
+        )
         return result.token
 
 
 @pytest.fixture
 async def edge(services: ServiceGroup, nc: NATS) -> AsyncIterator[Edge]:
-    await services.start("auth", env={"ONECLICK_ARGON2_TIME_COST": "1", "ONECLICK_ARGON2_MEMORY_KIB": "8192",
-                                      "ONECLICK_ARGON2_PARALLELISM": "1", "ONECLICK_ADMIN_EMAIL": ROOT[0],
-                                      "ONECLICK_ADMIN_PASSWORD": ROOT[1]})
+    await services.start(
+        "auth",
+        env={
+            "ONECLICK_ARGON2_TIME_COST": "1",
+            "ONECLICK_ARGON2_MEMORY_KIB": "8192",
+            "ONECLICK_ARGON2_PARALLELISM": "1",
+            "ONECLICK_ADMIN_EMAIL": ROOT[0],
+            "ONECLICK_ADMIN_PASSWORD": ROOT[1],
+        },
+    )
     rpc = RpcClient(nc, "edge")
-    app: FastAPI = create_app(EdgeContext(settings=EdgeSettings(), rpc=rpc, instance="test", version="0",
-                                          authenticator=Authenticator(rpc)))
+    app: FastAPI = create_app(
+        EdgeContext(settings=EdgeSettings(), rpc=rpc, instance="test", version="0", authenticator=Authenticator(rpc))
+    )
 
     @app.get("/api/test/admin")
     async def admin_only(principal: Principal = Depends(require_superuser)) -> dict[str, str]:
@@ -67,8 +76,10 @@ async def edge(services: ServiceGroup, nc: NATS) -> AsyncIterator[Edge]:
     async def browser(principal: Principal = Depends(browser_auth)) -> dict[str, str]:
         return {"id": principal.id}
 
-    await rpc.call(CREATE_USER, CreateUserRequest(email="user@example.com", password="user password 1",
-                                                  passwordConfirm="user password 1"))
+    await rpc.call(
+        CREATE_USER,
+        CreateUserRequest(email="user@example.com", password="user password 1", passwordConfirm="user password 1"),
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://edge") as client:
         yield Edge(client, rpc)
 
@@ -87,8 +98,9 @@ async def test_require_superuser_is_403_for_users_and_401_without_token(edge: Ed
 
 async def test_concurrent_first_requests_all_pass_while_the_keys_are_fetched(edge: Edge) -> None:
     user = await edge.token("users", "user@example.com", "user password 1")
-    responses = await asyncio.gather(*(edge.client.get("/api/test/whoami", headers={"Authorization": user})
-                                       for _ in range(20)))
+    responses = await asyncio.gather(
+        *(edge.client.get("/api/test/whoami", headers={"Authorization": user}) for _ in range(20))
+    )
     assert {response.status_code for response in responses} == {200}
 
 

@@ -26,8 +26,16 @@ URLENCODED = Headers({"content-type": "application/x-www-form-urlencoded"})
 
 def multipart(*parts: tuple[bytes, bytes], charset: str | None = None) -> tuple[Headers, bytes]:
     """A multipart body of (Content-Disposition parameters, content) parts."""
-    body = b"".join(b"--" + BOUNDARY.encode() + b"\r\nContent-Disposition: form-data; " + disposition
-                    + b"\r\n\r\n" + content + b"\r\n" for disposition, content in parts)
+    body = b"".join(
+        b"--"
+        + BOUNDARY.encode()
+        + b"\r\nContent-Disposition: form-data; "
+        + disposition
+        + b"\r\n\r\n"
+        + content
+        + b"\r\n"
+        for disposition, content in parts
+    )
     content_type = f"multipart/form-data; boundary={BOUNDARY}" + (f"; charset={charset}" if charset else "")
     return Headers({"content-type": content_type}), body + b"--" + BOUNDARY.encode() + b"--\r\n"
 
@@ -37,30 +45,39 @@ def test_path_parameters_are_named() -> None:
     assert path_fields({"project_id": "p", "pod_name": "web-0"}) == []
 
 
-@pytest.mark.parametrize(("query", "expected"), [
-    (b"", []), (b"filter=name%3D%27x%27&sort=-created", []), (b"page=%001", ["page"]),
-    (b"a=1&fields=id%00,name&fields=ok", ["fields"]), (b"na%00me=1", ["na\ufffdme"]),
-    (b"x=%ED%A0%80", []),  # decoded with replacement characters, which PostgreSQL stores
-])
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        (b"", []),
+        (b"filter=name%3D%27x%27&sort=-created", []),
+        (b"page=%001", ["page"]),
+        (b"a=1&fields=id%00,name&fields=ok", ["fields"]),
+        (b"na%00me=1", ["na\ufffdme"]),
+        (b"x=%ED%A0%80", []),  # decoded with replacement characters, which PostgreSQL stores
+    ],
+)
 def test_query_parameters_are_named(query: bytes, expected: list[str]) -> None:
     assert query_fields(query) == expected
 
 
-@pytest.mark.parametrize(("body", "expected"), [
-    (b'{"name": "web", "tags": ["a"]}', []),
-    (b'{"name": "caf\\u00e9 \\ud83d\\ude00"}', []),  # escapes of storable characters, a valid pair
-    (b'{"name": "a\\u0000b"}', ["name"]),
-    (b'{"name": "\\ud800"}', ["name"]),
-    (b'{"name": "\\uDFFF"}', ["name"]),
-    (b'{"name": "\xed\xa0\x80"}', ["name"]),  # UTF-8's form of a surrogate
-    (b'{"k\\u0000": 1}', ["k\ufffd"]),
-    (b'{"manifest": {"spec": {"env": [{"name": "A", "value": "\\u0000"}]}}}', ["manifest.spec.env.0.value"]),
-    (b'{"manifest": "{\\"spec\\": {\\"command\\": [\\"\\\\u0000\\"]}}"}', ["manifest.spec.command.0"]),
-    (b'"\\u0000"', ["body"]),
-    (b'[{"a": "\\u0000"}]', ["0.a"]),
-    (b'{"name": "a\\u0000', []),  # no JSON: the handler refuses it
-    (b'{"text": "a\\\\u0000b"}', []),  # an escaped backslash: the text \u0000, not a NUL
-])
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"name": "web", "tags": ["a"]}', []),
+        (b'{"name": "caf\\u00e9 \\ud83d\\ude00"}', []),  # escapes of storable characters, a valid pair
+        (b'{"name": "a\\u0000b"}', ["name"]),
+        (b'{"name": "\\ud800"}', ["name"]),
+        (b'{"name": "\\uDFFF"}', ["name"]),
+        (b'{"name": "\xed\xa0\x80"}', ["name"]),  # UTF-8's form of a surrogate
+        (b'{"k\\u0000": 1}', ["k\ufffd"]),
+        (b'{"manifest": {"spec": {"env": [{"name": "A", "value": "\\u0000"}]}}}', ["manifest.spec.env.0.value"]),
+        (b'{"manifest": "{\\"spec\\": {\\"command\\": [\\"\\\\u0000\\"]}}"}', ["manifest.spec.command.0"]),
+        (b'"\\u0000"', ["body"]),
+        (b'[{"a": "\\u0000"}]', ["0.a"]),
+        (b'{"name": "a\\u0000', []),  # no JSON: the handler refuses it
+        (b'{"text": "a\\\\u0000b"}', []),  # an escaped backslash: the text \u0000, not a NUL
+    ],
+)
 def test_json_bodies_name_the_dotted_path(body: bytes, expected: list[str]) -> None:
     assert json_fields(body) == expected
 
@@ -71,17 +88,24 @@ async def test_urlencoded_forms_name_the_field() -> None:
     assert await form_fields(URLENCODED, b"identity=a%00b%40example.com&password=x") == ["identity"]
     manifest = json.dumps({"spec": {"env": [{"name": "A", "value": "\x00"}]}})
     assert await form_fields(URLENCODED, httpx.QueryParams({"manifest": manifest}).__str__().encode()) == [
-        "manifest.spec.env.0.value"]
+        "manifest.spec.env.0.value"
+    ]
 
 
 async def test_multipart_forms_name_values_file_names_and_the_json_payload() -> None:
-    assert await form_fields(*multipart((b'name="name"', b"web"),
-                                        (b'name="avatar"; filename="a.png"', b"\x89PNG\x00\x00\x00"))) == []
+    assert (
+        await form_fields(
+            *multipart((b'name="name"', b"web"), (b'name="avatar"; filename="a.png"', b"\x89PNG\x00\x00\x00"))
+        )
+        == []
+    )
     assert await form_fields(*multipart((b'name="name"', b"w\x00eb"))) == ["name"]
     assert await form_fields(*multipart((b'name="avatar"; filename="a\x00.png"', b"png"))) == ["avatar"]
     payload = b'{"manifest": {"spec": {"args": ["\\u0000"]}}, "tags": ["\\ud800"]}'
-    assert sorted(await form_fields(*multipart((b'name="@jsonPayload"', payload)))) == ["manifest.spec.args.0",
-                                                                                       "tags.0"]
+    assert sorted(await form_fields(*multipart((b'name="@jsonPayload"', payload)))) == [
+        "manifest.spec.args.0",
+        "tags.0",
+    ]
     # A charset the form declares decodes the values: UTF-7 can spell a lone surrogate.
     assert await form_fields(*multipart((b'name="name"', b"+2AA-"), charset="utf-7")) == ["name"]
 
@@ -98,8 +122,9 @@ def test_websocket_messages_name_the_field() -> None:
 @pytest.fixture
 async def edge() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(EdgeContext(settings=EdgeSettings(), rpc=None, instance="test", version="0"))  # type: ignore[arg-type]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://edge") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://edge"
+    ) as client:
         yield client
 
 
@@ -117,15 +142,35 @@ async def test_the_edge_refuses_before_calling_any_service(edge: httpx.AsyncClie
     _refused(await edge.get("/api/collections/projects/records/abc%00"), "record_id")
     _refused(await edge.delete("/rollouts/p%00/web-0"), "project_id")
     _refused(await edge.get("/api/collections/projects/records?filter=%00&sort=ok"), "filter")
-    _refused(await edge.post("/api/collections/projects/records", content=b'{"name": "\\u0000"}',
-                             headers={"content-type": "application/json"}), "name")
-    _refused(await edge.post("/api/collections/users/auth-with-password",
-                             json={"identity": "a\x00@example.com", "password": "x"}), "identity")
-    _refused(await edge.post("/api/realtime", content=b'{"clientId": "c", "subscriptions": ["\\ud800"]}',
-                             headers={"content-type": "application/json"}), "subscriptions.0")
+    _refused(
+        await edge.post(
+            "/api/collections/projects/records",
+            content=b'{"name": "\\u0000"}',
+            headers={"content-type": "application/json"},
+        ),
+        "name",
+    )
+    _refused(
+        await edge.post(
+            "/api/collections/users/auth-with-password", json={"identity": "a\x00@example.com", "password": "x"}
+        ),
+        "identity",
+    )
+    _refused(
+        await edge.post(
+            "/api/realtime",
+            content=b'{"clientId": "c", "subscriptions": ["\\ud800"]}',
+            headers={"content-type": "application/json"},
+        ),
+        "subscriptions.0",
+    )
     headers, body = multipart((b'name="name"', b"fine"), (b'name="avatar"; filename="a\x00.png"', b"png"))
-    _refused(await edge.patch("/api/collections/users/records/u%00?expand=%00", content=body, headers=headers),
-             "record_id", "expand", "avatar")
+    _refused(
+        await edge.patch("/api/collections/users/records/u%00?expand=%00", content=body, headers=headers),
+        "record_id",
+        "expand",
+        "avatar",
+    )
 
 
 async def test_the_edge_lets_clean_requests_through(edge: httpx.AsyncClient) -> None:

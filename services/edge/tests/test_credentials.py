@@ -12,8 +12,15 @@ from oneclick_edge.credentials import bearer_token, cookie_or_query_token, pb_au
 
 
 def request(method: str = "GET", *, headers: dict[str, str] | None = None, query: str = "") -> Request:
-    return Request({"type": "http", "method": method, "path": "/", "query_string": query.encode(),
-                    "headers": [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()]})
+    return Request(
+        {
+            "type": "http",
+            "method": method,
+            "path": "/",
+            "query_string": query.encode(),
+            "headers": [(name.lower().encode(), value.encode()) for name, value in (headers or {}).items()],
+        }
+    )
 
 
 def cookie(value: object) -> str:
@@ -21,15 +28,18 @@ def cookie(value: object) -> str:
     return f"pb_auth={quote(orjson.dumps(value).decode())}"
 
 
-@pytest.mark.parametrize(("header", "token"), [
-    ("abc.def.ghi", "abc.def.ghi"),  # the PocketBase SDK sends the token raw
-    ("Bearer abc.def.ghi", "abc.def.ghi"),
-    ("bearer   abc.def.ghi  ", "abc.def.ghi"),
-    # Nothing after the scheme: the header is stripped first, so "Bearer" itself is offered as the token; it
-    # fails verification (a 401), which is right for a header that is present but holds no valid token.
-    ("Bearer ", "Bearer"),
-    ("", None),
-])
+@pytest.mark.parametrize(
+    ("header", "token"),
+    [
+        ("abc.def.ghi", "abc.def.ghi"),  # the PocketBase SDK sends the token raw
+        ("Bearer abc.def.ghi", "abc.def.ghi"),
+        ("bearer   abc.def.ghi  ", "abc.def.ghi"),
+        # Nothing after the scheme: the header is stripped first, so "Bearer" itself is offered as the token; it
+        # fails verification (a 401), which is right for a header that is present but holds no valid token.
+        ("Bearer ", "Bearer"),
+        ("", None),
+    ],
+)
 def test_the_authorization_header_holds_a_raw_or_bearer_token(header: str, token: str | None) -> None:
     assert bearer_token(request(headers={"Authorization": header})) == token
 
@@ -49,15 +59,18 @@ def test_a_cross_site_form_cannot_act_with_the_cookie_or_query_token(method: str
     assert cookie_or_query_token(request(method, query="token=t", headers={"Cookie": cookie({"token": "c"})})) is None
 
 
-@pytest.mark.parametrize(("value", "token"), [
-    (None, None),
-    ("", None),
-    (quote(orjson.dumps({"token": "abc", "record": {"id": "u"}}).decode()), "abc"),
-    (orjson.dumps({"token": "abc"}).decode(), "abc"),  # not percent-encoded: still JSON
-    (quote(orjson.dumps({"token": ""}).decode()), None),
-    (quote(orjson.dumps({"token": 7}).decode()), None),
-    (quote(orjson.dumps(["abc"]).decode()), None),
-    ("not json", None),
-])
+@pytest.mark.parametrize(
+    ("value", "token"),
+    [
+        (None, None),
+        ("", None),
+        (quote(orjson.dumps({"token": "abc", "record": {"id": "u"}}).decode()), "abc"),
+        (orjson.dumps({"token": "abc"}).decode(), "abc"),  # not percent-encoded: still JSON
+        (quote(orjson.dumps({"token": ""}).decode()), None),
+        (quote(orjson.dumps({"token": 7}).decode()), None),
+        (quote(orjson.dumps(["abc"]).decode()), None),
+        ("not json", None),
+    ],
+)
 def test_the_sdk_cookie_holds_the_token_in_its_json(value: str | None, token: str | None) -> None:
     assert pb_auth_cookie_token(value) == token

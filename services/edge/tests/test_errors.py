@@ -54,8 +54,9 @@ async def edge(nc: NATS) -> AsyncIterator[httpx.AsyncClient]:
     await server.start()
     # Long enough for a loaded machine to answer the quick cases, short against the 10 s "slow" handler.
     settings = EdgeSettings(rpc_timeout=3)
-    app: FastAPI = create_app(EdgeContext(settings=settings, rpc=RpcClient(nc, "edge", timeout=3),
-                                          instance="test", version="0"))
+    app: FastAPI = create_app(
+        EdgeContext(settings=settings, rpc=RpcClient(nc, "edge", timeout=3), instance="test", version="0")
+    )
 
     @app.get("/api/test/{item}")
     async def forward(item: str, context: EdgeContext = Depends(edge_context)) -> Found:
@@ -65,19 +66,24 @@ async def edge(nc: NATS) -> AsyncIterator[httpx.AsyncClient]:
     async def gone(context: EdgeContext = Depends(edge_context)) -> Found:
         return await context.rpc.call(RpcMethod("nobody-runs-this", "x", Lookup, Found, ""), Lookup(id="x"))
 
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app, raise_app_exceptions=False),
-                                 base_url="http://edge") as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app, raise_app_exceptions=False), base_url="http://edge"
+    ) as client:
         yield client
     await server.stop(grace=0.1)
 
 
-@pytest.mark.parametrize(("item", "status", "data"), [
-    ("missing", 404, {}),
-    ("invalid", 400, {"name": {"code": "validation_required", "message": "Missing."}}),
-    ("crash", 500, {}),
-])
-async def test_rpc_error_envelopes_map_to_http(edge: httpx.AsyncClient, item: str, status: int,
-                                               data: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("item", "status", "data"),
+    [
+        ("missing", 404, {}),
+        ("invalid", 400, {"name": {"code": "validation_required", "message": "Missing."}}),
+        ("crash", 500, {}),
+    ],
+)
+async def test_rpc_error_envelopes_map_to_http(
+    edge: httpx.AsyncClient, item: str, status: int, data: dict[str, object]
+) -> None:
     response = await edge.get(f"/api/test/{item}")
     assert response.status_code == status
     body = response.json()

@@ -39,7 +39,9 @@ def encoded(**kwargs: Any) -> Request:
 
 async def test_a_json_object_is_the_fields() -> None:
     assert await submitted(request("application/json", b'{"name": "web", "hide": true}')) == (
-        {"name": "web", "hide": True}, {})
+        {"name": "web", "hide": True},
+        {},
+    )
 
 
 @pytest.mark.parametrize("body", [b"", b"  \n"])
@@ -61,24 +63,35 @@ async def test_a_urlencoded_form_is_the_fields() -> None:
 
 async def test_multipart_keeps_files_apart_and_unpacks_the_sdk_json_payload() -> None:
     payload = orjson.dumps({"manifest": {"kind": "Rollout"}, "tags": ["a"]}).decode()
-    fields, files = await submitted(encoded(data={"name": "web", "@jsonPayload": payload},
-                                            files={"avatar": ("me.png", b"\x89PNG", "image/png")}))
+    fields, files = await submitted(
+        encoded(data={"name": "web", "@jsonPayload": payload}, files={"avatar": ("me.png", b"\x89PNG", "image/png")})
+    )
     assert fields == {"name": "web", "manifest": {"kind": "Rollout"}, "tags": ["a"]}
     assert list(files) == ["avatar"]
     assert files["avatar"].filename == "me.png"
 
 
 async def test_a_record_submission_turns_each_file_into_an_upload_of_its_field() -> None:
-    data, files = await record_submission(encoded(data={"name": "shop"},
-                                                  files={"avatar": ("logo.svg", b"<svg/>", "image/svg+xml")}))
+    data, files = await record_submission(
+        encoded(data={"name": "shop"}, files={"avatar": ("logo.svg", b"<svg/>", "image/svg+xml")})
+    )
     assert data == {"name": "shop"}
     assert [(f.field, f.file.filename, f.file.contentType, f.file.data) for f in files] == [
-        ("avatar", "logo.svg", "image/svg+xml", b"<svg/>")]
+        ("avatar", "logo.svg", "image/svg+xml", b"<svg/>")
+    ]
 
 
-@pytest.mark.parametrize(("value", "text"), [
-    (None, ""), ("abc", "abc"), (True, "true"), (False, "false"), (3, "3"), (2.5, "2.5"),
-])
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (None, ""),
+        ("abc", "abc"),
+        (True, "true"),
+        (False, "false"),
+        (3, "3"),
+        (2.5, "2.5"),
+    ],
+)
 def test_text_is_cast_the_way_pocketbase_casts_it(value: object, text: str) -> None:
     assert as_text(value) == text
 
@@ -90,11 +103,26 @@ def test_a_list_or_object_is_no_text(value: object) -> None:
     assert refused.value.status == 400
 
 
-@pytest.mark.parametrize(("value", "flag"), [
-    ("true", True), (" TRUE ", True), ("1", True), ("on", True), ("yes", True), ("t", True),
-    ("false", False), ("0", False), ("", False), ("no", False), (True, True), (False, False), (1, True),
-    (0, False), (None, False),
-])
+@pytest.mark.parametrize(
+    ("value", "flag"),
+    [
+        ("true", True),
+        (" TRUE ", True),
+        ("1", True),
+        ("on", True),
+        ("yes", True),
+        ("t", True),
+        ("false", False),
+        ("0", False),
+        ("", False),
+        ("no", False),
+        (True, True),
+        (False, False),
+        (1, True),
+        (0, False),
+        (None, False),
+    ],
+)
 def test_booleans_from_form_strings_and_json(value: object, flag: bool) -> None:
     assert as_bool(value) is flag
 

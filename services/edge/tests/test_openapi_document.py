@@ -21,8 +21,7 @@ def document() -> dict[str, Any]:
 
 
 def _operations(document: dict[str, Any]) -> list[Operation]:
-    return [(method, path, operation) for path, item in document["paths"].items()
-            for method, operation in item.items()]
+    return [(method, path, operation) for path, item in document["paths"].items() for method, operation in item.items()]
 
 
 def test_every_error_is_documented_in_pocketbase_shape(document: dict[str, Any]) -> None:
@@ -41,12 +40,14 @@ def test_every_error_is_documented_in_pocketbase_shape(document: dict[str, Any])
 
 
 def test_every_body_a_handler_reads_is_documented(document: dict[str, Any]) -> None:
-    without_body = {("post", "/api/collections/{collection}/auth-refresh"),
-                    ("post", "/api/collections/{collection}/auth-logout-all"),
-                    ("post", "/pb/blueprints/shared/{blueprint_id}"),
-                    ("post", "/auto-update/{auto_update_id}"),
-                    ("post", "/auto-update/{auto_update_id}/webhook-secret"),
-                    ("post", "/api/oauth2-redirect")}
+    without_body = {
+        ("post", "/api/collections/{collection}/auth-refresh"),
+        ("post", "/api/collections/{collection}/auth-logout-all"),
+        ("post", "/pb/blueprints/shared/{blueprint_id}"),
+        ("post", "/auto-update/{auto_update_id}"),
+        ("post", "/auto-update/{auto_update_id}/webhook-secret"),
+        ("post", "/api/oauth2-redirect"),
+    }
     for method, path, operation in _operations(document):
         if method in ("post", "patch", "put") and (method, path) not in without_body:
             assert "requestBody" in operation, (method, path)

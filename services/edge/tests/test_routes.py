@@ -50,8 +50,9 @@ class Recorder(RpcClient):
     answers: Mapping[str, BaseModel] = field(default_factory=dict)
     calls: list[tuple[str, BaseModel]] = field(default_factory=list)
 
-    async def call(self, method: RpcMethod[Any, Any], request: Any, *, timeout: float | None = None,
-                   request_id: str | None = None) -> Any:
+    async def call(
+        self, method: RpcMethod[Any, Any], request: Any, *, timeout: float | None = None, request_id: str | None = None
+    ) -> Any:
         self.calls.append((method.subject, request))
         if method.subject in self.answers:
             return self.answers[method.subject]
@@ -77,42 +78,52 @@ async def client(recorder: Recorder) -> AsyncIterator[httpx.AsyncClient]:
 
 
 # The literal users-collection paths (auth) come before records' generic /api/collections/{collection}/... ones.
-@pytest.mark.parametrize(("method", "path", "answered_by"), [
-    ("POST", "/api/collections/users/records", CREATE_USER),
-    ("POST", "/api/collections/_pb_users_auth_/records", CREATE_USER),
-    ("POST", "/api/collections/projects/records", CREATE),
-    ("GET", "/api/collections/users/records/u1", GET_USER),
-    ("GET", "/api/collections/projects/records/p1", VIEW),
-    ("PATCH", "/api/collections/users/records/u1", UPDATE_USER),
-    ("PATCH", "/api/collections/projects/records/p1", UPDATE),
-    ("DELETE", "/api/collections/users/records/u1", DELETE_USER),
-    ("DELETE", "/api/collections/projects/records/p1", DELETE),
-    ("GET", "/api/files/users/u1/a.png", GET_AVATAR),
-    ("GET", "/api/files/projects/p1/a.png", GET_FILE),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "answered_by"),
+    [
+        ("POST", "/api/collections/users/records", CREATE_USER),
+        ("POST", "/api/collections/_pb_users_auth_/records", CREATE_USER),
+        ("POST", "/api/collections/projects/records", CREATE),
+        ("GET", "/api/collections/users/records/u1", GET_USER),
+        ("GET", "/api/collections/projects/records/p1", VIEW),
+        ("PATCH", "/api/collections/users/records/u1", UPDATE_USER),
+        ("PATCH", "/api/collections/projects/records/p1", UPDATE),
+        ("DELETE", "/api/collections/users/records/u1", DELETE_USER),
+        ("DELETE", "/api/collections/projects/records/p1", DELETE),
+        ("GET", "/api/files/users/u1/a.png", GET_AVATAR),
+        ("GET", "/api/files/projects/p1/a.png", GET_FILE),
+    ],
+)
 async def test_the_users_collection_goes_to_auth_every_other_to_records(
-        client: httpx.AsyncClient, recorder: Recorder, method: str, path: str,
-        answered_by: RpcMethod[Any, Any]) -> None:
+    client: httpx.AsyncClient, recorder: Recorder, method: str, path: str, answered_by: RpcMethod[Any, Any]
+) -> None:
     body = b"{}" if method in ("POST", "PATCH") else None
     response = await client.request(method, path, content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 404
     assert [subject for subject, _ in recorder.calls] == [answered_by.subject]
 
 
-@pytest.mark.parametrize(("path", "kind", "ref"), [
-    ("/rollouts/p1/web-1", DELETE_POD, PodRef(project="p1", pod="web-1")),
-    ("/pb/p1/pod/web-1", DELETE_POD, PodRef(project="p1", pod="web-1")),
-    ("/pb/p1/job/nightly-29", DELETE_JOB, JobRef(project="p1", job="nightly-29")),
-])
+@pytest.mark.parametrize(
+    ("path", "kind", "ref"),
+    [
+        ("/rollouts/p1/web-1", DELETE_POD, PodRef(project="p1", pod="web-1")),
+        ("/pb/p1/pod/web-1", DELETE_POD, PodRef(project="p1", pod="web-1")),
+        ("/pb/p1/job/nightly-29", DELETE_JOB, JobRef(project="p1", job="nightly-29")),
+    ],
+)
 async def test_a_pod_or_job_is_deleted_after_the_project_is_found_and_the_answer_is_a_bare_string(
-        path: str, kind: RpcMethod[Any, ActionDone], ref: BaseModel) -> None:
-    recorder = Recorder(answers={PROJECT_ACCESS.subject: RecordResult(record={"id": "p1"}),
-                                 kind.subject: ActionDone(message="Deleted")})
+    path: str, kind: RpcMethod[Any, ActionDone], ref: BaseModel
+) -> None:
+    recorder = Recorder(
+        answers={PROJECT_ACCESS.subject: RecordResult(record={"id": "p1"}), kind.subject: ActionDone(message="Deleted")}
+    )
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=edge(recorder)), base_url="http://edge") as http:
         response = await http.delete(path)
     assert (response.status_code, response.json()) == (200, "Deleted")
-    assert recorder.calls == [(PROJECT_ACCESS.subject, ProjectAccessRequest(actor=ALICE.actor, project="p1")),
-                              (kind.subject, ref)]
+    assert recorder.calls == [
+        (PROJECT_ACCESS.subject, ProjectAccessRequest(actor=ALICE.actor, project="p1")),
+        (kind.subject, ref),
+    ]
 
 
 @pytest.mark.parametrize("path", ["/rollouts/p1/web_1", "/pb/p1/pod/UPPER", "/pb/p1/job/-nightly"])
@@ -125,7 +136,8 @@ async def test_a_name_kubernetes_would_never_give_is_a_404_without_asking_the_ex
 
 
 async def test_another_users_project_is_a_404_before_anything_is_deleted(
-        client: httpx.AsyncClient, recorder: Recorder) -> None:
+    client: httpx.AsyncClient, recorder: Recorder
+) -> None:
     assert (await client.delete("/pb/p1/job/nightly-29")).status_code == 404
     assert [subject for subject, _ in recorder.calls] == [PROJECT_ACCESS.subject]
 
@@ -139,8 +151,9 @@ async def test_the_webhook_secret_is_shown_or_rotated_and_never_cached(method: s
         response = await http.request(method, f"{prefix}/auto-update/au1/webhook-secret")
     assert (response.status_code, response.json()) == (200, secret.model_dump())
     assert response.headers["cache-control"] == "no-store"
-    assert recorder.calls == [(WEBHOOK_SECRET.subject, WebhookSecretRequest(autoUpdate="au1", actor=ALICE.actor,
-                                                                            rotate=rotate))]
+    assert recorder.calls == [
+        (WEBHOOK_SECRET.subject, WebhookSecretRequest(autoUpdate="au1", actor=ALICE.actor, rotate=rotate))
+    ]
 
 
 @dataclass
@@ -166,9 +179,15 @@ def _answer(text: str) -> Any:
     return endpoint
 
 
-@pytest.mark.parametrize(("given", "collection"), [
-    ("users", "users"), ("_pb_users_auth_", "users"), ("_superusers", "_superusers"), ("pbc_3142635823", "_superusers"),
-])
+@pytest.mark.parametrize(
+    ("given", "collection"),
+    [
+        ("users", "users"),
+        ("_pb_users_auth_", "users"),
+        ("_superusers", "_superusers"),
+        ("pbc_3142635823", "_superusers"),
+    ],
+)
 def test_an_auth_collection_is_named_by_name_or_id(given: str, collection: str) -> None:
     assert auth_collection(given) == collection
 

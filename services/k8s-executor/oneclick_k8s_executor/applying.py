@@ -21,7 +21,8 @@ from oneclick_manifest.rendering import owned_types, project_types, render_proje
 
 # The kinds the executor writes, by (apiVersion, kind): how a rendered object finds its REST path.
 KNOWN_TYPES: dict[tuple[str, str], ObjectType] = {
-    (t.api_version, t.kind): t for t in (*project_types(), SERVICE_ACCOUNT, *owned_types(), ROLLOUT)}
+    (t.api_version, t.kind): t for t in (*project_types(), SERVICE_ACCOUNT, *owned_types(), ROLLOUT)
+}
 
 
 @dataclass(frozen=True)
@@ -102,8 +103,13 @@ async def apply_project(kube: Kube, field_manager: str, target: ProjectTarget, h
     """Apply the project's Namespace (owner and Pod Security labels), ResourceQuota, LimitRange and NetworkPolicy
     with server-side apply; ``Kind/name`` of those the apply created or changed (drift, or a changed policy)."""
     changed: list[str] = []
-    for obj in render_project(target.project, user_id=target.owner.id, username=target.owner.username,
-                              display_name=target.owner.name, policy=target.policy):
+    for obj in render_project(
+        target.project,
+        user_id=target.owner.id,
+        username=target.owner.username,
+        display_name=target.owner.name,
+        policy=target.policy,
+    ):
         held.check()
         path = object_path(obj)
         try:
@@ -121,8 +127,11 @@ async def apply_project(kube: Kube, field_manager: str, target: ProjectTarget, h
 def content(obj: JsonObject) -> JsonObject:
     """What an apply may change: the object without its status and the API server's bookkeeping (a status
     update by a controller between our read and our apply is no drift)."""
-    metadata = {key: value for key, value in (obj.get("metadata") or {}).items()
-                if key not in ("resourceVersion", "managedFields", "generation")}
+    metadata = {
+        key: value
+        for key, value in (obj.get("metadata") or {}).items()
+        if key not in ("resourceVersion", "managedFields", "generation")
+    }
     return {**{key: value for key, value in obj.items() if key != "status"}, "metadata": metadata}
 
 

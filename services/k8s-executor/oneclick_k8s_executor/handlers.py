@@ -34,8 +34,13 @@ JOB_NAME_LABEL = "job-name"
 
 NOT_CONFIGURED = ApiError.unavailable(
     "The Kubernetes cluster is not configured.",
-    {"kubernetes": {"code": "not_configured",
-                    "message": "Set KUBECONFIG (or LOCAL and LOCAL_KUBECONFIG_FILE), or run it in a cluster."}})
+    {
+        "kubernetes": {
+            "code": "not_configured",
+            "message": "Set KUBECONFIG (or LOCAL and LOCAL_KUBECONFIG_FILE), or run it in a cluster.",
+        }
+    },
+)
 
 
 async def answered(call: Callable[[], Awaitable[T]]) -> T:
@@ -46,11 +51,15 @@ async def answered(call: Callable[[], Awaitable[T]]) -> T:
         if exc.status == 404:
             raise ApiError.not_found() from None
         if exc.transient:
-            raise ApiError.unavailable("The Kubernetes API is unavailable.",
-                                       {"kubernetes": {"code": "unavailable", "message": exc.message}}) from None
+            raise ApiError.unavailable(
+                "The Kubernetes API is unavailable.", {"kubernetes": {"code": "unavailable", "message": exc.message}}
+            ) from None
         log.warning("kubernetes.refused", status=exc.status, reason=exc.reason, error=exc.message)
-        raise ApiError(502, f"Kubernetes refused the request: {exc.message}",
-                       {"kubernetes": {"code": exc.reason or "refused", "message": exc.message}}) from None
+        raise ApiError(
+            502,
+            f"Kubernetes refused the request: {exc.message}",
+            {"kubernetes": {"code": exc.reason or "refused", "message": exc.message}},
+        ) from None
 
 
 class Handlers:
@@ -73,8 +82,10 @@ class Handlers:
 
         async def read() -> list[JsonObject]:
             try:
-                return await kube.list(resource_path(POD_METRICS, request.project),
-                                       labels=mode.pod_selector(request.project, request.deployment))
+                return await kube.list(
+                    resource_path(POD_METRICS, request.project),
+                    labels=mode.pod_selector(request.project, request.deployment),
+                )
             except KubeError as exc:
                 if exc.status == 404:  # no metrics-server in this cluster: nothing to show, not an error
                     return []
@@ -95,8 +106,9 @@ class Handlers:
         kube, _mode = self._cluster()
         storage = await answered(lambda: kube.list(resource_path(STORAGE_CLASS)))
         ingress = await answered(lambda: kube.list(resource_path(INGRESS_CLASS)))
-        return ClusterInfo(storageClasses=[_name(item) for item in storage],
-                           ingressClasses=[_name(item) for item in ingress])
+        return ClusterInfo(
+            storageClasses=[_name(item) for item in storage], ingressClasses=[_name(item) for item in ingress]
+        )
 
     async def delete_pod(self, request: PodRef) -> ActionDone:
         kube, _ = self._cluster()
@@ -117,8 +129,7 @@ class Handlers:
 
         async def delete() -> None:
             # As the original: the job's pods first, then the job itself in the foreground.
-            for pod in await kube.list(resource_path(POD, request.project),
-                                       labels=f"{JOB_NAME_LABEL}={request.job}"):
+            for pod in await kube.list(resource_path(POD, request.project), labels=f"{JOB_NAME_LABEL}={request.job}"):
                 await kube.delete(resource_path(POD, request.project, _name(pod)))
             await kube.delete(path, propagation="Foreground")
 
@@ -147,5 +158,10 @@ def _involved_name(event: JsonObject) -> str:
 
 def _event_time(event: JsonObject) -> str:
     metadata = event.get("metadata") or {}
-    return str(event.get("lastTimestamp") or event.get("eventTime") or event.get("firstTimestamp")
-               or metadata.get("creationTimestamp") or "")
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or event.get("firstTimestamp")
+        or metadata.get("creationTimestamp")
+        or ""
+    )

@@ -57,8 +57,13 @@ async def locks_bucket(js: JetStreamContext, ttl: float, replicas: int = 1) -> K
     try:
         return await js.key_value(LOCKS_BUCKET)
     except BucketNotFoundError:
-        return await js.create_key_value(bucket=LOCKS_BUCKET, history=1, ttl=ttl, replicas=replicas,
-                                         description="Per-project locks of the k8s-executor")
+        return await js.create_key_value(
+            bucket=LOCKS_BUCKET,
+            history=1,
+            ttl=ttl,
+            replicas=replicas,
+            description="Per-project locks of the k8s-executor",
+        )
 
 
 class ProjectLocks:

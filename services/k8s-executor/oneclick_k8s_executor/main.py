@@ -38,17 +38,26 @@ async def setup(runtime: ServiceRuntime[ExecutorSettings]) -> None:
         modes: dict[str, type[NativeMode] | type[OperatorMode]] = {"native": NativeMode, "operator": OperatorMode}
         mode = modes[settings.executor_mode](kube, settings.executor_field_manager)
         kv = await locks_bucket(runtime.js, settings.executor_lock_ttl, settings.event_stream_replicas)
-        locks = ProjectLocks(kv, settings.instance_id, ttl=settings.executor_lock_ttl,
-                             wait=settings.executor_lock_wait)
+        locks = ProjectLocks(kv, settings.instance_id, ttl=settings.executor_lock_ttl, wait=settings.executor_lock_wait)
         reconciler = Reconciler(kube, mode, runtime.rpc_client, locks, runtime.js)
         runtime.consume(consumer_options(settings), reconciler.on_event)
         log.info("executor.mode", mode=settings.executor_mode)
         if settings.executor_resync_interval > 0:
             # One replica at a time resyncs; its lease lives as long as a project lock would.
-            resync = Resync(kube, mode, reconciler, runtime.rpc_client, ExecutorMetrics.create(runtime.registry),
-                            interval=settings.executor_resync_interval)
-            lease = Lease(await leases.locks_bucket(runtime.js, settings.event_stream_replicas), RESYNC_LEASE,
-                          holder=settings.instance_id, ttl=settings.executor_lock_ttl)
+            resync = Resync(
+                kube,
+                mode,
+                reconciler,
+                runtime.rpc_client,
+                ExecutorMetrics.create(runtime.registry),
+                interval=settings.executor_resync_interval,
+            )
+            lease = Lease(
+                await leases.locks_bucket(runtime.js, settings.event_stream_replicas),
+                RESYNC_LEASE,
+                holder=settings.instance_id,
+                ttl=settings.executor_lock_ttl,
+            )
             elector = LeaderElector(lease, resync.lead)
             runtime.add_worker("resync", elector.run, elector.stop)
 
@@ -61,8 +70,7 @@ async def setup(runtime: ServiceRuntime[ExecutorSettings]) -> None:
     runtime.rpc.register(DELETE_JOB, handlers.delete_job)
 
 
-SERVICE = ServiceSpec(name="k8s-executor", settings=ExecutorSettings, setup=setup,
-                      distribution="oneclick-k8s-executor")
+SERVICE = ServiceSpec(name="k8s-executor", settings=ExecutorSettings, setup=setup, distribution="oneclick-k8s-executor")
 
 
 def main() -> None:

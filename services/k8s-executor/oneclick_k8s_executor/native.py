@@ -42,6 +42,7 @@ from oneclick_manifest.status import rollout_status
 
 log = get_logger(__name__)
 
+
 class NativeMode:
     mode: ExecutorMode = "native"
 
@@ -50,9 +51,16 @@ class NativeMode:
         self._field_manager = field_manager
 
     async def apply(self, target: RolloutTarget, held: Held) -> Applied:
-        objects = render(target.manifest, project_id=target.project, deployment_id=target.deployment,
-                         rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
-                         display_name=target.owner.name, policy=target.policy)
+        objects = render(
+            target.manifest,
+            project_id=target.project,
+            deployment_id=target.deployment,
+            rollout_id=target.rollout,
+            user_id=target.owner.id,
+            username=target.owner.username,
+            display_name=target.owner.name,
+            policy=target.policy,
+        )
         # What the deployment owns before the apply: to tell what the apply changed, and what to prune (only
         # this holder of the project's lock creates the deployment's objects, so nothing appears meanwhile).
         before = await self._owned(target.project, target.deployment, keep_claims=False)
@@ -74,8 +82,9 @@ class NativeMode:
             if object_type(obj) in owned_types() and (ref not in before or content(before[ref]) != content(result)):
                 changed.append(ref)
         keep = {object_ref(obj) for obj in objects}
-        pruned = await self._delete(target.project, target.deployment,
-                                    [item for ref, item in before.items() if ref not in keep], held)
+        pruned = await self._delete(
+            target.project, target.deployment, [item for ref, item in before.items() if ref not in keep], held
+        )
         return Applied(objects=applied, pruned=pruned, changed=changed)
 
     async def apply_project(self, target: ProjectTarget, held: Held) -> list[str]:
@@ -105,8 +114,9 @@ class NativeMode:
             self._kube.list(resource_path(INGRESS, project), labels=selector),
             self._kube.list(resource_path(PERSISTENT_VOLUME_CLAIM, project), labels=selector),
         )
-        return rollout_status(found, _by_name(pods), _by_name(services), _by_name(ingresses),
-                              _by_name(claims)).to_json()
+        return rollout_status(
+            found, _by_name(pods), _by_name(services), _by_name(ingresses), _by_name(claims)
+        ).to_json()
 
     def pod_selector(self, project: str, deployment: str) -> str:
         return pod_selector(project, deployment)
@@ -148,8 +158,9 @@ class NativeMode:
                 continue
             held.check()
             # Background: the Deployment's ReplicaSets and pods, the CronJob's Jobs go with it.
-            if await self._kube.delete(resource_path(object_type(item), project, item["metadata"]["name"]),
-                                       propagation="Background"):
+            if await self._kube.delete(
+                resource_path(object_type(item), project, item["metadata"]["name"]), propagation="Background"
+            ):
                 deleted.append(object_ref(item))
         if deleted:
             log.info("prune.deleted", project=project, deployment=deployment, objects=deleted)

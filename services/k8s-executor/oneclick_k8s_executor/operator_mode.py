@@ -35,12 +35,18 @@ class OperatorMode:
         self._field_manager = field_manager
 
     async def apply(self, target: RolloutTarget, held: Held) -> Applied:
-        project = render_project(target.project, user_id=target.owner.id, username=target.owner.username,
-                                 display_name=target.owner.name, policy=target.policy)
+        project = render_project(
+            target.project,
+            user_id=target.owner.id,
+            username=target.owner.username,
+            display_name=target.owner.name,
+            policy=target.policy,
+        )
         # The namespace and its guardrails first: the operator's pods are admitted under them.
         await self.apply_project(ProjectTarget(target.project, target.owner, target.policy), held)
-        resource = render_rollout_resource(target.manifest, project_id=target.project,
-                                           deployment_id=target.deployment, rollout_id=target.rollout)
+        resource = render_rollout_resource(
+            target.manifest, project_id=target.project, deployment_id=target.deployment, rollout_id=target.rollout
+        )
         ref = object_ref(resource)
         try:
             held.check()
@@ -99,5 +105,8 @@ def _matches(existing: JsonObject, resource: JsonObject) -> bool:
     if existing.get("spec") != resource.get("spec"):
         return False
     live, wanted = existing.get("metadata") or {}, resource["metadata"]
-    return all((live.get(key) or {}).get(name) == value
-               for key in ("labels", "annotations") for name, value in (wanted.get(key) or {}).items())
+    return all(
+        (live.get(key) or {}).get(name) == value
+        for key in ("labels", "annotations")
+        for name, value in (wanted.get(key) or {}).items()
+    )

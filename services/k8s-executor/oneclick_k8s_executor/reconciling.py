@@ -57,8 +57,13 @@ log = get_logger(__name__)
 # What can change what the cluster should hold. deployment.created has no rollout yet and a deployment's
 # or project's other updates (name, avatar) change nothing in the cluster; a project's limits do.
 RECONCILING_EVENTS: tuple[EventSpec[RecordChange], ...] = (
-    record_event("rollouts", "create"), record_event("rollouts", "update"), record_event("rollouts", "delete"),
-    record_event("deployments", "delete"), record_event("projects", "update"), record_event("projects", "delete"))
+    record_event("rollouts", "create"),
+    record_event("rollouts", "update"),
+    record_event("rollouts", "delete"),
+    record_event("deployments", "delete"),
+    record_event("projects", "update"),
+    record_event("projects", "delete"),
+)
 PROJECT_DELETED = record_event("projects", "delete")
 PROJECT_UPDATED = record_event("projects", "update")
 ROLLOUT_UPDATED = record_event("rollouts", "update")
@@ -79,14 +84,19 @@ class Reconciled:
 
 
 def consumer_options(settings: ExecutorSettings) -> ConsumerOptions:
-    return ConsumerOptions(durable=SERVICE, subjects=tuple(spec.subject for spec in RECONCILING_EVENTS),
-                           ack_wait=settings.executor_ack_wait, max_deliver=settings.executor_max_deliver,
-                           backoff=settings.executor_retry_backoff)
+    return ConsumerOptions(
+        durable=SERVICE,
+        subjects=tuple(spec.subject for spec in RECONCILING_EVENTS),
+        ack_wait=settings.executor_ack_wait,
+        max_deliver=settings.executor_max_deliver,
+        backoff=settings.executor_retry_backoff,
+    )
 
 
 class Reconciler:
-    def __init__(self, kube: Kube, mode: ApplyMode, records: RpcClient, locks: ProjectLocks,
-                 js: JetStreamContext) -> None:
+    def __init__(
+        self, kube: Kube, mode: ApplyMode, records: RpcClient, locks: ProjectLocks, js: JetStreamContext
+    ) -> None:
         self._kube = kube
         self._mode = mode
         self._records = records
@@ -133,12 +143,12 @@ class Reconciler:
         except Rejected as rejected:
             # The cluster refuses a guardrail for good (e.g. a quota it can't parse): retrying won't help, and the
             # deployments' own applies say so in their rollout.failed.
-            log.warning("project.guardrails_rejected", project=project, object=rejected.ref,
-                        error=rejected.error.message)
+            log.warning(
+                "project.guardrails_rejected", project=project, object=rejected.ref, error=rejected.error.message
+            )
         after = ""
         while True:
-            page = await self._records.call(INDEX, IndexRequest(collection="deployments", project=project,
-                                                                after=after))
+            page = await self._records.call(INDEX, IndexRequest(collection="deployments", project=project, after=after))
             for item in page.items:
                 await self.reconcile(project, item.id)
             if page.next is None:
@@ -182,54 +192,125 @@ class Reconciler:
         try:
             manifest = RolloutManifest.model_validate(running.manifest)
         except ValidationError as exc:
-            await self._failed(RolloutFailed(
-                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
-                mode=self._mode.mode, object=f"Rollout/{running.id}", code=400, reason="InvalidManifest",
-                message=f"The stored manifest is invalid ({exc.error_count()} error(s))."))
+            await self._failed(
+                RolloutFailed(
+                    project=namespace,
+                    deployment=deployment,
+                    rollout=running.id,
+                    startDate=running.startDate,
+                    mode=self._mode.mode,
+                    object=f"Rollout/{running.id}",
+                    code=400,
+                    reason="InvalidManifest",
+                    message=f"The stored manifest is invalid ({exc.error_count()} error(s)).",
+                )
+            )
             return Reconciled("failed", [])
         if state.policy is None:
             # Only a records replica older than the tenancy policy answers without one: never apply unchecked.
             raise RuntimeError("records sent no tenancy policy for the project; retrying")
-        problems = policy_errors(manifest, state.policy, project_id=namespace, deployment_id=deployment,
-                                 rollout_id=running.id)
+        problems = policy_errors(
+            manifest, state.policy, project_id=namespace, deployment_id=deployment, rollout_id=running.id
+        )
         if problems:
             # Stored before the project's policy changed: refused before anything is applied, never half-applied.
-            log.warning("reconcile.policy_refused", project=namespace, deployment=deployment, rollout=running.id,
-                        fields=sorted(problems))
-            await self._failed(RolloutFailed(
-                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
-                mode=self._mode.mode, object=f"Rollout/{running.id}", code=403, reason="PolicyViolation",
-                message=policy_message(problems)))
+            log.warning(
+                "reconcile.policy_refused",
+                project=namespace,
+                deployment=deployment,
+                rollout=running.id,
+                fields=sorted(problems),
+            )
+            await self._failed(
+                RolloutFailed(
+                    project=namespace,
+                    deployment=deployment,
+                    rollout=running.id,
+                    startDate=running.startDate,
+                    mode=self._mode.mode,
+                    object=f"Rollout/{running.id}",
+                    code=403,
+                    reason="PolicyViolation",
+                    message=policy_message(problems),
+                )
+            )
             return Reconciled("failed", [])
-        target = RolloutTarget(project=namespace, deployment=deployment, rollout=running.id,
-                               owner=state.owner or Owner(id=""), manifest=manifest, policy=state.policy)
+        target = RolloutTarget(
+            project=namespace,
+            deployment=deployment,
+            rollout=running.id,
+            owner=state.owner or Owner(id=""),
+            manifest=manifest,
+            policy=state.policy,
+        )
         try:
             applied = await self._mode.apply(target, held)
         except Rejected as rejected:
             error = rejected.error
-            log.warning("reconcile.rejected", project=namespace, deployment=deployment, rollout=running.id,
-                        object=rejected.ref, status=error.status, reason=error.reason)
-            await self._failed(RolloutFailed(
-                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
-                mode=self._mode.mode, object=rejected.ref, code=error.status, reason=error.reason,
-                message=blank_secrets(error.message, target)))
+            log.warning(
+                "reconcile.rejected",
+                project=namespace,
+                deployment=deployment,
+                rollout=running.id,
+                object=rejected.ref,
+                status=error.status,
+                reason=error.reason,
+            )
+            await self._failed(
+                RolloutFailed(
+                    project=namespace,
+                    deployment=deployment,
+                    rollout=running.id,
+                    startDate=running.startDate,
+                    mode=self._mode.mode,
+                    object=rejected.ref,
+                    code=error.status,
+                    reason=error.reason,
+                    message=blank_secrets(error.message, target),
+                )
+            )
             return Reconciled("failed", [])
         changed = [*applied.changed, *applied.pruned]
-        log.info("reconcile.applied", project=namespace, deployment=deployment, rollout=running.id,
-                 objects=len(applied.objects), changed=applied.changed, pruned=applied.pruned)
+        log.info(
+            "reconcile.applied",
+            project=namespace,
+            deployment=deployment,
+            rollout=running.id,
+            objects=len(applied.objects),
+            changed=applied.changed,
+            pruned=applied.pruned,
+        )
         if changed or not quiet:
-            await self._publish(ROLLOUT_APPLIED, RolloutApplied(
-                project=namespace, deployment=deployment, rollout=running.id, startDate=running.startDate,
-                mode=self._mode.mode, objects=applied.objects, pruned=applied.pruned), "applied")
+            await self._publish(
+                ROLLOUT_APPLIED,
+                RolloutApplied(
+                    project=namespace,
+                    deployment=deployment,
+                    rollout=running.id,
+                    startDate=running.startDate,
+                    mode=self._mode.mode,
+                    objects=applied.objects,
+                    pruned=applied.pruned,
+                ),
+                "applied",
+            )
         return Reconciled("applied", changed)
 
     async def _failed(self, data: RolloutFailed) -> None:
         await self._publish(ROLLOUT_FAILED, data, "failed")
 
-    async def _publish(self, spec: EventSpec[RolloutApplied] | EventSpec[RolloutFailed],
-                       data: RolloutApplied | RolloutFailed, outcome: str) -> None:
-        envelope = spec.envelope(source=SERVICE, data=data, subject=data.rollout,  # type: ignore[arg-type]
-                                 traceparent=current_traceparent.get())
+    async def _publish(
+        self,
+        spec: EventSpec[RolloutApplied] | EventSpec[RolloutFailed],
+        data: RolloutApplied | RolloutFailed,
+        outcome: str,
+    ) -> None:
+        envelope = spec.envelope(
+            source=SERVICE,
+            data=data,  # type: ignore[arg-type]
+            subject=data.rollout,
+            traceparent=current_traceparent.get(),
+        )
         # The same rollout start reconciled again (redelivery, a burst of events) is one outcome, not many.
         headers = {**envelope_headers(envelope), MSG_ID_HEADER: f"{data.rollout}:{data.startDate}:{outcome}"}
         await self._js.publish(spec.subject, envelope.model_dump_json().encode(), headers=headers, timeout=5.0)
@@ -246,9 +327,16 @@ def blank_secrets(message: str, target: RolloutTarget) -> str:
     spec = target.manifest.spec
     texts = {secret.value for secret in spec.secrets}
     texts |= {image.password for image in (spec.image, *(cronjob.image for cronjob in spec.cronjobs))}
-    for obj in render(target.manifest, project_id=target.project, deployment_id=target.deployment,
-                      rollout_id=target.rollout, user_id=target.owner.id, username=target.owner.username,
-                      display_name=target.owner.name, policy=target.policy):
+    for obj in render(
+        target.manifest,
+        project_id=target.project,
+        deployment_id=target.deployment,
+        rollout_id=target.rollout,
+        user_id=target.owner.id,
+        username=target.owner.username,
+        display_name=target.owner.name,
+        policy=target.policy,
+    ):
         if obj["kind"] == "Secret":
             for encoded in obj.get("data", {}).values():
                 texts.add(encoded)

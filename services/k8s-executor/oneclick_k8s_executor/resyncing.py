@@ -71,8 +71,17 @@ class ResyncReport:
 
 
 class Resync:
-    def __init__(self, kube: Kube, mode: ApplyMode, reconciler: Reconciler, records: RpcClient,
-                 metrics: ExecutorMetrics, *, interval: float, page_size: int = PAGE_SIZE) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        mode: ApplyMode,
+        reconciler: Reconciler,
+        records: RpcClient,
+        metrics: ExecutorMetrics,
+        *,
+        interval: float,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
         self._kube = kube
         self._mode = mode
         self._reconciler = reconciler
@@ -102,9 +111,14 @@ class Resync:
             log.warning("resync.aborted", reason=str(exc), deployments=dict(report.deployments))
             return None
         self._metrics.resync_runs.labels("completed").inc()
-        log.info("resync.completed", deployments=dict(report.deployments), corrected=len(report.corrected),
-                 guarded=len(report.guarded),
-                 orphan_deployments=len(report.orphan_deployments), orphan_namespaces=len(report.orphan_namespaces))
+        log.info(
+            "resync.completed",
+            deployments=dict(report.deployments),
+            corrected=len(report.corrected),
+            guarded=len(report.guarded),
+            orphan_deployments=len(report.orphan_deployments),
+            orphan_namespaces=len(report.orphan_namespaces),
+        )
         return report
 
     async def _run(self, report: ResyncReport) -> None:
@@ -115,8 +129,10 @@ class Resync:
         present = await self._cluster(self._mode.present())
         projects = {item.id async for item in self._index("projects")}
         if implausibly_empty(projects, namespaces):
-            raise ResyncAborted(f"records knows no project but the cluster has {len(namespaces)} One-Click "
-                                "namespace(s); not sweeping (is records on the right database?)")
+            raise ResyncAborted(
+                f"records knows no project but the cluster has {len(namespaces)} One-Click "
+                "namespace(s); not sweeping (is records on the right database?)"
+            )
         known: set[str] = set()
         async for item in self._index("deployments"):
             known.add(item.id)
@@ -193,8 +209,13 @@ class Resync:
                 report.corrected[deployment] = changed
                 for ref in changed:
                     self._metrics.drift_corrected.labels(ref.split("/", 1)[0]).inc()
-                log.info("resync.corrected", project=project, deployment=deployment, objects=changed,
-                         result=reconciled.outcome)
+                log.info(
+                    "resync.corrected",
+                    project=project,
+                    deployment=deployment,
+                    objects=changed,
+                    result=reconciled.outcome,
+                )
         report.deployments[outcome] += 1
         self._metrics.resync_deployments.labels(outcome).inc()
         return result
@@ -205,8 +226,12 @@ class Resync:
             metadata = item.get("metadata") or {}
             name = metadata.get("name")
             labelled = (metadata.get("labels") or {}).get(naming.PROJECT_ID_LABEL)
-            if isinstance(name, str) and name == labelled and is_record_id(name) \
-                    and not metadata.get("deletionTimestamp"):
+            if (
+                isinstance(name, str)
+                and name == labelled
+                and is_record_id(name)
+                and not metadata.get("deletionTimestamp")
+            ):
                 found.add(name)
         return found
 
@@ -221,8 +246,9 @@ class Resync:
         after = ""
         while True:
             try:
-                page = await self._records.call(INDEX, IndexRequest(collection=collection, after=after,
-                                                                    limit=self._page_size))
+                page = await self._records.call(
+                    INDEX, IndexRequest(collection=collection, after=after, limit=self._page_size)
+                )
             except ApiError as exc:
                 raise ResyncAborted(f"records: {exc}") from None
             for item in page.items:

@@ -56,8 +56,10 @@ def readable_table(collection: Collection, actor: Actor, params: Params) -> str:
         if spec.name not in private:
             columns.append(column)
             continue
-        columns.append(f"CASE WHEN {owner} = {me} THEN {column} WHEN {me} = ANY ({column}) "
-                       f"THEN ARRAY[{me}]::text[] ELSE '{{}}'::text[] END AS {quote_identifier(spec.sql_column)}")
+        columns.append(
+            f"CASE WHEN {owner} = {me} THEN {column} WHEN {me} = ANY ({column}) "
+            f"THEN ARRAY[{me}]::text[] ELSE '{{}}'::text[] END AS {quote_identifier(spec.sql_column)}"
+        )
     return f"(SELECT {', '.join(columns)} FROM {collection.table} b)"
 
 

@@ -50,33 +50,56 @@ class AutoUpdating:
                 return
             created = await self._replace_running(conn, found)
         if created is not None:
-            log.info("autoupdate.rollout_created", auto_update=found.autoUpdate, deployment=found.deployment,
-                     rollout=created, previous_tag=found.previousTag, tag=found.tag)
+            log.info(
+                "autoupdate.rollout_created",
+                auto_update=found.autoUpdate,
+                deployment=found.deployment,
+                rollout=created,
+                previous_tag=found.previousTag,
+                tag=found.tag,
+            )
         else:
-            log.info("autoupdate.tag_found_stale", auto_update=found.autoUpdate, deployment=found.deployment,
-                     rollout=found.rollout, tag=found.tag)
+            log.info(
+                "autoupdate.tag_found_stale",
+                auto_update=found.autoUpdate,
+                deployment=found.deployment,
+                rollout=found.rollout,
+                tag=found.tag,
+            )
 
     async def _replace_running(self, conn: asyncpg.Connection, found: TagFound) -> str | None:
-        deployment = await conn.fetchrow('SELECT id, project, "user" FROM deployments WHERE id = $1 FOR UPDATE',
-                                         found.deployment)
+        deployment = await conn.fetchrow(
+            'SELECT id, project, "user" FROM deployments WHERE id = $1 FOR UPDATE', found.deployment
+        )
         if deployment is None or not await conn.fetchval(
-                "SELECT EXISTS (SELECT 1 FROM auto_updates WHERE id = $1 AND deployment = $2)",
-                found.autoUpdate, found.deployment):
+            "SELECT EXISTS (SELECT 1 FROM auto_updates WHERE id = $1 AND deployment = $2)",
+            found.autoUpdate,
+            found.deployment,
+        ):
             return None
-        running = await conn.fetchrow("SELECT id, manifest FROM rollouts WHERE deployment = $1 AND end_date IS NULL",
-                                      found.deployment)
+        running = await conn.fetchrow(
+            "SELECT id, manifest FROM rollouts WHERE deployment = $1 AND end_date IS NULL", found.deployment
+        )
         if running is None or running["id"] != found.rollout:
             return None
         image = _image(running["manifest"])
         if image is None or (image.get("registry"), image.get("repository"), image.get("tag")) != (
-                found.registry, found.repository, found.previousTag):
+            found.registry,
+            found.repository,
+            found.previousTag,
+        ):
             return None
         manifest = copy.deepcopy(running["manifest"])
         manifest["spec"]["image"]["tag"] = found.tag
         owner = Actor(id=deployment["user"], collection="users")
         try:
-            record = await changing.create(conn, ROLLOUTS, owner, {
-                "manifest": manifest, "project": deployment["project"], "deployment": found.deployment}, [])
+            record = await changing.create(
+                conn,
+                ROLLOUTS,
+                owner,
+                {"manifest": manifest, "project": deployment["project"], "deployment": found.deployment},
+                [],
+            )
         except ApiError as exc:
             if exc.status == 400:
                 # The tag makes the manifest invalid (or the owner lost access): retrying cannot help.

@@ -32,12 +32,19 @@ async def _validate(change: Change) -> None:
     raise_if_errors(change.errors, change.failed)
 
 
-async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor, data: Mapping[str, Any],
-                 uploads: Sequence[FileField], users: UserDirectory | None = None,
-                 tenancy: Tenancy | None = None) -> JsonObject:
+async def create(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    actor: Actor,
+    data: Mapping[str, Any],
+    uploads: Sequence[FileField],
+    users: UserDirectory | None = None,
+    tenancy: Tenancy | None = None,
+) -> JsonObject:
     draft = new_record(collection, data, uploads)
-    change = Change(conn, collection, actor, draft.values, ALL_COLLECTIONS, errors=draft.errors, users=users,
-                    tenancy=tenancy)
+    change = Change(
+        conn, collection, actor, draft.values, ALL_COLLECTIONS, errors=draft.errors, users=users, tenancy=tenancy
+    )
     await _validate(change)
     hooks = collection.hooks
     now = utcnow()
@@ -49,13 +56,29 @@ async def create(conn: asyncpg.Connection, collection: Collection, actor: Actor,
     return record
 
 
-async def update(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
-                 data: Mapping[str, Any], uploads: Sequence[FileField], users: UserDirectory | None = None,
-                 tenancy: Tenancy | None = None) -> JsonObject:
+async def update(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    record_id: str,
+    actor: Actor,
+    data: Mapping[str, Any],
+    uploads: Sequence[FileField],
+    users: UserDirectory | None = None,
+    tenancy: Tenancy | None = None,
+) -> JsonObject:
     current = await writable_record(conn, collection, record_id, actor)
     draft = changed_record(collection, current, data, uploads)
-    change = Change(conn, collection, actor, draft.values, ALL_COLLECTIONS, current=current, errors=draft.errors,
-                    users=users, tenancy=tenancy)
+    change = Change(
+        conn,
+        collection,
+        actor,
+        draft.values,
+        ALL_COLLECTIONS,
+        current=current,
+        errors=draft.errors,
+        users=users,
+        tenancy=tenancy,
+    )
     await _validate(change)
     change.changed = changed_fields(collection, change.values, current)
     if not change.changed and not draft.uploads:
@@ -65,8 +88,15 @@ async def update(conn: asyncpg.Connection, collection: Collection, record_id: st
     if hooks.before_write is not None:
         await hooks.before_write(change, now)
         change.changed = changed_fields(collection, change.values, current)  # it may set system fields
-    record = await writing.update(conn, collection, record_id, {name: change.values[name] for name in change.changed},
-                                  now, draft.removed_files, draft.uploads)
+    record = await writing.update(
+        conn,
+        collection,
+        record_id,
+        {name: change.values[name] for name in change.changed},
+        now,
+        draft.removed_files,
+        draft.uploads,
+    )
     if hooks.after_write is not None:
         await hooks.after_write(change, record)
     return record

@@ -23,8 +23,9 @@ from oneclick_records.model import ALL_COLLECTIONS
 from oneclick_records.serializing import to_record
 
 
-async def expand(conn: asyncpg.Connection, collection: Collection, records: list[JsonObject],
-                 tree: Mapping[str, Any], actor: Actor) -> None:
+async def expand(
+    conn: asyncpg.Connection, collection: Collection, records: list[JsonObject], tree: Mapping[str, Any], actor: Actor
+) -> None:
     """Attach ``expand`` to ``records`` in place, level by level (``tree`` from ``search.fields.parse_expand``)."""
     if not tree or not records:
         return
@@ -58,10 +59,10 @@ def _ids(value: object) -> list[str]:
     return [value] if isinstance(value, str) and value else []
 
 
-async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], actor: Actor
-                 ) -> Mapping[str, JsonObject]:
+async def _fetch(conn: asyncpg.Connection, target: Collection, ids: set[str], actor: Actor) -> Mapping[str, JsonObject]:
     params = Params(sorted(ids))
     rule = can_view(target, actor, params)
-    rows = await conn.fetch(f"SELECT t.* FROM {target.table} t WHERE {target.exists_sql()} AND t.id = ANY ($1) "
-                            f"AND {rule}", *params.values)
+    rows = await conn.fetch(
+        f"SELECT t.* FROM {target.table} t WHERE {target.exists_sql()} AND t.id = ANY ($1) AND {rule}", *params.values
+    )
     return {row["id"]: target.seen_by(to_record(target, row), actor) for row in rows}

@@ -29,29 +29,44 @@ def stored_name(original: str) -> str:
 
 def upload_error(upload: FileUpload) -> dict[str, str] | None:
     if len(upload.data) > MAX_FILE_BYTES:
-        return field_error("validation_file_size_limit",
-                           f"Failed to upload {upload.filename!r} - the maximum allowed file size is "
-                           f"{MAX_FILE_BYTES} bytes.")
+        return field_error(
+            "validation_file_size_limit",
+            f"Failed to upload {upload.filename!r} - the maximum allowed file size is {MAX_FILE_BYTES} bytes.",
+        )
     if upload.contentType.split(";", 1)[0].strip().lower() not in IMAGE_TYPES:
-        return field_error("validation_invalid_mime_type",
-                           f"{upload.filename!r} mime type must be one of: {', '.join(sorted(IMAGE_TYPES))}.")
+        return field_error(
+            "validation_invalid_mime_type",
+            f"{upload.filename!r} mime type must be one of: {', '.join(sorted(IMAGE_TYPES))}.",
+        )
     return None
 
 
-async def store(conn: asyncpg.Connection, collection: Collection, record_id: str, field: str, name: str,
-                upload: FileUpload) -> None:
+async def store(
+    conn: asyncpg.Connection, collection: Collection, record_id: str, field: str, name: str, upload: FileUpload
+) -> None:
     await conn.execute(
         "INSERT INTO files (collection, record_id, field, name, content_type, data) VALUES ($1, $2, $3, $4, $5, $6)",
-        collection.name, record_id, field, name, upload.contentType, upload.data)
+        collection.name,
+        record_id,
+        field,
+        name,
+        upload.contentType,
+        upload.data,
+    )
 
 
 async def forget(conn: asyncpg.Connection, collection: Collection, record_id: str, names: list[str]) -> None:
     if names:
-        await conn.execute("DELETE FROM files WHERE collection = $1 AND record_id = $2 AND name = ANY ($3)",
-                           collection.name, record_id, names)
+        await conn.execute(
+            "DELETE FROM files WHERE collection = $1 AND record_id = $2 AND name = ANY ($3)",
+            collection.name,
+            record_id,
+            names,
+        )
 
 
 async def forget_records(conn: asyncpg.Connection, collection: Collection, record_ids: list[str]) -> None:
     if record_ids:
-        await conn.execute("DELETE FROM files WHERE collection = $1 AND record_id = ANY ($2)",
-                           collection.name, record_ids)
+        await conn.execute(
+            "DELETE FROM files WHERE collection = $1 AND record_id = ANY ($2)", collection.name, record_ids
+        )

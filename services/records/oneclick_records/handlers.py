@@ -24,8 +24,9 @@ from oneclick_records.tenancy import Tenancy
 
 
 class RecordHandlers:
-    def __init__(self, pool: asyncpg.Pool, users: UserDirectory, tenancy: Tenancy,
-                 schema: Schema | None = None) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, users: UserDirectory, tenancy: Tenancy, schema: Schema | None = None
+    ) -> None:
         self._pool = pool
         self._users = users
         self._tenancy = tenancy
@@ -47,19 +48,36 @@ class RecordHandlers:
         collection = collection_named(request.collection)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                record = await changing.create(conn, collection, request.actor, request.data, request.files,
-                                               users=self._users, tenancy=self._tenancy)
-            return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
-                                                         request.expand, request.fields))
+                record = await changing.create(
+                    conn,
+                    collection,
+                    request.actor,
+                    request.data,
+                    request.files,
+                    users=self._users,
+                    tenancy=self._tenancy,
+                )
+            return rpc.RecordResult(
+                record=await present(conn, collection, record, request.actor, request.expand, request.fields)
+            )
 
     async def update(self, request: rpc.UpdateRequest) -> rpc.RecordResult:
         collection = collection_named(request.collection)
         async with self._pool.acquire() as conn:
             async with conn.transaction():
-                record = await changing.update(conn, collection, request.id, request.actor, request.data,
-                                               request.files, users=self._users, tenancy=self._tenancy)
-            return rpc.RecordResult(record=await present(conn, collection, record, request.actor,
-                                                         request.expand, request.fields))
+                record = await changing.update(
+                    conn,
+                    collection,
+                    request.id,
+                    request.actor,
+                    request.data,
+                    request.files,
+                    users=self._users,
+                    tenancy=self._tenancy,
+                )
+            return rpc.RecordResult(
+                record=await present(conn, collection, record, request.actor, request.expand, request.fields)
+            )
 
     async def delete(self, request: rpc.DeleteRequest) -> rpc.Deleted:
         collection = collection_named(request.collection)

@@ -41,8 +41,15 @@ async def setup(runtime: ServiceRuntime[RecordsSettings]) -> None:
     runtime.consume(dataclasses.replace(TAG_FOUND_CONSUMER, ack_wait=ack_wait), AutoUpdating(runtime.pool).handle)
 
 
-SERVICE = ServiceSpec(name="records", settings=RecordsSettings, setup=setup, distribution="oneclick-records",
-                      schema="records", migrations=migrations, outbox=True)
+SERVICE = ServiceSpec(
+    name="records",
+    settings=RecordsSettings,
+    setup=setup,
+    distribution="oneclick-records",
+    schema="records",
+    migrations=migrations,
+    outbox=True,
+)
 
 
 def main() -> None:

@@ -21,14 +21,19 @@ from oneclick_records.declaring import SYSTEM_FIELDS, Collection, Field, Kind
 
 __all__ = ["ALL_COLLECTIONS", "COLLECTIONS", "SYSTEM_FIELDS", "Collection", "Field", "Kind", "search_schema"]
 
-COLLECTIONS: Mapping[str, Collection] = {
-    c.name: c for c in (PROJECTS, BLUEPRINTS, DEPLOYMENTS, ROLLOUTS, AUTO_UPDATES)}
+COLLECTIONS: Mapping[str, Collection] = {c.name: c for c in (PROJECTS, BLUEPRINTS, DEPLOYMENTS, ROLLOUTS, AUTO_UPDATES)}
 ALL_COLLECTIONS: Mapping[str, Collection] = {**COLLECTIONS, USERS.name: USERS}
 
 
 def _search_field(f: Field) -> dict[str, Any]:
-    kind = {Kind.TEXT: "text", Kind.BOOL: "bool", Kind.DATE: "date", Kind.JSON: "json", Kind.FILE: "file",
-            Kind.RELATION: "relation"}[f.kind]
+    kind = {
+        Kind.TEXT: "text",
+        Kind.BOOL: "bool",
+        Kind.DATE: "date",
+        Kind.JSON: "json",
+        Kind.FILE: "file",
+        Kind.RELATION: "relation",
+    }[f.kind]
     spec: dict[str, Any] = {"type": kind, "column": f.sql_column}
     if f.kind is Kind.RELATION:
         spec["collection"] = f.target

@@ -28,18 +28,34 @@ def redacted(record: JsonObject) -> JsonObject:
     return record
 
 
-def change_of(collection: Collection, action: Action, record: JsonObject, changed: list[str] | None = None
-              ) -> RecordChange:
+def change_of(
+    collection: Collection, action: Action, record: JsonObject, changed: list[str] | None = None
+) -> RecordChange:
     project = record.get(collection.project_field) if collection.project_field else None
     deployment = record.get(collection.deployment_field) if collection.deployment_field else None
-    return RecordChange(collection=collection.name, action=action, record=redacted(record),
-                        changed=sorted(changed or []), audience=collection.audience(record),
-                        project=project or None, deployment=deployment or None)
+    return RecordChange(
+        collection=collection.name,
+        action=action,
+        record=redacted(record),
+        changed=sorted(changed or []),
+        audience=collection.audience(record),
+        project=project or None,
+        deployment=deployment or None,
+    )
 
 
-async def publish_change(conn: asyncpg.Connection, collection: Collection, action: Action, record: JsonObject,
-                         changed: list[str] | None = None) -> None:
+async def publish_change(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    action: Action,
+    record: JsonObject,
+    changed: list[str] | None = None,
+) -> None:
     spec = record_event(collection.name, action)
-    envelope = spec.envelope(source=SOURCE, data=change_of(collection, action, record, changed),
-                             subject=record["id"], traceparent=current_traceparent.get())
+    envelope = spec.envelope(
+        source=SOURCE,
+        data=change_of(collection, action, record, changed),
+        subject=record["id"],
+        traceparent=current_traceparent.get(),
+    )
     await enqueue(conn, spec.subject, envelope, schema=SCHEMA)

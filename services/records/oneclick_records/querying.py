@@ -48,19 +48,22 @@ def request_context(actor: Actor) -> RequestContext:
     return RequestContext(auth={"id": actor.id, "collectionName": actor.collection}, method="GET")
 
 
-async def list_records(conn: asyncpg.Connection, schema: Schema, collection: Collection, actor: Actor,
-                       raw: Mapping[str, str]) -> dict[str, Any]:
+async def list_records(
+    conn: asyncpg.Connection, schema: Schema, collection: Collection, actor: Actor, raw: Mapping[str, str]
+) -> dict[str, Any]:
     query = ListQuery.parse(raw)
-    resolver: FieldResolver = SchemaResolver(schema, collection.name, allow_hidden=actor.is_superuser,
-                                             guards=relation_guards(actor, ALL_COLLECTIONS))
+    resolver: FieldResolver = SchemaResolver(
+        schema, collection.name, allow_hidden=actor.is_superuser, guards=relation_guards(actor, ALL_COLLECTIONS)
+    )
     if not actor.is_superuser:
         resolver = OwnIdOnly(resolver, ALL_COLLECTIONS.values(), actor.id)
     params = Params()
     source = readable_table(collection, actor, params)
     conditions = [can_view(collection, actor, params)]
     if query.filter is not None:
-        compiled = compile_filter(query.filter, resolver, alias=ALIAS, context=request_context(actor),
-                                  param_offset=len(params.values))
+        compiled = compile_filter(
+            query.filter, resolver, alias=ALIAS, context=request_context(actor), param_offset=len(params.values)
+        )
         conditions.append(f"({compiled.sql})")
         params.values.extend(compiled.params)
     where = " AND ".join(conditions)
@@ -70,11 +73,13 @@ async def list_records(conn: asyncpg.Connection, schema: Schema, collection: Col
     filter_params = list(params.values)
     rows = await conn.fetch(
         f'SELECT "{ALIAS}".* FROM {source} "{ALIAS}" WHERE {where} ORDER BY {order_by} '
-        f"LIMIT {query.per_page} OFFSET {query.offset}", *filter_params, *order.params)
+        f"LIMIT {query.per_page} OFFSET {query.offset}",
+        *filter_params,
+        *order.params,
+    )
     total = None
     if not query.skip_total:
-        total = await conn.fetchval(f'SELECT count(*) FROM {source} "{ALIAS}" WHERE {where}',
-                                    *filter_params)
+        total = await conn.fetchval(f'SELECT count(*) FROM {source} "{ALIAS}" WHERE {where}', *filter_params)
     records = [to_record(collection, row) for row in rows]  # as the actor may read them: see readable_table
     await expand(conn, collection, records, query.expand, actor)
     page = list_page(records, query, total=total)
@@ -82,19 +87,30 @@ async def list_records(conn: asyncpg.Connection, schema: Schema, collection: Col
     return page
 
 
-async def view_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
-                      expand_text: str = "", fields_text: str = "") -> JsonObject:
+async def view_record(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    record_id: str,
+    actor: Actor,
+    expand_text: str = "",
+    fields_text: str = "",
+) -> JsonObject:
     record = await visible_record(conn, collection, record_id, actor)
     return await present(conn, collection, record, actor, expand_text, fields_text)
 
 
-async def visible_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor
-                         ) -> JsonObject:
+async def visible_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor) -> JsonObject:
     return await _one(conn, collection, record_id, actor, can_view)
 
 
-async def present(conn: asyncpg.Connection, collection: Collection, record: JsonObject, actor: Actor,
-                  expand_text: str, fields_text: str) -> JsonObject:
+async def present(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    record: JsonObject,
+    actor: Actor,
+    expand_text: str,
+    fields_text: str,
+) -> JsonObject:
     """A record as the response carries it: as the actor may read it, expanded and projected as it asked."""
     record = collection.seen_by(record, actor)
     await expand(conn, collection, [record], parse_expand(expand_text), actor)
@@ -102,31 +118,42 @@ async def present(conn: asyncpg.Connection, collection: Collection, record: Json
     return picked
 
 
-async def writable_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor
-                          ) -> JsonObject:
+async def writable_record(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor) -> JsonObject:
     """The record the actor may change, locked until the transaction ends; 404 for any other."""
     return await _one(conn, collection, record_id, actor, can_write, lock=" FOR UPDATE")
 
 
-async def _one(conn: asyncpg.Connection, collection: Collection, record_id: str, actor: Actor,
-               rule_of: Callable[[Collection, Actor, Params], str], lock: str = "") -> JsonObject:
+async def _one(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    record_id: str,
+    actor: Actor,
+    rule_of: Callable[[Collection, Actor, Params], str],
+    lock: str = "",
+) -> JsonObject:
     """The record ``record_id`` if the actor's rule admits it; 404 otherwise."""
     params = Params(record_id)
     rule = rule_of(collection, actor, params)
-    row = await conn.fetchrow(f'SELECT "{ALIAS}".* FROM {collection.table} "{ALIAS}" WHERE "{ALIAS}".id = $1 '
-                              f"AND {rule}{lock}", *params.values)
+    row = await conn.fetchrow(
+        f'SELECT "{ALIAS}".* FROM {collection.table} "{ALIAS}" WHERE "{ALIAS}".id = $1 AND {rule}{lock}', *params.values
+    )
     if row is None:
         raise ApiError.not_found()
     return to_record(collection, row)
 
 
-async def file_of(conn: asyncpg.Connection, collection: Collection, record_id: str, filename: str, actor: Actor
-                  ) -> FileContent:
+async def file_of(
+    conn: asyncpg.Connection, collection: Collection, record_id: str, filename: str, actor: Actor
+) -> FileContent:
     record = await visible_record(conn, collection, record_id, actor)
     if filename not in {record.get(f.name) for f in collection.file_fields}:
         raise ApiError.not_found()
-    row = await conn.fetchrow("SELECT content_type, data FROM files WHERE collection = $1 AND record_id = $2 "
-                              "AND name = $3", collection.name, record_id, filename)
+    row = await conn.fetchrow(
+        "SELECT content_type, data FROM files WHERE collection = $1 AND record_id = $2 AND name = $3",
+        collection.name,
+        record_id,
+        filename,
+    )
     if row is None:
         raise ApiError.not_found()
     return FileContent(contentType=row["content_type"], data=row["data"])

@@ -14,8 +14,9 @@ from oneclick_records.declaring import Change, Collection
 from oneclick_records.serializing import to_record
 from oneclick_records.userlocks import hold_users
 
-MISSING_RELATION = field_error("validation_missing_rel_records",
-                               "Failed to find all relation records with the provided ids.")
+MISSING_RELATION = field_error(
+    "validation_missing_rel_records", "Failed to find all relation records with the provided ids."
+)
 
 
 async def owner(change: Change) -> None:
@@ -42,8 +43,12 @@ async def owner_exists(change: Change) -> None:
     superuser may name anyone. The lock keeps the account's deletion from sweeping past this record."""
     name = change.collection.owner_field
     given = change.values.get(name)
-    if (change.current is not None or name in change.errors or not isinstance(given, str)
-            or not await hold_users(change.conn, [given])):
+    if (
+        change.current is not None
+        or name in change.errors
+        or not isinstance(given, str)
+        or not await hold_users(change.conn, [given])
+    ):
         return
     if not change.actor.is_superuser:
         raise ApiError.unauthorized()
@@ -76,18 +81,22 @@ async def relations(change: Change) -> None:
 async def _visible(change: Change, target: Collection, ids: list[str]) -> dict[str, JsonObject]:
     params = Params(ids)
     rule = can_view(target, change.actor, params)
-    rows = await change.conn.fetch(f"SELECT t.* FROM {target.table} t WHERE t.id = ANY ($1) AND {rule}",
-                                   *params.values)
+    rows = await change.conn.fetch(f"SELECT t.* FROM {target.table} t WHERE t.id = ANY ($1) AND {rule}", *params.values)
     return {row["id"]: to_record(target, row) for row in rows}
 
 
 async def same_project(change: Change) -> None:
     """A new record's deployment belongs to the project it names (a deployment cannot be borrowed)."""
     deployment = change.related.get("deployment")
-    if (change.current is None and deployment is not None and "project" not in change.errors
-            and deployment["project"] != change.values.get("project")):
-        change.errors["deployment"] = field_error("validation_project_mismatch",
-                                                  "The deployment belongs to another project.")
+    if (
+        change.current is None
+        and deployment is not None
+        and "project" not in change.errors
+        and deployment["project"] != change.values.get("project")
+    ):
+        change.errors["deployment"] = field_error(
+            "validation_project_mismatch", "The deployment belongs to another project."
+        )
 
 
 async def manifest(change: Change) -> None:

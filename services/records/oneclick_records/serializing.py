@@ -31,4 +31,3 @@ def to_record(collection: Collection, row: Mapping[str, Any]) -> JsonObject:
             value = list(value or [])
         record[field.name] = value
     return record
-

@@ -48,21 +48,32 @@ class Tenancy:
         """The policy in force, for superusers (it names projects of every user)."""
         if not actor.is_superuser:
             raise ApiError.forbidden()
-        rows = await conn.fetch("SELECT id, name, limits FROM projects WHERE limits IS NOT NULL "
-                                "ORDER BY updated DESC LIMIT $1", VIEW_PROJECTS_MAX)
+        rows = await conn.fetch(
+            "SELECT id, name, limits FROM projects WHERE limits IS NOT NULL ORDER BY updated DESC LIMIT $1",
+            VIEW_PROJECTS_MAX,
+        )
         networks = self._settings.registry_allowed_networks()
         return TenancyView(
             policy=self.defaults,
             registryAllowedNetworks=["*"] if networks == "*" else [str(network) for network in networks],
             maxConnectionsPerUser=self._settings.tenancy_max_connections_per_user,
-            projects=[ProjectLimitsView(id=row["id"], name=row["name"], limits=row["limits"]) for row in rows])
+            projects=[ProjectLimitsView(id=row["id"], name=row["name"], limits=row["limits"]) for row in rows],
+        )
 
     async def policy_of(self, conn: asyncpg.Connection, project_id: str) -> TenancyPolicy:
-        return self.defaults.with_limits(project_limits(
-            await conn.fetchval("SELECT limits FROM projects WHERE id = $1", project_id)))
+        return self.defaults.with_limits(
+            project_limits(await conn.fetchval("SELECT limits FROM projects WHERE id = $1", project_id))
+        )
 
-    async def check_running(self, conn: asyncpg.Connection, *, project: str, deployment: str,
-                            manifest: Mapping[str, Any], errors: FieldErrors) -> None:
+    async def check_running(
+        self,
+        conn: asyncpg.Connection,
+        *,
+        project: str,
+        deployment: str,
+        manifest: Mapping[str, Any],
+        errors: FieldErrors,
+    ) -> None:
         """A rollout of ``deployment`` is about to run ``manifest`` (validated already): add what the project's
         policy refuses to ``errors`` (keyed ``manifest.…``) and claim its ingress hosts for the project."""
         await conn.execute("SELECT 1 FROM projects WHERE id = $1 FOR UPDATE", project)
@@ -81,8 +92,11 @@ class Tenancy:
             errors.setdefault(f"manifest.{field}", problem)
 
     async def _others_usage(self, conn: asyncpg.Connection, project: str, deployment: str) -> Usage:
-        rows = await conn.fetch("SELECT manifest FROM rollouts WHERE project = $1 AND end_date IS NULL "
-                                "AND deployment <> $2", project, deployment)
+        rows = await conn.fetch(
+            "SELECT manifest FROM rollouts WHERE project = $1 AND end_date IS NULL AND deployment <> $2",
+            project,
+            deployment,
+        )
         usages: list[Usage] = []
         for row in rows:
             try:
@@ -96,10 +110,13 @@ class Tenancy:
         hosts = ingress_hosts(manifest)
         if not hosts:
             return []
-        await conn.executemany("INSERT INTO ingress_hosts (host, project) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                               [(host, project) for host in hosts])
-        rows = await conn.fetch("SELECT host FROM ingress_hosts WHERE host = ANY ($1) AND project <> $2",
-                                list(hosts), project)
+        await conn.executemany(
+            "INSERT INTO ingress_hosts (host, project) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            [(host, project) for host in hosts],
+        )
+        rows = await conn.fetch(
+            "SELECT host FROM ingress_hosts WHERE host = ANY ($1) AND project <> $2", list(hosts), project
+        )
         return [hosts[row["host"]] for row in rows]
 
 
@@ -109,7 +126,8 @@ async def release_hosts(conn: asyncpg.Connection, project: str) -> None:
         "DELETE FROM ingress_hosts h WHERE h.project = $1 AND NOT EXISTS ("
         "SELECT 1 FROM rollouts r WHERE r.project = $1 AND r.end_date IS NULL AND jsonb_path_exists(r.manifest, "
         "'$.spec.interfaces[*].ingress.rules[*].host ? (@ == $host)', jsonb_build_object('host', h.host)))",
-        project)
+        project,
+    )
 
 
 def check_limits(actor: Actor, values: dict[str, Any], errors: FieldErrors, current: object = None) -> None:

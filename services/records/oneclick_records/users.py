@@ -81,8 +81,16 @@ class UsersReadModel:
                 avatar = EXCLUDED.avatar, updated = EXCLUDED.updated
             WHERE NOT users.deleted AND users.updated <= EXCLUDED.updated
             """,
-            user.id, user.email, user.emailVisibility, user.username, user.verified, user.name, user.avatar,
-            parse_pb(user.created), parse_pb(user.updated))
+            user.id,
+            user.email,
+            user.emailVisibility,
+            user.username,
+            user.verified,
+            user.name,
+            user.avatar,
+            parse_pb(user.created),
+            parse_pb(user.updated),
+        )
 
     async def delete_account(self, event_id: str, user: UserEventData) -> None:
         """Everything of a deleted account goes (see the module docstring); resumable and repeatable."""
@@ -108,7 +116,10 @@ class UsersReadModel:
                     email = '', email_visibility = false, username = '', verified = false, name = '',
                     avatar = '', updated = greatest(users.updated, EXCLUDED.updated), deleted = true
                 """,
-                user.id, parse_pb(user.created), parse_pb(user.updated))
+                user.id,
+                parse_pb(user.created),
+                parse_pb(user.updated),
+            )
 
     async def _delete_owned(self, collection: Collection, owner: Actor) -> int:
         """Delete the owner's records of ``collection`` one by one through the ordinary delete."""
@@ -118,9 +129,15 @@ class UsersReadModel:
         deleted = 0
         while True:
             async with self._pool.acquire() as conn:
-                ids = [row["id"] for row in await conn.fetch(
-                    f'SELECT id FROM {collection.table} WHERE "{column.sql_column}" = $1 ORDER BY created, id '
-                    "LIMIT $2", owner.id, BATCH)]
+                ids = [
+                    row["id"]
+                    for row in await conn.fetch(
+                        f'SELECT id FROM {collection.table} WHERE "{column.sql_column}" = $1 ORDER BY created, id '
+                        "LIMIT $2",
+                        owner.id,
+                        BATCH,
+                    )
+                ]
             if not ids:
                 return deleted
             if tried.issuperset(ids):
@@ -142,8 +159,12 @@ class UsersReadModel:
         unshared = 0
         while True:
             async with self._pool.acquire() as conn:
-                ids = [row["id"] for row in await conn.fetch(
-                    "SELECT id FROM blueprints WHERE $1 = ANY (users) ORDER BY id LIMIT $2", user_id, BATCH)]
+                ids = [
+                    row["id"]
+                    for row in await conn.fetch(
+                        "SELECT id FROM blueprints WHERE $1 = ANY (users) ORDER BY id LIMIT $2", user_id, BATCH
+                    )
+                ]
             if not ids:
                 return unshared
             for blueprint_id in ids:
@@ -159,6 +180,8 @@ class AuthUsers:
         self._rpc = rpc
 
     async def existing(self, ids: set[str]) -> set[str]:
-        states = await self._rpc.call(TOKEN_STATE, TokenStateRequest(
-            subjects=[Subject(collection="users", id=user_id) for user_id in sorted(ids)]))
+        states = await self._rpc.call(
+            TOKEN_STATE,
+            TokenStateRequest(subjects=[Subject(collection="users", id=user_id) for user_id in sorted(ids)]),
+        )
         return {state.id for state in states.states if state.version is not None}

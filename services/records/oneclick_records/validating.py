@@ -122,9 +122,14 @@ class _Invalid(ValueError):
         self.code = code
 
 
-_CODES = {Kind.BOOL: "validation_invalid_bool", Kind.DATE: "validation_invalid_date",
-          Kind.JSON: "validation_invalid_json", Kind.RELATION: "validation_invalid_relation",
-          Kind.TEXT: "validation_invalid_text", Kind.FILE: "validation_invalid_text"}
+_CODES = {
+    Kind.BOOL: "validation_invalid_bool",
+    Kind.DATE: "validation_invalid_date",
+    Kind.JSON: "validation_invalid_json",
+    Kind.RELATION: "validation_invalid_relation",
+    Kind.TEXT: "validation_invalid_text",
+    Kind.FILE: "validation_invalid_text",
+}
 
 
 def read_submission(collection: Collection, data: Mapping[str, Any], *, allow_system: bool = False) -> Submission:
@@ -182,8 +187,9 @@ def raise_if_errors(errors: Mapping[str, dict[str, str]], message: str) -> None:
         raise ApiError.bad_request(message, dict(errors))
 
 
-def check_immutable(collection: Collection, current: Mapping[str, Any], values: Mapping[str, Any],
-                    errors: FieldErrors) -> None:
+def check_immutable(
+    collection: Collection, current: Mapping[str, Any], values: Mapping[str, Any], errors: FieldErrors
+) -> None:
     for spec in collection.fields:
         if spec.immutable and spec.name in values and values[spec.name] != current.get(spec.name):
             errors[spec.name] = field_error("validation_immutable", "Cannot be changed; create a new record instead.")
@@ -214,8 +220,9 @@ class NamedUpload:
     upload: FileField
 
 
-def attach_files(collection: Collection, uploads: Sequence[FileField], values: dict[str, Any],
-                 errors: FieldErrors) -> list[NamedUpload]:
+def attach_files(
+    collection: Collection, uploads: Sequence[FileField], values: dict[str, Any], errors: FieldErrors
+) -> list[NamedUpload]:
     named: list[NamedUpload] = []
     for upload in uploads:
         spec = collection.field(upload.field)
@@ -253,17 +260,21 @@ def new_record(collection: Collection, data: Mapping[str, Any], uploads: Sequenc
     return Draft(values, errors, named)
 
 
-def changed_record(collection: Collection, current: JsonObject, data: Mapping[str, Any],
-                   uploads: Sequence[FileField]) -> Draft:
+def changed_record(
+    collection: Collection, current: JsonObject, data: Mapping[str, Any], uploads: Sequence[FileField]
+) -> Draft:
     """An update: only the fields sent, ``field+``/``field-`` applied to the current lists."""
     submission = read_submission(collection, data)
     errors = dict(submission.errors)
     values: dict[str, Any] = dict(submission.values)
     for name in submission.append | submission.prepend | submission.remove:
         values[name] = apply_modifiers(current.get(name) or [], submission, name)
-    removed = [current[f.name] for f in collection.file_fields
-               if current.get(f.name) and ((f.name in values and values[f.name] != current[f.name])
-                                           or any(u.field == f.name for u in uploads))]
+    removed = [
+        current[f.name]
+        for f in collection.file_fields
+        if current.get(f.name)
+        and ((f.name in values and values[f.name] != current[f.name]) or any(u.field == f.name for u in uploads))
+    ]
     named = attach_files(collection, uploads, values, errors)
     check_immutable(collection, current, values, errors)
     check_required(collection, {**current, **values}, errors)

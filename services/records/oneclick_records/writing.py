@@ -33,14 +33,24 @@ def _columns(collection: Collection, values: Mapping[str, Any]) -> tuple[list[st
     return names, args
 
 
-async def insert(conn: asyncpg.Connection, collection: Collection, values: Mapping[str, Any],
-                 uploads: Sequence[NamedUpload], now: datetime) -> JsonObject:
+async def insert(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    values: Mapping[str, Any],
+    uploads: Sequence[NamedUpload],
+    now: datetime,
+) -> JsonObject:
     record_id = new_record_id()
     names, args = _columns(collection, values)
     placeholders = ", ".join(f"${i}" for i in range(4, len(args) + 4))
     row = await conn.fetchrow(
         f"INSERT INTO {collection.table} (id, created, updated, {', '.join(names)}) "
-        f"VALUES ($1, $2, $3, {placeholders}) RETURNING *", record_id, now, now, *args)
+        f"VALUES ($1, $2, $3, {placeholders}) RETURNING *",
+        record_id,
+        now,
+        now,
+        *args,
+    )
     for upload in uploads:
         await files.store(conn, collection, record_id, upload.field, upload.name, upload.upload.file)
     record = to_record(collection, row)
@@ -48,14 +58,25 @@ async def insert(conn: asyncpg.Connection, collection: Collection, values: Mappi
     return record
 
 
-async def update(conn: asyncpg.Connection, collection: Collection, record_id: str, changes: Mapping[str, Any],
-                 now: datetime, removed_files: list[str], uploads: Sequence[NamedUpload]) -> JsonObject:
+async def update(
+    conn: asyncpg.Connection,
+    collection: Collection,
+    record_id: str,
+    changes: Mapping[str, Any],
+    now: datetime,
+    removed_files: list[str],
+    uploads: Sequence[NamedUpload],
+) -> JsonObject:
     """Write ``changes`` (only the fields that change) and the new files; ``updated`` becomes ``now``."""
     names, args = _columns(collection, changes)
     assignments = ", ".join(f"{name} = ${i}" for i, name in enumerate(names, start=3))
     updated = await conn.fetchrow(
         f"UPDATE {collection.table} SET updated = $2{', ' if assignments else ''}{assignments} "
-        f"WHERE id = $1 RETURNING *", record_id, now, *args)
+        f"WHERE id = $1 RETURNING *",
+        record_id,
+        now,
+        *args,
+    )
     await files.forget(conn, collection, record_id, removed_files)
     for upload in uploads:
         await files.store(conn, collection, record_id, upload.field, upload.name, upload.upload.file)

@@ -36,8 +36,10 @@ def test_a_list_of_blueprints_reads_only_the_actors_own_id_in_users() -> None:
     source = readable_table(BLUEPRINTS, ALICE, params)
     assert params.values == [ALICE.id]
     assert source.startswith('(SELECT b."id", b."created", b."updated", b."name"')
-    assert ('CASE WHEN b."owner" = $1 THEN b."users" WHEN $1 = ANY (b."users") THEN ARRAY[$1]::text[] '
-            "ELSE '{}'::text[] END AS \"users\"") in source
+    assert (
+        'CASE WHEN b."owner" = $1 THEN b."users" WHEN $1 = ANY (b."users") THEN ARRAY[$1]::text[] '
+        "ELSE '{}'::text[] END AS \"users\""
+    ) in source
     assert source.endswith("FROM blueprints b)")
 
 
@@ -49,8 +51,11 @@ def test_other_lists_and_superusers_read_the_table() -> None:
 
 
 def _sql(collection: str, text: str, actor: Actor) -> str:
-    resolver = OwnIdOnly(SchemaResolver(search_schema(), collection, guards=relation_guards(actor, ALL_COLLECTIONS)),
-                         ALL_COLLECTIONS.values(), actor.id)
+    resolver = OwnIdOnly(
+        SchemaResolver(search_schema(), collection, guards=relation_guards(actor, ALL_COLLECTIONS)),
+        ALL_COLLECTIONS.values(),
+        actor.id,
+    )
     return compile_filter(parse_filter(text), resolver, alias="t").sql
 
 

@@ -27,11 +27,18 @@ async def test_upgrading_claims_hosts_in_use_and_drops_orphaned_files(database: 
         await migrate(conn, SCHEMA, before)
         await conn.execute(f"SET search_path TO {SCHEMA}")
         for project, user in (("projectaaaaaaaa", "useraaaaaaaaaaa"), ("projectbbbbbbbb", "userbbbbbbbbbbb")):
-            await conn.execute('INSERT INTO projects (id, name, avatar, "user", created, updated) '
-                               "VALUES ($1, 'p', 'logo_now.png', $2, now(), now())", project, user)
-            await conn.execute('INSERT INTO deployments (id, project, "user", created, updated) '
-                               "VALUES ($1, $2, $3, now(), now())", project.replace("project", "deploym"), project,
-                               user)
+            await conn.execute(
+                'INSERT INTO projects (id, name, avatar, "user", created, updated) '
+                "VALUES ($1, 'p', 'logo_now.png', $2, now(), now())",
+                project,
+                user,
+            )
+            await conn.execute(
+                'INSERT INTO deployments (id, project, "user", created, updated) VALUES ($1, $2, $3, now(), now())',
+                project.replace("project", "deploym"),
+                project,
+                user,
+            )
         rollouts = [  # id, project, start, end, hosts
             ("rolloutaaaaaaa1", "projectaaaaaaaa", "2026-01-02", None, ("shared.example.com", "a.example.com")),
             ("rolloutbbbbbbb1", "projectbbbbbbbb", "2026-01-01", None, ("Shared.Example.com.", "b.example.com")),
@@ -42,17 +49,29 @@ async def test_upgrading_claims_hosts_in_use_and_drops_orphaned_files(database: 
                 'INSERT INTO rollouts (id, manifest, start_date, end_date, project, deployment, "user", created, '
                 "updated) VALUES ($1, $2::jsonb, $3::text::timestamptz, $4::text::timestamptz, $5, $6, 'u', now(), "
                 "now())",
-                rollout, _manifest(*hosts), start, end, project, project.replace("project", "deploym"))
+                rollout,
+                _manifest(*hosts),
+                start,
+                end,
+                project,
+                project.replace("project", "deploym"),
+            )
         for name in ("logo_now.png", "logo_before.png"):
-            await conn.execute("INSERT INTO files (collection, record_id, field, name, content_type, data) "
-                               "VALUES ('projects', 'projectaaaaaaaa', 'avatar', $1, 'image/png', 'x')", name)
+            await conn.execute(
+                "INSERT INTO files (collection, record_id, field, name, content_type, data) "
+                "VALUES ('projects', 'projectaaaaaaaa', 'avatar', $1, 'image/png', 'x')",
+                name,
+            )
 
         assert set(await migrate(conn, SCHEMA, every)) == upgrades
 
         claims = {row["host"]: row["project"] for row in await conn.fetch("SELECT host, project FROM ingress_hosts")}
         # The earliest running rollout (B's, normalized) keeps the shared host; ended rollouts claim nothing.
-        assert claims == {"shared.example.com": "projectbbbbbbbb", "a.example.com": "projectaaaaaaaa",
-                          "b.example.com": "projectbbbbbbbb"}
+        assert claims == {
+            "shared.example.com": "projectbbbbbbbb",
+            "a.example.com": "projectaaaaaaaa",
+            "b.example.com": "projectbbbbbbbb",
+        }
         files = [row["name"] for row in await conn.fetch("SELECT name FROM files")]
         assert files == ["logo_now.png"]
     finally:

@@ -68,9 +68,14 @@ def test_the_rollout_lifecycle_and_host_claims_are_rollouts_and_deployments_hook
 
 def test_cascades_delete_children_before_their_parents() -> None:
     assert [(c.collection, c.field) for c in PROJECTS.hooks.cascade] == [
-        (ROLLOUTS, "project"), (AUTO_UPDATES, "project"), (DEPLOYMENTS, "project")]
+        (ROLLOUTS, "project"),
+        (AUTO_UPDATES, "project"),
+        (DEPLOYMENTS, "project"),
+    ]
     assert [(c.collection, c.field) for c in DEPLOYMENTS.hooks.cascade] == [
-        (ROLLOUTS, "deployment"), (AUTO_UPDATES, "deployment")]
+        (ROLLOUTS, "deployment"),
+        (AUTO_UPDATES, "deployment"),
+    ]
     for collection in COLLECTIONS.values():
         for cascade in collection.hooks.cascade:
             assert cascade.collection.field(cascade.field) is not None
@@ -78,16 +83,25 @@ def test_cascades_delete_children_before_their_parents() -> None:
 
 def test_links_to_the_project_and_deployment_never_change() -> None:
     immutable = {(c.name, f.name) for c in COLLECTIONS.values() for f in c.fields if f.immutable}
-    assert immutable == {("deployments", "project"), ("rollouts", "project"), ("rollouts", "deployment"),
-                         ("autoUpdates", "project"), ("autoUpdates", "deployment")}
+    assert immutable == {
+        ("deployments", "project"),
+        ("rollouts", "project"),
+        ("rollouts", "deployment"),
+        ("autoUpdates", "project"),
+        ("autoUpdates", "deployment"),
+    }
 
 
 def test_blueprints_read_as_the_shared_seen_by_contract_says() -> None:
     """``own_id_only`` (lists, filters) and the ``seen_by`` hook (answers) are one rule; the edge applies
     ``seen_by`` to events, so the hook must be that contract."""
     record = {"id": "b" * 15, "owner": OWNER, "users": [OTHER, "y" * 15], "private": True}
-    for actor in (Actor(id=OWNER, collection="users"), Actor(id=OTHER, collection="users"),
-                  Actor(id="z" * 15, collection="users"), Actor(id="r" * 15, collection="_superusers")):
+    for actor in (
+        Actor(id=OWNER, collection="users"),
+        Actor(id=OTHER, collection="users"),
+        Actor(id="z" * 15, collection="users"),
+        Actor(id="r" * 15, collection="_superusers"),
+    ):
         assert BLUEPRINTS.seen_by(record, actor) == seen_by("blueprints", record, actor)
     for collection in ALL_COLLECTIONS.values():
         private = [f for f in collection.fields if f.own_id_only]
@@ -115,15 +129,29 @@ def test_only_superusers_filter_on_users_details() -> None:
 def test_events_name_the_project_deployment_and_audience() -> None:
     project = {"id": "p" * 15, "user": OWNER}
     deployment = {"id": "d" * 15, "project": "p" * 15, "user": OWNER}
-    rollout = {"id": "r" * 15, "project": "p" * 15, "deployment": "d" * 15, "user": OWNER,
-               "manifest": {"spec": {"secrets": [{"name": "s", "value": "hidden"}]}}}
+    rollout = {
+        "id": "r" * 15,
+        "project": "p" * 15,
+        "deployment": "d" * 15,
+        "user": OWNER,
+        "manifest": {"spec": {"secrets": [{"name": "s", "value": "hidden"}]}},
+    }
     blueprint = {"id": "b" * 15, "owner": OWNER, "users": [OTHER], "private": False}
-    scopes = [(c.project, c.deployment) for c in (
-        change_of(PROJECTS, "create", project), change_of(DEPLOYMENTS, "create", deployment),
-        change_of(ROLLOUTS, "create", rollout), change_of(BLUEPRINTS, "create", blueprint))]
+    scopes = [
+        (c.project, c.deployment)
+        for c in (
+            change_of(PROJECTS, "create", project),
+            change_of(DEPLOYMENTS, "create", deployment),
+            change_of(ROLLOUTS, "create", rollout),
+            change_of(BLUEPRINTS, "create", blueprint),
+        )
+    ]
     assert scopes == [("p" * 15, None), ("p" * 15, "d" * 15), ("p" * 15, "d" * 15), (None, None)]
     audience = change_of(BLUEPRINTS, "update", blueprint, ["users"]).audience
     assert (audience.owner, audience.users, audience.public) == (OWNER, [OTHER], True)
-    assert change_of(ROLLOUTS, "create", rollout).audience.model_dump() == {"owner": OWNER, "users": [],
-                                                                            "public": False}
+    assert change_of(ROLLOUTS, "create", rollout).audience.model_dump() == {
+        "owner": OWNER,
+        "users": [],
+        "public": False,
+    }
     assert change_of(ROLLOUTS, "create", rollout).record["manifest"] != rollout["manifest"]  # secrets redacted

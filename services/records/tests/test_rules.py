@@ -39,8 +39,14 @@ class Rows:
         return [row for row in self.rows if row["id"] in ids]
 
 
-def _change(collection: Collection, values: dict[str, Any], *, actor: Actor = ALICE,
-            current: dict[str, Any] | None = None, conn: object = None) -> Change:
+def _change(
+    collection: Collection,
+    values: dict[str, Any],
+    *,
+    actor: Actor = ALICE,
+    current: dict[str, Any] | None = None,
+    conn: object = None,
+) -> Change:
     return Change(conn, collection, actor, values, ALL_COLLECTIONS, current=current)  # type: ignore[arg-type]
 
 
@@ -85,8 +91,16 @@ async def test_the_owner_never_changes_hands() -> None:
 
 
 async def test_relations_must_be_visible_and_keep_single_targets() -> None:
-    deployment = {"id": D1, "created": EPOCH, "updated": EPOCH, "name": "", "avatar": "", "project": P2,
-                  "blueprint": "", "user": ALICE.id}
+    deployment = {
+        "id": D1,
+        "created": EPOCH,
+        "updated": EPOCH,
+        "name": "",
+        "avatar": "",
+        "project": P2,
+        "blueprint": "",
+        "user": ALICE.id,
+    }
     conn = Rows(deployment)
     change = _new(ROLLOUTS, conn=conn, project="z" * 15, deployment=D1)
     await rules.relations(change)
@@ -118,8 +132,10 @@ async def test_a_new_records_deployment_belongs_to_its_project() -> None:
 
 
 async def test_a_bad_manifest_is_reported_by_its_fields() -> None:
-    change = _new(ROLLOUTS, manifest={"apiVersion": "one-click.dev/v1alpha1", "kind": "Rollout",
-                                      "spec": {"image": {"repository": 1}}})
+    change = _new(
+        ROLLOUTS,
+        manifest={"apiVersion": "one-click.dev/v1alpha1", "kind": "Rollout", "spec": {"image": {"repository": 1}}},
+    )
     await rules.manifest(change)
     assert change.errors
     assert all(name.startswith("manifest.") for name in change.errors)
@@ -180,15 +196,17 @@ async def test_a_new_rollout_has_no_end_date() -> None:
     assert _codes(change) == {"endDate": "validation_not_allowed"}
 
 
-@pytest.mark.parametrize(("current_end", "values", "starts"), [
-    ("", {"hide": True}, False),
-    ("", {"manifest": {"changed": True}}, True),
-    ("", {"manifest": {"same": True}}, False),
-    ("", {"endDate": EPOCH}, False),
-    ("2024-01-01 00:00:00.000Z", {"endDate": None}, True),
-    ("2024-01-01 00:00:00.000Z", {"manifest": {"changed": True}}, False),
-])
-def test_which_updates_make_a_rollout_run_something_new(current_end: str, values: dict[str, Any],
-                                                       starts: bool) -> None:
+@pytest.mark.parametrize(
+    ("current_end", "values", "starts"),
+    [
+        ("", {"hide": True}, False),
+        ("", {"manifest": {"changed": True}}, True),
+        ("", {"manifest": {"same": True}}, False),
+        ("", {"endDate": EPOCH}, False),
+        ("2024-01-01 00:00:00.000Z", {"endDate": None}, True),
+        ("2024-01-01 00:00:00.000Z", {"manifest": {"changed": True}}, False),
+    ],
+)
+def test_which_updates_make_a_rollout_run_something_new(current_end: str, values: dict[str, Any], starts: bool) -> None:
     current = {"endDate": current_end, "manifest": {"same": True}}
     assert rollouts._starts_running(current, values) is starts

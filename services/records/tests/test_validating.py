@@ -28,8 +28,9 @@ def _png(name: str = "Logo.PNG", size: int = 10) -> FileUpload:
 
 
 def test_json_and_form_values_convert_alike() -> None:
-    sent = read_submission(BLUEPRINTS, {"name": "  web  ", "private": "true", "manifest": '{"a": 1}',
-                                        "users": [A, A, B], "unknown": 1})
+    sent = read_submission(
+        BLUEPRINTS, {"name": "  web  ", "private": "true", "manifest": '{"a": 1}', "users": [A, A, B], "unknown": 1}
+    )
     assert sent.errors == {}
     assert sent.values == {"name": "web", "private": True, "manifest": {"a": 1}, "users": [A, B]}
     assert read_submission(BLUEPRINTS, {"private": 0, "manifest": ""}).values == {"private": False, "manifest": None}
@@ -38,8 +39,11 @@ def test_json_and_form_values_convert_alike() -> None:
 def test_conversion_problems_are_collected_per_field() -> None:
     sent = read_submission(BLUEPRINTS, {"name": "x" * 201, "private": "maybe", "users": ["nope"], "manifest": "{"})
     assert {name: error["code"] for name, error in sent.errors.items()} == {
-        "name": "validation_max_text_constraint", "private": "validation_invalid_bool",
-        "users": "validation_invalid_relation", "manifest": "validation_invalid_json"}
+        "name": "validation_max_text_constraint",
+        "private": "validation_invalid_bool",
+        "users": "validation_invalid_relation",
+        "manifest": "validation_invalid_json",
+    }
     assert sent.values == {}
 
 
@@ -50,8 +54,7 @@ def test_a_single_relation_takes_one_id() -> None:
 
 def test_system_fields_are_not_written_by_clients() -> None:
     assert "startDate" not in read_submission(ROLLOUTS, {"startDate": "2024-01-01 00:00:00.000Z"}).values
-    assert "startDate" in read_submission(ROLLOUTS, {"startDate": "2024-01-01 00:00:00.000Z"},
-                                          allow_system=True).values
+    assert "startDate" in read_submission(ROLLOUTS, {"startDate": "2024-01-01 00:00:00.000Z"}, allow_system=True).values
 
 
 def test_modifiers_only_on_multiple_fields() -> None:
@@ -69,13 +72,21 @@ def test_required_fields() -> None:
 
 
 def test_defaults_of_a_new_record() -> None:
-    assert defaults(BLUEPRINTS) == {"name": "", "description": "", "avatar": "", "manifest": None, "private": False,
-                                    "owner": "", "users": []}
+    assert defaults(BLUEPRINTS) == {
+        "name": "",
+        "description": "",
+        "avatar": "",
+        "manifest": None,
+        "private": False,
+        "owner": "",
+        "users": [],
+    }
 
 
 def test_a_new_record_with_files() -> None:
-    draft = new_record(PROJECTS, {"name": "p"}, [FileField(field="avatar", file=_png()),
-                                                 FileField(field="name", file=_png())])
+    draft = new_record(
+        PROJECTS, {"name": "p"}, [FileField(field="avatar", file=_png()), FileField(field="name", file=_png())]
+    )
     assert draft.errors == {}
     assert [(u.field, u.name) for u in draft.uploads] == [("avatar", draft.values["avatar"])]
     assert draft.values["avatar"].startswith("logo_")
@@ -96,8 +107,15 @@ def test_an_update_reads_only_what_was_sent() -> None:
 
 
 def test_an_update_names_the_stored_files_it_replaces_or_clears() -> None:
-    current = {"id": A, "name": "p", "description": "", "tags": "", "avatar": "old_abc123.png", "user": C,
-               "limits": None}
+    current = {
+        "id": A,
+        "name": "p",
+        "description": "",
+        "tags": "",
+        "avatar": "old_abc123.png",
+        "user": C,
+        "limits": None,
+    }
     cleared = changed_record(PROJECTS, current, {"avatar": ""}, [])
     assert cleared.removed_files == ["old_abc123.png"]
     replaced = changed_record(PROJECTS, current, {}, [FileField(field="avatar", file=_png())])

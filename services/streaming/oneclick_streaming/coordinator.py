@@ -49,8 +49,9 @@ def owner_of(namespace: str, replicas: Iterable[str]) -> str:
 
 
 class Coordinator:
-    def __init__(self, nc: NATS, js: JetStreamContext, kube: Kube, settings: StreamingSettings,
-                 metrics: StreamingMetrics) -> None:
+    def __init__(
+        self, nc: NATS, js: JetStreamContext, kube: Kube, settings: StreamingSettings, metrics: StreamingMetrics
+    ) -> None:
         self._nc = nc
         self._metrics = metrics
         self._js = js
@@ -142,8 +143,9 @@ class Coordinator:
 
     async def _announce(self) -> None:
         assert self._kv is not None
-        announcement = ReplicaAnnouncement(instance=self.instance, ttl=self._settings.streaming_replica_ttl,
-                                           at=time.time())
+        announcement = ReplicaAnnouncement(
+            instance=self.instance, ttl=self._settings.streaming_replica_ttl, at=time.time()
+        )
         try:
             await self._kv.put(replica_key(self.instance), announcement.model_dump_json().encode())
         except Exception as exc:  # NATS away: leases lapse by themselves; keep trying
@@ -196,16 +198,16 @@ class Coordinator:
         assert self._locks is not None
         lease = self._leases.get(namespace)
         if lease is None:
-            lease = self._leases[namespace] = Lease(self._locks, LEASE_PREFIX + namespace, self.instance,
-                                                    ttl=self._settings.streaming_lease_ttl)
+            lease = self._leases[namespace] = Lease(
+                self._locks, LEASE_PREFIX + namespace, self.instance, ttl=self._settings.streaming_lease_ttl
+            )
         try:
             acquired = await lease.try_acquire()
         except Exception as exc:
             log.warning("lease.attempt_failed", namespace=namespace, error=repr(exc))
             return
         if acquired:
-            session = NamespaceSession(namespace, self._kube, self._nc, self._settings, self.instance,
-                                       self._metrics)
+            session = NamespaceSession(namespace, self._kube, self._nc, self._settings, self.instance, self._metrics)
             self.sessions[namespace] = session
             await session.start()
 
@@ -237,4 +239,3 @@ class Coordinator:
         if self._kv is not None:
             with contextlib.suppress(Exception):
                 await self._kv.delete(replica_key(self.instance))
-

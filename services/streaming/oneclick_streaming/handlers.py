@@ -43,8 +43,9 @@ class Handlers:
     async def log_tail(self, request: LogTailRequest) -> LogTail:
         return await self._forward(LOG_TAIL, request.namespace, "logs", request)
 
-    async def _forward(self, method: RpcMethod[Any, Response], namespace: str, what: Literal["snapshot", "logs"],
-                       request: BaseModel) -> Response:
+    async def _forward(
+        self, method: RpcMethod[Any, Response], namespace: str, what: Literal["snapshot", "logs"], request: BaseModel
+    ) -> Response:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.patience
         payload = request.model_dump_json().encode()
@@ -62,5 +63,7 @@ class Handlers:
             except (nats.errors.TimeoutError, TimeoutError):
                 break
             return parse_reply(method, reply.data)
-        raise ApiError.unavailable(f"No streaming replica serves {namespace} yet.",
-                                   {"namespace": {"code": "not_served", "message": "Try again in a moment."}})
+        raise ApiError.unavailable(
+            f"No streaming replica serves {namespace} yet.",
+            {"namespace": {"code": "not_served", "message": "Try again in a moment."}},
+        )

@@ -49,8 +49,12 @@ def clean(kind: LiveKind, obj: JSON) -> JSON:
             cleaned["type"] = obj["type"]
         return cleaned
     # List items carry no apiVersion/kind (the list does); make every object say what it is.
-    return {**obj, "apiVersion": obj.get("apiVersion") or kind.object_type.api_version,
-            "kind": obj.get("kind") or kind.kind, "metadata": metadata}
+    return {
+        **obj,
+        "apiVersion": obj.get("apiVersion") or kind.object_type.api_version,
+        "kind": obj.get("kind") or kind.kind,
+        "metadata": metadata,
+    }
 
 
 def _name(obj: JSON) -> str:
@@ -62,8 +66,16 @@ def _version(obj: JSON) -> str:
 
 
 class Informer:
-    def __init__(self, kube: Kube, kind: LiveKind, namespace: str, on_change: ChangeHandler,
-                 *, watch_timeout: int, relisted: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        kube: Kube,
+        kind: LiveKind,
+        namespace: str,
+        on_change: ChangeHandler,
+        *,
+        watch_timeout: int,
+        relisted: Callable[[], None] = lambda: None,
+    ) -> None:
         self.kube = kube
         self.kind = kind
         self.namespace = namespace
@@ -94,13 +106,19 @@ class Informer:
                 delay = min(_RETRY_MAX, _RETRY_FIRST * 2 ** (failures - 1))
                 expected = isinstance(exc, KubeError | orjson.JSONDecodeError)  # the client's failures, a bad line
                 (log.warning if expected else log.exception)(
-                    "informer.retry", kind=self.kind.name, namespace=self.namespace, error=repr(exc),
-                    resume_from=self._resource_version, delay=delay)
+                    "informer.retry",
+                    kind=self.kind.name,
+                    namespace=self.namespace,
+                    error=repr(exc),
+                    resume_from=self._resource_version,
+                    delay=delay,
+                )
                 await asyncio.sleep(delay)
 
     async def _relist(self) -> None:
         items, resource_version = await self.kube.list_with_version(
-            self._path, metadata_only=self._metadata_only, timeout=read_timeout(_LIST_READ_TIMEOUT))
+            self._path, metadata_only=self._metadata_only, timeout=read_timeout(_LIST_READ_TIMEOUT)
+        )
         fresh = {_name(item): clean(self.kind, item) for item in items}
         for name, obj in fresh.items():
             old = self.cache.get(name)
@@ -127,9 +145,9 @@ class Informer:
 
     async def _follow(self) -> None:
         assert self._resource_version is not None
-        async for event_type, obj in self.kube.watch(self._path, self._resource_version,
-                                                     timeout_seconds=self._watch_timeout,
-                                                     metadata_only=self._metadata_only):
+        async for event_type, obj in self.kube.watch(
+            self._path, self._resource_version, timeout_seconds=self._watch_timeout, metadata_only=self._metadata_only
+        ):
             if event_type == "ERROR":
                 if obj.get("code") == 410:
                     raise Gone

@@ -29,8 +29,9 @@ _POD_READ_TIMEOUT = 30  # seconds the check whether the pod still exists may sta
 
 
 class LogFollower:
-    def __init__(self, kube: Kube, namespace: str, pod: str, container: str, epoch: str, *, tail: int,
-                 publish: Publish) -> None:
+    def __init__(
+        self, kube: Kube, namespace: str, pod: str, container: str, epoch: str, *, tail: int, publish: Publish
+    ) -> None:
         self.kube = kube
         self.namespace = namespace
         self.pod = pod
@@ -48,8 +49,15 @@ class LogFollower:
         self._flush_task: asyncio.Task[None] | None = None
 
     def tail(self) -> LogTail:
-        return LogTail(epoch=self.epoch, seq=self.seq, pod=self.pod, container=self.container,
-                       lines=list(self._lines), ended=self.ended, waiting=self.waiting)
+        return LogTail(
+            epoch=self.epoch,
+            seq=self.seq,
+            pod=self.pod,
+            container=self.container,
+            lines=list(self._lines),
+            ended=self.ended,
+            waiting=self.waiting,
+        )
 
     async def run(self) -> None:
         failures = 0
@@ -88,8 +96,7 @@ class LogFollower:
     async def _follow(self) -> None:
         since = nanos_to_datetime(self._last_ts) if self._last_ts else None
         tail = None if self._last_ts else self._tail
-        async for ts, text in self.kube.follow_logs(self.namespace, self.pod, self.container, tail=tail,
-                                                   since=since):
+        async for ts, text in self.kube.follow_logs(self.namespace, self.pod, self.container, tail=tail, since=since):
             if ts and ts <= self._last_ts:
                 continue  # sinceTime has whole seconds: lines already sent come again
             self._last_ts = max(self._last_ts, ts)
@@ -112,21 +119,24 @@ class LogFollower:
         lines, self._pending = self._pending, []
         self.seq += 1
         self.ready.set()
-        await self._publish(LogLines(epoch=self.epoch, seq=self.seq, pod=self.pod, container=self.container,
-                                     lines=lines))
+        await self._publish(
+            LogLines(epoch=self.epoch, seq=self.seq, pod=self.pod, container=self.container, lines=lines)
+        )
 
     async def _end(self) -> None:
         await self._flush()
         self.ended = True
         self.seq += 1
         self.ready.set()
-        await self._publish(LogLines(epoch=self.epoch, seq=self.seq, pod=self.pod, container=self.container,
-                                     ended=True))
+        await self._publish(
+            LogLines(epoch=self.epoch, seq=self.seq, pod=self.pod, container=self.container, ended=True)
+        )
 
     async def _pod_gone(self) -> bool:
         try:
-            pod = await self.kube.get(resource_path(POD, self.namespace, self.pod),
-                                      timeout=read_timeout(_POD_READ_TIMEOUT))
+            pod = await self.kube.get(
+                resource_path(POD, self.namespace, self.pod), timeout=read_timeout(_POD_READ_TIMEOUT)
+            )
         except KubeError:  # unreachable or refused: only a 404 says it is gone
             return False
         return pod is None

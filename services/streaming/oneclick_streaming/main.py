@@ -21,11 +21,14 @@ async def setup(runtime: ServiceRuntime[StreamingSettings]) -> None:
     settings = runtime.settings
     # Every watch and log follow holds a connection for as long as it runs, hence the larger pool; no overall
     # timeout, each read sets its own.
-    kube = await Kube.connect(KubeSettings(settings.effective_kubeconfig(),
-                                           connections=settings.streaming_kube_connections))
+    kube = await Kube.connect(
+        KubeSettings(settings.effective_kubeconfig(), connections=settings.streaming_kube_connections)
+    )
     if kube is None:  # nothing to watch: the service cannot start (the executor, unlike it, has work without one)
-        raise RuntimeError("streaming needs a Kubernetes cluster: set KUBECONFIG (or LOCAL=true and "
-                           "LOCAL_KUBECONFIG_FILE), or run it inside a cluster")
+        raise RuntimeError(
+            "streaming needs a Kubernetes cluster: set KUBECONFIG (or LOCAL=true and "
+            "LOCAL_KUBECONFIG_FILE), or run it inside a cluster"
+        )
     runtime.on_shutdown(kube.close)
     coordinator = Coordinator(runtime.nc, runtime.js, kube, settings, StreamingMetrics.create(runtime.registry))
     runtime.add_worker("coordinator", coordinator.run, coordinator.stop)
@@ -34,8 +37,7 @@ async def setup(runtime: ServiceRuntime[StreamingSettings]) -> None:
     runtime.rpc.register(LOG_TAIL, handlers.log_tail)
 
 
-SERVICE = ServiceSpec(name="streaming", settings=StreamingSettings, setup=setup,
-                      distribution="oneclick-streaming")
+SERVICE = ServiceSpec(name="streaming", settings=StreamingSettings, setup=setup, distribution="oneclick-streaming")
 
 
 def main() -> None:

@@ -19,12 +19,17 @@ class StreamingMetrics:
     def create(cls, registry: CollectorRegistry) -> StreamingMetrics:
         return cls(
             namespaces=Gauge("oneclick_streaming_namespaces", "Namespaces this replica serves", registry=registry),
-            watches=Gauge("oneclick_streaming_watches", "Kubernetes watches this replica holds open",
-                          registry=registry),
-            log_followers=Gauge("oneclick_streaming_log_followers", "Pod logs this replica follows",
-                                registry=registry),
-            changes=Counter("oneclick_streaming_changes_total", "Object changes published", ["kind"],
-                            registry=registry),
-            relists=Counter("oneclick_streaming_relists_total", "Lists after a watch's version was gone (410)",
-                            ["kind"], registry=registry),
+            watches=Gauge(
+                "oneclick_streaming_watches", "Kubernetes watches this replica holds open", registry=registry
+            ),
+            log_followers=Gauge("oneclick_streaming_log_followers", "Pod logs this replica follows", registry=registry),
+            changes=Counter(
+                "oneclick_streaming_changes_total", "Object changes published", ["kind"], registry=registry
+            ),
+            relists=Counter(
+                "oneclick_streaming_relists_total",
+                "Lists after a watch's version was gone (410)",
+                ["kind"],
+                registry=registry,
+            ),
         )

@@ -61,8 +61,9 @@ def object_key(kind: str, name: str) -> str:
 
 
 class NamespaceSession:
-    def __init__(self, namespace: str, kube: Kube, nc: NATS, settings: StreamingSettings, replica: str,
-                 metrics: StreamingMetrics) -> None:
+    def __init__(
+        self, namespace: str, kube: Kube, nc: NATS, settings: StreamingSettings, replica: str, metrics: StreamingMetrics
+    ) -> None:
         self.namespace = namespace
         self._metrics = metrics
         self.epoch = new_event_id()
@@ -72,9 +73,17 @@ class NamespaceSession:
         self._settings = settings
         self._replica = replica
         self._objects: dict[str, tuple[str, int, JSON]] = {}  # key → (kind, seq, object)
-        self._informers = [Informer(kube, kind, namespace, self._changed,
-                                    watch_timeout=settings.streaming_watch_timeout,
-                                    relisted=metrics.relists.labels(kind.name).inc) for kind in LIVE_KINDS]
+        self._informers = [
+            Informer(
+                kube,
+                kind,
+                namespace,
+                self._changed,
+                watch_timeout=settings.streaming_watch_timeout,
+                relisted=metrics.relists.labels(kind.name).inc,
+            )
+            for kind in LIVE_KINDS
+        ]
         self._followers: dict[LogKey, tuple[LogFollower, asyncio.Task[None]]] = {}
         self._wanted_logs: set[LogKey] = set()
         self._touched: dict[LogKey, float] = {}
@@ -136,14 +145,17 @@ class NamespaceSession:
     async def _heartbeat(self) -> None:
         while True:
             logs = {f"{pod}/{container}": follower.seq for (pod, container), (follower, _) in self._followers.items()}
-            await self._publish(status_subject(self.namespace),
-                                LiveStatus(epoch=self.epoch, seq=self.seq, replica=self._replica, logs=logs))
+            await self._publish(
+                status_subject(self.namespace),
+                LiveStatus(epoch=self.epoch, seq=self.seq, replica=self._replica, logs=logs),
+            )
             await asyncio.sleep(self._settings.streaming_heartbeat)
 
     async def wait_synced(self) -> None:
         try:
-            await asyncio.wait_for(asyncio.gather(*(informer.synced.wait() for informer in self._informers)),
-                                   timeout=SYNC_WAIT)
+            await asyncio.wait_for(
+                asyncio.gather(*(informer.synced.wait() for informer in self._informers)), timeout=SYNC_WAIT
+            )
         except TimeoutError:
             raise ApiError.unavailable(f"The Kubernetes objects of {self.namespace} are not loaded yet.") from None
 
@@ -215,8 +227,15 @@ class NamespaceSession:
         async def publish(lines: LogLines) -> None:
             await self._publish(logs_subject(self.namespace, pod), lines)
 
-        follower = LogFollower(self._kube, self.namespace, pod, container, self.epoch,
-                               tail=self._settings.streaming_log_tail, publish=publish)
+        follower = LogFollower(
+            self._kube,
+            self.namespace,
+            pod,
+            container,
+            self.epoch,
+            tail=self._settings.streaming_log_tail,
+            publish=publish,
+        )
         task = asyncio.create_task(follower.run(), name=f"logs:{self.namespace}:{pod}:{container}")
         self._followers[key] = (follower, task)
         self._touched[key] = time.monotonic()

@@ -45,8 +45,9 @@ class Recorder:
 
 
 def _configmap(kubesim: KubesimProcess, namespace: str, name: str) -> None:
-    code, body = kubesim.request("POST", f"/api/v1/namespaces/{namespace}/configmaps",
-                                 {"metadata": {"name": name}, "data": {"k": "v"}})
+    code, body = kubesim.request(
+        "POST", f"/api/v1/namespaces/{namespace}/configmaps", {"metadata": {"name": name}, "data": {"k": "v"}}
+    )
     assert code == 201, body
 
 
@@ -78,8 +79,10 @@ async def test_resume_after_a_broken_watch_and_relist_after_410(kubesim: Kubesim
     assert code == 200
     _configmap(kubesim, namespace, "third")
     task = asyncio.create_task(informer.run())
-    await eventually(lambda: recorder.changes[-2:] == [("DELETED", "first"), ("ADDED", "third")],
-                     message="the changes missed while disconnected, from the watch")
+    await eventually(
+        lambda: recorder.changes[-2:] == [("DELETED", "first"), ("ADDED", "third")],
+        message="the changes missed while disconnected, from the watch",
+    )
     assert _lists(kubesim) == lists  # resumed from its resourceVersion: no re-list
     assert set(informer.cache) == {ROOT_CA, "second", "third"}
 
@@ -121,18 +124,21 @@ class RefusingWatches:
         self.lists = 0
         self.refused = 0
 
-    async def list_with_version(self, path: str, *, metadata_only: bool,
-                                timeout: Timeout) -> tuple[list[JsonObject], str]:
+    async def list_with_version(
+        self, path: str, *, metadata_only: bool, timeout: Timeout
+    ) -> tuple[list[JsonObject], str]:
         self.lists += 1
         return await self.kube.list_with_version(path, metadata_only=metadata_only, timeout=timeout)
 
-    async def watch(self, path: str, resource_version: str, *, timeout_seconds: int,
-                    metadata_only: bool) -> AsyncIterator[tuple[str, JsonObject]]:
+    async def watch(
+        self, path: str, resource_version: str, *, timeout_seconds: int, metadata_only: bool
+    ) -> AsyncIterator[tuple[str, JsonObject]]:
         if not self.refused:
             self.refused += 1
             raise KubeError.from_response(410, b'{"kind":"Status","reason":"Expired","code":410,"message":"too old"}')
-        async for event in self.kube.watch(path, resource_version, timeout_seconds=timeout_seconds,
-                                           metadata_only=metadata_only):
+        async for event in self.kube.watch(
+            path, resource_version, timeout_seconds=timeout_seconds, metadata_only=metadata_only
+        ):
             yield event
 
 
@@ -143,8 +149,14 @@ async def test_an_http_410_on_the_watch_request_relists(kubesim: KubesimProcess,
     api = RefusingWatches(kube)
     recorder = Recorder()
     relists: list[None] = []
-    informer = Informer(api, CONFIGMAPS, namespace, recorder, watch_timeout=300,  # type: ignore[arg-type]
-                        relisted=lambda: relists.append(None))
+    informer = Informer(
+        api,
+        CONFIGMAPS,
+        namespace,
+        recorder,
+        watch_timeout=300,  # type: ignore[arg-type]
+        relisted=lambda: relists.append(None),
+    )
     task = asyncio.create_task(informer.run())
     await asyncio.wait_for(informer.synced.wait(), timeout=10)
     await eventually(lambda: api.lists == 2, message="a re-list after the watch was refused with 410")

@@ -11,21 +11,37 @@ from oneclick_streaming.informer import LAST_APPLIED, clean
 
 
 def test_a_secret_keeps_only_its_metadata() -> None:
-    secret = {"apiVersion": "v1", "kind": "Secret", "type": "Opaque", "data": {"K": "c2VjcmV0"},
-              "stringData": {"K": "secret"},
-              "metadata": {"name": "s", "labels": {"a": "b"}, "managedFields": [{"manager": "kubectl"}],
-                           "annotations": {LAST_APPLIED: '{"stringData":{"K":"secret"}}', "note": "kept"}}}
-    assert clean(SECRET_KIND, secret) == {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-                                          "metadata": {"name": "s", "labels": {"a": "b"},
-                                                       "annotations": {"note": "kept"}}}
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "data": {"K": "c2VjcmV0"},
+        "stringData": {"K": "secret"},
+        "metadata": {
+            "name": "s",
+            "labels": {"a": "b"},
+            "managedFields": [{"manager": "kubectl"}],
+            "annotations": {LAST_APPLIED: '{"stringData":{"K":"secret"}}', "note": "kept"},
+        },
+    }
+    assert clean(SECRET_KIND, secret) == {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "type": "Opaque",
+        "metadata": {"name": "s", "labels": {"a": "b"}, "annotations": {"note": "kept"}},
+    }
     metadata_only = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": {"name": "s"}}
     assert clean(SECRET_KIND, metadata_only) == {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}
 
 
 def test_other_objects_lose_managed_fields_and_say_what_they_are() -> None:
     pod = {"metadata": {"name": "p", "managedFields": [{}]}, "spec": {"containers": []}}
-    assert clean(KINDS_BY_NAME["pod"], pod) == {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
-                                                "spec": {"containers": []}}
+    assert clean(KINDS_BY_NAME["pod"], pod) == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": []},
+    }
     assert clean(KINDS_BY_NAME["hpa"], {"metadata": {}})["apiVersion"] == "autoscaling/v2"
 
 

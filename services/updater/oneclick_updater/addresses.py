@@ -117,8 +117,11 @@ class AddressPolicy:
         inner = embedded_ipv4(address)
         if inner is not None:
             candidates.append(inner)
-        return any(candidate.version == network.version and candidate in network
-                   for candidate in candidates for network in self.allowed)
+        return any(
+            candidate.version == network.version and candidate in network
+            for candidate in candidates
+            for network in self.allowed
+        )
 
     def refusal_before_lookup(self, host: str) -> str | None:
         """A refusal that needs no DNS answer: a cluster-internal name while no network is allowed, whatever

@@ -60,8 +60,15 @@ def _image_of(running: RunningRollout) -> ImageSpec:
 
 
 class Checker:
-    def __init__(self, pool: asyncpg.Pool, rpc: RpcClient, listings: SharedListings, metrics: UpdaterMetrics,
-                 insecure_registries: frozenset[str], replica: str) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        rpc: RpcClient,
+        listings: SharedListings,
+        metrics: UpdaterMetrics,
+        insecure_registries: frozenset[str],
+        replica: str,
+    ) -> None:
         self._pool = pool
         self._replica = replica
         self._rpc = rpc
@@ -69,14 +76,23 @@ class Checker:
         self._metrics = metrics
         self._insecure = insecure_registries
 
-    async def run(self, auto_update: str, *, trigger: Trigger, due_at: datetime, fresh_after: datetime,
-                  event_id: str | None = None) -> CheckResult | None:
+    async def run(
+        self,
+        auto_update: str,
+        *,
+        trigger: Trigger,
+        due_at: datetime,
+        fresh_after: datetime,
+        event_id: str | None = None,
+    ) -> CheckResult | None:
         """Check and record; None when there is nothing (left) to check or the work was done before."""
         started = utcnow()
         async with self._pool.acquire() as conn:
             if event_id is not None and await conn.fetchval(
-                    "SELECT EXISTS (SELECT 1 FROM event_inbox WHERE consumer = $1 AND event_id = $2)",
-                    CHECKS_CONSUMER, event_id):
+                "SELECT EXISTS (SELECT 1 FROM event_inbox WHERE consumer = $1 AND event_id = $2)",
+                CHECKS_CONSUMER,
+                event_id,
+            ):
                 return None  # a redelivery of a check that completed
             current = await store.find(conn, auto_update)
         if current is None or current.deleted:
@@ -92,12 +108,19 @@ class Checker:
         try:
             image = _image_of(state.running)
         except ValidationError:
-            return Finding("failed", message="The running rollout's manifest has no valid image.",
-                           rollout=state.running.id)
+            return Finding(
+                "failed", message="The running rollout's manifest has no valid image.", rollout=state.running.id
+            )
         repository = Repository.of(image.registry, image.repository, self._insecure)
         listing = await self._listings.tags(repository, Credentials(image.username, image.password), fresh_after)
-        found = Finding("failed", current_tag=image.tag, image=image, rollout=state.running.id, listing=listing.key,
-                        fetched=listing.fetched)
+        found = Finding(
+            "failed",
+            current_tag=image.tag,
+            image=image,
+            rollout=state.running.id,
+            listing=listing.key,
+            fetched=listing.fetched,
+        )
         if listing.tags is None:
             return replace(found, message=listing.error or REGISTRY_UNREACHABLE)
         try:
@@ -108,8 +131,15 @@ class Checker:
             return replace(found, outcome="no_matching_tag", message=f"None of {len(listing.tags)} tags qualifies.")
         return replace(found, outcome="unchanged" if chosen == image.tag else "tag_found", chosen_tag=chosen)
 
-    async def _record(self, auto_update: str, trigger: Trigger, due_at: datetime, started: datetime,
-                      finding: Finding, event_id: str | None) -> CheckResult | None:
+    async def _record(
+        self,
+        auto_update: str,
+        trigger: Trigger,
+        due_at: datetime,
+        started: datetime,
+        finding: Finding,
+        event_id: str | None,
+    ) -> CheckResult | None:
         outcome = finding.outcome
         async with self._pool.acquire() as conn, conn.transaction():
             if event_id is not None and not await claim(conn, CHECKS_CONSUMER, event_id):
@@ -122,31 +152,75 @@ class Checker:
                 if (current.requested_rollout, current.requested_tag) == (finding.rollout, finding.chosen_tag):
                     outcome = "already_requested"  # records has not got to the earlier request yet
                 else:
-                    await self._publish(conn, current, finding.rollout, finding.image, finding.chosen_tag, trigger,
-                                        started)
+                    await self._publish(
+                        conn, current, finding.rollout, finding.image, finding.chosen_tag, trigger, started
+                    )
                     requested = (finding.rollout, finding.chosen_tag)
-            await store.record_check(conn, store.CheckRecord(
-                auto_update=auto_update, trigger=trigger, replica=self._replica, due_at=due_at, started=started,
-                outcome=outcome, current_tag=finding.current_tag, chosen_tag=finding.chosen_tag,
-                listing=finding.listing, fetched=finding.fetched,
-                error=finding.message if outcome == "failed" else None), requested=requested)
+            await store.record_check(
+                conn,
+                store.CheckRecord(
+                    auto_update=auto_update,
+                    trigger=trigger,
+                    replica=self._replica,
+                    due_at=due_at,
+                    started=started,
+                    outcome=outcome,
+                    current_tag=finding.current_tag,
+                    chosen_tag=finding.chosen_tag,
+                    listing=finding.listing,
+                    fetched=finding.fetched,
+                    error=finding.message if outcome == "failed" else None,
+                ),
+                requested=requested,
+            )
         self._metrics.checks.labels(trigger, outcome).inc()
         if outcome == "failed":
             self._metrics.failures.labels("registry" if finding.listing else "manifest").inc()
         else:
             self._metrics.last_success.labels(auto_update).set(utcnow().timestamp())
-        log.info("check.done", auto_update=auto_update, trigger=trigger, outcome=outcome,
-                 current_tag=finding.current_tag, chosen_tag=finding.chosen_tag, shared=not finding.fetched)
-        return CheckResult(autoUpdate=auto_update, deployment=current.deployment, trigger=trigger, outcome=outcome,
-                           currentTag=finding.current_tag, tag=finding.chosen_tag, message=finding.message,
-                           checkedAt=format_pb(started))
+        log.info(
+            "check.done",
+            auto_update=auto_update,
+            trigger=trigger,
+            outcome=outcome,
+            current_tag=finding.current_tag,
+            chosen_tag=finding.chosen_tag,
+            shared=not finding.fetched,
+        )
+        return CheckResult(
+            autoUpdate=auto_update,
+            deployment=current.deployment,
+            trigger=trigger,
+            outcome=outcome,
+            currentTag=finding.current_tag,
+            tag=finding.chosen_tag,
+            message=finding.message,
+            checkedAt=format_pb(started),
+        )
 
-    async def _publish(self, conn: asyncpg.Connection, current: store.AutoUpdate, rollout: str, image: ImageSpec,
-                       tag: str, trigger: Trigger, checked: datetime) -> None:
-        data = TagFound(autoUpdate=current.id, project=current.project, deployment=current.deployment,
-                        rollout=rollout, registry=image.registry, repository=image.repository,
-                        previousTag=image.tag, tag=tag, trigger=trigger, checkedAt=format_pb(checked))
-        envelope = TAG_FOUND.envelope(source=SOURCE, data=data, subject=current.id,
-                                      traceparent=current_traceparent.get())
+    async def _publish(
+        self,
+        conn: asyncpg.Connection,
+        current: store.AutoUpdate,
+        rollout: str,
+        image: ImageSpec,
+        tag: str,
+        trigger: Trigger,
+        checked: datetime,
+    ) -> None:
+        data = TagFound(
+            autoUpdate=current.id,
+            project=current.project,
+            deployment=current.deployment,
+            rollout=rollout,
+            registry=image.registry,
+            repository=image.repository,
+            previousTag=image.tag,
+            tag=tag,
+            trigger=trigger,
+            checkedAt=format_pb(checked),
+        )
+        envelope = TAG_FOUND.envelope(
+            source=SOURCE, data=data, subject=current.id, traceparent=current_traceparent.get()
+        )
         await enqueue(conn, TAG_FOUND.subject, envelope, schema=SCHEMA)
-

@@ -61,8 +61,14 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             raise AddressRefused(f"{host} ({'; '.join(refusals)})")
         return vetted
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: SocketOptions | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: SocketOptions | None = None,
+    ) -> httpcore.AsyncNetworkStream:
         deadline = None if timeout is None else time.monotonic() + timeout
         addresses = await self.vetted_addresses(host, port, timeout)
         failure: Exception | None = None
@@ -76,8 +82,9 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         assert failure is not None
         raise failure
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: SocketOptions | None = None) -> httpcore.AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: SocketOptions | None = None
+    ) -> httpcore.AsyncNetworkStream:
         raise AddressRefused("unix sockets are never a registry")
 
     async def sleep(self, seconds: float) -> None:
@@ -103,24 +110,37 @@ async def _resolve(host: str, port: int, timeout: float | None) -> list[IPAddres
 class GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's HTTP transport with its connections opened by :class:`GuardedBackend`."""
 
-    def __init__(self, policy: AddressPolicy, *, limits: httpx.Limits | None = None,
-                 backend: httpcore.AsyncNetworkBackend | None = None) -> None:
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        limits: httpx.Limits | None = None,
+        backend: httpcore.AsyncNetworkBackend | None = None,
+    ) -> None:
         limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5.0)
         super().__init__(limits=limits)
         # httpx has no parameter for the network backend, so its pool is replaced by the one it would have made
         # with ours in it (SSL_CERT_FILE / SSL_CERT_DIR still honoured, for in-house registries' CAs). The
         # updater's tests prove that requests go through the guard.
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
-            network_backend=GuardedBackend(policy, backend))
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=GuardedBackend(policy, backend),
+        )
 
 
 def guarded_client(policy: AddressPolicy, *, timeout: float, user_agent: str) -> httpx.AsyncClient:
     """A client for registry calls: policy-checked connections, redirects left to the caller (each hop is a new
     request, checked again), no environment proxies."""
-    return httpx.AsyncClient(transport=GuardedTransport(policy), timeout=timeout, follow_redirects=False,
-                             trust_env=False, headers={"User-Agent": user_agent})
+    return httpx.AsyncClient(
+        transport=GuardedTransport(policy),
+        timeout=timeout,
+        follow_redirects=False,
+        trust_env=False,
+        headers={"User-Agent": user_agent},
+    )
 
 
 def peer_address(response: httpx.Response) -> IPAddress | None:

@@ -61,8 +61,11 @@ class UpdaterHandlers:
     async def webhook_secret(self, request: WebhookSecretRequest) -> WebhookSecret:
         await self._authorized_record(request.autoUpdate, request.actor)
         async with self._pool.acquire() as conn, conn.transaction():
-            shown = (await webhooks.rotate(conn, request.autoUpdate) if request.rotate
-                     else await webhooks.reveal(conn, request.autoUpdate))
+            shown = (
+                await webhooks.rotate(conn, request.autoUpdate)
+                if request.rotate
+                else await webhooks.reveal(conn, request.autoUpdate)
+            )
         if shown is None:
             raise ApiError.not_found()
         return WebhookSecret(autoUpdate=request.autoUpdate, secret=shown.secret, created=format_pb(shown.created))

@@ -53,8 +53,9 @@ class SharedListings:
         self._client = client
         self._metrics = metrics
 
-    async def tags(self, repository: Repository, credentials: Credentials | None,
-                   fresh_after: datetime) -> SharedListing:
+    async def tags(
+        self, repository: Repository, credentials: Credentials | None, fresh_after: datetime
+    ) -> SharedListing:
         key = listing_key(repository, credentials)
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _lock_id(key))
@@ -71,20 +72,31 @@ class SharedListings:
                 tags, requests = listing.tags, listing.requests
             except RegistryError as exc:
                 error = exc.shown
-                log.warning("registry.listing_failed", registry=repository.registry, repository=repository.name,
-                            status=exc.status, detail=str(exc))
+                log.warning(
+                    "registry.listing_failed",
+                    registry=repository.registry,
+                    repository=repository.name,
+                    status=exc.status,
+                    detail=str(exc),
+                )
             except Exception:
                 # Whatever else a hostile registry provokes must read like any other failure, not as a crash
                 # (an error answer would tell this target apart from the others).
                 error = REGISTRY_UNREACHABLE
-                log.exception("registry.listing_crashed", registry=repository.registry,
-                              repository=repository.name)
+                log.exception("registry.listing_crashed", registry=repository.registry, repository=repository.name)
             await conn.execute(
                 """
                 INSERT INTO tag_listings (key, registry, repository, fetched_at, tags, error, requests)
                 VALUES ($1, $2, $3, $4, $5, $6, $7)
                 ON CONFLICT (key) DO UPDATE SET fetched_at = $4, tags = $5, error = $6, requests = $7
                 """,
-                key, repository.registry, repository.name, started, tags, error, requests)
+                key,
+                repository.registry,
+                repository.name,
+                started,
+                tags,
+                error,
+                requests,
+            )
             self._metrics.listings.labels("fetched" if error is None else "failed").inc()
             return SharedListing(key, tags, error, fetched=True)

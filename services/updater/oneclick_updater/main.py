@@ -33,16 +33,27 @@ def migrations() -> list[Migration]:
 async def setup(runtime: ServiceRuntime[UpdaterSettings]) -> None:
     settings = runtime.settings
     metrics = UpdaterMetrics.create(runtime.registry)
-    client = RegistryClient(settings.address_policy(), timeout=settings.updater_registry_timeout,
-                            user_agent=f"one-click-updater/{runtime.version}",
-                            page_size=settings.updater_registry_page_size,
-                            retry=RetryPolicy(attempts=settings.updater_registry_attempts,
-                                              backoff=settings.updater_registry_backoff,
-                                              max_retry_after=settings.updater_registry_max_retry_after),
-                            observe=lambda host, outcome: metrics.registry_calls.labels(host, outcome).inc())
+    client = RegistryClient(
+        settings.address_policy(),
+        timeout=settings.updater_registry_timeout,
+        user_agent=f"one-click-updater/{runtime.version}",
+        page_size=settings.updater_registry_page_size,
+        retry=RetryPolicy(
+            attempts=settings.updater_registry_attempts,
+            backoff=settings.updater_registry_backoff,
+            max_retry_after=settings.updater_registry_max_retry_after,
+        ),
+        observe=lambda host, outcome: metrics.registry_calls.labels(host, outcome).inc(),
+    )
     runtime.on_shutdown(client.aclose)
-    checker = Checker(runtime.pool, runtime.rpc_client, SharedListings(runtime.pool, client, metrics), metrics,
-                      settings.insecure_registries, settings.instance_id)
+    checker = Checker(
+        runtime.pool,
+        runtime.rpc_client,
+        SharedListings(runtime.pool, client, metrics),
+        metrics,
+        settings.insecure_registries,
+        settings.instance_id,
+    )
 
     handlers = UpdaterHandlers(runtime.pool, runtime.rpc_client, checker)
     runtime.rpc.register(rpc.CHECK_NOW, handlers.check_now)
@@ -52,23 +63,40 @@ async def setup(runtime: ServiceRuntime[UpdaterSettings]) -> None:
 
     async def run_check(envelope: Envelope, delivery: Delivery) -> None:
         job = CheckJob.model_validate(envelope.data)
-        await checker.run(job.autoUpdate, trigger="schedule", due_at=job.dueAt, fresh_after=job.freshAfter,
-                          event_id=envelope.id)
+        await checker.run(
+            job.autoUpdate, trigger="schedule", due_at=job.dueAt, fresh_after=job.freshAfter, event_id=envelope.id
+        )
 
     await ensure_work_stream(runtime.js, settings.event_stream_replicas)
     for _ in range(settings.updater_check_concurrency):
         runtime.consume(check_consumer(settings.updater_check_ack_wait), run_check)
 
-    scheduler = Scheduler(runtime.pool, settings.cron_tick, metrics, batch=settings.updater_dispatch_batch,
-                          history=timedelta(days=settings.updater_history_days))
-    lease = Lease(await locks_bucket(runtime.js, settings.event_stream_replicas), LEASE_NAME,
-                  holder=settings.instance_id, ttl=settings.updater_lease_ttl)
+    scheduler = Scheduler(
+        runtime.pool,
+        settings.cron_tick,
+        metrics,
+        batch=settings.updater_dispatch_batch,
+        history=timedelta(days=settings.updater_history_days),
+    )
+    lease = Lease(
+        await locks_bucket(runtime.js, settings.event_stream_replicas),
+        LEASE_NAME,
+        holder=settings.instance_id,
+        ttl=settings.updater_lease_ttl,
+    )
     elector = LeaderElector(lease, scheduler.lead)
     runtime.add_worker("scheduler", elector.run, elector.stop)
 
 
-SERVICE = ServiceSpec(name="updater", settings=UpdaterSettings, setup=setup, distribution="oneclick-updater",
-                      schema="updater", migrations=migrations, outbox=True)
+SERVICE = ServiceSpec(
+    name="updater",
+    settings=UpdaterSettings,
+    setup=setup,
+    distribution="oneclick-updater",
+    schema="updater",
+    migrations=migrations,
+    outbox=True,
+)
 
 
 def main() -> None:

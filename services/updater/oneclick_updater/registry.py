@@ -38,8 +38,9 @@ from oneclick_updater.egress import AddressRefused, HostNotFound, from_public_ad
 
 log = get_logger(__name__)
 
-DOCKER_HUB_ALIASES = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com",
-                                "hub.docker.com"})
+DOCKER_HUB_ALIASES = frozenset(
+    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "hub.docker.com"}
+)
 DOCKER_HUB_API = "https://registry-1.docker.io"
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 RETRIED_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -60,8 +61,9 @@ class RegistryError(Exception):
     """A listing failed. ``str()`` is the detail for the service log (never credentials or tokens); ``shown`` is
     what the user may see."""
 
-    def __init__(self, detail: str, *, status: int | None = None, retryable: bool = False,
-                 shown: str = REGISTRY_UNREACHABLE) -> None:
+    def __init__(
+        self, detail: str, *, status: int | None = None, retryable: bool = False, shown: str = REGISTRY_UNREACHABLE
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.retryable = retryable
@@ -116,8 +118,10 @@ class RetryPolicy:
 
 def _challenge(header: str) -> tuple[str, dict[str, str]]:
     scheme, _, rest = header.strip().partition(" ")
-    params = {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
-              for m in _CHALLENGE_PARAM.finditer(rest)}
+    params = {
+        m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+        for m in _CHALLENGE_PARAM.finditer(rest)
+    }
     return scheme.lower(), params
 
 
@@ -211,8 +215,16 @@ Observer = Callable[[str, str], None]  # (registry host, outcome) of every HTTP 
 class RegistryClient:
     """Tag listings through policy-checked connections; owns its HTTP client (``aclose()`` it)."""
 
-    def __init__(self, policy: AddressPolicy, *, timeout: float = 10.0, user_agent: str = "one-click-updater",
-                 page_size: int = 1000, retry: RetryPolicy | None = None, observe: Observer | None = None) -> None:
+    def __init__(
+        self,
+        policy: AddressPolicy,
+        *,
+        timeout: float = 10.0,
+        user_agent: str = "one-click-updater",
+        page_size: int = 1000,
+        retry: RetryPolicy | None = None,
+        observe: Observer | None = None,
+    ) -> None:
         self._http = guarded_client(policy, timeout=timeout, user_agent=user_agent)
         self._timeout = timeout
         self._page_size = page_size
@@ -258,11 +270,14 @@ class RegistryClient:
         if status == 404:
             raise RegistryError(f"{where} does not exist in the registry.", status=status)
         detail = _error_detail(answer)
-        raise RegistryError(f"{repository.host} answered {status} listing the tags of {where}"
-                            f"{': ' + detail if detail else ''}.", status=status)
+        raise RegistryError(
+            f"{repository.host} answered {status} listing the tags of {where}{': ' + detail if detail else ''}.",
+            status=status,
+        )
 
-    async def _authorize(self, answer: Answer, repository: Repository,
-                         creds: Credentials | None) -> tuple[str | None, int]:
+    async def _authorize(
+        self, answer: Answer, repository: Repository, creds: Credentials | None
+    ) -> tuple[str | None, int]:
         """The Authorization header that answers the registry's challenge, and the requests it took."""
         scheme, params = _challenge(answer.headers.get("www-authenticate", ""))
         if scheme == "basic":
@@ -270,8 +285,9 @@ class RegistryClient:
                 return None, 0
             return _basic(creds), 0
         if scheme != "bearer" or not params.get("realm"):
-            raise RegistryError(f"{repository.host} asked for an unsupported authentication ({scheme or 'none'}).",
-                                status=401)
+            raise RegistryError(
+                f"{repository.host} asked for an unsupported authentication ({scheme or 'none'}).", status=401
+            )
         try:
             realm = answer.url.join(params["realm"])
         except httpx.InvalidURL:
@@ -286,8 +302,9 @@ class RegistryClient:
             hint = "refused the credentials" if creds else "requires credentials"
             raise auth_failure(f"The token service of {repository.host} {hint}.", token_answer, creds)
         if token_answer.status != 200:
-            raise RegistryError(f"The token service of {repository.host} answered {token_answer.status}.",
-                                status=token_answer.status)
+            raise RegistryError(
+                f"The token service of {repository.host} answered {token_answer.status}.", status=token_answer.status
+            )
         try:
             body = token_answer.json()
             token = body.get("token") or body.get("access_token")
@@ -313,15 +330,17 @@ class RegistryClient:
                 raise RegistryError(f"{type(exc).__name__}: {exc}") from None
             except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
                 if attempt == policy.attempts:
-                    raise RegistryError(f"{host} could not be reached: {type(exc).__name__}: {exc}",
-                                        retryable=True) from None
+                    raise RegistryError(
+                        f"{host} could not be reached: {type(exc).__name__}: {exc}", retryable=True
+                    ) from None
             else:
                 if answer.status not in RETRIED_STATUSES or attempt == policy.attempts:
                     return answer
                 delay = _retry_after(answer.headers.get("retry-after"))
                 if delay is not None and delay > policy.max_retry_after:
-                    raise RegistryError(f"{host} asked to retry after {delay:.0f}s.",
-                                        status=answer.status, retryable=True)
+                    raise RegistryError(
+                        f"{host} asked to retry after {delay:.0f}s.", status=answer.status, retryable=True
+                    )
             if delay is None:
                 delay = random.uniform(0, policy.backoff * 2 ** (attempt - 1))
             log.info("registry.retry", host=host, attempt=attempt, retry_in=round(delay, 2))
@@ -365,8 +384,13 @@ class RegistryClient:
             self._count(host, "error")
             raise
         self._count(host, str(response.status_code))
-        return Answer(url=url, status=response.status_code, headers=response.headers, body=bytes(body),
-                      public=from_public_address(response))
+        return Answer(
+            url=url,
+            status=response.status_code,
+            headers=response.headers,
+            body=bytes(body),
+            public=from_public_address(response),
+        )
 
     def _count(self, host: str, outcome: str) -> None:
         if self._observe is not None:

@@ -28,8 +28,9 @@ HOUSEKEEPING_EVERY = 600.0  # seconds between prunings of old history
 
 
 class Scheduler:
-    def __init__(self, pool: asyncpg.Pool, cron: str, metrics: UpdaterMetrics, *, batch: int,
-                 history: timedelta) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, cron: str, metrics: UpdaterMetrics, *, batch: int, history: timedelta
+    ) -> None:
         self._pool = pool
         self._cron = cron
         self._metrics = metrics
@@ -58,8 +59,15 @@ class Scheduler:
                     round_started = round_started or now
                     due = await store.claim_due(conn, now, self._batch)
                     for item in due:
-                        await enqueue_check(conn, CheckJob(autoUpdate=item.auto_update, deployment=item.deployment,
-                                                           dueAt=item.due_at, freshAfter=round_started))
+                        await enqueue_check(
+                            conn,
+                            CheckJob(
+                                autoUpdate=item.auto_update,
+                                deployment=item.deployment,
+                                dueAt=item.due_at,
+                                freshAfter=round_started,
+                            ),
+                        )
                 total += len(due)
                 if len(due) < self._batch:
                     break

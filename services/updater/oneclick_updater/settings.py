@@ -15,21 +15,26 @@ from oneclick_updater.addresses import AddressPolicy
 
 class UpdaterSettings(TenancySettings):
     updater_lease_ttl: float = Field(
-        10.0, gt=0, description="Seconds without renewal after which another replica takes over the scheduler.")
+        10.0, gt=0, description="Seconds without renewal after which another replica takes over the scheduler."
+    )
     updater_check_concurrency: int = Field(4, ge=1, le=64, description="Checks one replica runs at a time.")
     updater_check_ack_wait: float = Field(
-        60.0, gt=0, description="Seconds before a check taken by a replica that died is handed to another one.")
+        60.0, gt=0, description="Seconds before a check taken by a replica that died is handed to another one."
+    )
     updater_dispatch_batch: int = Field(500, ge=1, description="Due autoUpdates claimed per transaction.")
     updater_history_days: float = Field(7.0, gt=0, description="Days the check history is kept.")
     updater_registry_timeout: float = Field(10.0, gt=0, description="Seconds per registry HTTP request.")
     updater_registry_attempts: int = Field(4, ge=1, le=10, description="Tries per registry request.")
     updater_registry_backoff: float = Field(
-        0.5, ge=0, description="Base of the exponential backoff (with full jitter) between tries, in seconds.")
+        0.5, ge=0, description="Base of the exponential backoff (with full jitter) between tries, in seconds."
+    )
     updater_registry_max_retry_after: float = Field(
-        30.0, ge=0, description="Longest Retry-After (429/503) honoured before giving up, in seconds.")
+        30.0, ge=0, description="Longest Retry-After (429/503) honoured before giving up, in seconds."
+    )
     updater_registry_page_size: int = Field(1000, ge=1, description="Tags asked for per page (`n`).")
     updater_insecure_registries: str = Field(
-        "", description="Comma-separated registry hosts reached over plain HTTP (loopback hosts always are).")
+        "", description="Comma-separated registry hosts reached over plain HTTP (loopback hosts always are)."
+    )
 
     @field_validator("cron_tick")
     @classmethod

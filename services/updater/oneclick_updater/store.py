@@ -33,9 +33,18 @@ class AutoUpdate:
 
     @classmethod
     def of(cls, row: asyncpg.Record) -> AutoUpdate:
-        return cls(id=row["id"], project=row["project"], deployment=row["deployment"], owner=row["owner"],
-                   pattern=row["pattern"], policy=row["policy"], record=row["record"], deleted=row["deleted"],
-                   requested_rollout=row["requested_rollout"], requested_tag=row["requested_tag"])
+        return cls(
+            id=row["id"],
+            project=row["project"],
+            deployment=row["deployment"],
+            owner=row["owner"],
+            pattern=row["pattern"],
+            policy=row["policy"],
+            record=row["record"],
+            deleted=row["deleted"],
+            requested_rollout=row["requested_rollout"],
+            requested_tag=row["requested_tag"],
+        )
 
 
 @dataclass(frozen=True)
@@ -47,10 +56,15 @@ class Due:
 
 def _fields(record: JsonObject) -> dict[str, Any]:
     return {
-        "id": record["id"], "project": record.get("project") or "", "deployment": record.get("deployment") or "",
-        "owner": record.get("user") or "", "interval": record.get("interval") or "",
-        "pattern": record.get("pattern") or "", "policy": record.get("policy") or "",
-        "created": parse_pb(record["created"]), "updated": parse_pb(record["updated"]),
+        "id": record["id"],
+        "project": record.get("project") or "",
+        "deployment": record.get("deployment") or "",
+        "owner": record.get("user") or "",
+        "interval": record.get("interval") or "",
+        "pattern": record.get("pattern") or "",
+        "policy": record.get("policy") or "",
+        "created": parse_pb(record["created"]),
+        "updated": parse_pb(record["updated"]),
     }
 
 
@@ -69,12 +83,26 @@ async def remember(conn: asyncpg.Connection, record: JsonObject) -> None:
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11)
         ON CONFLICT (id) DO NOTHING RETURNING true
         """,
-        f["id"], f["project"], f["deployment"], f["owner"], f["interval"], int(interval.total_seconds()),
-        f["pattern"], f["policy"], record, f["updated"], f["created"])
+        f["id"],
+        f["project"],
+        f["deployment"],
+        f["owner"],
+        f["interval"],
+        int(interval.total_seconds()),
+        f["pattern"],
+        f["policy"],
+        record,
+        f["updated"],
+        f["created"],
+    )
     if inserted:
         secret, digest = new_secret()
-        await conn.execute("INSERT INTO webhook_secrets (auto_update, digest, unrevealed) VALUES ($1, $2, $3) "
-                           "ON CONFLICT DO NOTHING", f["id"], digest, secret)
+        await conn.execute(
+            "INSERT INTO webhook_secrets (auto_update, digest, unrevealed) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+            f["id"],
+            digest,
+            secret,
+        )
         return
     row = await conn.fetchrow("SELECT * FROM auto_updates WHERE id = $1 FOR UPDATE", f["id"])
     if row is None or row["deleted"] or row["record_updated"] > f["updated"]:
@@ -89,8 +117,18 @@ async def remember(conn: asyncpg.Connection, record: JsonObject) -> None:
                pattern = $7, policy = $8, record = $9, record_updated = $10, next_run = $11
         WHERE id = $1
         """,
-        f["id"], f["project"], f["deployment"], f["owner"], f["interval"], int(interval.total_seconds()),
-        f["pattern"], f["policy"], record, f["updated"], next_run)
+        f["id"],
+        f["project"],
+        f["deployment"],
+        f["owner"],
+        f["interval"],
+        int(interval.total_seconds()),
+        f["pattern"],
+        f["policy"],
+        record,
+        f["updated"],
+        next_run,
+    )
 
 
 async def forget(conn: asyncpg.Connection, record: JsonObject) -> None:
@@ -103,8 +141,17 @@ async def forget(conn: asyncpg.Connection, record: JsonObject) -> None:
         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8, $9, $10, NULL, true)
         ON CONFLICT (id) DO UPDATE SET deleted = true, next_run = NULL
         """,
-        f["id"], f["project"], f["deployment"], f["owner"], f["interval"], f["pattern"], f["policy"], record,
-        f["updated"], f["created"])
+        f["id"],
+        f["project"],
+        f["deployment"],
+        f["owner"],
+        f["interval"],
+        f["pattern"],
+        f["policy"],
+        record,
+        f["updated"],
+        f["created"],
+    )
     await conn.execute("DELETE FROM webhook_secrets WHERE auto_update = $1", f["id"])
 
 
@@ -121,12 +168,16 @@ async def claim_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list
     """
     rows = await conn.fetch(
         "SELECT id, deployment, anchor, interval_seconds, next_run FROM auto_updates "
-        "WHERE NOT deleted AND next_run <= $1 ORDER BY next_run LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+        "WHERE NOT deleted AND next_run <= $1 ORDER BY next_run LIMIT $2 FOR UPDATE SKIP LOCKED",
+        now,
+        limit,
+    )
     if not rows:
         return []
     await conn.executemany(
         "UPDATE auto_updates SET last_due = next_run, next_run = $2 WHERE id = $1",
-        [(row["id"], next_due(row["anchor"], timedelta(seconds=row["interval_seconds"]), now)) for row in rows])
+        [(row["id"], next_due(row["anchor"], timedelta(seconds=row["interval_seconds"]), now)) for row in rows],
+    )
     return [Due(row["id"], row["deployment"], row["next_run"]) for row in rows]
 
 
@@ -149,14 +200,25 @@ class CheckRecord:
         return self.outcome != "failed"
 
 
-async def record_check(conn: asyncpg.Connection, check: CheckRecord, *,
-                       requested: tuple[str, str] | None = None) -> None:
+async def record_check(
+    conn: asyncpg.Connection, check: CheckRecord, *, requested: tuple[str, str] | None = None
+) -> None:
     """Store a finished check and what it means for the autoUpdate's status."""
     await conn.execute(
         "INSERT INTO checks (auto_update, trigger, replica, due_at, started, outcome, current_tag, chosen_tag, "
         "listing, fetched, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        check.auto_update, check.trigger, check.replica, check.due_at, check.started, check.outcome, check.current_tag,
-        check.chosen_tag, check.listing, check.fetched, check.error)
+        check.auto_update,
+        check.trigger,
+        check.replica,
+        check.due_at,
+        check.started,
+        check.outcome,
+        check.current_tag,
+        check.chosen_tag,
+        check.listing,
+        check.fetched,
+        check.error,
+    )
     await conn.execute(
         """
         UPDATE auto_updates SET last_checked = clock_timestamp(), last_outcome = $2, last_error = $3,
@@ -165,8 +227,14 @@ async def record_check(conn: asyncpg.Connection, check: CheckRecord, *,
                requested_rollout = COALESCE($6, requested_rollout), requested_tag = COALESCE($7, requested_tag)
         WHERE id = $1
         """,
-        check.auto_update, check.outcome, check.error, check.current_tag, check.succeeded,
-        requested[0] if requested else None, requested[1] if requested else None)
+        check.auto_update,
+        check.outcome,
+        check.error,
+        check.current_tag,
+        check.succeeded,
+        requested[0] if requested else None,
+        requested[1] if requested else None,
+    )
 
 
 async def lock(conn: asyncpg.Connection, auto_update: str) -> AutoUpdate | None:

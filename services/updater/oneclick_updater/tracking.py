@@ -13,8 +13,10 @@ from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.contracts.records import RecordChange, record_event
 from oneclick_updater import store
 
-CONSUMER = ConsumerOptions(durable="updater-autoupdates", subjects=tuple(
-    record_event("autoUpdates", action).subject for action in ("create", "update", "delete")))
+CONSUMER = ConsumerOptions(
+    durable="updater-autoupdates",
+    subjects=tuple(record_event("autoUpdates", action).subject for action in ("create", "update", "delete")),
+)
 
 
 class AutoUpdateTracker:

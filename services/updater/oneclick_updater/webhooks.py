@@ -36,8 +36,9 @@ async def reveal(conn: asyncpg.Connection, auto_update: str) -> Shown | None:
 
     Call inside a transaction: the row stays locked until the plain secret is gone.
     """
-    row = await conn.fetchrow("SELECT unrevealed, created FROM webhook_secrets WHERE auto_update = $1 FOR UPDATE",
-                              auto_update)
+    row = await conn.fetchrow(
+        "SELECT unrevealed, created FROM webhook_secrets WHERE auto_update = $1 FOR UPDATE", auto_update
+    )
     if row is None:
         return None
     if row["unrevealed"] is not None:
@@ -51,7 +52,9 @@ async def rotate(conn: asyncpg.Connection, auto_update: str) -> Shown:
     created = await conn.fetchval(
         "INSERT INTO webhook_secrets (auto_update, digest, unrevealed, created) VALUES ($1, $2, NULL, now()) "
         "ON CONFLICT (auto_update) DO UPDATE SET digest = $2, unrevealed = NULL, created = now() RETURNING created",
-        auto_update, digest)
+        auto_update,
+        digest,
+    )
     return Shown(secret, created)
 
 
@@ -61,8 +64,7 @@ _NO_SECRET = "-" * 64
 
 async def matches(conn: asyncpg.Connection, auto_update: str, digest: str) -> bool:
     """Whether ``digest`` is the secret's of a live autoUpdate (deleted ones have no secret row)."""
-    stored: str | None = await conn.fetchval("SELECT digest FROM webhook_secrets WHERE auto_update = $1",
-                                             auto_update)
+    stored: str | None = await conn.fetchval("SELECT digest FROM webhook_secrets WHERE auto_update = $1", auto_update)
     # Constant time, so response timing tells nothing about how much of a guess was right; and one comparison
     # for an unknown id too, so timing does not tell whether the id exists.
     same = hmac.compare_digest((stored or _NO_SECRET).encode(), digest.encode())

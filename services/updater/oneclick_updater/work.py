@@ -38,15 +38,28 @@ class CheckJob(BaseModel):
 def check_consumer(ack_wait: float) -> ConsumerOptions:
     # Registry trouble is handled inside a check (retries, then a recorded failure); a redelivery only
     # follows infrastructure errors (records or PostgreSQL unavailable), so a few spaced tries suffice.
-    return ConsumerOptions(durable="updater-checks", subjects=(CHECK_SUBJECT,), stream=WORK_STREAM,
-                           ack_wait=ack_wait, max_deliver=6, backoff=(1.0, 5.0, 15.0, 30.0), batch=1)
+    return ConsumerOptions(
+        durable="updater-checks",
+        subjects=(CHECK_SUBJECT,),
+        stream=WORK_STREAM,
+        ack_wait=ack_wait,
+        max_deliver=6,
+        backoff=(1.0, 5.0, 15.0, 30.0),
+        batch=1,
+    )
 
 
 def work_stream(replicas: int) -> StreamConfig:
-    return StreamConfig(name=WORK_STREAM, description="Due autoUpdate checks for the updater's replicas",
-                        subjects=["oneclick.work.updater.>"], retention=RetentionPolicy.WORK_QUEUE,
-                        storage=StorageType.FILE, max_age=24 * 3600.0, duplicate_window=120.0,
-                        num_replicas=replicas)
+    return StreamConfig(
+        name=WORK_STREAM,
+        description="Due autoUpdate checks for the updater's replicas",
+        subjects=["oneclick.work.updater.>"],
+        retention=RetentionPolicy.WORK_QUEUE,
+        storage=StorageType.FILE,
+        max_age=24 * 3600.0,
+        duplicate_window=120.0,
+        num_replicas=replicas,
+    )
 
 
 async def ensure_work_stream(js: JetStreamContext, replicas: int) -> None:
@@ -64,6 +77,11 @@ async def ensure_work_stream(js: JetStreamContext, replicas: int) -> None:
 
 
 async def enqueue_check(conn: asyncpg.Connection, job: CheckJob) -> None:
-    envelope = Envelope(source=SOURCE, type=CHECK_TYPE, subject=job.autoUpdate, traceparent=current_traceparent.get(),
-                        data=job.model_dump(mode="json"))
+    envelope = Envelope(
+        source=SOURCE,
+        type=CHECK_TYPE,
+        subject=job.autoUpdate,
+        traceparent=current_traceparent.get(),
+        data=job.model_dump(mode="json"),
+    )
     await enqueue(conn, CHECK_SUBJECT, envelope, schema=SCHEMA)

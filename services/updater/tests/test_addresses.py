@@ -54,8 +54,20 @@ REFUSED = [
     ("::7f00:1", ""),  # IPv4-compatible (deprecated) ::127.0.0.1
 ]
 
-PUBLIC = ["8.8.8.8", "1.1.1.1", "140.82.121.33", "100.63.255.255", "100.128.0.1", "172.32.0.1", "11.0.0.1",
-          "2606:4700:4700::1111", "2a00:1450:4001::1", "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::1"]
+PUBLIC = [
+    "8.8.8.8",
+    "1.1.1.1",
+    "140.82.121.33",
+    "100.63.255.255",
+    "100.128.0.1",
+    "172.32.0.1",
+    "11.0.0.1",
+    "2606:4700:4700::1111",
+    "2a00:1450:4001::1",
+    "::ffff:8.8.8.8",
+    "64:ff9b::808:808",
+    "2002:808:808::1",
+]
 
 
 @pytest.mark.parametrize(("address", "reason"), REFUSED)
@@ -81,23 +93,50 @@ def test_embedded_ipv4_addresses() -> None:
     assert embedded_ipv4(ipaddress.ip_address("10.1.2.3")) is None
 
 
-@pytest.mark.parametrize("host", [
-    "kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local",
-    "KUBERNETES.Default.", "registry.tools.svc", "registry.tools.svc.cluster.local", "anything.cluster.local",
-    "registry.tools.svc.k8s.example.com", "registry", "localhost", "localhost.", "registry.localhost",
-    "printer.local", "metadata.google.internal", "nas.home.arpa",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        "KUBERNETES.Default.",
+        "registry.tools.svc",
+        "registry.tools.svc.cluster.local",
+        "anything.cluster.local",
+        "registry.tools.svc.k8s.example.com",
+        "registry",
+        "localhost",
+        "localhost.",
+        "registry.localhost",
+        "printer.local",
+        "metadata.google.internal",
+        "nas.home.arpa",
+    ],
+)
 def test_cluster_internal_and_private_use_names_are_refused(host: str) -> None:
     assert name_refusal(host) is not None
     # Even when the name resolves to a public address.
     assert AddressPolicy().refusal(host, ipaddress.ip_address("8.8.8.8")) is not None
 
 
-@pytest.mark.parametrize("host", [
-    "ghcr.io", "registry-1.docker.io", "quay.io", "registry.example.com", "svc.example.com",
-    "my.svc.example.com", "cluster.local.example.com", "kubernetes.io", "registry.gitlab.com",
-    "8.8.8.8", "[2606:4700::1]", "2606:4700::1",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "ghcr.io",
+        "registry-1.docker.io",
+        "quay.io",
+        "registry.example.com",
+        "svc.example.com",
+        "my.svc.example.com",
+        "cluster.local.example.com",
+        "kubernetes.io",
+        "registry.gitlab.com",
+        "8.8.8.8",
+        "[2606:4700::1]",
+        "2606:4700::1",
+    ],
+)
 def test_ordinary_names_and_ip_literals_are_no_special_names(host: str) -> None:
     assert name_refusal(host) is None
 
@@ -118,8 +157,12 @@ def test_allowed_networks_let_private_addresses_and_names_through() -> None:
 
 def test_everything_is_allowed_with_a_star() -> None:
     policy = AddressPolicy("*")
-    for host, address in [("localhost", "127.0.0.1"), ("kubernetes.default.svc", "10.96.0.1"),
-                          ("x.example.com", "169.254.169.254"), ("x.example.com", "::1")]:
+    for host, address in [
+        ("localhost", "127.0.0.1"),
+        ("kubernetes.default.svc", "10.96.0.1"),
+        ("x.example.com", "169.254.169.254"),
+        ("x.example.com", "::1"),
+    ]:
         assert policy.refusal(host, ipaddress.ip_address(address)) is None
 
 
@@ -128,7 +171,8 @@ def test_the_settings_make_the_policy(monkeypatch: pytest.MonkeyPatch) -> None:
     assert UpdaterSettings().address_policy() == AddressPolicy(())
     monkeypatch.setenv("ONECLICK_TENANCY_REGISTRY_ALLOWED_NETWORKS", "127.0.0.1/32, 10.0.0.0/8")
     assert UpdaterSettings().address_policy() == AddressPolicy(
-        (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8")))
+        (ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("10.0.0.0/8"))
+    )
     monkeypatch.setenv("ONECLICK_TENANCY_REGISTRY_ALLOWED_NETWORKS", "*")
     assert UpdaterSettings().address_policy() == AddressPolicy("*")
 
@@ -139,14 +183,31 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
     def __init__(self) -> None:
         self.asked: list[tuple[str, int]] = []
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: object = None) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: object = None,
+    ) -> httpcore.AsyncNetworkStream:
         self.asked.append((host, port))
         raise httpcore.ConnectError("recorded")
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "10.0.0.1", "169.254.169.254", "::ffff:127.0.0.1",
-                                  "kubernetes.default.svc", "0.0.0.0", "2130706433"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "10.0.0.1",
+        "169.254.169.254",
+        "::ffff:127.0.0.1",
+        "kubernetes.default.svc",
+        "0.0.0.0",
+        "2130706433",
+    ],
+)
 async def test_the_guard_refuses_before_connecting(host: str) -> None:
     inner = RecordingBackend()
     guard = GuardedBackend(AddressPolicy(), inner)

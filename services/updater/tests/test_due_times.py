@@ -14,14 +14,17 @@ ANCHOR = datetime(2026, 1, 1, 12, 0, 30, tzinfo=UTC)
 FIVE_MINUTES = timedelta(minutes=5)
 
 
-@pytest.mark.parametrize(("after", "expected"), [
-    (ANCHOR - timedelta(hours=1), ANCHOR),  # not yet created: due at creation
-    (ANCHOR, ANCHOR + FIVE_MINUTES),
-    (ANCHOR + timedelta(minutes=4, seconds=59), ANCHOR + FIVE_MINUTES),
-    (ANCHOR + FIVE_MINUTES, ANCHOR + 2 * FIVE_MINUTES),  # strictly after
-    # A scheduler that was away for an hour catches up with one check, then stays on the grid.
-    (ANCHOR + timedelta(hours=1, seconds=1), ANCHOR + timedelta(hours=1, minutes=5)),
-])
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (ANCHOR - timedelta(hours=1), ANCHOR),  # not yet created: due at creation
+        (ANCHOR, ANCHOR + FIVE_MINUTES),
+        (ANCHOR + timedelta(minutes=4, seconds=59), ANCHOR + FIVE_MINUTES),
+        (ANCHOR + FIVE_MINUTES, ANCHOR + 2 * FIVE_MINUTES),  # strictly after
+        # A scheduler that was away for an hour catches up with one check, then stays on the grid.
+        (ANCHOR + timedelta(hours=1, seconds=1), ANCHOR + timedelta(hours=1, minutes=5)),
+    ],
+)
 def test_next_due_stays_on_the_grid(after: datetime, expected: datetime) -> None:
     assert next_due(ANCHOR, FIVE_MINUTES, after) == expected
 
@@ -48,11 +51,14 @@ def test_a_non_positive_interval_is_refused() -> None:
         next_due(ANCHOR, timedelta(0), ANCHOR)
 
 
-@pytest.mark.parametrize(("cron", "after", "expected"), [
-    ("*/1 * * * *", datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC), datetime(2026, 1, 1, 0, 1, tzinfo=UTC)),
-    ("*/5 * * * *", datetime(2026, 1, 1, 0, 5, tzinfo=UTC), datetime(2026, 1, 1, 0, 10, tzinfo=UTC)),
-    ("* * * * * */2", datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("cron", "after", "expected"),
+    [
+        ("*/1 * * * *", datetime(2026, 1, 1, 0, 0, 30, tzinfo=UTC), datetime(2026, 1, 1, 0, 1, tzinfo=UTC)),
+        ("*/5 * * * *", datetime(2026, 1, 1, 0, 5, tzinfo=UTC), datetime(2026, 1, 1, 0, 10, tzinfo=UTC)),
+        ("* * * * * */2", datetime(2026, 1, 1, 0, 0, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 0, 2, tzinfo=UTC)),
+    ],
+)
 def test_next_tick(cron: str, after: datetime, expected: datetime) -> None:
     assert next_tick(cron, after) == expected
 

@@ -8,36 +8,43 @@ from oneclick_core.autoupdates import is_semver_constraint
 from oneclick_core.semver import Constraint, InvalidConstraint, InvalidVersion, Version
 
 
-@pytest.mark.parametrize(("text", "parsed"), [
-    ("1.2.3", (1, 2, 3, "", "")),
-    ("v1.2.3", (1, 2, 3, "", "")),
-    ("1", (1, 0, 0, "", "")),
-    ("1.2", (1, 2, 0, "", "")),
-    ("1.2.3-rc.1+build.5", (1, 2, 3, "rc.1", "build.5")),
-    ("0.0.0-alpine", (0, 0, 0, "alpine", "")),
-])
+@pytest.mark.parametrize(
+    ("text", "parsed"),
+    [
+        ("1.2.3", (1, 2, 3, "", "")),
+        ("v1.2.3", (1, 2, 3, "", "")),
+        ("1", (1, 0, 0, "", "")),
+        ("1.2", (1, 2, 0, "", "")),
+        ("1.2.3-rc.1+build.5", (1, 2, 3, "rc.1", "build.5")),
+        ("0.0.0-alpine", (0, 0, 0, "alpine", "")),
+    ],
+)
 def test_versions_parse_leniently(text: str, parsed: tuple[int, int, int, str, str]) -> None:
     version = Version.parse(text)
     assert (version.major, version.minor, version.patch, version.prerelease, version.metadata) == parsed
 
 
-@pytest.mark.parametrize("text", ["latest", "1.2.3.4", "1.2.3-", "v", "1..2", "01a", "9223372036854775808",
-                                  " 1.2.3", "1.2.3 "])
+@pytest.mark.parametrize(
+    "text", ["latest", "1.2.3.4", "1.2.3-", "v", "1..2", "01a", "9223372036854775808", " 1.2.3", "1.2.3 "]
+)
 def test_non_versions_are_refused(text: str) -> None:
     with pytest.raises(InvalidVersion):
         Version.parse(text)
 
 
-@pytest.mark.parametrize(("smaller", "larger"), [
-    ("1.2.3", "1.2.4"),
-    ("1.2.9", "1.10.0"),
-    ("1.3.0-rc1", "1.3.0"),
-    ("1.3.0-alpha", "1.3.0-beta"),
-    ("1.3.0-alpha.2", "1.3.0-alpha.10"),  # numeric parts compare as numbers
-    ("1.3.0-1", "1.3.0-alpha"),  # numbers before words
-    ("1.3.0-alpha", "1.3.0-alpha.1"),  # more parts win
-    ("2.0.0-rc1", "2.0.0"),
-])
+@pytest.mark.parametrize(
+    ("smaller", "larger"),
+    [
+        ("1.2.3", "1.2.4"),
+        ("1.2.9", "1.10.0"),
+        ("1.3.0-rc1", "1.3.0"),
+        ("1.3.0-alpha", "1.3.0-beta"),
+        ("1.3.0-alpha.2", "1.3.0-alpha.10"),  # numeric parts compare as numbers
+        ("1.3.0-1", "1.3.0-alpha"),  # numbers before words
+        ("1.3.0-alpha", "1.3.0-alpha.1"),  # more parts win
+        ("2.0.0-rc1", "2.0.0"),
+    ],
+)
 def test_ordering(smaller: str, larger: str) -> None:
     assert Version.parse(smaller) < Version.parse(larger)
     assert Version.parse(larger).compare(Version.parse(smaller)) == 1

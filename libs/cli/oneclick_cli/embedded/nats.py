@@ -13,8 +13,9 @@ MAX_PAYLOAD = 8 * 1024 * 1024
 
 
 class EmbeddedNats:
-    def __init__(self, store_dir: Path, *, host: str = "127.0.0.1", port: int = 0,
-                 log_file: Path | None = None) -> None:
+    def __init__(
+        self, store_dir: Path, *, host: str = "127.0.0.1", port: int = 0, log_file: Path | None = None
+    ) -> None:
         self.store_dir = store_dir
         self.host = host
         self.port = port
@@ -37,10 +38,30 @@ class EmbeddedNats:
         # Record files (avatars) travel in RPC messages: allow more than NATS's 1 MB default.
         config = self.store_dir / "oneclick.conf"
         config.write_text(f"max_payload: {MAX_PAYLOAD}\n")
-        command = [str(venv_binary("nats-server")), "-c", str(config), "-a", self.host, "-p", str(self.port),
-                   "-js", "-sd", str(self.store_dir), "-l", str(log_target), "-n", "oneclick-embedded"]
-        self._process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=subprocess.DEVNULL, preexec_fn=die_with_parent(), process_group=0)
+        command = [
+            str(venv_binary("nats-server")),
+            "-c",
+            str(config),
+            "-a",
+            self.host,
+            "-p",
+            str(self.port),
+            "-js",
+            "-sd",
+            str(self.store_dir),
+            "-l",
+            str(log_target),
+            "-n",
+            "oneclick-embedded",
+        ]
+        self._process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            preexec_fn=die_with_parent(),
+            process_group=0,
+        )
         try:
             wait_for_port(self.host, self.port, timeout, self._process)
         except Exception:
@@ -64,6 +85,7 @@ class EmbeddedNats:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

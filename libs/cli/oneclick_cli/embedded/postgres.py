@@ -59,7 +59,8 @@ class EmbeddedPostgres:
             if not os.stat(parent).st_mode & 0o001:
                 raise PermissionError(
                     f"{parent} is not searchable by others, so PostgreSQL (running as {UNPRIVILEGED_USER}) "
-                    f"cannot reach {self.data_dir}; use a data directory outside it or set ONECLICK_DATABASE_URL")
+                    f"cannot reach {self.data_dir}; use a data directory outside it or set ONECLICK_DATABASE_URL"
+                )
 
     def _initdb(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -68,10 +69,23 @@ class EmbeddedPostgres:
             os.chown(self.data_dir, identity["user"], identity["group"])
         self.data_dir.chmod(0o700)
         subprocess.run(
-            [str(self._bin / "initdb"), "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust",
-             "--encoding=UTF8", "--locale=C", "--no-instructions"],
-            check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-            **identity)
+            [
+                str(self._bin / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--locale=C",
+                "--no-instructions",
+            ],
+            check=True,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            **identity,
+        )
 
     def _stop_leftover(self) -> None:
         """A server from a run that was killed may still hold the data directory: shut it down."""
@@ -101,13 +115,29 @@ class EmbeddedPostgres:
         log_file = (self.data_dir.parent / f"{self.data_dir.name}.log").open("ab")
         try:
             self._process = subprocess.Popen(
-                [str(self._bin / "postgres"), "-D", str(self.data_dir), "-h", self.host, "-p", str(self.port),
-                 "-c", "unix_socket_directories=", "-c", "max_connections=200"],
+                [
+                    str(self._bin / "postgres"),
+                    "-D",
+                    str(self.data_dir),
+                    "-h",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "max_connections=200",
+                ],
                 # Own process group: a Ctrl-C in the terminal reaches only the runner, which stops
                 # PostgreSQL last, after the services that use it.
-                stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file,
+                stdin=subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=log_file,
                 # SIGINT is PostgreSQL's fast shutdown: clients are disconnected and data is flushed.
-                preexec_fn=die_with_parent(signal.SIGINT), process_group=0, **self._as_server_user())
+                preexec_fn=die_with_parent(signal.SIGINT),
+                process_group=0,
+                **self._as_server_user(),
+            )
         finally:
             log_file.close()
         try:
@@ -121,9 +151,24 @@ class EmbeddedPostgres:
 
     def _psql(self, database: str, sql: str) -> str:
         result = subprocess.run(
-            [str(self._bin / "psql"), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER, "-d", database,
-             "-tAc", sql],
-            check=True, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+            [
+                str(self._bin / "psql"),
+                "-h",
+                self.host,
+                "-p",
+                str(self.port),
+                "-U",
+                SUPERUSER,
+                "-d",
+                database,
+                "-tAc",
+                sql,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+        )
         return result.stdout.strip()
 
     def _wait_accepting(self, timeout: float) -> None:
@@ -131,7 +176,9 @@ class EmbeddedPostgres:
         while True:
             probe = subprocess.run(
                 [str(self._bin / "pg_isready"), "-h", self.host, "-p", str(self.port), "-U", SUPERUSER],
-                capture_output=True, stdin=subprocess.DEVNULL)
+                capture_output=True,
+                stdin=subprocess.DEVNULL,
+            )
             if probe.returncode == 0:
                 return
             if time.monotonic() > deadline:
@@ -161,6 +208,7 @@ class EmbeddedPostgres:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()

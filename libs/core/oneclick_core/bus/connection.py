@@ -74,13 +74,21 @@ async def connect(settings: CoreSettings, name: str, *, attempts: int | None = N
     while True:
         attempt += 1
         try:
-            nc: NATS = await nats.connect(**connect_options(settings, name), error_cb=_quiet_error,
-                                          disconnected_cb=_disconnected, reconnected_cb=_reconnected)
+            nc: NATS = await nats.connect(
+                **connect_options(settings, name),
+                error_cb=_quiet_error,
+                disconnected_cb=_disconnected,
+                reconnected_cb=_reconnected,
+            )
             return nc
         except (OSError, nats.errors.NoServersError, TimeoutError) as exc:
             if attempts is not None and attempt >= attempts:
                 raise
-            log.warning("nats.connect_retry", servers=settings.nats_servers, error=str(exc) or type(exc).__name__,
-                        retry_in=round(delay, 2))
+            log.warning(
+                "nats.connect_retry",
+                servers=settings.nats_servers,
+                error=str(exc) or type(exc).__name__,
+                retry_in=round(delay, 2),
+            )
             await asyncio.sleep(delay)
             delay = min(delay * 2, 5.0)

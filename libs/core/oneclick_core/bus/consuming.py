@@ -67,8 +67,9 @@ EventHandler = Callable[[Envelope, Delivery], Awaitable[None]]
 class EventConsumer:
     """Runs one durable pull consumer until :meth:`stop`; finishes the message in hand before stopping."""
 
-    def __init__(self, js: JetStreamContext, options: ConsumerOptions, handler: EventHandler,
-                 metrics: BusMetrics | None = None) -> None:
+    def __init__(
+        self, js: JetStreamContext, options: ConsumerOptions, handler: EventHandler, metrics: BusMetrics | None = None
+    ) -> None:
         self._js = js
         self._options = options
         self._handler = handler
@@ -114,8 +115,12 @@ class EventConsumer:
                 messages = await subscription.fetch(self._options.batch, timeout=self._options.fetch_timeout)
             except TimeoutError:
                 continue
-            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
-                    nats.errors.NoRespondersError, nats.errors.Error) as exc:
+            except (
+                nats.errors.ConnectionClosedError,
+                nats.errors.ConnectionReconnectingError,
+                nats.errors.NoRespondersError,
+                nats.errors.Error,
+            ) as exc:
                 # NATS restarting or a JetStream hiccup: wait and poll again; messages stay in the stream.
                 log.warning("consumer.fetch_failed", consumer=self._options.durable, error=str(exc))
                 await asyncio.sleep(0.5)
@@ -135,8 +140,9 @@ class EventConsumer:
     async def _process(self, msg: Msg) -> None:
         opts = self._options
         metadata = msg.metadata
-        delivery = Delivery(subject=msg.subject, stream_seq=metadata.sequence.stream,
-                            num_delivered=metadata.num_delivered)
+        delivery = Delivery(
+            subject=msg.subject, stream_seq=metadata.sequence.stream, num_delivered=metadata.num_delivered
+        )
         try:
             envelope = Envelope.model_validate_json(msg.data)
         except ValidationError as exc:
@@ -147,8 +153,12 @@ class EventConsumer:
         started = time.perf_counter()
         token = current_traceparent.set(envelope.traceparent)
         try:
-            with bound_context(event_id=envelope.id, event_type=envelope.type,
-                               trace_id=parse_trace_id(envelope.traceparent), consumer=opts.durable):
+            with bound_context(
+                event_id=envelope.id,
+                event_type=envelope.type,
+                trace_id=parse_trace_id(envelope.traceparent),
+                consumer=opts.durable,
+            ):
                 try:
                     await self._handler(envelope, delivery)
                 except PoisonMessage as exc:
@@ -160,8 +170,12 @@ class EventConsumer:
                         await self._dead_letter(msg, delivery, repr(exc))
                     else:
                         delay = opts.backoff_for(delivery.num_delivered)
-                        log.warning("consumer.handler_failed", deliveries=delivery.num_delivered,
-                                    retry_in=delay, error=repr(exc))
+                        log.warning(
+                            "consumer.handler_failed",
+                            deliveries=delivery.num_delivered,
+                            retry_in=delay,
+                            error=repr(exc),
+                        )
                         await msg.nak(delay=delay)
                         self._count("retried")
                     return
@@ -195,8 +209,9 @@ class EventConsumer:
         }
         await self._js.publish(opts.dead_letter_subject, msg.data, headers=headers)
         await msg.term()
-        log.error("consumer.dead_lettered", subject=delivery.subject, stream_seq=delivery.stream_seq,
-                  reason=reason[:200])
+        log.error(
+            "consumer.dead_lettered", subject=delivery.subject, stream_seq=delivery.stream_seq, reason=reason[:200]
+        )
         self._count("dead_lettered")
         if self._metrics is not None:
             self._metrics.events_dead_lettered.labels(opts.durable).inc()

@@ -31,8 +31,9 @@ async def locks_bucket(js: JetStreamContext, replicas: int = 1) -> KeyValue:
     try:
         return await js.key_value(LOCKS_BUCKET)
     except BucketNotFoundError:
-        return await js.create_key_value(bucket=LOCKS_BUCKET, history=1, replicas=replicas,
-                                         description="Leader leases of One-Click services")
+        return await js.create_key_value(
+            bucket=LOCKS_BUCKET, history=1, replicas=replicas, description="Leader leases of One-Click services"
+        )
 
 
 class Lease:

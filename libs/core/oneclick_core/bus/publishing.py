@@ -29,16 +29,17 @@ def envelope_headers(envelope: Envelope) -> dict[str, str]:
     return headers
 
 
-async def publish_envelope(js: JetStreamContext, subject: str, envelope: Envelope,
-                           timeout: float = 5.0) -> Published:
+async def publish_envelope(js: JetStreamContext, subject: str, envelope: Envelope, timeout: float = 5.0) -> Published:
     """Publish and wait for the stream's acknowledgement; a repeat of the same id is reported, not stored."""
-    ack = await js.publish(subject, envelope.model_dump_json().encode(), timeout=timeout,
-                           headers=envelope_headers(envelope))
+    ack = await js.publish(
+        subject, envelope.model_dump_json().encode(), timeout=timeout, headers=envelope_headers(envelope)
+    )
     return Published(envelope=envelope, stream_seq=ack.seq, duplicate=bool(ack.duplicate))
 
 
-async def publish_event(js: JetStreamContext, spec: EventSpec[P], data: P, *, source: str,
-                        subject: str | None = None) -> Published:
+async def publish_event(
+    js: JetStreamContext, spec: EventSpec[P], data: P, *, source: str, subject: str | None = None
+) -> Published:
     """Publish one event directly (no database write goes with it; otherwise use the outbox)."""
     envelope = spec.envelope(source=source, data=data, subject=subject, traceparent=current_traceparent.get())
     return await publish_envelope(js, spec.subject, envelope)

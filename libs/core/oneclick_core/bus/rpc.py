@@ -45,8 +45,10 @@ NO_RESPONDER_RETRIES = (0.025, 0.05, 0.1, 0.25)
 # a 400, though no longer naming the field. Caught here rather than by scanning every request for NULs: only
 # what PostgreSQL actually refuses is refused (services that store nothing keep deciding for themselves), and
 # requests pay nothing for it.
-UNSTORABLE_TEXT: tuple[type[Exception], ...] = (asyncpg.CharacterNotInRepertoireError,
-                                                 asyncpg.UntranslatableCharacterError)
+UNSTORABLE_TEXT: tuple[type[Exception], ...] = (
+    asyncpg.CharacterNotInRepertoireError,
+    asyncpg.UntranslatableCharacterError,
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,7 @@ def error_reply(error: ApiError) -> bytes:
 class RpcServer:
     """Answers the RPC methods of one service; one instance per process."""
 
-    def __init__(self, nc: NATS, service: str, *, concurrency: int = 256,
-                 metrics: BusMetrics | None = None) -> None:
+    def __init__(self, nc: NATS, service: str, *, concurrency: int = 256, metrics: BusMetrics | None = None) -> None:
         self._nc = nc
         self._service = service
         self._routes: dict[str, _Route] = {}
@@ -77,8 +78,7 @@ class RpcServer:
     def prefix(self) -> str:
         return f"{RPC_SUBJECT_PREFIX}.{self._service}."
 
-    def register(self, method: RpcMethod[Request, Response],
-                 handler: Callable[[Request], Awaitable[Response]]) -> None:
+    def register(self, method: RpcMethod[Request, Response], handler: Callable[[Request], Awaitable[Response]]) -> None:
         if method.service != self._service:
             raise ValueError(f"{method.subject} belongs to {method.service}, not {self._service}")
         if method.method in self._routes:
@@ -123,8 +123,9 @@ class RpcServer:
         started = time.perf_counter()
         outcome = "ok"
         try:
-            with bound_context(rpc=name, request_id=headers.get(REQUEST_ID_HEADER),
-                               trace_id=parse_trace_id(traceparent)):
+            with bound_context(
+                rpc=name, request_id=headers.get(REQUEST_ID_HEADER), trace_id=parse_trace_id(traceparent)
+            ):
                 try:
                     body = await self._dispatch(name, msg.data)
                 except ApiError as exc:
@@ -138,10 +139,14 @@ class RpcServer:
                     # Mostly PostgreSQL, but OSError also covers a handler's other connections (the Kubernetes
                     # API, a registry): say what failed in the log, not a guess to the client.
                     outcome = "503"
-                    log.warning("rpc.dependency_unavailable", error=str(exc) or type(exc).__name__,
-                                error_type=type(exc).__name__)
-                    body = error_reply(ApiError.unavailable("A service this request needs is unavailable, "
-                                                            "try again shortly."))
+                    log.warning(
+                        "rpc.dependency_unavailable",
+                        error=str(exc) or type(exc).__name__,
+                        error_type=type(exc).__name__,
+                    )
+                    body = error_reply(
+                        ApiError.unavailable("A service this request needs is unavailable, try again shortly.")
+                    )
                 except Exception:
                     outcome = "500"
                     log.exception("rpc.handler_crashed")
@@ -178,16 +183,23 @@ class RpcClient:
         self._timeout = timeout
         self._metrics = metrics
 
-    async def call(self, method: RpcMethod[Request, Response], request: Request, *,
-                   timeout: float | None = None, request_id: str | None = None) -> Response:
+    async def call(
+        self,
+        method: RpcMethod[Request, Response],
+        request: Request,
+        *,
+        timeout: float | None = None,
+        request_id: str | None = None,
+    ) -> Response:
         headers = {TRACEPARENT_HEADER: child_traceparent(), CALLER_HEADER: self._caller}
         if request_id:
             headers[REQUEST_ID_HEADER] = request_id
         outcome = "ok"
         try:
             try:
-                reply = await self._request(method.subject, request.model_dump_json().encode(),
-                                            timeout or self._timeout, headers)
+                reply = await self._request(
+                    method.subject, request.model_dump_json().encode(), timeout or self._timeout, headers
+                )
             except nats.errors.NoRespondersError:
                 outcome = "unavailable"
                 raise ApiError.unavailable(
@@ -198,11 +210,19 @@ class RpcClient:
                 outcome = "timeout"
                 raise ApiError.unavailable(
                     f"The {method.service} service did not answer in time.",
-                    {method.service: {"code": "service_timeout",
-                                      "message": f"No reply within {timeout or self._timeout:g}s."}},
+                    {
+                        method.service: {
+                            "code": "service_timeout",
+                            "message": f"No reply within {timeout or self._timeout:g}s.",
+                        }
+                    },
                 ) from None
-            except (nats.errors.ConnectionClosedError, nats.errors.ConnectionReconnectingError,
-                    nats.errors.ConnectionDrainingError, nats.errors.OutboundBufferLimitError):
+            except (
+                nats.errors.ConnectionClosedError,
+                nats.errors.ConnectionReconnectingError,
+                nats.errors.ConnectionDrainingError,
+                nats.errors.OutboundBufferLimitError,
+            ):
                 outcome = "disconnected"
                 raise ApiError.unavailable("The message bus is unavailable.") from None
             return parse_reply(method, reply.data)
@@ -213,7 +233,6 @@ class RpcClient:
         finally:
             if self._metrics is not None:
                 self._metrics.rpc_calls.labels(method.service, method.method, outcome).inc()
-
 
     async def _request(self, subject: str, payload: bytes, timeout: float, headers: dict[str, str]) -> Msg:
         """One request, asked again a few times over ~0.4 s while NATS reports no responders.
@@ -226,8 +245,9 @@ class RpcClient:
         deadline = loop.time() + timeout
         for pause in (*NO_RESPONDER_RETRIES, None):
             try:
-                reply: Msg = await self._nc.request(subject, payload, timeout=max(deadline - loop.time(), 0.001),
-                                                    headers=headers)
+                reply: Msg = await self._nc.request(
+                    subject, payload, timeout=max(deadline - loop.time(), 0.001), headers=headers
+                )
                 return reply
             except nats.errors.NoRespondersError:
                 if pause is None or loop.time() + pause >= deadline:

@@ -63,5 +63,8 @@ async def ensure_streams(js: JetStreamContext, replicas: int = 1) -> None:
 def drifted(current: StreamConfig, wanted: StreamConfig) -> bool:
     """Whether a stream differs in what ``wanted`` sets; fields it leaves unset (None) are the server's to fill,
     so a stream already as wanted is left alone (no write at every start)."""
-    return any(getattr(current, field.name) != value for field in dataclasses.fields(wanted)
-               if field.name != "name" and (value := getattr(wanted, field.name)) is not None)
+    return any(
+        getattr(current, field.name) != value
+        for field in dataclasses.fields(wanted)
+        if field.name != "name" and (value := getattr(wanted, field.name)) is not None
+    )

@@ -83,6 +83,7 @@ class FileUpload(BaseModel):
 
 # -- sign-up, sign-in, refresh -------------------------------------------------------------------------
 
+
 class CreateUserRequest(BaseModel):
     """Sign-up. Values arrive as submitted; auth validates them and answers per-field errors."""
 
@@ -162,6 +163,7 @@ class OAuth2LoginRequest(BaseModel):
 
 # -- recovery and verification ---------------------------------------------------------------------------
 
+
 class EmailRequest(BaseModel):
     email: str = ""
 
@@ -177,6 +179,7 @@ class ConfirmVerificationRequest(BaseModel):
 
 
 # -- one's own record -----------------------------------------------------------------------------------
+
 
 class GetUserRequest(BaseModel):
     actor: Actor
@@ -238,6 +241,7 @@ class FileContent(BaseModel):
 
 # -- what verifiers need ------------------------------------------------------------------------------
 
+
 class Subject(BaseModel):
     collection: AuthCollection
     id: str
@@ -281,56 +285,103 @@ def _method(name: str, request: type[Any], response: type[Any], description: str
 
 
 CREATE_USER: RpcMethod[CreateUserRequest, UserRecord] = _method(
-    "create_user", CreateUserRequest, UserRecord, "Sign-up: validate, hash the password (argon2id), create the user.")
+    "create_user", CreateUserRequest, UserRecord, "Sign-up: validate, hash the password (argon2id), create the user."
+)
 AUTH_WITH_PASSWORD: RpcMethod[PasswordLoginRequest, AuthResult] = _method(
-    "auth_with_password", PasswordLoginRequest, AuthResult,
-    "Password sign-in (rate limited per identity and address; one answer for unknown user and wrong password).")
+    "auth_with_password",
+    PasswordLoginRequest,
+    AuthResult,
+    "Password sign-in (rate limited per identity and address; one answer for unknown user and wrong password).",
+)
 AUTH_REFRESH: RpcMethod[RefreshRequest, AuthResult] = _method(
-    "auth_refresh", RefreshRequest, AuthResult, "A new token for the holder of a valid, unrevoked token.")
+    "auth_refresh", RefreshRequest, AuthResult, "A new token for the holder of a valid, unrevoked token."
+)
 AUTH_METHODS: RpcMethod[AuthMethodsRequest, AuthMethods] = _method(
-    "auth_methods", AuthMethodsRequest, AuthMethods,
-    "Password and enabled OAuth2 providers, each with a fresh state and PKCE verifier.")
+    "auth_methods",
+    AuthMethodsRequest,
+    AuthMethods,
+    "Password and enabled OAuth2 providers, each with a fresh state and PKCE verifier.",
+)
 AUTH_WITH_OAUTH2: RpcMethod[OAuth2LoginRequest, AuthResult] = _method(
-    "auth_with_oauth2", OAuth2LoginRequest, AuthResult,
-    "Exchange an OAuth2 code (with its PKCE verifier) at the provider; sign in, link or create the user.")
+    "auth_with_oauth2",
+    OAuth2LoginRequest,
+    AuthResult,
+    "Exchange an OAuth2 code (with its PKCE verifier) at the provider; sign in, link or create the user.",
+)
 REQUEST_PASSWORD_RESET: RpcMethod[EmailRequest, Empty] = _method(
-    "request_password_reset", EmailRequest, Empty,
-    "Send a reset link if the email belongs to a user (the answer is the same either way).")
+    "request_password_reset",
+    EmailRequest,
+    Empty,
+    "Send a reset link if the email belongs to a user (the answer is the same either way).",
+)
 CONFIRM_PASSWORD_RESET: RpcMethod[ConfirmPasswordResetRequest, Empty] = _method(
-    "confirm_password_reset", ConfirmPasswordResetRequest, Empty, "Set a new password with a reset token.")
+    "confirm_password_reset", ConfirmPasswordResetRequest, Empty, "Set a new password with a reset token."
+)
 REQUEST_VERIFICATION: RpcMethod[EmailRequest, Empty] = _method(
-    "request_verification", EmailRequest, Empty, "Send a verification link to an unverified user.")
+    "request_verification", EmailRequest, Empty, "Send a verification link to an unverified user."
+)
 CONFIRM_VERIFICATION: RpcMethod[ConfirmVerificationRequest, Empty] = _method(
-    "confirm_verification", ConfirmVerificationRequest, Empty, "Mark the user of a verification token verified.")
+    "confirm_verification", ConfirmVerificationRequest, Empty, "Mark the user of a verification token verified."
+)
 GET_USER: RpcMethod[GetUserRequest, UserRecord] = _method(
-    "get_user", GetUserRequest, UserRecord, "One user record; only the user itself or a superuser.")
+    "get_user", GetUserRequest, UserRecord, "One user record; only the user itself or a superuser."
+)
 UPDATE_USER: RpcMethod[UpdateUserRequest, UserUpdated] = _method(
-    "update_user", UpdateUserRequest, UserUpdated,
-    "Change one's own record; a password change needs oldPassword and revokes earlier tokens.")
+    "update_user",
+    UpdateUserRequest,
+    UserUpdated,
+    "Change one's own record; a password change needs oldPassword and revokes earlier tokens.",
+)
 DELETE_USER: RpcMethod[DeleteUserRequest, Empty] = _method(
-    "delete_user", DeleteUserRequest, Empty, "Delete one's own account (revokes its tokens).")
+    "delete_user", DeleteUserRequest, Empty, "Delete one's own account (revokes its tokens)."
+)
 LOGOUT_ALL: RpcMethod[LogoutAllRequest, TokensRevoked] = _method(
-    "logout_all", LogoutAllRequest, TokensRevoked, "Revoke every token issued so far to the user.")
+    "logout_all", LogoutAllRequest, TokensRevoked, "Revoke every token issued so far to the user."
+)
 GET_AVATAR: RpcMethod[GetAvatarRequest, FileContent] = _method(
-    "get_avatar", GetAvatarRequest, FileContent, "The bytes of a user's avatar file.")
+    "get_avatar", GetAvatarRequest, FileContent, "The bytes of a user's avatar file."
+)
 TOKEN_STATE: RpcMethod[TokenStateRequest, TokenStates] = _method(
-    "token_state", TokenStateRequest, TokenStates,
-    "Current token versions of accounts, for verifiers that have not seen an event about them.")
+    "token_state",
+    TokenStateRequest,
+    TokenStates,
+    "Current token versions of accounts, for verifiers that have not seen an event about them.",
+)
 JWKS: RpcMethod[JwksRequest, Jwks] = _method("jwks", JwksRequest, Jwks, "The public keys that verify tokens.")
 ROTATE_KEYS: RpcMethod[RotateKeysRequest, Jwks] = _method(
-    "rotate_keys", RotateKeysRequest, Jwks, "Start signing with a new key now; earlier keys keep verifying.")
+    "rotate_keys", RotateKeysRequest, Jwks, "Start signing with a new key now; earlier keys keep verifying."
+)
 CREATE_SUPERUSER: RpcMethod[CreateSuperuserRequest, SuperuserRecord] = _method(
-    "create_superuser", CreateSuperuserRequest, SuperuserRecord,
-    "Create a superuser, or set the password of an existing one (`oneclick superuser create`).")
+    "create_superuser",
+    CreateSuperuserRequest,
+    SuperuserRecord,
+    "Create a superuser, or set the password of an existing one (`oneclick superuser create`).",
+)
 
 AUTH_METHODS_RPC: tuple[RpcMethod[Any, Any], ...] = (
-    CREATE_USER, AUTH_WITH_PASSWORD, AUTH_REFRESH, AUTH_METHODS, AUTH_WITH_OAUTH2, REQUEST_PASSWORD_RESET,
-    CONFIRM_PASSWORD_RESET, REQUEST_VERIFICATION, CONFIRM_VERIFICATION, GET_USER, UPDATE_USER, DELETE_USER,
-    LOGOUT_ALL, GET_AVATAR, TOKEN_STATE, JWKS, ROTATE_KEYS, CREATE_SUPERUSER,
+    CREATE_USER,
+    AUTH_WITH_PASSWORD,
+    AUTH_REFRESH,
+    AUTH_METHODS,
+    AUTH_WITH_OAUTH2,
+    REQUEST_PASSWORD_RESET,
+    CONFIRM_PASSWORD_RESET,
+    REQUEST_VERIFICATION,
+    CONFIRM_VERIFICATION,
+    GET_USER,
+    UPDATE_USER,
+    DELETE_USER,
+    LOGOUT_ALL,
+    GET_AVATAR,
+    TOKEN_STATE,
+    JWKS,
+    ROTATE_KEYS,
+    CREATE_SUPERUSER,
 )
 
 
 # -- events ---------------------------------------------------------------------------------------------
+
 
 class UserEventData(BaseModel):
     """A user as the records read-model keeps it, plus the token version verifiers compare against."""
@@ -348,11 +399,16 @@ class UserEventData(BaseModel):
 
 
 USER_CREATED: EventSpec[UserEventData] = EventSpec(
-    "user", "created", UserEventData, "A user signed up (password or OAuth2) or was created.")
+    "user", "created", UserEventData, "A user signed up (password or OAuth2) or was created."
+)
 USER_UPDATED: EventSpec[UserEventData] = EventSpec(
-    "user", "updated", UserEventData,
-    "A user's record changed (profile, verification, password: then tokenVersion grows and older tokens die).")
+    "user",
+    "updated",
+    UserEventData,
+    "A user's record changed (profile, verification, password: then tokenVersion grows and older tokens die).",
+)
 USER_DELETED: EventSpec[UserEventData] = EventSpec(
-    "user", "deleted", UserEventData, "A user was deleted; every token of theirs is revoked. Data is the last state.")
+    "user", "deleted", UserEventData, "A user was deleted; every token of theirs is revoked. Data is the last state."
+)
 
 USER_EVENTS: tuple[EventSpec[UserEventData], ...] = (USER_CREATED, USER_UPDATED, USER_DELETED)

@@ -32,8 +32,9 @@ def _block(model: type[BaseModel]) -> list[str]:
     return ["```json", _schema(model), "```", ""]
 
 
-def render_markdown(events: tuple[EventSpec[Any], ...] = EVENTS,
-                    methods: tuple[RpcMethod[Any, Any], ...] | None = None) -> str:
+def render_markdown(
+    events: tuple[EventSpec[Any], ...] = EVENTS, methods: tuple[RpcMethod[Any, Any], ...] | None = None
+) -> str:
     methods = all_rpc_methods() if methods is None else methods
     lines = [
         "# Event and RPC catalog",
@@ -54,8 +55,7 @@ def render_markdown(events: tuple[EventSpec[Any], ...] = EVENTS,
     if not events:
         lines += ["No domain events are published yet.", ""]
     for spec in sorted(events, key=lambda s: s.subject):
-        lines += [f"### `{spec.type}`", "", f"Subject `{spec.subject}`. {spec.description}", "",
-                  *_block(spec.payload)]
+        lines += [f"### `{spec.type}`", "", f"Subject `{spec.subject}`. {spec.description}", "", *_block(spec.payload)]
     lines += [
         "## RPC methods",
         "",
@@ -66,6 +66,16 @@ def render_markdown(events: tuple[EventSpec[Any], ...] = EVENTS,
         "",
     ]
     for method in sorted(methods, key=lambda m: m.subject):
-        lines += [f"### `{method.subject}`", "", method.description, "", "Request:", "",
-                  *_block(method.request), "Response:", "", *_block(method.response)]
+        lines += [
+            f"### `{method.subject}`",
+            "",
+            method.description,
+            "",
+            "Request:",
+            "",
+            *_block(method.request),
+            "Response:",
+            "",
+            *_block(method.response),
+        ]
     return "\n".join(lines).rstrip() + "\n"

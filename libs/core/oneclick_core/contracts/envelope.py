@@ -53,10 +53,12 @@ class EventSpec(Generic[Payload]):
     def type(self) -> str:
         return f"oneclick.{self.aggregate}.{self.verb}.v{self.version}"
 
-    def envelope(self, *, source: str, data: Payload, subject: str | None = None,
-                 traceparent: str | None = None) -> Envelope:
-        return Envelope(source=source, type=self.type, subject=subject, traceparent=traceparent,
-                        data=data.model_dump(mode="json"))
+    def envelope(
+        self, *, source: str, data: Payload, subject: str | None = None, traceparent: str | None = None
+    ) -> Envelope:
+        return Envelope(
+            source=source, type=self.type, subject=subject, traceparent=traceparent, data=data.model_dump(mode="json")
+        )
 
     def parse(self, envelope: Envelope) -> Payload:
         return self.payload.model_validate(envelope.data)

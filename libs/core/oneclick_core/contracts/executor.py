@@ -36,9 +36,11 @@ class DeploymentTarget(BaseModel):
 class ClusterView(BaseModel):
     """One-Click's JSON for a read, as the original backend answered it."""
 
-    body: JsonObject = Field(description="Status: RolloutStatus {deployment, services, ingresses, volumes}; "
-                                         "metrics: {metrics: [{name, cpu, memory}]}; "
-                                         "events: {events: [{reason, message, typus}]}.")
+    body: JsonObject = Field(
+        description="Status: RolloutStatus {deployment, services, ingresses, volumes}; "
+        "metrics: {metrics: [{name, cpu, memory}]}; "
+        "events: {events: [{reason, message, typus}]}."
+    )
 
 
 class ClusterInfoRequest(BaseModel):
@@ -69,25 +71,38 @@ def _method(name: str, request: type[Any], response: type[Any], description: str
 
 
 STATUS: RpcMethod[DeploymentTarget, ClusterView] = _method(
-    "status", DeploymentTarget, ClusterView,
-    "The deployment's RolloutStatus (native objects, or the Rollout CR's .status in operator mode).")
+    "status",
+    DeploymentTarget,
+    ClusterView,
+    "The deployment's RolloutStatus (native objects, or the Rollout CR's .status in operator mode).",
+)
 METRICS: RpcMethod[DeploymentTarget, ClusterView] = _method(
-    "metrics", DeploymentTarget, ClusterView, "CPU and memory of the deployment's pods (metrics.k8s.io).")
+    "metrics", DeploymentTarget, ClusterView, "CPU and memory of the deployment's pods (metrics.k8s.io)."
+)
 KUBE_EVENTS: RpcMethod[DeploymentTarget, ClusterView] = _method(
-    "events", DeploymentTarget, ClusterView, "Kubernetes events of the deployment's objects, oldest first.")
+    "events", DeploymentTarget, ClusterView, "Kubernetes events of the deployment's objects, oldest first."
+)
 CLUSTER_INFO: RpcMethod[ClusterInfoRequest, ClusterInfo] = _method(
-    "cluster_info", ClusterInfoRequest, ClusterInfo, "Names of the cluster's storage classes and ingress classes.")
+    "cluster_info", ClusterInfoRequest, ClusterInfo, "Names of the cluster's storage classes and ingress classes."
+)
 DELETE_POD: RpcMethod[PodRef, ActionDone] = _method(
-    "delete_pod", PodRef, ActionDone,
-    "Delete (restart) a pod of one of the project's deployments; 404 for any other pod.")
+    "delete_pod",
+    PodRef,
+    ActionDone,
+    "Delete (restart) a pod of one of the project's deployments; 404 for any other pod.",
+)
 DELETE_JOB: RpcMethod[JobRef, ActionDone] = _method(
-    "delete_job", JobRef, ActionDone,
-    "Delete a job of one of the project's cron jobs with its pods (foreground); 404 for any other job.")
+    "delete_job",
+    JobRef,
+    ActionDone,
+    "Delete a job of one of the project's cron jobs with its pods (foreground); 404 for any other job.",
+)
 
 EXECUTOR_RPC: tuple[RpcMethod[Any, Any], ...] = (STATUS, METRICS, KUBE_EVENTS, CLUSTER_INFO, DELETE_POD, DELETE_JOB)
 
 
 # -- events -----------------------------------------------------------------------------------------------
+
 
 class RolloutApplied(BaseModel):
     """The cluster now holds this rollout (its objects accepted by the API; pods may still be starting)."""
@@ -116,11 +131,17 @@ class RolloutFailed(BaseModel):
 
 
 ROLLOUT_APPLIED: EventSpec[RolloutApplied] = EventSpec(
-    "rollout", "applied", RolloutApplied,
-    "The executor applied a rollout. Nats-Msg-Id is `<rollout>:<startDate>:applied`, so repeats are dropped.")
+    "rollout",
+    "applied",
+    RolloutApplied,
+    "The executor applied a rollout. Nats-Msg-Id is `<rollout>:<startDate>:applied`, so repeats are dropped.",
+)
 ROLLOUT_FAILED: EventSpec[RolloutFailed] = EventSpec(
-    "rollout", "failed", RolloutFailed,
+    "rollout",
+    "failed",
+    RolloutFailed,
     "The Kubernetes API refused a rollout's object, or (reason `PolicyViolation`) its project's tenancy policy "
-    "refused the rollout before anything was applied. Nats-Msg-Id is `<rollout>:<startDate>:failed`.")
+    "refused the rollout before anything was applied. Nats-Msg-Id is `<rollout>:<startDate>:failed`.",
+)
 
 EXECUTOR_EVENTS: tuple[EventSpec[Any], ...] = (ROLLOUT_APPLIED, ROLLOUT_FAILED)

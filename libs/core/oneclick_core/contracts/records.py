@@ -22,15 +22,20 @@ SERVICE = "records"
 CollectionName = Literal["projects", "deployments", "rollouts", "blueprints", "autoUpdates"]
 COLLECTIONS: tuple[str, ...] = ("projects", "deployments", "rollouts", "blueprints", "autoUpdates")
 # PocketBase collection ids ("collectionId" of every record); clients may name a collection either way.
-COLLECTION_IDS: dict[str, str] = {"projects": "pbc_1687431684", "blueprints": "pbc_2256478513",
-                                  "deployments": "pbc_3400474493", "rollouts": "pbc_1226577366",
-                                  "autoUpdates": "pbc_2823390398"}
+COLLECTION_IDS: dict[str, str] = {
+    "projects": "pbc_1687431684",
+    "blueprints": "pbc_2256478513",
+    "deployments": "pbc_3400474493",
+    "rollouts": "pbc_1226577366",
+    "autoUpdates": "pbc_2823390398",
+}
 
 
 def collection_name(name_or_id: str) -> str | None:
     if name_or_id in COLLECTION_IDS:
         return name_or_id
     return next((name for name, cid in COLLECTION_IDS.items() if cid == name_or_id), None)
+
 
 JsonObject = dict[str, Any]
 
@@ -41,7 +46,8 @@ class ListRequest(BaseModel):
     params: dict[str, str] = Field(
         default_factory=dict,
         description="The query string as sent (page, perPage, sort, filter, expand, fields, skipTotal); "
-                    "records parses it with PocketBase's rules.")
+        "records parses it with PocketBase's rules.",
+    )
 
 
 class ListResult(BaseModel):
@@ -147,8 +153,10 @@ class DeploymentState(BaseModel):
     owner: Owner | None = None
     running: RunningRollout | None = Field(None, description="The rollout without endDate, if any.")
     policy: TenancyPolicy | None = Field(
-        None, description="The project's tenancy policy (the platform's defaults with the project's limits); "
-                          "None when the project no longer exists.")
+        None,
+        description="The project's tenancy policy (the platform's defaults with the project's limits); "
+        "None when the project no longer exists.",
+    )
 
 
 class ProjectPolicyRequest(BaseModel):
@@ -214,50 +222,94 @@ def _method(name: str, request: type[Any], response: type[Any], description: str
 
 
 LIST: RpcMethod[ListRequest, ListResult] = _method(
-    "list", ListRequest, ListResult, "A page of a collection's records the actor may see (filter, sort, expand).")
+    "list", ListRequest, ListResult, "A page of a collection's records the actor may see (filter, sort, expand)."
+)
 VIEW: RpcMethod[ViewRequest, RecordResult] = _method(
-    "view", ViewRequest, RecordResult, "One record the actor may see; 404 otherwise.")
+    "view", ViewRequest, RecordResult, "One record the actor may see; 404 otherwise."
+)
 CREATE: RpcMethod[CreateRequest, RecordResult] = _method(
-    "create", CreateRequest, RecordResult, "Create a record (with its files); 400 with per-field errors.")
+    "create", CreateRequest, RecordResult, "Create a record (with its files); 400 with per-field errors."
+)
 UPDATE: RpcMethod[UpdateRequest, RecordResult] = _method(
-    "update", UpdateRequest, RecordResult, "Change a record (PATCH semantics, `field+`/`field-` modifiers).")
+    "update", UpdateRequest, RecordResult, "Change a record (PATCH semantics, `field+`/`field-` modifiers)."
+)
 DELETE: RpcMethod[DeleteRequest, Deleted] = _method(
-    "delete", DeleteRequest, Deleted, "Delete a record and what it owns (cascades).")
+    "delete", DeleteRequest, Deleted, "Delete a record and what it owns (cascades)."
+)
 GET_FILE: RpcMethod[FileRequest, FileContent] = _method(
-    "get_file", FileRequest, FileContent, "A file of a record the actor may see.")
+    "get_file", FileRequest, FileContent, "A file of a record the actor may see."
+)
 GET_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
-    "get_blueprint", BlueprintRequest, RecordResult, "A blueprint the actor may see (GET /pb/blueprints/:id).")
+    "get_blueprint", BlueprintRequest, RecordResult, "A blueprint the actor may see (GET /pb/blueprints/:id)."
+)
 SHARE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
-    "share_blueprint", BlueprintRequest, RecordResult,
-    "Add the actor to a blueprint's users (idempotent; the owner gets it unchanged).")
+    "share_blueprint",
+    BlueprintRequest,
+    RecordResult,
+    "Add the actor to a blueprint's users (idempotent; the owner gets it unchanged).",
+)
 LEAVE_BLUEPRINT: RpcMethod[BlueprintRequest, RecordResult] = _method(
-    "leave_blueprint", BlueprintRequest, RecordResult,
-    "Remove the actor from a blueprint's users (idempotent; 404 for a blueprint the actor may not see).")
+    "leave_blueprint",
+    BlueprintRequest,
+    RecordResult,
+    "Remove the actor from a blueprint's users (idempotent; 404 for a blueprint the actor may not see).",
+)
 
 DEPLOYMENT_ACCESS: RpcMethod[DeploymentRef, DeploymentAccess] = _method(
-    "deployment_access", DeploymentRef, DeploymentAccess,
-    "Authorize a custom endpoint: the deployment (or rollout) must be the actor's and in that project; 404 otherwise.")
+    "deployment_access",
+    DeploymentRef,
+    DeploymentAccess,
+    "Authorize a custom endpoint: the deployment (or rollout) must be the actor's and in that project; 404 otherwise.",
+)
 PROJECT_ACCESS: RpcMethod[ProjectAccessRequest, RecordResult] = _method(
-    "project_access", ProjectAccessRequest, RecordResult, "The project if the actor may see it; 404 otherwise.")
+    "project_access", ProjectAccessRequest, RecordResult, "The project if the actor may see it; 404 otherwise."
+)
 DEPLOYMENT_STATE: RpcMethod[DeploymentStateRequest, DeploymentState] = _method(
-    "deployment_state", DeploymentStateRequest, DeploymentState,
-    "Internal (executor): the deployment's running rollout with its full manifest, owner and project.")
+    "deployment_state",
+    DeploymentStateRequest,
+    DeploymentState,
+    "Internal (executor): the deployment's running rollout with its full manifest, owner and project.",
+)
 PROJECT_POLICY: RpcMethod[ProjectPolicyRequest, ProjectPolicy] = _method(
-    "project_policy", ProjectPolicyRequest, ProjectPolicy,
-    "Internal (executor): a project's owner and tenancy policy, for its namespace's labels and guardrails.")
+    "project_policy",
+    ProjectPolicyRequest,
+    ProjectPolicy,
+    "Internal (executor): a project's owner and tenancy policy, for its namespace's labels and guardrails.",
+)
 TENANCY: RpcMethod[TenancyRequest, TenancyView] = _method(
-    "tenancy", TenancyRequest, TenancyView,
-    "The tenancy policy in force and the projects with limits of their own (superusers only; 403 otherwise).")
+    "tenancy",
+    TenancyRequest,
+    TenancyView,
+    "The tenancy policy in force and the projects with limits of their own (superusers only; 403 otherwise).",
+)
 INDEX: RpcMethod[IndexRequest, IndexPage] = _method(
-    "index", IndexRequest, IndexPage,
-    "Internal (executor resync): a page of the ids of every project, or of every deployment with its project.")
+    "index",
+    IndexRequest,
+    IndexPage,
+    "Internal (executor resync): a page of the ids of every project, or of every deployment with its project.",
+)
 
 RECORDS_RPC: tuple[RpcMethod[Any, Any], ...] = (
-    LIST, VIEW, CREATE, UPDATE, DELETE, GET_FILE, GET_BLUEPRINT, SHARE_BLUEPRINT, LEAVE_BLUEPRINT,
-    DEPLOYMENT_ACCESS, PROJECT_ACCESS, DEPLOYMENT_STATE, PROJECT_POLICY, TENANCY, INDEX)
+    LIST,
+    VIEW,
+    CREATE,
+    UPDATE,
+    DELETE,
+    GET_FILE,
+    GET_BLUEPRINT,
+    SHARE_BLUEPRINT,
+    LEAVE_BLUEPRINT,
+    DEPLOYMENT_ACCESS,
+    PROJECT_ACCESS,
+    DEPLOYMENT_STATE,
+    PROJECT_POLICY,
+    TENANCY,
+    INDEX,
+)
 
 
 # -- events -----------------------------------------------------------------------------------------------
+
 
 class Audience(BaseModel):
     """Who may see the record, so every edge replica can filter realtime messages without asking records."""
@@ -295,19 +347,29 @@ class RecordChange(BaseModel):
 
 
 # Aggregate names in subjects: one per collection (autoUpdates → autoupdate).
-AGGREGATES: dict[str, str] = {"projects": "project", "deployments": "deployment", "rollouts": "rollout",
-                              "blueprints": "blueprint", "autoUpdates": "autoupdate"}
+AGGREGATES: dict[str, str] = {
+    "projects": "project",
+    "deployments": "deployment",
+    "rollouts": "rollout",
+    "blueprints": "blueprint",
+    "autoUpdates": "autoupdate",
+}
 VERBS: dict[str, str] = {"create": "created", "update": "updated", "delete": "deleted"}
 
 
 def _event(collection: str, action: str) -> EventSpec[RecordChange]:
     aggregate = AGGREGATES[collection]
-    return EventSpec(aggregate, VERBS[action], RecordChange,
-                     f"A {collection} record was {VERBS[action]}; `record` is PocketBase-shaped, secrets redacted.")
+    return EventSpec(
+        aggregate,
+        VERBS[action],
+        RecordChange,
+        f"A {collection} record was {VERBS[action]}; `record` is PocketBase-shaped, secrets redacted.",
+    )
 
 
 RECORD_EVENTS: dict[tuple[str, str], EventSpec[RecordChange]] = {
-    (collection, action): _event(collection, action) for collection in COLLECTIONS for action in VERBS}
+    (collection, action): _event(collection, action) for collection in COLLECTIONS for action in VERBS
+}
 
 
 def record_event(collection: str, action: str) -> EventSpec[RecordChange]:

@@ -48,15 +48,15 @@ class PingResponse(BaseModel):
     version: str
     started: datetime
     ready: bool = Field(description="True when every dependency of the service is reachable.")
-    checks: dict[str, str] = Field(default_factory=dict,
-                                   description="Dependency name → 'ok' or what is wrong.")
+    checks: dict[str, str] = Field(default_factory=dict, description="Dependency name → 'ok' or what is wrong.")
     admin_url: str | None = Field(None, description="Where this replica serves /healthz, /readyz, /metrics.")
 
 
 def ping(service: str) -> RpcMethod[PingRequest, PingResponse]:
     """Every service answers ``ping``; the edge's /api/health gathers them."""
-    return RpcMethod(service, "ping", PingRequest, PingResponse,
-                     "Liveness and readiness of one replica of the service.")
+    return RpcMethod(
+        service, "ping", PingRequest, PingResponse, "Liveness and readiness of one replica of the service."
+    )
 
 
 PING_METHODS: tuple[RpcMethod[PingRequest, PingResponse], ...] = tuple(ping(name) for name in SERVICES)

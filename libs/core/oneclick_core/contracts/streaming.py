@@ -130,11 +130,17 @@ async def live_bucket(js: JetStreamContext, replicas: int = 1) -> KeyValue:
         return await js.key_value(LIVE_BUCKET)
     except BucketNotFoundError:
         # Entries are re-put every few seconds; max_age only clears those of processes that died.
-        return await js.create_key_value(bucket=LIVE_BUCKET, history=1, replicas=replicas, ttl=300,
-                                         description="Who watches what live (edges) and who serves it (streaming)")
+        return await js.create_key_value(
+            bucket=LIVE_BUCKET,
+            history=1,
+            replicas=replicas,
+            ttl=300,
+            description="Who watches what live (edges) and who serves it (streaming)",
+        )
 
 
 # -- live messages ------------------------------------------------------------------------------------------
+
 
 class LiveChange(BaseModel):
     """One object was added, changed or deleted (``object`` as it is after the change, before it if deleted)."""
@@ -152,8 +158,9 @@ class LiveStatus(BaseModel):
     epoch: str
     seq: int
     replica: str
-    logs: dict[str, int] = Field(default_factory=dict,
-                                 description="`pod/container` → newest `seq` of its log follower.")
+    logs: dict[str, int] = Field(
+        default_factory=dict, description="`pod/container` → newest `seq` of its log follower."
+    )
 
 
 class LogLine(BaseModel):
@@ -171,6 +178,7 @@ class LogLines(BaseModel):
 
 
 # -- interest (KV) -------------------------------------------------------------------------------------------
+
 
 class LogTarget(BaseModel):
     namespace: Namespace
@@ -194,6 +202,7 @@ class ReplicaAnnouncement(BaseModel):
 
 
 # -- RPC ------------------------------------------------------------------------------------------------------
+
 
 class SnapshotRequest(BaseModel):
     namespace: Namespace
@@ -236,12 +245,18 @@ def _method(name: str, request: type[Any], response: type[Any], description: str
 
 
 SNAPSHOT: RpcMethod[SnapshotRequest, Snapshot] = _method(
-    "snapshot", SnapshotRequest, Snapshot,
+    "snapshot",
+    SnapshotRequest,
+    Snapshot,
     "Internal (edge): the cached objects of a namespace someone watches, a page at a time, with the epoch and "
-    "seq to continue from on the live subjects. 503 until a replica serves the namespace.")
+    "seq to continue from on the live subjects. 503 until a replica serves the namespace.",
+)
 LOG_TAIL: RpcMethod[LogTailRequest, LogTail] = _method(
-    "log_tail", LogTailRequest, LogTail,
+    "log_tail",
+    LogTailRequest,
+    LogTail,
     "Internal (edge): the last lines of a pod's container from the shared log follower, with the epoch and seq "
-    "to continue from on oneclick.live.logs.<namespace>.<pod>; 404 when the pod does not exist.")
+    "to continue from on oneclick.live.logs.<namespace>.<pod>; 404 when the pod does not exist.",
+)
 
 STREAMING_RPC: tuple[RpcMethod[Any, Any], ...] = (SNAPSHOT, LOG_TAIL)

@@ -24,8 +24,7 @@ SERVICE = "updater"
 
 JsonObject = dict[str, Any]
 Trigger = Literal["schedule", "webhook"]
-Outcome = Literal["tag_found", "already_requested", "unchanged", "no_matching_tag", "no_running_rollout",
-                  "failed"]
+Outcome = Literal["tag_found", "already_requested", "unchanged", "no_matching_tag", "no_running_rollout", "failed"]
 
 # Webhook secrets start with this, so a CI system may send one as ``Authorization: Bearer <secret>``
 # and the edge can tell it from a user token without trying to verify it as one.
@@ -39,6 +38,7 @@ def webhook_secret_digest(secret: str) -> str:
 
 
 # -- events -----------------------------------------------------------------------------------------------
+
 
 class TagFound(BaseModel):
     """A check chose ``tag`` for an image whose running rollout uses ``previousTag``. No credentials."""
@@ -56,13 +56,17 @@ class TagFound(BaseModel):
 
 
 TAG_FOUND: EventSpec[TagFound] = EventSpec(
-    "autoupdate", "tag_found", TagFound,
-    "An autoUpdate's check found a newer tag; records ends the running rollout and creates one with that tag.")
+    "autoupdate",
+    "tag_found",
+    TagFound,
+    "An autoUpdate's check found a newer tag; records ends the running rollout and creates one with that tag.",
+)
 
 UPDATER_EVENTS: tuple[EventSpec[Any], ...] = (TAG_FOUND,)
 
 
 # -- RPC --------------------------------------------------------------------------------------------------
+
 
 class CheckNowRequest(BaseModel):
     """``POST /auto-update/:id``: authorized by the owner (``actor``) or by the autoUpdate's webhook secret."""
@@ -97,7 +101,8 @@ class WebhookSecretRequest(BaseModel):
 class WebhookSecret(BaseModel):
     autoUpdate: str
     secret: str | None = Field(
-        description="The secret, only in the first answer after it was generated; null once shown.")
+        description="The secret, only in the first answer after it was generated; null once shown."
+    )
     created: str = Field(description="When the current secret was generated (PocketBase datetime).")
 
 
@@ -106,10 +111,16 @@ def _method(name: str, request: type[Any], response: type[Any], description: str
 
 
 CHECK_NOW: RpcMethod[CheckNowRequest, CheckNowResult] = _method(
-    "check_now", CheckNowRequest, CheckNowResult,
-    "Run an autoUpdate's check now (webhook): 404 unknown or not the actor's, 401 wrong secret.")
+    "check_now",
+    CheckNowRequest,
+    CheckNowResult,
+    "Run an autoUpdate's check now (webhook): 404 unknown or not the actor's, 401 wrong secret.",
+)
 WEBHOOK_SECRET: RpcMethod[WebhookSecretRequest, WebhookSecret] = _method(
-    "webhook_secret", WebhookSecretRequest, WebhookSecret,
-    "Reveal an autoUpdate's webhook secret once, or rotate it; owner (or superuser) only, 404 otherwise.")
+    "webhook_secret",
+    WebhookSecretRequest,
+    WebhookSecret,
+    "Reveal an autoUpdate's webhook secret once, or rotate it; owner (or superuser) only, 404 otherwise.",
+)
 
 UPDATER_RPC: tuple[RpcMethod[Any, Any], ...] = (CHECK_NOW, WEBHOOK_SECRET)

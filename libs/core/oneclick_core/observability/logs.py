@@ -19,10 +19,24 @@ import orjson
 import structlog
 from structlog.types import EventDict, Processor, WrappedLogger
 
-SENSITIVE_KEYS = frozenset({
-    "password", "passwordconfirm", "oldpassword", "token", "authorization", "secret", "secrets",
-    "client_secret", "clientsecret", "cookie", "set-cookie", "database_url", "private_key", "value",
-})
+SENSITIVE_KEYS = frozenset(
+    {
+        "password",
+        "passwordconfirm",
+        "oldpassword",
+        "token",
+        "authorization",
+        "secret",
+        "secrets",
+        "client_secret",
+        "clientsecret",
+        "cookie",
+        "set-cookie",
+        "database_url",
+        "private_key",
+        "value",
+    }
+)
 REDACTED = "[redacted]"
 # A JWT (three base64url parts, the first two JSON objects: "eyJ…"), a webhook secret, and the value of a
 # credential-carrying header written as text.
@@ -30,7 +44,8 @@ _SECRET_TEXT = re.compile(
     r"eyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"
     r"|ocwh_[A-Za-z0-9_-]+"
     r"|(?<=cookie: ).+|(?<=authorization: ).+",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def scrub(text: str) -> str:
@@ -80,8 +95,9 @@ def configure_logging(service: str, fmt: Literal["console", "json"], level: str 
         shared.append(structlog.processors.format_exc_info)
         renderer = structlog.processors.JSONRenderer(serializer=_orjson_dumps)
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty(),
-                                               exception_formatter=structlog.dev.plain_traceback)
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -20,8 +20,9 @@ def admin_app(readiness: ReadinessCheck, registry: CollectorRegistry) -> Starlet
     async def readyz(_: Request) -> Response:
         checks = await readiness()
         ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"status": "ok" if ready else "unavailable", "checks": checks},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": "ok" if ready else "unavailable", "checks": checks}, status_code=200 if ready else 503
+        )
 
     async def metrics(_: Request) -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

@@ -16,8 +16,14 @@ log = get_logger(__name__)
 # again later (503), it is not a bug (500). OSError covers refused connections and timeouts; asyncpg's
 # InternalClientError is what a connection that broke mid-operation reports when it is reset.
 DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (
-    OSError, asyncpg.InterfaceError, asyncpg.exceptions.InternalClientError, asyncpg.PostgresConnectionError,
-    asyncpg.CannotConnectNowError, asyncpg.AdminShutdownError, asyncpg.CrashShutdownError)
+    OSError,
+    asyncpg.InterfaceError,
+    asyncpg.exceptions.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CrashShutdownError,
+)
 
 
 def _quote_ident(name: str) -> str:
@@ -28,8 +34,13 @@ def _quote_ident(name: str) -> str:
 
 async def _init_connection(conn: asyncpg.Connection) -> None:
     for type_name in ("json", "jsonb"):
-        await conn.set_type_codec(type_name, schema="pg_catalog", encoder=lambda v: orjson.dumps(v).decode(),
-                                  decoder=orjson.loads, format="text")
+        await conn.set_type_codec(
+            type_name,
+            schema="pg_catalog",
+            encoder=lambda v: orjson.dumps(v).decode(),
+            decoder=orjson.loads,
+            format="text",
+        )
 
 
 def schema_server_settings(schema: str | None) -> dict[str, str]:
@@ -62,9 +73,15 @@ async def wait_for_database(dsn: str, *, attempts: int | None = None, timeout: f
 
 
 async def create_pool(dsn: str, schema: str | None, *, max_size: int = 10, **kwargs: Any) -> asyncpg.Pool:
-    pool: asyncpg.Pool = await asyncpg.create_pool(dsn, min_size=1, max_size=max_size, init=_init_connection,
-                                                   command_timeout=30,
-                                                   server_settings=schema_server_settings(schema), **kwargs)
+    pool: asyncpg.Pool = await asyncpg.create_pool(
+        dsn,
+        min_size=1,
+        max_size=max_size,
+        init=_init_connection,
+        command_timeout=30,
+        server_settings=schema_server_settings(schema),
+        **kwargs,
+    )
     return pool
 
 

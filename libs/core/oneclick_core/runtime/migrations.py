@@ -75,7 +75,8 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
         await conn.execute(
             f'CREATE TABLE IF NOT EXISTS "{schema}".schema_migrations ('
             " id text PRIMARY KEY, checksum text NOT NULL,"
-            " applied_at timestamptz NOT NULL DEFAULT now())")
+            " applied_at timestamptz NOT NULL DEFAULT now())"
+        )
         rows = await conn.fetch(f'SELECT id, checksum FROM "{schema}".schema_migrations')
         applied = {row["id"]: row["checksum"] for row in rows}
         done: list[str] = []
@@ -83,13 +84,17 @@ async def migrate(conn: asyncpg.Connection, schema: str, migrations: list[Migrat
             if migration.id in applied:
                 if applied[migration.id] != migration.checksum:
                     raise MigrationError(
-                        f"migration {schema}/{migration.id} changed after it was applied; add a new one instead")
+                        f"migration {schema}/{migration.id} changed after it was applied; add a new one instead"
+                    )
                 continue
             async with conn.transaction():
                 await conn.execute(f'SET LOCAL search_path TO "{schema}", pg_catalog')
                 await conn.execute(migration.sql)
-                await conn.execute(f'INSERT INTO "{schema}".schema_migrations (id, checksum) VALUES ($1, $2)',
-                                   migration.id, migration.checksum)
+                await conn.execute(
+                    f'INSERT INTO "{schema}".schema_migrations (id, checksum) VALUES ($1, $2)',
+                    migration.id,
+                    migration.checksum,
+                )
             log.info("migration.applied", schema=schema, migration=migration.id)
             done.append(migration.id)
         return done

@@ -32,8 +32,12 @@ def _relay_lock(schema: str) -> int:
 
 async def enqueue(conn: asyncpg.Connection, subject: str, envelope: Envelope, *, schema: str) -> None:
     """Store an event in the caller's transaction; the relay is woken when that transaction commits."""
-    await conn.execute("INSERT INTO event_outbox (id, subject, envelope) VALUES ($1, $2, $3)",
-                       envelope.id, subject, envelope.model_dump_json().encode())
+    await conn.execute(
+        "INSERT INTO event_outbox (id, subject, envelope) VALUES ($1, $2, $3)",
+        envelope.id,
+        subject,
+        envelope.model_dump_json().encode(),
+    )
     await conn.execute("SELECT pg_notify($1, '')", _channel(schema))
 
 
@@ -46,8 +50,9 @@ def _lost(conn: asyncpg.Connection) -> bool:
 
 
 class OutboxRelay:
-    def __init__(self, pool: asyncpg.Pool, js: JetStreamContext, schema: str, *, batch: int = 200,
-                 poll_interval: float = 1.0) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, js: JetStreamContext, schema: str, *, batch: int = 200, poll_interval: float = 1.0
+    ) -> None:
         self._pool = pool
         self._js = js
         self._schema = schema
@@ -115,8 +120,9 @@ class OutboxRelay:
             locked = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _relay_lock(self._schema))
             if not locked:
                 return 0
-            rows = await conn.fetch("SELECT seq, subject, envelope FROM event_outbox ORDER BY seq LIMIT $1",
-                                    self._batch)
+            rows = await conn.fetch(
+                "SELECT seq, subject, envelope FROM event_outbox ORDER BY seq LIMIT $1", self._batch
+            )
             if not rows:
                 return 0
             for row in rows:

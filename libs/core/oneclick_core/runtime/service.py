@@ -159,8 +159,9 @@ class ServiceRuntime(Generic[S]):
     # -- lifecycle ----------------------------------------------------------------------------------
     async def start(self) -> None:
         settings = self.settings
-        self._admin = AsgiServer(admin_app(self.readiness, self.registry), settings.admin_host,
-                                 settings.admin_port, lifespan="off")
+        self._admin = AsgiServer(
+            admin_app(self.readiness, self.registry), settings.admin_host, settings.admin_port, lifespan="off"
+        )
         await self._admin.start()
         log.info("service.starting", version=self.version, admin=self._admin.url, instance=settings.instance_id)
 
@@ -212,9 +213,15 @@ class ServiceRuntime(Generic[S]):
 
     async def _ping(self, _: PingRequest) -> PingResponse:
         checks = await self.readiness()
-        return PingResponse(service=self.name, instance=self.settings.instance_id, version=self.version,
-                            started=self.started, ready=all(v == "ok" for v in checks.values()),
-                            checks=checks, admin_url=self.admin_url)
+        return PingResponse(
+            service=self.name,
+            instance=self.settings.instance_id,
+            version=self.version,
+            started=self.started,
+            ready=all(v == "ok" for v in checks.values()),
+            checks=checks,
+            admin_url=self.admin_url,
+        )
 
     async def stop(self, grace: float = 10.0) -> None:
         self._ready = False

@@ -15,8 +15,9 @@ class FilterError(ApiError):
     """Bad list-query input (syntax, unknown field, wrong type): always a 400, never a half-built query."""
 
     def __init__(self, detail: str, *, param: str = "filter") -> None:
-        super().__init__(400, f"Invalid {param} parameters.",
-                         {param: field_error(f"validation_invalid_{param}", detail)})
+        super().__init__(
+            400, f"Invalid {param} parameters.", {param: field_error(f"validation_invalid_{param}", detail)}
+        )
         self.detail = detail
         self.param = param
 

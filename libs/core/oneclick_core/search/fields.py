@@ -26,13 +26,56 @@ from oneclick_core.search.tokens import check_filter_text
 MAX_EXPAND_DEPTH = 6
 
 _WHITESPACE = re.compile(r"\s+")
-_SKIPPED_TAGS = frozenset({"head", "style", "script", "iframe", "embed", "applet", "object", "svg", "img",
-                           "picture", "dialog", "template", "button", "form", "textarea", "input", "select",
-                           "option"})
-_INLINE_TAGS = frozenset({"a", "abbr", "acronym", "b", "bdo", "big", "br", "button", "cite", "code", "em", "i",
-                          "label", "q", "small", "span", "strong", "strike", "sub", "sup", "time"})
-_VOID_TAGS = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-                        "track", "wbr"})
+_SKIPPED_TAGS = frozenset(
+    {
+        "head",
+        "style",
+        "script",
+        "iframe",
+        "embed",
+        "applet",
+        "object",
+        "svg",
+        "img",
+        "picture",
+        "dialog",
+        "template",
+        "button",
+        "form",
+        "textarea",
+        "input",
+        "select",
+        "option",
+    }
+)
+_INLINE_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "acronym",
+        "b",
+        "bdo",
+        "big",
+        "br",
+        "button",
+        "cite",
+        "code",
+        "em",
+        "i",
+        "label",
+        "q",
+        "small",
+        "span",
+        "strong",
+        "strike",
+        "sub",
+        "sup",
+        "time",
+    }
+)
+_VOID_TAGS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +93,7 @@ class Excerpt:
         extractor.close()
         text = "".join(extractor.parts).strip()
         if len(text) > self.max_length:
-            text = text[:self.max_length].strip() + ("..." if self.ellipsis else "")
+            text = text[: self.max_length].strip() + ("..." if self.ellipsis else "")
         return text
 
 
@@ -129,8 +172,7 @@ def parse_fields(text: str | None) -> dict[str, Excerpt | None] | None:
 def _excerpt(modifier: str, item: str) -> Excerpt:
     parts = [part for part in re.split(r"[(), ]+", modifier) if part]
     if not parts or parts[0] != "excerpt":
-        raise FilterError(f"unknown modifier in {item!r} (only :excerpt(max, withEllipsis?) exists)",
-                          param="fields")
+        raise FilterError(f"unknown modifier in {item!r} (only :excerpt(max, withEllipsis?) exists)", param="fields")
     args = parts[1:]
     if not 1 <= len(args) <= 2:
         raise FilterError(f"{item!r}: expected excerpt(max, withEllipsis?)", param="fields")
@@ -167,7 +209,7 @@ def pick_fields(data: Any, projection: Projection | None) -> Any:
         for name, modifier in wanted.items():
             if not f"{name}.".startswith(prefix):
                 continue
-            remains = name[len(key) + 1:]
+            remains = name[len(key) + 1 :]
             if not remains:
                 whole = (modifier,)
                 break
@@ -218,6 +260,7 @@ def resolve_expand(schema: Schema, collection: str, tree: ExpandTree) -> tuple[E
         field = spec.fields.get(name)
         if field is None or field.hidden or field.kind is not FieldKind.RELATION or field.collection is None:
             continue
-        nodes.append(ExpandNode(field, schema.collection(field.collection),
-                                resolve_expand(schema, field.collection, children)))
+        nodes.append(
+            ExpandNode(field, schema.collection(field.collection), resolve_expand(schema, field.collection, children))
+        )
     return tuple(nodes)

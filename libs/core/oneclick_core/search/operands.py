@@ -30,8 +30,13 @@ from oneclick_core.search.values import (
     lenient,
 )
 
-_FIELD_DOMAINS = {FieldKind.TEXT: Domain.TEXT, FieldKind.RELATION: Domain.TEXT, FieldKind.DATE: Domain.TEXT,
-                  FieldKind.NUMBER: Domain.NUMBER, FieldKind.BOOL: Domain.BOOL}
+_FIELD_DOMAINS = {
+    FieldKind.TEXT: Domain.TEXT,
+    FieldKind.RELATION: Domain.TEXT,
+    FieldKind.DATE: Domain.TEXT,
+    FieldKind.NUMBER: Domain.NUMBER,
+    FieldKind.BOOL: Domain.BOOL,
+}
 
 
 @dataclass(frozen=True)
@@ -51,8 +56,9 @@ Resolved = ResolvedField | Constant | ConstantList
 Side = ResolvedField | Constant
 
 
-def resolve_operand(operand: Operand, resolver: FieldResolver, context: RequestContext,
-                    now: Callable[[], datetime]) -> Resolved:
+def resolve_operand(
+    operand: Operand, resolver: FieldResolver, context: RequestContext, now: Callable[[], datetime]
+) -> Resolved:
     if isinstance(operand, Identifier):
         return resolver.resolve(operand)
     if isinstance(operand, Literal):
@@ -90,15 +96,16 @@ def choose_domain(op: Op, left: Side, right: Side) -> Domain:
     if op.base in (Op.LIKE, Op.NLIKE):
         for side in (left, right):
             if isinstance(side, ResolvedField) and side.value_kind in (FieldKind.NUMBER, FieldKind.BOOL):
-                raise FilterError(f"{op.value} needs text, and {side.label!r} is a "
-                                  f"{side.value_kind.value} field")
+                raise FilterError(f"{op.value} needs text, and {side.label!r} is a {side.value_kind.value} field")
         return Domain.TEXT
     if isinstance(left, ResolvedField):
         if isinstance(right, ResolvedField):
             first, second = field_domain(left), field_domain(right)
             if first is not None and second is not None and first is not second:
-                raise FilterError(f"cannot compare {left.label!r} ({left.value_kind.value}) with "
-                                  f"{right.label!r} ({right.value_kind.value})")
+                raise FilterError(
+                    f"cannot compare {left.label!r} ({left.value_kind.value}) with "
+                    f"{right.label!r} ({right.value_kind.value})"
+                )
             return first or second or Domain.TEXT
         return field_domain(left) or constant_domain(right.value) or Domain.TEXT
     if isinstance(right, ResolvedField):
@@ -112,8 +119,7 @@ def constant_value(constant: Constant, domain: Domain, other: Side) -> DomainVal
         return coerce(constant.value, domain)
     except Incoercible:
         if constant.strict and isinstance(other, ResolvedField):
-            raise FilterError(f"{constant.label} is not a valid value for {other.label!r} "
-                              f"({domain.value})") from None
+            raise FilterError(f"{constant.label} is not a valid value for {other.label!r} ({domain.value})") from None
         return coerce(None, domain)
 
 
@@ -134,7 +140,8 @@ def scalar_pairs(left: Resolved, right: Resolved) -> list[tuple[Side, Side]]:
 def _items(side: Resolved) -> list[Side]:
     if isinstance(side, ConstantList):
         return [Constant(item, side.label, strict=False) for item in side.items] or [
-            Constant(None, side.label, strict=False)]
+            Constant(None, side.label, strict=False)
+        ]
     return [side]
 
 
@@ -172,18 +179,24 @@ class PreparedComparison:
     constant: bool | None
 
 
-def prepare_comparison(comparison: Comparison, resolver: FieldResolver, context: RequestContext,
-                       now: Callable[[], datetime]) -> PreparedComparison:
+def prepare_comparison(
+    comparison: Comparison, resolver: FieldResolver, context: RequestContext, now: Callable[[], datetime]
+) -> PreparedComparison:
     left = resolve_operand(comparison.left, resolver, context, now)
     right = resolve_operand(comparison.right, resolver, context, now)
     op = comparison.op
     pairs: list[PreparedPair] = []
     for first, second in scalar_pairs(left, right):
         domain = choose_domain(op, first, second)
-        pairs.append(PreparedPair(
-            first, second, domain,
-            constant_value(first, domain, second) if isinstance(first, Constant) else None,
-            constant_value(second, domain, first) if isinstance(second, Constant) else None))
+        pairs.append(
+            PreparedPair(
+                first,
+                second,
+                domain,
+                constant_value(first, domain, second) if isinstance(first, Constant) else None,
+                constant_value(second, domain, first) if isinstance(second, Constant) else None,
+            )
+        )
     any_match = any_of(op, left)
     results = [pair.constant_result(op) for pair in pairs]
     decisive = any_match  # OR stops at a True, AND at a False

@@ -78,8 +78,10 @@ def parse_identifier(literal: str, *, param: str = "filter") -> Operand:
     if any(not _SEGMENT.fullmatch(segment) for segment in segments):
         raise FilterError(f"invalid field name {literal!r}", param=param)
     if modifier is not None and modifier not in FIELD_MODIFIERS:
-        raise FilterError(f"unknown modifier {modifier!r} in {literal!r} "
-                          f"(supported: {', '.join(sorted(FIELD_MODIFIERS))})", param=param)
+        raise FilterError(
+            f"unknown modifier {modifier!r} in {literal!r} (supported: {', '.join(sorted(FIELD_MODIFIERS))})",
+            param=param,
+        )
     return Identifier(segments, modifier)
 
 
@@ -89,12 +91,14 @@ def _special_identifier(literal: str, segments: tuple[str, ...], modifier: str |
         rest = segments[1:]
         if any(not _SEGMENT.fullmatch(segment) for segment in rest):
             raise FilterError(f"invalid request field {literal!r}", param=param)
-        valid = ((len(rest) == 1 and rest[0] in REQUEST_VALUES)
-                 or (len(rest) >= 2 and rest[0] in REQUEST_NAMESPACES))
+        valid = (len(rest) == 1 and rest[0] in REQUEST_VALUES) or (len(rest) >= 2 and rest[0] in REQUEST_NAMESPACES)
         if not valid:
-            raise FilterError(f"unknown request field {literal!r} (use @request.auth.<field>, @request.method, "
-                              "@request.context, @request.body.<field>, @request.query.<name> or "
-                              "@request.headers.<name>)", param=param)
+            raise FilterError(
+                f"unknown request field {literal!r} (use @request.auth.<field>, @request.method, "
+                "@request.context, @request.body.<field>, @request.query.<name> or "
+                "@request.headers.<name>)",
+                param=param,
+            )
         if modifier is not None and modifier not in REQUEST_MODIFIERS:
             raise FilterError(f"unknown modifier {modifier!r} in {literal!r}", param=param)
         return RequestField(rest, modifier)
@@ -102,8 +106,9 @@ def _special_identifier(literal: str, segments: tuple[str, ...], modifier: str |
         raise FilterError(f"@collection lookups are not supported ({literal!r})", param=param)
     if head in MACROS and len(segments) == 1 and modifier is None:
         return Macro(head)
-    raise FilterError(f"unknown macro {literal!r} (supported: "
-                      f"{', '.join('@' + name for name in sorted(MACROS))})", param=param)
+    raise FilterError(
+        f"unknown macro {literal!r} (supported: {', '.join('@' + name for name in sorted(MACROS))})", param=param
+    )
 
 
 class _Parser:
@@ -155,14 +160,16 @@ class _Parser:
             expr = self._or(depth + 1)
             closing = self._next()
             if closing.kind is not TokenKind.CLOSE:
-                raise FilterError(f"missing ')' for the '(' at character {token.position + 1}, "
-                                  f"found {closing.describe()}")
+                raise FilterError(
+                    f"missing ')' for the '(' at character {token.position + 1}, found {closing.describe()}"
+                )
             return expr
         left = self._operand("left")
         operator = self._next()
         if operator.kind is not TokenKind.OPERATOR:
-            raise FilterError(f"expected an operator (=, !=, ~, <, ?=, …) after the left operand, "
-                              f"found {operator.describe()}")
+            raise FilterError(
+                f"expected an operator (=, !=, ~, <, ?=, …) after the left operand, found {operator.describe()}"
+            )
         right = self._operand("right")
         self._comparisons += 1
         if self._comparisons > MAX_COMPARISONS:
@@ -179,8 +186,9 @@ class _Parser:
             if math.isinf(float(token.text)):
                 raise FilterError(f"number out of range at character {token.position + 1}")
             return Literal(float(token.text) if "." in token.text else int(token.text))
-        raise FilterError(f"expected a {side} operand (field, text, number, true, false or null), "
-                          f"found {token.describe()}")
+        raise FilterError(
+            f"expected a {side} operand (field, text, number, true, false or null), found {token.describe()}"
+        )
 
 
 def _join(kind: type[And] | type[Or], items: list[Expr]) -> Expr:

@@ -104,8 +104,14 @@ class SchemaResolver:
     Relation hops into a collection named in ``guards`` only reach the rows its guard admits.
     """
 
-    def __init__(self, schema: Schema, collection: str, *, allow_hidden: bool = False,
-                 guards: Mapping[str, RowGuard] | None = None) -> None:
+    def __init__(
+        self,
+        schema: Schema,
+        collection: str,
+        *,
+        allow_hidden: bool = False,
+        guards: Mapping[str, RowGuard] | None = None,
+    ) -> None:
         self.schema = schema
         self.collection = schema.collection(collection)
         self.allow_hidden = allow_hidden
@@ -119,7 +125,7 @@ class SchemaResolver:
         index = 0
         while True:
             field = self._field(collection, path[index], label)
-            rest = path[index + 1:]
+            rest = path[index + 1 :]
             if not rest:
                 return self._finish(label, field, hops, identifier.modifier, ())
             if field.kind is FieldKind.JSON:
@@ -132,9 +138,16 @@ class SchemaResolver:
             if len(hops) >= MAX_RELATION_HOPS:
                 raise FilterError(f"{label!r} follows more than {MAX_RELATION_HOPS} relations")
             target = self.schema.collection(field.collection)
-            hops.append(Hop(field.name, quote_identifier(field.column), quote_table(target.table),
-                            quote_identifier(target.fields["id"].column), field.multiple,
-                            self.guards.get(target.name)))
+            hops.append(
+                Hop(
+                    field.name,
+                    quote_identifier(field.column),
+                    quote_table(target.table),
+                    quote_identifier(target.fields["id"].column),
+                    field.multiple,
+                    self.guards.get(target.name),
+                )
+            )
             collection = target
             index += 1
 
@@ -147,12 +160,22 @@ class SchemaResolver:
         return field
 
     @staticmethod
-    def _finish(label: str, field: FieldSpec, hops: list[Hop], modifier: str | None,
-                json_path: tuple[str, ...]) -> ResolvedField:
+    def _finish(
+        label: str, field: FieldSpec, hops: list[Hop], modifier: str | None, json_path: tuple[str, ...]
+    ) -> ResolvedField:
         path = label.partition(":")[0]
         if modifier in ("length", "each") and not field.multiple:
             raise FilterError(f":{modifier} needs a multiple field, and {path!r} is not one")
         if modifier == "lower" and field.kind not in _TEXT_LIKE:
             raise FilterError(f":lower needs a text field, and {path!r} is a {field.kind.value} field")
-        return ResolvedField(label, field.name, quote_identifier(field.column), field.kind, tuple(hops),
-                             field.multiple, modifier, json_path, field.date_storage)
+        return ResolvedField(
+            label,
+            field.name,
+            quote_identifier(field.column),
+            field.kind,
+            tuple(hops),
+            field.multiple,
+            modifier,
+            json_path,
+            field.date_storage,
+        )

@@ -48,9 +48,18 @@ class FieldKind(Enum):
 
 
 _TYPE_ALIASES: Mapping[str, FieldKind] = {
-    "text": FieldKind.TEXT, "email": FieldKind.TEXT, "url": FieldKind.TEXT, "editor": FieldKind.TEXT,
-    "select": FieldKind.TEXT, "file": FieldKind.TEXT, "number": FieldKind.NUMBER, "bool": FieldKind.BOOL,
-    "date": FieldKind.DATE, "autodate": FieldKind.DATE, "json": FieldKind.JSON, "relation": FieldKind.RELATION,
+    "text": FieldKind.TEXT,
+    "email": FieldKind.TEXT,
+    "url": FieldKind.TEXT,
+    "editor": FieldKind.TEXT,
+    "select": FieldKind.TEXT,
+    "file": FieldKind.TEXT,
+    "number": FieldKind.NUMBER,
+    "bool": FieldKind.BOOL,
+    "date": FieldKind.DATE,
+    "autodate": FieldKind.DATE,
+    "json": FieldKind.JSON,
+    "relation": FieldKind.RELATION,
 }
 DATE_STORAGES = frozenset({"timestamptz", "text"})
 
@@ -96,8 +105,9 @@ class Schema:
         for collection in collections.values():
             for field in collection.fields.values():
                 if field.collection is not None and field.collection not in collections:
-                    raise ValueError(f"{collection.name}.{field.name} points at unknown collection "
-                                     f"{field.collection!r}")
+                    raise ValueError(
+                        f"{collection.name}.{field.name} points at unknown collection {field.collection!r}"
+                    )
         return schema
 
     def collection(self, name: str) -> CollectionSpec:
@@ -110,8 +120,10 @@ class Schema:
 def _collection(name: str, spec: Mapping[str, Any]) -> CollectionSpec:
     table = spec.get("table", name)
     quote_table(table)
-    fields = {field_name: _field(f"{name}.{field_name}", field_name, field_spec)
-              for field_name, field_spec in spec.get("fields", {}).items()}
+    fields = {
+        field_name: _field(f"{name}.{field_name}", field_name, field_spec)
+        for field_name, field_spec in spec.get("fields", {}).items()
+    }
     fields.setdefault("id", FieldSpec("id", FieldKind.TEXT, "id"))
     return CollectionSpec(name, table, fields)
 

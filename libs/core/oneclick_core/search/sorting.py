@@ -57,8 +57,9 @@ def parse_sort(text: str | None) -> tuple[SortTerm, ...]:
     return tuple(terms)
 
 
-def compile_sort(terms: tuple[SortTerm, ...], resolver: FieldResolver, *, alias: str,
-                 param_offset: int = 0) -> SqlFragment:
+def compile_sort(
+    terms: tuple[SortTerm, ...], resolver: FieldResolver, *, alias: str, param_offset: int = 0
+) -> SqlFragment:
     """The ``ORDER BY`` list (without the keyword; ``""`` for no terms) over the table aliased ``alias``."""
     builder = SqlBuilder(alias, param_offset)
     parts: list[str] = []
@@ -78,7 +79,8 @@ def compile_sort(terms: tuple[SortTerm, ...], resolver: FieldResolver, *, alias:
         elif field.modifier == "lower":
             value = f'lower({value} COLLATE "C")'
         elif field.kind in (FieldKind.TEXT, FieldKind.RELATION) or (
-                field.kind is FieldKind.DATE and field.date_storage == "text"):
+            field.kind is FieldKind.DATE and field.date_storage == "text"
+        ):
             value = f'{value} COLLATE "C"'
         parts.append(f"{value} {'DESC NULLS LAST' if term.descending else 'ASC NULLS FIRST'}")
     return SqlFragment(", ".join(parts), tuple(builder.params))

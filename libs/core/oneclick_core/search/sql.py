@@ -50,8 +50,15 @@ class SqlFragment:
     params: tuple[object, ...]
 
 
-def compile_filter(expr: Expr, resolver: FieldResolver, *, alias: str, context: RequestContext | None = None,
-                   param_offset: int = 0, clock: Clock = system_clock) -> SqlFragment:
+def compile_filter(
+    expr: Expr,
+    resolver: FieldResolver,
+    *,
+    alias: str,
+    context: RequestContext | None = None,
+    param_offset: int = 0,
+    clock: Clock = system_clock,
+) -> SqlFragment:
     """``expr`` as a boolean SQL expression over the table aliased ``alias``; raises :class:`FilterError`."""
     builder = SqlBuilder(alias, param_offset)
     moment = clock()
@@ -94,8 +101,9 @@ class SqlBuilder:
                 items.append(f"{hop.table} AS {target}")
                 where = f"{target}.{hop.target_id} = {current}.{hop.column}{guard}"
             else:
-                items.append(f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {current}.{hop.column}"
-                             f"{guard}")
+                items.append(
+                    f"JOIN {hop.table} AS {target} ON {target}.{hop.target_id} = {current}.{hop.column}{guard}"
+                )
             current = target
         return items, where, current
 
@@ -110,8 +118,10 @@ class SqlBuilder:
             if domain is Domain.TEXT:
                 return f"({source} #>> {path})"
             json_type = "number" if domain is Domain.NUMBER else "boolean"
-            return (f"CASE WHEN jsonb_typeof({source} #> {path}) = '{json_type}' "
-                    f"THEN ({source} #>> {path})::{_SQL_TYPES[domain]} END")
+            return (
+                f"CASE WHEN jsonb_typeof({source} #> {path}) = '{json_type}' "
+                f"THEN ({source} #>> {path})::{_SQL_TYPES[domain]} END"
+            )
         if field.kind is FieldKind.DATE and field.date_storage == "timestamptz" and domain is not None:
             return f"to_char({source} AT TIME ZONE 'UTC', {PB_DATE_FORMAT_SQL})"
         if field.kind is FieldKind.NUMBER and domain is not None:
@@ -168,8 +178,11 @@ class _FilterCompiler:
         return _join(" AND " if isinstance(node, And) else " OR ", parts)
 
     def _comparison(self, prepared: PreparedComparison) -> str:
-        parts = [self._pair(prepared.op, prepared.any_of, pair) for pair in prepared.pairs
-                 if pair.constant_result(prepared.op) is None]
+        parts = [
+            self._pair(prepared.op, prepared.any_of, pair)
+            for pair in prepared.pairs
+            if pair.constant_result(prepared.op) is None
+        ]
         return _join(" OR " if prepared.any_of else " AND ", parts)
 
     def _pair(self, op: Op, any_of: bool, pair: PreparedPair) -> str:
@@ -218,8 +231,11 @@ def _join(joiner: str, parts: list[str]) -> str:
 
 def _condition(op: Op, domain: Domain, left: str, right: str, *, right_is_pattern: bool) -> str:
     if op in (Op.LIKE, Op.NLIKE):
-        pattern = right if right_is_pattern else (
-            f"('%' || replace(replace(replace({right}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')")
+        pattern = (
+            right
+            if right_is_pattern
+            else (f"('%' || replace(replace(replace({right}, '\\', '\\\\'), '%', '\\%'), '_', '\\_') || '%')")
+        )
         negation = "NOT " if op is Op.NLIKE else ""
         return f"({left} COLLATE \"C\") {negation}ILIKE {pattern} ESCAPE '\\'"
     if op in _ORDERING:

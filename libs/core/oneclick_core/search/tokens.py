@@ -26,8 +26,7 @@ _WHITESPACE = frozenset(" \t\n\r")
 _IDENTIFIER_START_SPECIAL = frozenset("@_#")
 _IDENTIFIER_COMBINE = frozenset(".:")
 
-OPERATORS = frozenset({"=", "!=", "~", "!~", "<", "<=", ">", ">=",
-                       "?=", "?!=", "?~", "?!~", "?<", "?<=", "?>", "?>="})
+OPERATORS = frozenset({"=", "!=", "~", "!~", "<", "<=", ">", ">=", "?=", "?!=", "?~", "?!~", "?<", "?<=", "?>", "?>="})
 
 
 class TokenKind(Enum):
@@ -169,8 +168,9 @@ def _scan_number(text: str, start: int) -> tuple[Token, int]:
 
 def _scan_identifier(text: str, start: int) -> tuple[Token, int]:
     pos = start + 1
-    while pos < len(text) and (_is_ascii_letter(text[pos]) or _is_digit(text[pos])
-                               or text[pos] == "_" or text[pos] in _IDENTIFIER_COMBINE):
+    while pos < len(text) and (
+        _is_ascii_letter(text[pos]) or _is_digit(text[pos]) or text[pos] == "_" or text[pos] in _IDENTIFIER_COMBINE
+    ):
         pos += 1
     literal = text[start:pos]
     if pos < len(text) and text[pos] == "(":

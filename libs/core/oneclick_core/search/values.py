@@ -174,7 +174,7 @@ def _escape_unescaped(text: str) -> str:
     while index < len(text):
         current = text[index]
         if current == "\\" and index + 1 < len(text) and text[index + 1] in _LIKE_SPECIAL:
-            out.append(text[index:index + 2])  # already escaped: keep as written
+            out.append(text[index : index + 2])  # already escaped: keep as written
             index += 2
             continue
         out.append("\\" + current if current in _LIKE_SPECIAL else current)
@@ -293,6 +293,7 @@ def _jsonb_dump(value: object) -> str:
     if isinstance(value, dict):
         # jsonb keeps object keys ordered by length, then bytes.
         keys = sorted((str(key) for key in value), key=lambda key: (len(key.encode()), key.encode()))
-        return "{" + ", ".join(f"{json.dumps(key, ensure_ascii=False)}: {_jsonb_dump(value[key])}"
-                               for key in keys) + "}"
+        return (
+            "{" + ", ".join(f"{json.dumps(key, ensure_ascii=False)}: {_jsonb_dump(value[key])}" for key in keys) + "}"
+        )
     return json.dumps(str(value), ensure_ascii=False)

@@ -28,8 +28,9 @@ log = logging.getLogger("kubesim.controllers")
 class EventSink(Protocol):
     """Where controllers record Kubernetes events (``events.EventRecorder``)."""
 
-    def record(self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "",
-               field_path: str = "") -> None: ...
+    def record(
+        self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "", field_path: str = ""
+    ) -> None: ...
 
 
 class Context(Protocol):
@@ -128,11 +129,21 @@ class Controller:
         self.queue = WorkQueue()
         self._failures: dict[str, int] = {}
 
-    def event(self, obj: JSON, type_: str, reason: str, message: str, *, component: str = "", host: str = "",
-              field_path: str = "") -> None:
+    def event(
+        self,
+        obj: JSON,
+        type_: str,
+        reason: str,
+        message: str,
+        *,
+        component: str = "",
+        host: str = "",
+        field_path: str = "",
+    ) -> None:
         """Record an event about ``obj`` from this controller (or from ``component``)."""
-        self.context.events.record(obj, type_, reason, message, component or self.component, host=host,
-                                   field_path=field_path)
+        self.context.events.record(
+            obj, type_, reason, message, component or self.component, host=host, field_path=field_path
+        )
 
     def write_status(self, resource: str, obj: JSON, status: JSON) -> None:
         """Store ``status`` as ``obj``'s status subresource (``resource`` is its storage key), unless it is the

@@ -45,24 +45,44 @@ def resource_types(crd: JSON) -> list[ResourceType]:
             subs.append(STATUS)
         if "scale" in declared:
             scale = declared.get("scale") or {}
-            subs.append(Subresource("scale", ("get", "patch", "update"), kind="Scale", group="autoscaling",
-                                    version="v1"))
-            scale_paths = ScalePaths(spec_replicas=str(scale.get("specReplicasPath") or ".spec.replicas"),
-                                     status_replicas=str(scale.get("statusReplicasPath") or ".status.replicas"),
-                                     label_selector=scale.get("labelSelectorPath"))
-        columns = tuple(PrinterColumn(name=str(c.get("name")), type=str(c.get("type") or "string"),
-                                      json_path=str(c.get("jsonPath") or ""), description=str(c.get("description")
-                                                                                              or ""),
-                                      priority=int(c.get("priority") or 0), format=str(c.get("format") or ""))
-                        for c in version.get("additionalPrinterColumns") or spec.get("additionalPrinterColumns")
-                        or [])
-        out.append(ResourceType(
-            group=group, version=str(version.get("name")), plural=str(names.get("plural")),
-            singular=str(names.get("singular") or str(names.get("kind", "")).lower()), kind=str(names.get("kind")),
-            namespaced=spec.get("scope") == "Namespaced", short_names=tuple(names.get("shortNames") or ()),
-            categories=tuple(names.get("categories") or ()), verbs=STANDARD_VERBS, subresources=tuple(subs),
-            has_generation=True, custom=True, printer_columns=columns, scale_paths=scale_paths,
-            storage_version=storage))
+            subs.append(
+                Subresource("scale", ("get", "patch", "update"), kind="Scale", group="autoscaling", version="v1")
+            )
+            scale_paths = ScalePaths(
+                spec_replicas=str(scale.get("specReplicasPath") or ".spec.replicas"),
+                status_replicas=str(scale.get("statusReplicasPath") or ".status.replicas"),
+                label_selector=scale.get("labelSelectorPath"),
+            )
+        columns = tuple(
+            PrinterColumn(
+                name=str(c.get("name")),
+                type=str(c.get("type") or "string"),
+                json_path=str(c.get("jsonPath") or ""),
+                description=str(c.get("description") or ""),
+                priority=int(c.get("priority") or 0),
+                format=str(c.get("format") or ""),
+            )
+            for c in version.get("additionalPrinterColumns") or spec.get("additionalPrinterColumns") or []
+        )
+        out.append(
+            ResourceType(
+                group=group,
+                version=str(version.get("name")),
+                plural=str(names.get("plural")),
+                singular=str(names.get("singular") or str(names.get("kind", "")).lower()),
+                kind=str(names.get("kind")),
+                namespaced=spec.get("scope") == "Namespaced",
+                short_names=tuple(names.get("shortNames") or ()),
+                categories=tuple(names.get("categories") or ()),
+                verbs=STANDARD_VERBS,
+                subresources=tuple(subs),
+                has_generation=True,
+                custom=True,
+                printer_columns=columns,
+                scale_paths=scale_paths,
+                storage_version=storage,
+            )
+        )
     return out
 
 
@@ -114,18 +134,26 @@ class CrdController(Controller):
         existing = conditions_by_type(crd)
 
         def condition(kind: str, reason: str, message: str) -> JSON:
-            return {"type": kind, "status": "True",
-                    "lastTransitionTime": transition_time(existing, kind, "True", stamp), "reason": reason,
-                    "message": message}
+            return {
+                "type": kind,
+                "status": "True",
+                "lastTransitionTime": transition_time(existing, kind, "True", stamp),
+                "reason": reason,
+                "message": message,
+            }
 
         accepted = dict(names)
         accepted.setdefault("singular", str(names.get("kind", "")).lower())
         return {
-            "conditions": [condition("NamesAccepted", "NoConflicts", "no conflicts found"),
-                           condition("Established", "InitialNamesAccepted", "the initial names have been accepted")],
+            "conditions": [
+                condition("NamesAccepted", "NoConflicts", "no conflicts found"),
+                condition("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+            ],
             "acceptedNames": accepted,
-            "storedVersions": sorted({str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")}
-                                     | set((crd.get("status") or {}).get("storedVersions") or [])),
+            "storedVersions": sorted(
+                {str(v.get("name")) for v in spec.get("versions") or [] if v.get("storage")}
+                | set((crd.get("status") or {}).get("storedVersions") or [])
+            ),
         }
 
     def _clean_up(self, crd: JSON) -> float | None:
@@ -141,15 +169,21 @@ class CrdController(Controller):
                 if meta.get("deletionTimestamp"):
                     continue
                 try:
-                    self.api.delete(storage, str(meta.get("namespace") or ""), str(meta["name"]),
-                                    DeleteOptions(propagation="Background"), WriteOptions(field_manager=MANAGER))
+                    self.api.delete(
+                        storage,
+                        str(meta.get("namespace") or ""),
+                        str(meta["name"]),
+                        DeleteOptions(propagation="Background"),
+                        WriteOptions(field_manager=MANAGER),
+                    )
                 except ApiError:
                     pass
         if remaining:
             return 0.2
         rt = self.api.rt("apiextensions.k8s.io", "customresourcedefinitions")
         updated = copy.deepcopy(crd)
-        updated["metadata"]["finalizers"] = [f for f in crd["metadata"].get("finalizers") or []
-                                             if f != CLEANUP_FINALIZER]
+        updated["metadata"]["finalizers"] = [
+            f for f in crd["metadata"].get("finalizers") or [] if f != CLEANUP_FINALIZER
+        ]
         self.api.write(rt, updated, MANAGER)
         return None

@@ -124,17 +124,24 @@ class ReplicaSetController(Controller):
         pods_rt = self.api.rt("", "pods")
         namespace = rs["metadata"]["namespace"]
         for _ in range(min(missing, BURST_REPLICAS)):
-            pod: JSON = {"apiVersion": "v1", "kind": "Pod",
-                         "metadata": {"generateName": f"{rs['metadata']['name']}-", "namespace": namespace,
-                                      "labels": dict(meta.get("labels") or {}),
-                                      "annotations": dict(meta.get("annotations") or {}),
-                                      "ownerReferences": [owner_ref(rs)]},
-                         "spec": copy.deepcopy(template.get("spec") or {})}
+            pod: JSON = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "generateName": f"{rs['metadata']['name']}-",
+                    "namespace": namespace,
+                    "labels": dict(meta.get("labels") or {}),
+                    "annotations": dict(meta.get("annotations") or {}),
+                    "ownerReferences": [owner_ref(rs)],
+                },
+                "spec": copy.deepcopy(template.get("spec") or {}),
+            }
             if not pod["metadata"]["annotations"]:
                 del pod["metadata"]["annotations"]
             try:
-                created = self.api.create(pods_rt, namespace, pod,
-                                          WriteOptions(field_manager="kube-controller-manager"))
+                created = self.api.create(
+                    pods_rt, namespace, pod, WriteOptions(field_manager="kube-controller-manager")
+                )
             except ApiError as exc:
                 self.event(rs, WARNING, "FailedCreate", f"Error creating: {exc.message}")
                 return self.backoff(key), exc.message
@@ -155,8 +162,13 @@ class ReplicaSetController(Controller):
         pods_rt = self.api.rt("", "pods")
         for pod in sorted(alive, key=rank)[:count]:
             try:
-                self.api.delete(pods_rt, pod["metadata"]["namespace"], pod["metadata"]["name"], DeleteOptions(),
-                                WriteOptions(field_manager="kube-controller-manager"))
+                self.api.delete(
+                    pods_rt,
+                    pod["metadata"]["namespace"],
+                    pod["metadata"]["name"],
+                    DeleteOptions(),
+                    WriteOptions(field_manager="kube-controller-manager"),
+                )
             except ApiError:
                 continue
             self.event(rs, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
@@ -175,19 +187,30 @@ class ReplicaSetController(Controller):
             elif since is not None:
                 wait = min_ready - (now - since)
                 requeue = wait if requeue is None else min(requeue, wait)
-        status = {"replicas": len(alive),
-                  "fullyLabeledReplicas": sum(1 for p in alive if labels.matches(p["metadata"].get("labels"))),
-                  "readyReplicas": len(ready), "availableReplicas": available,
-                  "observedGeneration": rs["metadata"].get("generation", 1)}
+        status = {
+            "replicas": len(alive),
+            "fullyLabeledReplicas": sum(1 for p in alive if labels.matches(p["metadata"].get("labels"))),
+            "readyReplicas": len(ready),
+            "availableReplicas": available,
+            "observedGeneration": rs["metadata"].get("generation", 1),
+        }
         status = {k: v for k, v in status.items() if v or k in ("replicas", "observedGeneration")}
         # A refused create shows as ReplicaFailure (set once, kept while creates fail, gone after a clean sync).
         conditions = [c for c in (rs.get("status") or {}).get("conditions") or [] if c.get("type") != REPLICA_FAILURE]
-        previous = next((c for c in (rs.get("status") or {}).get("conditions") or []
-                         if c.get("type") == REPLICA_FAILURE), None)
+        previous = next(
+            (c for c in (rs.get("status") or {}).get("conditions") or [] if c.get("type") == REPLICA_FAILURE), None
+        )
         if failure is not None:
-            conditions.append(previous or {"type": REPLICA_FAILURE, "status": "True",
-                                           "lastTransitionTime": clock.rfc3339(now), "reason": "FailedCreate",
-                                           "message": failure})
+            conditions.append(
+                previous
+                or {
+                    "type": REPLICA_FAILURE,
+                    "status": "True",
+                    "lastTransitionTime": clock.rfc3339(now),
+                    "reason": "FailedCreate",
+                    "message": failure,
+                }
+            )
         if conditions:
             status["conditions"] = conditions
         self.write_status("apps/replicasets", rs, status)
@@ -220,8 +243,10 @@ class DeploymentController(Controller):
         spec = deployment.get("spec") or {}
         all_rs = self.owned(deployment)
         template = _template_without_hash(spec.get("template") or {})
-        new_rs = next((rs for rs in all_rs if _template_without_hash((rs.get("spec") or {}).get("template") or {})
-                       == template), None)
+        new_rs = next(
+            (rs for rs in all_rs if _template_without_hash((rs.get("spec") or {}).get("template") or {}) == template),
+            None,
+        )
         old_rs = [rs for rs in all_rs if rs is not new_rs]
         max_revision = max((_revision(rs) for rs in old_rs), default=0)
         created_new = False
@@ -274,23 +299,35 @@ class DeploymentController(Controller):
         namespace = deployment["metadata"]["namespace"]
         name = f"{deployment['metadata']['name']}-{pod_hash}"
         surge, _ = surge_and_unavailable(deployment)
-        rs = {"apiVersion": "apps/v1", "kind": "ReplicaSet",
-              "metadata": {"name": name, "namespace": namespace, "labels": dict(template["metadata"]["labels"]),
-                           "annotations": {DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge),
-                                           REVISION: str(revision)},
-                           "ownerReferences": [owner_ref(deployment)]},
-              "spec": {"replicas": initial, "selector": selector, "template": template,
-                       **({"minReadySeconds": spec["minReadySeconds"]} if spec.get("minReadySeconds") else {})}}
+        rs = {
+            "apiVersion": "apps/v1",
+            "kind": "ReplicaSet",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": dict(template["metadata"]["labels"]),
+                "annotations": {DESIRED: str(replicas), MAX_REPLICAS: str(replicas + surge), REVISION: str(revision)},
+                "ownerReferences": [owner_ref(deployment)],
+            },
+            "spec": {
+                "replicas": initial,
+                "selector": selector,
+                "template": template,
+                **({"minReadySeconds": spec["minReadySeconds"]} if spec.get("minReadySeconds") else {}),
+            },
+        }
         try:
             created = self.api.create(self.rs_rt, namespace, rs, WriteOptions(field_manager="kube-controller-manager"))
         except ApiError as exc:
             if exc.code == 409:
                 existing = self.store.get("apps/replicasets", namespace, name)
-                if existing is not None and (controller_of(existing) or {}).get("uid") == \
-                        deployment["metadata"]["uid"]:
+                if existing is not None and (controller_of(existing) or {}).get("uid") == deployment["metadata"]["uid"]:
                     return existing
-                self.write_status("apps/deployments", deployment,
-                                  {**(deployment.get("status") or {}), "collisionCount": collision + 1})
+                self.write_status(
+                    "apps/deployments",
+                    deployment,
+                    {**(deployment.get("status") or {}), "collisionCount": collision + 1},
+                )
             return None
         if initial > 0:
             self._scaled_event(deployment, created, 0, initial)
@@ -311,8 +348,12 @@ class DeploymentController(Controller):
 
     def _scaled_event(self, deployment: JSON, rs: JSON, before: int, after: int) -> None:
         direction = "up" if after > before else "down"
-        self.event(deployment, NORMAL, "ScalingReplicaSet",
-                   f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}")
+        self.event(
+            deployment,
+            NORMAL,
+            "ScalingReplicaSet",
+            f"Scaled {direction} replica set {rs['metadata']['name']} from {before} to {after}",
+        )
 
     def _scale(self, deployment: JSON, rs: JSON, replicas: int) -> JSON:
         current = _spec_replicas(rs)
@@ -335,9 +376,12 @@ class DeploymentController(Controller):
         for rs in old_rs:
             if _spec_replicas(rs) > 0:
                 self._scale(deployment, rs, 0)
-        still_running = any(active(p) or p["metadata"].get("deletionTimestamp")
-                            for rs in old_rs for resource, p in self.store.dependents(rs["metadata"]["uid"])
-                            if resource == "/pods")
+        still_running = any(
+            active(p) or p["metadata"].get("deletionTimestamp")
+            for rs in old_rs
+            for resource, p in self.store.dependents(rs["metadata"]["uid"])
+            if resource == "/pods"
+        )
         if still_running:
             return False
         self._scale(deployment, new_rs, int(deployment["spec"].get("replicas", 1)))
@@ -366,8 +410,10 @@ class DeploymentController(Controller):
         budget = total - min_available - (_spec_replicas(new_rs) - _available(new_rs))
         if budget <= 0:
             return
-        by_age = sorted((rs for rs in old_rs if _spec_replicas(rs) > 0),
-                        key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0)
+        by_age = sorted(
+            (rs for rs in old_rs if _spec_replicas(rs) > 0),
+            key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0,
+        )
         for rs in by_age:
             unhealthy = _spec_replicas(rs) - _available(rs)
             if unhealthy <= 0 or budget <= 0:
@@ -375,8 +421,10 @@ class DeploymentController(Controller):
             cut = min(unhealthy, budget)
             self._scale(deployment, rs, _spec_replicas(rs) - cut)
             budget -= cut
-        old_rs = [self.store.get("apps/replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
-                  for rs in old_rs]
+        old_rs = [
+            self.store.get("apps/replicasets", rs["metadata"]["namespace"], rs["metadata"]["name"]) or rs
+            for rs in old_rs
+        ]
         can_remove = _available(new_rs) + sum(_available(rs) for rs in old_rs) - min_available
         for rs in sorted(old_rs, key=lambda r: clock.parse_time(r["metadata"].get("creationTimestamp")) or 0):
             if can_remove <= 0:
@@ -390,24 +438,34 @@ class DeploymentController(Controller):
 
     def _cleanup(self, deployment: JSON, new_rs: JSON) -> None:
         limit = int(deployment["spec"].get("revisionHistoryLimit", 10))
-        candidates = [rs for rs in self.owned(deployment) if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]
-                      and _spec_replicas(rs) == 0
-                      and int((rs.get("status") or {}).get("replicas", 0)) == 0
-                      and not rs["metadata"].get("deletionTimestamp")]
+        candidates = [
+            rs
+            for rs in self.owned(deployment)
+            if rs["metadata"]["uid"] != new_rs["metadata"]["uid"]
+            and _spec_replicas(rs) == 0
+            and int((rs.get("status") or {}).get("replicas", 0)) == 0
+            and not rs["metadata"].get("deletionTimestamp")
+        ]
         excess = len(candidates) - limit
         if excess <= 0:
             return
         for rs in sorted(candidates, key=_revision)[:excess]:
             try:
-                self.api.delete(self.rs_rt, rs["metadata"]["namespace"], rs["metadata"]["name"], DeleteOptions(),
-                                WriteOptions(field_manager=DEPLOYMENT_CONTROLLER))
+                self.api.delete(
+                    self.rs_rt,
+                    rs["metadata"]["namespace"],
+                    rs["metadata"]["name"],
+                    DeleteOptions(),
+                    WriteOptions(field_manager=DEPLOYMENT_CONTROLLER),
+                )
             except ApiError:
                 pass
 
     # --- status -------------------------------------------------------------------------------------------
 
-    def _sync_status(self, deployment: JSON, new_rs: JSON | None, old_rs: list[JSON],
-                     created_new: bool) -> float | None:
+    def _sync_status(
+        self, deployment: JSON, new_rs: JSON | None, old_rs: list[JSON], created_new: bool
+    ) -> float | None:
         """Counts and conditions as ``kubectl rollout status`` reads them; seconds until the progress deadline
         needs checking, or None."""
         spec = deployment["spec"]
@@ -416,15 +474,21 @@ class DeploymentController(Controller):
         conditions = _Conditions(deployment)
         _, max_unavailable = surge_and_unavailable(deployment)
         if counts.available >= replicas - max_unavailable:
-            available = conditions("Available", True, "MinimumReplicasAvailable",
-                                   "Deployment has minimum availability.")
+            available = conditions(
+                "Available", True, "MinimumReplicasAvailable", "Deployment has minimum availability."
+            )
         else:
-            available = conditions("Available", False, "MinimumReplicasUnavailable",
-                                   "Deployment does not have minimum availability.")
+            available = conditions(
+                "Available", False, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."
+            )
         progressing, requeue = self._progressing(deployment, new_rs, counts, created_new, conditions)
-        status: JSON = {"observedGeneration": deployment["metadata"].get("generation", 1), "replicas": counts.total,
-                        "updatedReplicas": counts.updated, "readyReplicas": counts.ready,
-                        "availableReplicas": counts.available}
+        status: JSON = {
+            "observedGeneration": deployment["metadata"].get("generation", 1),
+            "replicas": counts.total,
+            "updatedReplicas": counts.updated,
+            "readyReplicas": counts.ready,
+            "availableReplicas": counts.available,
+        }
         unavailable = max(0, replicas - counts.available)
         if unavailable:
             status["unavailableReplicas"] = unavailable
@@ -436,37 +500,52 @@ class DeploymentController(Controller):
         self.write_status("apps/deployments", deployment, status)
         return requeue
 
-    def _progressing(self, deployment: JSON, new_rs: JSON | None, counts: _Counts, created_new: bool,
-                     conditions: _Conditions) -> tuple[JSON, float | None]:
+    def _progressing(
+        self, deployment: JSON, new_rs: JSON | None, counts: _Counts, created_new: bool, conditions: _Conditions
+    ) -> tuple[JSON, float | None]:
         """The Progressing condition, and when to look again for the progress deadline."""
         spec = deployment["spec"]
         replicas = int(spec.get("replicas", 1))
         rs_name = new_rs["metadata"]["name"] if new_rs else ""
         if spec.get("paused"):
             return conditions("Progressing", True, "DeploymentPaused", "Deployment is paused") | {
-                "status": "Unknown"}, None
-        if new_rs is not None and counts.updated == replicas and counts.available >= replicas and \
-                counts.total == replicas and counts.new_available >= replicas:
-            return conditions("Progressing", True, "NewReplicaSetAvailable",
-                              f'ReplicaSet "{rs_name}" has successfully progressed.'), None
+                "status": "Unknown"
+            }, None
+        if (
+            new_rs is not None
+            and counts.updated == replicas
+            and counts.available >= replicas
+            and counts.total == replicas
+            and counts.new_available >= replicas
+        ):
+            return conditions(
+                "Progressing", True, "NewReplicaSetAvailable", f'ReplicaSet "{rs_name}" has successfully progressed.'
+            ), None
         if created_new:
-            return conditions("Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"',
-                              progress=True), None
+            return conditions(
+                "Progressing", True, "NewReplicaSetCreated", f'Created new replica set "{rs_name}"', progress=True
+            ), None
         before = conditions.previous.get("Progressing")
         deadline = spec.get("progressDeadlineSeconds")
         scaled_deadline = float(deadline) * self.timings.spec_seconds_scale if deadline is not None else None
         if counts.progressed(deployment) or before is None or before.get("reason") == "NewReplicaSetAvailable":
-            return conditions("Progressing", True, "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.',
-                              progress=True), (scaled_deadline + 0.01 if scaled_deadline is not None else None)
+            return conditions(
+                "Progressing", True, "ReplicaSetUpdated", f'ReplicaSet "{rs_name}" is progressing.', progress=True
+            ), (scaled_deadline + 0.01 if scaled_deadline is not None else None)
         now = clock.now()
         last_update = clock.parse_time(before.get("lastUpdateTime")) or now
         timed_out = before.get("reason") == "ProgressDeadlineExceeded"
         if timed_out or (scaled_deadline is not None and now - last_update > scaled_deadline):
             if not timed_out:
-                self.event(deployment, WARNING, "ProgressDeadlineExceeded",
-                           f'ReplicaSet "{rs_name}" has timed out progressing.')
-            return conditions("Progressing", False, "ProgressDeadlineExceeded",
-                              f'ReplicaSet "{rs_name}" has timed out progressing.'), None
+                self.event(
+                    deployment,
+                    WARNING,
+                    "ProgressDeadlineExceeded",
+                    f'ReplicaSet "{rs_name}" has timed out progressing.',
+                )
+            return conditions(
+                "Progressing", False, "ProgressDeadlineExceeded", f'ReplicaSet "{rs_name}" has timed out progressing.'
+            ), None
         requeue = max(0.01, scaled_deadline - (now - last_update) + 0.01) if scaled_deadline is not None else None
         return dict(before), requeue
 
@@ -488,17 +567,23 @@ class _Counts:
         def stat(rs: JSON, key: str) -> int:
             return int((rs.get("status") or {}).get(key, 0))
 
-        return _Counts(total=sum(stat(rs, "replicas") for rs in all_rs),
-                       updated=stat(new_rs, "replicas") if new_rs else 0,
-                       ready=sum(stat(rs, "readyReplicas") for rs in all_rs),
-                       available=sum(stat(rs, "availableReplicas") for rs in all_rs),
-                       new_available=stat(new_rs, "availableReplicas") if new_rs else 0)
+        return _Counts(
+            total=sum(stat(rs, "replicas") for rs in all_rs),
+            updated=stat(new_rs, "replicas") if new_rs else 0,
+            ready=sum(stat(rs, "readyReplicas") for rs in all_rs),
+            available=sum(stat(rs, "availableReplicas") for rs in all_rs),
+            new_available=stat(new_rs, "availableReplicas") if new_rs else 0,
+        )
 
     def progressed(self, deployment: JSON) -> bool:
         """Whether the counts moved since the Deployment's status was written."""
         old = deployment.get("status") or {}
-        return (old.get("updatedReplicas"), old.get("readyReplicas"), old.get("availableReplicas"),
-                old.get("replicas")) != (self.updated, self.ready, self.available, self.total)
+        return (
+            old.get("updatedReplicas"),
+            old.get("readyReplicas"),
+            old.get("availableReplicas"),
+            old.get("replicas"),
+        ) != (self.updated, self.ready, self.available, self.total)
 
 
 class _Conditions:
@@ -514,20 +599,36 @@ class _Conditions:
         value = "True" if ok else "False"
         changed = before is None or before.get("status") != value
         same_reason = before is not None and before.get("reason") == reason and not changed
-        return {"type": kind, "status": value,
-                "lastUpdateTime": before.get("lastUpdateTime", self.stamp) if same_reason and before and not progress
-                else self.stamp,
-                "lastTransitionTime": self.stamp if changed or before is None else before.get("lastTransitionTime"),
-                "reason": reason, "message": message}
+        return {
+            "type": kind,
+            "status": value,
+            "lastUpdateTime": before.get("lastUpdateTime", self.stamp)
+            if same_reason and before and not progress
+            else self.stamp,
+            "lastTransitionTime": self.stamp if changed or before is None else before.get("lastTransitionTime"),
+            "reason": reason,
+            "message": message,
+        }
 
 
 def _replica_failure(all_rs: list[JSON]) -> list[JSON]:
     """A ReplicaSet's ReplicaFailure (the new one's first) becomes the Deployment's."""
-    failures = [c for rs in all_rs for c in (rs.get("status") or {}).get("conditions") or []
-                if c.get("type") == REPLICA_FAILURE and c.get("status") == "True"]
+    failures = [
+        c
+        for rs in all_rs
+        for c in (rs.get("status") or {}).get("conditions") or []
+        if c.get("type") == REPLICA_FAILURE and c.get("status") == "True"
+    ]
     if not failures:
         return []
     failed = failures[0]
-    return [{"type": REPLICA_FAILURE, "status": "True", "lastUpdateTime": failed.get("lastTransitionTime"),
-             "lastTransitionTime": failed.get("lastTransitionTime"), "reason": failed.get("reason"),
-             "message": failed.get("message")}]
+    return [
+        {
+            "type": REPLICA_FAILURE,
+            "status": "True",
+            "lastUpdateTime": failed.get("lastTransitionTime"),
+            "lastTransitionTime": failed.get("lastTransitionTime"),
+            "reason": failed.get("reason"),
+            "message": failed.get("message"),
+        }
+    ]

@@ -37,14 +37,20 @@ class EventRecorder:
         self._names: dict[tuple[str, ...], str] = {}
         self._similar: dict[tuple[str, ...], _Similar] = {}
 
-    def record(self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "",
-               field_path: str = "") -> None:
+    def record(
+        self, obj: JSON, type_: str, reason: str, message: str, component: str, *, host: str = "", field_path: str = ""
+    ) -> None:
         """Record an event about ``obj``: a repeat of an event counts up on it, similar messages are combined."""
         meta = obj.get("metadata") or {}
         namespace = str(meta.get("namespace") or "default")
-        involved: JSON = {"kind": obj.get("kind"), "namespace": meta.get("namespace") or "",
-                          "name": meta.get("name"), "uid": meta.get("uid"), "apiVersion": obj.get("apiVersion"),
-                          "resourceVersion": meta.get("resourceVersion")}
+        involved: JSON = {
+            "kind": obj.get("kind"),
+            "namespace": meta.get("namespace") or "",
+            "name": meta.get("name"),
+            "uid": meta.get("uid"),
+            "apiVersion": obj.get("apiVersion"),
+            "resourceVersion": meta.get("resourceVersion"),
+        }
         if not involved["namespace"]:
             del involved["namespace"]
         if field_path:
@@ -57,12 +63,20 @@ class EventRecorder:
             return
         name = f"{meta.get('name')}.{time.time_ns():x}"
         event: JSON = {
-            "apiVersion": "v1", "kind": "Event",
+            "apiVersion": "v1",
+            "kind": "Event",
             "metadata": {"name": name, "namespace": namespace},
-            "involvedObject": involved, "reason": reason, "message": message,
+            "involvedObject": involved,
+            "reason": reason,
+            "message": message,
             "source": {"component": component, **({"host": host} if host else {})},
-            "firstTimestamp": stamp, "lastTimestamp": stamp, "count": 1, "type": type_,
-            "eventTime": None, "reportingComponent": component, "reportingInstance": host,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "type": type_,
+            "eventTime": None,
+            "reportingComponent": component,
+            "reportingInstance": host,
         }
         try:
             self.api.create(self.api.rt("", "events"), namespace, event, WriteOptions(field_manager=component))
@@ -74,8 +88,9 @@ class EventRecorder:
         if len(self._names) > 50000:
             self._names.clear()
 
-    def _aggregate(self, source: tuple[str, ...], message: str, field_path: str,
-                   now: float) -> tuple[str, tuple[str, ...]]:
+    def _aggregate(
+        self, source: tuple[str, ...], message: str, field_path: str, now: float
+    ) -> tuple[str, tuple[str, ...]]:
         """(the message to record, the key of the event it goes to): the message itself, or from the
         ``AGGREGATE_AFTER``th distinct message of one source within the window, the combined one."""
         similar = self._similar.get(source)
@@ -91,8 +106,9 @@ class EventRecorder:
             return COMBINED + message, (namespace, uid, "", type_, reason, COMBINED, component, host)
         return message, (namespace, uid, field_path, type_, reason, message, component, host)
 
-    def _repeat(self, key: tuple[str, ...], namespace: str, involved: JSON, message: str, stamp: str,
-                component: str) -> bool:
+    def _repeat(
+        self, key: tuple[str, ...], namespace: str, involved: JSON, message: str, stamp: str, component: str
+    ) -> bool:
         """Count the event up if it happened before (and is still there); whether it did."""
         existing_name = self._names.get(key)
         rt = self.api.rt("", "events")
@@ -121,8 +137,9 @@ class EventReaper(Controller):
         rt = self.api.rt("", "events")
         cutoff = clock.now() - ttl
         for event in self.store.list(rt.key):
-            last = clock.parse_time(event.get("lastTimestamp") or event.get("eventTime") or
-                                    event["metadata"].get("creationTimestamp"))
+            last = clock.parse_time(
+                event.get("lastTimestamp") or event.get("eventTime") or event["metadata"].get("creationTimestamp")
+            )
             if last is not None and last < cutoff:
                 meta = event["metadata"]
                 self.store.remove(rt.key, meta.get("namespace") or "", meta["name"])

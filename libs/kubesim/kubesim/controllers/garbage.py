@@ -53,9 +53,13 @@ class GarbageCollector(Controller):
             return
         meta = obj["metadata"]
         try:
-            self.api.delete(rt, str(meta.get("namespace") or ""), str(meta["name"]),
-                            DeleteOptions(propagation=policy, uid=meta.get("uid")),
-                            WriteOptions(field_manager=MANAGER))
+            self.api.delete(
+                rt,
+                str(meta.get("namespace") or ""),
+                str(meta["name"]),
+                DeleteOptions(propagation=policy, uid=meta.get("uid")),
+                WriteOptions(field_manager=MANAGER),
+            )
         except ApiError:
             pass
 

@@ -23,9 +23,13 @@ JSON = dict[str, Any]
 HPA_CONTROLLER = "horizontal-pod-autoscaler"
 HPAS = "autoscaling/horizontalpodautoscalers"
 TOLERANCE = 0.1
-TARGETS: Mapping[str, tuple[str, str]] = MappingProxyType({
-    "Deployment": ("apps", "deployments"), "StatefulSet": ("apps", "statefulsets"),
-    "ReplicaSet": ("apps", "replicasets")})
+TARGETS: Mapping[str, tuple[str, str]] = MappingProxyType(
+    {
+        "Deployment": ("apps", "deployments"),
+        "StatefulSet": ("apps", "statefulsets"),
+        "ReplicaSet": ("apps", "replicasets"),
+    }
+)
 
 
 @dataclass
@@ -54,8 +58,9 @@ def _usage(pods: list[JSON], resource_name: str) -> tuple[int, int, str]:
             else:
                 requested = quantity.memory_bytes(requests.get("memory"))
             if not requested:
-                missing_request = f"missing request for {resource_name} in container {c['name']} of Pod " \
-                                  f"{pod['metadata']['name']}"
+                missing_request = (
+                    f"missing request for {resource_name} in container {c['name']} of Pod {pod['metadata']['name']}"
+                )
             request_total += requested
     return usage_total, request_total, missing_request
 
@@ -72,8 +77,10 @@ def measure(metrics: list[JSON], pods: list[JSON], current: int) -> Measured:
         target_spec = resource.get("target") or {}
         usage_total, request_total, missing_request = _usage(pods, resource_name)
         if not pods:
-            measured.problem = f"failed to get {resource_name} utilization: did not receive metrics for targeted " \
-                               f"pods (pods might be unready)"
+            measured.problem = (
+                f"failed to get {resource_name} utilization: did not receive metrics for targeted "
+                f"pods (pods might be unready)"
+            )
             continue
         average = usage_total // max(1, len(pods))
         rendered_average = f"{average}m" if resource_name == "cpu" else f"{average // 1024}Ki"
@@ -86,20 +93,25 @@ def measure(metrics: list[JSON], pods: list[JSON], current: int) -> Measured:
             reported: JSON = {"averageUtilization": utilization, "averageValue": rendered_average}
         else:
             wanted_value = target_spec.get("averageValue") or target_spec.get("value")
-            wanted_number = quantity.cpu_millis(wanted_value) if resource_name == "cpu" \
-                else quantity.memory_bytes(wanted_value)
+            wanted_number = (
+                quantity.cpu_millis(wanted_value) if resource_name == "cpu" else quantity.memory_bytes(wanted_value)
+            )
             ratio = average / max(1, wanted_number)
             reported = {"averageValue": rendered_average}
         measured.current.append({"type": "Resource", "resource": {"name": resource_name, "current": reported}})
         desired = current if abs(ratio - 1.0) <= TOLERANCE else math.ceil(len(pods) * ratio)
-        what = "cpu resource utilization (percentage of request)" if resource_name == "cpu" else \
-            f"{resource_name} resource utilization (percentage of request)"
+        what = (
+            "cpu resource utilization (percentage of request)"
+            if resource_name == "cpu"
+            else f"{resource_name} resource utilization (percentage of request)"
+        )
         measured.proposals.append((desired, what))
     return measured
 
 
-def desired_replicas(current: int, min_replicas: int, max_replicas: int,
-                     proposals: list[tuple[int, str]]) -> tuple[int, str, bool]:
+def desired_replicas(
+    current: int, min_replicas: int, max_replicas: int, proposals: list[tuple[int, str]]
+) -> tuple[int, str, bool]:
     """(desired count, why, whether the bounds limited it): the largest proposal, kept within the bounds; a target
     scaled to zero is left alone."""
     desired = current
@@ -127,9 +139,13 @@ class _Conditions:
 
     def __call__(self, kind: str, ok: bool, reason: str, message: str) -> JSON:
         value = "True" if ok else "False"
-        return {"type": kind, "status": value,
-                "lastTransitionTime": transition_time(self.previous, kind, value, self.stamp), "reason": reason,
-                "message": message}
+        return {
+            "type": kind,
+            "status": value,
+            "lastTransitionTime": transition_time(self.previous, kind, value, self.stamp),
+            "reason": reason,
+            "message": message,
+        }
 
 
 class HorizontalPodAutoscalerController(Controller):
@@ -150,8 +166,10 @@ class HorizontalPodAutoscalerController(Controller):
         target_type = TARGETS.get(str(ref.get("kind")))
         target = self.store.get("/".join(target_type), namespace, str(ref.get("name"))) if target_type else None
         old_status = hpa.get("status") or {}
-        status: JSON = {"currentReplicas": int(old_status.get("currentReplicas") or 0),
-                        "desiredReplicas": int(old_status.get("desiredReplicas") or 0)}
+        status: JSON = {
+            "currentReplicas": int(old_status.get("currentReplicas") or 0),
+            "desiredReplicas": int(old_status.get("desiredReplicas") or 0),
+        }
         if old_status.get("lastScaleTime"):
             status["lastScaleTime"] = old_status["lastScaleTime"]
         status["observedGeneration"] = hpa["metadata"].get("generation", 1)
@@ -163,31 +181,44 @@ class HorizontalPodAutoscalerController(Controller):
         self.write_status(HPAS, hpa, status)
         return self.timings.hpa_interval
 
-    def _target_missing(self, hpa: JSON, ref: JSON, target_type: tuple[str, str] | None,
-                        condition: _Conditions) -> JSON:
+    def _target_missing(
+        self, hpa: JSON, ref: JSON, target_type: tuple[str, str] | None, condition: _Conditions
+    ) -> JSON:
         """The AbleToScale condition of an HPA whose target is not there (the event only when it goes missing)."""
         group = target_type[0] if target_type else ""
-        message = f'{target_type[1] if target_type else str(ref.get("kind", "")).lower()}' \
-                  f'{"." + group if group else ""} "{ref.get("name")}" not found'
+        message = (
+            f"{target_type[1] if target_type else str(ref.get('kind', '')).lower()}"
+            f'{"." + group if group else ""} "{ref.get("name")}" not found'
+        )
         if condition.previous.get("AbleToScale", {}).get("reason") != "FailedGetScale":
             self.event(hpa, WARNING, "FailedGetScale", message)
-        return condition("AbleToScale", False, "FailedGetScale",
-                         f"the HPA controller was unable to get the target's current scale: {message}")
+        return condition(
+            "AbleToScale",
+            False,
+            "FailedGetScale",
+            f"the HPA controller was unable to get the target's current scale: {message}",
+        )
 
-    def _scale(self, hpa: JSON, target: JSON, target_type: tuple[str, str], status: JSON,
-               condition: _Conditions) -> None:
+    def _scale(
+        self, hpa: JSON, target: JSON, target_type: tuple[str, str], status: JSON, condition: _Conditions
+    ) -> None:
         """Measure the target's running pods, scale the target to what they ask for, and fill in ``status``."""
         spec = hpa.get("spec") or {}
         target_spec = target.get("spec") or {}
         current = int(target_spec.get("replicas", 1))
         max_replicas = int(spec.get("maxReplicas", 1))
         selector = from_object(target_spec.get("selector"))
-        pods = [p for p in self.store.list("/pods", hpa["metadata"]["namespace"])
-                if selector.matches(p["metadata"].get("labels")) and (p.get("status") or {}).get("phase") == "Running"
-                and not p["metadata"].get("deletionTimestamp")]
+        pods = [
+            p
+            for p in self.store.list("/pods", hpa["metadata"]["namespace"])
+            if selector.matches(p["metadata"].get("labels"))
+            and (p.get("status") or {}).get("phase") == "Running"
+            and not p["metadata"].get("deletionTimestamp")
+        ]
         measured = measure(spec.get("metrics") or [], pods, current)
-        desired, reason_text, limited = desired_replicas(current, int(spec.get("minReplicas", 1)), max_replicas,
-                                                         measured.proposals)
+        desired, reason_text, limited = desired_replicas(
+            current, int(spec.get("minReplicas", 1)), max_replicas, measured.proposals
+        )
         if desired != current and desired > 0 and self._rescale(hpa, target_type, current, desired, reason_text):
             status["lastScaleTime"] = condition.stamp
         status["currentReplicas"] = current
@@ -196,26 +227,49 @@ class HorizontalPodAutoscalerController(Controller):
             status["currentMetrics"] = measured.current
         too_many = limited and desired == max_replicas
         status["conditions"] = [
-            condition("AbleToScale", True, "ReadyForNewScale" if desired == current else "SucceededRescale",
-                      "recommended size matches current size" if desired == current
-                      else f"the HPA controller was able to update the target scale to {desired}"),
-            condition("ScalingActive", False, "FailedGetResourceMetric",
-                      f"the HPA was unable to compute the replica count: {measured.problem}")
-            if measured.problem and not measured.proposals else
-            condition("ScalingActive", True, "ValidMetricFound",
-                      "the HPA was able to successfully calculate a replica count from cpu resource utilization "
-                      "(percentage of request)"),
-            condition("ScalingLimited", limited,
-                      "TooManyReplicas" if too_many else ("TooFewReplicas" if limited else "DesiredWithinRange"),
-                      "the desired replica count is more than the maximum replica count" if too_many
-                      else "the desired count is within the acceptable range")]
+            condition(
+                "AbleToScale",
+                True,
+                "ReadyForNewScale" if desired == current else "SucceededRescale",
+                "recommended size matches current size"
+                if desired == current
+                else f"the HPA controller was able to update the target scale to {desired}",
+            ),
+            condition(
+                "ScalingActive",
+                False,
+                "FailedGetResourceMetric",
+                f"the HPA was unable to compute the replica count: {measured.problem}",
+            )
+            if measured.problem and not measured.proposals
+            else condition(
+                "ScalingActive",
+                True,
+                "ValidMetricFound",
+                "the HPA was able to successfully calculate a replica count from cpu resource utilization "
+                "(percentage of request)",
+            ),
+            condition(
+                "ScalingLimited",
+                limited,
+                "TooManyReplicas" if too_many else ("TooFewReplicas" if limited else "DesiredWithinRange"),
+                "the desired replica count is more than the maximum replica count"
+                if too_many
+                else "the desired count is within the acceptable range",
+            ),
+        ]
 
     def _rescale(self, hpa: JSON, target_type: tuple[str, str], current: int, desired: int, reason_text: str) -> bool:
         """Scale the target through its scale subresource; whether it worked (either way there is an event)."""
         ref = (hpa.get("spec") or {}).get("scaleTargetRef") or {}
         try:
-            self.api.update_scale(self.api.rt(*target_type), hpa["metadata"]["namespace"], str(ref.get("name")),
-                                  {"spec": {"replicas": desired}}, WriteOptions(field_manager=HPA_CONTROLLER))
+            self.api.update_scale(
+                self.api.rt(*target_type),
+                hpa["metadata"]["namespace"],
+                str(ref.get("name")),
+                {"spec": {"replicas": desired}},
+                WriteOptions(field_manager=HPA_CONTROLLER),
+            )
         except ApiError as exc:
             self.event(hpa, WARNING, "FailedRescale", f"New size: {desired}; reason: {exc.message}")
             return False

@@ -23,7 +23,7 @@ SCHEDULED_AT = "batch.kubernetes.io/cronjob-scheduled-timestamp"
 
 
 def finished(job: JSON) -> str | None:
-    """"Complete" or "Failed" once the job has finished."""
+    """ "Complete" or "Failed" once the job has finished."""
     for c in (job.get("status") or {}).get("conditions") or []:
         if c.get("type") in ("Complete", "Failed") and c.get("status") == "True":
             return str(c["type"])
@@ -46,18 +46,33 @@ class _Pods:
             return (p.get("status") or {}).get("phase")
 
         failed_pods = [p for p in pods if phase(p) == "Failed"]
-        return _Pods(all=pods, failed_pods=failed_pods,
-                     active=[p for p in pods if phase(p) not in ("Succeeded", "Failed")
-                             and not p["metadata"].get("deletionTimestamp")],
-                     succeeded=max(int(status.get("succeeded") or 0), sum(1 for p in pods if phase(p) == "Succeeded")),
-                     failed=max(int(status.get("failed") or 0), len(failed_pods)))
+        return _Pods(
+            all=pods,
+            failed_pods=failed_pods,
+            active=[
+                p
+                for p in pods
+                if phase(p) not in ("Succeeded", "Failed") and not p["metadata"].get("deletionTimestamp")
+            ],
+            succeeded=max(int(status.get("succeeded") or 0), sum(1 for p in pods if phase(p) == "Succeeded")),
+            failed=max(int(status.get("failed") or 0), len(failed_pods)),
+        )
 
 
 def _finish(kind: str, reason: str, message: str, stamp: str) -> list[JSON]:
     """The two conditions a finished Job gets: the criterion it met, then Complete or Failed."""
     first = "SuccessCriteriaMet" if kind == "Complete" else "FailureTarget"
-    return [{"type": condition, "status": "True", "lastProbeTime": stamp, "lastTransitionTime": stamp,
-             "reason": reason, "message": message} for condition in (first, kind)]
+    return [
+        {
+            "type": condition,
+            "status": "True",
+            "lastProbeTime": stamp,
+            "lastTransitionTime": stamp,
+            "reason": reason,
+            "message": message,
+        }
+        for condition in (first, kind)
+    ]
 
 
 class JobController(Controller):
@@ -95,8 +110,9 @@ class JobController(Controller):
             conditions += _finish("Failed", *failure, stamp)
             self.event(job, WARNING, *failure)
             pods.active = []
-        elif (completions is not None and pods.succeeded >= int(completions)) or \
-                (completions is None and pods.succeeded > 0 and not pods.active):
+        elif (completions is not None and pods.succeeded >= int(completions)) or (
+            completions is None and pods.succeeded > 0 and not pods.active
+        ):
             self._kill(pods.active)
             conditions += _finish("Complete", "CompletionsReached", "Reached expected number of succeeded pods", stamp)
             status["completionTime"] = stamp
@@ -107,10 +123,16 @@ class JobController(Controller):
             pods.active = []
         else:
             requeue = self._run(job, key, pods, status, now)
-        status.update({"active": len(pods.active), "succeeded": pods.succeeded, "failed": pods.failed,
-                       "ready": sum(1 for p in pods.active if pod_ready(p)),
-                       "terminating": sum(1 for p in pods.all if p["metadata"].get("deletionTimestamp")),
-                       "uncountedTerminatedPods": {}})
+        status.update(
+            {
+                "active": len(pods.active),
+                "succeeded": pods.succeeded,
+                "failed": pods.failed,
+                "ready": sum(1 for p in pods.active if pod_ready(p)),
+                "terminating": sum(1 for p in pods.all if p["metadata"].get("deletionTimestamp")),
+                "uncountedTerminatedPods": {},
+            }
+        )
         for key_name in ("active", "succeeded", "failed", "terminating"):
             if not status[key_name]:
                 del status[key_name]
@@ -125,8 +147,11 @@ class JobController(Controller):
             return "BackoffLimitExceeded", "Job has reached the specified backoff limit"
         deadline = spec.get("activeDeadlineSeconds")
         started = clock.parse_time(status.get("startTime"))
-        if deadline is not None and started is not None and \
-                now - started >= float(deadline) * self.timings.spec_seconds_scale:
+        if (
+            deadline is not None
+            and started is not None
+            and now - started >= float(deadline) * self.timings.spec_seconds_scale
+        ):
             return "DeadlineExceeded", "Job was active longer than specified deadline"
         return None
 
@@ -141,8 +166,7 @@ class JobController(Controller):
         requeue: float | None = None
         if missing > 0:
             # Failed pods are replaced after a back-off, like the job controller's exponential delay.
-            last_failure = max((clock.parse_time(self._finished_at(p)) or 0.0 for p in pods.failed_pods),
-                               default=0.0)
+            last_failure = max((clock.parse_time(self._finished_at(p)) or 0.0 for p in pods.failed_pods), default=0.0)
             wait = last_failure + self.timings.backoff(pods.failed) - now if pods.failed else 0.0
             if wait > 0:
                 requeue = wait
@@ -181,14 +205,22 @@ class JobController(Controller):
                 index = str(index_base + i)
                 annotations["batch.kubernetes.io/job-completion-index"] = index
                 labels["batch.kubernetes.io/job-completion-index"] = index
-            pod = {"apiVersion": "v1", "kind": "Pod",
-                   "metadata": {"generateName": f"{job['metadata']['name']}-", "namespace": namespace,
-                                "labels": labels, "ownerReferences": [owner_ref(job)],
-                                **({"annotations": annotations} if annotations else {})},
-                   "spec": copy.deepcopy(template.get("spec") or {})}
+            pod = {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": {
+                    "generateName": f"{job['metadata']['name']}-",
+                    "namespace": namespace,
+                    "labels": labels,
+                    "ownerReferences": [owner_ref(job)],
+                    **({"annotations": annotations} if annotations else {}),
+                },
+                "spec": copy.deepcopy(template.get("spec") or {}),
+            }
             try:
-                made = self.api.create(self.api.rt("", "pods"), namespace, pod,
-                                       WriteOptions(field_manager="kube-controller-manager"))
+                made = self.api.create(
+                    self.api.rt("", "pods"), namespace, pod, WriteOptions(field_manager="kube-controller-manager")
+                )
             except ApiError as exc:
                 self.event(job, WARNING, "FailedCreate", f"Error creating: {exc.message}")
                 break
@@ -199,8 +231,13 @@ class JobController(Controller):
     def _kill(self, pods: list[JSON]) -> None:
         for pod in pods:
             try:
-                self.api.delete(self.api.rt("", "pods"), pod["metadata"]["namespace"], pod["metadata"]["name"],
-                                DeleteOptions(), WriteOptions(field_manager=JOB_CONTROLLER))
+                self.api.delete(
+                    self.api.rt("", "pods"),
+                    pod["metadata"]["namespace"],
+                    pod["metadata"]["name"],
+                    DeleteOptions(),
+                    WriteOptions(field_manager=JOB_CONTROLLER),
+                )
             except ApiError:
                 pass
 
@@ -210,15 +247,24 @@ class JobController(Controller):
             return None
         finished_at = clock.parse_time((job.get("status") or {}).get("completionTime"))
         if finished_at is None:
-            finished_at = max((clock.parse_time(c.get("lastTransitionTime")) or 0.0
-                               for c in (job.get("status") or {}).get("conditions") or []), default=now)
+            finished_at = max(
+                (
+                    clock.parse_time(c.get("lastTransitionTime")) or 0.0
+                    for c in (job.get("status") or {}).get("conditions") or []
+                ),
+                default=now,
+            )
         due = finished_at + float(ttl) * self.timings.spec_seconds_scale
         if now < due:
             return due - now
         try:
-            self.api.delete(self.api.rt("batch", "jobs"), job["metadata"]["namespace"], job["metadata"]["name"],
-                            DeleteOptions(propagation="Background"),
-                            WriteOptions(field_manager="ttl-after-finished-controller"))
+            self.api.delete(
+                self.api.rt("batch", "jobs"),
+                job["metadata"]["namespace"],
+                job["metadata"]["name"],
+                DeleteOptions(propagation="Background"),
+                WriteOptions(field_manager="ttl-after-finished-controller"),
+            )
         except ApiError:
             pass
         return None
@@ -235,8 +281,14 @@ def job_name(cronjob: str, scheduled: float) -> str:
 def _job_ref(job: JSON) -> JSON:
     """A Job as a CronJob's ``status.active`` lists it."""
     meta = job["metadata"]
-    return {"kind": "Job", "namespace": meta["namespace"], "name": meta["name"], "uid": meta["uid"],
-            "apiVersion": "batch/v1", "resourceVersion": meta["resourceVersion"]}
+    return {
+        "kind": "Job",
+        "namespace": meta["namespace"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "apiVersion": "batch/v1",
+        "resourceVersion": meta["resourceVersion"],
+    }
 
 
 class CronJobController(Controller):
@@ -269,8 +321,12 @@ class CronJobController(Controller):
             scheduled, missed, upcoming = due
             requeue = max(0.05, min(requeue, upcoming - now + 0.01))
             if missed > MAX_MISSED:
-                self.event(cronjob, WARNING, "TooManyMissedTimes", "too many missed start times. Set or decrease "
-                                                                   ".spec.startingDeadlineSeconds or check clock skew")
+                self.event(
+                    cronjob,
+                    WARNING,
+                    "TooManyMissedTimes",
+                    "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew",
+                )
             deadline = spec.get("startingDeadlineSeconds")
             if scheduled is not None and (deadline is None or now - scheduled <= float(deadline)):
                 active_refs = self._start(cronjob, scheduled, active_refs, status)
@@ -291,11 +347,18 @@ class CronJobController(Controller):
                 active_refs.append(_job_ref(job))
                 continue
             if any(ref.get("uid") == job["metadata"]["uid"] for ref in status.get("active") or []):
-                self.event(cronjob, NORMAL, "SawCompletedJob",
-                           f"Saw completed job: {job['metadata']['name']}, status: {result}")
+                self.event(
+                    cronjob,
+                    NORMAL,
+                    "SawCompletedJob",
+                    f"Saw completed job: {job['metadata']['name']}, status: {result}",
+                )
             completed = (job.get("status") or {}).get("completionTime")
-            if result == "Complete" and completed and (not status.get("lastSuccessfulTime") or
-                                                       str(completed) > str(status["lastSuccessfulTime"])):
+            if (
+                result == "Complete"
+                and completed
+                and (not status.get("lastSuccessfulTime") or str(completed) > str(status["lastSuccessfulTime"]))
+            ):
                 status["lastSuccessfulTime"] = completed
         return active_refs
 
@@ -304,8 +367,11 @@ class CronJobController(Controller):
         cannot be read (an event says so)."""
         spec = cronjob.get("spec") or {}
         schedule, zone = str(spec.get("schedule")), spec.get("timeZone")
-        last = clock.parse_time(status.get("lastScheduleTime")) or \
-            clock.parse_time(cronjob["metadata"].get("creationTimestamp")) or now
+        last = (
+            clock.parse_time(status.get("lastScheduleTime"))
+            or clock.parse_time(cronjob["metadata"].get("creationTimestamp"))
+            or now
+        )
         try:
             scheduled, missed = most_recent_schedule(schedule, zone, last, now)
             # Counted from the last run, not from now: ``@every`` schedules run on that grid.
@@ -313,8 +379,9 @@ class CronJobController(Controller):
             if upcoming <= now:
                 upcoming = next_schedule(schedule, zone, now)
         except (ValueError, KeyError) as exc:
-            self.event(cronjob, WARNING, "UnparseableSchedule", f"unparseable schedule: {spec.get('schedule')!r} : "
-                                                                f"{exc}")
+            self.event(
+                cronjob, WARNING, "UnparseableSchedule", f"unparseable schedule: {spec.get('schedule')!r} : {exc}"
+            )
             return None
         return scheduled, missed, upcoming
 
@@ -338,15 +405,22 @@ class CronJobController(Controller):
         meta = template.get("metadata") or {}
         name = job_name(cronjob["metadata"]["name"], scheduled)
         namespace = cronjob["metadata"]["namespace"]
-        job = {"apiVersion": "batch/v1", "kind": "Job",
-               "metadata": {"name": name, "namespace": namespace, "labels": dict(meta.get("labels") or {}),
-                            "annotations": {**(meta.get("annotations") or {}),
-                                            SCHEDULED_AT: clock.rfc3339(scheduled)},
-                            "ownerReferences": [owner_ref(cronjob)]},
-               "spec": template.get("spec") or {}}
+        job = {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": {
+                "name": name,
+                "namespace": namespace,
+                "labels": dict(meta.get("labels") or {}),
+                "annotations": {**(meta.get("annotations") or {}), SCHEDULED_AT: clock.rfc3339(scheduled)},
+                "ownerReferences": [owner_ref(cronjob)],
+            },
+            "spec": template.get("spec") or {},
+        }
         try:
-            made = self.api.create(self.api.rt("batch", "jobs"), namespace, job,
-                                   WriteOptions(field_manager="kube-controller-manager"))
+            made = self.api.create(
+                self.api.rt("batch", "jobs"), namespace, job, WriteOptions(field_manager="kube-controller-manager")
+            )
         except ApiError as exc:
             if exc.code == 409:
                 return None
@@ -357,16 +431,23 @@ class CronJobController(Controller):
 
     def _delete_job(self, cronjob: JSON, name: str) -> None:
         try:
-            self.api.delete(self.api.rt("batch", "jobs"), cronjob["metadata"]["namespace"], name,
-                            DeleteOptions(propagation="Background"), WriteOptions(field_manager=CRONJOB_CONTROLLER))
+            self.api.delete(
+                self.api.rt("batch", "jobs"),
+                cronjob["metadata"]["namespace"],
+                name,
+                DeleteOptions(propagation="Background"),
+                WriteOptions(field_manager=CRONJOB_CONTROLLER),
+            )
         except ApiError:
             return
         self.event(cronjob, NORMAL, "SuccessfulDelete", f"Deleted job {name}")
 
     def _history(self, cronjob: JSON, jobs: list[JSON]) -> None:
         spec = cronjob.get("spec") or {}
-        for result, limit in (("Complete", int(spec.get("successfulJobsHistoryLimit", 3))),
-                              ("Failed", int(spec.get("failedJobsHistoryLimit", 1)))):
+        for result, limit in (
+            ("Complete", int(spec.get("successfulJobsHistoryLimit", 3))),
+            ("Failed", int(spec.get("failedJobsHistoryLimit", 1))),
+        ):
             done = [j for j in jobs if finished(j) == result and not j["metadata"].get("deletionTimestamp")]
             done.sort(key=lambda j: str(j["metadata"].get("creationTimestamp")))
             for job in done[: max(0, len(done) - limit)]:

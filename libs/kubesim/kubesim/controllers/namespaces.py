@@ -41,8 +41,13 @@ class NamespaceController(Controller):
                 if obj["metadata"].get("deletionTimestamp"):
                     continue
                 try:
-                    self.api.delete(rt, key, obj["metadata"]["name"], DeleteOptions(propagation="Background"),
-                                    WriteOptions(field_manager=MANAGER))
+                    self.api.delete(
+                        rt,
+                        key,
+                        obj["metadata"]["name"],
+                        DeleteOptions(propagation="Background"),
+                        WriteOptions(field_manager=MANAGER),
+                    )
                 except ApiError:
                     pass
         self._report(ns, remaining)
@@ -54,28 +59,54 @@ class NamespaceController(Controller):
     def _report(self, ns: JSON, remaining: dict[str, int]) -> None:
         stamp = clock.rfc3339(clock.now())
         if remaining:
-            listed = ", ".join(f"{resource} has {count} resource instances" for resource, count in
-                               sorted(remaining.items()))
-            content = {"type": "NamespaceContentRemaining", "status": "True", "reason": "SomeResourcesRemain",
-                       "message": f"Some resources are remaining: {listed}"}
+            listed = ", ".join(
+                f"{resource} has {count} resource instances" for resource, count in sorted(remaining.items())
+            )
+            content = {
+                "type": "NamespaceContentRemaining",
+                "status": "True",
+                "reason": "SomeResourcesRemain",
+                "message": f"Some resources are remaining: {listed}",
+            }
         else:
-            content = {"type": "NamespaceContentRemaining", "status": "False", "reason": "ContentRemoved",
-                       "message": "All content successfully removed"}
+            content = {
+                "type": "NamespaceContentRemaining",
+                "status": "False",
+                "reason": "ContentRemoved",
+                "message": "All content successfully removed",
+            }
         wanted = [
-            {"type": "NamespaceDeletionDiscoveryFailure", "status": "False", "reason": "ResourcesDiscovered",
-             "message": "All resources successfully discovered"},
-            {"type": "NamespaceDeletionGroupVersionParsingFailure", "status": "False",
-             "reason": "ParsedGroupVersions", "message": "All legacy kube types successfully parsed"},
-            {"type": "NamespaceDeletionContentFailure", "status": "False", "reason": "ContentDeleted",
-             "message": "All content successfully deleted, may be waiting on finalization"},
+            {
+                "type": "NamespaceDeletionDiscoveryFailure",
+                "status": "False",
+                "reason": "ResourcesDiscovered",
+                "message": "All resources successfully discovered",
+            },
+            {
+                "type": "NamespaceDeletionGroupVersionParsingFailure",
+                "status": "False",
+                "reason": "ParsedGroupVersions",
+                "message": "All legacy kube types successfully parsed",
+            },
+            {
+                "type": "NamespaceDeletionContentFailure",
+                "status": "False",
+                "reason": "ContentDeleted",
+                "message": "All content successfully deleted, may be waiting on finalization",
+            },
             content,
-            {"type": "NamespaceFinalizersRemaining", "status": "False", "reason": "ContentHasNoFinalizers",
-             "message": "All content-preserving finalizers finished"},
+            {
+                "type": "NamespaceFinalizersRemaining",
+                "status": "False",
+                "reason": "ContentHasNoFinalizers",
+                "message": "All content-preserving finalizers finished",
+            },
         ]
         status = ns.get("status") or {}
         previous = conditions_by_type(ns)
-        conditions = [{**c, "lastTransitionTime": transition_time(previous, c["type"], c["status"], stamp)}
-                      for c in wanted]
+        conditions = [
+            {**c, "lastTransitionTime": transition_time(previous, c["type"], c["status"], stamp)} for c in wanted
+        ]
         if status.get("conditions") != conditions:
             self.write_status("/namespaces", ns, {**status, "phase": "Terminating", "conditions": conditions})
 
@@ -114,20 +145,35 @@ class ServiceAccountController(Controller):
         opts = WriteOptions(field_manager=MANAGER)
         if self.store.get("/serviceaccounts", name, "default") is None:
             try:
-                self.api.create(self.api.rt("", "serviceaccounts"), name,
-                                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}, opts)
+                self.api.create(
+                    self.api.rt("", "serviceaccounts"),
+                    name,
+                    {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
+                    opts,
+                )
             except ApiError:
                 pass
         if self.store.get("/configmaps", name, ROOT_CA) is None:
             try:
-                self.api.create(self.api.rt("", "configmaps"), name, {
-                    "apiVersion": "v1", "kind": "ConfigMap",
-                    "metadata": {"name": ROOT_CA, "annotations": {
-                        "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
-                                                     "kube-apiserver when using internal endpoints such as the "
-                                                     "internal service IP or kubernetes.default.svc. No other usage "
-                                                     "is guaranteed across distributions of Kubernetes clusters."}},
-                    "data": {"ca.crt": self._ca()}}, opts)
+                self.api.create(
+                    self.api.rt("", "configmaps"),
+                    name,
+                    {
+                        "apiVersion": "v1",
+                        "kind": "ConfigMap",
+                        "metadata": {
+                            "name": ROOT_CA,
+                            "annotations": {
+                                "kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
+                                "kube-apiserver when using internal endpoints such as the "
+                                "internal service IP or kubernetes.default.svc. No other usage "
+                                "is guaranteed across distributions of Kubernetes clusters."
+                            },
+                        },
+                        "data": {"ca.crt": self._ca()},
+                    },
+                    opts,
+                )
             except ApiError:
                 pass
         return None

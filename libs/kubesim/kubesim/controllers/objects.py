@@ -35,8 +35,14 @@ def controller_of(obj: JSON) -> JSON | None:
 
 def owner_ref(owner: JSON, *, controller: bool = True) -> JSON:
     meta = owner["metadata"]
-    return {"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": meta["name"], "uid": meta["uid"],
-            "controller": controller, "blockOwnerDeletion": True}
+    return {
+        "apiVersion": owner["apiVersion"],
+        "kind": owner["kind"],
+        "name": meta["name"],
+        "uid": meta["uid"],
+        "controller": controller,
+        "blockOwnerDeletion": True,
+    }
 
 
 def owner_keys(change: Change, kind: str, *, old_too: bool = False) -> list[str]:
@@ -53,13 +59,18 @@ def owner_keys(change: Change, kind: str, *, old_too: bool = False) -> list[str]
 def controlled(store: Store, owner: JSON, resource: str) -> list[JSON]:
     """The objects of ``resource`` that ``owner`` controls."""
     uid = owner["metadata"]["uid"]
-    return [obj for found, obj in store.dependents(uid) if found == resource
-            and (controller_of(obj) or {}).get("uid") == uid]
+    return [
+        obj
+        for found, obj in store.dependents(uid)
+        if found == resource and (controller_of(obj) or {}).get("uid") == uid
+    ]
 
 
 def pod_ready(pod: JSON) -> bool:
-    return any(c.get("type") == "Ready" and c.get("status") == "True"
-               for c in (pod.get("status") or {}).get("conditions") or [])
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
 
 
 def ready_since(pod: JSON) -> float | None:
@@ -71,8 +82,10 @@ def ready_since(pod: JSON) -> float | None:
 
 def active(pod: JSON) -> bool:
     """Neither being deleted nor finished."""
-    return not pod["metadata"].get("deletionTimestamp") and \
-        (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+    return not pod["metadata"].get("deletionTimestamp") and (pod.get("status") or {}).get("phase") not in (
+        "Succeeded",
+        "Failed",
+    )
 
 
 def transition_time(previous: Mapping[str, JSON], kind: str, status: str, stamp: str) -> Any:

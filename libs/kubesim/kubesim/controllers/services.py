@@ -29,8 +29,9 @@ def _target_port(port: JSON, pod: JSON) -> int | None:
         return int(target)
     for container in (pod.get("spec") or {}).get("containers") or []:
         for container_port in container.get("ports") or []:
-            if container_port.get("name") == target and \
-                    container_port.get("protocol", "TCP") == port.get("protocol", "TCP"):
+            if container_port.get("name") == target and container_port.get("protocol", "TCP") == port.get(
+                "protocol", "TCP"
+            ):
                 return int(container_port["containerPort"])
     return None
 
@@ -61,8 +62,11 @@ class EndpointsController(Controller):
         svc = self.store.get("/services", namespace, name)
         existing = self.store.get("/endpoints", namespace, name)
         if svc is None or not (svc.get("spec") or {}).get("selector"):
-            if svc is None and existing is not None and \
-                    (existing["metadata"].get("labels") or {}).get("endpointslice.kubernetes.io/skip-mirror") is None:
+            if (
+                svc is None
+                and existing is not None
+                and (existing["metadata"].get("labels") or {}).get("endpointslice.kubernetes.io/skip-mirror") is None
+            ):
                 self.store.remove("/endpoints", namespace, name)
             return None
         body = endpoints_of(svc, self._selected_pods(svc))
@@ -84,10 +88,14 @@ class EndpointsController(Controller):
     def _selected_pods(self, svc: JSON) -> list[JSON]:
         """The service's pods that have an address and are neither finished nor being deleted."""
         selector = from_map(svc["spec"]["selector"])
-        return [p for p in self.store.list("/pods", svc["metadata"]["namespace"])
-                if selector.matches(p["metadata"].get("labels")) and (p.get("status") or {}).get("podIP")
-                and not p["metadata"].get("deletionTimestamp")
-                and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")]
+        return [
+            p
+            for p in self.store.list("/pods", svc["metadata"]["namespace"])
+            if selector.matches(p["metadata"].get("labels"))
+            and (p.get("status") or {}).get("podIP")
+            and not p["metadata"].get("deletionTimestamp")
+            and (p.get("status") or {}).get("phase") not in ("Succeeded", "Failed")
+        ]
 
 
 def endpoints_of(svc: JSON, pods: list[JSON]) -> JSON:
@@ -98,19 +106,31 @@ def endpoints_of(svc: JSON, pods: list[JSON]) -> JSON:
     for pod in pods:
         ports = _endpoint_ports(svc["spec"].get("ports") or [], pod)
         subset = subsets.setdefault(repr(ports), {"ports": ports})
-        address = {"ip": pod["status"]["podIP"], "nodeName": (pod.get("spec") or {}).get("nodeName"),
-                   "targetRef": {"kind": "Pod", "namespace": namespace, "name": pod["metadata"]["name"],
-                                 "uid": pod["metadata"]["uid"]}}
+        address = {
+            "ip": pod["status"]["podIP"],
+            "nodeName": (pod.get("spec") or {}).get("nodeName"),
+            "targetRef": {
+                "kind": "Pod",
+                "namespace": namespace,
+                "name": pod["metadata"]["name"],
+                "uid": pod["metadata"]["uid"],
+            },
+        }
         subset.setdefault("addresses" if pod_ready(pod) else "notReadyAddresses", []).append(address)
     ordered = []
     for subset in subsets.values():
-        out = {bucket: sorted(subset[bucket], key=lambda a: a["ip"])
-               for bucket in ("addresses", "notReadyAddresses") if subset.get(bucket)}
+        out = {
+            bucket: sorted(subset[bucket], key=lambda a: a["ip"])
+            for bucket in ("addresses", "notReadyAddresses")
+            if subset.get(bucket)
+        }
         out["ports"] = subset["ports"]
         ordered.append(out)
-    body: JSON = {"apiVersion": "v1", "kind": "Endpoints",
-                  "metadata": {"name": name, "namespace": namespace,
-                               "labels": dict(svc["metadata"].get("labels") or {})}}
+    body: JSON = {
+        "apiVersion": "v1",
+        "kind": "Endpoints",
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(svc["metadata"].get("labels") or {})},
+    }
     if ordered:
         body["subsets"] = ordered
     if not body["metadata"]["labels"]:
@@ -153,8 +173,11 @@ class LoadBalancerController(Controller):
         if ingress:
             return None
         self.event(svc, NORMAL, "EnsuringLoadBalancer", "Ensuring load balancer")
-        used = {i.get("ip") for s in self.store.list("/services")
-                for i in ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []}
+        used = {
+            i.get("ip")
+            for s in self.store.list("/services")
+            for i in ((s.get("status") or {}).get("loadBalancer") or {}).get("ingress") or []
+        }
         address = ""
         for _ in range(250):
             candidate = str(LB_POOL.network_address + self._next)
@@ -181,8 +204,9 @@ class IngressController(Controller):
         return [object_key(i) for i in self.store.list("networking.k8s.io/ingresses")]
 
     def _class(self, ingress: JSON) -> JSON | None:
-        name = (ingress.get("spec") or {}).get("ingressClassName") or \
-            (ingress["metadata"].get("annotations") or {}).get("kubernetes.io/ingress.class")
+        name = (ingress.get("spec") or {}).get("ingressClassName") or (
+            ingress["metadata"].get("annotations") or {}
+        ).get("kubernetes.io/ingress.class")
         if not name:
             return None
         return self.store.get("networking.k8s.io/ingressclasses", "", str(name))
@@ -193,8 +217,9 @@ class IngressController(Controller):
         if ingress is None or ingress["metadata"].get("deletionTimestamp"):
             return None
         ingress_class = self._class(ingress)
-        served = ingress_class is not None and \
-            (ingress_class.get("spec") or {}).get("controller") == "k8s.io/ingress-nginx"
+        served = (
+            ingress_class is not None and (ingress_class.get("spec") or {}).get("controller") == "k8s.io/ingress-nginx"
+        )
         wanted = {"loadBalancer": {"ingress": [{"ip": INGRESS_ADDRESS}]}} if served else {"loadBalancer": {}}
         first_sync = served and (ingress.get("status") or {}) != wanted
         self.write_status("networking.k8s.io/ingresses", ingress, wanted)

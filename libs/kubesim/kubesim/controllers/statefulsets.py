@@ -64,8 +64,10 @@ class StatefulSetController(Controller):
             if not (active(pod) and pod_ready(pod)):
                 healthy_so_far = False
         # Scale down from the highest ordinal, one at a time unless Parallel.
-        extra = sorted((p for n, p in pods.items() if self._ordinal(n, name) >= replicas),
-                       key=lambda p: -self._ordinal(p["metadata"]["name"], name))
+        extra = sorted(
+            (p for n, p in pods.items() if self._ordinal(n, name) >= replicas),
+            key=lambda p: -self._ordinal(p["metadata"]["name"], name),
+        )
         for pod in extra:
             if not pod["metadata"].get("deletionTimestamp"):
                 self._delete(sts, pod)
@@ -77,8 +79,12 @@ class StatefulSetController(Controller):
             partition = int((update.get("rollingUpdate") or {}).get("partition") or 0)
             current = [pods[f"{name}-{i}"] for i in range(replicas) if f"{name}-{i}" in pods]
             all_ready = len(current) == replicas and all(active(p) and pod_ready(p) for p in current)
-            outdated = [p for p in current if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision
-                        and self._ordinal(p["metadata"]["name"], name) >= partition]
+            outdated = [
+                p
+                for p in current
+                if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision
+                and self._ordinal(p["metadata"]["name"], name) >= partition
+            ]
             if outdated and all_ready:
                 self._delete(sts, max(outdated, key=lambda p: self._ordinal(p["metadata"]["name"], name)))
         self._status(sts, revision)
@@ -91,7 +97,7 @@ class StatefulSetController(Controller):
     @staticmethod
     def _ordinal(pod_name: str, sts_name: str) -> int:
         try:
-            return int(pod_name[len(sts_name) + 1:])
+            return int(pod_name[len(sts_name) + 1 :])
         except ValueError:
             return -1
 
@@ -116,19 +122,35 @@ class StatefulSetController(Controller):
         if not volumes:
             del pod_spec["volumes"]
         labels = dict((template.get("metadata") or {}).get("labels") or {})
-        labels.update({REVISION_LABEL: revision, "statefulset.kubernetes.io/pod-name": pod_name,
-                       "apps.kubernetes.io/pod-index": str(ordinal)})
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"name": pod_name, "namespace": namespace, "labels": labels,
-                            "ownerReferences": [owner_ref(sts)],
-                            **({"annotations": dict(template["metadata"]["annotations"])}
-                               if (template.get("metadata") or {}).get("annotations") else {})},
-               "spec": pod_spec}
+        labels.update(
+            {
+                REVISION_LABEL: revision,
+                "statefulset.kubernetes.io/pod-name": pod_name,
+                "apps.kubernetes.io/pod-index": str(ordinal),
+            }
+        )
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "name": pod_name,
+                "namespace": namespace,
+                "labels": labels,
+                "ownerReferences": [owner_ref(sts)],
+                **(
+                    {"annotations": dict(template["metadata"]["annotations"])}
+                    if (template.get("metadata") or {}).get("annotations")
+                    else {}
+                ),
+            },
+            "spec": pod_spec,
+        }
         try:
             self.api.create(self.api.rt("", "pods"), namespace, pod, _as_manager())
         except ApiError as exc:
-            self.event(sts, WARNING, "FailedCreate",
-                       f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}")
+            self.event(
+                sts, WARNING, "FailedCreate", f"create Pod {pod_name} in StatefulSet {name} failed error: {exc.message}"
+            )
             return False
         self.event(sts, NORMAL, "SuccessfulCreate", f"create Pod {pod_name} in StatefulSet {name} successful")
         return True
@@ -139,27 +161,44 @@ class StatefulSetController(Controller):
         if self.store.get("/persistentvolumeclaims", namespace, claim_name) is not None:
             return True
         labels = dict(((sts["spec"].get("selector") or {}).get("matchLabels")) or {})
-        pvc = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-               "metadata": {"name": claim_name, "namespace": namespace, "labels": labels},
-               "spec": copy.deepcopy(claim.get("spec") or {})}
+        pvc = {
+            "apiVersion": "v1",
+            "kind": "PersistentVolumeClaim",
+            "metadata": {"name": claim_name, "namespace": namespace, "labels": labels},
+            "spec": copy.deepcopy(claim.get("spec") or {}),
+        }
         try:
             self.api.create(self.api.rt("", "persistentvolumeclaims"), namespace, pvc, _as_manager())
         except ApiError as exc:
-            self.event(sts, WARNING, "FailedCreate", f"create Claim {claim_name} for Pod {pod_name} in StatefulSet "
-                                                     f"{name} failed error: {exc.message}")
+            self.event(
+                sts,
+                WARNING,
+                "FailedCreate",
+                f"create Claim {claim_name} for Pod {pod_name} in StatefulSet {name} failed error: {exc.message}",
+            )
             return False
-        self.event(sts, NORMAL, "SuccessfulCreate",
-                   f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name} success")
+        self.event(
+            sts, NORMAL, "SuccessfulCreate", f"create Claim {claim_name} Pod {pod_name} in StatefulSet {name} success"
+        )
         return True
 
     def _delete(self, sts: JSON, pod: JSON) -> None:
         try:
-            self.api.delete(self.api.rt("", "pods"), pod["metadata"]["namespace"], pod["metadata"]["name"],
-                            DeleteOptions(), _as_manager())
+            self.api.delete(
+                self.api.rt("", "pods"),
+                pod["metadata"]["namespace"],
+                pod["metadata"]["name"],
+                DeleteOptions(),
+                _as_manager(),
+            )
         except ApiError:
             return
-        self.event(sts, NORMAL, "SuccessfulDelete",
-                   f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful")
+        self.event(
+            sts,
+            NORMAL,
+            "SuccessfulDelete",
+            f"delete Pod {pod['metadata']['name']} in StatefulSet {sts['metadata']['name']} successful",
+        )
 
     def _status(self, sts: JSON, revision: str) -> None:
         pods = [p for p in controlled(self.store, sts, "/pods") if not p["metadata"].get("deletionTimestamp")]
@@ -171,12 +210,22 @@ class StatefulSetController(Controller):
         if len(updated) == replicas and all(pod_ready(p) for p in updated):
             current_revision = revision
         current = [p for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == current_revision]
-        status: JSON = {"observedGeneration": sts["metadata"].get("generation", 1), "replicas": len(pods),
-                        "readyReplicas": len(ready), "currentReplicas": len(current),
-                        "updatedReplicas": len(updated), "availableReplicas": len(ready),
-                        "currentRevision": current_revision, "updateRevision": revision, "collisionCount": 0}
-        status = {k: v for k, v in status.items() if v or k in ("replicas", "availableReplicas", "observedGeneration",
-                                                                "collisionCount")}
+        status: JSON = {
+            "observedGeneration": sts["metadata"].get("generation", 1),
+            "replicas": len(pods),
+            "readyReplicas": len(ready),
+            "currentReplicas": len(current),
+            "updatedReplicas": len(updated),
+            "availableReplicas": len(ready),
+            "currentRevision": current_revision,
+            "updateRevision": revision,
+            "collisionCount": 0,
+        }
+        status = {
+            k: v
+            for k, v in status.items()
+            if v or k in ("replicas", "availableReplicas", "observedGeneration", "collisionCount")
+        }
         self.write_status("apps/statefulsets", sts, status)
 
 
@@ -207,10 +256,15 @@ class DaemonSetController(Controller):
         pods = [p for p in controlled(self.store, ds, "/pods") if not p["metadata"].get("deletionTimestamp")]
         ready = sum(1 for p in pods if pod_ready(p))
         updated = sum(1 for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) == revision)
-        status = {"currentNumberScheduled": len(pods), "numberMisscheduled": 0,
-                  "desiredNumberScheduled": 1 if wanted else 0, "numberReady": ready,
-                  "observedGeneration": ds["metadata"].get("generation", 1), "updatedNumberScheduled": updated,
-                  "numberAvailable": ready}
+        status = {
+            "currentNumberScheduled": len(pods),
+            "numberMisscheduled": 0,
+            "desiredNumberScheduled": 1 if wanted else 0,
+            "numberReady": ready,
+            "observedGeneration": ds["metadata"].get("generation", 1),
+            "updatedNumberScheduled": updated,
+            "numberAvailable": ready,
+        }
         if wanted and ready < 1:
             status["numberUnavailable"] = 1 - ready
         self.write_status("apps/daemonsets", ds, status)
@@ -225,8 +279,9 @@ class DaemonSetController(Controller):
         outdated = [p for p in pods if (p["metadata"].get("labels") or {}).get(REVISION_LABEL) != revision]
         for pod in outdated if wanted else pods:
             try:
-                self.api.delete(self.api.rt("", "pods"), namespace, pod["metadata"]["name"], DeleteOptions(),
-                                _as_manager())
+                self.api.delete(
+                    self.api.rt("", "pods"), namespace, pod["metadata"]["name"], DeleteOptions(), _as_manager()
+                )
                 self.event(ds, NORMAL, "SuccessfulDelete", f"Deleted pod: {pod['metadata']['name']}")
             except ApiError:
                 pass
@@ -237,10 +292,17 @@ class DaemonSetController(Controller):
         pod_labels[REVISION_LABEL] = revision
         pod_spec = copy.deepcopy(template.get("spec") or {})
         pod_spec["nodeName"] = bootstrap.NODE_NAME
-        pod = {"apiVersion": "v1", "kind": "Pod",
-               "metadata": {"generateName": f"{name}-", "namespace": namespace, "labels": pod_labels,
-                            "ownerReferences": [owner_ref(ds)]},
-               "spec": pod_spec}
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {
+                "generateName": f"{name}-",
+                "namespace": namespace,
+                "labels": pod_labels,
+                "ownerReferences": [owner_ref(ds)],
+            },
+            "spec": pod_spec,
+        }
         try:
             made = self.api.create(self.api.rt("", "pods"), namespace, pod, _as_manager())
         except ApiError as exc:

@@ -37,17 +37,20 @@ class CustomResourceDefinitionStrategy(Strategy):
             if not names.get(part):
                 causes.append(validation.required(f"spec.names.{part}"))
         if group and names.get("plural") and name != f"{names['plural']}.{group}":
-            causes.append(validation.invalid_value("metadata.name", name,
-                                                   "must be spec.names.plural+\".\"+spec.group"))
+            causes.append(validation.invalid_value("metadata.name", name, 'must be spec.names.plural+"."+spec.group'))
         if spec.get("scope") not in ("Namespaced", "Cluster"):
             causes.append(validation.not_supported("spec.scope", spec.get("scope"), ["Cluster", "Namespaced"]))
         versions = spec.get("versions") or []
         if not versions:
-            causes.append(validation.required("spec.versions", "must have exactly one version marked as storage "
-                                              "version"))
+            causes.append(
+                validation.required("spec.versions", "must have exactly one version marked as storage version")
+            )
         elif sum(1 for v in versions if v.get("storage")) != 1:
-            causes.append(validation.invalid_value("spec.versions", versions,
-                                                   "must have exactly one version marked as storage version"))
+            causes.append(
+                validation.invalid_value(
+                    "spec.versions", versions, "must have exactly one version marked as storage version"
+                )
+            )
         if old is not None:
             if (old.get("spec") or {}).get("group") != group:
                 causes.append(validation.immutable("spec.group", group))

@@ -28,8 +28,11 @@ def _selector_causes(obj: JSON, field: str = "spec.selector") -> list[Cause]:
         return [validation.invalid_value(field, selector, "empty selector is invalid for deployment")]
     labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
     if not parsed.matches(labels):
-        return [validation.invalid_value("spec.template.metadata.labels", labels,
-                                         "`selector` does not match template `labels`")]
+        return [
+            validation.invalid_value(
+                "spec.template.metadata.labels", labels, "`selector` does not match template `labels`"
+            )
+        ]
     return []
 
 
@@ -61,23 +64,33 @@ class DeploymentStrategy(Strategy):
         causes += validation.pod_spec(template.get("spec"), "spec.template.spec", allowed_restart=("Always",))
         strategy = spec.get("strategy") or {}
         if strategy.get("type") not in ("RollingUpdate", "Recreate"):
-            causes.append(validation.not_supported("spec.strategy.type", strategy.get("type"),
-                                                   ["Recreate", "RollingUpdate"]))
+            causes.append(
+                validation.not_supported("spec.strategy.type", strategy.get("type"), ["Recreate", "RollingUpdate"])
+            )
         if strategy.get("type") == "Recreate" and strategy.get("rollingUpdate"):
-            causes.append(validation.forbidden("spec.strategy.rollingUpdate",
-                                               "may not be specified when strategy `type` is 'Recreate'"))
+            causes.append(
+                validation.forbidden(
+                    "spec.strategy.rollingUpdate", "may not be specified when strategy `type` is 'Recreate'"
+                )
+            )
         rolling = strategy.get("rollingUpdate") or {}
         if strategy.get("type") == "RollingUpdate":
             try:
                 surge = scaled_value(rolling.get("maxSurge", "25%"), 100, True)
                 unavailable = scaled_value(rolling.get("maxUnavailable", "25%"), 100, False)
             except ValueError:
-                causes.append(validation.invalid_value("spec.strategy.rollingUpdate", rolling,
-                                                       "must be an integer or percentage (e.g '5%')"))
+                causes.append(
+                    validation.invalid_value(
+                        "spec.strategy.rollingUpdate", rolling, "must be an integer or percentage (e.g '5%')"
+                    )
+                )
             else:
                 if surge == 0 and unavailable == 0:
-                    causes.append(validation.invalid_value("spec.strategy.rollingUpdate.maxUnavailable", 0,
-                                                           "may not be 0 when `maxSurge` is 0"))
+                    causes.append(
+                        validation.invalid_value(
+                            "spec.strategy.rollingUpdate.maxUnavailable", 0, "may not be 0 when `maxSurge` is 0"
+                        )
+                    )
         if old is not None and (old.get("spec") or {}).get("selector") != spec.get("selector"):
             causes.append(validation.immutable("spec.selector", spec.get("selector")))
         return causes
@@ -95,8 +108,9 @@ class ReplicaSetStrategy(Strategy):
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         spec = obj.get("spec") or {}
         causes = _selector_causes(obj) + _replicas_causes(spec)
-        causes += validation.pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec",
-                                      allowed_restart=("Always",))
+        causes += validation.pod_spec(
+            (spec.get("template") or {}).get("spec"), "spec.template.spec", allowed_restart=("Always",)
+        )
         if old is not None and (old.get("spec") or {}).get("selector") != spec.get("selector"):
             causes.append(validation.immutable("spec.selector", spec.get("selector")))
         return causes
@@ -128,18 +142,34 @@ class StatefulSetStrategy(Strategy):
         spec = obj.get("spec") or {}
         causes = _selector_causes(obj) + _replicas_causes(spec)
         claims = tuple(str((c.get("metadata") or {}).get("name")) for c in spec.get("volumeClaimTemplates") or [])
-        causes += validation.pod_spec((spec.get("template") or {}).get("spec"), "spec.template.spec",
-                                      allowed_restart=("Always",), claim_templates=claims)
+        causes += validation.pod_spec(
+            (spec.get("template") or {}).get("spec"),
+            "spec.template.spec",
+            allowed_restart=("Always",),
+            claim_templates=claims,
+        )
         if old is not None:
             old_spec = old.get("spec") or {}
-            allowed = ("replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy",
-                       "minReadySeconds")
-            if {k: v for k, v in spec.items() if k not in allowed} != \
-                    {k: v for k, v in old_spec.items() if k not in allowed}:
-                causes.append(validation.forbidden("spec", "updates to statefulset spec for fields other than "
-                                                   "'replicas', 'ordinals', 'template', 'updateStrategy', "
-                                                   "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' "
-                                                   "are forbidden"))
+            allowed = (
+                "replicas",
+                "ordinals",
+                "template",
+                "updateStrategy",
+                "persistentVolumeClaimRetentionPolicy",
+                "minReadySeconds",
+            )
+            if {k: v for k, v in spec.items() if k not in allowed} != {
+                k: v for k, v in old_spec.items() if k not in allowed
+            }:
+                causes.append(
+                    validation.forbidden(
+                        "spec",
+                        "updates to statefulset spec for fields other than "
+                        "'replicas', 'ordinals', 'template', 'updateStrategy', "
+                        "'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' "
+                        "are forbidden",
+                    )
+                )
         return causes
 
 
@@ -153,10 +183,10 @@ class DaemonSetStrategy(Strategy):
         default_template(spec.get("template"))
 
     def initial_status(self, obj: JSON) -> JSON | None:
-        return {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
-                "numberReady": 0}
+        return {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0, "numberReady": 0}
 
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         spec = obj.get("spec") or {}
-        return _selector_causes(obj) + validation.pod_spec((spec.get("template") or {}).get("spec"),
-                                                           "spec.template.spec", allowed_restart=("Always",))
+        return _selector_causes(obj) + validation.pod_spec(
+            (spec.get("template") or {}).get("spec"), "spec.template.spec", allowed_restart=("Always",)
+        )

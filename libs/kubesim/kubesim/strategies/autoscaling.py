@@ -16,8 +16,12 @@ class HorizontalPodAutoscalerStrategy(Strategy):
         spec = obj.setdefault("spec", {})
         spec.setdefault("minReplicas", 1)
         if not spec.get("metrics"):
-            spec["metrics"] = [{"type": "Resource", "resource": {
-                "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]
+            spec["metrics"] = [
+                {
+                    "type": "Resource",
+                    "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}},
+                }
+            ]
 
     def initial_status(self, obj: JSON) -> JSON | None:
         return {"currentReplicas": 0, "desiredReplicas": 0}
@@ -34,6 +38,9 @@ class HorizontalPodAutoscalerStrategy(Strategy):
         if not isinstance(max_replicas, int) or max_replicas < 1:
             causes.append(validation.invalid_value("spec.maxReplicas", max_replicas, "must be greater than 0"))
         elif isinstance(spec.get("minReplicas"), int) and spec["minReplicas"] > max_replicas:
-            causes.append(validation.invalid_value("spec.maxReplicas", max_replicas,
-                                                   "must be greater than or equal to `minReplicas`"))
+            causes.append(
+                validation.invalid_value(
+                    "spec.maxReplicas", max_replicas, "must be greater than or equal to `minReplicas`"
+                )
+            )
         return causes

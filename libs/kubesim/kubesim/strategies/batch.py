@@ -45,13 +45,11 @@ class JobStrategy(Strategy):
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         spec = obj.get("spec") or {}
         template = spec.get("template") or {}
-        causes = validation.pod_spec(template.get("spec"), "spec.template.spec",
-                                     allowed_restart=("OnFailure", "Never"))
+        causes = validation.pod_spec(template.get("spec"), "spec.template.spec", allowed_restart=("OnFailure", "Never"))
         for name in ("parallelism", "completions", "backoffLimit"):
             value = spec.get(name)
             if value is not None and (not isinstance(value, int) or value < 0):
-                causes.append(validation.invalid_value(f"spec.{name}", value,
-                                                       "must be greater than or equal to 0"))
+                causes.append(validation.invalid_value(f"spec.{name}", value, "must be greater than or equal to 0"))
         if old is not None:
             if (old.get("spec") or {}).get("template") != spec.get("template"):
                 causes.append(validation.immutable("spec.template", "core.PodTemplateSpec{...}"))
@@ -85,9 +83,13 @@ class CronJobStrategy(Strategy):
         elif not valid_schedule(str(schedule)):
             causes.append(validation.invalid_value("spec.schedule", schedule, "unparseable cron schedule"))
         if spec.get("concurrencyPolicy") not in ("Allow", "Forbid", "Replace"):
-            causes.append(validation.not_supported("spec.concurrencyPolicy", spec.get("concurrencyPolicy"),
-                                                   ["Allow", "Forbid", "Replace"]))
+            causes.append(
+                validation.not_supported(
+                    "spec.concurrencyPolicy", spec.get("concurrencyPolicy"), ["Allow", "Forbid", "Replace"]
+                )
+            )
         template = ((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}
-        causes += validation.pod_spec(template.get("spec"), "spec.jobTemplate.spec.template.spec",
-                                      allowed_restart=("OnFailure", "Never"))
+        causes += validation.pod_spec(
+            template.get("spec"), "spec.jobTemplate.spec.template.spec", allowed_restart=("OnFailure", "Never")
+        )
         return causes

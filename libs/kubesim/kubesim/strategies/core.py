@@ -38,10 +38,14 @@ class NamespaceStrategy(Strategy):
 
 class ConfigMapStrategy(Strategy):
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
-        causes = validation.config_keys(obj.get("data"), "data") + \
-            validation.config_keys(obj.get("binaryData"), "binaryData")
-        if old is not None and old.get("immutable") and (old.get("data") != obj.get("data") or
-                                                         old.get("binaryData") != obj.get("binaryData")):
+        causes = validation.config_keys(obj.get("data"), "data") + validation.config_keys(
+            obj.get("binaryData"), "binaryData"
+        )
+        if (
+            old is not None
+            and old.get("immutable")
+            and (old.get("data") != obj.get("data") or old.get("binaryData") != obj.get("binaryData"))
+        ):
             causes.append(validation.forbidden("data", "field is immutable when `immutable` is set"))
         return causes
 
@@ -69,8 +73,9 @@ class SecretStrategy(Strategy):
             try:
                 base64.b64decode(str(value), validate=True)
             except (binascii.Error, ValueError):
-                causes.append(validation.invalid_value(f"data[{key}]", "<secret contents redacted>",
-                                                       "illegal base64 data"))
+                causes.append(
+                    validation.invalid_value(f"data[{key}]", "<secret contents redacted>", "illegal base64 data")
+                )
         if old is not None and old.get("type") != obj.get("type"):
             causes.append(validation.immutable("type", obj.get("type")))
         return causes
@@ -82,8 +87,11 @@ class EventStrategy(Strategy):
         involved = obj.get("involvedObject") or {}
         meta_ns = (obj.get("metadata") or {}).get("namespace")
         if involved.get("namespace") and meta_ns and involved["namespace"] != meta_ns:
-            causes.append(validation.invalid_value("involvedObject.namespace", involved["namespace"],
-                                                   "does not match event.namespace"))
+            causes.append(
+                validation.invalid_value(
+                    "involvedObject.namespace", involved["namespace"], "does not match event.namespace"
+                )
+            )
         return causes
 
 

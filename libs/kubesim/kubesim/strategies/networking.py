@@ -38,8 +38,11 @@ class IngressStrategy(Strategy):
                     if path.get("pathType") is None:
                         causes.append(validation.required(f"{where}.pathType", "pathType must be specified"))
                     else:
-                        causes.append(validation.not_supported(f"{where}.pathType", path.get("pathType"),
-                                                               ["Exact", "ImplementationSpecific", "Prefix"]))
+                        causes.append(
+                            validation.not_supported(
+                                f"{where}.pathType", path.get("pathType"), ["Exact", "ImplementationSpecific", "Prefix"]
+                            )
+                        )
                 backend = path.get("backend") or {}
                 if not backend.get("service") and not backend.get("resource"):
                     causes.append(validation.required(f"{where}.backend", "one backend must be specified"))

@@ -81,8 +81,7 @@ def default_template(template: Any, *, restart: str = "Always") -> None:
 
 
 def qos_class(spec: JSON) -> str:
-    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or [])
-                  if isinstance(c, dict)]
+    containers = [c for c in (spec.get("containers") or []) + (spec.get("initContainers") or []) if isinstance(c, dict)]
     any_set = False
     guaranteed = True
     for c in containers:
@@ -118,7 +117,7 @@ def _app_armor_field(annotation: str) -> JSON | None:
     if annotation == "runtime/default":
         return {"type": "RuntimeDefault"}
     if annotation.startswith("localhost/") and annotation != "localhost/":
-        return {"type": "Localhost", "localhostProfile": annotation[len("localhost/"):]}
+        return {"type": "Localhost", "localhostProfile": annotation[len("localhost/") :]}
     return None
 
 
@@ -164,8 +163,9 @@ class PodStrategy(Strategy):
         keys = {t.get("key") for t in tolerations if isinstance(t, dict)}
         for taint in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
             if taint not in keys:
-                tolerations.append({"key": taint, "operator": "Exists", "effect": "NoExecute",
-                                    "tolerationSeconds": 300})
+                tolerations.append(
+                    {"key": taint, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300}
+                )
 
     def prepare_create(self, obj: JSON, admission: Admission) -> None:
         sync_app_armor(obj)
@@ -199,9 +199,14 @@ class PodStrategy(Strategy):
             return spec
 
         if comparable(new) != comparable(old):
-            return [validation.forbidden("spec", "pod updates may not change fields other than "
-                                         "`spec.containers[*].image`,`spec.initContainers[*].image`,"
-                                         "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
-                                         "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to "
-                                         "be set to 1 if it was previously negative)")]
+            return [
+                validation.forbidden(
+                    "spec",
+                    "pod updates may not change fields other than "
+                    "`spec.containers[*].image`,`spec.initContainers[*].image`,"
+                    "`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to "
+                    "existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to "
+                    "be set to 1 if it was previously negative)",
+                )
+            ]
         return []

@@ -30,31 +30,33 @@ from kubesim.strategies.storage import (
     StorageClassStrategy,
 )
 
-STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType({
-    "/pods": PodStrategy,
-    "/services": ServiceStrategy,
-    "/namespaces": NamespaceStrategy,
-    "/configmaps": ConfigMapStrategy,
-    "/secrets": SecretStrategy,
-    "/persistentvolumeclaims": PersistentVolumeClaimStrategy,
-    "/persistentvolumes": PersistentVolumeStrategy,
-    "/events": EventStrategy,
-    "/nodes": NodeStrategy,
-    "/serviceaccounts": ServiceAccountStrategy,
-    "/resourcequotas": ResourceQuotaStrategy,
-    "/limitranges": LimitRangeStrategy,
-    "networking.k8s.io/networkpolicies": NetworkPolicyStrategy,
-    "apps/deployments": DeploymentStrategy,
-    "apps/replicasets": ReplicaSetStrategy,
-    "apps/statefulsets": StatefulSetStrategy,
-    "apps/daemonsets": DaemonSetStrategy,
-    "batch/jobs": JobStrategy,
-    "batch/cronjobs": CronJobStrategy,
-    "networking.k8s.io/ingresses": IngressStrategy,
-    "autoscaling/horizontalpodautoscalers": HorizontalPodAutoscalerStrategy,
-    "storage.k8s.io/storageclasses": StorageClassStrategy,
-    "apiextensions.k8s.io/customresourcedefinitions": CustomResourceDefinitionStrategy,
-})
+STRATEGIES: Mapping[str, type[Strategy]] = MappingProxyType(
+    {
+        "/pods": PodStrategy,
+        "/services": ServiceStrategy,
+        "/namespaces": NamespaceStrategy,
+        "/configmaps": ConfigMapStrategy,
+        "/secrets": SecretStrategy,
+        "/persistentvolumeclaims": PersistentVolumeClaimStrategy,
+        "/persistentvolumes": PersistentVolumeStrategy,
+        "/events": EventStrategy,
+        "/nodes": NodeStrategy,
+        "/serviceaccounts": ServiceAccountStrategy,
+        "/resourcequotas": ResourceQuotaStrategy,
+        "/limitranges": LimitRangeStrategy,
+        "networking.k8s.io/networkpolicies": NetworkPolicyStrategy,
+        "apps/deployments": DeploymentStrategy,
+        "apps/replicasets": ReplicaSetStrategy,
+        "apps/statefulsets": StatefulSetStrategy,
+        "apps/daemonsets": DaemonSetStrategy,
+        "batch/jobs": JobStrategy,
+        "batch/cronjobs": CronJobStrategy,
+        "networking.k8s.io/ingresses": IngressStrategy,
+        "autoscaling/horizontalpodautoscalers": HorizontalPodAutoscalerStrategy,
+        "storage.k8s.io/storageclasses": StorageClassStrategy,
+        "apiextensions.k8s.io/customresourcedefinitions": CustomResourceDefinitionStrategy,
+    }
+)
 
 
 def strategy_for(rt: ResourceType) -> Strategy:

@@ -61,16 +61,18 @@ class ServiceStrategy(Strategy):
             previous = {(p.get("port"), p.get("protocol")): p.get("nodePort") for p in old_spec.get("ports") or []}
             for port in spec.get("ports") or []:
                 if not port.get("nodePort"):
-                    port["nodePort"] = previous.get((port.get("port"), port.get("protocol"))) or \
-                        admission.allocate_node_port()
+                    port["nodePort"] = (
+                        previous.get((port.get("port"), port.get("protocol"))) or admission.allocate_node_port()
+                    )
 
     def validate(self, obj: JSON, old: JSON | None, admission: Admission) -> list[Cause]:
         spec = obj.get("spec") or {}
         causes: list[Cause] = []
         kind = spec.get("type")
         if kind not in ("ClusterIP", "NodePort", "LoadBalancer", "ExternalName"):
-            causes.append(validation.not_supported("spec.type", kind,
-                                                   ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"]))
+            causes.append(
+                validation.not_supported("spec.type", kind, ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"])
+            )
         ports = spec.get("ports") or []
         if kind != "ExternalName" and not ports and spec.get("clusterIP") != "None":
             causes.append(validation.required("spec.ports"))
@@ -78,8 +80,9 @@ class ServiceStrategy(Strategy):
         for i, port in enumerate(ports):
             number = port.get("port")
             if not isinstance(number, int) or not 0 < number < 65536:
-                causes.append(validation.invalid_value(f"spec.ports[{i}].port", number,
-                                                       "must be between 1 and 65535, inclusive"))
+                causes.append(
+                    validation.invalid_value(f"spec.ports[{i}].port", number, "must be between 1 and 65535, inclusive")
+                )
             if len(ports) > 1 and not port.get("name"):
                 causes.append(validation.required(f"spec.ports[{i}].name"))
             if port.get("name"):

@@ -38,15 +38,18 @@ class PersistentVolumeClaimStrategy(Strategy):
             causes.append(validation.required("spec.accessModes"))
         for mode in spec.get("accessModes") or []:
             if mode not in ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"):
-                causes.append(validation.not_supported("spec.accessModes", mode,
-                                                       ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce",
-                                                        "ReadWriteOncePod"]))
+                causes.append(
+                    validation.not_supported(
+                        "spec.accessModes", mode, ["ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"]
+                    )
+                )
         storage = ((spec.get("resources") or {}).get("requests") or {}).get("storage")
         if storage is None:
             causes.append(validation.required("spec.resources[storage]"))
         elif not quantity.is_valid(storage):
-            causes.append(validation.invalid_value("spec.resources.requests[storage]", storage,
-                                                   "must be a valid quantity"))
+            causes.append(
+                validation.invalid_value("spec.resources.requests[storage]", storage, "must be a valid quantity")
+            )
         if old is not None:
             old_spec = old.get("spec") or {}
 
@@ -58,9 +61,14 @@ class PersistentVolumeClaimStrategy(Strategy):
                 return s
 
             if comparable(spec) != comparable(old_spec) and old_spec.get("volumeName"):
-                causes.append(validation.forbidden("spec", "spec is immutable after creation except "
-                                                   "resources.requests and volumeAttributesClassName for bound "
-                                                   "claims"))
+                causes.append(
+                    validation.forbidden(
+                        "spec",
+                        "spec is immutable after creation except "
+                        "resources.requests and volumeAttributesClassName for bound "
+                        "claims",
+                    )
+                )
         return causes
 
 

@@ -24,8 +24,7 @@ REVALIDATE = "no-cache"
 # Paths the API owns; a miss there is an API 404, never the app's page.
 API_PREFIXES = ("api/", "pb/", "ws/", "rollouts/", "blueprints/", "auto-update/", "cluster-info", "_app/")
 ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
-                    "Referrer-Policy": "same-origin"}
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "same-origin"}
 
 PLACEHOLDER = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

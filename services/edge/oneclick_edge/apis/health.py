@@ -18,13 +18,18 @@ router = APIRouter()
 
 async def _status_of(context: EdgeContext, service: str) -> dict[str, Any]:
     try:
-        reply: PingResponse = await context.rpc.call(ping(service), PingRequest(),
-                                                     timeout=context.settings.health_timeout)
+        reply: PingResponse = await context.rpc.call(
+            ping(service), PingRequest(), timeout=context.settings.health_timeout
+        )
     except ApiError as exc:
         return {"status": "unavailable", "message": exc.message}
     status = "ok" if reply.ready else "degraded"
-    result: dict[str, Any] = {"status": status, "instance": reply.instance, "version": reply.version,
-                              "checks": reply.checks}
+    result: dict[str, Any] = {
+        "status": status,
+        "instance": reply.instance,
+        "version": reply.version,
+        "checks": reply.checks,
+    }
     if status != "ok":
         result["message"] = ", ".join(f"{k}: {v}" for k, v in reply.checks.items() if v != "ok")
     return result

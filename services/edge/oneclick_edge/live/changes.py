@@ -52,10 +52,19 @@ class Change:
 
     def _body(self, form: Form, status: ChangeType) -> JSON:
         if form == "event":
-            return {"message": self.object.get("message", ""), "reason": self.object.get("reason", ""),
-                    "typus": self.object.get("type", "")}
-        return {"kind": self.kind, "labels": self.metadata.get("labels"), "name": self.metadata.get("name", ""),
-                "namespace": self.metadata.get("namespace", ""), "object": self.object, "status": status}
+            return {
+                "message": self.object.get("message", ""),
+                "reason": self.object.get("reason", ""),
+                "typus": self.object.get("type", ""),
+            }
+        return {
+            "kind": self.kind,
+            "labels": self.metadata.get("labels"),
+            "name": self.metadata.get("name", ""),
+            "namespace": self.metadata.get("namespace", ""),
+            "object": self.object,
+            "status": status,
+        }
 
 
 def _labels(obj: JSON) -> dict[str, str]:

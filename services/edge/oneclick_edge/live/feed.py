@@ -306,8 +306,9 @@ class LogView:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._subscription = await self.feed.nc.subscribe(logs_subject(self.feed.namespace, self.pod),
-                                                          cb=self._on_lines)
+        self._subscription = await self.feed.nc.subscribe(
+            logs_subject(self.feed.namespace, self.pod), cb=self._on_lines
+        )
         await self.feed.nc.flush()
         self._resync.set()
         self._task = asyncio.create_task(self._maintain(), name=f"live-logs:{self.feed.namespace}:{self.pod}")
@@ -387,12 +388,14 @@ class LogView:
     async def _tail(self) -> None:
         self._buffer = []  # what arrives from now on; older lines are in the tail
         self._resync.clear()
-        tail = await self.feed.rpc.call(LOG_TAIL, LogTailRequest(namespace=self.feed.namespace, pod=self.pod,
-                                                                 container=self.container))
+        tail = await self.feed.rpc.call(
+            LOG_TAIL, LogTailRequest(namespace=self.feed.namespace, pod=self.pod, container=self.container)
+        )
         if self._resync.is_set():
             return
-        buffered = [b for b in self._buffer
-                    if b.epoch == tail.epoch and b.container == tail.container and b.seq > tail.seq]
+        buffered = [
+            b for b in self._buffer if b.epoch == tail.epoch and b.container == tail.container and b.seq > tail.seq
+        ]
         self._buffer = None
         self._epoch, self._applied, self._behind = tail.epoch, tail.seq, None
         self.container = tail.container

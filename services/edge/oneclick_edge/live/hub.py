@@ -37,8 +37,17 @@ class _Held:
 
 
 class LiveHub:
-    def __init__(self, nc: NATS, js: JetStreamContext, rpc: RpcClient, instance: str, settings: LiveSettings,
-                 *, bucket_replicas: int = 1, max_connections_per_user: int = 50) -> None:
+    def __init__(
+        self,
+        nc: NATS,
+        js: JetStreamContext,
+        rpc: RpcClient,
+        instance: str,
+        settings: LiveSettings,
+        *,
+        bucket_replicas: int = 1,
+        max_connections_per_user: int = 50,
+    ) -> None:
         self._nc = nc
         self._js = js
         self._rpc = rpc
@@ -137,10 +146,14 @@ class LiveHub:
 
     # -- interest --------------------------------------------------------------------------------------------
     def interest(self) -> LiveInterest:
-        logs = [LogTarget(namespace=namespace, pod=pod, container=container)
-                for namespace, held in self._held.items() for (pod, container) in held.logs]
-        return LiveInterest(edge=self._instance, ttl=self.settings.interest_ttl, namespaces=sorted(self._held),
-                            logs=logs)
+        logs = [
+            LogTarget(namespace=namespace, pod=pod, container=container)
+            for namespace, held in self._held.items()
+            for (pod, container) in held.logs
+        ]
+        return LiveInterest(
+            edge=self._instance, ttl=self.settings.interest_ttl, namespaces=sorted(self._held), logs=logs
+        )
 
     async def _write_interest(self) -> None:
         assert self._kv is not None

@@ -85,8 +85,7 @@ def _validation_reason(error: ValidationError) -> str:
     return f"Invalid {field}: {first['msg']}"
 
 
-async def accept_request(websocket: WebSocket, context: EdgeContext,
-                         model: type[Request]) -> tuple[Request, Principal]:
+async def accept_request(websocket: WebSocket, context: EdgeContext, model: type[Request]) -> tuple[Request, Principal]:
     """Accept the socket, read its request and authenticate it; :class:`Refused` says how to close."""
     await websocket.accept()
     settings = live_hub(context).settings
@@ -123,14 +122,16 @@ async def _authorize(context: EdgeContext, principal: Principal, request: LiveRe
     try:
         await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=request.project))
         if request.deployment is not None:
-            await context.rpc.call(DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=request.project,
-                                                                    id=request.deployment))
+            await context.rpc.call(
+                DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=request.project, id=request.deployment)
+            )
     except ApiError as exc:
         raise _refusal(exc) from None
 
 
-async def open_socket(websocket: WebSocket, context: EdgeContext,
-                      model: type[Request]) -> tuple[Request, Principal] | None:
+async def open_socket(
+    websocket: WebSocket, context: EdgeContext, model: type[Request]
+) -> tuple[Request, Principal] | None:
     """The socket's request and caller once it is accepted, authenticated and authorized for what the request
     shows; None when it was refused (and closed with the reason) or the client left meanwhile."""
     try:
@@ -197,9 +198,10 @@ async def serve(websocket: WebSocket, context: EdgeContext, principal: Principal
             log.info("live.slow_client_closed", path=websocket.url.path)
             # The close frame queues behind what the client has not read; do not wait for it forever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(refuse(websocket, Refused(CLOSE_TRY_AGAIN,
-                                                                 "The client reads too slowly to keep up.")),
-                                       timeout=_CLOSE_PATIENCE)
+                await asyncio.wait_for(
+                    refuse(websocket, Refused(CLOSE_TRY_AGAIN, "The client reads too slowly to keep up.")),
+                    timeout=_CLOSE_PATIENCE,
+                )
         elif pump in done and failure is None:
             await drain
         elif isinstance(failure, LogUnavailable):

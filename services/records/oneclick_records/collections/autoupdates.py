@@ -12,13 +12,16 @@ from oneclick_records.declaring import OWNED, Change, Collection, Field, Hooks, 
 async def _schedule(change: Change) -> None:
     """The interval, pattern and policy sent are ones the updater can run (the same rules it runs them by)."""
     values = change.values
-    for name, problem in auto_update_errors(values.get("interval"), values.get("pattern"),
-                                            values.get("policy")).items():
+    for name, problem in auto_update_errors(
+        values.get("interval"), values.get("pattern"), values.get("policy")
+    ).items():
         change.errors.setdefault(name, problem)
 
 
 AUTO_UPDATES = Collection(
-    name="autoUpdates", id=COLLECTION_IDS["autoUpdates"], table="auto_updates",
+    name="autoUpdates",
+    id=COLLECTION_IDS["autoUpdates"],
+    table="auto_updates",
     fields=(
         Field("interval", Kind.TEXT, required=True, max_length=20),
         Field("pattern", Kind.TEXT, max_length=500),
@@ -27,6 +30,8 @@ AUTO_UPDATES = Collection(
         Field("deployment", Kind.RELATION, target="deployments", required=True, immutable=True),
         Field("user", Kind.RELATION, target="users", owner=True),
     ),
-    view_rule=OWNED, write_rule=OWNED, owner_field="user",
+    view_rule=OWNED,
+    write_rule=OWNED,
+    owner_field="user",
     hooks=Hooks(validate=(rules.owner, _schedule, rules.owner_exists, rules.relations, rules.same_project)),
 )

@@ -22,8 +22,9 @@ from oneclick_records.publishing import publish_change
 from oneclick_records.serializing import to_record
 from oneclick_records.userlocks import hold_users
 
-JOIN_BY_LINK = field_error("validation_join_by_link",
-                           "Users join a blueprint through its share link; only removing them is allowed here.")
+JOIN_BY_LINK = field_error(
+    "validation_join_by_link", "Users join a blueprint through its share link; only removing them is allowed here."
+)
 
 
 async def _users_join_by_link(change: Change) -> None:
@@ -43,8 +44,7 @@ async def _users_join_by_link(change: Change) -> None:
 
 
 def _audience(record: JsonObject) -> Audience:
-    return Audience(owner=record.get("owner"), users=list(record.get("users") or []),
-                    public=not record.get("private"))
+    return Audience(owner=record.get("owner"), users=list(record.get("users") or []), public=not record.get("private"))
 
 
 def _seen_by(record: JsonObject, actor: Actor) -> JsonObject:
@@ -52,7 +52,9 @@ def _seen_by(record: JsonObject, actor: Actor) -> JsonObject:
 
 
 BLUEPRINTS = Collection(
-    name="blueprints", id=COLLECTION_IDS["blueprints"], table="blueprints",
+    name="blueprints",
+    id=COLLECTION_IDS["blueprints"],
+    table="blueprints",
     fields=(
         Field("name", Kind.TEXT, required=True, max_length=200),
         Field("description", Kind.TEXT, max_length=5000),
@@ -63,10 +65,14 @@ BLUEPRINTS = Collection(
         Field("users", Kind.RELATION, target="users", multiple=True, own_id_only=True),
     ),
     view_rule="({t}.owner = {actor} OR {actor} = ANY ({t}.users) OR NOT {t}.private)",
-    write_rule="{t}.owner = {actor}", owner_field="owner", project_field="", deployment_field="",
+    write_rule="{t}.owner = {actor}",
+    owner_field="owner",
+    project_field="",
+    deployment_field="",
     hooks=Hooks(
         validate=(_users_join_by_link, rules.owner, rules.manifest, rules.owner_exists, rules.relations),
-        seen_by=_seen_by, audience=_audience,
+        seen_by=_seen_by,
+        audience=_audience,
     ),
 )
 
@@ -87,7 +93,10 @@ async def share_blueprint(conn: asyncpg.Connection, blueprint_id: str, actor: Ac
         return record
     updated = await conn.fetchrow(
         "UPDATE blueprints SET users = array_append(users, $2), updated = $3 WHERE id = $1 RETURNING *",
-        blueprint_id, actor.id, utcnow())
+        blueprint_id,
+        actor.id,
+        utcnow(),
+    )
     record = to_record(BLUEPRINTS, updated)
     await publish_change(conn, BLUEPRINTS, "update", record, ["users"])
     return record
@@ -124,7 +133,10 @@ async def _without(conn: asyncpg.Connection, blueprint_id: str, user_id: str) ->
     """The blueprint (locked by the caller) after taking ``user_id`` off its ``users``, with its event."""
     updated = await conn.fetchrow(
         "UPDATE blueprints SET users = array_remove(users, $2), updated = $3 WHERE id = $1 RETURNING *",
-        blueprint_id, user_id, utcnow())
+        blueprint_id,
+        user_id,
+        utcnow(),
+    )
     record = to_record(BLUEPRINTS, updated)
     await publish_change(conn, BLUEPRINTS, "update", record, ["users"])
     return record

@@ -16,7 +16,9 @@ from oneclick_records.collections.rollouts import ROLLOUTS, release_project_host
 from oneclick_records.declaring import OWNED, Cascade, Collection, Field, Hooks, Kind
 
 DEPLOYMENTS = Collection(
-    name="deployments", id=COLLECTION_IDS["deployments"], table="deployments",
+    name="deployments",
+    id=COLLECTION_IDS["deployments"],
+    table="deployments",
     fields=(
         Field("name", Kind.TEXT, max_length=200),
         Field("avatar", Kind.FILE),
@@ -24,7 +26,10 @@ DEPLOYMENTS = Collection(
         Field("blueprint", Kind.RELATION, target="blueprints"),
         Field("user", Kind.RELATION, target="users", owner=True),
     ),
-    view_rule=OWNED, write_rule=OWNED, owner_field="user", deployment_field="id",
+    view_rule=OWNED,
+    write_rule=OWNED,
+    owner_field="user",
+    deployment_field="id",
     hooks=Hooks(
         validate=(rules.owner, rules.owner_exists, rules.relations),
         cascade=(Cascade(ROLLOUTS, "deployment"), Cascade(AUTO_UPDATES, "deployment")),
@@ -41,7 +46,9 @@ async def deployment_access(conn: asyncpg.Connection, actor: Actor, project_id: 
     row = await conn.fetchrow(
         f"""SELECT t.project, t.id FROM deployments t
             WHERE t.project = $1 AND {rule}
-              AND (t.id = $2 OR t.id = (SELECT r.deployment FROM rollouts r WHERE r.id = $2))""", *params.values)
+              AND (t.id = $2 OR t.id = (SELECT r.deployment FROM rollouts r WHERE r.id = $2))""",
+        *params.values,
+    )
     if row is None:
         raise ApiError.not_found()
     return row["project"], row["id"]

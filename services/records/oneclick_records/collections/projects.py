@@ -19,7 +19,9 @@ async def _limits(change: Change) -> None:
 
 
 PROJECTS = Collection(
-    name="projects", id=COLLECTION_IDS["projects"], table="projects",
+    name="projects",
+    id=COLLECTION_IDS["projects"],
+    table="projects",
     fields=(
         Field("name", Kind.TEXT, required=True, max_length=200),
         Field("description", Kind.TEXT, max_length=5000),
@@ -29,7 +31,11 @@ PROJECTS = Collection(
         # The project's tenancy limits, set by superusers only (oneclick_records.tenancy.check_limits).
         Field("limits", Kind.JSON),
     ),
-    view_rule=OWNED, write_rule=OWNED, owner_field="user", project_field="id", deployment_field="",
+    view_rule=OWNED,
+    write_rule=OWNED,
+    owner_field="user",
+    project_field="id",
+    deployment_field="",
     hooks=Hooks(
         validate=(rules.owner, _limits, rules.owner_exists, rules.relations),
         # Rollouts and autoUpdates before their deployments: the database's own cascade would take them

@@ -41,12 +41,21 @@ async def _within_tenancy(change: Change) -> None:
         return
     values, current = change.values, change.current
     if current is None:
-        await change.tenancy.check_running(change.conn, project=values["project"], deployment=values["deployment"],
-                                           manifest=values["manifest"], errors=change.errors)
+        await change.tenancy.check_running(
+            change.conn,
+            project=values["project"],
+            deployment=values["deployment"],
+            manifest=values["manifest"],
+            errors=change.errors,
+        )
     elif _starts_running(current, values):
-        await change.tenancy.check_running(change.conn, project=current["project"], deployment=current["deployment"],
-                                           manifest=values.get("manifest") or current["manifest"],
-                                           errors=change.errors)
+        await change.tenancy.check_running(
+            change.conn,
+            project=current["project"],
+            deployment=current["deployment"],
+            manifest=values.get("manifest") or current["manifest"],
+            errors=change.errors,
+        )
 
 
 def _starts_running(current: JsonObject, values: Mapping[str, Any]) -> bool:
@@ -82,7 +91,11 @@ async def _end_running(conn: asyncpg.Connection, deployment_id: str, now: dateti
     """End the deployment's running rollout (One-Click: a new or re-activated rollout replaces it)."""
     rows = await conn.fetch(
         "UPDATE rollouts SET end_date = $2, updated = $2 WHERE deployment = $1 AND end_date IS NULL "
-        "AND id IS DISTINCT FROM $3 RETURNING *", deployment_id, now, keep)
+        "AND id IS DISTINCT FROM $3 RETURNING *",
+        deployment_id,
+        now,
+        keep,
+    )
     for row in rows:
         await publish_change(conn, ROLLOUTS, "update", to_record(ROLLOUTS, row), ["endDate"])
 
@@ -98,7 +111,9 @@ async def release_project_hosts(change: Change, record: JsonObject) -> None:
 
 
 ROLLOUTS = Collection(
-    name="rollouts", id=COLLECTION_IDS["rollouts"], table="rollouts",
+    name="rollouts",
+    id=COLLECTION_IDS["rollouts"],
+    table="rollouts",
     fields=(
         Field("manifest", Kind.JSON, required=True),
         Field("startDate", Kind.DATE, column="start_date", system=True),
@@ -108,10 +123,21 @@ ROLLOUTS = Collection(
         Field("deployment", Kind.RELATION, target="deployments", required=True, immutable=True),
         Field("user", Kind.RELATION, target="users", owner=True),
     ),
-    view_rule=OWNED, write_rule=OWNED, owner_field="user",
+    view_rule=OWNED,
+    write_rule=OWNED,
+    owner_field="user",
     hooks=Hooks(
-        validate=(rules.owner, _no_end_date_on_create, rules.manifest, rules.owner_exists, rules.relations,
-                  rules.same_project, _within_tenancy),
-        before_write=_lifecycle, after_write=release_project_hosts, after_delete=release_project_hosts,
+        validate=(
+            rules.owner,
+            _no_end_date_on_create,
+            rules.manifest,
+            rules.owner_exists,
+            rules.relations,
+            rules.same_project,
+            _within_tenancy,
+        ),
+        before_write=_lifecycle,
+        after_write=release_project_hosts,
+        after_delete=release_project_hosts,
     ),
 )

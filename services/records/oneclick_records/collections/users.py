@@ -17,8 +17,7 @@ async def _nameable(change: Change, ids: list[str]) -> set[str]:
     """Any user who exists, whoever the actor is: their details stay private, only the id is named."""
     # Held until commit, so a deletion of one of them cannot sweep past this write (userlocks).
     await hold_users(change.conn, ids)
-    rows = await change.conn.fetch(f"SELECT t.id FROM users t WHERE t.id = ANY ($1) AND {USERS.exists_sql()}",
-                                   ids)
+    rows = await change.conn.fetch(f"SELECT t.id FROM users t WHERE t.id = ANY ($1) AND {USERS.exists_sql()}", ids)
     found = {row["id"] for row in rows}
     missing = set(ids) - found
     if missing and change.users is not None:
@@ -36,7 +35,9 @@ def seen_by(record: JsonObject, actor: Actor) -> JsonObject:
 
 
 USERS = Collection(
-    name="users", id="_pb_users_auth_", table="users",
+    name="users",
+    id="_pb_users_auth_",
+    table="users",
     fields=(
         Field("email", Kind.TEXT),
         Field("emailVisibility", Kind.BOOL, column="email_visibility"),
@@ -45,7 +46,10 @@ USERS = Collection(
         Field("name", Kind.TEXT),
         Field("avatar", Kind.FILE),
     ),
-    view_rule="{t}.id = {actor}", write_rule="false", owner_field="id",
+    view_rule="{t}.id = {actor}",
+    write_rule="false",
+    owner_field="id",
     hooks=Hooks(nameable=_nameable, seen_by=seen_by),
-    exists_rule="NOT {t}.deleted", details_hidden=True,
+    exists_rule="NOT {t}.deleted",
+    details_hidden=True,
 )

@@ -41,8 +41,11 @@ class Kubelet(Controller):
             return [f"{meta.get('namespace')}/{meta['name']}"]
         # A claim got bound, a ConfigMap or Secret appeared: pending pods of the namespace may proceed.
         namespace = str(meta.get("namespace") or "")
-        return [f"{namespace}/{pod['metadata']['name']}" for pod in self.store.list("/pods", namespace)
-                if (pod.get("status") or {}).get("phase") == "Pending"]
+        return [
+            f"{namespace}/{pod['metadata']['name']}"
+            for pod in self.store.list("/pods", namespace)
+            if (pod.get("status") or {}).get("phase") == "Pending"
+        ]
 
     def reconcile(self, key: str) -> float | None:
         namespace, name = split_key(key)
@@ -58,8 +61,11 @@ class Kubelet(Controller):
         if pod["metadata"].get("deletionTimestamp"):
             return self._terminate(pod, run, now)
         phase = (pod.get("status") or {}).get("phase")
-        if phase in ("Succeeded", "Failed") and run.step == "containers" and \
-                all(c.step == "done" for c in run.containers):
+        if (
+            phase in ("Succeeded", "Failed")
+            and run.step == "containers"
+            and all(c.step == "done" for c in run.containers)
+        ):
             return None
         if not run.scheduled:
             bound, delay = self.scheduler.schedule(pod, run, now)
@@ -122,15 +128,18 @@ class Kubelet(Controller):
         """A ConfigMap or Secret volume whose source is missing (the sandbox waits for it)."""
         namespace = str(pod["metadata"].get("namespace"))
         for volume in (pod.get("spec") or {}).get("volumes") or []:
-            for source, resource, ref_key in (("configMap", "/configmaps", "name"),
-                                              ("secret", "/secrets", "secretName")):
+            for source, resource, ref_key in (
+                ("configMap", "/configmaps", "name"),
+                ("secret", "/secrets", "secretName"),
+            ):
                 ref = volume.get(source)
                 if isinstance(ref, dict) and not ref.get("optional"):
                     target = str(ref.get(ref_key) or "")
                     if self.store.get(resource, namespace, target) is None:
                         kind = "configmap" if source == "configMap" else "secret"
-                        return f'MountVolume.SetUp failed for volume "{volume.get("name")}" : {kind} "{target}" ' \
-                               f'not found'
+                        return (
+                            f'MountVolume.SetUp failed for volume "{volume.get("name")}" : {kind} "{target}" not found'
+                        )
         return ""
 
     def _allocate_ip(self) -> str:
@@ -177,11 +186,15 @@ class Kubelet(Controller):
         policy = spec.get("restartPolicy", "Always")
         run = PodRun(uid=str(pod["metadata"].get("uid")), due=now + self.timings.schedule)
         for c in spec.get("initContainers") or []:
-            run.containers.append(ContainerRun(str(c["name"]), str(c.get("image") or ""), True,
-                                               restart=policy != "Never", reason="PodInitializing"))
+            run.containers.append(
+                ContainerRun(
+                    str(c["name"]), str(c.get("image") or ""), True, restart=policy != "Never", reason="PodInitializing"
+                )
+            )
         for c in spec.get("containers") or []:
-            run.containers.append(ContainerRun(str(c["name"]), str(c.get("image") or ""), False,
-                                               restart=policy == "Always"))
+            run.containers.append(
+                ContainerRun(str(c["name"]), str(c.get("image") or ""), False, restart=policy == "Always")
+            )
         status = pod.get("status") or {}
         if not spec.get("nodeName"):
             return run
@@ -191,14 +204,18 @@ class Kubelet(Controller):
         if run.ip:
             self._ips.add(run.ip)
         for cond in status.get("conditions") or []:
-            run.transitions[str(cond.get("type"))] = (str(cond.get("status")),
-                                                      str(cond.get("lastTransitionTime") or clock.rfc3339(now)))
+            run.transitions[str(cond.get("type"))] = (
+                str(cond.get("status")),
+                str(cond.get("lastTransitionTime") or clock.rfc3339(now)),
+            )
         if not run.ip:
             run.step, run.due = "sandbox", now
             return run
         run.step, run.sandbox_ready = "containers", True
-        statuses = {cs.get("name"): cs for cs in (status.get("containerStatuses") or []) +
-                    (status.get("initContainerStatuses") or [])}
+        statuses = {
+            cs.get("name"): cs
+            for cs in (status.get("containerStatuses") or []) + (status.get("initContainerStatuses") or [])
+        }
         for c in run.containers:
             if c.name in statuses:
                 self._adopt_container(pod, c, statuses[c.name], now)

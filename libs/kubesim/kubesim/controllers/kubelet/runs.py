@@ -121,12 +121,20 @@ class PodRun:
 def definition(pod: JSON, c: ContainerRun) -> JSON:
     """The container's entry in the pod spec (init containers first, as names are unique across both)."""
     spec = pod.get("spec") or {}
-    return next((d for d in (spec.get("initContainers") or []) + (spec.get("containers") or [])
-                 if d.get("name") == c.name), {})
+    return next(
+        (d for d in (spec.get("initContainers") or []) + (spec.get("containers") or []) if d.get("name") == c.name), {}
+    )
 
 
-def pod_event(events: EventSink, pod: JSON, type_: str, reason: str, message: str,
-              container: ContainerRun | None = None, component: str = KUBELET) -> None:
+def pod_event(
+    events: EventSink,
+    pod: JSON,
+    type_: str,
+    reason: str,
+    message: str,
+    container: ContainerRun | None = None,
+    component: str = KUBELET,
+) -> None:
     """An event about a pod (or one of its containers, as ``fieldPath``) from the kubelet or the scheduler."""
     field_path = ""
     if container is not None:

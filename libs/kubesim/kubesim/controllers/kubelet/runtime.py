@@ -26,9 +26,16 @@ class ContainerRuntime:
         self.store = context.store
         self.images: set[str] = set()  # pulled onto the node (``IfNotPresent`` does not pull them again)
         self._steps: dict[str, Step] = {
-            "pull": self._pull, "pulling": self._pulled, "pull-failed": self._pull_failed,
-            "pull-backoff": self._retry, "create": self._start, "config-wait": self._start,
-            "running": self._running, "exited": self._exited, "crash-backoff": self._retry}
+            "pull": self._pull,
+            "pulling": self._pulled,
+            "pull-failed": self._pull_failed,
+            "pull-backoff": self._retry,
+            "create": self._start,
+            "config-wait": self._start,
+            "running": self._running,
+            "exited": self._exited,
+            "crash-backoff": self._retry,
+        }
 
     @property
     def t(self) -> Timings:
@@ -67,10 +74,16 @@ class ContainerRuntime:
         if image_behaviour(c.image) == "pull-fail":
             c.failures += 1
             ref = normalize_image(c.image)
-            not_found = f'failed to pull and unpack image "{ref}": failed to resolve reference "{ref}": {ref}: ' \
-                        f'not found'
-            self._event(pod, WARNING, "Failed",
-                        f'Failed to pull image "{c.image}": rpc error: code = NotFound desc = {not_found}', c)
+            not_found = (
+                f'failed to pull and unpack image "{ref}": failed to resolve reference "{ref}": {ref}: not found'
+            )
+            self._event(
+                pod,
+                WARNING,
+                "Failed",
+                f'Failed to pull image "{c.image}": rpc error: code = NotFound desc = {not_found}',
+                c,
+            )
             self._event(pod, WARNING, "Failed", "Error: ErrImagePull", c)
             c.state, c.reason = "waiting", "ErrImagePull"
             c.message = f"rpc error: code = NotFound desc = {not_found}"
@@ -78,8 +91,14 @@ class ContainerRuntime:
             return True
         took = now - c.pull_started
         size = 10_000_000 + int(stable_fraction(c.image) * 150_000_000)
-        self._event(pod, NORMAL, "Pulled", f'Successfully pulled image "{c.image}" in {took:.3f}s '
-                                           f'({took:.3f}s including waiting). Image size: {size} bytes.', c)
+        self._event(
+            pod,
+            NORMAL,
+            "Pulled",
+            f'Successfully pulled image "{c.image}" in {took:.3f}s '
+            f"({took:.3f}s including waiting). Image size: {size} bytes.",
+            c,
+        )
         self.images.add(c.image)
         c.step, c.due = "create", now + self.t.start
         return True
@@ -143,8 +162,13 @@ class ContainerRuntime:
         meta = pod["metadata"]
         who = f"pod={meta['name']}_{meta.get('namespace')}({meta.get('uid')})"
         c.message = f"back-off {int(delay)}s restarting failed container={c.name} {who}"
-        self._event(pod, WARNING, "BackOff",
-                    f"Back-off restarting failed container {c.name} in pod {who.removeprefix('pod=')}", c)
+        self._event(
+            pod,
+            WARNING,
+            "BackOff",
+            f"Back-off restarting failed container {c.name} in pod {who.removeprefix('pod=')}",
+            c,
+        )
         c.step, c.due = "crash-backoff", now + delay
         return True
 
@@ -168,8 +192,13 @@ class ContainerRuntime:
             c.step = "done"
             return
         c.failures += 1
-        c.last_terminated = {"exitCode": code, "reason": reason, "startedAt": clock.rfc3339(c.started_at or now),
-                             "finishedAt": clock.rfc3339(now), "containerID": c.container_id}
+        c.last_terminated = {
+            "exitCode": code,
+            "reason": reason,
+            "startedAt": clock.rfc3339(c.started_at or now),
+            "finishedAt": clock.rfc3339(now),
+            "containerID": c.container_id,
+        }
         c.last_started, c.last_finished = c.started_at, now
         c.step, c.due = "exited", now + max(self.t.start, 0.01)
 
@@ -207,23 +236,33 @@ class ContainerRuntime:
         namespace = str(pod["metadata"].get("namespace"))
         for env in spec_entry.get("env") or []:
             source = env.get("valueFrom") or {}
-            for key, resource, kind in (("secretKeyRef", "/secrets", "secret"),
-                                        ("configMapKeyRef", "/configmaps", "configmap")):
+            for key, resource, kind in (
+                ("secretKeyRef", "/secrets", "secret"),
+                ("configMapKeyRef", "/configmaps", "configmap"),
+            ):
                 ref = source.get(key)
                 if not isinstance(ref, dict) or ref.get("optional"):
                     continue
                 obj = self.store.get(resource, namespace, str(ref.get("name") or ""))
                 if obj is None:
                     return f'{kind} "{ref.get("name")}" not found'
-                if ref.get("key") not in (obj.get("data") or {}) and ref.get("key") not in (obj.get("binaryData")
-                                                                                            or {}):
-                    return f"couldn't find key {ref.get('key')} in {'Secret' if kind == 'secret' else 'ConfigMap'} " \
-                           f"{namespace}/{ref.get('name')}"
+                if ref.get("key") not in (obj.get("data") or {}) and ref.get("key") not in (
+                    obj.get("binaryData") or {}
+                ):
+                    return (
+                        f"couldn't find key {ref.get('key')} in {'Secret' if kind == 'secret' else 'ConfigMap'} "
+                        f"{namespace}/{ref.get('name')}"
+                    )
         for source in spec_entry.get("envFrom") or []:
-            for key, resource, kind in (("secretRef", "/secrets", "secret"),
-                                        ("configMapRef", "/configmaps", "configmap")):
+            for key, resource, kind in (
+                ("secretRef", "/secrets", "secret"),
+                ("configMapRef", "/configmaps", "configmap"),
+            ):
                 ref = source.get(key)
-                if isinstance(ref, dict) and not ref.get("optional") and \
-                        self.store.get(resource, namespace, str(ref.get("name") or "")) is None:
+                if (
+                    isinstance(ref, dict)
+                    and not ref.get("optional")
+                    and self.store.get(resource, namespace, str(ref.get("name") or "")) is None
+                ):
                     return f'{kind} "{ref.get("name")}" not found'
         return ""

@@ -54,8 +54,14 @@ class Scheduler:
             return False, 0.1
         run.scheduled = True
         run.transitions["PodScheduled"] = ("True", clock.rfc3339(now))
-        pod_event(self.context.events, pod, NORMAL, "Scheduled",
-                  f"Successfully assigned {ns}/{name} to {bootstrap.NODE_NAME}", component=SCHEDULER)
+        pod_event(
+            self.context.events,
+            pod,
+            NORMAL,
+            "Scheduled",
+            f"Successfully assigned {ns}/{name} to {bootstrap.NODE_NAME}",
+            component=SCHEDULER,
+        )
         run.step = "sandbox"
         run.start_time = now
         run.due = now + self.context.timings.sandbox
@@ -69,12 +75,19 @@ class Scheduler:
             pod_event(self.context.events, pod, WARNING, "FailedScheduling", message, component=SCHEDULER)
             run.scheduling_message = message
         status = copy.deepcopy(pod.get("status") or {})
-        cond = {"type": "PodScheduled", "status": "False", "lastProbeTime": None,
-                "lastTransitionTime": clock.rfc3339(now), "reason": "Unschedulable", "message": message}
+        cond = {
+            "type": "PodScheduled",
+            "status": "False",
+            "lastProbeTime": None,
+            "lastTransitionTime": clock.rfc3339(now),
+            "reason": "Unschedulable",
+            "message": message,
+        }
         existing = [c for c in status.get("conditions") or [] if c.get("type") == "PodScheduled"]
         if not existing or existing[0].get("message") != message:
-            status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"] \
-                + [cond]
+            status["conditions"] = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"] + [
+                cond
+            ]
             status["phase"] = "Pending"
             updated = copy.deepcopy(pod)
             updated["status"] = status
@@ -112,8 +125,9 @@ class Scheduler:
                 return f'persistentvolumeclaim "{claim}" not found.{NO_PREEMPTION}'
             if (pvc.get("status") or {}).get("phase") == "Bound":
                 continue
-            sc = self.store.get("storage.k8s.io/storageclasses", "", str((pvc.get("spec") or {}).get(
-                "storageClassName") or ""))
+            sc = self.store.get(
+                "storage.k8s.io/storageclasses", "", str((pvc.get("spec") or {}).get("storageClassName") or "")
+            )
             if sc is not None and sc.get("volumeBindingMode") == "WaitForFirstConsumer":
                 self._select_node(pvc)
                 return WAIT
@@ -128,8 +142,10 @@ class Scheduler:
         pods_free = int(allocatable.get("pods") or 110)
         for other in self.store.list("/pods"):
             other_spec = other.get("spec") or {}
-            if other_spec.get("nodeName") != bootstrap.NODE_NAME or \
-                    (other.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+            if other_spec.get("nodeName") != bootstrap.NODE_NAME or (other.get("status") or {}).get("phase") in (
+                "Succeeded",
+                "Failed",
+            ):
                 continue
             cpu, mem = pod_requests(other_spec)
             cpu_free -= cpu
@@ -144,8 +160,10 @@ class Scheduler:
         if pods_free <= 0:
             missing.append("1 Too many pods")
         if missing:
-            return ", ".join(missing) + ". preemption: 0/1 nodes are available: 1 No preemption victims found " \
-                                        "for incoming pod."
+            return (
+                ", ".join(missing) + ". preemption: 0/1 nodes are available: 1 No preemption victims found "
+                "for incoming pod."
+            )
         return ""
 
     def _select_node(self, pvc: JSON) -> None:
@@ -153,6 +171,5 @@ class Scheduler:
         if annotations.get("volume.kubernetes.io/selected-node") == bootstrap.NODE_NAME:
             return
         updated = copy.deepcopy(pvc)
-        updated["metadata"].setdefault("annotations", {})["volume.kubernetes.io/selected-node"] = \
-            bootstrap.NODE_NAME
+        updated["metadata"].setdefault("annotations", {})["volume.kubernetes.io/selected-node"] = bootstrap.NODE_NAME
         self.api.write(self.api.rt("", "persistentvolumeclaims"), updated, SCHEDULER)

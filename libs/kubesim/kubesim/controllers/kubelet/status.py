@@ -18,8 +18,7 @@ def condition(run: PodRun, kind: str, ok: bool, now: float, reason: str = "", me
     before = run.transitions.get(kind)
     if before is None or before[0] != value:
         run.transitions[kind] = (value, clock.rfc3339(now))
-    cond: JSON = {"type": kind, "status": value, "lastProbeTime": None,
-                  "lastTransitionTime": run.transitions[kind][1]}
+    cond: JSON = {"type": kind, "status": value, "lastProbeTime": None, "lastTransitionTime": run.transitions[kind][1]}
     if not ok and reason:
         cond["reason"] = reason
         if message:
@@ -32,20 +31,31 @@ def container_status(c: ContainerRun, initializing: bool) -> JSON:
     if c.state == "running":
         state: JSON = {"running": {"startedAt": clock.rfc3339(c.started_at or 0)}}
     elif c.state == "terminated":
-        state = {"terminated": {"exitCode": c.exit_code, "reason": c.exit_reason or c.reason,
-                                "startedAt": clock.rfc3339(c.started_at or 0),
-                                "finishedAt": clock.rfc3339(c.finished_at or 0),
-                                "containerID": c.container_id}}
+        state = {
+            "terminated": {
+                "exitCode": c.exit_code,
+                "reason": c.exit_reason or c.reason,
+                "startedAt": clock.rfc3339(c.started_at or 0),
+                "finishedAt": clock.rfc3339(c.finished_at or 0),
+                "containerID": c.container_id,
+            }
+        }
     else:
         reason = "PodInitializing" if initializing and not c.init and c.reason == "ContainerCreating" else c.reason
         waiting: JSON = {"reason": reason}
         if c.message:
             waiting["message"] = c.message
         state = {"waiting": waiting}
-    out: JSON = {"name": c.name, "state": state,
-                 "lastState": {"terminated": c.last_terminated} if c.last_terminated else {},
-                 "ready": c.ready, "restartCount": c.restart_count, "image": normalize_image(c.image),
-                 "imageID": c.image_id, "started": c.state == "running"}
+    out: JSON = {
+        "name": c.name,
+        "state": state,
+        "lastState": {"terminated": c.last_terminated} if c.last_terminated else {},
+        "ready": c.ready,
+        "restartCount": c.restart_count,
+        "image": normalize_image(c.image),
+        "imageID": c.image_id,
+        "started": c.state == "running",
+    }
     if c.container_id:
         out["containerID"] = c.container_id
     return out
@@ -101,8 +111,14 @@ def pod_status(pod: JSON, run: PodRun, now: float) -> JSON:
     all_ready = not not_ready and not terminal and not pod["metadata"].get("deletionTimestamp")
     status["conditions"] = [
         condition(run, "PodReadyToStartContainers", run.sandbox_ready and not terminal, now),
-        condition(run, "Initialized", not incomplete, now, "ContainersNotInitialized",
-                  f"containers with incomplete status: [{' '.join(incomplete)}]"),
+        condition(
+            run,
+            "Initialized",
+            not incomplete,
+            now,
+            "ContainersNotInitialized",
+            f"containers with incomplete status: [{' '.join(incomplete)}]",
+        ),
         condition(run, "Ready", all_ready, now, ready_reason, ready_message),
         condition(run, "ContainersReady", all_ready, now, ready_reason, ready_message),
         condition(run, "PodScheduled", True, now),

@@ -27,7 +27,21 @@ from oneclick_edge.apis.auth import (
     users_view,
 )
 
-router = router_of(record_auth_with_password, record_auth_refresh, record_auth_methods, record_auth_with_oauth2,
-                   record_auth_request_password_reset, record_auth_confirm_password_reset,
-                   record_auth_request_verification, record_auth_confirm_verification, record_auth_logout_all,
-                   users_create, users_view, users_update, users_delete, users_files, jwks, oauth2_redirect)
+router = router_of(
+    record_auth_with_password,
+    record_auth_refresh,
+    record_auth_methods,
+    record_auth_with_oauth2,
+    record_auth_request_password_reset,
+    record_auth_confirm_password_reset,
+    record_auth_request_verification,
+    record_auth_confirm_verification,
+    record_auth_logout_all,
+    users_create,
+    users_view,
+    users_update,
+    users_delete,
+    users_files,
+    jwks,
+    oauth2_redirect,
+)

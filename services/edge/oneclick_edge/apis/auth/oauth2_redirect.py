@@ -34,6 +34,7 @@ async def oauth2_redirect(request: Request, context: EdgeContext = Depends(edge_
             raise ApiError.bad_request("Missing OAuth2 state parameter.")
         await context.realtime_broker().oauth2_redirect(state, data)
     except ApiError:
-        return HTMLResponse(_PAGE.format(text="Authentication failed. Close this window and try again."),
-                            status_code=400)
+        return HTMLResponse(
+            _PAGE.format(text="Authentication failed. Close this window and try again."), status_code=400
+        )
     return HTMLResponse(_PAGE.format(text="Authentication completed. You can close this window."))

@@ -15,12 +15,18 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/confirm-password-reset", status_code=204)
-async def confirm_password_reset(collection: str, request: Request,
-                                 context: EdgeContext = Depends(edge_context)) -> Response:
+async def confirm_password_reset(
+    collection: str, request: Request, context: EdgeContext = Depends(edge_context)
+) -> Response:
     if auth_collection(collection) != "users":
         raise ApiError.not_found()
     fields, _ = await submitted(request)
-    await context.rpc.call(CONFIRM_PASSWORD_RESET, ConfirmPasswordResetRequest(
-        token=as_text(fields.get("token")), password=as_text(fields.get("password")),
-        passwordConfirm=as_text(fields.get("passwordConfirm"))))
+    await context.rpc.call(
+        CONFIRM_PASSWORD_RESET,
+        ConfirmPasswordResetRequest(
+            token=as_text(fields.get("token")),
+            password=as_text(fields.get("password")),
+            passwordConfirm=as_text(fields.get("passwordConfirm")),
+        ),
+    )
     return Response(status_code=204)

@@ -19,8 +19,9 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/auth-logout-all", status_code=204)
-async def logout_all(collection: str, principal: Principal = Depends(require_auth),
-                     context: EdgeContext = Depends(edge_context)) -> Response:
+async def logout_all(
+    collection: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> Response:
     if auth_collection(collection) != "users" or principal.collection != "users":
         raise ApiError.not_found()
     revoked = await context.rpc.call(LOGOUT_ALL, LogoutAllRequest(actor=principal.actor, id=principal.id))

@@ -15,8 +15,9 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/auth-refresh", response_model_exclude_none=True)
-async def auth_refresh(collection: str, principal: Principal = Depends(require_auth),
-                       context: EdgeContext = Depends(edge_context)) -> AuthResult:
+async def auth_refresh(
+    collection: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> AuthResult:
     if auth_collection(collection) != principal.collection:
         raise ApiError.unauthorized(UNAUTHORIZED)
     return await context.rpc.call(AUTH_REFRESH, RefreshRequest(token=principal.token))

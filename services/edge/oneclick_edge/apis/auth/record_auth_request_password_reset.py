@@ -15,8 +15,9 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/request-password-reset", status_code=204)
-async def request_password_reset(collection: str, request: Request,
-                                 context: EdgeContext = Depends(edge_context)) -> Response:
+async def request_password_reset(
+    collection: str, request: Request, context: EdgeContext = Depends(edge_context)
+) -> Response:
     if auth_collection(collection) != "users":
         raise ApiError.not_found()
     fields, _ = await submitted(request)

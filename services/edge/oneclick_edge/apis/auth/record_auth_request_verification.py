@@ -15,8 +15,9 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/request-verification", status_code=204)
-async def request_verification(collection: str, request: Request,
-                               context: EdgeContext = Depends(edge_context)) -> Response:
+async def request_verification(
+    collection: str, request: Request, context: EdgeContext = Depends(edge_context)
+) -> Response:
     if auth_collection(collection) != "users":
         raise ApiError.not_found()
     fields, _ = await submitted(request)

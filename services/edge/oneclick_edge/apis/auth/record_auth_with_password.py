@@ -21,15 +21,19 @@ router = APIRouter()
 
 async def _login(request: Request, context: EdgeContext, collection: Collection) -> AuthResult:
     fields, _ = await submitted(request)
-    login = PasswordLoginRequest(collection=collection, identity=as_text(fields.get("identity")),
-                                 password=as_text(fields.get("password")),
-                                 clientAddress=request.client.host if request.client else None)
+    login = PasswordLoginRequest(
+        collection=collection,
+        identity=as_text(fields.get("identity")),
+        password=as_text(fields.get("password")),
+        clientAddress=request.client.host if request.client else None,
+    )
     return await context.rpc.call(AUTH_WITH_PASSWORD, login)
 
 
 @router.post("/api/collections/{collection}/auth-with-password", response_model_exclude_none=True)
-async def auth_with_password(collection: str, request: Request,
-                             context: EdgeContext = Depends(edge_context)) -> AuthResult:
+async def auth_with_password(
+    collection: str, request: Request, context: EdgeContext = Depends(edge_context)
+) -> AuthResult:
     return await _login(request, context, auth_collection(collection))
 
 

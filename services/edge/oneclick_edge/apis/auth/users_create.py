@@ -21,8 +21,12 @@ async def create_user(request: Request, context: EdgeContext = Depends(edge_cont
     fields, files = await submitted(request)
     avatar = await as_upload(files["avatar"]) if "avatar" in files else None
     sign_up = CreateUserRequest(
-        email=as_text(fields.get("email")), password=as_text(fields.get("password")),
-        passwordConfirm=as_text(fields.get("passwordConfirm")), name=as_text(fields.get("name")),
-        username=as_text(fields.get("username")), emailVisibility=as_bool(fields.get("emailVisibility")),
-        avatar=avatar)
+        email=as_text(fields.get("email")),
+        password=as_text(fields.get("password")),
+        passwordConfirm=as_text(fields.get("passwordConfirm")),
+        name=as_text(fields.get("name")),
+        username=as_text(fields.get("username")),
+        emailVisibility=as_bool(fields.get("emailVisibility")),
+        avatar=avatar,
+    )
     return await context.rpc.call(CREATE_USER, sign_up)

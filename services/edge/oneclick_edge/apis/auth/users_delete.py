@@ -14,8 +14,9 @@ router = APIRouter()
 
 @router.delete("/api/collections/users/records/{record_id}", status_code=204)
 @router.delete("/api/collections/_pb_users_auth_/records/{record_id}", status_code=204, include_in_schema=False)
-async def delete_user(record_id: str, principal: Principal = Depends(require_auth),
-                      context: EdgeContext = Depends(edge_context)) -> Response:
+async def delete_user(
+    record_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> Response:
     await context.rpc.call(DELETE_USER, DeleteUserRequest(actor=principal.actor, id=record_id))
     authenticator_of(context).revoked("users", record_id, None)
     return Response(status_code=204)

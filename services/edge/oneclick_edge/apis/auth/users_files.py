@@ -18,12 +18,19 @@ router = APIRouter()
 
 @router.get("/api/files/users/{record_id}/{filename}")
 @router.get("/api/files/_pb_users_auth_/{record_id}/{filename}", include_in_schema=False)
-async def user_file(record_id: str, filename: str, principal: Principal = Depends(browser_auth),
-                    context: EdgeContext = Depends(edge_context)) -> Response:
-    found = await context.rpc.call(GET_AVATAR, GetAvatarRequest(actor=principal.actor, id=record_id,
-                                                                filename=filename))
-    return Response(found.data, media_type=found.contentType, headers={
-        "Cache-Control": "private, max-age=3600",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    })
+async def user_file(
+    record_id: str,
+    filename: str,
+    principal: Principal = Depends(browser_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> Response:
+    found = await context.rpc.call(GET_AVATAR, GetAvatarRequest(actor=principal.actor, id=record_id, filename=filename))
+    return Response(
+        found.data,
+        media_type=found.contentType,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

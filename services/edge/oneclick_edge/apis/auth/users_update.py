@@ -21,8 +21,12 @@ _TEXT = ("name", "username", "email", "oldPassword", "password", "passwordConfir
 
 @router.patch("/api/collections/users/records/{record_id}")
 @router.patch("/api/collections/_pb_users_auth_/records/{record_id}", include_in_schema=False)
-async def update_user(record_id: str, request: Request, principal: Principal = Depends(require_auth),
-                      context: EdgeContext = Depends(edge_context)) -> UserRecord:
+async def update_user(
+    record_id: str,
+    request: Request,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> UserRecord:
     fields, files = await submitted(request)
     changes = UserChanges(**{name: as_text(fields[name]) for name in _TEXT if name in fields})
     for flag in ("emailVisibility", "verified"):
@@ -32,7 +36,8 @@ async def update_user(record_id: str, request: Request, principal: Principal = D
         changes.avatar = await as_upload(files["avatar"])
     elif "avatar" in fields and not fields["avatar"]:
         changes.removeAvatar = True
-    updated = await context.rpc.call(UPDATE_USER, UpdateUserRequest(actor=principal.actor, id=record_id,
-                                                                    changes=changes))
+    updated = await context.rpc.call(
+        UPDATE_USER, UpdateUserRequest(actor=principal.actor, id=record_id, changes=changes)
+    )
     authenticator_of(context).revoked("users", record_id, updated.tokenVersion)
     return updated.record

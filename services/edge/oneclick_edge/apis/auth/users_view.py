@@ -14,6 +14,7 @@ router = APIRouter()
 
 @router.get("/api/collections/users/records/{record_id}")
 @router.get("/api/collections/_pb_users_auth_/records/{record_id}", include_in_schema=False)
-async def view_user(record_id: str, principal: Principal = Depends(require_auth),
-                    context: EdgeContext = Depends(edge_context)) -> UserRecord:
+async def view_user(
+    record_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> UserRecord:
     return await context.rpc.call(GET_USER, GetUserRequest(actor=principal.actor, id=record_id))

@@ -16,7 +16,8 @@ router = APIRouter()
 
 @router.get("/cluster-info")
 @router.get("/pb/cluster-info", include_in_schema=False)
-async def cluster_info(_: Principal = Depends(require_auth),
-                       context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def cluster_info(
+    _: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     info = await context.rpc.call(CLUSTER_INFO, ClusterInfoRequest())
     return ORJSONResponse(info.model_dump())

@@ -43,8 +43,9 @@ POD = Deletable(lambda project, name: PodRef(project=project, pod=name), DELETE_
 JOB = Deletable(lambda project, name: JobRef(project=project, job=name), DELETE_JOB)
 
 
-async def delete_object(kind: Deletable[Ref], project_id: str, name: str, principal: Principal,
-                        context: EdgeContext) -> ORJSONResponse:
+async def delete_object(
+    kind: Deletable[Ref], project_id: str, name: str, principal: Principal, context: EdgeContext
+) -> ORJSONResponse:
     await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=project_id))
     try:
         ref = kind.ref(project_id, name)
@@ -58,12 +59,20 @@ async def delete_object(kind: Deletable[Ref], project_id: str, name: str, princi
 
 @router.delete("/rollouts/{project_id}/{pod_name}")
 @router.delete("/pb/{project_id}/pod/{pod_name}", include_in_schema=False)
-async def delete_pod(project_id: str, pod_name: str, principal: Principal = Depends(require_auth),
-                     context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def delete_pod(
+    project_id: str,
+    pod_name: str,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
     return await delete_object(POD, project_id, pod_name, principal, context)
 
 
 @router.delete("/pb/{project_id}/job/{job_name}")
-async def delete_job(project_id: str, job_name: str, principal: Principal = Depends(require_auth),
-                     context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def delete_job(
+    project_id: str,
+    job_name: str,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
     return await delete_object(JOB, project_id, job_name, principal, context)

@@ -21,9 +21,14 @@ router = APIRouter()
 
 @router.get("/rollouts/{project_id}/{ref_id}/events")
 @router.get("/pb/{project_id}/{ref_id}/events", include_in_schema=False)
-async def rollout_events(project_id: str, ref_id: str, principal: Principal = Depends(require_auth),
-                         context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
-    access = await context.rpc.call(DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=project_id,
-                                                                     id=ref_id))
+async def rollout_events(
+    project_id: str,
+    ref_id: str,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
+    access = await context.rpc.call(
+        DEPLOYMENT_ACCESS, DeploymentRef(actor=principal.actor, project=project_id, id=ref_id)
+    )
     view = await context.rpc.call(KUBE_EVENTS, DeploymentTarget(project=access.project, deployment=access.deployment))
     return ORJSONResponse(view.body)

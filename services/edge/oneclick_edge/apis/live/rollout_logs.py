@@ -31,13 +31,18 @@ _POD_NAME: TypeAdapter[str] = TypeAdapter(PodName)
 
 @router.get("/rollouts/{project_id}/{pod_name}/logs")
 @router.get("/pb/{project_id}/{pod_name}/logs")
-async def rollout_logs(project_id: str, pod_name: str, principal: Principal = Depends(browser_auth),
-                       context: EdgeContext = Depends(edge_context)) -> StreamingResponse:
+async def rollout_logs(
+    project_id: str,
+    pod_name: str,
+    principal: Principal = Depends(browser_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> StreamingResponse:
     try:
         _POD_NAME.validate_python(pod_name)
     except ValidationError:
-        raise ApiError.bad_request(data={"podName": field_error("validation_invalid_pod_name",
-                                                                "Must be a valid pod name.")}) from None
+        raise ApiError.bad_request(
+            data={"podName": field_error("validation_invalid_pod_name", "Must be a valid pod name.")}
+        ) from None
     project = await context.rpc.call(PROJECT_ACCESS, ProjectAccessRequest(actor=principal.actor, project=project_id))
     hub = live_hub(context)
     viewing = contextlib.AsyncExitStack()

@@ -28,8 +28,9 @@ async def ws_k8s_rollouts(websocket: WebSocket) -> None:
         return
     request, principal = opened
     hub = live_hub(context)
-    label, value = ((DEPLOYMENT_ID_LABEL, request.deploymentId) if request.deploymentId
-                    else (PROJECT_ID_LABEL, request.projectId))
+    label, value = (
+        (DEPLOYMENT_ID_LABEL, request.deploymentId) if request.deploymentId else (PROJECT_ID_LABEL, request.projectId)
+    )
     queue = ChangeQueue("map", hub.settings.queue_frames)
 
     def view(change: Change) -> None:

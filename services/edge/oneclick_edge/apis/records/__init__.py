@@ -22,5 +22,16 @@ from oneclick_edge.apis.records import (
     tenancy_view,
 )
 
-router = router_of(records_list, record_view, record_create, record_update, record_delete, record_files,
-                   blueprint_view, blueprint_share, blueprint_leave, realtime, tenancy_view)
+router = router_of(
+    records_list,
+    record_view,
+    record_create,
+    record_update,
+    record_delete,
+    record_files,
+    blueprint_view,
+    blueprint_share,
+    blueprint_leave,
+    realtime,
+    tenancy_view,
+)

@@ -18,7 +18,8 @@ router = APIRouter()
 
 @router.delete("/pb/blueprints/shared/{blueprint_id}")
 @router.delete("/blueprints/shared/{blueprint_id}", include_in_schema=False)
-async def leave_blueprint(blueprint_id: str, principal: Principal = Depends(require_auth),
-                          context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def leave_blueprint(
+    blueprint_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     result = await context.rpc.call(LEAVE_BLUEPRINT, BlueprintRequest(id=blueprint_id, actor=principal.actor))
     return ORJSONResponse(result.record)

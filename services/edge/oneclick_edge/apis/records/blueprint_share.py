@@ -15,7 +15,8 @@ router = APIRouter()
 
 @router.post("/pb/blueprints/shared/{blueprint_id}")
 @router.post("/blueprints/shared/{blueprint_id}", include_in_schema=False)
-async def share_blueprint(blueprint_id: str, principal: Principal = Depends(require_auth),
-                          context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def share_blueprint(
+    blueprint_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     result = await context.rpc.call(SHARE_BLUEPRINT, BlueprintRequest(id=blueprint_id, actor=principal.actor))
     return ORJSONResponse(result.record)

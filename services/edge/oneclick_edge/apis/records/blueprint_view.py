@@ -15,7 +15,8 @@ router = APIRouter()
 
 @router.get("/pb/blueprints/{blueprint_id}")
 @router.get("/blueprints/{blueprint_id}", include_in_schema=False)
-async def view_blueprint(blueprint_id: str, principal: Principal = Depends(require_auth),
-                         context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def view_blueprint(
+    blueprint_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     result = await context.rpc.call(GET_BLUEPRINT, BlueprintRequest(id=blueprint_id, actor=principal.actor))
     return ORJSONResponse(result.record)

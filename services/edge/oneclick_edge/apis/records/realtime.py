@@ -25,16 +25,23 @@ class SubscribeForm(BaseModel):
 
 
 @router.get("/api/realtime")
-async def connect(principal: Principal | None = Depends(optional_auth),
-                  context: EdgeContext = Depends(edge_context)) -> StreamingResponse:
+async def connect(
+    principal: Principal | None = Depends(optional_auth), context: EdgeContext = Depends(edge_context)
+) -> StreamingResponse:
     broker = context.realtime_broker()
     client = await broker.connect(principal)
-    return StreamingResponse(broker.stream(client), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    return StreamingResponse(
+        broker.stream(client),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+    )
 
 
 @router.post("/api/realtime", status_code=204)
-async def subscribe(form: SubscribeForm, principal: Principal | None = Depends(optional_auth),
-                    context: EdgeContext = Depends(edge_context)) -> Response:
+async def subscribe(
+    form: SubscribeForm,
+    principal: Principal | None = Depends(optional_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> Response:
     await context.realtime_broker().set_subscriptions(form.clientId, principal, form.subscriptions)
     return Response(status_code=204)

@@ -15,10 +15,19 @@ router = APIRouter()
 
 
 @router.post("/api/collections/{collection}/records")
-async def create_record(collection: str, request: Request, expand: str = "", fields: str = "",
-                        principal: Principal = Depends(require_auth),
-                        context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def create_record(
+    collection: str,
+    request: Request,
+    expand: str = "",
+    fields: str = "",
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
     data, files = await record_submission(request)
-    result = await context.rpc.call(CREATE, CreateRequest(collection=collection, actor=principal.actor, data=data,
-                                                          files=files, expand=expand, fields=fields))
+    result = await context.rpc.call(
+        CREATE,
+        CreateRequest(
+            collection=collection, actor=principal.actor, data=data, files=files, expand=expand, fields=fields
+        ),
+    )
     return ORJSONResponse(result.record)

@@ -13,7 +13,11 @@ router = APIRouter()
 
 
 @router.delete("/api/collections/{collection}/records/{record_id}", status_code=204)
-async def delete_record(collection: str, record_id: str, principal: Principal = Depends(require_auth),
-                        context: EdgeContext = Depends(edge_context)) -> Response:
+async def delete_record(
+    collection: str,
+    record_id: str,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> Response:
     await context.rpc.call(DELETE, DeleteRequest(collection=collection, id=record_id, actor=principal.actor))
     return Response(status_code=204)

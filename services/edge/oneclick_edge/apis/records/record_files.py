@@ -17,12 +17,22 @@ router = APIRouter()
 
 
 @router.get("/api/files/{collection}/{record_id}/{filename}")
-async def record_file(collection: str, record_id: str, filename: str, principal: Principal = Depends(browser_auth),
-                      context: EdgeContext = Depends(edge_context)) -> Response:
-    found = await context.rpc.call(GET_FILE, FileRequest(collection=collection, id=record_id, filename=filename,
-                                                         actor=principal.actor))
-    return Response(found.data, media_type=found.contentType, headers={
-        "Cache-Control": "private, max-age=3600",
-        "X-Content-Type-Options": "nosniff",
-        "Content-Security-Policy": "default-src 'none'; sandbox",
-    })
+async def record_file(
+    collection: str,
+    record_id: str,
+    filename: str,
+    principal: Principal = Depends(browser_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> Response:
+    found = await context.rpc.call(
+        GET_FILE, FileRequest(collection=collection, id=record_id, filename=filename, actor=principal.actor)
+    )
+    return Response(
+        found.data,
+        media_type=found.contentType,
+        headers={
+            "Cache-Control": "private, max-age=3600",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'; sandbox",
+        },
+    )

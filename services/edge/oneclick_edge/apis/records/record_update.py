@@ -15,10 +15,26 @@ router = APIRouter()
 
 
 @router.patch("/api/collections/{collection}/records/{record_id}")
-async def update_record(collection: str, record_id: str, request: Request, expand: str = "", fields: str = "",
-                        principal: Principal = Depends(require_auth),
-                        context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def update_record(
+    collection: str,
+    record_id: str,
+    request: Request,
+    expand: str = "",
+    fields: str = "",
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
     data, files = await record_submission(request)
-    result = await context.rpc.call(UPDATE, UpdateRequest(collection=collection, id=record_id, actor=principal.actor,
-                                                          data=data, files=files, expand=expand, fields=fields))
+    result = await context.rpc.call(
+        UPDATE,
+        UpdateRequest(
+            collection=collection,
+            id=record_id,
+            actor=principal.actor,
+            data=data,
+            files=files,
+            expand=expand,
+            fields=fields,
+        ),
+    )
     return ORJSONResponse(result.record)

@@ -14,9 +14,15 @@ router = APIRouter()
 
 
 @router.get("/api/collections/{collection}/records/{record_id}")
-async def view_record(collection: str, record_id: str, expand: str = "", fields: str = "",
-                      principal: Principal = Depends(require_auth),
-                      context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
-    result = await context.rpc.call(VIEW, ViewRequest(collection=collection, id=record_id, actor=principal.actor,
-                                                      expand=expand, fields=fields))
+async def view_record(
+    collection: str,
+    record_id: str,
+    expand: str = "",
+    fields: str = "",
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ORJSONResponse:
+    result = await context.rpc.call(
+        VIEW, ViewRequest(collection=collection, id=record_id, actor=principal.actor, expand=expand, fields=fields)
+    )
     return ORJSONResponse(result.record)

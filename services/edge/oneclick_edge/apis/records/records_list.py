@@ -17,7 +17,12 @@ router = APIRouter()
 
 
 @router.get("/api/collections/{collection}/records")
-async def list_records(collection: str, request: Request, principal: Principal = Depends(require_auth),
-                       context: EdgeContext = Depends(edge_context)) -> ListResult:
-    return await context.rpc.call(LIST, ListRequest(collection=collection, actor=principal.actor,
-                                                    params=dict(request.query_params)))
+async def list_records(
+    collection: str,
+    request: Request,
+    principal: Principal = Depends(require_auth),
+    context: EdgeContext = Depends(edge_context),
+) -> ListResult:
+    return await context.rpc.call(
+        LIST, ListRequest(collection=collection, actor=principal.actor, params=dict(request.query_params))
+    )

@@ -15,7 +15,8 @@ router = APIRouter()
 
 
 @router.get("/api/tenancy")
-async def tenancy_view(principal: Principal = Depends(require_superuser),
-                       context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def tenancy_view(
+    principal: Principal = Depends(require_superuser), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     view = await context.rpc.call(TENANCY, TenancyRequest(actor=principal.actor))
     return ORJSONResponse(view.model_dump(mode="json", by_alias=True))

@@ -31,8 +31,9 @@ CHECK_TIMEOUT = 60.0
 
 @router.post("/auto-update/{auto_update_id}")
 @router.post("/pb/auto-update/{auto_update_id}", include_in_schema=False)
-async def trigger_auto_update(auto_update_id: str, request: Request,
-                              context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def trigger_auto_update(
+    auto_update_id: str, request: Request, context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     token = bearer_token(request)
     secret = request.headers.get(WEBHOOK_SECRET_HEADER)
     if secret is None and token is not None and token.startswith(WEBHOOK_SECRET_PREFIX):

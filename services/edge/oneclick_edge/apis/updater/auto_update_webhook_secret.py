@@ -19,22 +19,26 @@ from oneclick_edge.dependencies import edge_context, require_auth
 router = APIRouter()
 
 
-async def webhook_secret(auto_update_id: str, principal: Principal, context: EdgeContext, *,
-                         rotate: bool) -> ORJSONResponse:
-    result = await context.rpc.call(WEBHOOK_SECRET, WebhookSecretRequest(autoUpdate=auto_update_id,
-                                                                         actor=principal.actor, rotate=rotate))
+async def webhook_secret(
+    auto_update_id: str, principal: Principal, context: EdgeContext, *, rotate: bool
+) -> ORJSONResponse:
+    result = await context.rpc.call(
+        WEBHOOK_SECRET, WebhookSecretRequest(autoUpdate=auto_update_id, actor=principal.actor, rotate=rotate)
+    )
     return ORJSONResponse(result.model_dump(), headers={"Cache-Control": "no-store"})
 
 
 @router.get("/auto-update/{auto_update_id}/webhook-secret")
 @router.get("/pb/auto-update/{auto_update_id}/webhook-secret", include_in_schema=False)
-async def show_webhook_secret(auto_update_id: str, principal: Principal = Depends(require_auth),
-                              context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def show_webhook_secret(
+    auto_update_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     return await webhook_secret(auto_update_id, principal, context, rotate=False)
 
 
 @router.post("/auto-update/{auto_update_id}/webhook-secret")
 @router.post("/pb/auto-update/{auto_update_id}/webhook-secret", include_in_schema=False)
-async def rotate_webhook_secret(auto_update_id: str, principal: Principal = Depends(require_auth),
-                                context: EdgeContext = Depends(edge_context)) -> ORJSONResponse:
+async def rotate_webhook_secret(
+    auto_update_id: str, principal: Principal = Depends(require_auth), context: EdgeContext = Depends(edge_context)
+) -> ORJSONResponse:
     return await webhook_secret(auto_update_id, principal, context, rotate=True)
