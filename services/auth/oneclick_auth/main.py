@@ -19,7 +19,7 @@ from oneclick_auth.sessions import Sessions
 from oneclick_auth.settings import AuthSettings
 from oneclick_core.contracts import auth as contract
 from oneclick_core.runtime.migrations import Migration, core_migrations, load_migrations
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 
 
 def migrations() -> list[Migration]:
@@ -90,11 +90,3 @@ SERVICE = ServiceSpec(
     migrations=migrations,
     outbox=True,
 )
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()

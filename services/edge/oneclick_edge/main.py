@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 from oneclick_core.runtime.serving import AsgiServer
 from oneclick_edge.app import create_app
 from oneclick_edge.authenticator import Authenticator
@@ -69,11 +69,3 @@ async def setup(runtime: ServiceRuntime[EdgeSettings]) -> None:
 
 
 SERVICE = ServiceSpec(name="edge", settings=EdgeSettings, setup=setup, distribution="oneclick-edge")
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()

@@ -13,7 +13,7 @@ from oneclick_core.bus import leases
 from oneclick_core.bus.leases import LeaderElector, Lease
 from oneclick_core.contracts.executor import CLUSTER_INFO, DELETE_JOB, DELETE_POD, KUBE_EVENTS, METRICS, STATUS
 from oneclick_core.observability.logs import get_logger
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 from oneclick_k8s_executor.applying import ApplyMode
 from oneclick_k8s_executor.handlers import Handlers
 from oneclick_k8s_executor.locking import ProjectLocks, locks_bucket
@@ -71,11 +71,3 @@ async def setup(runtime: ServiceRuntime[ExecutorSettings]) -> None:
 
 
 SERVICE = ServiceSpec(name="k8s-executor", settings=ExecutorSettings, setup=setup, distribution="oneclick-k8s-executor")
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()

@@ -37,6 +37,7 @@ from oneclick_core.contracts.records import (
     Owner,
     ProjectPolicyRequest,
     RecordChange,
+    RunningRollout,
     record_event,
 )
 from oneclick_core.ids import is_record_id
@@ -192,20 +193,15 @@ class Reconciler:
         try:
             manifest = RolloutManifest.model_validate(running.manifest)
         except ValidationError as exc:
-            await self._failed(
-                RolloutFailed(
-                    project=namespace,
-                    deployment=deployment,
-                    rollout=running.id,
-                    startDate=running.startDate,
-                    mode=self._mode.mode,
-                    object=f"Rollout/{running.id}",
-                    code=400,
-                    reason="InvalidManifest",
-                    message=f"The stored manifest is invalid ({exc.error_count()} error(s)).",
-                )
+            return await self._failed(
+                namespace,
+                deployment,
+                running,
+                ref=f"Rollout/{running.id}",
+                code=400,
+                reason="InvalidManifest",
+                message=f"The stored manifest is invalid ({exc.error_count()} error(s)).",
             )
-            return Reconciled("failed", [])
         if state.policy is None:
             # Only a records replica older than the tenancy policy answers without one: never apply unchecked.
             raise RuntimeError("records sent no tenancy policy for the project; retrying")
@@ -221,20 +217,15 @@ class Reconciler:
                 rollout=running.id,
                 fields=sorted(problems),
             )
-            await self._failed(
-                RolloutFailed(
-                    project=namespace,
-                    deployment=deployment,
-                    rollout=running.id,
-                    startDate=running.startDate,
-                    mode=self._mode.mode,
-                    object=f"Rollout/{running.id}",
-                    code=403,
-                    reason="PolicyViolation",
-                    message=policy_message(problems),
-                )
+            return await self._failed(
+                namespace,
+                deployment,
+                running,
+                ref=f"Rollout/{running.id}",
+                code=403,
+                reason="PolicyViolation",
+                message=policy_message(problems),
             )
-            return Reconciled("failed", [])
         target = RolloutTarget(
             project=namespace,
             deployment=deployment,
@@ -256,20 +247,15 @@ class Reconciler:
                 status=error.status,
                 reason=error.reason,
             )
-            await self._failed(
-                RolloutFailed(
-                    project=namespace,
-                    deployment=deployment,
-                    rollout=running.id,
-                    startDate=running.startDate,
-                    mode=self._mode.mode,
-                    object=rejected.ref,
-                    code=error.status,
-                    reason=error.reason,
-                    message=blank_secrets(error.message, target),
-                )
+            return await self._failed(
+                namespace,
+                deployment,
+                running,
+                ref=rejected.ref,
+                code=error.status,
+                reason=error.reason,
+                message=blank_secrets(error.message, target),
             )
-            return Reconciled("failed", [])
         changed = [*applied.changed, *applied.pruned]
         log.info(
             "reconcile.applied",
@@ -296,8 +282,34 @@ class Reconciler:
             )
         return Reconciled("applied", changed)
 
-    async def _failed(self, data: RolloutFailed) -> None:
-        await self._publish(ROLLOUT_FAILED, data, "failed")
+    async def _failed(
+        self,
+        project: str,
+        deployment: str,
+        running: RunningRollout,
+        *,
+        ref: str,
+        code: int,
+        reason: str,
+        message: str,
+    ) -> Reconciled:
+        """Publish ``rollout.failed`` for the running rollout; nothing was applied."""
+        await self._publish(
+            ROLLOUT_FAILED,
+            RolloutFailed(
+                project=project,
+                deployment=deployment,
+                rollout=running.id,
+                startDate=running.startDate,
+                mode=self._mode.mode,
+                object=ref,
+                code=code,
+                reason=reason,
+                message=message,
+            ),
+            "failed",
+        )
+        return Reconciled("failed", [])
 
     async def _publish(
         self,

@@ -6,7 +6,7 @@ import dataclasses
 
 from oneclick_core.contracts import records as rpc
 from oneclick_core.runtime.migrations import Migration, core_migrations, load_migrations
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 from oneclick_records.autoupdating import CONSUMER as TAG_FOUND_CONSUMER
 from oneclick_records.autoupdating import AutoUpdating
 from oneclick_records.handlers import RecordHandlers
@@ -50,11 +50,3 @@ SERVICE = ServiceSpec(
     migrations=migrations,
     outbox=True,
 )
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()

@@ -6,7 +6,7 @@ settings → Kubernetes client → coordinator (interest, replicas, leases → n
 from __future__ import annotations
 
 from oneclick_core.contracts.streaming import LOG_TAIL, SNAPSHOT
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 from oneclick_kube.client import Kube, KubeSettings
 from oneclick_streaming.coordinator import Coordinator
 from oneclick_streaming.handlers import Handlers
@@ -38,11 +38,3 @@ async def setup(runtime: ServiceRuntime[StreamingSettings]) -> None:
 
 
 SERVICE = ServiceSpec(name="streaming", settings=StreamingSettings, setup=setup, distribution="oneclick-streaming")
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()

@@ -13,7 +13,7 @@ from oneclick_core.bus.leases import LeaderElector, Lease, locks_bucket
 from oneclick_core.contracts import updater as rpc
 from oneclick_core.contracts.envelope import Envelope
 from oneclick_core.runtime.migrations import Migration, core_migrations, load_migrations
-from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec, run_service
+from oneclick_core.runtime.service import ServiceRuntime, ServiceSpec
 from oneclick_updater.checking import Checker
 from oneclick_updater.handlers import UpdaterHandlers
 from oneclick_updater.listings import SharedListings
@@ -97,11 +97,3 @@ SERVICE = ServiceSpec(
     migrations=migrations,
     outbox=True,
 )
-
-
-def main() -> None:
-    run_service(SERVICE)
-
-
-if __name__ == "__main__":
-    main()
