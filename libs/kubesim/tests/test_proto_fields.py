@@ -1,14 +1,14 @@
-"""The protobuf field table is what its generator makes from the pinned Kubernetes sources, and is complete."""
+"""The protobuf field table names the sources its generator pins, is complete, and the generator's parser reads
+Kubernetes' ``generated.proto`` files. Whether the table is exactly what the pinned sources make needs clones of
+kubernetes/api and kubernetes/apimachinery, which no test machine has: a maintainer checks it when bumping the tags
+with ``python libs/kubesim/tools/generate_proto_fields.py --check <api clone> <apimachinery clone>``."""
 
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from pathlib import Path
 from types import ModuleType
-
-import pytest
 
 from kubesim import proto_fields, protobuf
 
@@ -24,18 +24,6 @@ def _generator() -> ModuleType:
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
-
-
-def test_committed_table_is_what_the_generator_makes_from_the_pinned_sources() -> None:
-    api, apimachinery = os.environ.get("KUBESIM_K8S_API"), os.environ.get("KUBESIM_K8S_APIMACHINERY")
-    if not api or not apimachinery:
-        pytest.skip(
-            "the Kubernetes sources are not on this machine: set KUBESIM_K8S_API and "
-            "KUBESIM_K8S_APIMACHINERY to git clones of kubernetes/api and kubernetes/apimachinery "
-            "(see libs/kubesim/tools/generate_proto_fields.py) to check the table against them"
-        )
-    generated = _generator().generate(Path(api), Path(apimachinery))
-    assert generated == (Path(protobuf.__file__).parent / "proto_fields.json").read_text()
 
 
 def test_table_names_its_source_and_the_generator_pins_the_same() -> None:

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import ORJSONResponse
 
 from oneclick_core.contracts.executor import STATUS
-from oneclick_edge.apis.cluster.deployment_view import deployment_view
+from oneclick_edge.apis.cluster.deployment_view import authorized_deployment
 from oneclick_edge.authenticator import Principal
 from oneclick_edge.context import EdgeContext
 from oneclick_edge.dependencies import edge_context, require_auth
@@ -26,4 +26,6 @@ async def rollout_status(
     principal: Principal = Depends(require_auth),
     context: EdgeContext = Depends(edge_context),
 ) -> ORJSONResponse:
-    return await deployment_view(context, principal, project_id, ref_id, STATUS)
+    target = await authorized_deployment(context, principal, project_id, ref_id)
+    view = await context.rpc.call(STATUS, target)
+    return ORJSONResponse(view.body)
